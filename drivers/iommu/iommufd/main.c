@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /dev/iommu: one iommufd context per open file, the ioctl dispatcher that
+ * applies the extensible-struct rules once for every command, and the
+ * in-kernel API that hands contexts to other subsystems.
+ */
+#define pr_fmt(fmt) "iommufd: " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/iommufd.h>
+#include <uapi/linux/iommufd.h>
+
+#include "ioas.h"
+
+const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
+	[IOMMUFD_OBJ_IOAS] = {
+		.destroy = iommufd_ioas_destroy,
+	},
+};
+
+/* Large enough for the kernel's version of every command struct */
+union iommufd_cmd_buffer {
+	struct iommu_destroy destroy;
+	struct iommu_ioas_alloc ioas_alloc;
+	struct iommu_option option;
+};
+
+/**
+ * struct iommufd_ioctl_op - how the dispatcher treats one command
+ * @ioctl_num: the full ioctl number; anything else with the same _IOC_NR
+ *             is not this command
+ * @size: the kernel's size of the command struct
+ * @min_size: the size of the struct when the command was introduced; user
+ *            space may never pass less
+ * @execute: the handler
+ */
+struct iommufd_ioctl_op {
+	unsigned int ioctl_num;
+	unsigned int size;
+	unsigned int min_size;
+	int (*execute)(struct iommufd_ucmd *ucmd);
+};
+
+/*
+ * One table entry per command: its number, its ioctl, its handler, its
+ * struct and the last member of the struct's first version.
+ */
+#define IOMMUFD_IOCTL_OP(_nr, _ioctl, _handler, _struct, _first_version_end) \
+	[(_nr) - IOMMUFD_CMD_BASE] = {                                        \
+		.ioctl_num = _ioctl,                                           \
+		.size = sizeof(_struct) +                                      \
+			BUILD_BUG_ON_ZERO(sizeof(_struct) >                    \
+					  sizeof(union iommufd_cmd_buffer)),   \
+		.min_size = offsetofend(_struct, _first_version_end),          \
+		.execute = _handler,                                           \
+	}
+
+static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_DESTROY, IOMMU_DESTROY, iommufd_destroy,
+			 struct iommu_destroy, id),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOC, IOMMU_IOAS_ALLOC,
+			 iommufd_ioas_alloc_ioctl, struct iommu_ioas_alloc,
+			 out_ioas_id),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
+			 struct iommu_option, val64),
+};
+
+/**
+ * iommufd_ucmd_respond() - copy a command struct back to user space
+ * @ucmd: the ioctl
+ * @cmd_len: the kernel's size of the struct
+ *
+ * Writes no more than user space declared, so an older, shorter struct
+ * never has memory past its end overwritten.
+ *
+ * Return: 0, or -EFAULT.
+ */
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
+			       unsigned long arg)
+{
+	union iommufd_cmd_buffer kernel_copy;
+	struct iommufd_ucmd ucmd = {
+		.ictx = filp->private_data,
+		.ubuffer = (void __user *)arg,
+		.cmd = &kernel_copy,
+	};
+	const struct iommufd_ioctl_op *op;
+	/* Numbers below the base wrap around and fail the bound check */
+	unsigned int index = _IOC_NR(cmd) - IOMMUFD_CMD_BASE;
+	int rc;
+
+	if (index >= ARRAY_SIZE(iommufd_ioctl_ops))
+		return -ENOTTY;
+	op = &iommufd_ioctl_ops[index];
+	/* Catches holes in the table and a known number with another type */
+	if (op->ioctl_num != cmd)
+		return -ENOTTY;
+
+	rc = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
+	if (rc)
+		return rc;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	/* Zero-fills what user space did not pass, E2BIG on unknown bytes */
+	rc = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				   ucmd.user_size);
+	if (rc)
+		return rc;
+	return op->execute(&ucmd);
+}
+
+static int iommufd_fops_open(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ictx;
+
+	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
+	if (!ictx)
+		return -ENOMEM;
+
+	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_waitqueue_head(&ictx->destroy_wait);
+	ictx->account_mode = IOMMUFD_ACCOUNT_USER;
+	ictx->file = filp;
+	/* The misc core left the miscdevice here; the context replaces it */
+	filp->private_data = ictx;
+	return 0;
+}
+
+static int iommufd_fops_release(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ictx = filp->private_data;
+
+	iommufd_object_destroy_all(ictx);
+	kfree(ictx);
+	return 0;
+}
+
+static const struct file_operations iommufd_fops = {
+	.owner = THIS_MODULE,
+	.open = iommufd_fops_open,
+	.release = iommufd_fops_release,
+	.unlocked_ioctl = iommufd_fops_ioctl,
+	/* Every struct has the same layout for 32 and 64 bit callers */
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/**
+ * iommufd_ctx_get() - take another reference on a context
+ * @ictx: a context the caller already holds a reference on
+ *
+ * A reference on the context is a reference on its file: the context lives
+ * until the last one is dropped with iommufd_ctx_put().
+ *
+ * Context: any context.
+ */
+void iommufd_ctx_get(struct iommufd_ctx *ictx)
+{
+	get_file(ictx->file);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_get, IOMMUFD);
+
+/**
+ * iommufd_ctx_from_file() - get the context behind an open /dev/iommu file
+ * @file: a file the caller holds a reference on
+ *
+ * Context: any context.
+ * Return: the context with a new reference the caller must drop with
+ * iommufd_ctx_put(), or ERR_PTR(-EBADFD) if @file is not /dev/iommu.
+ */
+struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
+{
+	struct iommufd_ctx *ictx;
+
+	if (file->f_op != &iommufd_fops)
+		return ERR_PTR(-EBADFD);
+	ictx = file->private_data;
+	iommufd_ctx_get(ictx);
+	return ictx;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_file, IOMMUFD);
+
+/**
+ * iommufd_ctx_from_fd() - get the context behind a file descriptor
+ * @fd: a descriptor of the calling process
+ *
+ * Context: process context.
+ * Return: the context with a new reference the caller must drop with
+ * iommufd_ctx_put(); ERR_PTR(-EBADF) if @fd is not open, or
+ * ERR_PTR(-EBADFD) if it is not /dev/iommu.
+ */
+struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
+{
+	struct file *file;
+
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (file->f_op != &iommufd_fops) {
+		fput(file);
+		return ERR_PTR(-EBADFD);
+	}
+	/* The reference fget() took becomes the caller's */
+	return file->private_data;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_fd, IOMMUFD);
+
+/**
+ * iommufd_ctx_put() - drop a reference on a context
+ * @ictx: the context
+ *
+ * Dropping the last reference (once user space has closed its descriptors
+ * too) destroys every object of the context.
+ *
+ * Context: process context, or any context where fput() may be called.
+ */
+void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+	fput(ictx->file);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_put, IOMMUFD);
+
+static struct miscdevice iommufd_misc_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "iommu",
+	.nodename = "iommu",
+	.fops = &iommufd_fops,
+	.mode = 0660,
+};
+
+static int __init iommufd_init(void)
+{
+	return misc_register(&iommufd_misc_dev);
+}
+
+static void __exit iommufd_exit(void)
+{
+	misc_deregister(&iommufd_misc_dev);
+}
+
+module_init(iommufd_init);
+module_exit(iommufd_exit);
+
+MODULE_DESCRIPTION("iommufd: user space ownership of IOMMU page tables");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The object table of an iommufd context: ID reservation, publication,
+ * lookup with short-term references, and the destroy protocol that
+ * object.h describes.
+ */
+#include <linux/bug.h>
+#include <linux/err.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <uapi/linux/iommufd.h>
+
+#include "iommufd_private.h"
+
+/**
+ * iommufd_object_alloc_raw() - allocate an object and reserve its ID
+ * @ictx: the owning context
+ * @size: size of the containing structure, which starts with the object
+ * @type: the object's type
+ *
+ * The object is invisible to lookups until iommufd_object_finalize(); until
+ * then its creator owns it outright and undoes it with one of the abort
+ * functions.  Use the iommufd_object_alloc() macro rather than this.
+ *
+ * Return: the zeroed object, or an ERR_PTR on allocation failure.
+ */
+struct iommufd_object *iommufd_object_alloc_raw(struct iommufd_ctx *ictx,
+						size_t size,
+						enum iommufd_object_type type)
+{
+	struct iommufd_object *obj;
+	int rc;
+
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->type = type;
+	refcount_set(&obj->short_users, 1);
+	refcount_set(&obj->long_users, 1);
+
+	/* Storing NULL in an allocating xarray reserves the index */
+	rc = xa_alloc(&ictx->objects, &obj->id, NULL, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		kfree(obj);
+		return ERR_PTR(rc);
+	}
+	return obj;
+}
+
+/**
+ * iommufd_object_finalize() - make a fully built object reachable by its ID
+ * @ictx: the owning context
+ * @obj: an object from iommufd_object_alloc() that was not yet finalized
+ *
+ * After this the object may be destroyed by user space at any time, so the
+ * creator must not touch it again except through a reference it took before.
+ */
+void iommufd_object_finalize(struct iommufd_ctx *ictx,
+			     struct iommufd_object *obj)
+{
+	void *prev;
+
+	/* The reserved slot already exists, so publishing allocates nothing */
+	prev = xa_cmpxchg(&ictx->objects, obj->id, XA_ZERO_ENTRY, obj,
+			  GFP_KERNEL);
+	WARN_ON(prev != XA_ZERO_ENTRY);
+}
+
+/**
+ * iommufd_object_abort() - give back the ID and memory of an unfinalized object
+ * @ictx: the owning context
+ * @obj: the object; whatever it holds must already have been released
+ */
+void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	void *prev;
+
+	prev = xa_erase(&ictx->objects, obj->id);
+	WARN_ON(prev != XA_ZERO_ENTRY);
+	kfree(obj);
+}
+
+/**
+ * iommufd_object_abort_and_destroy() - undo a creation that failed part way
+ * @ictx: the owning context
+ * @obj: the object, not yet finalized
+ *
+ * Runs the type's abort (or destroy) callback to release what the object had
+ * gathered so far, then frees it as iommufd_object_abort() does.
+ */
+void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj)
+{
+	const struct iommufd_object_ops *ops = &iommufd_object_ops[obj->type];
+
+	if (ops->abort)
+		ops->abort(obj);
+	else
+		ops->destroy(obj);
+	iommufd_object_abort(ictx, obj);
+}
+
+/**
+ * iommufd_get_object() - look up an object and take a short-term reference
+ * @ictx: the context
+ * @id: the user-supplied ID
+ * @type: the type the caller needs, or IOMMUFD_OBJ_ANY
+ *
+ * Context: process context; takes the table's spinlock.
+ * Return: the object, or ERR_PTR(-ENOENT) if @id names nothing live or
+ * names an object of another type.  Release with iommufd_put_object().
+ */
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
+					  enum iommufd_object_type type)
+{
+	struct iommufd_object *obj;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, id);
+	if (obj && (type == IOMMUFD_OBJ_ANY || obj->type == type))
+		/* Published, so the table's own reference keeps this above 0 */
+		refcount_inc(&obj->short_users);
+	else
+		obj = ERR_PTR(-ENOENT);
+	xa_unlock(&ictx->objects);
+	return obj;
+}
+
+/**
+ * iommufd_put_object() - drop a short-term reference
+ * @ictx: the context the object lives in
+ * @obj: the object
+ *
+ * The object must not be touched afterwards: a destroyer may be waiting for
+ * exactly this reference and frees the object as soon as it is gone.
+ */
+void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	/* Only an unpublished object can get to zero; wake its destroyer */
+	if (refcount_dec_and_test(&obj->short_users))
+		wake_up_all(&ictx->destroy_wait);
+}
+
+/*
+ * Remove @id from the lookup table while keeping the ID reserved.  Only an
+ * object with no dependents may go; whether that is still so once the short
+ * users are gone is checked again by the caller.
+ */
+static struct iommufd_object *iommufd_object_unpublish(struct iommufd_ctx *ictx,
+						       u32 id)
+{
+	struct iommufd_object *obj;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, id);
+	if (!obj) {
+		obj = ERR_PTR(-ENOENT);
+	} else if (refcount_read(&obj->long_users) != 1) {
+		obj = ERR_PTR(-EBUSY);
+	} else {
+		/* NULL in an allocating xarray leaves a reserved entry */
+		__xa_store(&ictx->objects, id, NULL, 0);
+	}
+	xa_unlock(&ictx->objects);
+	return obj;
+}
+
+/* Undo iommufd_object_unpublish() after a destroy that could not finish */
+static void iommufd_object_republish(struct iommufd_ctx *ictx,
+				     struct iommufd_object *obj)
+{
+	xa_lock(&ictx->objects);
+	/*
+	 * Restore the table's short reference.  Nobody can take a new one while
+	 * the object is unpublished, so a count already at zero stays there
+	 * until we set it.
+	 */
+	if (!refcount_inc_not_zero(&obj->short_users))
+		refcount_set(&obj->short_users, 1);
+	__xa_store(&ictx->objects, obj->id, obj, 0);
+	xa_unlock(&ictx->objects);
+}
+
+/* Drop the table's short reference and wait until nobody else holds one */
+static int iommufd_object_drain_short_users(struct iommufd_ctx *ictx,
+					    struct iommufd_object *obj)
+{
+	if (refcount_dec_and_test(&obj->short_users))
+		return 0;
+	return wait_event_killable(ictx->destroy_wait,
+				   !refcount_read(&obj->short_users));
+}
+
+/* Release an object that has no users of either kind left */
+static void iommufd_object_free(struct iommufd_ctx *ictx,
+				struct iommufd_object *obj)
+{
+	iommufd_object_ops[obj->type].destroy(obj);
+	/* The ID is handed out again only once the object is really gone */
+	xa_erase(&ictx->objects, obj->id);
+	kfree(obj);
+}
+
+/**
+ * iommufd_object_destroy_id() - destroy the object with a given ID
+ * @ictx: the context
+ * @id: the ID
+ *
+ * Waits for ioctls and kernel callers that are using the object right now
+ * to finish, rather than failing because of them.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 on success; -ENOENT if @id names no live object; -EBUSY if
+ * another object depends on it; -ERESTARTSYS if the caller was killed while
+ * waiting, in which case the object is left as it was.
+ */
+int iommufd_object_destroy_id(struct iommufd_ctx *ictx, u32 id)
+{
+	struct iommufd_object *obj;
+	int rc;
+
+	obj = iommufd_object_unpublish(ictx, id);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+
+	rc = iommufd_object_drain_short_users(ictx, obj);
+	/* A short user may have become a dependent while we waited */
+	if (!rc && !refcount_dec_if_one(&obj->long_users))
+		rc = -EBUSY;
+	if (rc) {
+		iommufd_object_republish(ictx, obj);
+		return rc;
+	}
+	iommufd_object_free(ictx, obj);
+	return 0;
+}
+
+/**
+ * iommufd_object_destroy_all() - empty the table of a context being released
+ * @ictx: the context
+ *
+ * Objects nothing depends on go first; each one destroyed drops its long
+ * references on others, so repeated passes reach every object.  No short
+ * users can exist: no ioctl runs on a file being released, and in-kernel
+ * users hold a reference on the file.
+ */
+void iommufd_object_destroy_all(struct iommufd_ctx *ictx)
+{
+	struct iommufd_object *obj;
+	unsigned long id;
+
+	while (!xa_empty(&ictx->objects)) {
+		unsigned int destroyed_this_pass = 0;
+
+		xa_for_each(&ictx->objects, id, obj) {
+			if (!refcount_dec_if_one(&obj->long_users))
+				continue;
+			WARN_ON(refcount_read(&obj->short_users) != 1);
+			iommufd_object_free(ictx, obj);
+			destroyed_this_pass++;
+		}
+		/* A leaked long reference: better to leak than to loop forever */
+		if (WARN_ON(!destroyed_this_pass))
+			break;
+	}
+}
+
+int iommufd_destroy(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_destroy *cmd = ucmd->cmd;
+
+	return iommufd_object_destroy_id(ucmd->ictx, cmd->id);
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The object table of an iommufd context: typed, ID-addressed objects and
+ * the two kinds of references that keep them alive.
+ *
+ * Contract
+ * --------
+ * Every object lives in exactly one context and is reachable by its ID from
+ * the moment it is finalized until it is destroyed.
+ *
+ * short_users counts the code paths that are working on the object right
+ * now: an ioctl that looked the object up, or a kernel caller that holds it
+ * for the length of one operation.  While the object is published the table
+ * itself owns one short reference; a destroyer drops that one and then
+ * waits for the count to reach zero.  Short references are never held
+ * across a return to user space.
+ *
+ * long_users counts other objects (or in-kernel owners) that depend on this
+ * object for their whole life, plus one owned by the table.  An object
+ * whose long_users is above one cannot be destroyed (-EBUSY).  A new long
+ * reference may only be taken by someone already holding a short or long
+ * reference, so the count can never come back from zero.
+ *
+ * Destroying an object first unpublishes it (its ID stays reserved, so no
+ * new lookup can find it and the ID cannot be handed out again), then waits
+ * out the short users, then checks that no short user turned into a
+ * dependent in the meantime.  If one did, the object is published again and
+ * the destroy fails with -EBUSY, which is the truth at that point.
+ */
+#ifndef __IOMMUFD_OBJECT_H
+#define __IOMMUFD_OBJECT_H
+
+#include <linux/refcount.h>
+#include <linux/stddef.h>
+#include <linux/types.h>
+
+struct iommufd_ctx;
+
+enum iommufd_object_type {
+	IOMMUFD_OBJ_NONE,
+	/* Lookups that accept an object of any type pass this */
+	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_MAX,
+};
+
+/**
+ * struct iommufd_object - header embedded first in every iommufd object
+ * @short_users: code paths working on the object now (see the contract above)
+ * @long_users: objects depending on this one, plus one for the table
+ * @type: what the containing structure is
+ * @id: the user-visible ID, stable for the object's life
+ */
+struct iommufd_object {
+	refcount_t short_users;
+	refcount_t long_users;
+	enum iommufd_object_type type;
+	u32 id;
+};
+
+/**
+ * struct iommufd_object_ops - per-type behaviour of objects
+ * @destroy: release everything the object holds.  Called once, with no
+ *           short or long users left; the core frees the memory afterwards.
+ * @abort: optional; undo a creation that failed after the object was
+ *         allocated but before it was finalized.  Defaults to @destroy.
+ */
+struct iommufd_object_ops {
+	void (*destroy)(struct iommufd_object *obj);
+	void (*abort)(struct iommufd_object *obj);
+};
+
+struct iommufd_object *iommufd_object_alloc_raw(struct iommufd_ctx *ictx,
+						size_t size,
+						enum iommufd_object_type type);
+
+/*
+ * Allocate a zeroed object of type _struct and reserve an ID for it.  The
+ * structure must start with its struct iommufd_object (named obj), which its
+ * header asserts, so the cast below also carries error pointers unchanged.
+ */
+#define iommufd_object_alloc(ictx, _struct, type)                              \
+	((typeof(_struct) *)iommufd_object_alloc_raw(ictx, sizeof(_struct),    \
+						     type))
+
+void iommufd_object_finalize(struct iommufd_ctx *ictx,
+			     struct iommufd_object *obj);
+void iommufd_object_abort(struct iommufd_ctx *ictx,
+			  struct iommufd_object *obj);
+void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj);
+
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
+					  enum iommufd_object_type type);
+void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+
+/**
+ * iommufd_object_ref() - take a long-term reference on an object
+ * @obj: an object the caller already holds a short or long reference on
+ *
+ * Used when one object starts to depend on another; the target then refuses
+ * to be destroyed until iommufd_object_unref() is called.
+ */
+static inline void iommufd_object_ref(struct iommufd_object *obj)
+{
+	refcount_inc(&obj->long_users);
+}
+
+/**
+ * iommufd_object_unref() - drop a long-term reference
+ * @obj: the object
+ *
+ * Never frees: the table's own reference outlives every dependent, and only
+ * a destroy releases the object.
+ */
+static inline void iommufd_object_unref(struct iommufd_object *obj)
+{
+	refcount_dec(&obj->long_users);
+}
+
+int iommufd_object_destroy_id(struct iommufd_ctx *ictx, u32 id);
+void iommufd_object_destroy_all(struct iommufd_ctx *ictx);
+
+#endif

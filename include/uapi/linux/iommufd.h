@@ -1,0 +1,1068 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * iommufd user space interface, reached by opening /dev/iommu.
+ *
+ * Every number, name and structure layout below is part of the kernel ABI
+ * and is binary compatible with the upstream Linux 6.12 definition of this
+ * interface, plus IOMMU_IOAS_MAP_FILE which uses the number and layout it
+ * was given upstream later on.  Existing entries must never be renumbered,
+ * resized or reordered; new members are appended only.
+ */
+#ifndef _UAPI_IOMMUFD_H
+#define _UAPI_IOMMUFD_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* The ioctl type byte that all iommufd request codes are built on. */
+#define IOMMUFD_TYPE (';')
+
+/**
+ * DOC: Rules common to all iommufd ioctls
+ *
+ * Each command is issued as ioctl(iommufd, IOMMU_<NAME>, argp) where argp
+ * points to the argument structure documented for that command.  The codes
+ * are made with _IO(), so they encode neither a direction nor a size.  The
+ * argument describes its own length instead: its first member is always a
+ * __u32 called size, which the caller fills with the number of bytes it is
+ * passing, normally sizeof() of the structure in the header it was built
+ * with.
+ *
+ * Growing an argument structure
+ * -----------------------------
+ *
+ * A structure may gain members over time, but only at its end, and zero is
+ * always a valid value for a newly added member that keeps the previous
+ * behaviour.  The kernel therefore treats size as follows:
+ *
+ *  - Below the minimum: every command has a smallest accepted size (stated
+ *    in the command's documentation; it is the length of the structure as
+ *    first released).  A smaller size is refused with EINVAL.
+ *  - Between the minimum and the kernel's own sizeof(): the caller was
+ *    built against an older header.  The bytes it did not supply are taken
+ *    to be zero.
+ *  - Above the kernel's own sizeof(): the caller knows about members this
+ *    kernel does not.  Those extra bytes are accepted only if every one of
+ *    them is zero; otherwise the ioctl fails with E2BIG before doing
+ *    anything.
+ *  - Results are written back into the caller's structure for at most
+ *    size bytes, never beyond, so an older caller's memory past its own
+ *    structure is left untouched.
+ *
+ * Members whose name starts with __reserved are padding that keeps 64-bit
+ * members naturally aligned or holds room for future use.  They must be
+ * zero when passed in; a command that checks them rejects a non-zero value
+ * with EOPNOTSUPP, as it would for an unknown flag.  All 64-bit members are
+ * declared __aligned_u64, so every structure has the same layout for 32-bit
+ * and 64-bit callers.  Members that carry a user space address, such as
+ * user_va, data_uptr or allowed_iovas, hold the pointer cast to __u64.
+ *
+ * Error codes
+ * -----------
+ *
+ * The following errno values mean the same thing for every command:
+ *
+ *  - ENOTTY: the request code is not an iommufd command this kernel
+ *    implements.
+ *  - E2BIG: size goes past the kernel's version of the structure and a
+ *    byte in that surplus is not zero.
+ *  - EOPNOTSUPP: the structure is understood, but a member holds a value
+ *    this kernel or this IOMMU does not support, for example an undefined
+ *    flag bit, an unknown type or operation code, or a non-zero reserved
+ *    member.
+ *  - EINVAL: a member holds a value that is malformed or inconsistent with
+ *    the other members (and size below the minimum, as described above).
+ *  - ENOENT: an object ID does not name a live object of the kind the
+ *    command needs, or an IOVA range does not match existing mappings.
+ *  - ENOMEM: the kernel could not allocate memory for the request.
+ *  - EOVERFLOW: an address or length calculation overflowed, or a 64-bit
+ *    value does not fit the kernel's address width.
+ *  - EFAULT: the argument structure, or a buffer it points to, could not
+ *    be read or written.
+ *  - EMSGSIZE: an output array supplied by the caller is too small; the
+ *    count member has been updated to the number of entries required.
+ *  - EBUSY: the object is still referenced by another object or by a
+ *    kernel user and cannot be changed or destroyed yet.
+ *
+ * A command may additionally return the errno values listed with it.
+ */
+
+/*
+ * Command numbers: the _IOC_NR() field of each IOMMU_* request code.  They
+ * start at 0x80 and are handed out in the order commands were added; a
+ * number is never reused for a different command.
+ */
+enum {
+	IOMMUFD_CMD_BASE = 0x80,
+	IOMMUFD_CMD_DESTROY = IOMMUFD_CMD_BASE,
+	IOMMUFD_CMD_IOAS_ALLOC = 0x81,
+	IOMMUFD_CMD_IOAS_ALLOW_IOVAS = 0x82,
+	IOMMUFD_CMD_IOAS_COPY = 0x83,
+	IOMMUFD_CMD_IOAS_IOVA_RANGES = 0x84,
+	IOMMUFD_CMD_IOAS_MAP = 0x85,
+	IOMMUFD_CMD_IOAS_UNMAP = 0x86,
+	IOMMUFD_CMD_OPTION = 0x87,
+	IOMMUFD_CMD_VFIO_IOAS = 0x88,
+	IOMMUFD_CMD_HWPT_ALLOC = 0x89,
+	IOMMUFD_CMD_GET_HW_INFO = 0x8a,
+	IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING = 0x8b,
+	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP = 0x8c,
+	IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d,
+	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
+	IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f,
+};
+
+/**
+ * struct iommu_destroy - ioctl(IOMMU_DESTROY)
+ * @size: In.  Length of this structure; at least 8.
+ * @id: In.  ID of the object to free.  Any object type that user space
+ *      can create through this file may be named here.
+ *
+ * Frees one object owned by this iommufd and drops the references it held
+ * on other objects.  Once it returns, @id no longer names anything and the
+ * same number may be given to an object created later.
+ *
+ * Errors: ENOENT if @id names no object; EBUSY if the object is still in
+ * use, for instance an IOAS that a HWPT or an attached device depends on,
+ * a HWPT that is a parent or has devices attached, a fault queue that a
+ * HWPT reports to, or an object held by a kernel driver.
+ */
+struct iommu_destroy {
+	__u32 size;
+	__u32 id;
+};
+
+#define IOMMU_DESTROY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
+
+/**
+ * struct iommu_ioas_alloc - ioctl(IOMMU_IOAS_ALLOC)
+ * @size: In.  Length of this structure; at least 12.
+ * @flags: In.  No flags are defined yet; must be 0.
+ * @out_ioas_id: Out.  ID of the newly created IOAS.
+ *
+ * Creates an I/O address space (IOAS): a table that translates I/O
+ * virtual addresses (IOVAs) used by device DMA to the user memory mapped
+ * into it.  A new IOAS holds no mappings and no restrictions; it is filled
+ * with IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FILE or IOMMU_IOAS_COPY and can back
+ * any number of devices and hardware page tables at once.
+ *
+ * Errors: EOPNOTSUPP if @flags is not 0; ENOMEM.
+ */
+struct iommu_ioas_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_ioas_id;
+};
+
+#define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
+
+/**
+ * struct iommu_iova_range - one closed interval of IOVA space
+ * @start: Lowest IOVA that belongs to the interval.
+ * @last: Highest IOVA that belongs to the interval.  The bound is
+ *        inclusive, so an interval ending at the top of a 64-bit space
+ *        has @last equal to U64_MAX.
+ *
+ * Element type of the arrays exchanged by IOMMU_IOAS_IOVA_RANGES and
+ * IOMMU_IOAS_ALLOW_IOVAS.
+ */
+struct iommu_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+/**
+ * struct iommu_ioas_iova_ranges - ioctl(IOMMU_IOAS_IOVA_RANGES)
+ * @size: In.  Length of this structure; at least 32.
+ * @ioas_id: In.  The IOAS to report on.
+ * @num_iovas: In: how many entries @allowed_iovas can hold.  Out: how many
+ *             usable ranges the IOAS has right now, which may be more than
+ *             were written.
+ * @__reserved: Must be 0.
+ * @allowed_iovas: In.  User address of an array of struct iommu_iova_range
+ *                 that receives the usable ranges, in ascending order.
+ *                 Ignored when @num_iovas is 0 on input.
+ * @out_iova_alignment: Out.  Granule, a power of two no larger than the CPU
+ *                      page size, that both the IOVA and the length of
+ *                      every IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FILE and
+ *                      IOMMU_IOAS_COPY must be a multiple of.  1 means no
+ *                      alignment is needed.
+ *
+ * Reports the IOVA ranges in which mappings may currently be created.  The
+ * space of an IOAS shrinks as devices and page tables using it are added,
+ * because each IOMMU has an aperture and reserved windows (MSI doorbells,
+ * firmware reserved regions and the like), and it may grow again when they
+ * are removed.  A caller should repeat this query after every attach or
+ * detach instead of caching the answer.
+ *
+ * As many ranges as fit are copied into @allowed_iovas.  If the array was
+ * too short the call still updates @num_iovas and @out_iova_alignment but
+ * fails with EMSGSIZE; the caller can then retry with an array of at least
+ * @num_iovas entries.  Passing 0 in @num_iovas is a way to learn the count.
+ *
+ * Errors: EOPNOTSUPP if @__reserved is set; ENOENT for an unknown
+ * @ioas_id; EMSGSIZE as described above; EFAULT if the array cannot be
+ * written.
+ */
+struct iommu_ioas_iova_ranges {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+	__aligned_u64 out_iova_alignment;
+};
+
+#define IOMMU_IOAS_IOVA_RANGES _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)
+
+/**
+ * struct iommu_ioas_allow_iovas - ioctl(IOMMU_IOAS_ALLOW_IOVAS)
+ * @size: In.  Length of this structure; at least 24.
+ * @ioas_id: In.  The IOAS whose allowed list is replaced.
+ * @num_iovas: In.  Number of entries in @allowed_iovas.  0 clears the
+ *             list, lifting the restriction.
+ * @__reserved: Must be 0.
+ * @allowed_iovas: In.  User address of an array of struct iommu_iova_range
+ *                 naming the IOVA ranges the caller needs to keep usable.
+ *
+ * Installs the set of IOVA ranges the caller promises to need, replacing
+ * any set installed before.  The kernel then guarantees that those
+ * ranges stay usable: a device or page table whose IOMMU would reserve or
+ * exclude any part of them is refused when it is attached, so
+ * IOMMU_IOAS_IOVA_RANGES never reports less than what is listed here.
+ * While a list is installed, IOVAs chosen by the kernel for mappings
+ * without IOMMU_IOAS_MAP_FIXED_IOVA are also taken only from these ranges.
+ *
+ * The update is all or nothing: on failure the previous list stays.
+ *
+ * Errors: EOPNOTSUPP if @__reserved is set; ENOENT for an unknown
+ * @ioas_id; EINVAL if an entry has @start not below @last or two entries
+ * overlap; EADDRINUSE if a range collides with IOVA that is already
+ * reserved by something attached to the IOAS; EFAULT; ENOMEM.
+ */
+struct iommu_ioas_allow_iovas {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+};
+
+#define IOMMU_IOAS_ALLOW_IOVAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS)
+
+/**
+ * enum iommufd_ioas_map_flags - how a new IOVA mapping is placed and used
+ * @IOMMU_IOAS_MAP_FIXED_IOVA: The caller supplies the IOVA.  Without this
+ *                             flag the kernel picks a free, suitably
+ *                             aligned IOVA and returns it.
+ * @IOMMU_IOAS_MAP_WRITEABLE: Devices may write to the mapped memory.
+ * @IOMMU_IOAS_MAP_READABLE: Devices may read from the mapped memory.
+ *
+ * Used by IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FILE and IOMMU_IOAS_COPY.  At
+ * least one of WRITEABLE and READABLE must be given.
+ */
+enum iommufd_ioas_map_flags {
+	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
+	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
+	IOMMU_IOAS_MAP_READABLE = 1 << 2,
+};
+
+/**
+ * struct iommu_ioas_map - ioctl(IOMMU_IOAS_MAP)
+ * @size: In.  Length of this structure; at least 40.
+ * @flags: In.  Bitwise OR of enum iommufd_ioas_map_flags values.
+ * @ioas_id: In.  The IOAS that receives the mapping.
+ * @__reserved: Must be 0.
+ * @user_va: In.  Start of the caller's virtual memory to map.
+ * @length: In.  Number of bytes to map.
+ * @iova: In when IOMMU_IOAS_MAP_FIXED_IOVA is set: the IOVA to map at.
+ *        Out otherwise: the IOVA the kernel chose.
+ *
+ * Makes @length bytes of the calling process' memory, starting at
+ * @user_va, reachable by DMA at the same length of IOVA space.  Whenever
+ * the memory is needed for DMA (a device or page table uses the IOAS) its
+ * pages are kept pinned and charged against RLIMIT_MEMLOCK, as selected by
+ * IOMMU_OPTION_RLIMIT_MODE, until no IOAS maps them any more.
+ *
+ * With IOMMU_IOAS_MAP_FIXED_IOVA, the whole target IOVA range must be
+ * usable and empty; a mapping is never replaced or merged implicitly.
+ * Without it, the kernel selects a hole inside the usable and (if set)
+ * allowed ranges.  Either way the IOVA and @length must respect the
+ * alignment reported by IOMMU_IOAS_IOVA_RANGES.
+ *
+ * Errors: EOPNOTSUPP for unknown @flags bits or non-zero @__reserved;
+ * EINVAL if neither WRITEABLE nor READABLE is set, for a zero @length, a
+ * misaligned IOVA, or an IOVA range that is not usable; EOVERFLOW if the
+ * range wraps or exceeds the kernel's address width; ENOENT for an unknown
+ * @ioas_id; EEXIST if a fixed range is already partly mapped; ENOSPC if no
+ * hole is large enough; EFAULT or EPERM if the memory cannot be pinned
+ * with the requested access; ENOMEM, also when the locked memory limit
+ * would be exceeded.
+ */
+struct iommu_ioas_map {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+#define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
+
+/**
+ * struct iommu_ioas_map_file - ioctl(IOMMU_IOAS_MAP_FILE)
+ * @size: In.  Length of this structure; at least 40.
+ * @flags: In.  Bitwise OR of enum iommufd_ioas_map_flags values, with the
+ *         same meaning as for IOMMU_IOAS_MAP.
+ * @ioas_id: In.  The IOAS that receives the mapping.
+ * @fd: In.  File descriptor of the memory to map: a memfd, backed either by
+ *      shmem or by hugetlbfs.
+ * @start: In.  Offset in bytes into the file where the mapping begins.
+ * @length: In.  Number of bytes of the file to map.
+ * @iova: In when IOMMU_IOAS_MAP_FIXED_IOVA is set: the IOVA to map at.
+ *        Out otherwise: the IOVA the kernel chose.
+ *
+ * Like IOMMU_IOAS_MAP, but the memory is named by a file range instead of
+ * a virtual address range, so the caller does not need to have the file
+ * mapped into its address space.  The file's pages in [@start, @start +
+ * @length) are pinned and mapped at @iova; the mapping stays valid even
+ * after @fd is closed, because the mapping keeps its own reference to the
+ * file.  Placement, alignment and accounting rules are the same as for
+ * IOMMU_IOAS_MAP.
+ *
+ * Errors: as for IOMMU_IOAS_MAP, and in addition EBADF if @fd is not an
+ * open file descriptor and EINVAL if the file is neither shmem nor
+ * hugetlbfs backed.
+ */
+struct iommu_ioas_map_file {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__s32 fd;
+	__aligned_u64 start;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+#define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE)
+
+/**
+ * struct iommu_ioas_copy - ioctl(IOMMU_IOAS_COPY)
+ * @size: In.  Length of this structure; at least 40.
+ * @flags: In.  Bitwise OR of enum iommufd_ioas_map_flags values, applied
+ *         to the new mapping in the destination.
+ * @dst_ioas_id: In.  The IOAS that receives the new mapping.
+ * @src_ioas_id: In.  The IOAS the memory is already mapped in.  May equal
+ *               @dst_ioas_id.
+ * @length: In.  Number of bytes to copy.
+ * @dst_iova: In when IOMMU_IOAS_MAP_FIXED_IOVA is set: the IOVA to map at
+ *            in the destination.  Out otherwise: the IOVA the kernel chose.
+ * @src_iova: In.  IOVA in the source IOAS where the memory starts.
+ *
+ * Maps memory that is already mapped in one IOAS into another (or a second
+ * time into the same one) without going back to the original user
+ * address or file.  The source range must be covered completely by
+ * existing mappings.  The new mapping shares the pinned pages of the
+ * source, so no additional pinning or locked memory is charged; it is
+ * independent afterwards and survives unmapping of the source.
+ *
+ * Errors: EOPNOTSUPP for unknown @flags bits; EINVAL if neither WRITEABLE
+ * nor READABLE is set or for misaligned or unusable IOVA; EOVERFLOW;
+ * ENOENT for unknown IOAS IDs or a source range that is not fully mapped;
+ * EEXIST and ENOSPC as for IOMMU_IOAS_MAP; ENOMEM.
+ */
+struct iommu_ioas_copy {
+	__u32 size;
+	__u32 flags;
+	__u32 dst_ioas_id;
+	__u32 src_ioas_id;
+	__aligned_u64 length;
+	__aligned_u64 dst_iova;
+	__aligned_u64 src_iova;
+};
+
+#define IOMMU_IOAS_COPY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY)
+
+/**
+ * struct iommu_ioas_unmap - ioctl(IOMMU_IOAS_UNMAP)
+ * @size: In.  Length of this structure; at least 24.
+ * @ioas_id: In.  The IOAS to remove mappings from.
+ * @iova: In.  First IOVA of the range to unmap.
+ * @length: In: size in bytes of the range to unmap.  Out: how many bytes
+ *          of mappings were actually removed.
+ *
+ * Removes every mapping that lies inside [@iova, @iova + @length).  Each
+ * mapping is removed as a whole: a mapping that sticks out of the range on
+ * either side causes the call to fail, because mappings are never split.
+ * The range may include holes.  The special pair @iova = 0 and @length =
+ * U64_MAX empties the whole IOAS.  Pinned pages are released, and their
+ * locked memory charge dropped, once no IOAS maps them any more.
+ *
+ * Errors: ENOENT for an unknown @ioas_id, when the range contains no
+ * mapping at all, or when a mapping only partly overlaps the range;
+ * EOVERFLOW if the range exceeds the kernel's address width; EBUSY if a
+ * concurrent operation is working on the same mapping.
+ */
+struct iommu_ioas_unmap {
+	__u32 size;
+	__u32 ioas_id;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+
+#define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
+
+/**
+ * enum iommufd_option - option identifiers for IOMMU_OPTION
+ * @IOMMU_OPTION_RLIMIT_MODE: How pinned pages are charged against
+ *                            RLIMIT_MEMLOCK for this whole iommufd.  0 (the
+ *                            default) charges the user that owns the
+ *                            memory, 1 charges the process (mm) instead.
+ *                            Changing it needs CAP_SYS_RESOURCE and is only
+ *                            possible while the iommufd has no objects.
+ *                            @object_id must be 0.
+ * @IOMMU_OPTION_HUGE_PAGES: Whether one IOAS may build IOMMU mappings
+ *                           larger than PAGE_SIZE out of physically
+ *                           contiguous memory.  1 (the default) allows it;
+ *                           0 forces every IOMMU mapping to PAGE_SIZE,
+ *                           which is mostly useful for testing and
+ *                           measuring.  @object_id names the IOAS.
+ */
+enum iommufd_option {
+	IOMMU_OPTION_RLIMIT_MODE = 0,
+	IOMMU_OPTION_HUGE_PAGES = 1,
+};
+
+/**
+ * enum iommufd_option_ops - what IOMMU_OPTION does with the option
+ * @IOMMU_OPTION_OP_SET: Store val64 as the option's new value.
+ * @IOMMU_OPTION_OP_GET: Return the option's current value in val64.
+ */
+enum iommufd_option_ops {
+	IOMMU_OPTION_OP_SET = 0,
+	IOMMU_OPTION_OP_GET = 1,
+};
+
+/**
+ * struct iommu_option - ioctl(IOMMU_OPTION)
+ * @size: In.  Length of this structure; at least 24.
+ * @option_id: In.  Which option, one of enum iommufd_option.
+ * @op: In.  Whether to read or write it, one of enum iommufd_option_ops.
+ * @__reserved: Must be 0.
+ * @object_id: In.  Object the option applies to, or 0 for options that
+ *             belong to the iommufd as a whole.
+ * @val64: In for IOMMU_OPTION_OP_SET: the new value.  Out for
+ *         IOMMU_OPTION_OP_GET: the current value.
+ *
+ * A single entry point to read or change small settings of the iommufd or
+ * of one of its objects; see enum iommufd_option for the settings and
+ * their values.
+ *
+ * Errors: EOPNOTSUPP for an unknown @option_id or @op, a non-zero
+ * @__reserved, or a non-zero @object_id for a global option; EINVAL for
+ * a value outside the option's range; ENOENT if @object_id does not name
+ * an object of the right kind; EPERM without the required privilege;
+ * EBUSY if the option can no longer be changed.
+ */
+struct iommu_option {
+	__u32 size;
+	__u32 option_id;
+	__u16 op;
+	__u16 __reserved;
+	__u32 object_id;
+	__aligned_u64 val64;
+};
+
+#define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
+
+/**
+ * enum iommufd_vfio_ioas_op - operations of IOMMU_VFIO_IOAS
+ * @IOMMU_VFIO_IOAS_GET: Return the ID of the IOAS currently used for VFIO
+ *                       container compatibility.
+ * @IOMMU_VFIO_IOAS_SET: Make the IOAS given in ioas_id the one used for
+ *                       VFIO container compatibility.
+ * @IOMMU_VFIO_IOAS_CLEAR: Forget the compatibility IOAS, if any.
+ */
+enum iommufd_vfio_ioas_op {
+	IOMMU_VFIO_IOAS_GET = 0,
+	IOMMU_VFIO_IOAS_SET = 1,
+	IOMMU_VFIO_IOAS_CLEAR = 2,
+};
+
+/**
+ * struct iommu_vfio_ioas - ioctl(IOMMU_VFIO_IOAS)
+ * @size: In.  Length of this structure; at least 12.
+ * @ioas_id: In for IOMMU_VFIO_IOAS_SET: the IOAS to use.  Out for
+ *           IOMMU_VFIO_IOAS_GET: the IOAS in use.  Unused for CLEAR.
+ * @op: In.  One of enum iommufd_vfio_ioas_op.
+ * @__reserved: Must be 0.
+ *
+ * When an iommufd is used in place of a VFIO container (through
+ * VFIO_GROUP_SET_CONTAINER and the type1 ioctls), the legacy VFIO calls
+ * carry no IOAS ID, so they all act on one designated IOAS per iommufd.
+ * This command lets user space see or choose that IOAS.  If none has been
+ * chosen by the time VFIO first needs one, VFIO creates one and designates
+ * it.  Groups already attached through the compatibility path keep the
+ * IOAS they got; SET and CLEAR only affect later users, and neither
+ * destroys the IOAS that was previously designated.
+ *
+ * Errors: EOPNOTSUPP for an unknown @op or non-zero @__reserved; ENOENT
+ * if @ioas_id does not name an IOAS; ENODEV for GET when no IOAS is
+ * designated.
+ */
+struct iommu_vfio_ioas {
+	__u32 size;
+	__u32 ioas_id;
+	__u16 op;
+	__u16 __reserved;
+};
+
+#define IOMMU_VFIO_IOAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS)
+
+/**
+ * enum iommufd_hwpt_alloc_flags - flags for IOMMU_HWPT_ALLOC
+ * @IOMMU_HWPT_ALLOC_NEST_PARENT: Build the HWPT so that it can later serve
+ *                                as the stage-2 (parent) table of nested
+ *                                HWPTs.  Only valid for a HWPT made from an
+ *                                IOAS.
+ * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: Require dirty page tracking.  Fails if
+ *                                   the IOMMU cannot do it, and devices
+ *                                   that cannot support it are later
+ *                                   refused attachment.
+ * @IOMMU_HWPT_FAULT_ID_VALID: The fault_id member is meaningful: I/O page
+ *                             faults of this HWPT are delivered to that
+ *                             fault queue instead of being answered by the
+ *                             kernel.
+ */
+enum iommufd_hwpt_alloc_flags {
+	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
+	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
+	IOMMU_HWPT_FAULT_ID_VALID = 1 << 2,
+};
+
+/**
+ * enum iommu_hwpt_vtd_s1_flags - attribute bits of a VT-d stage-1 table
+ * @IOMMU_VTD_S1_SRE: Supervisor Request Enable: requests with supervisor
+ *                    privilege are allowed through this table.
+ * @IOMMU_VTD_S1_EAFE: Extended Access Flag Enable: the hardware updates the
+ *                     extended accessed bit in the stage-1 entries.
+ * @IOMMU_VTD_S1_WPE: Write Protect Enable: supervisor requests honour the
+ *                    write permission of the stage-1 entries.
+ *
+ * The bits correspond to fields of the same name in the VT-d scalable-mode
+ * PASID table entry; the IOMMU must advertise the matching capability.
+ */
+enum iommu_hwpt_vtd_s1_flags {
+	IOMMU_VTD_S1_SRE = 1 << 0,
+	IOMMU_VTD_S1_EAFE = 1 << 1,
+	IOMMU_VTD_S1_WPE = 1 << 2,
+};
+
+/**
+ * struct iommu_hwpt_vtd_s1 - data for IOMMU_HWPT_DATA_VTD_S1
+ * @flags: Bitwise OR of enum iommu_hwpt_vtd_s1_flags values.
+ * @pgtbl_addr: Address of the root of the stage-1 page table, expressed in
+ *              the parent HWPT's IOVA space (the guest physical address
+ *              space when used for a virtual machine).
+ * @addr_width: Number of input address bits the stage-1 table translates,
+ *              which selects its number of levels (for example 48 or 57).
+ * @__reserved: Must be 0.
+ *
+ * Describes an Intel VT-d first-stage page table maintained by user space
+ * (typically a guest), for a nested HWPT created on top of a NEST_PARENT
+ * HWPT.
+ */
+struct iommu_hwpt_vtd_s1 {
+	__aligned_u64 flags;
+	__aligned_u64 pgtbl_addr;
+	__u32 addr_width;
+	__u32 __reserved;
+};
+
+/**
+ * enum iommu_hwpt_data_type - format of the driver data of IOMMU_HWPT_ALLOC
+ * @IOMMU_HWPT_DATA_NONE: No driver data; the HWPT is an ordinary page table
+ *                        filled by the kernel from an IOAS.
+ * @IOMMU_HWPT_DATA_VTD_S1: struct iommu_hwpt_vtd_s1, for a nested HWPT on
+ *                          Intel VT-d.
+ */
+enum iommu_hwpt_data_type {
+	IOMMU_HWPT_DATA_NONE = 0,
+	IOMMU_HWPT_DATA_VTD_S1 = 1,
+};
+
+/**
+ * struct iommu_hwpt_alloc - ioctl(IOMMU_HWPT_ALLOC)
+ * @size: In.  Length of this structure; at least 24.
+ * @flags: In.  Bitwise OR of enum iommufd_hwpt_alloc_flags values.
+ * @dev_id: In.  A device bound to this iommufd; the HWPT is made in the
+ *          format of that device's IOMMU.
+ * @pt_id: In.  What the new HWPT is built on: an IOAS, or a HWPT that was
+ *         allocated with IOMMU_HWPT_ALLOC_NEST_PARENT.
+ * @out_hwpt_id: Out.  ID of the new HWPT.
+ * @__reserved: Must be 0.
+ * @data_type: In.  One of enum iommu_hwpt_data_type, telling how to read
+ *             the buffer at @data_uptr.
+ * @data_len: In.  Length in bytes of that buffer.
+ * @data_uptr: In.  User address of the driver specific data.
+ * @fault_id: In.  ID of a fault queue made by IOMMU_FAULT_QUEUE_ALLOC.  Read
+ *            only when @flags contains IOMMU_HWPT_FAULT_ID_VALID.
+ * @__reserved2: Pads the structure to a multiple of 8 bytes; must be 0.
+ *
+ * Creates a hardware page table (HWPT) object, which stands for one IOMMU
+ * translation domain, and returns its ID.  Devices can then be attached to
+ * it directly instead of letting the kernel pick a domain for an IOAS.
+ * Two kinds can be made:
+ *
+ * Paging HWPT: @pt_id names an IOAS, @data_type is IOMMU_HWPT_DATA_NONE
+ * and @data_len is 0.  The kernel owns the page table and keeps it in sync
+ * with the IOAS mappings.  IOMMU_HWPT_ALLOC_NEST_PARENT and
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING apply to this kind only.
+ *
+ * Nested HWPT: @pt_id names a paging HWPT made with NEST_PARENT, and
+ * @data_type/@data_len/@data_uptr describe a first-stage table that user
+ * space maintains itself.  The IOMMU translates through that table and
+ * then through the parent.  Updates to the user table must be followed by
+ * IOMMU_HWPT_INVALIDATE.  A fault queue can be given with
+ * IOMMU_HWPT_FAULT_ID_VALID.
+ *
+ * Errors: EOPNOTSUPP for unknown or unsupported @flags, a @data_type the
+ * IOMMU does not implement, or non-zero @__reserved; EINVAL if @data_len
+ * does not agree with @data_type, if @pt_id is not an IOAS or a suitable
+ * parent HWPT, or if the driver data is malformed; ENOENT for an unknown
+ * @dev_id or @fault_id; ENOMEM.
+ */
+struct iommu_hwpt_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 __reserved;
+	__u32 data_type;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 fault_id;
+	__u32 __reserved2;
+};
+
+#define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
+
+/**
+ * enum iommu_hw_info_vtd_flags - bits of iommu_hw_info_vtd.flags
+ * @IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17: The IOMMU is affected by Intel
+ *                                         erratum SPR17 (document 772415).
+ *                                         A NEST_PARENT HWPT cannot hold
+ *                                         read-only mappings, so memory in
+ *                                         an IOAS backing one must be
+ *                                         mapped writeable.
+ */
+enum iommu_hw_info_vtd_flags {
+	IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 = 1 << 0,
+};
+
+/**
+ * struct iommu_hw_info_vtd - data of type IOMMU_HW_INFO_TYPE_INTEL_VTD
+ * @flags: Bitwise OR of enum iommu_hw_info_vtd_flags values.
+ * @__reserved: Must be 0.
+ * @cap_reg: Raw contents of the VT-d Capability Register (section 11.4.2
+ *           of the VT-d specification).
+ * @ecap_reg: Raw contents of the VT-d Extended Capability Register
+ *            (section 11.4.3 of the VT-d specification).
+ *
+ * Returned by IOMMU_GET_HW_INFO for a device behind an Intel VT-d IOMMU.
+ * The register values are passed through unchanged; decoding them is left
+ * to user space, for example to present matching capabilities in an
+ * emulated IOMMU.
+ */
+struct iommu_hw_info_vtd {
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 cap_reg;
+	__aligned_u64 ecap_reg;
+};
+
+/**
+ * enum iommu_hw_info_type - format of the data returned by IOMMU_GET_HW_INFO
+ * @IOMMU_HW_INFO_TYPE_NONE: The IOMMU driver reports no specific data.
+ * @IOMMU_HW_INFO_TYPE_INTEL_VTD: The data is a struct iommu_hw_info_vtd.
+ */
+enum iommu_hw_info_type {
+	IOMMU_HW_INFO_TYPE_NONE = 0,
+	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
+};
+
+/**
+ * enum iommufd_hw_capabilities - generic features of a device's IOMMU path
+ * @IOMMU_HW_CAP_DIRTY_TRACKING: The IOMMU can record which pages devices
+ *                               wrote to, so IOMMU_HWPT_SET_DIRTY_TRACKING
+ *                               and IOMMU_HWPT_GET_DIRTY_BITMAP can be used
+ *                               on HWPTs allocated for this device.
+ * @IOMMU_HW_CAP_PCI_PASID_EXEC: The PCI device's PASID capability has
+ *                               Execute Permission enabled.  Meaningless
+ *                               when out_max_pasid_log2 is 0.
+ * @IOMMU_HW_CAP_PCI_PASID_PRIV: The PCI device's PASID capability has
+ *                               Privileged Mode enabled.  Meaningless when
+ *                               out_max_pasid_log2 is 0.
+ *
+ * Bits reported in iommu_hw_info.out_capabilities.
+ */
+enum iommufd_hw_capabilities {
+	IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,
+	IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1,
+	IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2,
+};
+
+/**
+ * struct iommu_hw_info - ioctl(IOMMU_GET_HW_INFO)
+ * @size: In.  Length of this structure; at least 32.
+ * @flags: In.  No flags are defined yet; must be 0.
+ * @dev_id: In.  A device bound to this iommufd.
+ * @data_len: In: size of the buffer at @data_uptr.  Out: size of the data
+ *            the kernel has for this IOMMU, which can be larger or smaller
+ *            than the buffer.
+ * @data_uptr: In.  User address of a buffer for the IOMMU specific data.
+ * @out_data_type: Out.  One of enum iommu_hw_info_type, telling how to read
+ *                 the buffer.
+ * @out_max_pasid_log2: Out.  Number of PASID bits the device may use, or 0
+ *                      if PASIDs are not supported or not enabled.
+ * @__reserved: Must be 0.
+ * @out_capabilities: Out.  Bitwise OR of enum iommufd_hw_capabilities
+ *                    values.
+ *
+ * Describes the IOMMU that translates DMA for @dev_id, so that user space
+ * can tell which HWPT formats and features are usable, or mirror the
+ * hardware in an emulated IOMMU for a guest.
+ *
+ * The IOMMU specific data is copied into the buffer up to @data_len bytes;
+ * any part of the buffer beyond the end of the data is zero-filled.  On
+ * return @data_len holds the full length of the data, so a caller can size
+ * a buffer by first passing 0.
+ *
+ * Errors: EOPNOTSUPP if @flags or @__reserved is not 0; ENOENT for an
+ * unknown @dev_id; EFAULT if the buffer cannot be written; ENOMEM.
+ */
+struct iommu_hw_info {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 out_data_type;
+	__u8 out_max_pasid_log2;
+	__u8 __reserved[3];
+	__aligned_u64 out_capabilities;
+};
+
+#define IOMMU_GET_HW_INFO _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)
+
+/**
+ * enum iommufd_hwpt_set_dirty_tracking_flags - flags of
+ *                                              IOMMU_HWPT_SET_DIRTY_TRACKING
+ * @IOMMU_HWPT_DIRTY_TRACKING_ENABLE: Turn tracking on; without it, turn it
+ *                                    off.
+ */
+enum iommufd_hwpt_set_dirty_tracking_flags {
+	IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1,
+};
+
+/**
+ * struct iommu_hwpt_set_dirty_tracking - ioctl(IOMMU_HWPT_SET_DIRTY_TRACKING)
+ * @size: In.  Length of this structure; at least 16.
+ * @flags: In.  Bitwise OR of enum iommufd_hwpt_set_dirty_tracking_flags
+ *         values.
+ * @hwpt_id: In.  A paging HWPT allocated with
+ *           IOMMU_HWPT_ALLOC_DIRTY_TRACKING.
+ * @__reserved: Must be 0.
+ *
+ * Starts or stops recording of device writes in the IOMMU page table of
+ * @hwpt_id.  Enabling it clears whatever dirty state the table held, so
+ * that a following IOMMU_HWPT_GET_DIRTY_BITMAP reports only writes made
+ * afterwards.
+ *
+ * Errors: EOPNOTSUPP for unknown @flags bits or when the HWPT does not
+ * support dirty tracking; ENOENT if @hwpt_id is not a paging HWPT.
+ */
+struct iommu_hwpt_set_dirty_tracking {
+	__u32 size;
+	__u32 flags;
+	__u32 hwpt_id;
+	__u32 __reserved;
+};
+
+#define IOMMU_HWPT_SET_DIRTY_TRACKING _IO(IOMMUFD_TYPE, \
+					  IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING)
+
+/**
+ * enum iommufd_hwpt_get_dirty_bitmap_flags - flags of
+ *                                            IOMMU_HWPT_GET_DIRTY_BITMAP
+ * @IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR: Report the dirty state but leave
+ *                                        it set in the page table.  Saves
+ *                                        the cost of clearing when the
+ *                                        range is about to be unmapped
+ *                                        anyway.
+ */
+enum iommufd_hwpt_get_dirty_bitmap_flags {
+	IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1,
+};
+
+/**
+ * struct iommu_hwpt_get_dirty_bitmap - ioctl(IOMMU_HWPT_GET_DIRTY_BITMAP)
+ * @size: In.  Length of this structure; at least 48.
+ * @hwpt_id: In.  A paging HWPT with dirty tracking enabled.
+ * @flags: In.  Bitwise OR of enum iommufd_hwpt_get_dirty_bitmap_flags
+ *         values.
+ * @__reserved: Must be 0.
+ * @iova: In.  First IOVA of the range to examine; bit 0 of the bitmap
+ *        stands for the page that starts here.
+ * @length: In.  Size in bytes of the range to examine; not 0.
+ * @page_size: In.  Number of bytes of IOVA that one bitmap bit stands for;
+ *             a power of two.
+ * @data: In.  User address of the bitmap, an array of __u64 holding at
+ *        least @length / @page_size bits.
+ *
+ * Scans the IOMMU page table of @hwpt_id over the given IOVA range and sets
+ * a bit in the bitmap for every @page_size sized block that a device has
+ * written to since the dirty state was last cleared.  Bits for clean
+ * blocks are left as they were, so the caller normally clears the bitmap
+ * first.  Unless NO_CLEAR is given the dirty state of the scanned range is
+ * reset at the same time.  The bit for an address addr is::
+ *
+ *   n = (addr - iova) / page_size;
+ *   data[n / 64] & (1ULL << (n % 64))
+ *
+ * Both @iova and @iova + @length must be multiples of @page_size and of
+ * the IOAS alignment reported by IOMMU_IOAS_IOVA_RANGES.
+ *
+ * Errors: EOPNOTSUPP for unknown @flags bits, non-zero @__reserved, or a
+ * HWPT without dirty tracking support; ENOENT if @hwpt_id is not a paging
+ * HWPT; EINVAL for a zero @length or @page_size, misaligned values, or a
+ * range not entirely mapped; EOVERFLOW if the range wraps or exceeds the
+ * kernel's address width; EFAULT; ENOMEM.
+ */
+struct iommu_hwpt_get_dirty_bitmap {
+	__u32 size;
+	__u32 hwpt_id;
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+	__aligned_u64 data;
+};
+
+#define IOMMU_HWPT_GET_DIRTY_BITMAP _IO(IOMMUFD_TYPE, \
+					IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
+
+/**
+ * enum iommu_hwpt_invalidate_data_type - format of IOMMU_HWPT_INVALIDATE
+ *                                        entries
+ * @IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: Each entry is a struct
+ *                                     iommu_hwpt_vtd_s1_invalidate.
+ */
+enum iommu_hwpt_invalidate_data_type {
+	IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
+};
+
+/**
+ * enum iommu_hwpt_vtd_s1_invalidate_flags - flags of a VT-d stage-1
+ *                                           invalidation entry
+ * @IOMMU_VTD_INV_FLAGS_LEAF: Only leaf entries of the stage-1 table
+ *                            changed, so cached non-leaf (paging
+ *                            structure) entries may be kept.  Without it
+ *                            every level is flushed.
+ */
+enum iommu_hwpt_vtd_s1_invalidate_flags {
+	IOMMU_VTD_INV_FLAGS_LEAF = 1 << 0,
+};
+
+/**
+ * struct iommu_hwpt_vtd_s1_invalidate - entry of type
+ *                                       IOMMU_HWPT_INVALIDATE_DATA_VTD_S1
+ * @addr: First address to invalidate, in the stage-1 input address space.
+ *        Must be aligned to 4 KiB.
+ * @npages: Number of 4 KiB pages to invalidate, starting at @addr.
+ * @flags: Bitwise OR of enum iommu_hwpt_vtd_s1_invalidate_flags values.
+ * @__reserved: Must be 0.
+ *
+ * Asks for the IOTLB and paging structure caches of a nested Intel VT-d
+ * HWPT to be flushed for a range, after user space changed its stage-1
+ * table there.  @addr 0 together with @npages U64_MAX flushes everything
+ * cached for the table.  When ATS is enabled, the device TLBs are
+ * invalidated as well, without a separate request.
+ */
+struct iommu_hwpt_vtd_s1_invalidate {
+	__aligned_u64 addr;
+	__aligned_u64 npages;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/**
+ * struct iommu_hwpt_invalidate - ioctl(IOMMU_HWPT_INVALIDATE)
+ * @size: In.  Length of this structure; at least 32.
+ * @hwpt_id: In.  The nested HWPT whose caches are to be flushed.
+ * @data_uptr: In.  User address of an array of invalidation entries.
+ * @data_type: In.  One of enum iommu_hwpt_invalidate_data_type: the format
+ *             of every entry in the array.  Must be a format the HWPT's
+ *             driver accepts.
+ * @entry_len: In.  Size in bytes of one array entry, normally sizeof() of
+ *             the entry structure.  Sizes other than the kernel's are
+ *             handled with the same rules as argument structures.
+ * @entry_num: In: number of entries in the array.  Out: number of entries
+ *             that were carried out, counted from the start of the array.
+ * @__reserved: Must be 0.
+ *
+ * Flushes cached translations of a user managed (nested) page table.
+ * After changing its stage-1 table, user space must issue this command
+ * before relying on the new contents.  Entries are processed in order;
+ * if one fails, processing stops there, the call returns its error and
+ * @entry_num tells how many came before it.
+ *
+ * An @entry_num of 0 performs no work and ignores @entry_len and
+ * @data_uptr, which allows probing whether @data_type is supported.
+ *
+ * Errors: EOPNOTSUPP for non-zero @__reserved, or for unknown flags or
+ * non-zero reserved members in an entry; EINVAL for a @data_type the
+ * driver does not accept, a zero or oversized @entry_len, or a malformed
+ * entry; ENOENT if @hwpt_id is not a nested HWPT; E2BIG for non-zero
+ * bytes past the kernel's entry size; EFAULT.
+ */
+struct iommu_hwpt_invalidate {
+	__u32 size;
+	__u32 hwpt_id;
+	__aligned_u64 data_uptr;
+	__u32 data_type;
+	__u32 entry_len;
+	__u32 entry_num;
+	__u32 __reserved;
+};
+
+#define IOMMU_HWPT_INVALIDATE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE)
+
+/**
+ * enum iommu_hwpt_pgfault_flags - bits of iommu_hwpt_pgfault.flags
+ * @IOMMU_PGFAULT_FLAGS_PASID_VALID: The faulting request carried a PASID,
+ *                                   found in the pasid member.
+ * @IOMMU_PGFAULT_FLAGS_LAST_PAGE: This record is the final one of its
+ *                                 fault group.
+ */
+enum iommu_hwpt_pgfault_flags {
+	IOMMU_PGFAULT_FLAGS_PASID_VALID		= (1 << 0),
+	IOMMU_PGFAULT_FLAGS_LAST_PAGE		= (1 << 1),
+};
+
+/**
+ * enum iommu_hwpt_pgfault_perm - bits of iommu_hwpt_pgfault.perm
+ * @IOMMU_PGFAULT_PERM_READ: The device wants to read.
+ * @IOMMU_PGFAULT_PERM_WRITE: The device wants to write.
+ * @IOMMU_PGFAULT_PERM_EXEC: The device asked for execute permission: its
+ *                           PASID TLP prefix carried Execute Requested
+ *                           (PCIe 10.4.1).
+ * @IOMMU_PGFAULT_PERM_PRIV: The device asked for privileged access: its
+ *                           PASID TLP prefix carried Privileged Mode
+ *                           Requested (PCIe 10.4.1).
+ */
+enum iommu_hwpt_pgfault_perm {
+	IOMMU_PGFAULT_PERM_READ			= (1 << 0),
+	IOMMU_PGFAULT_PERM_WRITE		= (1 << 1),
+	IOMMU_PGFAULT_PERM_EXEC			= (1 << 2),
+	IOMMU_PGFAULT_PERM_PRIV			= (1 << 3),
+};
+
+/**
+ * struct iommu_hwpt_pgfault - record read from a fault queue file
+ * @flags: Bitwise OR of enum iommu_hwpt_pgfault_flags values.
+ * @dev_id: ID (in this iommufd) of the device that faulted.
+ * @pasid: PASID of the faulting request; valid only with
+ *         IOMMU_PGFAULT_FLAGS_PASID_VALID.
+ * @grpid: Page Request Group Index of the request.
+ * @perm: Bitwise OR of enum iommu_hwpt_pgfault_perm values: the access the
+ *        device asked for.
+ * @__reserved: Always 0.
+ * @addr: Faulting address, in the I/O address space of the HWPT.
+ * @length: Optional hint of how many bytes beyond @addr the device is
+ *          going to touch, so that more than one page can be made present
+ *          at once; 0 when no hint is available.
+ * @cookie: Kernel chosen value that identifies the fault group; every
+ *          record of a group carries the same one.  It must be returned in
+ *          struct iommu_hwpt_page_response to complete the group.
+ *
+ * A fault queue's file descriptor delivers records of this type with
+ * read(): the byte count must be a multiple of the record size, whole
+ * groups are returned, and a buffer too small for the first pending group
+ * gets EINVAL.  poll() reports the file readable while faults are pending.
+ */
+struct iommu_hwpt_pgfault {
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pasid;
+	__u32 grpid;
+	__u32 perm;
+	__u32 __reserved;
+	__aligned_u64 addr;
+	__u32 length;
+	__u32 cookie;
+};
+
+/**
+ * enum iommufd_page_response_code - outcome reported for a fault group
+ * @IOMMUFD_PAGE_RESP_SUCCESS: The fault was resolved and the translation
+ *                             now exists; the device retries the access.
+ *                             Matches the PCI "Success" response code
+ *                             (PCI 10.4.2.1).
+ * @IOMMUFD_PAGE_RESP_INVALID: The fault cannot be resolved; the device
+ *                             must not retry.  Matches the PCI "Invalid
+ *                             Request" response code (PCI 10.4.2.1).
+ */
+enum iommufd_page_response_code {
+	IOMMUFD_PAGE_RESP_SUCCESS = 0,
+	IOMMUFD_PAGE_RESP_INVALID = 1,
+};
+
+/**
+ * struct iommu_hwpt_page_response - record written to a fault queue file
+ * @cookie: The cookie of the fault group being answered, as read from its
+ *          struct iommu_hwpt_pgfault records.
+ * @code: One of enum iommufd_page_response_code.
+ *
+ * User space completes a fault group by write()ing one of these to the
+ * fault queue's file descriptor; several can be written at once, and the
+ * byte count must be a multiple of the record size.  An unknown @cookie or
+ * @code fails with EINVAL.
+ */
+struct iommu_hwpt_page_response {
+	__u32 cookie;
+	__u32 code;
+};
+
+/**
+ * struct iommu_fault_alloc - ioctl(IOMMU_FAULT_QUEUE_ALLOC)
+ * @size: In.  Length of this structure; at least 16.
+ * @flags: In.  No flags are defined yet; must be 0.
+ * @out_fault_id: Out.  ID of the new fault queue object, to be passed as
+ *                fault_id to IOMMU_HWPT_ALLOC.
+ * @out_fault_fd: Out.  A new file descriptor through which the queue's
+ *                faults are read and answered.
+ *
+ * Creates a fault queue: an object that collects I/O page faults (PRI page
+ * requests) raised on the HWPTs that name it, so that user space can
+ * resolve them.  Faults are read from @out_fault_fd as struct
+ * iommu_hwpt_pgfault records and answered by writing struct
+ * iommu_hwpt_page_response records to it.
+ *
+ * Errors: EOPNOTSUPP if @flags is not 0; ENOMEM; EMFILE if no file
+ * descriptor is available.
+ */
+struct iommu_fault_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_fault_id;
+	__u32 out_fault_fd;
+};
+
+#define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
+
+#endif /* _UAPI_IOMMUFD_H */

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A first look at /dev/iommu from the point of view of a VMM: open it, find
+ * out which commands this kernel serves, create an I/O address space, read
+ * and change its options, and tear it down again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/iommufd.h>
+
+struct command {
+	const char *name;
+	unsigned long request;
+	const char *purpose;
+};
+
+static const struct command commands[] = {
+	{ "IOMMU_DESTROY", IOMMU_DESTROY, "destroy any object by ID" },
+	{ "IOMMU_IOAS_ALLOC", IOMMU_IOAS_ALLOC, "create an I/O address space" },
+	{ "IOMMU_IOAS_ALLOW_IOVAS", IOMMU_IOAS_ALLOW_IOVAS,
+	  "reserve IOVA ranges for the VMM" },
+	{ "IOMMU_IOAS_COPY", IOMMU_IOAS_COPY,
+	  "share a mapping with another IOAS" },
+	{ "IOMMU_IOAS_IOVA_RANGES", IOMMU_IOAS_IOVA_RANGES,
+	  "list usable IOVA ranges" },
+	{ "IOMMU_IOAS_MAP", IOMMU_IOAS_MAP, "map user memory at an IOVA" },
+	{ "IOMMU_IOAS_MAP_FILE", IOMMU_IOAS_MAP_FILE,
+	  "map a file (memfd) at an IOVA" },
+	{ "IOMMU_IOAS_UNMAP", IOMMU_IOAS_UNMAP, "unmap an IOVA range" },
+	{ "IOMMU_OPTION", IOMMU_OPTION, "get and set options" },
+	{ "IOMMU_VFIO_IOAS", IOMMU_VFIO_IOAS,
+	  "pick the IOAS for VFIO compatibility" },
+	{ "IOMMU_HWPT_ALLOC", IOMMU_HWPT_ALLOC,
+	  "allocate a hardware page table" },
+	{ "IOMMU_GET_HW_INFO", IOMMU_GET_HW_INFO,
+	  "describe the IOMMU behind a device" },
+	{ "IOMMU_HWPT_SET_DIRTY_TRACKING", IOMMU_HWPT_SET_DIRTY_TRACKING,
+	  "start or stop dirty tracking" },
+	{ "IOMMU_HWPT_GET_DIRTY_BITMAP", IOMMU_HWPT_GET_DIRTY_BITMAP,
+	  "read the dirty bitmap" },
+	{ "IOMMU_HWPT_INVALIDATE", IOMMU_HWPT_INVALIDATE,
+	  "flush caches of a nested page table" },
+	{ "IOMMU_FAULT_QUEUE_ALLOC", IOMMU_FAULT_QUEUE_ALLOC,
+	  "create an I/O page fault queue" },
+};
+
+/*
+ * A command the kernel knows rejects a struct of size 0 with EINVAL; one it
+ * does not know fails with ENOTTY before looking at the struct at all.
+ */
+static const char *probe(int fd, unsigned long request)
+{
+	uint32_t size_zero[16] = {};
+
+	if (!ioctl(fd, request, size_zero))
+		return "yes (accepted an empty struct?)";
+	switch (errno) {
+	case EINVAL:
+		return "yes";
+	case ENOTTY:
+		return "not in this kernel";
+	default:
+		return strerror(errno);
+	}
+}
+
+static int get_option(int fd, uint32_t option_id, uint32_t object_id,
+		      uint64_t *val)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = option_id,
+		.op = IOMMU_OPTION_OP_GET,
+		.object_id = object_id,
+	};
+
+	if (ioctl(fd, IOMMU_OPTION, &cmd))
+		return -errno;
+	*val = cmd.val64;
+	return 0;
+}
+
+static int set_option(int fd, uint32_t option_id, uint32_t object_id,
+		      uint64_t val)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = option_id,
+		.op = IOMMU_OPTION_OP_SET,
+		.object_id = object_id,
+		.val64 = val,
+	};
+
+	return ioctl(fd, IOMMU_OPTION, &cmd) ? -errno : 0;
+}
+
+#define FAIL(...)                                                       \
+	do {                                                            \
+		fprintf(stderr, "iommufd_demo: " __VA_ARGS__);          \
+		return 1;                                               \
+	} while (0)
+
+int main(void)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
+	uint64_t val;
+	size_t i;
+	int fd;
+
+	printf("== iommufd: what /dev/iommu offers on this kernel ==\n\n");
+	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		FAIL("cannot open /dev/iommu: %s\n", strerror(errno));
+	printf("1. A VMM opens /dev/iommu: fd %d, a private context that holds\n"
+	       "   every object it creates and frees them all on close.\n\n",
+	       fd);
+
+	printf("2. Commands this kernel serves (probed with an empty struct):\n");
+	for (i = 0; i != sizeof(commands) / sizeof(commands[0]); i++)
+		printf("   %-30s %-20s %s\n", commands[i].name,
+		       probe(fd, commands[i].request), commands[i].purpose);
+	printf("\n");
+
+	if (get_option(fd, IOMMU_OPTION_RLIMIT_MODE, 0, &val))
+		FAIL("IOMMU_OPTION(RLIMIT_MODE) failed: %s\n", strerror(errno));
+	printf("3. Pinned memory is charged to RLIMIT_MEMLOCK %s (mode %llu).\n\n",
+	       val ? "of the process (like VFIO type1)" : "of the user",
+	       (unsigned long long)val);
+
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &alloc))
+		FAIL("IOMMU_IOAS_ALLOC failed: %s\n", strerror(errno));
+	printf("4. It creates an I/O address space: IOAS id %u.\n",
+	       alloc.out_ioas_id);
+
+	if (get_option(fd, IOMMU_OPTION_HUGE_PAGES, alloc.out_ioas_id, &val))
+		FAIL("IOMMU_OPTION(HUGE_PAGES) failed: %s\n", strerror(errno));
+	printf("   Its huge-pages option is %llu: contiguous memory %s.\n",
+	       (unsigned long long)val,
+	       val ? "may be mapped with large IOMMU pages" :
+		     "is mapped page by page");
+	if (set_option(fd, IOMMU_OPTION_HUGE_PAGES, alloc.out_ioas_id, 0) ||
+	    get_option(fd, IOMMU_OPTION_HUGE_PAGES, alloc.out_ioas_id, &val))
+		FAIL("changing HUGE_PAGES failed: %s\n", strerror(errno));
+	printf("   After setting it to 0 it reads back %llu.\n\n",
+	       (unsigned long long)val);
+
+	destroy.id = alloc.out_ioas_id;
+	if (ioctl(fd, IOMMU_DESTROY, &destroy))
+		FAIL("IOMMU_DESTROY failed: %s\n", strerror(errno));
+	printf("5. IOMMU_DESTROY(%u) removes it; ", destroy.id);
+	if (!ioctl(fd, IOMMU_DESTROY, &destroy) || errno != ENOENT)
+		FAIL("a second destroy did not fail with ENOENT\n");
+	printf("a second destroy fails with ENOENT.\n\n");
+
+	close(fd);
+	printf("== done: the context is closed and everything in it is gone ==\n");
+	return 0;
+}
