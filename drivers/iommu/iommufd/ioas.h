@@ -22,8 +22,8 @@ struct iommufd_ioas {
 
 static_assert(offsetof(struct iommufd_ioas, obj) == 0);
 
-int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
-int iommufd_ioas_option(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_option_huge_pages(struct iommufd_ucmd *ucmd);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
 
 #endif

@@ -64,7 +64,7 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_DESTROY, IOMMU_DESTROY, iommufd_destroy,
 			 struct iommu_destroy, id),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOC, IOMMU_IOAS_ALLOC,
-			 iommufd_ioas_alloc_ioctl, struct iommu_ioas_alloc,
+			 iommufd_ioas_alloc_cmd, struct iommu_ioas_alloc,
 			 out_ioas_id),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
 			 struct iommu_option, val64),
@@ -157,6 +157,12 @@ static const struct file_operations iommufd_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+/* The context behind @file, or NULL when @file is not /dev/iommu */
+static struct iommufd_ctx *iommufd_file_ctx(struct file *file)
+{
+	return file->f_op == &iommufd_fops ? file->private_data : NULL;
+}
+
 /**
  * iommufd_ctx_get() - take another reference on a context
  * @ictx: a context the caller already holds a reference on
@@ -174,7 +180,7 @@ EXPORT_SYMBOL_NS_GPL(iommufd_ctx_get, IOMMUFD);
 
 /**
  * iommufd_ctx_from_file() - get the context behind an open /dev/iommu file
- * @file: a file the caller holds a reference on
+ * @file: a file the caller holds a reference on, and keeps holding
  *
  * Context: any context.
  * Return: the context with a new reference the caller must drop with
@@ -182,11 +188,10 @@ EXPORT_SYMBOL_NS_GPL(iommufd_ctx_get, IOMMUFD);
  */
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
 {
-	struct iommufd_ctx *ictx;
+	struct iommufd_ctx *ictx = iommufd_file_ctx(file);
 
-	if (file->f_op != &iommufd_fops)
+	if (!ictx)
 		return ERR_PTR(-EBADFD);
-	ictx = file->private_data;
 	iommufd_ctx_get(ictx);
 	return ictx;
 }
@@ -203,17 +208,12 @@ EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_file, IOMMUFD);
  */
 struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
 {
-	struct file *file;
+	CLASS(fd, fd_ref)(fd);
 
-	file = fget(fd);
-	if (!file)
+	if (fd_empty(fd_ref))
 		return ERR_PTR(-EBADF);
-	if (file->f_op != &iommufd_fops) {
-		fput(file);
-		return ERR_PTR(-EBADFD);
-	}
-	/* The reference fget() took becomes the caller's */
-	return file->private_data;
+	/* The descriptor's reference goes away at return; take our own */
+	return iommufd_ctx_from_file(fd_file(fd_ref));
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_fd, IOMMUFD);
 

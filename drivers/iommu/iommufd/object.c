@@ -5,6 +5,7 @@
  * object.h describes.
  */
 #include <linux/bug.h>
+#include <linux/cleanup.h>
 #include <linux/err.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -29,24 +30,23 @@ struct iommufd_object *iommufd_object_alloc_raw(struct iommufd_ctx *ictx,
 						size_t size,
 						enum iommufd_object_type type)
 {
-	struct iommufd_object *obj;
+	struct iommufd_object *new_obj __free(kfree) =
+		kzalloc(size, GFP_KERNEL_ACCOUNT);
 	int rc;
 
-	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
-	if (!obj)
+	if (!new_obj)
 		return ERR_PTR(-ENOMEM);
-	obj->type = type;
-	refcount_set(&obj->short_users, 1);
-	refcount_set(&obj->long_users, 1);
-
+	*new_obj = (struct iommufd_object) {
+		.short_users = REFCOUNT_INIT(1),
+		.long_users = REFCOUNT_INIT(1),
+		.type = type,
+	};
 	/* Storing NULL in an allocating xarray reserves the index */
-	rc = xa_alloc(&ictx->objects, &obj->id, NULL, xa_limit_31b,
+	rc = xa_alloc(&ictx->objects, &new_obj->id, NULL, xa_limit_31b,
 		      GFP_KERNEL_ACCOUNT);
-	if (rc) {
-		kfree(obj);
+	if (rc)
 		return ERR_PTR(rc);
-	}
-	return obj;
+	return no_free_ptr(new_obj);
 }
 
 /**
@@ -94,12 +94,36 @@ void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj)
 {
 	const struct iommufd_object_ops *ops = &iommufd_object_ops[obj->type];
+	void (*undo_creation)(struct iommufd_object *obj);
 
-	if (ops->abort)
-		ops->abort(obj);
-	else
-		ops->destroy(obj);
+	undo_creation = ops->abort ?: ops->destroy;
+	undo_creation(obj);
 	iommufd_object_abort(ictx, obj);
+}
+
+/**
+ * iommufd_object_publish_to_user() - finish an object-creating ioctl
+ * @ucmd: the ioctl, whose struct already holds the new object's ID
+ * @obj: the new object, fully built but not yet finalized
+ * @cmd_len: the kernel's size of the command struct
+ *
+ * Tells user space the ID first and publishes the object only once that
+ * worked: an object whose ID never reached user space is undone instead of
+ * being left behind where nobody could name it.
+ *
+ * Return: 0, or -EFAULT after the object was destroyed.
+ */
+int iommufd_object_publish_to_user(struct iommufd_ucmd *ucmd,
+				   struct iommufd_object *obj, size_t cmd_len)
+{
+	int rc = iommufd_ucmd_respond(ucmd, cmd_len);
+
+	if (rc) {
+		iommufd_object_abort_and_destroy(ucmd->ictx, obj);
+		return rc;
+	}
+	iommufd_object_finalize(ucmd->ictx, obj);
+	return 0;
 }
 
 /**

@@ -90,6 +90,10 @@ void iommufd_object_abort(struct iommufd_ctx *ictx,
 void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj);
 
+struct iommufd_ucmd;
+int iommufd_object_publish_to_user(struct iommufd_ucmd *ucmd,
+				   struct iommufd_object *obj, size_t cmd_len);
+
 struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
 					  enum iommufd_object_type type);
 void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);

@@ -52,30 +52,29 @@ static int iommufd_option_rlimit_mode(struct iommufd_ucmd *ucmd)
 	}
 }
 
+/* Handlers by option ID; each validates object_id and op for its option */
+static int (*const iommufd_option_handlers[])(struct iommufd_ucmd *ucmd) = {
+	[IOMMU_OPTION_RLIMIT_MODE] = iommufd_option_rlimit_mode,
+	[IOMMU_OPTION_HUGE_PAGES] = iommufd_ioas_option_huge_pages,
+};
+
 int iommufd_option(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_option *cmd = ucmd->cmd;
 	struct iommu_option __user *uoption = ucmd->ubuffer;
+	int (*handler)(struct iommufd_ucmd *ucmd) = NULL;
 	int rc;
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-
-	switch (cmd->option_id) {
-	case IOMMU_OPTION_RLIMIT_MODE:
-		rc = iommufd_option_rlimit_mode(ucmd);
-		break;
-	case IOMMU_OPTION_HUGE_PAGES:
-		rc = iommufd_ioas_option(ucmd);
-		break;
-	default:
+	if (cmd->option_id < ARRAY_SIZE(iommufd_option_handlers))
+		handler = iommufd_option_handlers[cmd->option_id];
+	if (!handler)
 		return -EOPNOTSUPP;
-	}
+
+	rc = handler(ucmd);
 	if (rc)
 		return rc;
-
 	/* Only val64 is an output; the rest of the user's struct is left be */
-	if (put_user(cmd->val64, &uoption->val64))
-		return -EFAULT;
-	return 0;
+	return put_user(cmd->val64, &uoption->val64);
 }
