@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -55,7 +54,7 @@ static const struct command commands[] = {
  */
 static const char *probe(int fd, unsigned long request)
 {
-	uint32_t size_zero[16] = {};
+	__u32 size_zero[16] = {};
 
 	if (!ioctl(fd, request, size_zero))
 		return "yes (accepted an empty struct?)";
@@ -69,8 +68,8 @@ static const char *probe(int fd, unsigned long request)
 	}
 }
 
-static int get_option(int fd, uint32_t option_id, uint32_t object_id,
-		      uint64_t *val)
+static int get_option(int fd, __u32 option_id, __u32 object_id,
+		      __u64 *val)
 {
 	struct iommu_option cmd = {
 		.size = sizeof(cmd),
@@ -85,8 +84,8 @@ static int get_option(int fd, uint32_t option_id, uint32_t object_id,
 	return 0;
 }
 
-static int set_option(int fd, uint32_t option_id, uint32_t object_id,
-		      uint64_t val)
+static int set_option(int fd, __u32 option_id, __u32 object_id,
+		      __u64 val)
 {
 	struct iommu_option cmd = {
 		.size = sizeof(cmd),
@@ -99,63 +98,66 @@ static int set_option(int fd, uint32_t option_id, uint32_t object_id,
 	return ioctl(fd, IOMMU_OPTION, &cmd) ? -errno : 0;
 }
 
-#define FAIL(...)                                                       \
-	do {                                                            \
-		fprintf(stderr, "iommufd_demo: " __VA_ARGS__);          \
-		return 1;                                               \
-	} while (0)
+#define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]))
+
+/* Say what went wrong; returns the exit status for main() to return */
+static int fail(const char *what)
+{
+	fprintf(stderr, "iommufd_demo: %s failed: %s\n", what, strerror(errno));
+	return 1;
+}
 
 int main(void)
 {
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct iommu_destroy destroy = { .size = sizeof(destroy) };
-	uint64_t val;
+	__u64 val;
 	size_t i;
 	int fd;
 
 	printf("== iommufd: what /dev/iommu offers on this kernel ==\n\n");
 	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		FAIL("cannot open /dev/iommu: %s\n", strerror(errno));
+		return fail("open(/dev/iommu)");
 	printf("1. A VMM opens /dev/iommu: fd %d, a private context that holds\n"
 	       "   every object it creates and frees them all on close.\n\n",
 	       fd);
 
 	printf("2. Commands this kernel serves (probed with an empty struct):\n");
-	for (i = 0; i != sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i != ARRAY_SIZE(commands); i++)
 		printf("   %-30s %-20s %s\n", commands[i].name,
 		       probe(fd, commands[i].request), commands[i].purpose);
 	printf("\n");
 
 	if (get_option(fd, IOMMU_OPTION_RLIMIT_MODE, 0, &val))
-		FAIL("IOMMU_OPTION(RLIMIT_MODE) failed: %s\n", strerror(errno));
+		return fail("IOMMU_OPTION(RLIMIT_MODE)");
 	printf("3. Pinned memory is charged to RLIMIT_MEMLOCK %s (mode %llu).\n\n",
 	       val ? "of the process (like VFIO type1)" : "of the user",
 	       (unsigned long long)val);
 
 	if (ioctl(fd, IOMMU_IOAS_ALLOC, &alloc))
-		FAIL("IOMMU_IOAS_ALLOC failed: %s\n", strerror(errno));
+		return fail("IOMMU_IOAS_ALLOC");
 	printf("4. It creates an I/O address space: IOAS id %u.\n",
 	       alloc.out_ioas_id);
 
 	if (get_option(fd, IOMMU_OPTION_HUGE_PAGES, alloc.out_ioas_id, &val))
-		FAIL("IOMMU_OPTION(HUGE_PAGES) failed: %s\n", strerror(errno));
+		return fail("IOMMU_OPTION(HUGE_PAGES)");
 	printf("   Its huge-pages option is %llu: contiguous memory %s.\n",
 	       (unsigned long long)val,
 	       val ? "may be mapped with large IOMMU pages" :
 		     "is mapped page by page");
 	if (set_option(fd, IOMMU_OPTION_HUGE_PAGES, alloc.out_ioas_id, 0) ||
 	    get_option(fd, IOMMU_OPTION_HUGE_PAGES, alloc.out_ioas_id, &val))
-		FAIL("changing HUGE_PAGES failed: %s\n", strerror(errno));
+		return fail("setting IOMMU_OPTION(HUGE_PAGES)");
 	printf("   After setting it to 0 it reads back %llu.\n\n",
 	       (unsigned long long)val);
 
 	destroy.id = alloc.out_ioas_id;
 	if (ioctl(fd, IOMMU_DESTROY, &destroy))
-		FAIL("IOMMU_DESTROY failed: %s\n", strerror(errno));
+		return fail("IOMMU_DESTROY");
 	printf("5. IOMMU_DESTROY(%u) removes it; ", destroy.id);
 	if (!ioctl(fd, IOMMU_DESTROY, &destroy) || errno != ENOENT)
-		FAIL("a second destroy did not fail with ENOENT\n");
+		return fail("a second IOMMU_DESTROY (expecting ENOENT)");
 	printf("a second destroy fails with ENOENT.\n\n");
 
 	close(fd);

@@ -47,8 +47,8 @@ TEST(contexts_are_independent)
 {
 	int fd_a = iommufd_open();
 	int fd_b = iommufd_open();
-	uint64_t val = 0;
-	uint32_t ioas_id;
+	__u64 val = 0;
+	__u32 ioas_id;
 
 	ASSERT_LE(0, fd_a);
 	ASSERT_LE(0, fd_b);
@@ -65,7 +65,7 @@ TEST(contexts_are_independent)
 
 TEST(close_destroys_every_object)
 {
-	uint32_t ioas_id;
+	__u32 ioas_id;
 	int fd;
 	int i;
 
@@ -151,7 +151,7 @@ FIXTURE(sized_ioctl)
 {
 	int fd;
 	/* A page with an unmapped page right after it */
-	uint8_t *buf;
+	__u8 *buf;
 };
 
 FIXTURE_VARIANT(sized_ioctl)
@@ -169,7 +169,7 @@ static void build_destroy(struct __test_metadata *_metadata, int fd,
 			  void *buf)
 {
 	struct iommu_destroy *cmd = buf;
-	uint32_t ioas_id;
+	__u32 ioas_id;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(fd, &ioas_id));
 	cmd->id = ioas_id;
@@ -234,8 +234,8 @@ FIXTURE_TEARDOWN(sized_ioctl)
 	close(self->fd);
 }
 
-static int sized_call(int fd, unsigned long request, uint8_t *buf,
-		      uint32_t size)
+static int sized_call(int fd, unsigned long request, __u8 *buf,
+		      __u32 size)
 {
 	memcpy(buf, &size, sizeof(size));
 	return iommufd_ioctl_err(fd, request, buf);
@@ -310,13 +310,13 @@ TEST_F(sized_ioctl, nothing_is_written_past_the_user_size)
 
 TEST_F(sized_ioctl, output_lands_in_its_member_and_nowhere_else)
 {
-	uint8_t before[64];
+	__u8 before[64];
 	size_t size = variant->struct_size;
 	size_t i;
 
 	/* Poison the output member; a successful call must overwrite it */
 	memset(self->buf + variant->output_offset, 0xee, variant->output_size);
-	*(uint32_t *)self->buf = size;
+	*(__u32 *)self->buf = size;
 	memcpy(&before, self->buf, size);
 	ASSERT_EQ(0, iommufd_ioctl_err(self->fd, variant->request, self->buf));
 	for (i = 0; i != size; i++) {
@@ -325,9 +325,9 @@ TEST_F(sized_ioctl, output_lands_in_its_member_and_nowhere_else)
 				 i < variant->output_offset +
 					     variant->output_size;
 
-		if (!in_output) {
-			ASSERT_EQ(before[i], self->buf[i]);
-		}
+		if (in_output)
+			continue;
+		ASSERT_EQ(before[i], self->buf[i]);
 	}
 	if (!variant->output_size)
 		return;
@@ -335,28 +335,25 @@ TEST_F(sized_ioctl, output_lands_in_its_member_and_nowhere_else)
 	for (i = 0; i != variant->output_size; i++)
 		if (self->buf[variant->output_offset + i] != 0)
 			break;
-	if (variant->request == IOMMU_IOAS_ALLOC) {
-		ASSERT_NE(variant->output_size, i);
-	} else {
-		ASSERT_EQ(variant->output_size, i);
-	}
+	ASSERT_EQ(variant->request == IOMMU_IOAS_ALLOC,
+		  i != variant->output_size);
 }
 
 /* ---- IOMMU_DESTROY and IDs ---------------------------------------------- */
 
 TEST_F(context, destroy_of_never_allocated_ids_is_enoent)
 {
-	static const uint32_t ids[] = { 0, 1, 2, 12345, NO_SUCH_ID,
+	static const __u32 ids[] = { 0, 1, 2, 12345, NO_SUCH_ID,
 					0x7fffffff, 0x80000000, 0xffffffff };
 	size_t i;
 
-	for (i = 0; i != sizeof(ids) / sizeof(ids[0]); i++)
+	for (i = 0; i != ARRAY_SIZE(ids); i++)
 		EXPECT_EQ(ENOENT, iommufd_destroy_err(self->fd, ids[i]));
 }
 
 TEST_F(context, destroy_twice_is_enoent)
 {
-	uint32_t ioas_id;
+	__u32 ioas_id;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, ioas_id));
@@ -365,8 +362,8 @@ TEST_F(context, destroy_twice_is_enoent)
 
 TEST_F(context, destroyed_id_cannot_be_used)
 {
-	uint64_t val = 0;
-	uint32_t ioas_id;
+	__u64 val = 0;
+	__u32 ioas_id;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, ioas_id));
@@ -377,7 +374,7 @@ TEST_F(context, destroyed_id_cannot_be_used)
 
 TEST_F(context, live_ids_are_nonzero_and_unique)
 {
-	uint32_t ids[100];
+	__u32 ids[100];
 	int i, j;
 
 	for (i = 0; i != 100; i++) {
@@ -390,8 +387,8 @@ TEST_F(context, live_ids_are_nonzero_and_unique)
 
 TEST_F(context, destroying_one_object_leaves_the_others)
 {
-	uint32_t ids[3];
-	uint64_t val;
+	__u32 ids[3];
+	__u64 val;
 	int i;
 
 	for (i = 0; i != 3; i++)
@@ -456,7 +453,7 @@ TEST_F(context, unknown_option_op_is_eopnotsupp)
 		.option_id = IOMMU_OPTION_RLIMIT_MODE,
 		.op = 2,
 	};
-	uint32_t ioas_id;
+	__u32 ioas_id;
 
 	EXPECT_EQ(EOPNOTSUPP, option_cmd_err(self->fd, &cmd));
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
@@ -482,7 +479,7 @@ TEST_F(context, option_get_writes_only_val64)
 
 TEST_F(context, rlimit_mode_defaults_to_per_user)
 {
-	uint64_t val = 99;
+	__u64 val = 99;
 
 	ASSERT_EQ(0, iommufd_option_err(self->fd, IOMMU_OPTION_RLIMIT_MODE,
 					IOMMU_OPTION_OP_GET, 0, &val));
@@ -491,8 +488,8 @@ TEST_F(context, rlimit_mode_defaults_to_per_user)
 
 TEST_F(context, rlimit_mode_with_an_object_id_is_eopnotsupp)
 {
-	uint64_t val = 0;
-	uint32_t ioas_id;
+	__u64 val = 0;
+	__u32 ioas_id;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
 	EXPECT_EQ(EOPNOTSUPP,
@@ -502,7 +499,7 @@ TEST_F(context, rlimit_mode_with_an_object_id_is_eopnotsupp)
 
 TEST_F(context, rlimit_mode_set_and_get_back)
 {
-	uint64_t val;
+	__u64 val;
 
 	val = 1;
 	ASSERT_EQ(0, iommufd_option_err(self->fd, IOMMU_OPTION_RLIMIT_MODE,
@@ -524,7 +521,7 @@ TEST_F(context, rlimit_mode_set_and_get_back)
 TEST_F(context, rlimit_mode_is_per_context)
 {
 	int other_fd = iommufd_open();
-	uint64_t val = 1;
+	__u64 val = 1;
 
 	ASSERT_LE(0, other_fd);
 	ASSERT_EQ(0, iommufd_option_err(self->fd, IOMMU_OPTION_RLIMIT_MODE,
@@ -538,19 +535,19 @@ TEST_F(context, rlimit_mode_is_per_context)
 
 TEST_F(context, rlimit_mode_value_above_one_is_einval)
 {
-	uint64_t val = 2;
+	__u64 val = 2;
 
 	EXPECT_EQ(EINVAL, iommufd_option_err(self->fd, IOMMU_OPTION_RLIMIT_MODE,
 					     IOMMU_OPTION_OP_SET, 0, &val));
-	val = UINT64_MAX;
+	val = (__u64)-1;
 	EXPECT_EQ(EINVAL, iommufd_option_err(self->fd, IOMMU_OPTION_RLIMIT_MODE,
 					     IOMMU_OPTION_OP_SET, 0, &val));
 }
 
 TEST_F(context, rlimit_mode_cannot_change_once_objects_exist)
 {
-	uint64_t val = 1;
-	uint32_t ioas_id;
+	__u64 val = 1;
+	__u32 ioas_id;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
 	EXPECT_EQ(EBUSY, iommufd_option_err(self->fd, IOMMU_OPTION_RLIMIT_MODE,
@@ -562,7 +559,7 @@ TEST_F(context, rlimit_mode_cannot_change_once_objects_exist)
 }
 
 /* Leave only the capabilities in @keep effective, permitted and inheritable */
-static int drop_capabilities_except(uint32_t keep)
+static int drop_capabilities_except(__u32 keep)
 {
 	struct __user_cap_header_struct header = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -576,7 +573,7 @@ static int drop_capabilities_except(uint32_t keep)
 
 TEST_F(context, rlimit_mode_set_needs_cap_sys_resource)
 {
-	uint64_t val;
+	__u64 val;
 	pid_t child;
 	int status;
 
@@ -606,8 +603,8 @@ TEST_F(context, rlimit_mode_set_needs_cap_sys_resource)
 
 TEST_F(context, huge_pages_is_enabled_by_default)
 {
-	uint64_t val = 0;
-	uint32_t ioas_id;
+	__u64 val = 0;
+	__u32 ioas_id;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
 	ASSERT_EQ(0, iommufd_option_err(self->fd, IOMMU_OPTION_HUGE_PAGES,
@@ -617,8 +614,8 @@ TEST_F(context, huge_pages_is_enabled_by_default)
 
 TEST_F(context, huge_pages_set_and_get_back_per_ioas)
 {
-	uint32_t ioas_a, ioas_b;
-	uint64_t val;
+	__u32 ioas_a, ioas_b;
+	__u64 val;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_a));
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_b));
@@ -645,8 +642,8 @@ TEST_F(context, huge_pages_set_and_get_back_per_ioas)
 
 TEST_F(context, huge_pages_value_above_one_is_einval)
 {
-	uint32_t ioas_id;
-	uint64_t val = 2;
+	__u32 ioas_id;
+	__u64 val = 2;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
 	EXPECT_EQ(EINVAL, iommufd_option_err(self->fd, IOMMU_OPTION_HUGE_PAGES,
@@ -656,7 +653,7 @@ TEST_F(context, huge_pages_value_above_one_is_einval)
 
 TEST_F(context, huge_pages_on_something_not_an_ioas_is_enoent)
 {
-	uint64_t val = 0;
+	__u64 val = 0;
 
 	/* Object 0 is "no object"; the option needs one */
 	EXPECT_EQ(ENOENT, iommufd_option_err(self->fd, IOMMU_OPTION_HUGE_PAGES,
@@ -676,7 +673,7 @@ TEST_F(context, huge_pages_on_something_not_an_ioas_is_enoent)
 struct race_state {
 	int fd;
 	/* ID currently published in each slot, 0 while an owner replaces it */
-	_Atomic uint32_t slot_ids[RACE_SLOTS];
+	atomic_uint slot_ids[RACE_SLOTS];
 	/* Outcomes that must never happen; counted, then asserted zero */
 	atomic_uint unexpected;
 	atomic_uint user_hits;
@@ -702,8 +699,8 @@ static void *race_owner(void *arg)
 
 	for (i = 0; i != RACE_ITERATIONS; i++) {
 		unsigned int slot = rand_r(&seed) % RACE_SLOTS;
-		uint32_t id = atomic_exchange(&race->slot_ids[slot], 0);
-		uint32_t new_id;
+		__u32 id = atomic_exchange(&race->slot_ids[slot], 0);
+		__u32 new_id;
 		int err;
 
 		if (!id)
@@ -729,10 +726,10 @@ static void *race_user(void *arg)
 	int i;
 
 	for (i = 0; i != RACE_ITERATIONS; i++) {
-		uint32_t id = race->slot_ids[rand_r(&seed) % RACE_SLOTS];
-		uint16_t op = (i & 1) ? IOMMU_OPTION_OP_SET :
+		__u32 id = race->slot_ids[rand_r(&seed) % RACE_SLOTS];
+		__u16 op = (i & 1) ? IOMMU_OPTION_OP_SET :
 					IOMMU_OPTION_OP_GET;
-		uint64_t val = 1;
+		__u64 val = 1;
 		int err;
 
 		err = iommufd_option_err(race->fd, IOMMU_OPTION_HUGE_PAGES, op,
@@ -757,7 +754,7 @@ TEST_F(context, destroy_waits_for_concurrent_users_instead_of_failing)
 	ASSERT_NE(NULL, race);
 	race->fd = self->fd;
 	for (i = 0; i != RACE_SLOTS; i++) {
-		uint32_t id;
+		__u32 id;
 
 		ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &id));
 		race->slot_ids[i] = id;
@@ -787,7 +784,7 @@ struct same_id_state {
 	int fd;
 	pthread_barrier_t start;
 	pthread_barrier_t done;
-	_Atomic uint32_t target;
+	atomic_uint target;
 	atomic_uint successes;
 	atomic_uint other_errors;
 };
@@ -826,7 +823,7 @@ TEST_F(context, racing_destroys_of_one_id_succeed_exactly_once)
 					    same_id_destroyer, &state));
 
 	for (round = 0; round != SAME_ID_ROUNDS; round++) {
-		uint32_t id;
+		__u32 id;
 
 		ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &id));
 		state.target = id;

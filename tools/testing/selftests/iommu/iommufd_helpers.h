@@ -9,13 +9,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/iommufd.h>
 
 #define IOMMUFD_DEV_PATH "/dev/iommu"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]))
+#endif
 
 /* Run an ioctl; 0 on success, otherwise the errno it set */
 static inline int iommufd_ioctl_err(int fd, unsigned long request, void *arg)
@@ -28,7 +31,7 @@ static inline int iommufd_open(void)
 	return open(IOMMUFD_DEV_PATH, O_RDWR | O_CLOEXEC);
 }
 
-static inline int iommufd_ioas_alloc_err(int fd, uint32_t *ioas_id)
+static inline int iommufd_ioas_alloc_err(int fd, __u32 *ioas_id)
 {
 	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
 	int err;
@@ -39,7 +42,7 @@ static inline int iommufd_ioas_alloc_err(int fd, uint32_t *ioas_id)
 	return err;
 }
 
-static inline int iommufd_destroy_err(int fd, uint32_t id)
+static inline int iommufd_destroy_err(int fd, __u32 id)
 {
 	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
 
@@ -47,8 +50,8 @@ static inline int iommufd_destroy_err(int fd, uint32_t id)
 }
 
 /* IOMMU_OPTION; on success with IOMMU_OPTION_OP_GET *val receives the value */
-static inline int iommufd_option_err(int fd, uint32_t option_id, uint16_t op,
-				     uint32_t object_id, uint64_t *val)
+static inline int iommufd_option_err(int fd, __u32 option_id, __u16 op,
+				     __u32 object_id, __u64 *val)
 {
 	struct iommu_option cmd = {
 		.size = sizeof(cmd),
