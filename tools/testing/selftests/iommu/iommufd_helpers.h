@@ -16,6 +16,10 @@
 
 #define IOMMUFD_DEV_PATH "/dev/iommu"
 
+#ifndef PAGE_SIZE
+#define PAGE_SIZE 4096UL
+#endif
+
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]))
 #endif

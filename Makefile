@@ -1,0 +1,41 @@
+# Build, boot and test pipeline of our iommufd for Linux 6.12 (see README.md).
+# Every target first installs missing Debian packages (no apt call when none
+# is missing), then hands over to harness/main.py.
+#
+# Variables (also read from the environment):
+#   PROFILE=normal|debug   kernel profile (make kernel/test/shell)
+#   VARIANT=ours|stock     our iommufd, or the base tree's own (default ours)
+#   SUITE=name             suite of harness/suites.conf (make test)
+#   ARGS='...'             extra arguments for the suite's program (make test)
+#   MACHINE=q35|q35-vtd    machine of harness/machines.py (make shell)
+#   IOMMUFD_CACHE=dir      cache (default ~/.cache/iommufd-6.12)
+#   IOMMUFD_KVM=1          use KVM if /dev/kvm works (default: TCG)
+#   V=1                    show build and console output
+
+PYTHON := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3) -B
+HARNESS := $(PYTHON) harness/main.py
+
+export PROFILE VARIANT SUITE ARGS MACHINE V
+
+.PHONY: help deps check run build kernel test shell lint tree series clean
+
+help:
+	@echo 'make run      build the normal kernel, boot q35, run the demo'
+	@echo 'make check    lint + normal + debug kernels and all check suites'
+	@echo 'make build    both kernels and their test programs'
+	@echo 'make kernel   PROFILE=normal|debug'
+	@echo 'make test     SUITE=core PROFILE=normal ARGS="-r fixture.test"'
+	@echo 'make shell    MACHINE=q35 PROFILE=normal: a shell in the guest'
+	@echo 'make lint     checkpatch, sparse, W=1, kernel-doc, abi-check'
+	@echo 'make series   git format-patch series against the base tree'
+	@echo 'make clean    remove build outputs (keeps the pristine base and ccache)'
+
+deps:
+	@bash harness/deps.sh
+
+check run build kernel test lint tree series clean: deps
+	@$(HARNESS) $@
+
+# Interactive: QEMU needs the terminal, so no output redirection here.
+shell: deps
+	@$(HARNESS) shell

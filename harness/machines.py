@@ -1,0 +1,101 @@
+"""Machines, kernel architectures and build profiles: data, not code.
+
+Adding a machine is one entry in MACHINES (and, for a new architecture, one in
+ARCHES plus a configs/<arch>.config fragment); a suite then names it in
+harness/suites.conf.
+"""
+
+# How to build for an architecture and what the guest runs there.
+ARCHES = {
+    'x86_64': {
+        'make_args': [],                     # native build (64BIT=y comes from the fragment)
+        'image': 'arch/x86/boot/bzImage',    # relative to the kernel out dir
+        'user_cc': 'gcc -static',
+        'busybox': '/bin/busybox',           # busybox-static
+        'qemu': 'qemu-system-x86_64',
+    },
+    # Example (not built today): arm64 needs the cross gcc and an arm64
+    # busybox-static unpacked with 'apt-get download -o APT::Architecture=arm64'
+    # + 'dpkg -x' (see shared/design/platform-notes.md).
+    # 'arm64': {
+    #     'make_args': ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-'],
+    #     'image': 'arch/arm64/boot/Image',
+    #     'user_cc': 'aarch64-linux-gnu-gcc -static',
+    #     'busybox': '/opt/busybox-arm64/bin/busybox',
+    #     'qemu': 'qemu-system-aarch64',
+    # },
+}
+
+# A machine: QEMU arguments and the kernel command-line additions it needs.
+# Accelerator, memory, CPUs, console and -kernel/-initrd are added by the runner
+# (TCG unless IOMMUFD_KVM=1 and /dev/kvm works).
+MACHINES = {
+    # No hardware IOMMU: the mock IOMMU of IOMMUFD_TEST only probes when no
+    # real IOMMU driver claims its devices first.
+    'q35': {
+        'arch': 'x86_64',
+        'machine': ['-M', 'q35'],
+        'cpu': 'max',
+        'devices': [],
+        'cmdline': [],
+        'memory': '2G',
+        'smp': 2,
+    },
+    # Emulated VT-d with interrupt remapping, and the 'edu' PCI device to DMA with.
+    'q35-vtd': {
+        'arch': 'x86_64',
+        'machine': ['-M', 'q35,kernel-irqchip=split'],
+        'cpu': 'max',
+        'devices': ['-device', 'intel-iommu,intremap=on,caching-mode=on',
+                    '-device', 'edu'],
+        'cmdline': ['intel_iommu=on'],
+        'memory': '2G',
+        'smp': 2,
+    },
+    # Examples of further machines (need CONFIG_AMD_IOMMU=y, or an arm64 build):
+    # 'q35-amd': {
+    #     'arch': 'x86_64',
+    #     'machine': ['-M', 'q35,kernel-irqchip=split'],
+    #     'cpu': 'max',
+    #     'devices': ['-device', 'amd-iommu,intremap=on', '-device', 'edu'],  # IOMMU first
+    #     'cmdline': ['amd_iommu=on'],
+    #     'memory': '2G',
+    #     'smp': 2,
+    # },
+    # 'virt-smmuv3': {
+    #     'arch': 'arm64',
+    #     'machine': ['-M', 'virt,iommu=smmuv3,gic-version=3'],
+    #     'cpu': 'max',
+    #     'devices': ['-device', 'edu'],
+    #     'cmdline': [],
+    #     'memory': '2G',
+    #     'smp': 2,
+    # },
+}
+
+# Build profiles: config fragments (in configs/, '{arch}' is replaced), whether
+# the guest does a kmemleak scan after the suites, how much slower the suites
+# run (scales every suite's timeout) and the kernel command-line additions.
+PROFILES = {
+    'normal': {
+        'fragments': ['{arch}.config'],
+        'kmemleak': False,
+        'timeout_factor': 1,
+        'boot_margin': 180,
+        'cmdline': [],
+    },
+    'debug': {
+        'fragments': ['{arch}.config', 'debug.config'],
+        'kmemleak': True,
+        'timeout_factor': 4,
+        'boot_margin': 600,
+        # TCG on a loaded host stalls vCPUs for seconds: keep the soft-lockup
+        # and RCU-stall detectors for real hangs only.
+        'cmdline': ['watchdog_thresh=30'],
+    },
+}
+
+# Every boot gets these. oops=panic + panic=-1 + QEMU's -no-reboot: an oops
+# ends the boot at once instead of leaving a half-dead guest to time out.
+BASE_CMDLINE = ['console=ttyS0', 'panic=-1', 'oops=panic', 'hugepages=64',
+                'rcupdate.rcu_cpu_stall_timeout=60']

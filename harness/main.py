@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Entry point of the pipeline; the top-level Makefile's targets call this.
+
+Usage: main.py COMMAND   with COMMAND one of check run build kernel test shell
+lint tree series clean. Options come from the environment, as make passes
+them: PROFILE (normal|debug), VARIANT (ours|stock), SUITE, MACHINE, ARGS, V=1.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from machines import MACHINES, PROFILES  # noqa: E402
+from pipeline import suites as suites_mod  # noqa: E402
+from pipeline.common import (CACHE, REPO, CacheLock, PipelineError, cache_path, die,  # noqa: E402
+                             fmt_duration, log)
+from pipeline.guest import UserPrograms, build_initramfs, qemu_command  # noqa: E402
+from pipeline.kbuild import KernelBuild  # noqa: E402
+from pipeline.lint import run_lint  # noqa: E402
+from pipeline.results import Row, summary_table, totals  # noqa: E402
+from pipeline.runner import Boot  # noqa: E402
+from pipeline.series import make_series  # noqa: E402
+from pipeline.tree import IOMMUFD_DIR, Base, Tree  # noqa: E402
+
+PROFILE = os.environ.get('PROFILE') or 'normal'
+VARIANT = os.environ.get('VARIANT') or 'ours'
+VERBOSE = os.environ.get('V', '') not in ('', '0')
+
+
+def show_error(err, indent='  '):
+    log(f'{indent}ERROR: {err}')
+    for line in str(getattr(err, 'detail', '') or '').splitlines()[-80:]:
+        log(f'{indent}| {line}')
+
+
+# ---------------------------------------------------------------- stages
+
+def assemble(variant=VARIANT):
+    base = Base()
+    tree = Tree(base, variant)
+    start = time.monotonic()
+    changed = tree.assemble()
+    what = f'{len(changed)} path(s) changed' if changed else 'up to date'
+    log(f'tree {variant} (Linux {base.version}): {what} '
+        f'[{fmt_duration(time.monotonic() - start)}]')
+    if VERBOSE:
+        for rel in changed:
+            log(f'  {rel}')
+    return tree
+
+
+def require_kernel_sources(tree):
+    if tree.variant != 'ours':
+        return
+    missing = [f for f in ('Makefile', 'Kconfig')
+               if f'{IOMMUFD_DIR}/{f}' not in tree.ours]
+    if missing:
+        raise PipelineError(f'the repo has no {IOMMUFD_DIR}/{" or ".join(missing)} yet: our '
+                            'iommufd cannot be built (VARIANT=stock builds upstream\'s)')
+
+
+def prepare(tree, profile):
+    """Kernel, user programs and initramfs of one profile. Returns (kb, initramfs, row)."""
+    row = Row('build', profile)
+    start = time.monotonic()
+    kb = KernelBuild(tree, profile)
+    initramfs = None
+    try:
+        require_kernel_sources(tree)
+        kb.build()
+        progs = UserPrograms(kb)
+        try:
+            progs.build()
+        except PipelineError as e:
+            # The kernel is fine: boot anyway, the suites missing a program fail.
+            show_error(e)
+            row.fail(f'user programs: {e}')
+        initramfs = build_initramfs(progs)
+        if not row.failed:
+            row.passed = 1
+    except PipelineError as e:
+        show_error(e)
+        row.fail(str(e))
+        kb = None
+    row.seconds = time.monotonic() - start
+    return kb, initramfs, row
+
+
+def by_machine(suites):
+    groups = {}
+    for suite in suites:
+        groups.setdefault(suite.machine, []).append(suite)
+    return groups
+
+
+def run_suites(kb, initramfs, suites, args='', echo=None):
+    rows = []
+    for machine, group in by_machine(suites).items():
+        boot = Boot(kb, initramfs, machine, group, kmemleak=PROFILES[kb.profile]['kmemleak'],
+                    args=args, echo=echo)
+        boot.run()
+        boot.report_problems()
+        rows += boot.rows()
+    return rows
+
+
+def profile_stage(tree, profile, suites, args='', echo=None):
+    log(f'== profile {profile} ({tree.variant}) ==')
+    kb, initramfs, build_row = prepare(tree, profile)
+    rows = [build_row]
+    if kb is None or initramfs is None:
+        for suite in suites:
+            rows.append(Row(suite.name, profile, failed=1, notes=['not run: build failed']))
+        return rows
+    return rows + run_suites(kb, initramfs, suites, args=args, echo=echo)
+
+
+def finish(rows, title):
+    """Print the one summary table and the final count; return the exit status."""
+    table, notes = summary_table(rows)
+    passed, failed = totals(rows)
+    print(f'\n== {title} ==')
+    print(table)
+    if notes:
+        print('failures:')
+        print('\n'.join(notes))
+    print(f'{passed} passed, {failed} failed', flush=True)
+    return 1 if failed else 0
+
+
+def guarded(rows, fn, *args, **kwargs):
+    """Run a stage; an unexpected crash of the harness itself counts as a failure."""
+    try:
+        return fn(*args, **kwargs)
+    except PipelineError as e:
+        show_error(e)
+        rows.append(Row('harness', '-', failed=1, notes=[str(e)]))
+    except Exception as e:  # noqa: BLE001 - the final line must still be printed
+        traceback.print_exc()
+        rows.append(Row('harness', '-', failed=1, notes=[f'harness crashed: {e!r}']))
+    return None
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_check():
+    rows = []
+    start = time.monotonic()
+    with CacheLock():
+        tree = guarded(rows, assemble)
+        if tree:
+            if tree.variant == 'ours':
+                log('== lint ==')
+                lint_row = Row('lint', '-')
+                rows.append(lint_row)
+                guarded(rows, run_lint, tree, KernelBuild(tree, 'normal'), lint_row)
+            for profile in ('normal', 'debug'):
+                chosen = suites_mod.select(group='check', profile=profile)
+                stage = guarded(rows, profile_stage, tree, profile, chosen,
+                                echo='all' if VERBOSE else None)
+                rows += stage or []
+    return finish(rows, f'make check ({VARIANT}, {fmt_duration(time.monotonic() - start)})')
+
+
+def cmd_run():
+    rows = []
+    with CacheLock():
+        tree = guarded(rows, assemble)
+        if tree:
+            chosen = suites_mod.select(group='run', profile='normal')
+            rows += guarded(rows, profile_stage, tree, 'normal', chosen, echo='suite') or []
+    return finish(rows, 'make run')
+
+
+def cmd_test():
+    name = os.environ.get('SUITE')
+    if not name:
+        die('SUITE= is required, e.g. make test SUITE=core PROFILE=normal ARGS="-t name"')
+    args = os.environ.get('ARGS', '')
+    rows = []
+    with CacheLock():
+        suite = suites_mod.select(name=name)[0]
+        if PROFILE not in suite.profiles:
+            log(f'note: suite {name} is not listed for profile {PROFILE}; running it anyway')
+        tree = guarded(rows, assemble)
+        if tree:
+            echo = 'all' if VERBOSE else 'suite'
+            rows += guarded(rows, profile_stage, tree, PROFILE, [suite], args=args,
+                            echo=echo) or []
+    return finish(rows, f'make test SUITE={name} PROFILE={PROFILE}'
+                  + (f' ARGS={args}' if args else ''))
+
+
+def cmd_kernel(profiles):
+    with CacheLock():
+        tree = assemble()
+        failed = False
+        for profile in profiles:
+            kb, _, row = prepare(tree, profile)
+            failed |= bool(row.failed)
+    return 1 if failed else 0
+
+
+def cmd_shell():
+    machine = os.environ.get('MACHINE') or 'q35'
+    if machine not in MACHINES:
+        die(f'unknown MACHINE={machine} (one of {", ".join(MACHINES)})')
+    if not sys.stdin.isatty():
+        die('make shell needs a terminal on stdin')
+    lock = CacheLock()
+    with lock:
+        tree = assemble()
+        kb, initramfs, row = prepare(tree, PROFILE)
+        if kb is None or initramfs is None:
+            return 1
+        cmd = qemu_command(machine, kb, initramfs, ['harness.nonce=shell', 'harness.shell=1'],
+                           interactive=True)
+        lock.release()
+    log(f'booting {machine} ({kb.name}); leave the shell with "exit" (or Ctrl-A X)')
+    return subprocess.call(cmd)
+
+
+def cmd_lint():
+    rows = [Row('lint', '-')]
+    with CacheLock():
+        tree = guarded(rows, assemble, 'ours')
+        if tree:
+            guarded(rows, run_lint, tree, KernelBuild(tree, 'normal'), rows[0])
+    return finish(rows, 'make lint')
+
+
+def cmd_tree():
+    with CacheLock():
+        tree = assemble()
+        log(tree.dir)
+    return 0
+
+
+def cmd_series():
+    with CacheLock():
+        outdir, series = make_series(Base(), os.environ.get('SERIES_DIR'))
+    for patch in series:
+        log(f'  {os.path.basename(patch)}')
+    log(f'{len(series)} patches in {outdir} (checked: they git am onto the pristine base)')
+    return 0
+
+
+def cmd_clean():
+    with CacheLock():
+        for sub in ('tree', 'stage', 'out', 'progs', 'initramfs', 'logs', 'series',
+                    'series-work'):
+            shutil.rmtree(cache_path(sub), ignore_errors=True)
+    log(f'removed build outputs from {CACHE}; kept base/ (pristine), ccache/, git-base/')
+    return 0
+
+
+COMMANDS = {
+    'check': cmd_check,
+    'run': cmd_run,
+    'test': cmd_test,
+    'build': lambda: cmd_kernel(list(PROFILES)),
+    'kernel': lambda: cmd_kernel([PROFILE]),
+    'shell': cmd_shell,
+    'lint': cmd_lint,
+    'tree': cmd_tree,
+    'series': cmd_series,
+    'clean': cmd_clean,
+}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
+        die(f'usage: {sys.argv[0]} {{{",".join(COMMANDS)}}}')
+    if PROFILE not in PROFILES:
+        die(f'unknown PROFILE={PROFILE} (one of {", ".join(PROFILES)})')
+    os.chdir(REPO)
+    try:
+        sys.exit(COMMANDS[sys.argv[1]]())
+    except PipelineError as e:
+        show_error(e, indent='')
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Unit tests of the harness's own parsing (no kernel, no QEMU needed).
+
+Run: python3 -m unittest discover -s harness -p 'test_*.py'
+"""
+
+import os
+import sys
+import tempfile
+import textwrap
+import unittest
+from unittest import mock
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from pipeline import runner  # noqa: E402
+from pipeline.results import Row, SplatScanner, count_tap  # noqa: E402
+from pipeline.suites import Suite  # noqa: E402
+
+TAP_OK = textwrap.dedent('''\
+    TAP version 13
+    1..4
+    # Starting 4 tests from 2 test cases.
+    #  RUN           ioas.alloc ...
+    #            OK  ioas.alloc
+    ok 1 ioas.alloc
+    not ok 2 ioas.map
+    ok 3 ioas.huge # SKIP no hugepages
+    ok 4 ioas.unmap
+    # FAILED: 2 / 4 tests passed.
+    # Totals: pass:2 fail:1 xfail:0 xpass:0 skip:1 error:0
+    ''').splitlines()
+
+WARN_TRACE = [
+    '[   12.000001] ------------[ cut here ]------------',
+    '[   12.000002] WARNING: CPU: 1 PID: 80 at drivers/iommu/iommufd/main.c:10 f+0x1/0x2',
+    '[   12.000003] Call Trace:',
+    '[   12.000004]  <TASK>',
+    '[   12.000005] ---[ end trace 0000000000000000 ]---',
+]
+
+
+class TapTest(unittest.TestCase):
+    def test_counts_and_failed_names(self):
+        row = Row('core', 'normal')
+        failed = count_tap(TAP_OK, row)
+        self.assertEqual((row.passed, row.failed, row.skipped), (2, 1, 1))
+        self.assertEqual(failed, ['not ok 2 ioas.map'])
+
+    def test_truncated_output_fails(self):
+        row = Row('core', 'normal')
+        count_tap(TAP_OK[:6], row)             # plan of 4, one result, no totals
+        self.assertEqual(row.passed, 1)
+        self.assertEqual(row.failed, 1)
+        self.assertIn('truncated', row.notes[-1])
+
+    def test_no_plan_fails(self):
+        row = Row('core', 'normal')
+        count_tap(['sh: /tests/iommu/iommufd_core: not found'], row)
+        self.assertEqual(row.failed, 1)
+
+    def test_totals_win_over_garbled_lines(self):
+        garbled = [l.replace('ok 4 ioas.unmap', 'o[   1.000000] x') for l in TAP_OK]
+        row = Row('core', 'normal')
+        count_tap(garbled, row)
+        self.assertEqual((row.passed, row.failed, row.skipped), (2, 1, 1))
+
+
+class SplatTest(unittest.TestCase):
+    def test_warning_is_one_splat_with_its_trace(self):
+        scanner = SplatScanner()
+        for line in ['[    1.0] boot line'] + WARN_TRACE + ['[   13.000000] later']:
+            scanner.feed(line, 'core')
+        self.assertEqual(len(scanner.splats), 1)
+        splat = scanner.splats[0]
+        self.assertEqual(splat.owner, 'core')
+        self.assertEqual(len(splat.lines), 4)
+        self.assertTrue(splat.title.startswith('WARNING: CPU: 1'))
+
+    def test_patterns(self):
+        for text in ['BUG: KASAN: slab-use-after-free in x', 'UBSAN: shift-out-of-bounds in y',
+                     'WARNING: possible circular locking dependency detected',
+                     'INFO: task a.out:80 blocked for more than 120 seconds.',
+                     'Kernel panic - not syncing: Fatal exception',
+                     'refcount_t: underflow; use-after-free.',
+                     'list_del corruption. prev->next should be x',
+                     'ODEBUG: free active (active state 0) object: x',
+                     'BUG: sleeping function called from invalid context at y',
+                     'watchdog: BUG: soft lockup - CPU#0 stuck for 22s!',
+                     'kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)']:
+            scanner = SplatScanner()
+            scanner.feed(f'[    5.000000] {text}', 'core')
+            self.assertEqual(len(scanner.splats), 1, text)
+
+    def test_test_output_is_not_a_splat(self):
+        scanner = SplatScanner()
+        scanner.feed('# WARNING: this is test output, not the kernel', 'core')
+        scanner.feed('[    5.000000] kasan: KernelAddressSanitizer initialized', 'boot')
+        self.assertEqual(scanner.splats, [])
+
+    def test_kmemleak_objects(self):
+        scanner = SplatScanner()
+        for line in ['unreferenced object 0xffff888001 (size 64):', '  comm "a", pid 1',
+                     '  backtrace (crc 0):', 'unreferenced object 0xffff888002 (size 8):']:
+            scanner.feed(line, 'kmemleak', in_kmemleak=True)
+        self.assertEqual(len(scanner.splats), 2)
+        self.assertEqual(scanner.splats[0].kind, 'kmemleak')
+
+
+class FakeBuild:
+    profile = 'normal'
+    name = 'test-normal'
+    arch = 'x86_64'
+
+
+def fake_boot(console, suites, kmemleak=False, limit=None):
+    """Run Boot on a shell script that prints console (with the boot's nonce)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, 'console')
+        with open(script, 'w') as f:
+            f.write(console)
+        boot = runner.Boot(FakeBuild(), '/dev/null', 'q35', suites, kmemleak=kmemleak)
+        boot.logfile = os.path.join(tmp, 'boot.log')
+        text = console.replace('NONCE', boot.nonce)
+        with open(script, 'w') as f:
+            f.write(text)
+        cmd = ['sh', '-c', f'cat {script}; sleep 30']
+        with mock.patch.object(runner, 'qemu_command', lambda *a, **k: cmd), \
+                mock.patch.object(runner.Boot, 'time_limit', lambda self: limit or 5), \
+                mock.patch('builtins.print'):
+            if limit is None:
+                cmd[2] = f'cat {script}'
+            boot.run()
+        return boot, {r.suite: r for r in boot.rows()}
+
+
+CORE = Suite('core', 'q35', ['normal'], 60, 'tap', ['check'], '/tests/iommu/iommufd_core')
+DEMO = Suite('demo', 'q35', ['normal'], 60, 'exit', ['check'], '/tests/samples/iommufd_demo')
+
+
+class BootTest(unittest.TestCase):
+    def test_clean_run(self):
+        console = '\n'.join(['[    0.000000] Linux version 6.12', '@@harness:NONCE:init@@',
+                             '@@harness:NONCE:begin:core@@', *TAP_OK,
+                             '@@harness:NONCE:end:core:rc=1@@', '@@harness:NONCE:begin:demo@@',
+                             'hello', '@@harness:NONCE:end:demo:rc=0@@',
+                             '@@harness:NONCE:done@@', ''])
+        boot, rows = fake_boot(console, [CORE, DEMO])
+        self.assertEqual((rows['core'].passed, rows['core'].failed), (2, 1))
+        self.assertEqual((rows['demo'].passed, rows['demo'].failed), (1, 0))
+        self.assertNotIn('boot', rows)
+
+    def test_splat_fails_the_running_suite(self):
+        console = '\n'.join(['@@harness:NONCE:init@@', '@@harness:NONCE:begin:demo@@',
+                             *WARN_TRACE, '@@harness:NONCE:end:demo:rc=0@@',
+                             '@@harness:NONCE:done@@', ''])
+        _, rows = fake_boot(console, [DEMO])
+        self.assertEqual((rows['demo'].passed, rows['demo'].failed), (1, 1))
+
+    def test_hang_hits_the_time_limit(self):
+        console = '@@harness:NONCE:init@@\n@@harness:NONCE:begin:core@@\nTAP version 13\n'
+        boot, rows = fake_boot(console, [CORE, DEMO], limit=2)
+        self.assertTrue(boot.timed_out)
+        self.assertEqual(rows['boot'].failed, 1)
+        self.assertGreaterEqual(rows['core'].failed, 1)
+        self.assertEqual(rows['demo'].failed, 1)      # never started
+
+    def test_repeats_of_one_warning_count_once(self):
+        again = [l.replace('PID: 80', 'PID: 81').replace('12.', '14.') for l in WARN_TRACE]
+        console = '\n'.join(['@@harness:NONCE:init@@', '@@harness:NONCE:begin:demo@@',
+                             *WARN_TRACE, *again, '@@harness:NONCE:end:demo:rc=0@@',
+                             '@@harness:NONCE:done@@', ''])
+        _, rows = fake_boot(console, [DEMO])
+        self.assertEqual(rows['demo'].failed, 1)
+        self.assertIn('(x2)', rows['demo'].notes[-1])
+
+    def test_forged_marker_without_nonce_is_ignored(self):
+        console = '\n'.join(['@@harness:NONCE:init@@', '@@harness:NONCE:begin:demo@@',
+                             '@@harness:deadbeef:end:demo:rc=0@@',
+                             '@@harness:NONCE:end:demo:rc=3@@', '@@harness:NONCE:done@@', ''])
+        _, rows = fake_boot(console, [DEMO])
+        self.assertEqual(rows['demo'].failed, 1)
+
+
+if __name__ == '__main__':
+    unittest.main()
