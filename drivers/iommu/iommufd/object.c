@@ -60,12 +60,17 @@ struct iommufd_object *iommufd_object_alloc_raw(struct iommufd_ctx *ictx,
 void iommufd_object_finalize(struct iommufd_ctx *ictx,
 			     struct iommufd_object *obj)
 {
-	void *prev;
+	XA_STATE(xas, &ictx->objects, obj->id);
 
-	/* The reserved slot already exists, so publishing allocates nothing */
-	prev = xa_cmpxchg(&ictx->objects, obj->id, XA_ZERO_ENTRY, obj,
-			  GFP_KERNEL);
-	WARN_ON(prev != XA_ZERO_ENTRY);
+	/*
+	 * The xa_*() helpers report a reserved entry as NULL, which would hide
+	 * publishing into a slot that was never reserved; look at the raw one.
+	 * The slot exists already, so storing into it allocates nothing.
+	 */
+	xa_lock(&ictx->objects);
+	if (!WARN_ON(xas_load(&xas) != XA_ZERO_ENTRY))
+		xas_store(&xas, obj);
+	xa_unlock(&ictx->objects);
 }
 
 /**
@@ -77,8 +82,9 @@ void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	void *prev;
 
+	/* A reserved entry reads back as NULL; anything else was published */
 	prev = xa_erase(&ictx->objects, obj->id);
-	WARN_ON(prev != XA_ZERO_ENTRY);
+	WARN_ON(prev);
 	kfree(obj);
 }
 
