@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <linux/iommufd.h>
 
@@ -98,6 +100,22 @@ static int set_option(int fd, __u32 option_id, __u32 object_id,
 	return ioctl(fd, IOMMU_OPTION, &cmd) ? -errno : 0;
 }
 
+static int unmap_range(int fd, __u32 ioas_id, __u64 iova, __u64 length,
+		       __u64 *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+
+	if (ioctl(fd, IOMMU_IOAS_UNMAP, &cmd))
+		return -errno;
+	*unmapped = cmd.length;
+	return 0;
+}
+
 #define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 /* Say what went wrong; returns the exit status for main() to return */
@@ -105,6 +123,69 @@ static int fail(const char *what)
 {
 	fprintf(stderr, "iommufd_demo: %s failed: %s\n", what, strerror(errno));
 	return 1;
+}
+
+/* Map a buffer, look at the address space, copy and unmap the mapping */
+static int show_mappings(int fd, __u32 ioas_id)
+{
+	static const size_t length = 64 * 1024;
+	struct iommu_iova_range ranges[8];
+	struct iommu_ioas_iova_ranges query = {
+		.size = sizeof(query),
+		.ioas_id = ioas_id,
+		.num_iovas = ARRAY_SIZE(ranges),
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.length = length,
+	};
+	struct iommu_ioas_copy copy = {
+		.size = sizeof(copy),
+		.flags = IOMMU_IOAS_MAP_READABLE,
+		.dst_ioas_id = ioas_id,
+		.src_ioas_id = ioas_id,
+		.length = length,
+	};
+	__u64 unmapped = 0;
+	void *buffer;
+	__u32 i;
+
+	if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &query))
+		return fail("IOMMU_IOAS_IOVA_RANGES");
+	printf("   Usable IOVA (no device restricts it yet), alignment %llu:\n",
+	       (unsigned long long)query.out_iova_alignment);
+	for (i = 0; i != query.num_iovas && i != ARRAY_SIZE(ranges); i++)
+		printf("     0x%llx - 0x%llx\n", (unsigned long long)ranges[i].start,
+		       (unsigned long long)ranges[i].last);
+
+	buffer = mmap(NULL, length, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buffer == MAP_FAILED)
+		return fail("mmap");
+	map.user_va = (uintptr_t)buffer;
+	if (ioctl(fd, IOMMU_IOAS_MAP, &map))
+		return fail("IOMMU_IOAS_MAP");
+	printf("   IOMMU_IOAS_MAP put %zu KiB of its memory at IOVA 0x%llx\n"
+	       "   (chosen by the kernel; nothing is pinned until a device or\n"
+	       "   an emulated access needs the pages).\n",
+	       length / 1024, (unsigned long long)map.iova);
+
+	copy.src_iova = map.iova;
+	if (ioctl(fd, IOMMU_IOAS_COPY, &copy))
+		return fail("IOMMU_IOAS_COPY");
+	printf("   IOMMU_IOAS_COPY mapped the same memory again, read-only, at\n"
+	       "   IOVA 0x%llx; both mappings share one set of pages.\n",
+	       (unsigned long long)copy.dst_iova);
+
+	if (unmap_range(fd, ioas_id, 0, UINT64_MAX, &unmapped))
+		return fail("IOMMU_IOAS_UNMAP");
+	printf("   IOMMU_IOAS_UNMAP of everything removed %llu KiB.\n\n",
+	       (unsigned long long)unmapped / 1024);
+	munmap(buffer, length);
+	return 0;
 }
 
 int main(void)
@@ -149,13 +230,16 @@ int main(void)
 	if (set_option(fd, IOMMU_OPTION_HUGE_PAGES, alloc.out_ioas_id, 0) ||
 	    get_option(fd, IOMMU_OPTION_HUGE_PAGES, alloc.out_ioas_id, &val))
 		return fail("setting IOMMU_OPTION(HUGE_PAGES)");
-	printf("   After setting it to 0 it reads back %llu.\n\n",
+	printf("   After setting it to 0 it reads back %llu.\n\n5. Mappings:\n",
 	       (unsigned long long)val);
+
+	if (show_mappings(fd, alloc.out_ioas_id))
+		return 1;
 
 	destroy.id = alloc.out_ioas_id;
 	if (ioctl(fd, IOMMU_DESTROY, &destroy))
 		return fail("IOMMU_DESTROY");
-	printf("5. IOMMU_DESTROY(%u) removes it; ", destroy.id);
+	printf("6. IOMMU_DESTROY(%u) removes it; ", destroy.id);
 	if (!ioctl(fd, IOMMU_DESTROY, &destroy) || errno != ENOENT)
 		return fail("a second IOMMU_DESTROY (expecting ENOENT)");
 	printf("a second destroy fails with ENOENT.\n\n");

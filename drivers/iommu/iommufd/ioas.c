@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The IOAS object: creation, per-IOAS options and destruction.
+ * The IOAS object: creation, the ioctls that change and query its I/O page
+ * table, its options, and destruction.
  */
 #include <linux/err.h>
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
 #include "ioas.h"
+
+#define IOMMUFD_IOAS_MAP_FLAGS                                                 \
+	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |                \
+	 IOMMU_IOAS_MAP_READABLE)
 
 static struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id)
 {
@@ -26,6 +35,7 @@ int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd)
 					IOMMUFD_OBJ_IOAS);
 	if (IS_ERR(new_ioas))
 		return PTR_ERR(new_ioas);
+	iopt_init(&new_ioas->iopt);
 	cmd->out_ioas_id = new_ioas->obj.id;
 	return iommufd_object_publish_to_user(ucmd, &new_ioas->obj,
 					      sizeof(*cmd));
@@ -33,7 +43,299 @@ int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd)
 
 void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
-	/* Nothing is held yet beyond the object itself */
+	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
+
+	iopt_destroy(&ioas->iopt);
+}
+
+/* Copy the usable IOVA ranges out, as many as fit; count them all */
+static int iommufd_ioas_report_ranges(struct iommufd_iopt *iopt,
+				      struct iommu_iova_range __user *uranges,
+				      u32 capacity, u32 *total)
+{
+	struct interval_tree_span_iter span;
+
+	*total = 0;
+	/* Usable IOVA is whatever no reservation covers */
+	interval_tree_for_each_span(&span, &iopt->reserved, 0, ULONG_MAX) {
+		struct iommu_iova_range range = {
+			.start = span.start_hole,
+			.last = span.last_hole,
+		};
+
+		if (!span.is_hole)
+			continue;
+		if (*total < capacity &&
+		    copy_to_user(&uranges[*total], &range, sizeof(range)))
+			return -EFAULT;
+		(*total)++;
+	}
+	return 0;
+}
+
+int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	u32 capacity = cmd->num_iovas;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	scoped_guard(rwsem_read, &ioas->iopt.iova_rwsem) {
+		rc = iommufd_ioas_report_ranges(&ioas->iopt,
+						u64_to_user_ptr(cmd->allowed_iovas),
+						capacity, &cmd->num_iovas);
+		cmd->out_iova_alignment = ioas->iopt.iova_alignment;
+	}
+	if (!rc)
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	/* num_iovas now tells user space how big an array to come back with */
+	if (!rc && cmd->num_iovas > capacity)
+		rc = -EMSGSIZE;
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+/* Build a tree of allowed ranges from the user's array */
+static int iommufd_ioas_read_ranges(struct rb_root_cached *ranges,
+				    struct iommu_iova_range __user *uranges,
+				    u32 count)
+{
+	u32 i;
+
+	for (i = 0; i != count; i++) {
+		struct iopt_allowed_range *allowed;
+		struct iommu_iova_range range;
+
+		if (copy_from_user(&range, &uranges[i], sizeof(range)))
+			return -EFAULT;
+		if (range.start >= range.last ||
+		    interval_tree_iter_first(ranges, range.start, range.last))
+			return -EINVAL;
+
+		allowed = kzalloc(sizeof(*allowed), GFP_KERNEL_ACCOUNT);
+		if (!allowed)
+			return -ENOMEM;
+		allowed->iova_node.start = range.start;
+		allowed->iova_node.last = range.last;
+		interval_tree_insert(&allowed->iova_node, ranges);
+	}
+	return 0;
+}
+
+int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_allow_iovas *cmd = ucmd->cmd;
+	struct rb_root_cached ranges = RB_ROOT_CACHED;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	rc = iommufd_ioas_read_ranges(&ranges,
+				      u64_to_user_ptr(cmd->allowed_iovas),
+				      cmd->num_iovas);
+	if (!rc)
+		rc = iopt_set_allowed(&ioas->iopt, &ranges);
+	/* Either the rejected new ranges or the replaced old ones */
+	iopt_free_ranges(&ranges);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+/*
+ * Checks shared by MAP, MAP_FILE and COPY.  Memory is always mapped cache
+ * coherent where the IOMMU can enforce it.
+ */
+static int iommufd_ioas_map_prot(u32 flags, int *iommu_prot)
+{
+	if (flags & ~IOMMUFD_IOAS_MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (!(flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
+		return -EINVAL;
+
+	*iommu_prot = IOMMU_CACHE;
+	if (flags & IOMMU_IOAS_MAP_READABLE)
+		*iommu_prot |= IOMMU_READ;
+	if (flags & IOMMU_IOAS_MAP_WRITEABLE)
+		*iommu_prot |= IOMMU_WRITE;
+	return 0;
+}
+
+/* IOVAs and lengths travel as u64; the page table works in unsigned long */
+static bool iommufd_ioas_u64_fits(u64 value)
+{
+	return value < ULONG_MAX;
+}
+
+/*
+ * Report a new mapping's IOVA.  When user space cannot be told where the
+ * mapping went, it could never unmap it by IOVA, so it is taken down again
+ * and the call fails as if it had never happened.
+ */
+static int iommufd_ioas_respond_mapped(struct iommufd_ucmd *ucmd,
+				       size_t cmd_len,
+				       struct iommufd_iopt *iopt,
+				       unsigned long iova, unsigned long length)
+{
+	int rc = iommufd_ucmd_respond(ucmd, cmd_len);
+
+	if (rc)
+		iopt_unmap(iopt, iova, length, NULL);
+	return rc;
+}
+
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map *cmd = ucmd->cmd;
+	unsigned long iova = cmd->iova;
+	struct iommufd_ioas *ioas;
+	int iommu_prot;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	rc = iommufd_ioas_map_prot(cmd->flags, &iommu_prot);
+	if (rc)
+		return rc;
+	if (!iommufd_ioas_u64_fits(cmd->iova) ||
+	    !iommufd_ioas_u64_fits(cmd->length))
+		return -EOVERFLOW;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	rc = iopt_map_user(ucmd->ictx, &ioas->iopt, &iova,
+			   u64_to_user_ptr(cmd->user_va), cmd->length,
+			   iommu_prot, cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+	if (!rc) {
+		cmd->iova = iova;
+		rc = iommufd_ioas_respond_mapped(ucmd, sizeof(*cmd), &ioas->iopt,
+						 iova, cmd->length);
+	}
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map_file *cmd = ucmd->cmd;
+	unsigned long iova = cmd->iova;
+	struct iommufd_ioas *ioas;
+	int iommu_prot;
+	int rc;
+
+	rc = iommufd_ioas_map_prot(cmd->flags, &iommu_prot);
+	if (rc)
+		return rc;
+	if (!iommufd_ioas_u64_fits(cmd->iova) ||
+	    !iommufd_ioas_u64_fits(cmd->length) ||
+	    !iommufd_ioas_u64_fits(cmd->start))
+		return -EOVERFLOW;
+
+	CLASS(fd, file_ref)(cmd->fd);
+	if (fd_empty(file_ref))
+		return -EBADF;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	rc = iopt_map_file(ucmd->ictx, &ioas->iopt, &iova, fd_file(file_ref),
+			   cmd->start, cmd->length, iommu_prot,
+			   cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+	if (!rc) {
+		cmd->iova = iova;
+		rc = iommufd_ioas_respond_mapped(ucmd, sizeof(*cmd), &ioas->iopt,
+						 iova, cmd->length);
+	}
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_copy *cmd = ucmd->cmd;
+	struct iommufd_ioas *src_ioas, *dst_ioas;
+	unsigned long dst_iova = cmd->dst_iova;
+	int iommu_prot;
+	int rc;
+
+	rc = iommufd_ioas_map_prot(cmd->flags, &iommu_prot);
+	if (rc)
+		return rc;
+	if (!iommufd_ioas_u64_fits(cmd->length) ||
+	    !iommufd_ioas_u64_fits(cmd->src_iova) ||
+	    !iommufd_ioas_u64_fits(cmd->dst_iova))
+		return -EOVERFLOW;
+
+	src_ioas = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id);
+	if (IS_ERR(src_ioas))
+		return PTR_ERR(src_ioas);
+	dst_ioas = iommufd_get_ioas(ucmd->ictx, cmd->dst_ioas_id);
+	if (IS_ERR(dst_ioas)) {
+		rc = PTR_ERR(dst_ioas);
+		goto out_put_src;
+	}
+
+	rc = iopt_copy(&dst_ioas->iopt, &dst_iova, &src_ioas->iopt,
+		       cmd->src_iova, cmd->length, iommu_prot,
+		       cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+	if (!rc) {
+		cmd->dst_iova = dst_iova;
+		rc = iommufd_ioas_respond_mapped(ucmd, sizeof(*cmd),
+						 &dst_ioas->iopt, dst_iova,
+						 cmd->length);
+	}
+	iommufd_put_object(ucmd->ictx, &dst_ioas->obj);
+out_put_src:
+	iommufd_put_object(ucmd->ictx, &src_ioas->obj);
+	return rc;
+}
+
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_unmap *cmd = ucmd->cmd;
+	/* iova 0 with length U64_MAX is the documented "everything" */
+	bool unmap_all = !cmd->iova && cmd->length == U64_MAX;
+	unsigned long unmapped = 0;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	if (unmap_all) {
+		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+	} else if (!iommufd_ioas_u64_fits(cmd->iova) ||
+		   !iommufd_ioas_u64_fits(cmd->length)) {
+		rc = -EOVERFLOW;
+	} else {
+		rc = iopt_unmap(&ioas->iopt, cmd->iova, cmd->length,
+				&unmapped);
+		/* Unmapping nothing is an error unless all was asked for */
+		if (!rc && !unmapped)
+			rc = -ENOENT;
+	}
+	if (!rc) {
+		cmd->length = unmapped;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
 }
 
 /**

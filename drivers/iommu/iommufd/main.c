@@ -16,6 +16,7 @@
 #include <uapi/linux/iommufd.h>
 
 #include "ioas.h"
+#include "mock_iommu.h"
 
 const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_IOAS] = {
@@ -27,6 +28,12 @@ const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 union iommufd_cmd_buffer {
 	struct iommu_destroy destroy;
 	struct iommu_ioas_alloc ioas_alloc;
+	struct iommu_ioas_allow_iovas allow_iovas;
+	struct iommu_ioas_copy ioas_copy;
+	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_ioas_map map;
+	struct iommu_ioas_map_file map_file;
+	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
 };
 
@@ -66,6 +73,21 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOC, IOMMU_IOAS_ALLOC,
 			 iommufd_ioas_alloc_cmd, struct iommu_ioas_alloc,
 			 out_ioas_id),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOW_IOVAS, IOMMU_IOAS_ALLOW_IOVAS,
+			 iommufd_ioas_allow_iovas,
+			 struct iommu_ioas_allow_iovas, allowed_iovas),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_COPY, IOMMU_IOAS_COPY,
+			 iommufd_ioas_copy, struct iommu_ioas_copy, src_iova),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_IOVA_RANGES, IOMMU_IOAS_IOVA_RANGES,
+			 iommufd_ioas_iova_ranges,
+			 struct iommu_ioas_iova_ranges, out_iova_alignment),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_MAP, IOMMU_IOAS_MAP,
+			 iommufd_ioas_map, struct iommu_ioas_map, iova),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_MAP_FILE, IOMMU_IOAS_MAP_FILE,
+			 iommufd_ioas_map_file, struct iommu_ioas_map_file,
+			 iova),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_UNMAP, IOMMU_IOAS_UNMAP,
+			 iommufd_ioas_unmap, struct iommu_ioas_unmap, length),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
 			 struct iommu_option, val64),
 };
@@ -242,12 +264,22 @@ static struct miscdevice iommufd_misc_dev = {
 
 static int __init iommufd_init(void)
 {
-	return misc_register(&iommufd_misc_dev);
+	int rc;
+
+	/* The mock IOMMU of CONFIG_IOMMUFD_TEST exists before anyone can ask */
+	rc = mock_iommu_init();
+	if (rc)
+		return rc;
+	rc = misc_register(&iommufd_misc_dev);
+	if (rc)
+		mock_iommu_exit();
+	return rc;
 }
 
 static void __exit iommufd_exit(void)
 {
 	misc_deregister(&iommufd_misc_dev);
+	mock_iommu_exit();
 }
 
 module_init(iommufd_init);

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * IOMMU_TEST_CMD: the test-only ioctl of /dev/iommu, present when the
+ * kernel is built with CONFIG_IOMMUFD_TEST.
+ *
+ * It drives the mock IOMMU driver (mock devices, their domains and their
+ * page tables) and pokes at iommufd internals, so that the selftests in
+ * tools/testing/selftests/iommu can cover every path without hardware.
+ * This is not a stable interface for applications, but the selftests are
+ * built from this very file, so every number, name and layout below must
+ * stay binary compatible with the upstream Linux 6.12 definition (plus
+ * MOCK_FLAGS_DEVICE_PASID and MOCK_PASID_WIDTH, which later kernels added
+ * with the values used here).
+ *
+ * The header is shared by the kernel and by user space programs that
+ * include it by its path in the source tree.
+ */
+#ifndef _UAPI_IOMMUFD_TEST_H
+#define _UAPI_IOMMUFD_TEST_H
+
+#ifdef __KERNEL__
+/* Inside the kernel <linux/iommufd.h> is the in-kernel API, not the uAPI */
+#include <uapi/linux/iommufd.h>
+#else
+#include <linux/iommufd.h>
+#endif
+#include <linux/types.h>
+
+/* Values of iommu_test_cmd::op; each selects one member of the union */
+enum {
+	IOMMU_TEST_OP_ADD_RESERVED = 1,
+	IOMMU_TEST_OP_MOCK_DOMAIN,
+	IOMMU_TEST_OP_MD_CHECK_MAP,
+	IOMMU_TEST_OP_MD_CHECK_REFS,
+	IOMMU_TEST_OP_CREATE_ACCESS,
+	IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+	IOMMU_TEST_OP_ACCESS_PAGES,
+	IOMMU_TEST_OP_ACCESS_RW,
+	IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+	IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+	IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+	IOMMU_TEST_OP_DIRTY,
+	IOMMU_TEST_OP_MD_CHECK_IOTLB,
+	IOMMU_TEST_OP_TRIGGER_IOPF,
+};
+
+/*
+ * The IOVA window every mock paging domain translates (first and last
+ * byte); IOVAs outside it are reserved in any IOAS such a domain joins.
+ */
+enum {
+	MOCK_APERTURE_START = 1UL << 24,
+	MOCK_APERTURE_LAST = (1UL << 31) - 1,
+};
+
+/*
+ * access_pages.flags: pin for writing; and, for the fuzzer, read the IOVA
+ * as a (n-th area, offset) pair instead of as an address.
+ */
+enum {
+	MOCK_FLAGS_ACCESS_WRITE = 1 << 0,
+	MOCK_FLAGS_ACCESS_SYZ = 1 << 16,
+};
+
+/*
+ * access_rw.flags: copy towards the IOAS rather than out of it; force the
+ * page by page path.  Same bits as the in-kernel iommufd_access_rw() flags.
+ */
+enum {
+	MOCK_ACCESS_RW_WRITE = 1 << 0,
+	MOCK_ACCESS_RW_SLOW_PATH = 1 << 2,
+};
+
+/* create_access.flags: the access pins pages, so it must implement unmap */
+enum {
+	MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0,
+};
+
+/*
+ * mock_domain_flags.dev_flags, properties of the mock device to create:
+ * NO_DIRTY: the device's IOMMU cannot track dirty pages;
+ * HUGE_IOVA: its domains also offer a large IO page size;
+ * PASID: the device issues PASID tagged DMA, MOCK_PASID_WIDTH bits wide.
+ */
+enum {
+	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
+	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
+	MOCK_FLAGS_DEVICE_PASID = 1 << 2,
+};
+
+/* Each nested mock domain models an IOTLB of this many u32 entries */
+enum {
+	MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = 3,
+	MOCK_NESTED_DOMAIN_IOTLB_NUM = 4,
+};
+
+/**
+ * struct iommu_test_cmd - argument of IOMMU_TEST_CMD
+ * @size: sizeof(struct iommu_test_cmd)
+ * @op: one of the IOMMU_TEST_OP_* values
+ * @id: the object the operation works on (an IOAS, HWPT, mock device or
+ *      access ID, or an access file descriptor, depending on @op)
+ * @__reserved: must be 0
+ * @add_reserved: ADD_RESERVED: IOVA range to reserve in IOAS @id
+ * @mock_domain: MOCK_DOMAIN: create a mock device, bind it and attach it to
+ *               @id; returns the IDs of the selftest device object, of the
+ *               HWPT it got attached to and of its iommufd device
+ * @mock_domain_flags: MOCK_DOMAIN_FLAGS: the same, with MOCK_FLAGS_DEVICE_*
+ *                     flags for the new device
+ * @mock_domain_replace: MOCK_DOMAIN_REPLACE: move selftest device @id to
+ *                       the HWPT or IOAS @pt_id; returns the HWPT ID
+ * @check_map: MD_CHECK_MAP: check that mock domain @id maps the IOVA range
+ *             to the memory behind the user pointer
+ * @check_refs: MD_CHECK_REFS: check the pin count of the user pages
+ * @create_access: CREATE_ACCESS: create an emulated access on IOAS @id;
+ *                 returns a file descriptor standing for it
+ * @destroy_access_pages: DESTROY_ACCESS_PAGES: unpin one earlier pin
+ *                        of access @id
+ * @access_pages: ACCESS_PAGES: pin an IOVA range through access @id
+ * @access_rw: ACCESS_RW: copy between an IOVA range and user memory
+ *             through access @id
+ * @memory_limit: SET_TEMP_MEMORY_LIMIT: bytes of temporary memory the
+ *                kernel may use per batch
+ * @access_replace_ioas: ACCESS_REPLACE_IOAS: move access @id to another IOAS
+ * @dirty: DIRTY: mark IOVAs of mock domain @id dirty, one bit per
+ *         page_size; returns how many were mapped and got marked
+ * @check_iotlb: MD_CHECK_IOTLB: check one IOTLB entry of nested domain @id
+ * @trigger_iopf: TRIGGER_IOPF: make the mock device behind iommufd device
+ *                @dev_id raise a page request
+ * @last: end marker; never read
+ */
+struct iommu_test_cmd {
+	__u32 size;
+	__u32 op;
+	__u32 id;
+	__u32 __reserved;
+	union {
+		struct {
+			__aligned_u64 start;
+			__aligned_u64 length;
+		} add_reserved;
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			/* The ID user space passes to the regular iommufd ioctls */
+			__u32 out_idev_id;
+		} mock_domain;
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			__u32 out_idev_id;
+			/* MOCK_FLAGS_DEVICE_*; the outputs share mock_domain's */
+			__u32 dev_flags;
+		} mock_domain_flags;
+		struct {
+			__u32 pt_id;
+		} mock_domain_replace;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} check_map;
+		struct {
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 refs;
+		} check_refs;
+		struct {
+			__u32 out_access_fd;
+			__u32 flags;
+		} create_access;
+		struct {
+			__u32 access_pages_id;
+		} destroy_access_pages;
+		struct {
+			__u32 flags;
+			__u32 out_access_pages_id;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} access_pages;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 flags;
+		} access_rw;
+		struct {
+			__u32 limit;
+		} memory_limit;
+		struct {
+			__u32 ioas_id;
+		} access_replace_ioas;
+		struct {
+			__u32 flags;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 page_size;
+			__aligned_u64 uptr;
+			__aligned_u64 out_nr_dirty;
+		} dirty;
+		struct {
+			__u32 id;
+			__u32 iotlb;
+		} check_iotlb;
+		struct {
+			__u32 dev_id;
+			__u32 pasid;
+			__u32 grpid;
+			__u32 perm;
+			__u64 addr;
+		} trigger_iopf;
+	};
+	__u32 last;
+};
+
+#define IOMMU_TEST_CMD _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
+
+/* How many PASID bits a MOCK_FLAGS_DEVICE_PASID device (and the IOMMU) has */
+#define MOCK_PASID_WIDTH 20
+
+/*
+ * IOMMU_GET_HW_INFO on a mock device reports data of this type, a
+ * struct iommu_test_hw_info whose test_reg holds the REGVAL constant.
+ */
+#define IOMMU_HW_INFO_TYPE_SELFTEST	0xfeedbeef
+#define IOMMU_HW_INFO_SELFTEST_REGVAL	0xdeadbeef
+
+/**
+ * struct iommu_test_hw_info - hardware information of the mock IOMMU
+ * @flags: always 0
+ * @test_reg: IOMMU_HW_INFO_SELFTEST_REGVAL
+ */
+struct iommu_test_hw_info {
+	__u32 flags;
+	__u32 test_reg;
+};
+
+/*
+ * IOMMU_HWPT_ALLOC data type for a nested mock domain.  Chosen far away
+ * from the values of enum iommu_hwpt_data_type so that it never collides.
+ */
+#define IOMMU_HWPT_DATA_SELFTEST 0xdead
+/* A recognisable value for user space to seed the IOTLB with */
+#define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeef
+
+/**
+ * struct iommu_hwpt_selftest - data of type IOMMU_HWPT_DATA_SELFTEST
+ * @iotlb: value every IOTLB entry of the new nested domain starts with
+ *         (normally IOMMU_TEST_IOTLB_DEFAULT)
+ */
+struct iommu_hwpt_selftest {
+	__u32 iotlb;
+};
+
+/*
+ * IOMMU_HWPT_INVALIDATE data types of nested mock domains: entries of
+ * struct iommu_hwpt_invalidate_selftest, and a value the driver must turn
+ * down, to test that unknown types are refused.  Both are kept clear of
+ * enum iommu_hwpt_invalidate_data_type.
+ */
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
+
+/* iommu_hwpt_invalidate_selftest::flags: clear every IOTLB entry */
+#define IOMMU_TEST_INVALIDATE_FLAG_ALL	0x1
+
+/**
+ * struct iommu_hwpt_invalidate_selftest - one invalidation request of type
+ *                                         IOMMU_HWPT_INVALIDATE_DATA_SELFTEST
+ * @flags: 0 or IOMMU_TEST_INVALIDATE_FLAG_ALL
+ * @iotlb_id: the IOTLB entry to clear, at most
+ *            MOCK_NESTED_DOMAIN_IOTLB_ID_MAX; out of range values are
+ *            refused even when IOMMU_TEST_INVALIDATE_FLAG_ALL makes the
+ *            entry irrelevant
+ *
+ * A cleared entry reads back as 0 through IOMMU_TEST_OP_MD_CHECK_IOTLB.
+ */
+struct iommu_hwpt_invalidate_selftest {
+	__u32 flags;
+	__u32 iotlb_id;
+};
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The mock IOMMU driver: the contract between it and the rest of iommufd.
+ * Each function is documented where it is defined, in mock_iommu.c.
+ */
+#ifndef __IOMMUFD_MOCK_IOMMU_H
+#define __IOMMUFD_MOCK_IOMMU_H
+
+#include <linux/bits.h>
+#include <linux/cleanup.h>
+#include <linux/types.h>
+#include <asm/page.h>
+
+/**
+ * DOC: The mock IOMMU driver
+ *
+ * A software IOMMU on a bus of its own, built only with CONFIG_IOMMUFD_TEST,
+ * through which the selftests drive every iommufd path (paging, nested and
+ * dirty tracking domains, hardware information, I/O page faults) without
+ * hardware.
+ *
+ * Its users are: iommufd's module init and exit, which bring it up and down
+ * with mock_iommu_init() and mock_iommu_exit(); iommufd's core, which may
+ * ask whether a device is a mock device with mock_dev_from_device() (these
+ * three have stubs when CONFIG_IOMMUFD_TEST is off); and the IOMMU_TEST_CMD
+ * handlers, which alone call everything else.  The driver knows nothing of
+ * iommufd objects: the handlers look up devices and HWPTs themselves and
+ * pass in the mock device or the iommu_domain.
+ *
+ * Mock devices are opaque.  mock_dev_create() adds one to the mock bus, and
+ * the iommu core probes it into an IOMMU group of its own, attached to the
+ * driver's blocking domain.  Domains come from the iommu core: paging
+ * domains from iommu_paging_domain_alloc() or the domain_alloc_user op,
+ * nested domains from domain_alloc_user with IOMMU_HWPT_DATA_SELFTEST data.
+ * A handler must check a domain with mock_domain_is_paging() or
+ * mock_domain_is_nested() before passing it to the other mock_domain_*()
+ * or mock_nested_domain_*() functions, which assume that kind of domain.
+ *
+ * The caller keeps the mock device or the domain alive across each call.
+ * The driver locks its own state; the one lock of the driver's that callers
+ * take is a mock device's domain-change lock, which the handlers hold
+ * around every attach, replace and detach of that device (most simply with
+ * guard(mock_dev_domain_change)), so that no page request is reported
+ * while the device's domain changes.
+ *
+ * Paging domains translate in IO pages of MOCK_IO_PAGE_SIZE, half a CPU
+ * page, so that IOVAs and lengths that are not CPU page aligned get
+ * exercised; devices made with MOCK_FLAGS_DEVICE_HUGE_IOVA get domains that
+ * also map MOCK_HUGE_PAGE_SIZE pages.  The aperture is MOCK_APERTURE_START
+ * to MOCK_APERTURE_LAST.
+ */
+
+struct device;
+struct iommu_domain;
+struct mock_dev;
+
+/* The IO page sizes of mock paging domains */
+#define MOCK_IO_PAGE_SHIFT	(PAGE_SHIFT - 1)
+#define MOCK_IO_PAGE_SIZE	BIT(MOCK_IO_PAGE_SHIFT)
+#define MOCK_HUGE_PAGE_SIZE	(512 * MOCK_IO_PAGE_SIZE)
+
+#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
+int mock_iommu_init(void);
+void mock_iommu_exit(void);
+struct mock_dev *mock_dev_from_device(struct device *dev);
+#else
+static inline int mock_iommu_init(void)
+{
+	return 0;
+}
+
+static inline void mock_iommu_exit(void)
+{
+}
+
+static inline struct mock_dev *mock_dev_from_device(struct device *dev)
+{
+	return NULL;
+}
+#endif
+
+/* Everything below exists only with CONFIG_IOMMUFD_TEST */
+
+struct mock_dev *mock_dev_create(u32 dev_flags);
+void mock_dev_destroy(struct mock_dev *mdev);
+struct device *mock_dev_device(struct mock_dev *mdev);
+
+void mock_dev_domain_change_begin(struct mock_dev *mdev);
+void mock_dev_domain_change_end(struct mock_dev *mdev);
+DEFINE_GUARD(mock_dev_domain_change, struct mock_dev *,
+	     mock_dev_domain_change_begin(_T), mock_dev_domain_change_end(_T))
+
+int mock_dev_report_page_request(struct mock_dev *mdev, u32 pasid, u32 grpid,
+				 u32 perm, u64 addr);
+
+bool mock_domain_is_paging(const struct iommu_domain *domain);
+int mock_domain_lookup_phys(struct iommu_domain *domain, unsigned long iova,
+			    phys_addr_t *phys);
+int mock_domain_set_dirty(struct iommu_domain *domain, unsigned long iova,
+			  unsigned long page_size, const unsigned long *bitmap,
+			  unsigned long nbits, unsigned long *nr_marked);
+
+bool mock_domain_is_nested(const struct iommu_domain *domain);
+int mock_nested_domain_check_iotlb(struct iommu_domain *domain, u32 iotlb_id,
+				   u32 expected);
+
+#endif

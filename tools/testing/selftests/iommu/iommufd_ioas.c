@@ -1,0 +1,832 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The IOAS page table without any device: IOMMU_IOAS_MAP, MAP_FILE, UNMAP,
+ * COPY, IOVA_RANGES and ALLOW_IOVAS, their argument checks, and how
+ * IOVAs are placed.  One behaviour per test, named after the behaviour.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "../kselftest_harness.h"
+#include "iommufd_helpers.h"
+
+#define BUF_SIZE (4UL << 20)
+#define SZ_2M (2UL << 20)
+#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+#define FIXED (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
+#define NO_SUCH_ID 0x7ffffff0u
+
+static int map_err(int fd, __u32 ioas_id, __u32 flags, void *va, __u64 length,
+		   __u64 *iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.user_va = (__u64)(uintptr_t)va,
+		.length = length,
+		.iova = *iova,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_MAP, &cmd);
+
+	if (!err)
+		*iova = cmd.iova;
+	return err;
+}
+
+static int unmap_err(int fd, __u32 ioas_id, __u64 iova, __u64 length,
+		     __u64 *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
+
+	if (!err && unmapped)
+		*unmapped = cmd.length;
+	return err;
+}
+
+static int copy_err(int fd, __u32 dst_id, __u32 src_id, __u32 flags,
+		    __u64 src_iova, __u64 length, __u64 *dst_iova)
+{
+	struct iommu_ioas_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dst_ioas_id = dst_id,
+		.src_ioas_id = src_id,
+		.length = length,
+		.dst_iova = *dst_iova,
+		.src_iova = src_iova,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_COPY, &cmd);
+
+	if (!err)
+		*dst_iova = cmd.dst_iova;
+	return err;
+}
+
+static int allow_err(int fd, __u32 ioas_id, struct iommu_iova_range *ranges,
+		     __u32 count)
+{
+	struct iommu_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = count,
+		.allowed_iovas = (__u64)(uintptr_t)ranges,
+	};
+
+	return iommufd_ioctl_err(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+FIXTURE(ioas)
+{
+	int fd;
+	__u32 ioas_id;
+	/* BUF_SIZE bytes, 2 MiB aligned */
+	__u8 *buf;
+	void *buf_alloc;
+};
+
+FIXTURE_SETUP(ioas)
+{
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->ioas_id));
+	self->buf_alloc = mmap(NULL, BUF_SIZE + SZ_2M, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf_alloc);
+	self->buf = (__u8 *)(((uintptr_t)self->buf_alloc + SZ_2M - 1) &
+			     ~(SZ_2M - 1));
+}
+
+FIXTURE_TEARDOWN(ioas)
+{
+	munmap(self->buf_alloc, BUF_SIZE + SZ_2M);
+	close(self->fd);
+}
+
+/* ---- IOMMU_IOAS_MAP ------------------------------------------------------ */
+
+TEST_F(ioas, map_at_a_fixed_iova_and_unmap_it)
+{
+	__u64 iova = 0x100000, unmapped = 0;
+
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+	EXPECT_EQ(0x100000, iova);
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, iova, 0x4000,
+			       &unmapped));
+	EXPECT_EQ(0x4000, unmapped);
+}
+
+TEST_F(ioas, automatic_iova_is_never_zero)
+{
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf,
+			     PAGE_SIZE, &iova));
+	EXPECT_NE(0, iova);
+}
+
+TEST_F(ioas, automatic_iova_copies_a_2m_alignment)
+{
+	__u64 iova = 0;
+
+	/* Occupy a low range so the next fit is not trivially aligned */
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf + 0x3000,
+			     0x1000, &iova));
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf, SZ_2M,
+			     &iova));
+	EXPECT_EQ(0, iova % SZ_2M);
+}
+
+TEST_F(ioas, automatic_iova_keeps_the_offset_in_the_page)
+{
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf + 0x800,
+			     0x2000, &iova));
+	EXPECT_EQ(0x800, iova % PAGE_SIZE);
+}
+
+TEST_F(ioas, map_without_read_or_write_is_einval)
+{
+	__u64 iova = 0x100000;
+
+	EXPECT_EQ(EINVAL, map_err(self->fd, self->ioas_id,
+				  IOMMU_IOAS_MAP_FIXED_IOVA, self->buf,
+				  PAGE_SIZE, &iova));
+}
+
+TEST_F(ioas, map_with_unknown_flags_is_eopnotsupp)
+{
+	unsigned int bit;
+	__u64 iova = 0;
+
+	for (bit = 3; bit != 32; bit++)
+		EXPECT_EQ(EOPNOTSUPP, map_err(self->fd, self->ioas_id,
+					      RW | (1u << bit), self->buf,
+					      PAGE_SIZE, &iova));
+}
+
+TEST_F(ioas, map_with_reserved_field_set_is_eopnotsupp)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = RW,
+		.ioas_id = self->ioas_id,
+		.__reserved = 1,
+		.user_va = (__u64)(uintptr_t)self->buf,
+		.length = PAGE_SIZE,
+	};
+
+	EXPECT_EQ(EOPNOTSUPP, iommufd_ioctl_err(self->fd, IOMMU_IOAS_MAP,
+						&cmd));
+}
+
+TEST_F(ioas, map_of_zero_bytes_is_einval)
+{
+	__u64 iova = 0x100000;
+
+	EXPECT_EQ(EINVAL, map_err(self->fd, self->ioas_id, FIXED, self->buf, 0,
+				  &iova));
+}
+
+TEST_F(ioas, map_lengths_and_iovas_that_overflow_are_eoverflow)
+{
+	__u64 iova = 0x100000;
+
+	EXPECT_EQ(EOVERFLOW, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+				     (__u64)-1, &iova));
+	iova = (__u64)-1;
+	EXPECT_EQ(EOVERFLOW, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+				     PAGE_SIZE, &iova));
+	/* The IOVA range itself wraps */
+	iova = (__u64)-PAGE_SIZE;
+	EXPECT_EQ(EOVERFLOW, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+				     2 * PAGE_SIZE, &iova));
+	/* So does the user range */
+	iova = 0x100000;
+	EXPECT_EQ(EOVERFLOW, map_err(self->fd, self->ioas_id, FIXED,
+				     (void *)(uintptr_t)-PAGE_SIZE,
+				     2 * PAGE_SIZE, &iova));
+}
+
+TEST_F(ioas, map_on_an_unknown_ioas_is_enoent)
+{
+	__u64 iova = 0;
+
+	EXPECT_EQ(ENOENT, map_err(self->fd, NO_SUCH_ID, RW, self->buf,
+				  PAGE_SIZE, &iova));
+}
+
+TEST_F(ioas, fixed_map_over_an_existing_mapping_is_eexist)
+{
+	static const struct { __u64 iova, length; } overlaps[] = {
+		{ 0x100000, 0x4000 },	/* the same */
+		{ 0x0ff000, 0x2000 },	/* its head */
+		{ 0x103000, 0x2000 },	/* its tail */
+		{ 0x101000, 0x1000 },	/* inside */
+		{ 0x0f0000, 0x20000 },	/* around it */
+	};
+	__u64 iova = 0x100000;
+	size_t i;
+
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+	for (i = 0; i != ARRAY_SIZE(overlaps); i++) {
+		iova = overlaps[i].iova;
+		EXPECT_EQ(EEXIST, map_err(self->fd, self->ioas_id, FIXED,
+					  self->buf, overlaps[i].length,
+					  &iova));
+	}
+}
+
+TEST_F(ioas, fixed_maps_may_touch_on_both_sides)
+{
+	__u64 iova = 0x100000;
+
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+	iova = 0x0fc000;
+	EXPECT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+	iova = 0x104000;
+	EXPECT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+}
+
+TEST_F(ioas, the_same_memory_may_be_mapped_many_times)
+{
+	__u64 iova;
+	int i;
+
+	for (i = 0; i != 16; i++) {
+		iova = 0;
+		ASSERT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf,
+				     BUF_SIZE, &iova));
+	}
+}
+
+/* ---- IOMMU_IOAS_UNMAP ---------------------------------------------------- */
+
+TEST_F(ioas, unmap_of_nothing_is_enoent)
+{
+	EXPECT_EQ(ENOENT, unmap_err(self->fd, self->ioas_id, 0x100000,
+				    PAGE_SIZE, NULL));
+}
+
+TEST_F(ioas, unmap_of_zero_bytes_is_einval)
+{
+	EXPECT_EQ(EINVAL, unmap_err(self->fd, self->ioas_id, 0x100000, 0,
+				    NULL));
+}
+
+TEST_F(ioas, unmap_of_overflowing_ranges_is_eoverflow)
+{
+	EXPECT_EQ(EOVERFLOW, unmap_err(self->fd, self->ioas_id, PAGE_SIZE,
+				       (__u64)-1, NULL));
+	EXPECT_EQ(EOVERFLOW, unmap_err(self->fd, self->ioas_id,
+				       (__u64)-PAGE_SIZE, 2 * PAGE_SIZE,
+				       NULL));
+}
+
+TEST_F(ioas, unmap_that_cuts_a_mapping_fails_and_keeps_it)
+{
+	__u64 iova = 0x100000, unmapped = 0;
+
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+	EXPECT_EQ(ENOENT, unmap_err(self->fd, self->ioas_id, 0x100000, 0x1000,
+				    NULL));
+	EXPECT_EQ(ENOENT, unmap_err(self->fd, self->ioas_id, 0x103000, 0x2000,
+				    NULL));
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, 0x100000, 0x4000,
+			       &unmapped));
+	EXPECT_EQ(0x4000, unmapped);
+}
+
+TEST_F(ioas, unmap_of_a_range_removes_every_mapping_inside)
+{
+	__u64 iova, unmapped = 0;
+	int i;
+
+	for (i = 0; i != 3; i++) {
+		iova = 0x100000 + i * 0x10000;
+		ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+				     0x2000, &iova));
+	}
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, 0x0f0000, 0x40000,
+			       &unmapped));
+	EXPECT_EQ(3 * 0x2000, unmapped);
+	EXPECT_EQ(ENOENT, unmap_err(self->fd, self->ioas_id, 0x0f0000, 0x40000,
+				    NULL));
+}
+
+TEST_F(ioas, failed_unmap_removes_nothing_at_all)
+{
+	__u64 iova, unmapped = 0;
+
+	iova = 0x100000;
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x2000, &iova));
+	iova = 0x110000;
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+	/* Covers the first mapping whole but only half of the second */
+	EXPECT_EQ(ENOENT, unmap_err(self->fd, self->ioas_id, 0x100000, 0x12000,
+				    NULL));
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, 0x100000, 0x2000,
+			       &unmapped));
+	EXPECT_EQ(0x2000, unmapped);
+}
+
+TEST_F(ioas, unmap_all_reports_every_byte)
+{
+	__u64 iova, unmapped = 0;
+	int i;
+
+	for (i = 0; i != 5; i++) {
+		iova = 0;
+		ASSERT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf,
+				     0x3000, &iova));
+	}
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, 0, (__u64)-1,
+			       &unmapped));
+	EXPECT_EQ(5 * 0x3000, unmapped);
+}
+
+TEST_F(ioas, unmap_all_of_an_empty_ioas_succeeds)
+{
+	__u64 unmapped = 1;
+
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, 0, (__u64)-1,
+			       &unmapped));
+	EXPECT_EQ(0, unmapped);
+}
+
+/* ---- IOMMU_IOAS_IOVA_RANGES ---------------------------------------------- */
+
+TEST_F(ioas, new_ioas_offers_all_iova_with_no_alignment)
+{
+	struct iommu_iova_range ranges[4] = {};
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = self->ioas_id,
+		.num_iovas = ARRAY_SIZE(ranges),
+		.allowed_iovas = (__u64)(uintptr_t)ranges,
+	};
+
+	ASSERT_EQ(0, iommufd_ioctl_err(self->fd, IOMMU_IOAS_IOVA_RANGES, &cmd));
+	EXPECT_EQ(1, cmd.num_iovas);
+	EXPECT_EQ(0, ranges[0].start);
+	EXPECT_EQ((__u64)-1, ranges[0].last);
+	EXPECT_EQ(1, cmd.out_iova_alignment);
+}
+
+TEST_F(ioas, iova_ranges_into_a_short_array_is_emsgsize_with_the_count)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = self->ioas_id,
+	};
+
+	EXPECT_EQ(EMSGSIZE, iommufd_ioctl_err(self->fd, IOMMU_IOAS_IOVA_RANGES,
+					      &cmd));
+	EXPECT_EQ(1, cmd.num_iovas);
+}
+
+TEST_F(ioas, iova_ranges_with_reserved_field_set_is_eopnotsupp)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = self->ioas_id,
+		.__reserved = 1,
+	};
+
+	EXPECT_EQ(EOPNOTSUPP,
+		  iommufd_ioctl_err(self->fd, IOMMU_IOAS_IOVA_RANGES, &cmd));
+}
+
+TEST_F(ioas, iova_ranges_into_unwritable_memory_is_efault)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = self->ioas_id,
+		.num_iovas = 1,
+		.allowed_iovas = 8,
+	};
+
+	EXPECT_EQ(EFAULT, iommufd_ioctl_err(self->fd, IOMMU_IOAS_IOVA_RANGES,
+					    &cmd));
+}
+
+/* ---- IOMMU_IOAS_ALLOW_IOVAS ---------------------------------------------- */
+
+TEST_F(ioas, allowed_range_must_have_start_below_last)
+{
+	struct iommu_iova_range range = { .start = 0x5000, .last = 0x5000 };
+
+	EXPECT_EQ(EINVAL, allow_err(self->fd, self->ioas_id, &range, 1));
+	range.last = 0x4fff;
+	EXPECT_EQ(EINVAL, allow_err(self->fd, self->ioas_id, &range, 1));
+}
+
+TEST_F(ioas, overlapping_allowed_ranges_are_einval)
+{
+	struct iommu_iova_range ranges[] = {
+		{ .start = 0x100000, .last = 0x1fffff },
+		{ .start = 0x180000, .last = 0x2fffff },
+	};
+
+	EXPECT_EQ(EINVAL, allow_err(self->fd, self->ioas_id, ranges, 2));
+}
+
+TEST_F(ioas, allowed_ranges_from_unreadable_memory_are_efault)
+{
+	EXPECT_EQ(EFAULT, allow_err(self->fd, self->ioas_id,
+				    (struct iommu_iova_range *)8, 1));
+}
+
+TEST_F(ioas, automatic_iova_stays_inside_the_allowed_ranges)
+{
+	struct iommu_iova_range ranges[] = {
+		{ .start = 0x10000000, .last = 0x1000ffff },
+		{ .start = 0x20000000, .last = 0x2fffffff },
+	};
+	__u64 iova = 0;
+	int i;
+
+	ASSERT_EQ(0, allow_err(self->fd, self->ioas_id, ranges, 2));
+	for (i = 0; i != 20; i++) {
+		iova = 0;
+		ASSERT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf,
+				     0x4000, &iova));
+		EXPECT_TRUE((iova >= ranges[0].start &&
+			     iova + 0x4000 - 1 <= ranges[0].last) ||
+			    (iova >= ranges[1].start &&
+			     iova + 0x4000 - 1 <= ranges[1].last));
+	}
+}
+
+TEST_F(ioas, automatic_iova_that_fits_no_allowed_range_is_enospc)
+{
+	struct iommu_iova_range range = { .start = 0x100000,
+					  .last = 0x101fff };
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, allow_err(self->fd, self->ioas_id, &range, 1));
+	EXPECT_EQ(ENOSPC, map_err(self->fd, self->ioas_id, RW, self->buf,
+				  0x4000, &iova));
+	/* A fixed IOVA does not care about allowed ranges */
+	iova = 0x400000;
+	EXPECT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+}
+
+TEST_F(ioas, an_empty_allowed_list_lifts_the_restriction)
+{
+	struct iommu_iova_range range = { .start = 0x100000,
+					  .last = 0x101fff };
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, allow_err(self->fd, self->ioas_id, &range, 1));
+	ASSERT_EQ(0, allow_err(self->fd, self->ioas_id, NULL, 0));
+	EXPECT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf, 0x4000,
+			     &iova));
+}
+
+/* ---- IOMMU_IOAS_COPY ------------------------------------------------------ */
+
+TEST_F(ioas, copy_within_one_ioas_outlives_the_source)
+{
+	__u64 src = 0x100000, dst = 0, unmapped = 0;
+
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x8000, &src));
+	ASSERT_EQ(0, copy_err(self->fd, self->ioas_id, self->ioas_id, RW, src,
+			      0x8000, &dst));
+	EXPECT_NE(src, dst);
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, src, 0x8000, NULL));
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, dst, 0x8000,
+			       &unmapped));
+	EXPECT_EQ(0x8000, unmapped);
+}
+
+TEST_F(ioas, copy_into_another_ioas_at_a_fixed_iova)
+{
+	__u64 src = 0x100000, dst = 0x900000;
+	__u32 other_ioas;
+
+	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &other_ioas));
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x8000, &src));
+	ASSERT_EQ(0, copy_err(self->fd, other_ioas, self->ioas_id, FIXED, src,
+			      0x8000, &dst));
+	EXPECT_EQ(0x900000, dst);
+	/* The source IOAS can go; the copy keeps the memory */
+	ASSERT_EQ(0, iommufd_destroy_err(self->fd, self->ioas_id));
+	EXPECT_EQ(0, unmap_err(self->fd, other_ioas, dst, 0x8000, NULL));
+}
+
+TEST_F(ioas, copy_of_part_of_a_mapping)
+{
+	__u64 src = 0x100000, dst = 0x900000;
+
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x8000, &src));
+	ASSERT_EQ(0, copy_err(self->fd, self->ioas_id, self->ioas_id, FIXED,
+			      0x102000, 0x3000, &dst));
+	EXPECT_EQ(0, unmap_err(self->fd, self->ioas_id, 0x900000, 0x3000,
+			       NULL));
+}
+
+TEST_F(ioas, copy_across_adjacent_mappings_makes_one_range)
+{
+	__u64 iova, dst = 0x900000, unmapped = 0;
+
+	iova = 0x100000;
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+	iova = 0x104000;
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED,
+			     self->buf + SZ_2M, 0x4000, &iova));
+	ASSERT_EQ(0, copy_err(self->fd, self->ioas_id, self->ioas_id, FIXED,
+			      0x102000, 0x4000, &dst));
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, 0x900000, 0x4000,
+			       &unmapped));
+	EXPECT_EQ(0x4000, unmapped);
+}
+
+TEST_F(ioas, copy_over_a_hole_is_enoent)
+{
+	__u64 iova, dst = 0x900000;
+
+	iova = 0x100000;
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+	iova = 0x105000;
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &iova));
+	EXPECT_EQ(ENOENT, copy_err(self->fd, self->ioas_id, self->ioas_id,
+				   FIXED, 0x100000, 0x9000, &dst));
+	EXPECT_EQ(ENOENT, copy_err(self->fd, self->ioas_id, self->ioas_id,
+				   FIXED, 0x200000, 0x1000, &dst));
+	/* Nothing was left behind at the destination */
+	EXPECT_EQ(ENOENT, unmap_err(self->fd, self->ioas_id, 0x900000, 0x9000,
+				    NULL));
+}
+
+TEST_F(ioas, writable_copy_of_read_only_memory_is_eperm)
+{
+	__u64 src = 0x100000, dst = 0x900000;
+
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id,
+			     IOMMU_IOAS_MAP_FIXED_IOVA |
+				     IOMMU_IOAS_MAP_READABLE,
+			     self->buf, 0x4000, &src));
+	EXPECT_EQ(EPERM, copy_err(self->fd, self->ioas_id, self->ioas_id,
+				  FIXED, src, 0x4000, &dst));
+	EXPECT_EQ(0, copy_err(self->fd, self->ioas_id, self->ioas_id,
+			      IOMMU_IOAS_MAP_FIXED_IOVA |
+				      IOMMU_IOAS_MAP_READABLE,
+			      src, 0x4000, &dst));
+}
+
+TEST_F(ioas, copy_argument_errors)
+{
+	__u64 src = 0x100000, dst = 0x900000;
+
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED, self->buf,
+			     0x4000, &src));
+	EXPECT_EQ(EOPNOTSUPP, copy_err(self->fd, self->ioas_id, self->ioas_id,
+				       FIXED | (1u << 8), src, 0x4000, &dst));
+	EXPECT_EQ(EINVAL, copy_err(self->fd, self->ioas_id, self->ioas_id,
+				   IOMMU_IOAS_MAP_FIXED_IOVA, src, 0x4000,
+				   &dst));
+	EXPECT_EQ(EINVAL, copy_err(self->fd, self->ioas_id, self->ioas_id,
+				   FIXED, src, 0, &dst));
+	EXPECT_EQ(EOVERFLOW, copy_err(self->fd, self->ioas_id, self->ioas_id,
+				      FIXED, src, (__u64)-1, &dst));
+	EXPECT_EQ(ENOENT, copy_err(self->fd, self->ioas_id, NO_SUCH_ID, FIXED,
+				   src, 0x4000, &dst));
+	EXPECT_EQ(ENOENT, copy_err(self->fd, NO_SUCH_ID, self->ioas_id, FIXED,
+				   src, 0x4000, &dst));
+	/* The destination is taken by the source itself */
+	dst = src;
+	EXPECT_EQ(EEXIST, copy_err(self->fd, self->ioas_id, self->ioas_id,
+				   FIXED, src, 0x4000, &dst));
+}
+
+/* ---- IOMMU_IOAS_MAP_FILE -------------------------------------------------- */
+
+static int map_file_err(int fd, __u32 ioas_id, __u32 flags, int file_fd,
+			__u64 start, __u64 length, __u64 *iova)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.fd = file_fd,
+		.start = start,
+		.length = length,
+		.iova = *iova,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_MAP_FILE, &cmd);
+
+	if (!err)
+		*iova = cmd.iova;
+	return err;
+}
+
+static int make_memfd(size_t size)
+{
+	int memfd = syscall(SYS_memfd_create, "iommufd-test", 0);
+
+	if (memfd < 0)
+		return -1;
+	if (ftruncate(memfd, size)) {
+		close(memfd);
+		return -1;
+	}
+	return memfd;
+}
+
+TEST_F(ioas, memfd_maps_and_unmaps)
+{
+	int memfd = make_memfd(SZ_2M);
+	__u64 iova = 0, unmapped = 0;
+
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, map_file_err(self->fd, self->ioas_id, RW, memfd, 0, SZ_2M,
+				  &iova));
+	EXPECT_EQ(0, iova % SZ_2M);
+	/* The mapping holds the file, not the descriptor */
+	close(memfd);
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, iova, SZ_2M,
+			       &unmapped));
+	EXPECT_EQ(SZ_2M, unmapped);
+}
+
+TEST_F(ioas, map_file_of_a_bad_descriptor_is_ebadf)
+{
+	__u64 iova = 0;
+
+	EXPECT_EQ(EBADF, map_file_err(self->fd, self->ioas_id, RW, -1, 0,
+				      PAGE_SIZE, &iova));
+}
+
+TEST_F(ioas, map_file_of_a_file_that_cannot_be_pinned_is_einval)
+{
+	int pipe_fds[2];
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, pipe(pipe_fds));
+	EXPECT_EQ(EINVAL, map_file_err(self->fd, self->ioas_id, RW,
+				       pipe_fds[0], 0, PAGE_SIZE, &iova));
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+}
+
+TEST_F(ioas, map_file_past_the_end_of_the_file_is_einval)
+{
+	int memfd = make_memfd(SZ_2M);
+	__u64 iova = 0;
+
+	ASSERT_LE(0, memfd);
+	EXPECT_EQ(EINVAL, map_file_err(self->fd, self->ioas_id, RW, memfd,
+				       PAGE_SIZE, SZ_2M, &iova));
+	EXPECT_EQ(EOVERFLOW, map_file_err(self->fd, self->ioas_id, RW, memfd,
+					  (__u64)-PAGE_SIZE, SZ_2M, &iova));
+	close(memfd);
+}
+
+TEST_F(ioas, writable_map_of_a_read_only_file_is_eperm)
+{
+	int memfd = make_memfd(SZ_2M);
+	char path[64];
+	__u64 iova = 0;
+	int ro_fd;
+
+	ASSERT_LE(0, memfd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+	ro_fd = open(path, O_RDONLY);
+	ASSERT_LE(0, ro_fd);
+	EXPECT_EQ(EPERM, map_file_err(self->fd, self->ioas_id, RW, ro_fd, 0,
+				      SZ_2M, &iova));
+	EXPECT_EQ(0, map_file_err(self->fd, self->ioas_id,
+				  IOMMU_IOAS_MAP_READABLE, ro_fd, 0, SZ_2M,
+				  &iova));
+	close(ro_fd);
+	close(memfd);
+}
+
+/* ---- placement under load ------------------------------------------------- */
+
+#define MANY_MAPS 4000
+
+struct placed_range {
+	__u64 iova;
+	__u64 length;
+};
+
+static int compare_placed(const void *a, const void *b)
+{
+	const struct placed_range *x = a, *y = b;
+
+	return x->iova < y->iova ? -1 : x->iova > y->iova;
+}
+
+TEST_F(ioas, thousands_of_automatic_iovas_never_overlap)
+{
+	struct placed_range *placed = calloc(MANY_MAPS, sizeof(*placed));
+	__u64 total = 0, unmapped = 0;
+	int i;
+
+	ASSERT_NE(NULL, placed);
+	for (i = 0; i != MANY_MAPS; i++) {
+		placed[i].length = PAGE_SIZE * (1 + i % 3);
+		total += placed[i].length;
+		ASSERT_EQ(0, map_err(self->fd, self->ioas_id, RW,
+				     self->buf + (i % 16) * PAGE_SIZE,
+				     placed[i].length, &placed[i].iova));
+	}
+	qsort(placed, MANY_MAPS, sizeof(*placed), compare_placed);
+	for (i = 1; i != MANY_MAPS; i++)
+		ASSERT_LE(placed[i - 1].iova + placed[i - 1].length,
+			  placed[i].iova);
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, 0, (__u64)-1,
+			       &unmapped));
+	EXPECT_EQ(total, unmapped);
+	free(placed);
+}
+
+struct map_race {
+	int fd;
+	__u32 ioas_id;
+	__u8 *buf;
+	int failures;
+};
+
+static void *map_unmap_loop(void *arg)
+{
+	struct map_race *race = arg;
+	int i;
+
+	for (i = 0; i != 2000; i++) {
+		__u64 iova = 0, unmapped = 0;
+
+		if (map_err(race->fd, race->ioas_id, RW, race->buf, 0x3000,
+			    &iova) ||
+		    unmap_err(race->fd, race->ioas_id, iova, 0x3000,
+			      &unmapped) ||
+		    unmapped != 0x3000)
+			__atomic_add_fetch(&race->failures, 1,
+					   __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_F(ioas, concurrent_map_and_unmap_keep_the_table_consistent)
+{
+	struct map_race race = {
+		.fd = self->fd,
+		.ioas_id = self->ioas_id,
+		.buf = self->buf,
+	};
+	pthread_t threads[4];
+	__u64 unmapped = 1;
+	int i;
+
+	for (i = 0; i != 4; i++)
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, map_unmap_loop,
+					    &race));
+	for (i = 0; i != 4; i++)
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+	EXPECT_EQ(0, race.failures);
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, 0, (__u64)-1,
+			       &unmapped));
+	EXPECT_EQ(0, unmapped);
+}
+
+TEST_F(ioas, destroying_an_ioas_with_mappings_releases_them)
+{
+	__u64 iova;
+	int i;
+
+	for (i = 0; i != 64; i++) {
+		iova = 0;
+		ASSERT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf,
+				     SZ_2M, &iova));
+	}
+	/* kmemleak in the debug profile catches anything left behind */
+	EXPECT_EQ(0, iommufd_destroy_err(self->fd, self->ioas_id));
+}
+
+TEST_HARNESS_MAIN
