@@ -291,10 +291,25 @@ static int iopt_insert_slices(struct iommufd_iopt *iopt,
 	return 0;
 }
 
-static int iopt_map_pages(struct iommufd_iopt *iopt,
-			  struct iommufd_pages *pages, unsigned long start_byte,
-			  unsigned long length, unsigned long *iova,
-			  int iommu_prot, bool fixed_iova)
+/**
+ * iopt_map_pages() - map a new pages object
+ * @iopt: the page table
+ * @pages: the memory; the caller's reference passes to the page table, or
+ *         is dropped on failure
+ * @start_byte: offset of the first byte to map inside @pages
+ * @length: bytes
+ * @iova: in: the IOVA if @fixed_iova; out: where the mapping was placed
+ * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE
+ * @fixed_iova: use *@iova instead of choosing one
+ *
+ * Return: 0; -EINVAL for a misaligned IOVA or length, or a fixed range
+ * touching reserved IOVA; -EEXIST if a fixed range touches a mapping;
+ * -ENOSPC if no free IOVA range fits; -EPERM for write access to memory
+ * that is not writable; -EOVERFLOW; -ENOMEM.
+ */
+int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
+		   unsigned long start_byte, unsigned long length,
+		   unsigned long *iova, int iommu_prot, bool fixed_iova)
 {
 	LIST_HEAD(slices);
 	int rc;
@@ -305,65 +320,6 @@ static int iopt_map_pages(struct iommufd_iopt *iopt,
 					iommu_prot, fixed_iova);
 	iopt_free_slices(&slices);
 	return rc;
-}
-
-/**
- * iopt_map_user() - map a range of the caller's memory
- * @ictx: the context (for its accounting mode)
- * @iopt: the page table
- * @iova: in: the IOVA if @fixed_iova; out: where the mapping was placed
- * @uptr: first byte of memory
- * @length: bytes
- * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE
- * @fixed_iova: use *@iova instead of choosing one
- *
- * Return: 0; -EINVAL for a zero length, misaligned IOVA or length, or a
- * fixed range touching reserved IOVA; -EEXIST if a fixed range touches a
- * mapping; -ENOSPC if no free IOVA range fits; -EOVERFLOW; -ENOMEM.
- */
-int iopt_map_user(struct iommufd_ctx *ictx, struct iommufd_iopt *iopt,
-		  unsigned long *iova, void __user *uptr, unsigned long length,
-		  int iommu_prot, bool fixed_iova)
-{
-	struct iommufd_pages *pages;
-	unsigned long start_byte;
-
-	pages = iommufd_pages_alloc_user(ictx, uptr, length,
-					 iommu_prot & IOMMU_WRITE, &start_byte);
-	if (IS_ERR(pages))
-		return PTR_ERR(pages);
-	return iopt_map_pages(iopt, pages, start_byte, length, iova,
-			      iommu_prot, fixed_iova);
-}
-
-/**
- * iopt_map_file() - map a range of a shmem or hugetlbfs file
- * @ictx: the context (for its accounting mode)
- * @iopt: the page table
- * @iova: in: the IOVA if @fixed_iova; out: where the mapping was placed
- * @file: the file
- * @start: file offset of the first byte
- * @length: bytes
- * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE
- * @fixed_iova: use *@iova instead of choosing one
- *
- * Return: as iopt_map_user(), plus -EPERM for write access to a file not
- * open for writing and -EINVAL for a file that cannot back DMA or a range
- * past its end.
- */
-int iopt_map_file(struct iommufd_ctx *ictx, struct iommufd_iopt *iopt,
-		  unsigned long *iova, struct file *file, unsigned long start,
-		  unsigned long length, int iommu_prot, bool fixed_iova)
-{
-	struct iommufd_pages *pages;
-	unsigned long start_byte;
-
-	pages = iommufd_pages_alloc_file(ictx, file, start, length,
-					 iommu_prot & IOMMU_WRITE, &start_byte);
-	if (IS_ERR(pages))
-		return PTR_ERR(pages);
-	return iopt_map_pages(iopt, pages, start_byte, length, iova,
-			      iommu_prot, fixed_iova);
 }
 
 /* Take references on the memory behind [first, last] of @src, in order */
@@ -412,8 +368,8 @@ static int iopt_collect_slices(struct iommufd_iopt *src, unsigned long first,
  * The new mappings share the source's memory objects, so memory is pinned
  * (and charged) once however often it is copied.
  *
- * Return: as iopt_map_user(), plus -ENOENT when the source range is not
- * fully mapped and -EPERM for write access to memory mapped without it.
+ * Return: as iopt_map_pages(), plus -ENOENT when the source range is not
+ * fully mapped.
  */
 int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
 	      struct iommufd_iopt *src, unsigned long src_iova,

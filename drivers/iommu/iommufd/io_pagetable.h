@@ -27,8 +27,6 @@
 #include <linux/rwsem.h>
 #include <linux/types.h>
 
-struct file;
-struct iommufd_ctx;
 struct iommufd_pages;
 
 /**
@@ -83,12 +81,9 @@ struct iommufd_iopt {
 void iopt_init(struct iommufd_iopt *iopt);
 void iopt_destroy(struct iommufd_iopt *iopt);
 
-int iopt_map_user(struct iommufd_ctx *ictx, struct iommufd_iopt *iopt,
-		  unsigned long *iova, void __user *uptr, unsigned long length,
-		  int iommu_prot, bool fixed_iova);
-int iopt_map_file(struct iommufd_ctx *ictx, struct iommufd_iopt *iopt,
-		  unsigned long *iova, struct file *file, unsigned long start,
-		  unsigned long length, int iommu_prot, bool fixed_iova);
+int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
+		   unsigned long start_byte, unsigned long length,
+		   unsigned long *iova, int iommu_prot, bool fixed_iova);
 int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
 	      struct iommufd_iopt *src, unsigned long src_iova,
 	      unsigned long length, int iommu_prot, bool fixed_iova);

@@ -11,6 +11,7 @@
 #include <uapi/linux/iommufd.h>
 
 #include "ioas.h"
+#include "pages.h"
 
 #define IOMMUFD_IOAS_MAP_FLAGS                                                 \
 	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |                \
@@ -196,11 +197,43 @@ static int iommufd_ioas_respond_mapped(struct iommufd_ucmd *ucmd,
 	return rc;
 }
 
+/*
+ * The second half of MAP and MAP_FILE: place the memory they described in
+ * the IOAS and report where it went.  Consumes the reference on @pages.
+ */
+static int iommufd_ioas_map_new_pages(struct iommufd_ucmd *ucmd, u32 ioas_id,
+				      u32 flags, int iommu_prot,
+				      struct iommufd_pages *pages,
+				      unsigned long start_byte,
+				      unsigned long length, __u64 *iova,
+				      size_t cmd_len)
+{
+	unsigned long placed_iova = *iova;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
+	if (IS_ERR(ioas)) {
+		iommufd_pages_put(pages);
+		return PTR_ERR(ioas);
+	}
+	rc = iopt_map_pages(&ioas->iopt, pages, start_byte, length,
+			    &placed_iova, iommu_prot,
+			    flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+	if (!rc) {
+		*iova = placed_iova;
+		rc = iommufd_ioas_respond_mapped(ucmd, cmd_len, &ioas->iopt,
+						 placed_iova, length);
+	}
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map *cmd = ucmd->cmd;
-	unsigned long iova = cmd->iova;
-	struct iommufd_ioas *ioas;
+	struct iommufd_pages *pages;
+	unsigned long start_byte;
 	int iommu_prot;
 	int rc;
 
@@ -213,27 +246,23 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	    !iommufd_ioas_u64_fits(cmd->length))
 		return -EOVERFLOW;
 
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
-	if (IS_ERR(ioas))
-		return PTR_ERR(ioas);
-
-	rc = iopt_map_user(ucmd->ictx, &ioas->iopt, &iova,
-			   u64_to_user_ptr(cmd->user_va), cmd->length,
-			   iommu_prot, cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
-	if (!rc) {
-		cmd->iova = iova;
-		rc = iommufd_ioas_respond_mapped(ucmd, sizeof(*cmd), &ioas->iopt,
-						 iova, cmd->length);
-	}
-	iommufd_put_object(ucmd->ictx, &ioas->obj);
-	return rc;
+	pages = iommufd_pages_alloc_user(ucmd->ictx,
+					 u64_to_user_ptr(cmd->user_va),
+					 cmd->length, iommu_prot & IOMMU_WRITE,
+					 &start_byte);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	return iommufd_ioas_map_new_pages(ucmd, cmd->ioas_id, cmd->flags,
+					  iommu_prot, pages, start_byte,
+					  cmd->length, &cmd->iova,
+					  sizeof(*cmd));
 }
 
 int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map_file *cmd = ucmd->cmd;
-	unsigned long iova = cmd->iova;
-	struct iommufd_ioas *ioas;
+	struct iommufd_pages *pages;
+	unsigned long start_byte;
 	int iommu_prot;
 	int rc;
 
@@ -248,21 +277,15 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	CLASS(fd, file_ref)(cmd->fd);
 	if (fd_empty(file_ref))
 		return -EBADF;
-
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
-	if (IS_ERR(ioas))
-		return PTR_ERR(ioas);
-
-	rc = iopt_map_file(ucmd->ictx, &ioas->iopt, &iova, fd_file(file_ref),
-			   cmd->start, cmd->length, iommu_prot,
-			   cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
-	if (!rc) {
-		cmd->iova = iova;
-		rc = iommufd_ioas_respond_mapped(ucmd, sizeof(*cmd), &ioas->iopt,
-						 iova, cmd->length);
-	}
-	iommufd_put_object(ucmd->ictx, &ioas->obj);
-	return rc;
+	pages = iommufd_pages_alloc_file(ucmd->ictx, fd_file(file_ref),
+					 cmd->start, cmd->length,
+					 iommu_prot & IOMMU_WRITE, &start_byte);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	return iommufd_ioas_map_new_pages(ucmd, cmd->ioas_id, cmd->flags,
+					  iommu_prot, pages, start_byte,
+					  cmd->length, &cmd->iova,
+					  sizeof(*cmd));
 }
 
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
