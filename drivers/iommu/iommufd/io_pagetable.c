@@ -468,6 +468,32 @@ int iopt_unmap_all(struct iommufd_iopt *iopt, unsigned long *unmapped)
 /* ---- reserved and allowed ranges ---------------------------------------- */
 
 /**
+ * iopt_add_allowed_range() - add a range to a tree of allowed ranges
+ * @ranges: a tree being built for iopt_set_allowed()
+ * @first: first IOVA
+ * @last: last IOVA, above @first
+ *
+ * Return: 0; -EINVAL if @last is not above @first or the range overlaps one
+ * already in the tree; -ENOMEM.
+ */
+int iopt_add_allowed_range(struct rb_root_cached *ranges, u64 first, u64 last)
+{
+	struct iopt_allowed_range *range;
+
+	if (first >= last || last > ULONG_MAX ||
+	    interval_tree_iter_first(ranges, first, last))
+		return -EINVAL;
+
+	range = kzalloc(sizeof(*range), GFP_KERNEL_ACCOUNT);
+	if (!range)
+		return -ENOMEM;
+	range->iova_node.start = first;
+	range->iova_node.last = last;
+	interval_tree_insert(&range->iova_node, ranges);
+	return 0;
+}
+
+/**
  * iopt_free_ranges() - free a tree of struct iopt_allowed_range
  * @ranges: the tree; empty afterwards
  */

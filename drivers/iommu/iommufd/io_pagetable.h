@@ -93,6 +93,7 @@ int iopt_unmap_all(struct iommufd_iopt *iopt, unsigned long *unmapped);
 
 int iopt_set_allowed(struct iommufd_iopt *iopt,
 		     struct rb_root_cached *new_allowed);
+int iopt_add_allowed_range(struct rb_root_cached *ranges, u64 first, u64 last);
 void iopt_free_ranges(struct rb_root_cached *ranges);
 int iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
 		 unsigned long last, const void *owner);

@@ -6,7 +6,6 @@
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/iommu.h>
-#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
@@ -103,29 +102,30 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
-/* Build a tree of allowed ranges from the user's array */
+/*
+ * Build a tree of allowed ranges from the user's array, copied a bounded
+ * batch at a time: the count is user controlled, the tree nodes are charged
+ * to the caller.
+ */
 static int iommufd_ioas_read_ranges(struct rb_root_cached *ranges,
 				    struct iommu_iova_range __user *uranges,
 				    u32 count)
 {
-	u32 i;
+	struct iommu_iova_range batch[16];
+	u32 done, in_batch, i;
 
-	for (i = 0; i != count; i++) {
-		struct iopt_allowed_range *allowed;
-		struct iommu_iova_range range;
-
-		if (copy_from_user(&range, &uranges[i], sizeof(range)))
+	for (done = 0; done != count; done += in_batch) {
+		in_batch = min_t(u32, count - done, ARRAY_SIZE(batch));
+		if (copy_from_user(batch, &uranges[done],
+				   in_batch * sizeof(batch[0])))
 			return -EFAULT;
-		if (range.start >= range.last ||
-		    interval_tree_iter_first(ranges, range.start, range.last))
-			return -EINVAL;
+		for (i = 0; i != in_batch; i++) {
+			int rc = iopt_add_allowed_range(ranges, batch[i].start,
+							batch[i].last);
 
-		allowed = kzalloc(sizeof(*allowed), GFP_KERNEL_ACCOUNT);
-		if (!allowed)
-			return -ENOMEM;
-		allowed->iova_node.start = range.start;
-		allowed->iova_node.last = range.last;
-		interval_tree_insert(&allowed->iova_node, ranges);
+			if (rc)
+				return rc;
+		}
 	}
 	return 0;
 }

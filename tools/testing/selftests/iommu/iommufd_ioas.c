@@ -454,6 +454,65 @@ TEST_F(ioas, allowed_ranges_from_unreadable_memory_are_efault)
 				    (struct iommu_iova_range *)8, 1));
 }
 
+TEST_F(ioas, many_allowed_ranges_are_all_taken)
+{
+	struct iommu_iova_range ranges[40];
+	__u64 iova;
+	int i;
+
+	for (i = 0; i != 40; i++) {
+		ranges[i].start = 0x10000000 + i * 0x100000;
+		ranges[i].last = ranges[i].start + 0xfff;
+	}
+	ASSERT_EQ(0, allow_err(self->fd, self->ioas_id, ranges, 40));
+	/* One page fits each range, so the 41st map has nowhere to go */
+	for (i = 0; i != 40; i++) {
+		iova = 0;
+		ASSERT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf,
+				     PAGE_SIZE, &iova));
+		EXPECT_EQ(0, (iova - 0x10000000) % 0x100000);
+	}
+	iova = 0;
+	EXPECT_EQ(ENOSPC, map_err(self->fd, self->ioas_id, RW, self->buf,
+				  PAGE_SIZE, &iova));
+}
+
+TEST_F(ioas, overlap_found_in_a_later_batch_of_ranges_is_einval)
+{
+	struct iommu_iova_range ranges[40];
+	__u64 iova = 0;
+	int i;
+
+	for (i = 0; i != 40; i++) {
+		ranges[i].start = 0x10000000 + i * 0x100000;
+		ranges[i].last = ranges[i].start + 0xfff;
+	}
+	ranges[39] = ranges[2];
+	EXPECT_EQ(EINVAL, allow_err(self->fd, self->ioas_id, ranges, 40));
+	/* Nothing of the rejected list took effect */
+	EXPECT_EQ(0, map_err(self->fd, self->ioas_id, RW, self->buf, 0x4000,
+			     &iova));
+	EXPECT_GT(0x10000000, iova);
+}
+
+TEST_F(ioas, huge_range_count_from_a_short_array_is_efault)
+{
+	struct iommu_iova_range *last_in_page;
+	__u8 *pages;
+
+	/* One valid range right before memory that is not there */
+	pages = mmap(NULL, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pages);
+	ASSERT_EQ(0, munmap(pages + PAGE_SIZE, PAGE_SIZE));
+	last_in_page = (void *)(pages + PAGE_SIZE - sizeof(*last_in_page));
+	last_in_page->start = 0x100000;
+	last_in_page->last = 0x1fffff;
+	EXPECT_EQ(EFAULT, allow_err(self->fd, self->ioas_id, last_in_page,
+				    0xffffffff));
+	munmap(pages, PAGE_SIZE);
+}
+
 TEST_F(ioas, automatic_iova_stays_inside_the_allowed_ranges)
 {
 	struct iommu_iova_range ranges[] = {
