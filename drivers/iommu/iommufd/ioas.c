@@ -155,16 +155,26 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
+/* IOVAs and lengths travel as u64; the page table works in unsigned long */
+static bool iommufd_ioas_u64_fits(u64 value)
+{
+	return value < ULONG_MAX;
+}
+
 /*
- * Checks shared by MAP, MAP_FILE and COPY.  Memory is always mapped cache
- * coherent where the IOMMU can enforce it.
+ * Checks shared by MAP, MAP_FILE and COPY, in the order that picks the
+ * errno: unknown flags, then no access at all, then values too large.
+ * Memory is always mapped cache coherent where the IOMMU can enforce it.
  */
-static int iommufd_ioas_map_prot(u32 flags, int *iommu_prot)
+static int iommufd_ioas_map_args(u32 flags, u64 iova, u64 length,
+				 int *iommu_prot)
 {
 	if (flags & ~IOMMUFD_IOAS_MAP_FLAGS)
 		return -EOPNOTSUPP;
 	if (!(flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
 		return -EINVAL;
+	if (!iommufd_ioas_u64_fits(iova) || !iommufd_ioas_u64_fits(length))
+		return -EOVERFLOW;
 
 	*iommu_prot = IOMMU_CACHE;
 	if (flags & IOMMU_IOAS_MAP_READABLE)
@@ -172,12 +182,6 @@ static int iommufd_ioas_map_prot(u32 flags, int *iommu_prot)
 	if (flags & IOMMU_IOAS_MAP_WRITEABLE)
 		*iommu_prot |= IOMMU_WRITE;
 	return 0;
-}
-
-/* IOVAs and lengths travel as u64; the page table works in unsigned long */
-static bool iommufd_ioas_u64_fits(u64 value)
-{
-	return value < ULONG_MAX;
 }
 
 /*
@@ -239,12 +243,10 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	rc = iommufd_ioas_map_prot(cmd->flags, &iommu_prot);
+	rc = iommufd_ioas_map_args(cmd->flags, cmd->iova, cmd->length,
+				   &iommu_prot);
 	if (rc)
 		return rc;
-	if (!iommufd_ioas_u64_fits(cmd->iova) ||
-	    !iommufd_ioas_u64_fits(cmd->length))
-		return -EOVERFLOW;
 
 	pages = iommufd_pages_alloc_user(ucmd->ictx,
 					 u64_to_user_ptr(cmd->user_va),
@@ -266,12 +268,11 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	int iommu_prot;
 	int rc;
 
-	rc = iommufd_ioas_map_prot(cmd->flags, &iommu_prot);
+	rc = iommufd_ioas_map_args(cmd->flags, cmd->iova, cmd->length,
+				   &iommu_prot);
 	if (rc)
 		return rc;
-	if (!iommufd_ioas_u64_fits(cmd->iova) ||
-	    !iommufd_ioas_u64_fits(cmd->length) ||
-	    !iommufd_ioas_u64_fits(cmd->start))
+	if (!iommufd_ioas_u64_fits(cmd->start))
 		return -EOVERFLOW;
 
 	CLASS(fd, file_ref)(cmd->fd);
@@ -296,12 +297,11 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	int iommu_prot;
 	int rc;
 
-	rc = iommufd_ioas_map_prot(cmd->flags, &iommu_prot);
+	rc = iommufd_ioas_map_args(cmd->flags, cmd->dst_iova, cmd->length,
+				   &iommu_prot);
 	if (rc)
 		return rc;
-	if (!iommufd_ioas_u64_fits(cmd->length) ||
-	    !iommufd_ioas_u64_fits(cmd->src_iova) ||
-	    !iommufd_ioas_u64_fits(cmd->dst_iova))
+	if (!iommufd_ioas_u64_fits(cmd->src_iova))
 		return -EOVERFLOW;
 
 	src_ioas = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id);
