@@ -22,6 +22,18 @@ static struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id)
 			    struct iommufd_ioas, obj);
 }
 
+/*
+ * The IOAS an ioctl names, once the struct's reserved field is checked:
+ * -EOPNOTSUPP before any lookup when it is not zero.
+ */
+static struct iommufd_ioas *iommufd_ioas_for_cmd(struct iommufd_ucmd *ucmd,
+						 u32 ioas_id, u32 reserved)
+{
+	if (reserved)
+		return ERR_PTR(-EOPNOTSUPP);
+	return iommufd_get_ioas(ucmd->ictx, ioas_id);
+}
+
 int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_alloc *cmd = ucmd->cmd;
@@ -80,10 +92,7 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 	u32 capacity = cmd->num_iovas;
 	int rc;
 
-	if (cmd->__reserved)
-		return -EOPNOTSUPP;
-
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	ioas = iommufd_ioas_for_cmd(ucmd, cmd->ioas_id, cmd->__reserved);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
@@ -137,10 +146,7 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 	struct iommufd_ioas *ioas;
 	int rc;
 
-	if (cmd->__reserved)
-		return -EOPNOTSUPP;
-
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	ioas = iommufd_ioas_for_cmd(ucmd, cmd->ioas_id, cmd->__reserved);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
@@ -203,7 +209,8 @@ static int iommufd_ioas_respond_mapped(struct iommufd_ucmd *ucmd,
 
 /*
  * The second half of MAP and MAP_FILE: place the memory they described in
- * the IOAS and report where it went.  Consumes the reference on @pages.
+ * the IOAS and report where it went.  Consumes the reference on @pages,
+ * which may also be the error their description failed with.
  */
 static int iommufd_ioas_map_new_pages(struct iommufd_ucmd *ucmd, u32 ioas_id,
 				      u32 flags, int iommu_prot,
@@ -216,6 +223,8 @@ static int iommufd_ioas_map_new_pages(struct iommufd_ucmd *ucmd, u32 ioas_id,
 	struct iommufd_ioas *ioas;
 	int rc;
 
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
 	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
 	if (IS_ERR(ioas)) {
 		iommufd_pages_put(pages);
@@ -237,7 +246,7 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map *cmd = ucmd->cmd;
 	struct iommufd_pages *pages;
-	unsigned long start_byte;
+	unsigned long start_byte = 0;
 	int iommu_prot;
 	int rc;
 
@@ -252,8 +261,6 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 					 u64_to_user_ptr(cmd->user_va),
 					 cmd->length, iommu_prot & IOMMU_WRITE,
 					 &start_byte);
-	if (IS_ERR(pages))
-		return PTR_ERR(pages);
 	return iommufd_ioas_map_new_pages(ucmd, cmd->ioas_id, cmd->flags,
 					  iommu_prot, pages, start_byte,
 					  cmd->length, &cmd->iova,
@@ -264,7 +271,7 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map_file *cmd = ucmd->cmd;
 	struct iommufd_pages *pages;
-	unsigned long start_byte;
+	unsigned long start_byte = 0;
 	int iommu_prot;
 	int rc;
 
@@ -281,8 +288,6 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	pages = iommufd_pages_alloc_file(ucmd->ictx, fd_file(file_ref),
 					 cmd->start, cmd->length,
 					 iommu_prot & IOMMU_WRITE, &start_byte);
-	if (IS_ERR(pages))
-		return PTR_ERR(pages);
 	return iommufd_ioas_map_new_pages(ucmd, cmd->ioas_id, cmd->flags,
 					  iommu_prot, pages, start_byte,
 					  cmd->length, &cmd->iova,
