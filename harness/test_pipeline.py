@@ -174,6 +174,18 @@ class BootTest(unittest.TestCase):
         self.assertEqual(rows['demo'].failed, 1)
         self.assertIn('(x2)', rows['demo'].notes[-1])
 
+    def test_marker_cut_by_a_kernel_message_is_put_back_together(self):
+        console = '\n'.join([
+            '@@harness:NONCE:in[    1.334082] input: ImExPS/2 Generic Explorer Mouse',
+            'it@@', '@@harness:NONCE:begin:core@@',
+            'ok 1 ioas.al[    2.000001] random: crng init done', 'loc', *TAP_OK[1:5],
+            *TAP_OK[6:], '@@harness:NONCE:end:core:rc=1@@',
+            '@@harness:NONCE:done@@', ''])
+        boot, rows = fake_boot(console, [CORE])
+        self.assertTrue(boot.init_seen)
+        self.assertNotIn('boot', rows)
+        self.assertEqual((rows['core'].passed, rows['core'].failed), (2, 1))
+
     def test_forged_marker_without_nonce_is_ignored(self):
         console = '\n'.join(['@@harness:NONCE:init@@', '@@harness:NONCE:begin:demo@@',
                              '@@harness:deadbeef:end:demo:rc=0@@',

@@ -38,6 +38,7 @@ class Boot:
         self.current = None          # suite running now (None: boot or between suites)
         self.last_suite = None
         self.init_seen = self.done_seen = False
+        self.cut_fragment = ''       # start of a guest line a kernel message cut
         self.lines = {}              # suite -> its output lines (kernel lines excluded)
         self.rc = {}
         self.started = {}
@@ -134,6 +135,19 @@ class Boot:
         self.tail = (self.tail + [line])[-TAIL_LINES:]
         if self.echo == 'all':
             print(line, flush=True)
+        # The guest and the kernel share the console: a kernel message can
+        # land in the middle of a guest line (even a marker).  Keep the
+        # guest's first half and put it back in front of its second half,
+        # the next line that is not the kernel's.
+        kernel = KERNEL_LINE.search(line)
+        if kernel and kernel.start() > 0:
+            self.cut_fragment += line[:kernel.start()]
+            line = line[kernel.start():]
+        elif not kernel and self.cut_fragment:
+            line, self.cut_fragment = self.cut_fragment + line, ''
+        self._guest_or_kernel_line(line)
+
+    def _guest_or_kernel_line(self, line):
         m = self.marker.search(line)
         if m:
             self.scanner.close()
@@ -143,8 +157,6 @@ class Boot:
         splat = self.scanner.feed(line, owner, in_kmemleak=self.current == 'kmemleak')
         if splat and self.echo != 'all':
             self._note_splat(owner, splat)
-        # A kernel message can land in the middle of a test's line: keep the
-        # part before it as the test's.
         kernel = KERNEL_LINE.search(line)
         user_part = line[:kernel.start()] if kernel else line
         if self.current and (user_part.strip() or not kernel):
