@@ -33,6 +33,8 @@ void iopt_init(struct iommufd_iopt *iopt)
 	iopt->mappings = RB_ROOT_CACHED;
 	iopt->reserved = RB_ROOT_CACHED;
 	iopt->allowed = RB_ROOT_CACHED;
+	xa_init_flags(&iopt->domains, XA_FLAGS_ACCOUNT);
+	xa_init_flags(&iopt->accesses, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	iopt->iova_alignment = 1;
 }
 
@@ -603,4 +605,77 @@ void iopt_destroy(struct iommufd_iopt *iopt)
 		interval_tree_remove(node, &iopt->reserved);
 		kfree(container_of(node, struct iopt_reservation, iova_node));
 	}
+}
+
+/* ---- interim: domains and accesses (replaced by the pinning engine) ---- */
+
+int iopt_add_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain)
+{
+	int rc;
+
+	guard(rwsem_write)(&iopt->iova_rwsem);
+	if (!RB_EMPTY_ROOT(&iopt->mappings.rb_root))
+		return -EOPNOTSUPP;
+	rc = xa_err(xa_store(&iopt->domains, iopt->ndomains, domain,
+			     GFP_KERNEL));
+	if (!rc)
+		iopt->ndomains++;
+	return rc;
+}
+
+void iopt_remove_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain)
+{
+	unsigned int i;
+
+	guard(rwsem_write)(&iopt->iova_rwsem);
+	for (i = 0; i < iopt->ndomains; i++) {
+		if (xa_load(&iopt->domains, i) != domain)
+			continue;
+		iopt->ndomains--;
+		xa_store(&iopt->domains, i,
+			 xa_load(&iopt->domains, iopt->ndomains), GFP_KERNEL);
+		xa_erase(&iopt->domains, iopt->ndomains);
+		return;
+	}
+}
+
+int iopt_set_large_pages(struct iommufd_iopt *iopt, bool enable)
+{
+	guard(rwsem_write)(&iopt->iova_rwsem);
+	iopt->large_pages_disabled = !enable;
+	return 0;
+}
+
+int iopt_add_access(struct iommufd_iopt *iopt, void *access,
+		    unsigned long iova_alignment, u32 *slot_id)
+{
+	return -EOPNOTSUPP;
+}
+
+void iopt_remove_access(struct iommufd_iopt *iopt, u32 slot_id)
+{
+}
+
+int iopt_pin_pages(struct iommufd_iopt *iopt, unsigned long iova,
+		   unsigned long length, struct page **out_pages,
+		   unsigned int flags)
+{
+	return -EOPNOTSUPP;
+}
+
+void iopt_unpin_pages(struct iommufd_iopt *iopt, unsigned long iova,
+		      unsigned long length)
+{
+}
+
+int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
+	    size_t length, unsigned int flags)
+{
+	return -EOPNOTSUPP;
+}
+
+void __weak iommufd_access_notify_unmap(struct iommufd_iopt *iopt,
+					unsigned long iova,
+					unsigned long length)
+{
 }

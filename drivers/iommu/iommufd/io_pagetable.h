@@ -15,19 +15,35 @@
  *   when there are any, and copy the alignment of the memory behind them
  *   (up to a PMD) so that large pages can back large IOMMU pages.
  * - iova_alignment is the granule every IOVA and length must respect; it is
- *   1 while nothing restricts it.
+ *   1 while nothing restricts it, else the largest of the smallest page size
+ *   of every linked domain and the alignment every access asked for.
+ * - Every linked domain maps every mapping, always (maintainer rule 1): a
+ *   domain is filled when it is linked and emptied when it is unlinked, a
+ *   new mapping is put into every domain before the call returns, and an
+ *   unmap takes it out of every domain before its pages are unpinned.
+ *   IOVA outside a domain's aperture is reserved (owner: the domain) while
+ *   it is linked.
+ * - Memory is pinned only while a domain or an access needs it.
+ * - A mapping that an access has pinned pages of is not removed until the
+ *   access has unpinned them: the unmap first asks every access, through
+ *   iommufd_access_notify_unmap(), to let go of the range.
  *
- * Locking: iova_rwsem protects the three interval trees and iova_alignment;
- * lookups take it for read, changes for write.
+ * Locking: iova_rwsem protects the three interval trees, the domains,
+ * iova_alignment and large_pages_disabled; lookups and pins take it for
+ * read, changes for write.  It is taken before any pages object's mutex.
  */
 #ifndef __IOMMUFD_IO_PAGETABLE_H
 #define __IOMMUFD_IO_PAGETABLE_H
 
+#include <linux/bits.h>
 #include <linux/interval_tree.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
+struct iommu_domain;
 struct iommufd_pages;
+struct page;
 
 /**
  * struct iopt_mapping - an IOVA range backed by a slice of a pages object
@@ -36,12 +52,25 @@ struct iommufd_pages;
  * @start_byte: offset of the first mapped byte from the start of the pages
  *              object's page 0
  * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE
+ * @pages_node: [first, last] page index inside @pages, in the pages
+ *              object's tree of domain users while the mapping is in the
+ *              domains (under the pages object's mutex)
+ * @storage_domain: a domain the mapping is in, from which the physical
+ *                  addresses of its pinned pages are read back; NULL
+ *                  while the page table has no domain
+ * @access_pins: ranges of the mapping accesses have pinned now (under the
+ *               pages object's mutex)
+ * @removing: an unmap is waiting for the accesses to unpin; new pins fail
  */
 struct iopt_mapping {
 	struct interval_tree_node iova_node;
 	struct iommufd_pages *pages;
 	unsigned long start_byte;
 	int iommu_prot;
+	struct interval_tree_node pages_node;
+	struct iommu_domain *storage_domain;
+	unsigned int access_pins;
+	bool removing;
 };
 
 /**
@@ -68,13 +97,34 @@ struct iopt_allowed_range {
  * @mappings: struct iopt_mapping by IOVA
  * @reserved: struct iopt_reservation by IOVA
  * @allowed: struct iopt_allowed_range by IOVA
+ * @domains: the linked domains (struct iommu_domain), by index from 0
+ * @ndomains: how many entries @domains has
+ * @accesses: the attached accesses, managed by access.c: index -> the
+ *            access, plus the IOVA alignment each one asked for
  * @iova_alignment: power of two every IOVA and length must be a multiple of
+ * @large_pages_disabled: IOMMU_OPTION_HUGE_PAGES is 0: fill domains one
+ *                        CPU page per IOMMU mapping call instead of
+ *                        combining contiguous runs into larger IOMMU pages
  */
 struct iommufd_iopt {
 	struct rw_semaphore iova_rwsem;
 	struct rb_root_cached mappings;
 	struct rb_root_cached reserved;
 	struct rb_root_cached allowed;
+	struct xarray domains;
+	unsigned int ndomains;
+	struct xarray accesses;
+	unsigned long iova_alignment;
+	bool large_pages_disabled;
+};
+
+/**
+ * struct iopt_access_slot - what the page table keeps of one access
+ * @access: the access, opaque here (struct iommufd_access)
+ * @iova_alignment: power of two the access needs IOVAs aligned to
+ */
+struct iopt_access_slot {
+	void *access;
 	unsigned long iova_alignment;
 };
 
@@ -98,5 +148,34 @@ void iopt_free_ranges(struct rb_root_cached *ranges);
 int iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
 		 unsigned long last, const void *owner);
 void iopt_unreserve(struct iommufd_iopt *iopt, const void *owner);
+
+int iopt_add_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain);
+void iopt_remove_domain(struct iommufd_iopt *iopt,
+			struct iommu_domain *domain);
+int iopt_set_large_pages(struct iommufd_iopt *iopt, bool enable);
+
+int iopt_add_access(struct iommufd_iopt *iopt, void *access,
+		    unsigned long iova_alignment, u32 *slot_id);
+void iopt_remove_access(struct iommufd_iopt *iopt, u32 slot_id);
+
+/* Flags of iopt_pin_pages() */
+#define IOPT_PIN_WRITE		BIT(0)
+
+int iopt_pin_pages(struct iommufd_iopt *iopt, unsigned long iova,
+		   unsigned long length, struct page **out_pages,
+		   unsigned int flags);
+void iopt_unpin_pages(struct iommufd_iopt *iopt, unsigned long iova,
+		      unsigned long length);
+
+/* Flags of iopt_rw(), the same bits as iommufd_access_rw()'s */
+int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
+	    size_t length, unsigned int flags);
+
+/*
+ * Implemented by access.c: ask every access attached to @iopt to unpin
+ * what it pinned inside [iova, iova + length).  Called with no lock held.
+ */
+void iommufd_access_notify_unmap(struct iommufd_iopt *iopt,
+				 unsigned long iova, unsigned long length);
 
 #endif

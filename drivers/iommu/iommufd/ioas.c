@@ -48,6 +48,8 @@ int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(new_ioas))
 		return PTR_ERR(new_ioas);
 	iopt_init(&new_ioas->iopt);
+	mutex_init(&new_ioas->mutex);
+	INIT_LIST_HEAD(&new_ioas->auto_hwpts);
 	cmd->out_ioas_id = new_ioas->obj.id;
 	return iommufd_object_publish_to_user(ucmd, &new_ioas->obj,
 					      sizeof(*cmd));
@@ -58,6 +60,7 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
 
 	iopt_destroy(&ioas->iopt);
+	mutex_destroy(&ioas->mutex);
 }
 
 /* Copy the usable IOVA ranges out, as many as fit; count them all */
@@ -372,7 +375,8 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
  *
  * Return: 0 with val64 filled in for a get; -ENOENT if object_id is not an
  * IOAS; -EOPNOTSUPP for an unknown op; -EINVAL for a value other than 0
- * or 1.
+ * or 1, or for turning large pages off while domains already map memory
+ * with them.
  */
 int iommufd_ioas_option_huge_pages(struct iommufd_ucmd *ucmd)
 {
@@ -385,13 +389,13 @@ int iommufd_ioas_option_huge_pages(struct iommufd_ucmd *ucmd)
 		return PTR_ERR(ioas);
 
 	if (cmd->op == IOMMU_OPTION_OP_GET)
-		cmd->val64 = !READ_ONCE(ioas->large_pages_disabled);
+		cmd->val64 = !READ_ONCE(ioas->iopt.large_pages_disabled);
 	else if (cmd->op != IOMMU_OPTION_OP_SET)
 		rc = -EOPNOTSUPP;
 	else if (cmd->val64 > 1)
 		rc = -EINVAL;
 	else
-		WRITE_ONCE(ioas->large_pages_disabled, !cmd->val64);
+		rc = iopt_set_large_pages(&ioas->iopt, cmd->val64);
 
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 	return rc;

@@ -7,21 +7,26 @@
 #ifndef __IOMMUFD_IOAS_H
 #define __IOMMUFD_IOAS_H
 
+#include <linux/list.h>
+#include <linux/mutex.h>
+
 #include "io_pagetable.h"
 #include "iommufd_private.h"
 
 /**
  * struct iommufd_ioas - an I/O address space
  * @obj: the object header; the ID user space names the IOAS by
- * @iopt: its mappings and IOVA ranges
- * @large_pages_disabled: IOMMU_OPTION_HUGE_PAGES was set to 0: map every
- *                        page on its own instead of combining contiguous
- *                        runs into larger IOMMU pages
+ * @iopt: its mappings, IOVA ranges, linked domains and accesses
+ * @mutex: serialises finding or creating an automatic domain for a device
+ *         attached straight to the IOAS
+ * @auto_hwpts: the automatic paging HWPTs of the IOAS (struct
+ *              iommufd_hwpt_paging, linked by auto_link), under @mutex
  */
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct iommufd_iopt iopt;
-	bool large_pages_disabled;
+	struct mutex mutex;
+	struct list_head auto_hwpts;
 };
 
 static_assert(offsetof(struct iommufd_ioas, obj) == 0);

@@ -41,6 +41,11 @@ enum iommufd_object_type {
 	/* Lookups that accept an object of any type pass this */
 	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
 	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_ACCESS,
+	/* A mock device of the test ABI, only with CONFIG_IOMMUFD_TEST */
+	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_MAX,
 };
 
