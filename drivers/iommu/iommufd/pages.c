@@ -158,3 +158,10 @@ void iommufd_pages_put(struct iommufd_pages *pages)
 {
 	kref_put(&pages->kref, iommufd_pages_release);
 }
+
+static unsigned int iommufd_pages_temp_limit;
+
+void iommufd_pages_set_temp_limit(unsigned int bytes)
+{
+	WRITE_ONCE(iommufd_pages_temp_limit, bytes);
+}

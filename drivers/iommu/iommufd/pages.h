@@ -83,4 +83,11 @@ static inline void iommufd_pages_get(struct iommufd_pages *pages)
 
 void iommufd_pages_put(struct iommufd_pages *pages);
 
+/*
+ * Bytes of temporary memory one pinning batch may use; 0 restores the
+ * default.  IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT makes it small so that the
+ * tests cross batch boundaries.
+ */
+void iommufd_pages_set_temp_limit(unsigned int bytes);
+
 #endif
