@@ -9,10 +9,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/iommufd.h>
+
+#include "../../../../drivers/iommu/iommufd/iommufd_test.h"
 
 #define IOMMUFD_DEV_PATH "/dev/iommu"
 
@@ -70,6 +73,193 @@ static inline int iommufd_option_err(int fd, __u32 option_id, __u16 op,
 	if (!err)
 		*val = cmd.val64;
 	return err;
+}
+
+/* IOMMU_IOAS_MAP; *iova is the fixed IOVA in, where it was mapped out */
+static inline int iommufd_ioas_map_err(int fd, __u32 ioas_id, __u32 flags,
+				       void *va, __u64 length, __u64 *iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.user_va = (__u64)(uintptr_t)va,
+		.length = length,
+		.iova = *iova,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_MAP, &cmd);
+
+	if (!err)
+		*iova = cmd.iova;
+	return err;
+}
+
+static inline int iommufd_ioas_unmap_err(int fd, __u32 ioas_id, __u64 iova,
+					 __u64 length)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+
+	return iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
+}
+
+/*
+ * IOMMU_IOAS_IOVA_RANGES into @ranges, which holds *@count entries; on
+ * success (or EMSGSIZE) *@count is the number of usable ranges
+ */
+static inline int iommufd_iova_ranges_err(int fd, __u32 ioas_id,
+					  struct iommu_iova_range *ranges,
+					  __u32 *count)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = *count,
+		.allowed_iovas = (__u64)(uintptr_t)ranges,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
+
+	if (!err || err == EMSGSIZE)
+		*count = cmd.num_iovas;
+	return err;
+}
+
+/* IOMMU_HWPT_ALLOC of a paging HWPT on IOAS @pt_id */
+static inline int iommufd_hwpt_alloc_err(int fd, __u32 dev_id, __u32 pt_id,
+					 __u32 flags, __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!err && hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	return err;
+}
+
+/* IOMMU_TEST_CMD with cmd->size filled in */
+static inline int iommufd_test_cmd_err(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return iommufd_ioctl_err(fd, IOMMU_TEST_CMD, cmd);
+}
+
+/*
+ * IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: a new mock device with @dev_flags,
+ * bound and attached to @pt_id.  Any of the output IDs may be NULL.
+ */
+static inline int iommufd_mock_domain_flags_err(int fd, __u32 pt_id,
+						__u32 dev_flags,
+						__u32 *stdev_id,
+						__u32 *hwpt_id, __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt_id,
+		.mock_domain_flags = { .dev_flags = dev_flags },
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (err)
+		return err;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain_flags.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain_flags.out_idev_id;
+	return 0;
+}
+
+/* IOMMU_TEST_OP_MOCK_DOMAIN: the same for a device without flags */
+static inline int iommufd_mock_domain_err(int fd, __u32 pt_id,
+					  __u32 *stdev_id, __u32 *hwpt_id,
+					  __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = pt_id,
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (err)
+		return err;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain.out_idev_id;
+	return 0;
+}
+
+/* IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE; *pt_id receives the new HWPT's ID */
+static inline int iommufd_mock_domain_replace_err(int fd, __u32 stdev_id,
+						  __u32 *pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev_id,
+		.mock_domain_replace = { .pt_id = *pt_id },
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (!err)
+		*pt_id = cmd.mock_domain_replace.pt_id;
+	return err;
+}
+
+static inline int iommufd_add_reserved_err(int fd, __u32 ioas_id,
+					   __u64 start, __u64 length)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ADD_RESERVED,
+		.id = ioas_id,
+		.add_reserved = { .start = start, .length = length },
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_MAP: mock HWPT @hwpt_id maps @iova onto @uptr */
+static inline int iommufd_check_map_err(int fd, __u32 hwpt_id, __u64 iova,
+					__u64 length, void *uptr)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt_id,
+		.check_map = {
+			.iova = iova,
+			.length = length,
+			.uptr = (__u64)(uintptr_t)uptr,
+		},
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_REFS: each page at @uptr is pinned @refs times */
+static inline int iommufd_check_refs_err(int fd, void *uptr, __u64 length,
+					 __u32 refs)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = {
+			.length = length,
+			.uptr = (__u64)(uintptr_t)uptr,
+			.refs = refs,
+		},
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
 }
 
 #endif
