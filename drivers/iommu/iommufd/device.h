@@ -61,6 +61,7 @@ struct iommufd_group {
 	struct iommu_group *group;
 	struct iommufd_ctx *ictx;
 	struct list_head devices;
+	/* Serialises attach, replace and detach in the group */
 	struct mutex lock;
 	struct iommufd_hwpt *hwpt;
 	struct list_head rid_attachments;

@@ -218,6 +218,7 @@ static int iommufd_hwpt_alloc_paging(struct iommufd_ucmd *ucmd,
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	bool has_data_type = cmd->data_type != IOMMU_HWPT_DATA_NONE;
 	struct iommufd_object *pt_obj;
 	struct iommufd_device *idev;
 	int rc;
@@ -225,7 +226,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if (cmd->__reserved || cmd->__reserved2)
 		return -EOPNOTSUPP;
 	/* Driver data comes with a type and a type with driver data */
-	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE) != !cmd->data_len)
+	if (has_data_type != !!cmd->data_len)
 		return -EINVAL;
 
 	idev = iommufd_get_device(ucmd->ictx, cmd->dev_id);
