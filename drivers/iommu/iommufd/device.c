@@ -206,6 +206,19 @@ out_put_group:
 EXPORT_SYMBOL_NS_GPL(iommufd_device_bind, IOMMUFD);
 
 /**
+ * iommufd_device_to_id() - the object ID of a bound device
+ * @idev: a bound device
+ *
+ * Context: any context.
+ * Return: the ID user space names the device by.
+ */
+u32 iommufd_device_to_id(struct iommufd_device *idev)
+{
+	return idev->obj.id;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_to_id, IOMMUFD);
+
+/**
  * iommufd_device_unbind() - undo iommufd_device_bind()
  * @idev: the device, detached already
  *
@@ -256,19 +269,6 @@ struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev)
 	return idev->ictx;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_to_ictx, IOMMUFD);
-
-/**
- * iommufd_device_to_id() - the object ID of a bound device
- * @idev: a bound device
- *
- * Context: any context.
- * Return: the ID user space names the device by.
- */
-u32 iommufd_device_to_id(struct iommufd_device *idev)
-{
-	return idev->obj.id;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_device_to_id, IOMMUFD);
 
 /**
  * iommufd_ctx_has_group() - tell whether a context owns an IOMMU group

@@ -215,6 +215,26 @@ static int iommufd_hwpt_alloc_paging(struct iommufd_ucmd *ucmd,
 					      sizeof(*cmd));
 }
 
+/* IOMMU_HWPT_ALLOC once both IDs named something; dispatch on @pt_obj */
+static int iommufd_hwpt_alloc_on(struct iommufd_ucmd *ucmd,
+				 struct iommufd_object *pt_obj,
+				 struct iommufd_device *idev)
+{
+	switch (pt_obj->type) {
+	case IOMMUFD_OBJ_IOAS:
+		return iommufd_hwpt_alloc_paging(ucmd,
+						 container_of(pt_obj,
+							      struct iommufd_ioas,
+							      obj),
+						 idev);
+	case IOMMUFD_OBJ_HWPT_PAGING:
+		/* Nested HWPTs on a parent are not supported yet */
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+}
+
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
@@ -232,33 +252,14 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	idev = iommufd_get_device(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
-
-	/* Upstream reports a pt_id that names nothing as an unsuitable one */
 	pt_obj = iommufd_get_object(ucmd->ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
-	if (IS_ERR(pt_obj)) {
+	if (!IS_ERR(pt_obj)) {
+		rc = iommufd_hwpt_alloc_on(ucmd, pt_obj, idev);
+		iommufd_put_object(ucmd->ictx, pt_obj);
+	} else {
+		/* A pt_id naming nothing is as unsuitable as a wrong one */
 		rc = -EINVAL;
-		goto out_put_idev;
 	}
-
-	switch (pt_obj->type) {
-	case IOMMUFD_OBJ_IOAS:
-		rc = iommufd_hwpt_alloc_paging(ucmd,
-					       container_of(pt_obj,
-							    struct iommufd_ioas,
-							    obj),
-					       idev);
-		break;
-	case IOMMUFD_OBJ_HWPT_PAGING:
-		/* Nested HWPTs on a parent are not supported yet */
-		rc = -EOPNOTSUPP;
-		break;
-	default:
-		rc = -EINVAL;
-		break;
-	}
-
-	iommufd_put_object(ucmd->ictx, pt_obj);
-out_put_idev:
 	iommufd_put_object(ucmd->ictx, &idev->obj);
 	return rc;
 }

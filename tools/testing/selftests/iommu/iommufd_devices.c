@@ -1005,4 +1005,95 @@ TEST_F(devices, temp_memory_limit_below_one_batch_entry_is_einval)
 	EXPECT_EQ(EINVAL, iommufd_test_cmd_err(self->fd, &cmd));
 }
 
+/* ---- allocation failures ---------------------------------------------- */
+
+struct device_sequence {
+	int fd;
+	__u32 ioas_id;
+	__u32 other_ioas_id;
+	void *buf;
+	/* 0 until made */
+	__u32 stdev_id;
+	__u32 hwpt_id;
+};
+
+/* A device's whole life; 0 or the errno of the first call that failed */
+static int run_device_sequence(struct device_sequence *seq)
+{
+	__u64 iova = APERTURE_IOVA;
+	__u32 idev_id, pt_id;
+	int err;
+
+	err = iommufd_ioas_map_err(seq->fd, seq->ioas_id, FIXED_RW, seq->buf,
+				   BUF_SIZE, &iova);
+	if (!err)
+		err = iommufd_mock_domain_err(seq->fd, seq->ioas_id,
+					      &seq->stdev_id, NULL, &idev_id);
+	if (!err)
+		err = iommufd_hwpt_alloc_err(seq->fd, idev_id, seq->ioas_id, 0,
+					     &seq->hwpt_id);
+	if (!err) {
+		pt_id = seq->hwpt_id;
+		err = iommufd_mock_domain_replace_err(seq->fd, seq->stdev_id,
+						      &pt_id);
+	}
+	if (!err) {
+		pt_id = seq->other_ioas_id;
+		err = iommufd_mock_domain_replace_err(seq->fd, seq->stdev_id,
+						      &pt_id);
+	}
+	if (!err) {
+		pt_id = seq->ioas_id;
+		err = iommufd_mock_domain_replace_err(seq->fd, seq->stdev_id,
+						      &pt_id);
+	}
+	return err;
+}
+
+/*
+ * The sequence with its 1st, 2nd, 3rd ... fault site failing (allocations,
+ * user copies, the mock driver's maps), until it runs through.  Whatever
+ * failed, destroying what did get made must leave both IOAS free; leaks
+ * show up in the debug profile's kmemleak scan.
+ */
+TEST_F(devices, every_failure_on_the_device_paths_unwinds)
+{
+	unsigned int nth;
+
+	ASSERT_EQ(0, iommufd_fail_nth_setup());
+	for (nth = 1; nth != 5000; nth++) {
+		struct device_sequence seq = {
+			.fd = self->fd,
+			.ioas_id = self->ioas_id,
+			.buf = self->buf,
+		};
+		bool injected;
+		int err;
+
+		ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd,
+						    &seq.other_ioas_id));
+		ASSERT_EQ(0, iommufd_fail_nth_arm(nth));
+		err = run_device_sequence(&seq);
+		injected = iommufd_fail_nth_disarm();
+		if (!injected)
+			ASSERT_EQ(0, err);
+
+		if (seq.stdev_id)
+			ASSERT_EQ(0, iommufd_destroy_err(self->fd, seq.stdev_id));
+		if (seq.hwpt_id)
+			ASSERT_EQ(0, iommufd_destroy_err(self->fd, seq.hwpt_id));
+		ASSERT_EQ(0, iommufd_destroy_err(self->fd,
+						 seq.other_ioas_id));
+		/* Unmapping all of it also proves no domain is left */
+		iommufd_ioas_unmap_err(self->fd, self->ioas_id, 0, UINT64_MAX);
+		ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
+					   BUF_SIZE, 0));
+		ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, 0,
+						    BUF_SIZE));
+		if (!injected)
+			return;
+	}
+	ASSERT_TRUE(false && "too many fault sites");
+}
+
 TEST_HARNESS_MAIN

@@ -9,7 +9,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -73,6 +76,69 @@ static inline int iommufd_option_err(int fd, __u32 option_id, __u16 op,
 	if (!err)
 		*val = cmd.val64;
 	return err;
+}
+
+/* Write @value to the file at @path; 0 or -1 */
+static inline int iommufd_write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t len = strlen(value);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, value, len) == len;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Let fail-nth (/proc/thread-self/fail-nth) reach sleeping allocations,
+ * without logging every injected fault; 0 or -1
+ */
+static inline int iommufd_fail_nth_setup(void)
+{
+	static const char *const knobs[][2] = {
+		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/failslab/verbose", "0" },
+		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
+		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+		{ "/sys/kernel/debug/fail_usercopy/verbose", "0" },
+	};
+	size_t i;
+
+	for (i = 0; i != ARRAY_SIZE(knobs); i++)
+		if (iommufd_write_file(knobs[i][0], knobs[i][1]))
+			return -1;
+	return 0;
+}
+
+/* Make the calling thread's @nth fault site from now on fail; 0 or -1 */
+static inline int iommufd_fail_nth_arm(unsigned int nth)
+{
+	char value[16];
+
+	snprintf(value, sizeof(value), "%u", nth);
+	return iommufd_write_file("/proc/thread-self/fail-nth", value);
+}
+
+/* Disarm fail-nth; true if the armed fault was injected */
+static inline bool iommufd_fail_nth_disarm(void)
+{
+	char value[16] = {};
+	int fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	bool injected;
+
+	if (fd < 0)
+		return false;
+	injected = read(fd, value, sizeof(value) - 1) > 0 &&
+		   atoi(value) == 0;
+	if (write(fd, "0", 1) != 1)
+		injected = false;
+	close(fd);
+	return injected;
 }
 
 /* IOMMU_IOAS_MAP; *iova is the fixed IOVA in, where it was mapped out */
