@@ -1161,13 +1161,3 @@ int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
 	}
 	return rc;
 }
-
-/*
- * Until access.c exists there are no accesses to notify.  Its strong
- * definition replaces this one.
- */
-void __weak iommufd_access_notify_unmap(struct iommufd_iopt *iopt,
-					unsigned long iova,
-					unsigned long length)
-{
-}
