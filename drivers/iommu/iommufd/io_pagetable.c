@@ -739,6 +739,9 @@ static unsigned long iopt_calc_alignment(struct iommufd_iopt *iopt)
 
 	lockdep_assert_held(&iopt->iova_rwsem);
 
+	/* Without large pages every IOMMU page is a CPU page */
+	if (iopt->large_pages_disabled)
+		align = PAGE_SIZE;
 	for (i = 0; i < iopt->ndomains; i++)
 		align = max(align, iopt_domain_granule(iopt->domains[i]));
 	xa_for_each(&iopt->accesses, index, slot)
@@ -912,17 +915,33 @@ void iopt_remove_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain)
  * @iopt: the page table
  * @enable: whether runs of contiguous memory may be mapped as large pages
  *
- * Return: 0, or -EINVAL to forbid them while domains already map memory
- * (possibly with large pages, which would then stay).
+ * Forbidding them also makes CPU pages the smallest IOVA granule, so that
+ * no IOMMU page ever covers parts of two CPU pages.
+ *
+ * Return: 0; -EINVAL to forbid them while domains already map memory
+ * (possibly with large pages, which would then stay); -EADDRINUSE if an
+ * existing mapping is not aligned to a CPU page.
  */
 int iopt_set_large_pages(struct iommufd_iopt *iopt, bool enable)
 {
+	unsigned long align;
+	int rc;
+
 	guard(rwsem_write)(&iopt->iova_rwsem);
 
-	if (!enable && !iopt->large_pages_disabled && iopt->ndomains &&
-	    !RB_EMPTY_ROOT(&iopt->mappings.rb_root))
+	if (enable || iopt->large_pages_disabled) {
+		iopt->large_pages_disabled = !enable;
+		iopt->iova_alignment = iopt_calc_alignment(iopt);
+		return 0;
+	}
+	if (iopt->ndomains && !RB_EMPTY_ROOT(&iopt->mappings.rb_root))
 		return -EINVAL;
-	iopt->large_pages_disabled = !enable;
+	align = max(iopt->iova_alignment, PAGE_SIZE);
+	rc = iopt_check_alignment(iopt, align);
+	if (rc)
+		return rc;
+	iopt->large_pages_disabled = true;
+	iopt->iova_alignment = align;
 	return 0;
 }
 
