@@ -6,6 +6,7 @@
  */
 #include <linux/err.h>
 #include <linux/iommu.h>
+#include <linux/iommufd.h>
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/overflow.h>
@@ -33,7 +34,6 @@ void iopt_init(struct iommufd_iopt *iopt)
 	iopt->mappings = RB_ROOT_CACHED;
 	iopt->reserved = RB_ROOT_CACHED;
 	iopt->allowed = RB_ROOT_CACHED;
-	xa_init_flags(&iopt->domains, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&iopt->accesses, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	iopt->iova_alignment = 1;
 }
@@ -244,6 +244,34 @@ static int iopt_check_slices(struct iommufd_iopt *iopt,
 	return 0;
 }
 
+/* Put new mappings into every linked domain, all or none */
+static int iopt_fill_new_mappings(struct iommufd_iopt *iopt,
+				  struct list_head *slices)
+{
+	struct iopt_slice *slice, *done;
+	int rc;
+
+	if (!iopt->ndomains)
+		return 0;
+	list_for_each_entry(slice, slices, link) {
+		rc = iommufd_pages_map_domains(slice->pages, slice->mapping,
+					       iopt->domains, iopt->ndomains,
+					       iopt->large_pages_disabled);
+		if (rc)
+			goto undo;
+	}
+	return 0;
+
+undo:
+	list_for_each_entry(done, slices, link) {
+		if (done == slice)
+			break;
+		iommufd_pages_unmap_all_domains(done->pages, done->mapping,
+						iopt->domains, iopt->ndomains);
+	}
+	return rc;
+}
+
 /*
  * Put @slices into @iopt back to back from *@iova (placed automatically
  * unless @fixed_iova).  On success the mappings own the slices' pages
@@ -286,11 +314,20 @@ static int iopt_insert_slices(struct iommufd_iopt *iopt,
 		mapping->iommu_prot = iommu_prot;
 		interval_tree_insert(&mapping->iova_node, &iopt->mappings);
 		next_iova += slice->length;
+	}
+
+	rc = iopt_fill_new_mappings(iopt, slices);
+	list_for_each_entry(slice, slices, link) {
+		if (rc) {
+			interval_tree_remove(&slice->mapping->iova_node,
+					     &iopt->mappings);
+			continue;
+		}
 		/* Owned by the page table now */
 		slice->pages = NULL;
 		slice->mapping = NULL;
 	}
-	return 0;
+	return rc;
 }
 
 /**
@@ -399,28 +436,87 @@ int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
 static void iopt_remove_mapping(struct iommufd_iopt *iopt,
 				struct iopt_mapping *mapping)
 {
+	if (iopt->ndomains)
+		iommufd_pages_unmap_all_domains(mapping->pages, mapping,
+						iopt->domains, iopt->ndomains);
 	interval_tree_remove(&mapping->iova_node, &iopt->mappings);
 	iommufd_pages_put(mapping->pages);
 	kfree(mapping);
 }
 
+/* Let accesses pin from the mappings inside [first, last] again */
+static void iopt_allow_pins(struct iommufd_iopt *iopt, unsigned long first,
+			    unsigned long last)
+{
+	struct iopt_mapping *mapping;
+
+	for (mapping = iopt_first_mapping(iopt, first, last); mapping;
+	     mapping = iopt_next_mapping(mapping, first, last))
+		mapping->removing = false;
+}
+
+/*
+ * The first mapping inside [first, last] that accesses still pin, after
+ * refusing new pins on it.  Any mapping sticking out of the range makes
+ * the unmap fail with -ENOENT.
+ */
+static int iopt_check_unmap(struct iommufd_iopt *iopt, unsigned long first,
+			    unsigned long last, struct iopt_mapping **pinned)
+{
+	struct iopt_mapping *mapping;
+
+	*pinned = NULL;
+	for (mapping = iopt_first_mapping(iopt, first, last); mapping;
+	     mapping = iopt_next_mapping(mapping, first, last)) {
+		if (mapping->iova_node.start < first ||
+		    mapping->iova_node.last > last)
+			return -ENOENT;
+		if (mapping->access_pins && !*pinned) {
+			mapping->removing = true;
+			*pinned = mapping;
+		}
+	}
+	return 0;
+}
+
 /*
  * Remove every mapping inside [first, last].  Nothing is removed when a
  * mapping sticks out of the range, so a failed unmap changes nothing.
+ * Mappings that accesses pin are first given back by the accesses, whose
+ * unmap callbacks run without the lock held.
  */
 static int iopt_unmap_range(struct iommufd_iopt *iopt, unsigned long first,
 			    unsigned long last, unsigned long *unmapped)
 {
 	struct iopt_mapping *mapping, *next;
 	unsigned long unmapped_bytes = 0;
+	unsigned int tries = 0;
+	int rc;
 
-	guard(rwsem_write)(&iopt->iova_rwsem);
+	for (;;) {
+		unsigned long pinned_first, pinned_length;
 
-	for (mapping = iopt_first_mapping(iopt, first, last); mapping;
-	     mapping = iopt_next_mapping(mapping, first, last))
-		if (mapping->iova_node.start < first ||
-		    mapping->iova_node.last > last)
-			return -ENOENT;
+		down_write(&iopt->iova_rwsem);
+		rc = iopt_check_unmap(iopt, first, last, &mapping);
+		if (rc || !mapping)
+			break;
+		pinned_first = mapping->iova_node.start;
+		pinned_length = iopt_mapping_length(mapping);
+		up_write(&iopt->iova_rwsem);
+
+		iommufd_access_notify_unmap(iopt, pinned_first, pinned_length);
+		/* An access that does not unpin when told is broken */
+		if (WARN_ON_ONCE(++tries > 100)) {
+			guard(rwsem_write)(&iopt->iova_rwsem);
+			iopt_allow_pins(iopt, first, last);
+			return -EDEADLOCK;
+		}
+	}
+	if (rc) {
+		iopt_allow_pins(iopt, first, last);
+		up_write(&iopt->iova_rwsem);
+		return rc;
+	}
 
 	for (mapping = iopt_first_mapping(iopt, first, last); mapping;
 	     mapping = next) {
@@ -428,6 +524,7 @@ static int iopt_unmap_range(struct iommufd_iopt *iopt, unsigned long first,
 		unmapped_bytes += iopt_mapping_length(mapping);
 		iopt_remove_mapping(iopt, mapping);
 	}
+	up_write(&iopt->iova_rwsem);
 	if (unmapped)
 		*unmapped = unmapped_bytes;
 	return 0;
@@ -534,21 +631,12 @@ int iopt_set_allowed(struct iommufd_iopt *iopt,
 	return 0;
 }
 
-/**
- * iopt_reserve() - forbid mappings in an IOVA range
- * @iopt: the page table
- * @first: first IOVA
- * @last: last IOVA
- * @owner: tag that iopt_unreserve() removes the range by
- *
- * Return: 0; -EADDRINUSE if the range is mapped or allowed; -ENOMEM.
- */
-int iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
-		 unsigned long last, const void *owner)
+static int __iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
+			  unsigned long last, const void *owner)
 {
 	struct iopt_reservation *reservation;
 
-	guard(rwsem_write)(&iopt->iova_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 
 	if (interval_tree_iter_first(&iopt->mappings, first, last) ||
 	    interval_tree_iter_first(&iopt->allowed, first, last))
@@ -564,16 +652,11 @@ int iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
 	return 0;
 }
 
-/**
- * iopt_unreserve() - remove every reserved range of one owner
- * @iopt: the page table
- * @owner: the tag given to iopt_reserve()
- */
-void iopt_unreserve(struct iommufd_iopt *iopt, const void *owner)
+static void __iopt_unreserve(struct iommufd_iopt *iopt, const void *owner)
 {
 	struct interval_tree_node *node, *next;
 
-	guard(rwsem_write)(&iopt->iova_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 
 	for (node = interval_tree_iter_first(&iopt->reserved, 0, ULONG_MAX);
 	     node; node = next) {
@@ -589,6 +672,33 @@ void iopt_unreserve(struct iommufd_iopt *iopt, const void *owner)
 }
 
 /**
+ * iopt_reserve() - forbid mappings in an IOVA range
+ * @iopt: the page table
+ * @first: first IOVA
+ * @last: last IOVA
+ * @owner: tag that iopt_unreserve() removes the range by
+ *
+ * Return: 0; -EADDRINUSE if the range is mapped or allowed; -ENOMEM.
+ */
+int iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
+		 unsigned long last, const void *owner)
+{
+	guard(rwsem_write)(&iopt->iova_rwsem);
+	return __iopt_reserve(iopt, first, last, owner);
+}
+
+/**
+ * iopt_unreserve() - remove every reserved range of one owner
+ * @iopt: the page table
+ * @owner: the tag given to iopt_reserve()
+ */
+void iopt_unreserve(struct iommufd_iopt *iopt, const void *owner)
+{
+	guard(rwsem_write)(&iopt->iova_rwsem);
+	__iopt_unreserve(iopt, owner);
+}
+
+/**
  * iopt_destroy() - release everything a page table holds
  * @iopt: the page table; nothing else may use it any more
  */
@@ -598,6 +708,11 @@ void iopt_destroy(struct iommufd_iopt *iopt)
 
 	iopt_unmap_all(iopt, NULL);
 	iopt_free_ranges(&iopt->allowed);
+	/* Domains and accesses hold the IOAS, so they are all gone */
+	WARN_ON(iopt->ndomains);
+	WARN_ON(!xa_empty(&iopt->accesses));
+	kfree(iopt->domains);
+	xa_destroy(&iopt->accesses);
 
 	guard(rwsem_write)(&iopt->iova_rwsem);
 	while ((node = interval_tree_iter_first(&iopt->reserved, 0,
@@ -607,73 +722,447 @@ void iopt_destroy(struct iommufd_iopt *iopt)
 	}
 }
 
-/* ---- interim: domains and accesses (replaced by the pinning engine) ---- */
 
-int iopt_add_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain)
+/* ---- domains ------------------------------------------------------------- */
+
+static unsigned long iopt_domain_granule(struct iommu_domain *domain)
 {
+	return 1UL << __ffs(domain->pgsize_bitmap);
+}
+
+/* The alignment the linked domains and the attached accesses need */
+static unsigned long iopt_calc_alignment(struct iommufd_iopt *iopt)
+{
+	struct iopt_access_slot *slot;
+	unsigned long align = 1;
+	unsigned long index;
+	unsigned int i;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	for (i = 0; i < iopt->ndomains; i++)
+		align = max(align, iopt_domain_granule(iopt->domains[i]));
+	xa_for_each(&iopt->accesses, index, slot)
+		align = max(align, slot->iova_alignment);
+	return align;
+}
+
+/* Whether every existing mapping fits a stricter alignment */
+static int iopt_check_alignment(struct iommufd_iopt *iopt, unsigned long align)
+{
+	struct iopt_mapping *mapping;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	if (align <= iopt->iova_alignment)
+		return 0;
+	for (mapping = iopt_first_mapping(iopt, 0, ULONG_MAX); mapping;
+	     mapping = iopt_next_mapping(mapping, 0, ULONG_MAX))
+		if ((mapping->iova_node.start | iopt_mapping_length(mapping) |
+		     offset_in_page(mapping->start_byte)) & (align - 1))
+			return -EADDRINUSE;
+	return 0;
+}
+
+/* IOVA the domain cannot translate must never be mapped while it is linked */
+static int iopt_reserve_aperture(struct iommufd_iopt *iopt,
+				 struct iommu_domain *domain)
+{
+	const struct iommu_domain_geometry *geometry = &domain->geometry;
 	int rc;
 
-	guard(rwsem_write)(&iopt->iova_rwsem);
-	if (!RB_EMPTY_ROOT(&iopt->mappings.rb_root))
-		return -EOPNOTSUPP;
-	rc = xa_err(xa_store(&iopt->domains, iopt->ndomains, domain,
-			     GFP_KERNEL));
-	if (!rc)
-		iopt->ndomains++;
+	if (geometry->aperture_start) {
+		rc = __iopt_reserve(iopt, 0, geometry->aperture_start - 1,
+				    domain);
+		if (rc)
+			return rc;
+	}
+	if (geometry->aperture_end != ULONG_MAX) {
+		rc = __iopt_reserve(iopt, geometry->aperture_end + 1,
+				    ULONG_MAX, domain);
+		if (rc) {
+			__iopt_unreserve(iopt, domain);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Take one mapping out of @domain, which may be the last domain it is in */
+static void iopt_unfill_mapping(struct iommufd_iopt *iopt,
+				struct iopt_mapping *mapping,
+				struct iommu_domain *domain)
+{
+	if (iopt->ndomains)
+		iommufd_pages_unmap_one_domain(mapping->pages, mapping, domain,
+					       iopt->domains[0]);
+	else
+		iommufd_pages_unmap_all_domains(mapping->pages, mapping,
+						&domain, 1);
+}
+
+/* Map every mapping into @domain, which is not in iopt->domains yet */
+static int iopt_fill_domain(struct iommufd_iopt *iopt,
+			    struct iommu_domain *domain)
+{
+	struct iopt_mapping *mapping, *done;
+	int rc;
+
+	for (mapping = iopt_first_mapping(iopt, 0, ULONG_MAX); mapping;
+	     mapping = iopt_next_mapping(mapping, 0, ULONG_MAX)) {
+		rc = iommufd_pages_map_domains(mapping->pages, mapping,
+					       &domain, 1,
+					       iopt->large_pages_disabled);
+		if (rc)
+			goto undo;
+	}
+	return 0;
+
+undo:
+	for (done = iopt_first_mapping(iopt, 0, ULONG_MAX); done != mapping;
+	     done = iopt_next_mapping(done, 0, ULONG_MAX))
+		iopt_unfill_mapping(iopt, done, domain);
 	return rc;
 }
 
+/**
+ * iopt_add_domain() - link a domain to the page table
+ * @iopt: the page table
+ * @domain: a paging domain with its final geometry and page sizes
+ *
+ * The domain gets every existing mapping (pinning memory that only now
+ * becomes needed), the IOVA outside its aperture is reserved, and the IOVA
+ * alignment grows to its smallest page size.
+ *
+ * Return: 0; on failure nothing changed: -EADDRINUSE if a mapping lies
+ * outside the aperture or does not fit the domain's page size, or an
+ * allowed range lies outside the aperture; -EEXIST if already linked;
+ * -EINVAL for a domain without page sizes; -ENOMEM; or errors from
+ * pinning and from the IOMMU driver.
+ */
+int iopt_add_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain)
+{
+	struct iommu_domain **domains;
+	unsigned long align;
+	unsigned int i;
+	int rc;
+
+	if (!domain->pgsize_bitmap)
+		return -EINVAL;
+
+	guard(rwsem_write)(&iopt->iova_rwsem);
+
+	for (i = 0; i < iopt->ndomains; i++)
+		if (WARN_ON(iopt->domains[i] == domain))
+			return -EEXIST;
+	align = max(iopt->iova_alignment, iopt_domain_granule(domain));
+	rc = iopt_check_alignment(iopt, align);
+	if (rc)
+		return rc;
+
+	domains = krealloc_array(iopt->domains, iopt->ndomains + 1,
+				 sizeof(*domains), GFP_KERNEL_ACCOUNT);
+	if (!domains)
+		return -ENOMEM;
+	iopt->domains = domains;
+
+	rc = iopt_reserve_aperture(iopt, domain);
+	if (rc)
+		return rc;
+	rc = iopt_fill_domain(iopt, domain);
+	if (rc) {
+		__iopt_unreserve(iopt, domain);
+		return rc;
+	}
+	iopt->domains[iopt->ndomains++] = domain;
+	iopt->iova_alignment = align;
+	return 0;
+}
+
+/**
+ * iopt_remove_domain() - unlink a domain from the page table
+ * @iopt: the page table
+ * @domain: a domain added with iopt_add_domain()
+ *
+ * Every mapping is unmapped from the domain; memory no other domain or
+ * access needs is unpinned.
+ */
 void iopt_remove_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain)
 {
+	struct iopt_mapping *mapping;
 	unsigned int i;
 
 	guard(rwsem_write)(&iopt->iova_rwsem);
-	for (i = 0; i < iopt->ndomains; i++) {
-		if (xa_load(&iopt->domains, i) != domain)
-			continue;
-		iopt->ndomains--;
-		xa_store(&iopt->domains, i,
-			 xa_load(&iopt->domains, iopt->ndomains), GFP_KERNEL);
-		xa_erase(&iopt->domains, iopt->ndomains);
+
+	for (i = 0; i < iopt->ndomains; i++)
+		if (iopt->domains[i] == domain)
+			break;
+	if (WARN_ON(i == iopt->ndomains))
 		return;
-	}
+	iopt->domains[i] = iopt->domains[--iopt->ndomains];
+
+	for (mapping = iopt_first_mapping(iopt, 0, ULONG_MAX); mapping;
+	     mapping = iopt_next_mapping(mapping, 0, ULONG_MAX))
+		iopt_unfill_mapping(iopt, mapping, domain);
+	__iopt_unreserve(iopt, domain);
+	iopt->iova_alignment = iopt_calc_alignment(iopt);
 }
 
+/**
+ * iopt_set_large_pages() - allow or forbid large IOMMU pages
+ * @iopt: the page table
+ * @enable: whether runs of contiguous memory may be mapped as large pages
+ *
+ * Return: 0, or -EINVAL to forbid them while domains already map memory
+ * (possibly with large pages, which would then stay).
+ */
 int iopt_set_large_pages(struct iommufd_iopt *iopt, bool enable)
 {
 	guard(rwsem_write)(&iopt->iova_rwsem);
+
+	if (!enable && !iopt->large_pages_disabled && iopt->ndomains &&
+	    !RB_EMPTY_ROOT(&iopt->mappings.rb_root))
+		return -EINVAL;
 	iopt->large_pages_disabled = !enable;
 	return 0;
 }
 
+/* ---- accesses ------------------------------------------------------------ */
+
+/**
+ * iopt_add_access() - register an access with the page table
+ * @iopt: the page table
+ * @access: the access, opaque here
+ * @iova_alignment: power of two the access needs IOVAs aligned to
+ * @slot_id: returns the id iopt_remove_access() takes
+ *
+ * Return: 0; -EADDRINUSE if an existing mapping is not aligned enough;
+ * -ENOMEM.
+ */
 int iopt_add_access(struct iommufd_iopt *iopt, void *access,
 		    unsigned long iova_alignment, u32 *slot_id)
 {
-	return -EOPNOTSUPP;
+	struct iopt_access_slot *slot;
+	int rc;
+
+	slot = kzalloc(sizeof(*slot), GFP_KERNEL_ACCOUNT);
+	if (!slot)
+		return -ENOMEM;
+	slot->access = access;
+	slot->iova_alignment = iova_alignment;
+
+	guard(rwsem_write)(&iopt->iova_rwsem);
+	rc = iopt_check_alignment(iopt, iova_alignment);
+	if (!rc)
+		rc = xa_alloc(&iopt->accesses, slot_id, slot, xa_limit_32b,
+			      GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		kfree(slot);
+		return rc;
+	}
+	iopt->iova_alignment = max(iopt->iova_alignment, iova_alignment);
+	return 0;
 }
 
+/**
+ * iopt_remove_access() - undo iopt_add_access()
+ * @iopt: the page table
+ * @slot_id: what iopt_add_access() returned
+ */
 void iopt_remove_access(struct iommufd_iopt *iopt, u32 slot_id)
 {
+	guard(rwsem_write)(&iopt->iova_rwsem);
+	kfree(xa_erase(&iopt->accesses, slot_id));
+	iopt->iova_alignment = iopt_calc_alignment(iopt);
 }
 
+static unsigned long iopt_mapping_iova_index(struct iopt_mapping *mapping,
+					     unsigned long iova)
+{
+	return (mapping->start_byte + iova - mapping->iova_node.start) >>
+	       PAGE_SHIFT;
+}
+
+/*
+ * Walks the mappings that cover [first, last] in order, without holes.
+ * iopt_range_next() gives each mapping and the part of the range inside it
+ * as [*seg_first, *seg_last]; -ENOENT marks a hole or an unmapped end.
+ */
+struct iopt_range_walk {
+	struct iommufd_iopt *iopt;
+	unsigned long next;
+	unsigned long last;
+	struct iopt_mapping *mapping;
+	bool done;
+};
+
+static int iopt_range_next(struct iopt_range_walk *walk,
+			   unsigned long *seg_first, unsigned long *seg_last)
+{
+	struct iopt_mapping *mapping;
+
+	if (walk->done)
+		return 0;
+	mapping = walk->mapping ?
+			  iopt_next_mapping(walk->mapping, walk->next,
+					    walk->last) :
+			  iopt_first_mapping(walk->iopt, walk->next, walk->last);
+	if (!mapping || mapping->iova_node.start > walk->next)
+		return -ENOENT;
+	walk->mapping = mapping;
+	*seg_first = walk->next;
+	*seg_last = min(walk->last, mapping->iova_node.last);
+	if (*seg_last == walk->last)
+		walk->done = true;
+	else
+		walk->next = *seg_last + 1;
+	return 1;
+}
+
+static int iopt_check_range(unsigned long iova, unsigned long length,
+			    unsigned long *last)
+{
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, last))
+		return -EOVERFLOW;
+	return 0;
+}
+
+/* Unpin what iopt_pin_pages() pinned in [first, last] */
+static void iopt_unpin_range(struct iommufd_iopt *iopt, unsigned long first,
+			     unsigned long last)
+{
+	struct iopt_range_walk walk = { .iopt = iopt, .next = first,
+					.last = last };
+	unsigned long seg_first, seg_last;
+	int rc;
+
+	while ((rc = iopt_range_next(&walk, &seg_first, &seg_last)) > 0)
+		iommufd_pages_unpin_access(
+			walk.mapping->pages, walk.mapping,
+			iopt_mapping_iova_index(walk.mapping, seg_first),
+			iopt_mapping_iova_index(walk.mapping, seg_last));
+	WARN_ON(rc);
+}
+
+/**
+ * iopt_pin_pages() - pin the memory behind an IOVA range for an access
+ * @iopt: the page table
+ * @iova: first IOVA
+ * @length: bytes
+ * @out_pages: receives one page pointer per CPU page the range touches
+ * @flags: IOPT_PIN_WRITE to pin for writing
+ *
+ * Return: 0; -ENOENT if part of the range is not mapped; -EPERM to write
+ * to memory mapped read-only; -EINVAL for a zero length or a mapping that
+ * is being unmapped; -EOVERFLOW; -ENOMEM (also past RLIMIT_MEMLOCK);
+ * -EFAULT.  Nothing is left pinned on failure.
+ */
 int iopt_pin_pages(struct iommufd_iopt *iopt, unsigned long iova,
 		   unsigned long length, struct page **out_pages,
 		   unsigned int flags)
 {
-	return -EOPNOTSUPP;
+	struct iopt_range_walk walk = { .iopt = iopt, .next = iova };
+	unsigned long seg_first, seg_last;
+	unsigned long pinned_end = iova;
+	int rc;
+
+	rc = iopt_check_range(iova, length, &walk.last);
+	if (rc)
+		return rc;
+
+	guard(rwsem_read)(&iopt->iova_rwsem);
+	while ((rc = iopt_range_next(&walk, &seg_first, &seg_last)) > 0) {
+		struct iopt_mapping *mapping = walk.mapping;
+		unsigned long first_index, last_index;
+
+		if (mapping->removing)
+			rc = -EINVAL;
+		else if ((flags & IOPT_PIN_WRITE) &&
+			 !(mapping->iommu_prot & IOMMU_WRITE))
+			rc = -EPERM;
+		if (rc < 0)
+			break;
+		first_index = iopt_mapping_iova_index(mapping, seg_first);
+		last_index = iopt_mapping_iova_index(mapping, seg_last);
+		rc = iommufd_pages_pin_access(mapping->pages, mapping,
+					      first_index, last_index,
+					      out_pages);
+		if (rc)
+			break;
+		out_pages += last_index - first_index + 1;
+		pinned_end = seg_last + 1;
+	}
+	if (rc && pinned_end != iova)
+		iopt_unpin_range(iopt, iova, pinned_end - 1);
+	return rc;
 }
 
+/**
+ * iopt_unpin_pages() - undo iopt_pin_pages()
+ * @iopt: the page table
+ * @iova: the IOVA given to iopt_pin_pages()
+ * @length: the length given to iopt_pin_pages()
+ */
 void iopt_unpin_pages(struct iommufd_iopt *iopt, unsigned long iova,
 		      unsigned long length)
 {
+	unsigned long last;
+
+	if (WARN_ON(iopt_check_range(iova, length, &last)))
+		return;
+	guard(rwsem_read)(&iopt->iova_rwsem);
+	iopt_unpin_range(iopt, iova, last);
 }
 
+/**
+ * iopt_rw() - copy between a kernel buffer and the memory behind IOVA
+ * @iopt: the page table
+ * @iova: first IOVA
+ * @data: the kernel buffer
+ * @length: bytes
+ * @flags: IOMMUFD_ACCESS_RW_* flags
+ *
+ * Return: 0; -ENOENT if part of the range is not mapped; -EPERM to write
+ * to memory mapped read-only; -EINVAL; -EOVERFLOW; -EFAULT; -ENOMEM.
+ */
 int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
 	    size_t length, unsigned int flags)
 {
-	return -EOPNOTSUPP;
+	struct iopt_range_walk walk = { .iopt = iopt, .next = iova };
+	unsigned long seg_first, seg_last;
+	int rc;
+
+	rc = iopt_check_range(iova, length, &walk.last);
+	if (rc)
+		return rc;
+
+	guard(rwsem_read)(&iopt->iova_rwsem);
+	while ((rc = iopt_range_next(&walk, &seg_first, &seg_last)) > 0) {
+		struct iopt_mapping *mapping = walk.mapping;
+		unsigned long bytes = seg_last - seg_first + 1;
+
+		if (mapping->removing)
+			return -EINVAL;
+		if ((flags & IOMMUFD_ACCESS_RW_WRITE) &&
+		    !(mapping->iommu_prot & IOMMU_WRITE))
+			return -EPERM;
+		rc = iommufd_pages_rw(mapping->pages,
+				      mapping->start_byte + seg_first -
+				      mapping->iova_node.start,
+				      data, bytes, flags);
+		if (rc)
+			return rc;
+		data += bytes;
+	}
+	return rc;
 }
 
+/*
+ * Until access.c exists there are no accesses to notify.  Its strong
+ * definition replaces this one.
+ */
 void __weak iommufd_access_notify_unmap(struct iommufd_iopt *iopt,
 					unsigned long iova,
 					unsigned long length)

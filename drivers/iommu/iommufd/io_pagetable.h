@@ -97,7 +97,7 @@ struct iopt_allowed_range {
  * @mappings: struct iopt_mapping by IOVA
  * @reserved: struct iopt_reservation by IOVA
  * @allowed: struct iopt_allowed_range by IOVA
- * @domains: the linked domains (struct iommu_domain), by index from 0
+ * @domains: array of the linked domains
  * @ndomains: how many entries @domains has
  * @accesses: the attached accesses, managed by access.c: index -> the
  *            access, plus the IOVA alignment each one asked for
@@ -111,7 +111,7 @@ struct iommufd_iopt {
 	struct rb_root_cached mappings;
 	struct rb_root_cached reserved;
 	struct rb_root_cached allowed;
-	struct xarray domains;
+	struct iommu_domain **domains;
 	unsigned int ndomains;
 	struct xarray accesses;
 	unsigned long iova_alignment;

@@ -5,14 +5,22 @@
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/hugetlb.h>
+#include <linux/iommu.h>
+#include <linux/iommufd.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/sched/user.h>
 #include <linux/shmem_fs.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
+#include "io_pagetable.h"
 #include "iommufd_private.h"
 #include "pages.h"
 
@@ -37,8 +45,16 @@ static struct iommufd_pages *iommufd_pages_alloc(struct iommufd_ctx *ictx,
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
+	mutex_init(&pages->mutex);
+	pages->domain_users = RB_ROOT_CACHED;
+	pages->access_users = RB_ROOT_CACHED;
+	xa_init_flags(&pages->access_pfns, XA_FLAGS_ACCOUNT);
 	pages->writable = writable;
-	pages->account_mode = READ_ONCE(ictx->account_mode);
+	/* Whoever may lock memory without limit is not charged at all */
+	if (capable(CAP_IPC_LOCK))
+		pages->account_mode = IOMMUFD_ACCOUNT_NONE;
+	else
+		pages->account_mode = READ_ONCE(ictx->account_mode);
 	pages->npages = DIV_ROUND_UP(*start_byte + length, PAGE_SIZE);
 
 	/* Charges and limits belong to whoever created the mapping */
@@ -146,6 +162,11 @@ static void iommufd_pages_release(struct kref *kref)
 	struct iommufd_pages *pages =
 		container_of(kref, struct iommufd_pages, kref);
 
+	WARN_ON(pages->npinned);
+	WARN_ON(!RB_EMPTY_ROOT(&pages->domain_users.rb_root));
+	WARN_ON(!RB_EMPTY_ROOT(&pages->access_users.rb_root));
+	xa_destroy(&pages->access_pfns);
+	mutex_destroy(&pages->mutex);
 	if (pages->file)
 		fput(pages->file);
 	mmdrop(pages->source_mm);
@@ -159,9 +180,1217 @@ void iommufd_pages_put(struct iommufd_pages *pages)
 	kref_put(&pages->kref, iommufd_pages_release);
 }
 
+/* ---- charging ----------------------------------------------------------- */
+
+static int iommufd_pages_charge_user(struct iommufd_pages *pages,
+				     unsigned long npages)
+{
+	unsigned long limit = task_rlimit(pages->source_task, RLIMIT_MEMLOCK) >>
+			      PAGE_SHIFT;
+	atomic_long_t *locked = &pages->source_user->locked_vm;
+	unsigned long now = atomic_long_read(locked);
+
+	do {
+		if (npages > limit || now > limit - npages)
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(locked, &now, now + npages));
+	return 0;
+}
+
+/* The VFIO type1 way: the mm's locked_vm, under its mmap lock */
+static int iommufd_pages_charge_mm(struct iommufd_pages *pages,
+				   unsigned long npages, bool charge)
+{
+	struct mm_struct *mm = pages->source_mm;
+	int rc;
+
+	if (!mmget_not_zero(mm))
+		return charge ? -EINVAL : 0;
+	mmap_write_lock(mm);
+	rc = __account_locked_vm(mm, npages, charge, pages->source_task, false);
+	mmap_write_unlock(mm);
+	mmput(mm);
+	return rc;
+}
+
+/* Charge @npages about to be pinned against the creator's limit */
+static int iommufd_pages_charge(struct iommufd_pages *pages,
+				unsigned long npages)
+{
+	int rc = 0;
+
+	if (pages->account_mode == IOMMUFD_ACCOUNT_USER)
+		rc = iommufd_pages_charge_user(pages, npages);
+	else if (pages->account_mode == IOMMUFD_ACCOUNT_MM)
+		rc = iommufd_pages_charge_mm(pages, npages, true);
+	if (rc)
+		return rc;
+	atomic64_add(npages, &pages->source_mm->pinned_vm);
+	pages->npinned += npages;
+	return 0;
+}
+
+static void iommufd_pages_uncharge(struct iommufd_pages *pages,
+				   unsigned long npages)
+{
+	if (WARN_ON(npages > pages->npinned))
+		return;
+	pages->npinned -= npages;
+	atomic64_sub(npages, &pages->source_mm->pinned_vm);
+	if (pages->account_mode == IOMMUFD_ACCOUNT_USER)
+		atomic_long_sub(npages, &pages->source_user->locked_vm);
+	else if (pages->account_mode == IOMMUFD_ACCOUNT_MM)
+		iommufd_pages_charge_mm(pages, npages, false);
+}
+
+/* ---- pinning and unpinning ---------------------------------------------- */
+
+/* Bytes of temporary memory a batch may use; 0 means the default */
 static unsigned int iommufd_pages_temp_limit;
+#define IOMMUFD_PAGES_DEFAULT_TEMP_LIMIT SZ_64K
 
 void iommufd_pages_set_temp_limit(unsigned int bytes)
 {
 	WRITE_ONCE(iommufd_pages_temp_limit, bytes);
+}
+
+static size_t iommufd_pages_temp_bytes(void)
+{
+	return READ_ONCE(iommufd_pages_temp_limit) ?:
+	       IOMMUFD_PAGES_DEFAULT_TEMP_LIMIT;
+}
+
+static unsigned int iommufd_pages_gup_flags(struct iommufd_pages *pages)
+{
+	return FOLL_LONGTERM | (pages->writable ? FOLL_WRITE : 0);
+}
+
+static long iommufd_pages_pin_user(struct iommufd_pages *pages,
+				   unsigned long index, unsigned long npages,
+				   struct page **out)
+{
+	unsigned long uaddr = (unsigned long)pages->uptr + index * PAGE_SIZE;
+	struct mm_struct *mm = pages->source_mm;
+	int locked = 1;
+	long rc;
+
+	npages = min(npages, (unsigned long)INT_MAX);
+	if (current->mm == mm)
+		return pin_user_pages_fast(uaddr, npages,
+					   iommufd_pages_gup_flags(pages), out);
+
+	/* Another task (an access owner, a kthread) pins for the creator */
+	if (!mmget_not_zero(mm))
+		return -EFAULT;
+	mmap_read_lock(mm);
+	rc = pin_user_pages_remote(mm, uaddr, npages,
+				   iommufd_pages_gup_flags(pages), out, &locked);
+	if (locked)
+		mmap_read_unlock(mm);
+	mmput(mm);
+	return rc;
+}
+
+/*
+ * memfd_pin_folios() pins each folio once; give every page used from it a
+ * pin of its own so that pages are unpinned one by one like user pages.
+ */
+static long iommufd_pages_pin_file(struct iommufd_pages *pages,
+				   unsigned long index, unsigned long npages,
+				   struct page **out)
+{
+	loff_t start = pages->file_offset + (loff_t)index * PAGE_SIZE;
+	unsigned long done = 0;
+	struct folio **folios;
+	unsigned int max;
+	pgoff_t offset;
+	long nfolios;
+	long i;
+
+	max = clamp_t(unsigned long, npages, 1,
+		      iommufd_pages_temp_bytes() / sizeof(*folios));
+	folios = kcalloc(max, sizeof(*folios), GFP_KERNEL);
+	if (!folios)
+		return -ENOMEM;
+	nfolios = memfd_pin_folios(pages->file, start,
+				   start + npages * PAGE_SIZE - 1, folios, max,
+				   &offset);
+	for (i = 0; i < nfolios; i++) {
+		struct folio *folio = folios[i];
+		unsigned long first = i ? 0 : offset >> PAGE_SHIFT;
+		unsigned long page_nr;
+
+		for (page_nr = first;
+		     page_nr < folio_nr_pages(folio) && done < npages;
+		     page_nr++, done++) {
+			if (page_nr != first)
+				folio_add_pin(folio);
+			out[done] = folio_page(folio, page_nr);
+		}
+		/* Pages of a folio past the requested range are not used */
+		if (page_nr == first)
+			unpin_folio(folio);
+	}
+	kfree(folios);
+	if (nfolios < 0)
+		return nfolios;
+	return done;
+}
+
+/*
+ * Pin up to @npages pages from @index on, charging them.  Returns how many
+ * were pinned (at least one) or an error; nothing is left pinned or charged
+ * on error.
+ */
+static long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
+			      unsigned long npages, struct page **out)
+{
+	long pinned;
+	int rc;
+
+	lockdep_assert_held(&pages->mutex);
+
+	rc = iommufd_pages_charge(pages, npages);
+	if (rc)
+		return rc;
+	if (pages->source == IOMMUFD_PAGES_FILE)
+		pinned = iommufd_pages_pin_file(pages, index, npages, out);
+	else
+		pinned = iommufd_pages_pin_user(pages, index, npages, out);
+	if (pinned <= 0) {
+		iommufd_pages_uncharge(pages, npages);
+		return pinned ?: -EFAULT;
+	}
+	iommufd_pages_uncharge(pages, npages - pinned);
+	return pinned;
+}
+
+/* Unpin a physically contiguous run of pages and give the charge back */
+static void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
+				unsigned long npages)
+{
+	lockdep_assert_held(&pages->mutex);
+
+	/* DMA may have written any page it could write */
+	unpin_user_page_range_dirty_lock(pfn_to_page(pfn), npages,
+					 pages->writable);
+	iommufd_pages_uncharge(pages, npages);
+}
+
+/* Unpin pages that were pinned but never mapped anywhere */
+static void iommufd_pages_unpin_pages(struct iommufd_pages *pages,
+				      struct page **list, unsigned long npages)
+{
+	unpin_user_pages(list, npages);
+	iommufd_pages_uncharge(pages, npages);
+}
+
+/* ---- where the pfn of a page index comes from --------------------------- */
+
+/*
+ * Whether some node of @root covers @index, and up to which index (at most
+ * @last) that answer holds.
+ */
+static bool iommufd_tree_covers(struct rb_root_cached *root,
+				unsigned long index, unsigned long last,
+				unsigned long *seg_last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(root, index, last);
+	if (node && node->start <= index) {
+		*seg_last = min(node->last, last);
+		return true;
+	}
+	*seg_last = node ? node->start - 1 : last;
+	return false;
+}
+
+enum iommufd_pfn_source {
+	/* Pinned for a mapping in domains: read back from its storage domain */
+	IOMMUFD_PFN_FROM_DOMAIN,
+	/* Pinned for an access: in access_pfns */
+	IOMMUFD_PFN_FROM_ACCESS,
+	/* Nobody has it pinned */
+	IOMMUFD_PFN_UNPINNED,
+};
+
+/*
+ * Who has page @index pinned, and up to which index (at most @last) the
+ * answer stays the same.  For IOMMUFD_PFN_FROM_DOMAIN, *@user is the
+ * mapping to read the pfns from.
+ */
+static enum iommufd_pfn_source
+iommufd_pages_source(struct iommufd_pages *pages, unsigned long index,
+		     unsigned long last, unsigned long *seg_last,
+		     struct iopt_mapping **user)
+{
+	struct interval_tree_node *node;
+	unsigned long limit = last;
+
+	node = interval_tree_iter_first(&pages->domain_users, index, last);
+	if (node && node->start <= index) {
+		*user = container_of(node, struct iopt_mapping, pages_node);
+		*seg_last = min(node->last, last);
+		return IOMMUFD_PFN_FROM_DOMAIN;
+	}
+	if (node)
+		limit = node->start - 1;
+
+	if (iommufd_tree_covers(&pages->access_users, index, limit, seg_last))
+		return IOMMUFD_PFN_FROM_ACCESS;
+	return IOMMUFD_PFN_UNPINNED;
+}
+
+/* The first byte of page @index that @mapping maps, as an IOVA */
+static unsigned long iopt_mapping_index_iova(struct iopt_mapping *mapping,
+					     unsigned long index)
+{
+	unsigned long byte = max(index << PAGE_SHIFT, mapping->start_byte);
+
+	return mapping->iova_node.start + byte - mapping->start_byte;
+}
+
+/* The last byte of page @index that @mapping maps, as an IOVA */
+static unsigned long iopt_mapping_index_last_iova(struct iopt_mapping *mapping,
+						  unsigned long index)
+{
+	unsigned long last_byte = mapping->start_byte +
+				  (mapping->iova_node.last -
+				   mapping->iova_node.start);
+	unsigned long byte = min(((index + 1) << PAGE_SHIFT) - 1, last_byte);
+
+	return mapping->iova_node.start + byte - mapping->start_byte;
+}
+
+static unsigned long iopt_mapping_read_pfn(struct iopt_mapping *mapping,
+					   unsigned long index)
+{
+	phys_addr_t phys;
+
+	phys = iommu_iova_to_phys(mapping->storage_domain,
+				  iopt_mapping_index_iova(mapping, index));
+	return PHYS_PFN(phys);
+}
+
+/* ---- batches of pfn runs ------------------------------------------------ */
+
+struct iommufd_pfn_run {
+	unsigned long pfn;
+	unsigned long npages;
+};
+
+/*
+ * Physically contiguous runs of consecutive page indexes, starting at
+ * first_index, on their way into or out of the domains.
+ */
+struct iommufd_pfn_batch {
+	struct iommufd_pfn_run *runs;
+	unsigned int nruns;
+	unsigned int max_runs;
+	unsigned long first_index;
+	unsigned long npages;
+	/* Scratch space for pinning, max_pages entries */
+	struct page **pages;
+	unsigned int max_pages;
+};
+
+static int iommufd_pfn_batch_init(struct iommufd_pfn_batch *batch,
+				  unsigned long npages, bool with_pages)
+{
+	size_t bytes = iommufd_pages_temp_bytes();
+	size_t run_bytes = with_pages ? bytes / 2 : bytes;
+
+	memset(batch, 0, sizeof(*batch));
+	/* Never more runs than pages, never fewer than two */
+	batch->max_runs = clamp_t(unsigned long, run_bytes / sizeof(*batch->runs),
+				  2, max(npages, 2UL));
+	batch->runs = kmalloc_array(batch->max_runs, sizeof(*batch->runs),
+				    GFP_KERNEL);
+	if (!batch->runs)
+		return -ENOMEM;
+	if (!with_pages)
+		return 0;
+	batch->max_pages = clamp_t(unsigned long,
+				   (bytes - run_bytes) / sizeof(*batch->pages),
+				   1, npages);
+	batch->pages = kmalloc_array(batch->max_pages, sizeof(*batch->pages),
+				     GFP_KERNEL);
+	if (!batch->pages) {
+		kfree(batch->runs);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void iommufd_pfn_batch_destroy(struct iommufd_pfn_batch *batch)
+{
+	kfree(batch->runs);
+	kfree(batch->pages);
+}
+
+/* Append one page; false when a new run would be needed and none is left */
+static bool iommufd_pfn_batch_add(struct iommufd_pfn_batch *batch,
+				  unsigned long pfn)
+{
+	struct iommufd_pfn_run *run;
+
+	if (batch->nruns) {
+		run = &batch->runs[batch->nruns - 1];
+		if (run->pfn + run->npages == pfn) {
+			run->npages++;
+			batch->npages++;
+			return true;
+		}
+	}
+	if (batch->nruns == batch->max_runs)
+		return false;
+	run = &batch->runs[batch->nruns++];
+	run->pfn = pfn;
+	run->npages = 1;
+	batch->npages++;
+	return true;
+}
+
+/* Forget the first @nruns runs, keeping the rest */
+static void iommufd_pfn_batch_consume(struct iommufd_pfn_batch *batch,
+				      unsigned int nruns)
+{
+	unsigned int i;
+
+	for (i = 0; i < nruns; i++) {
+		batch->first_index += batch->runs[i].npages;
+		batch->npages -= batch->runs[i].npages;
+	}
+	memmove(batch->runs, batch->runs + nruns,
+		(batch->nruns - nruns) * sizeof(*batch->runs));
+	batch->nruns -= nruns;
+}
+
+/* ---- filling domains ---------------------------------------------------- */
+
+struct iommufd_fill {
+	struct iommufd_pages *pages;
+	struct iopt_mapping *mapping;
+	struct iommu_domain *const *domains;
+	unsigned int ndomains;
+	bool small_pages;
+	struct iommufd_pfn_batch batch;
+};
+
+/* Map [iova, iova + size) to @phys in one domain, page by page if asked */
+static int iommufd_fill_map_range(struct iommufd_fill *fill,
+				  struct iommu_domain *domain,
+				  unsigned long iova, phys_addr_t phys,
+				  size_t size)
+{
+	int prot = fill->mapping->iommu_prot;
+	size_t done = 0;
+	int rc;
+
+	if (!fill->small_pages)
+		return iommu_map(domain, iova, phys, size, prot,
+				 GFP_KERNEL_ACCOUNT);
+
+	while (done < size) {
+		size_t chunk = min_t(size_t, size - done,
+				     PAGE_SIZE - offset_in_page(phys + done));
+
+		rc = iommu_map(domain, iova + done, phys + done, chunk, prot,
+			       GFP_KERNEL_ACCOUNT);
+		if (rc) {
+			if (done)
+				iommu_unmap(domain, iova, done);
+			return rc;
+		}
+		done += chunk;
+	}
+	return 0;
+}
+
+/* Map the first @nruns runs of the batch into one domain */
+static int iommufd_fill_map_runs(struct iommufd_fill *fill,
+				 struct iommu_domain *domain,
+				 unsigned int nruns)
+{
+	struct iopt_mapping *mapping = fill->mapping;
+	unsigned long index = fill->batch.first_index;
+	unsigned long first_iova = iopt_mapping_index_iova(mapping, index);
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < nruns; i++) {
+		struct iommufd_pfn_run *run = &fill->batch.runs[i];
+		unsigned long last = index + run->npages - 1;
+		unsigned long iova = iopt_mapping_index_iova(mapping, index);
+		unsigned long last_iova =
+			iopt_mapping_index_last_iova(mapping, last);
+		/* Only the first page of a mapping can start mid-page */
+		phys_addr_t phys = PFN_PHYS(run->pfn) +
+				   ((iova - mapping->iova_node.start +
+				     mapping->start_byte) & ~PAGE_MASK);
+
+		rc = iommufd_fill_map_range(fill, domain, iova, phys,
+					    last_iova - iova + 1);
+		if (rc) {
+			if (iova != first_iova)
+				iommu_unmap(domain, first_iova,
+					    iova - first_iova);
+			return rc;
+		}
+		index = last + 1;
+	}
+	return 0;
+}
+
+/*
+ * Map the complete runs of the batch (all of them when @all, else all but
+ * the last, which may still grow) into every domain, then drop them from
+ * the batch.  On failure the domains are left as they were before.
+ */
+static int iommufd_fill_flush(struct iommufd_fill *fill, bool all)
+{
+	unsigned int nruns = all ? fill->batch.nruns : fill->batch.nruns - 1;
+	unsigned long first_iova, last_iova;
+	unsigned int i;
+	int rc;
+
+	if (!nruns)
+		return 0;
+	for (i = 0; i < fill->ndomains; i++) {
+		rc = iommufd_fill_map_runs(fill, fill->domains[i], nruns);
+		if (rc)
+			goto undo;
+	}
+	iommufd_pfn_batch_consume(&fill->batch, nruns);
+	return 0;
+
+undo:
+	first_iova = iopt_mapping_index_iova(fill->mapping,
+					     fill->batch.first_index);
+	last_iova = iopt_mapping_index_last_iova(fill->mapping,
+						 fill->batch.first_index +
+						 fill->batch.npages - 1);
+	while (i--)
+		iommu_unmap(fill->domains[i], first_iova,
+			    last_iova - first_iova + 1);
+	return rc;
+}
+
+static int iommufd_fill_add(struct iommufd_fill *fill, unsigned long pfn)
+{
+	int rc;
+
+	if (iommufd_pfn_batch_add(&fill->batch, pfn))
+		return 0;
+	rc = iommufd_fill_flush(fill, false);
+	if (rc)
+		return rc;
+	/* Flushing left at most one run, so there is room now */
+	iommufd_pfn_batch_add(&fill->batch, pfn);
+	return 0;
+}
+
+/*
+ * Gather the pfns of [index, last], pinning the pages nobody has pinned,
+ * and map them batch by batch.  On failure the pages before
+ * batch.first_index are mapped in every domain and those in the batch in
+ * none.
+ */
+static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
+			       unsigned long last)
+{
+	struct iommufd_pages *pages = fill->pages;
+	int rc;
+
+	while (index <= last) {
+		struct iopt_mapping *user;
+		unsigned long seg_last;
+		long pinned, i;
+
+		switch (iommufd_pages_source(pages, index, last, &seg_last,
+					     &user)) {
+		case IOMMUFD_PFN_FROM_DOMAIN:
+			for (; index <= seg_last; index++) {
+				rc = iommufd_fill_add(fill,
+					iopt_mapping_read_pfn(user, index));
+				if (rc)
+					return rc;
+			}
+			break;
+		case IOMMUFD_PFN_FROM_ACCESS:
+			for (; index <= seg_last; index++) {
+				rc = iommufd_fill_add(fill,
+					xa_to_value(xa_load(&pages->access_pfns,
+							    index)));
+				if (rc)
+					return rc;
+			}
+			break;
+		case IOMMUFD_PFN_UNPINNED:
+			pinned = iommufd_pages_pin(pages, index,
+						   min(seg_last - index + 1,
+						       (unsigned long)fill->batch.max_pages),
+						   fill->batch.pages);
+			if (pinned < 0)
+				return pinned;
+			for (i = 0; i < pinned; i++) {
+				rc = iommufd_fill_add(fill,
+					page_to_pfn(fill->batch.pages[i]));
+				if (rc) {
+					/* Not in the batch: nobody else knows them */
+					iommufd_pages_unpin_pages(pages,
+						fill->batch.pages + i,
+						pinned - i);
+					return rc;
+				}
+			}
+			index += pinned;
+			break;
+		}
+	}
+	return iommufd_fill_flush(fill, true);
+}
+
+/* ---- emptying domains --------------------------------------------------- */
+
+/*
+ * Taking a range of a mapping out of the domains.  Pages nobody else uses
+ * are unpinned, but only after they are unmapped everywhere, so their pfns
+ * are read from the storage domain first and kept as runs.  When the runs
+ * fill up, what has been read is unmapped at a physical discontinuity: no
+ * IOMMU page can span one, so a partial unmap never cuts a large IOMMU page.
+ */
+struct iommufd_unfill {
+	struct iommufd_pages *pages;
+	struct iopt_mapping *mapping;
+	struct iommu_domain *storage;
+	struct iommu_domain *const *domains;
+	unsigned int ndomains;
+	struct iommufd_pfn_batch runs;
+	/* Pages before this index are unmapped and unpinned already */
+	unsigned long unmapped_index;
+	/* The latest discontinuity, and how many runs lie before it */
+	unsigned long cut_index;
+	unsigned int cut_runs;
+};
+
+static void iommufd_unfill_unmap(struct iommufd_unfill *unfill,
+				 unsigned long first, unsigned long last)
+{
+	unsigned long iova = iopt_mapping_index_iova(unfill->mapping, first);
+	unsigned long last_iova =
+		iopt_mapping_index_last_iova(unfill->mapping, last);
+	unsigned int i;
+
+	for (i = 0; i < unfill->ndomains; i++)
+		iommu_unmap(unfill->domains[i], iova, last_iova - iova + 1);
+}
+
+/* Unmap up to the latest discontinuity and unpin the runs before it */
+static void iommufd_unfill_flush(struct iommufd_unfill *unfill)
+{
+	struct iommufd_pfn_batch *runs = &unfill->runs;
+	unsigned int i;
+
+	iommufd_unfill_unmap(unfill, unfill->unmapped_index,
+			     unfill->cut_index - 1);
+	for (i = 0; i < unfill->cut_runs; i++)
+		iommufd_pages_unpin(unfill->pages, runs->runs[i].pfn,
+				    runs->runs[i].npages);
+	memmove(runs->runs, runs->runs + unfill->cut_runs,
+		(runs->nruns - unfill->cut_runs) * sizeof(*runs->runs));
+	runs->nruns -= unfill->cut_runs;
+	unfill->unmapped_index = unfill->cut_index;
+	unfill->cut_runs = 0;
+}
+
+/* Start a new run of pages to unpin */
+static void iommufd_unfill_new_run(struct iommufd_unfill *unfill,
+				   unsigned long pfn)
+{
+	struct iommufd_pfn_batch *runs = &unfill->runs;
+
+	if (runs->nruns == runs->max_runs && unfill->cut_runs)
+		iommufd_unfill_flush(unfill);
+	if (runs->nruns == runs->max_runs) {
+		/*
+		 * No discontinuity since the last flush: one physically
+		 * contiguous stretch that others pin parts of.  Removal cannot
+		 * fail, so grow.
+		 */
+		runs->max_runs *= 2;
+		runs->runs = krealloc_array(runs->runs, runs->max_runs,
+					    sizeof(*runs->runs),
+					    GFP_KERNEL | __GFP_NOFAIL);
+	}
+	runs->runs[runs->nruns].pfn = pfn;
+	runs->runs[runs->nruns].npages = 1;
+	runs->nruns++;
+}
+
+static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
+				       unsigned long index, unsigned long last)
+{
+	while (index <= last) {
+		struct iopt_mapping *user;
+		unsigned long seg_last;
+
+		if (iommufd_pages_source(pages, index, last, &seg_last,
+					 &user) == IOMMUFD_PFN_UNPINNED)
+			return true;
+		index = seg_last + 1;
+	}
+	return false;
+}
+
+/*
+ * Unmap [first, last] of the mapping from the domains and unpin the pages
+ * of it that no other user has, reading their pfns from @storage.  The
+ * mapping itself must not be in the domain users tree.
+ */
+static void iommufd_unfill_range(struct iommufd_unfill *unfill,
+				 unsigned long first, unsigned long last)
+{
+	struct iommufd_pages *pages = unfill->pages;
+	unsigned long prev_pfn = 0;
+	bool prev_unpin = false;
+	unsigned long index = first;
+
+	if (!iommufd_pages_any_unpinned(pages, first, last)) {
+		iommufd_unfill_unmap(unfill, first, last);
+		return;
+	}
+
+	if (iommufd_pfn_batch_init(&unfill->runs, last - first + 1, false)) {
+		unfill->runs.max_runs = 2;
+		unfill->runs.runs = kmalloc_array(2, sizeof(*unfill->runs.runs),
+						  GFP_KERNEL | __GFP_NOFAIL);
+	}
+	unfill->unmapped_index = first;
+	unfill->cut_runs = 0;
+
+	while (index <= last) {
+		struct iopt_mapping *user;
+		unsigned long seg_last;
+		bool unpin;
+
+		unpin = iommufd_pages_source(pages, index, last, &seg_last,
+					     &user) == IOMMUFD_PFN_UNPINNED;
+		for (; index <= seg_last; index++) {
+			unsigned long pfn = PHYS_PFN(iommu_iova_to_phys(
+				unfill->storage,
+				iopt_mapping_index_iova(unfill->mapping,
+							index)));
+			bool contiguous = index != first && pfn == prev_pfn + 1;
+
+			if (!contiguous && index != unfill->unmapped_index) {
+				unfill->cut_index = index;
+				unfill->cut_runs = unfill->runs.nruns;
+			}
+			if (unpin && contiguous && prev_unpin)
+				unfill->runs.runs[unfill->runs.nruns - 1].npages++;
+			else if (unpin)
+				iommufd_unfill_new_run(unfill, pfn);
+			prev_pfn = pfn;
+			prev_unpin = unpin;
+		}
+	}
+
+	/* Everything left: unmap it all, then unpin every run */
+	unfill->cut_index = last + 1;
+	unfill->cut_runs = unfill->runs.nruns;
+	iommufd_unfill_flush(unfill);
+	iommufd_pfn_batch_destroy(&unfill->runs);
+}
+
+static unsigned long iopt_mapping_first_index(struct iopt_mapping *mapping)
+{
+	return mapping->start_byte >> PAGE_SHIFT;
+}
+
+static unsigned long iopt_mapping_last_index(struct iopt_mapping *mapping)
+{
+	return (mapping->start_byte + mapping->iova_node.last -
+		mapping->iova_node.start) >> PAGE_SHIFT;
+}
+
+/* ---- mappings entering and leaving domains ------------------------------ */
+
+/* A failed fill: unpin what sits in the batch and nobody else has */
+static void iommufd_fill_unpin_batch(struct iommufd_fill *fill)
+{
+	unsigned long index = fill->batch.first_index;
+	unsigned int i;
+
+	for (i = 0; i < fill->batch.nruns; i++) {
+		struct iommufd_pfn_run *run = &fill->batch.runs[i];
+		unsigned long n;
+
+		for (n = 0; n < run->npages; n++, index++) {
+			struct iopt_mapping *user;
+			unsigned long seg_last;
+
+			if (iommufd_pages_source(fill->pages, index, index,
+						 &seg_last, &user) ==
+			    IOMMUFD_PFN_UNPINNED)
+				iommufd_pages_unpin(fill->pages, run->pfn + n,
+						    1);
+		}
+	}
+}
+
+/* The mapping is in other domains already: copy it from its storage */
+static int iommufd_fill_from_storage(struct iommufd_fill *fill,
+				     unsigned long first, unsigned long last)
+{
+	unsigned long index;
+	unsigned int i;
+	int rc = 0;
+
+	for (index = first; index <= last && !rc; index++)
+		rc = iommufd_fill_add(fill,
+				      iopt_mapping_read_pfn(fill->mapping,
+							    index));
+	if (!rc)
+		rc = iommufd_fill_flush(fill, true);
+	if (rc && fill->batch.first_index != first)
+		for (i = 0; i < fill->ndomains; i++)
+			iommu_unmap(fill->domains[i],
+				    fill->mapping->iova_node.start,
+				    iopt_mapping_index_iova(fill->mapping,
+							    fill->batch.first_index) -
+				    fill->mapping->iova_node.start);
+	return rc;
+}
+
+/**
+ * iommufd_pages_map_domains() - map a mapping into more domains
+ * @pages: the mapping's memory
+ * @mapping: the mapping; if it is in no domain yet, its pages get pinned
+ * @domains: the domains to map it into
+ * @ndomains: how many, at least one
+ * @small_pages: map each CPU page with its own call, so that no IOMMU page
+ *               is larger than a CPU page
+ *
+ * Return: 0; on failure nothing changed: -ENOMEM past RLIMIT_MEMLOCK or
+ * without memory, -EFAULT for memory that cannot be pinned, or what the
+ * IOMMU driver returned.
+ */
+int iommufd_pages_map_domains(struct iommufd_pages *pages,
+			      struct iopt_mapping *mapping,
+			      struct iommu_domain *const *domains,
+			      unsigned int ndomains, bool small_pages)
+{
+	unsigned long first = iopt_mapping_first_index(mapping);
+	unsigned long last = iopt_mapping_last_index(mapping);
+	bool already_in_domains = mapping->storage_domain;
+	struct iommufd_fill fill = {
+		.pages = pages,
+		.mapping = mapping,
+		.domains = domains,
+		.ndomains = ndomains,
+		.small_pages = small_pages,
+	};
+	int rc;
+
+	guard(mutex)(&pages->mutex);
+
+	rc = iommufd_pfn_batch_init(&fill.batch, last - first + 1,
+				    !already_in_domains);
+	if (rc)
+		return rc;
+	fill.batch.first_index = first;
+
+	if (already_in_domains) {
+		rc = iommufd_fill_from_storage(&fill, first, last);
+		goto out;
+	}
+
+	rc = iommufd_fill_gather(&fill, first, last);
+	if (rc) {
+		struct iommufd_unfill unfill = {
+			.pages = pages,
+			.mapping = mapping,
+			.storage = domains[0],
+			.domains = domains,
+			.ndomains = ndomains,
+		};
+
+		iommufd_fill_unpin_batch(&fill);
+		if (fill.batch.first_index != first)
+			iommufd_unfill_range(&unfill, first,
+					     fill.batch.first_index - 1);
+		goto out;
+	}
+	mapping->storage_domain = domains[0];
+	mapping->pages_node.start = first;
+	mapping->pages_node.last = last;
+	interval_tree_insert(&mapping->pages_node, &pages->domain_users);
+out:
+	iommufd_pfn_batch_destroy(&fill.batch);
+	return rc;
+}
+
+/**
+ * iommufd_pages_unmap_all_domains() - take a mapping out of every domain
+ * @pages: the mapping's memory
+ * @mapping: a mapping that is in @domains (and in no other domain)
+ * @domains: every domain of its page table
+ * @ndomains: how many
+ *
+ * Pages that no other mapping or access uses are unpinned and uncharged.
+ */
+void iommufd_pages_unmap_all_domains(struct iommufd_pages *pages,
+				     struct iopt_mapping *mapping,
+				     struct iommu_domain *const *domains,
+				     unsigned int ndomains)
+{
+	struct iommufd_unfill unfill = {
+		.pages = pages,
+		.mapping = mapping,
+		.storage = mapping->storage_domain,
+		.domains = domains,
+		.ndomains = ndomains,
+	};
+
+	guard(mutex)(&pages->mutex);
+
+	interval_tree_remove(&mapping->pages_node, &pages->domain_users);
+	iommufd_unfill_range(&unfill, iopt_mapping_first_index(mapping),
+			     iopt_mapping_last_index(mapping));
+	mapping->storage_domain = NULL;
+}
+
+/**
+ * iommufd_pages_unmap_one_domain() - take a mapping out of one of its domains
+ * @pages: the mapping's memory
+ * @mapping: the mapping, which stays in at least one other domain
+ * @domain: the domain to remove it from
+ * @new_storage: another domain the mapping is in, to read pfns from if
+ *               @domain was its storage domain
+ */
+void iommufd_pages_unmap_one_domain(struct iommufd_pages *pages,
+				    struct iopt_mapping *mapping,
+				    struct iommu_domain *domain,
+				    struct iommu_domain *new_storage)
+{
+	guard(mutex)(&pages->mutex);
+
+	iommu_unmap(domain, mapping->iova_node.start,
+		    mapping->iova_node.last - mapping->iova_node.start + 1);
+	if (mapping->storage_domain == domain)
+		mapping->storage_domain = new_storage;
+}
+
+/* ---- access pins --------------------------------------------------------- */
+
+/**
+ * struct iommufd_access_pin - pages pinned by accesses for one index range
+ * @node: [first, last] page index, in iommufd_pages.access_users
+ * @users: pins of exactly this range not yet unpinned
+ */
+struct iommufd_access_pin {
+	struct interval_tree_node node;
+	unsigned int users;
+};
+
+static struct iommufd_access_pin *
+iommufd_access_pin_find(struct iommufd_pages *pages, unsigned long first,
+			unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	for (node = interval_tree_iter_first(&pages->access_users, first, last);
+	     node; node = interval_tree_iter_next(node, first, last))
+		if (node->start == first && node->last == last)
+			return container_of(node, struct iommufd_access_pin,
+					    node);
+	return NULL;
+}
+
+/*
+ * Forget the pfns of [first, last] that no access pin in the tree covers,
+ * and unpin those no domain user has either.
+ */
+static void iommufd_access_release(struct iommufd_pages *pages,
+				   unsigned long first, unsigned long last)
+{
+	unsigned long index = first;
+
+	while (index <= last) {
+		unsigned long seg_last, dseg_last;
+		bool in_domain;
+		void *entry;
+
+		if (iommufd_tree_covers(&pages->access_users, index, last,
+					&seg_last)) {
+			index = seg_last + 1;
+			continue;
+		}
+		in_domain = iommufd_tree_covers(&pages->domain_users, index,
+						seg_last, &dseg_last);
+		for (; index <= dseg_last; index++) {
+			entry = xa_erase(&pages->access_pfns, index);
+			if (entry && !in_domain)
+				iommufd_pages_unpin(pages, xa_to_value(entry),
+						    1);
+		}
+	}
+}
+
+/* Record pfns of pages pinned for an access */
+static int iommufd_access_store(struct iommufd_pages *pages,
+				unsigned long index, struct page *page)
+{
+	return xa_err(xa_store(&pages->access_pfns, index,
+			       xa_mk_value(page_to_pfn(page)),
+			       GFP_KERNEL_ACCOUNT));
+}
+
+/* Make [index, last] pinned for an access and fill @out with its pages */
+static int iommufd_access_gather(struct iommufd_pages *pages,
+				 unsigned long index, unsigned long last,
+				 struct page **out, unsigned long *reached)
+{
+	long pinned, i;
+	int rc = 0;
+
+	while (index <= last) {
+		struct iopt_mapping *user;
+		unsigned long seg_last;
+		void *entry = xa_load(&pages->access_pfns, index);
+
+		*reached = index;
+		if (entry) {
+			*out++ = pfn_to_page(xa_to_value(entry));
+			index++;
+			continue;
+		}
+		if (iommufd_pages_source(pages, index, last, &seg_last,
+					 &user) == IOMMUFD_PFN_FROM_DOMAIN) {
+			*out = pfn_to_page(iopt_mapping_read_pfn(user, index));
+			rc = iommufd_access_store(pages, index, *out);
+			if (rc)
+				return rc;
+			out++;
+			index++;
+			continue;
+		}
+		/* Pages an access pins are nobody else's: pin them now */
+		pinned = iommufd_pages_pin(pages, index, seg_last - index + 1,
+					   out);
+		if (pinned < 0)
+			return pinned;
+		for (i = 0; i < pinned; i++) {
+			rc = iommufd_access_store(pages, index + i, out[i]);
+			if (rc) {
+				iommufd_pages_unpin_pages(pages, out + i,
+							  pinned - i);
+				*reached = index + i;
+				return rc;
+			}
+		}
+		out += pinned;
+		index += pinned;
+	}
+	*reached = index;
+	return 0;
+}
+
+/**
+ * iommufd_pages_pin_access() - pin pages for an access
+ * @pages: the memory
+ * @mapping: the mapping the pages are reached through
+ * @first_index: first page index
+ * @last_index: last page index
+ * @out_pages: receives last_index - first_index + 1 page pointers
+ *
+ * Return: 0; on failure nothing changed: -ENOMEM, -EFAULT.
+ */
+int iommufd_pages_pin_access(struct iommufd_pages *pages,
+			     struct iopt_mapping *mapping,
+			     unsigned long first_index, unsigned long last_index,
+			     struct page **out_pages)
+{
+	struct iommufd_access_pin *pin;
+	unsigned long reached;
+	int rc;
+
+	guard(mutex)(&pages->mutex);
+
+	pin = iommufd_access_pin_find(pages, first_index, last_index);
+	if (pin) {
+		unsigned long index;
+
+		for (index = first_index; index <= last_index; index++)
+			*out_pages++ = pfn_to_page(xa_to_value(
+				xa_load(&pages->access_pfns, index)));
+		pin->users++;
+		mapping->access_pins++;
+		return 0;
+	}
+
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	if (!pin)
+		return -ENOMEM;
+	rc = iommufd_access_gather(pages, first_index, last_index, out_pages,
+				   &reached);
+	if (rc) {
+		if (reached != first_index)
+			iommufd_access_release(pages, first_index, reached - 1);
+		kfree(pin);
+		return rc;
+	}
+	pin->node.start = first_index;
+	pin->node.last = last_index;
+	pin->users = 1;
+	interval_tree_insert(&pin->node, &pages->access_users);
+	mapping->access_pins++;
+	return 0;
+}
+
+/**
+ * iommufd_pages_unpin_access() - undo one iommufd_pages_pin_access()
+ * @pages: the memory
+ * @mapping: the mapping given when pinning
+ * @first_index: first page index given when pinning
+ * @last_index: last page index given when pinning
+ */
+void iommufd_pages_unpin_access(struct iommufd_pages *pages,
+				struct iopt_mapping *mapping,
+				unsigned long first_index,
+				unsigned long last_index)
+{
+	struct iommufd_access_pin *pin;
+
+	guard(mutex)(&pages->mutex);
+
+	pin = iommufd_access_pin_find(pages, first_index, last_index);
+	if (WARN_ON(!pin) || WARN_ON(!mapping->access_pins))
+		return;
+	mapping->access_pins--;
+	if (--pin->users)
+		return;
+	interval_tree_remove(&pin->node, &pages->access_users);
+	kfree(pin);
+	iommufd_access_release(pages, first_index, last_index);
+}
+
+/* ---- reading and writing ------------------------------------------------- */
+
+static int iommufd_pages_rw_user(struct iommufd_pages *pages,
+				 unsigned long offset, void *data,
+				 size_t length, unsigned int flags)
+{
+	void __user *uptr = pages->uptr + offset;
+	unsigned long left;
+
+	if (flags & IOMMUFD_ACCESS_RW_WRITE)
+		left = copy_to_user(uptr, data, length);
+	else
+		left = copy_from_user(data, uptr, length);
+	return left ? -EFAULT : 0;
+}
+
+/* A kthread borrows the creator's address space to copy directly */
+static int iommufd_pages_rw_kthread(struct iommufd_pages *pages,
+				    unsigned long offset, void *data,
+				    size_t length, unsigned int flags)
+{
+	int rc;
+
+	if (!mmget_not_zero(pages->source_mm))
+		return -EFAULT;
+	kthread_use_mm(pages->source_mm);
+	rc = iommufd_pages_rw_user(pages, offset, data, length, flags);
+	kthread_unuse_mm(pages->source_mm);
+	mmput(pages->source_mm);
+	return rc;
+}
+
+/* Copy through the struct page, pinning it for the copy if needed */
+static int iommufd_pages_rw_page(struct iommufd_pages *pages,
+				 unsigned long offset, void *data,
+				 size_t length, unsigned int flags)
+{
+	unsigned long index = offset >> PAGE_SHIFT;
+	struct iopt_mapping *user;
+	unsigned long seg_last;
+	struct page *page;
+	bool temporary = false;
+	void *vaddr;
+	long pinned;
+
+	switch (iommufd_pages_source(pages, index, index, &seg_last, &user)) {
+	case IOMMUFD_PFN_FROM_DOMAIN:
+		page = pfn_to_page(iopt_mapping_read_pfn(user, index));
+		break;
+	case IOMMUFD_PFN_FROM_ACCESS:
+		page = pfn_to_page(xa_to_value(xa_load(&pages->access_pfns,
+						       index)));
+		break;
+	default:
+		pinned = iommufd_pages_pin(pages, index, 1, &page);
+		if (pinned < 0)
+			return pinned;
+		temporary = true;
+		break;
+	}
+
+	vaddr = kmap_local_page(page) + offset_in_page(offset);
+	if (flags & IOMMUFD_ACCESS_RW_WRITE)
+		memcpy(vaddr, data, length);
+	else
+		memcpy(data, vaddr, length);
+	kunmap_local(vaddr);
+
+	if (temporary)
+		iommufd_pages_unpin(pages, page_to_pfn(page), 1);
+	else if (flags & IOMMUFD_ACCESS_RW_WRITE)
+		set_page_dirty_lock(page);
+	return 0;
+}
+
+/**
+ * iommufd_pages_rw() - copy between a kernel buffer and the memory
+ * @pages: the memory
+ * @offset: byte offset from the start of page 0
+ * @data: the kernel buffer
+ * @length: bytes
+ * @flags: IOMMUFD_ACCESS_RW_* flags
+ *
+ * User memory is copied through the creator's address space when the
+ * caller runs in it (or is a kthread that may borrow it); anything else is
+ * copied page by page through the pinned (or briefly pinned) pages.
+ *
+ * Return: 0, -EFAULT, -ENOMEM.
+ */
+int iommufd_pages_rw(struct iommufd_pages *pages, unsigned long offset,
+		     void *data, size_t length, unsigned int flags)
+{
+	if (pages->source == IOMMUFD_PAGES_USER &&
+	    !(flags & __IOMMUFD_ACCESS_RW_SLOW_PATH)) {
+		if (current->mm == pages->source_mm)
+			return iommufd_pages_rw_user(pages, offset, data,
+						     length, flags);
+		if ((flags & IOMMUFD_ACCESS_RW_KTHREAD) && !current->mm)
+			return iommufd_pages_rw_kthread(pages, offset, data,
+							length, flags);
+	}
+
+	guard(mutex)(&pages->mutex);
+	while (length) {
+		size_t chunk = min_t(size_t, length,
+				     PAGE_SIZE - offset_in_page(offset));
+		int rc;
+
+		rc = iommufd_pages_rw_page(pages, offset, data, chunk, flags);
+		if (rc)
+			return rc;
+		offset += chunk;
+		data += chunk;
+		length -= chunk;
+	}
+	return 0;
 }

@@ -7,19 +7,40 @@
  *
  * Contract
  * --------
- * The object is immutable after creation except for its reference count, so
- * readers need no lock.  Page index 0 is the page holding the first byte the
+ * The description of the memory is immutable after creation, so readers of
+ * it need no lock.  Page index 0 is the page holding the first byte the
  * creator asked for; a mapping refers to a byte range inside the object by
  * an offset from the start of page 0.
+ *
+ * Pinning is lazy and shared.  A page is pinned (once, and charged once)
+ * while at least one user needs it, and unpinned when the last one lets go.
+ * Users are of two kinds, each kept in an interval tree of page indexes:
+ * - domain users: mappings that are in the IOMMU domains of their page
+ *   table.  Their physical addresses are not stored here; they are read
+ *   back from the mapping's storage domain when needed, so a pinned page
+ *   costs nothing beyond the IOMMU page table.
+ * - access users: ranges pinned by emulated accesses, which need struct
+ *   page pointers; their pfns are kept in access_pfns.
+ * A page is never unpinned before it is unmapped from every domain.
+ *
+ * Locking: mutex protects both trees, access_pfns, npinned and every
+ * mapping's pages_node, storage_domain and access_pins.  It nests inside
+ * the page table's iova_rwsem and outside mmap_lock.
  */
 #ifndef __IOMMUFD_PAGES_H
 #define __IOMMUFD_PAGES_H
 
 #include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/rbtree_types.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 struct file;
+struct iommu_domain;
 struct iommufd_ctx;
+struct iopt_mapping;
+struct page;
 struct mm_struct;
 struct task_struct;
 struct user_struct;
@@ -45,6 +66,12 @@ enum iommufd_pages_source {
  * @source_task: the task that created the object, whose RLIMIT_MEMLOCK
  *               limits pinning (referenced)
  * @source_user: the user charged in IOMMUFD_ACCOUNT_USER mode (referenced)
+ * @mutex: see the locking rules above
+ * @domain_users: struct iopt_mapping.pages_node of mappings in domains
+ * @access_users: struct iommufd_access_pin.node of access pins
+ * @access_pfns: page index -> xa_mk_value(pfn) of every page an access
+ *               has pinned
+ * @npinned: pages pinned (and charged) now
  */
 struct iommufd_pages {
 	struct kref kref;
@@ -60,6 +87,12 @@ struct iommufd_pages {
 	struct mm_struct *source_mm;
 	struct task_struct *source_task;
 	struct user_struct *source_user;
+
+	struct mutex mutex;
+	struct rb_root_cached domain_users;
+	struct rb_root_cached access_users;
+	struct xarray access_pfns;
+	unsigned long npinned;
 };
 
 struct iommufd_pages *iommufd_pages_alloc_user(struct iommufd_ctx *ictx,
@@ -82,6 +115,30 @@ static inline void iommufd_pages_get(struct iommufd_pages *pages)
 }
 
 void iommufd_pages_put(struct iommufd_pages *pages);
+
+int iommufd_pages_map_domains(struct iommufd_pages *pages,
+			      struct iopt_mapping *mapping,
+			      struct iommu_domain *const *domains,
+			      unsigned int ndomains, bool small_pages);
+void iommufd_pages_unmap_all_domains(struct iommufd_pages *pages,
+				     struct iopt_mapping *mapping,
+				     struct iommu_domain *const *domains,
+				     unsigned int ndomains);
+void iommufd_pages_unmap_one_domain(struct iommufd_pages *pages,
+				    struct iopt_mapping *mapping,
+				    struct iommu_domain *domain,
+				    struct iommu_domain *new_storage);
+
+int iommufd_pages_pin_access(struct iommufd_pages *pages,
+			     struct iopt_mapping *mapping,
+			     unsigned long first_index, unsigned long last_index,
+			     struct page **out_pages);
+void iommufd_pages_unpin_access(struct iommufd_pages *pages,
+				struct iopt_mapping *mapping,
+				unsigned long first_index,
+				unsigned long last_index);
+int iommufd_pages_rw(struct iommufd_pages *pages, unsigned long offset,
+		     void *data, size_t length, unsigned int flags);
 
 /*
  * Bytes of temporary memory one pinning batch may use; 0 restores the
