@@ -38,6 +38,11 @@ struct segment {
 	unsigned int map_serial;
 };
 
+struct segment_list {
+	unsigned int count;
+	struct segment items[MAX_SEGMENTS];
+};
+
 /*
  * A MAP, COPY or UNMAP at a known IOVA that failed with EFAULT: either its
  * arguments could not be read and nothing happened, or its result could
@@ -67,8 +72,9 @@ struct sequence_state {
 	 */
 	bool mapped_unknown[MAX_IOAS];
 	/* What maps state->buf, as far as the calls that succeeded say */
-	unsigned int nr_segments;
-	struct segment segments[MAX_SEGMENTS];
+	struct segment_list mapped_segments;
+	/* What every MAP and COPY at a fixed IOVA tried to map */
+	struct segment_list tried_segments;
 	unsigned int last_map_serial;
 	/* End of the part of buf any call was given */
 	__u64 buf_used;
@@ -169,15 +175,15 @@ static int remove_domain(struct sequence_state *state, unsigned int index)
 	return iommufd_unlink_domain(state->fd, &state->domains[index]);
 }
 
-static void add_segment(struct sequence_state *state, unsigned int index,
+static void add_segment(struct segment_list *list, unsigned int index,
 			__u64 iova, __u64 length, __u64 buf_offset,
 			unsigned int map_serial)
 {
 	struct segment *seg;
 
-	if (state->nr_segments == MAX_SEGMENTS)
+	if (list->count == MAX_SEGMENTS)
 		abort();
-	seg = &state->segments[state->nr_segments++];
+	seg = &list->items[list->count++];
 	seg->ioas = index;
 	seg->iova = iova;
 	seg->length = length;
@@ -186,14 +192,14 @@ static void add_segment(struct sequence_state *state, unsigned int index,
 }
 
 /* Forget the segments of an IOAS inside [iova, last]; returns their bytes */
-static __u64 drop_segments(struct sequence_state *state, unsigned int index,
+static __u64 drop_segments(struct segment_list *list, unsigned int index,
 			   __u64 iova, __u64 last)
 {
 	unsigned int i = 0;
 	__u64 dropped = 0;
 
-	while (i != state->nr_segments) {
-		struct segment *seg = &state->segments[i];
+	while (i != list->count) {
+		struct segment *seg = &list->items[i];
 
 		if (seg->ioas != index || seg->iova < iova ||
 		    seg->iova + seg->length - 1 > last) {
@@ -201,21 +207,26 @@ static __u64 drop_segments(struct sequence_state *state, unsigned int index,
 			continue;
 		}
 		dropped += seg->length;
-		*seg = state->segments[--state->nr_segments];
+		*seg = list->items[--list->count];
 	}
 	return dropped;
 }
 
-/* Record what a COPY of [src_iova, src_iova + length) put at dst_iova */
-static void copy_segments(struct sequence_state *state, unsigned int dst,
+/*
+ * Add to @into what a COPY of [src_iova, src_iova + length) of IOAS @src
+ * puts at dst_iova of IOAS @dst, according to what is mapped now
+ */
+static void copy_segments(struct sequence_state *state,
+			  struct segment_list *into, unsigned int dst,
 			  unsigned int src, __u64 src_iova, __u64 length,
 			  __u64 dst_iova)
 {
-	unsigned int i, nr_before = state->nr_segments;
+	const struct segment_list *from = &state->mapped_segments;
+	unsigned int i, nr_before = from->count;
 	__u64 src_last = src_iova + length - 1;
 
 	for (i = 0; i != nr_before; i++) {
-		struct segment seg = state->segments[i];
+		struct segment seg = from->items[i];
 		__u64 first, last;
 
 		if (seg.ioas != src || seg.iova > src_last ||
@@ -225,9 +236,10 @@ static void copy_segments(struct sequence_state *state, unsigned int dst,
 		last = seg.iova + seg.length - 1;
 		if (last > src_last)
 			last = src_last;
-		add_segment(state, dst, dst_iova + (first - src_iova),
+		add_segment(into, dst, dst_iova + (first - src_iova),
 			    last - first + 1,
-			    seg.buf_offset + (first - seg.iova), seg.map_serial);
+			    seg.buf_offset + (first - seg.iova),
+			    seg.map_serial);
 	}
 }
 
@@ -261,11 +273,14 @@ static int map_into(struct sequence_state *state, unsigned int index,
 
 	if (offset + length > state->buf_used)
 		state->buf_used = offset + length;
+	if (flags & IOMMU_IOAS_MAP_FIXED_IOVA)
+		add_segment(&state->tried_segments, index, iova, length, offset,
+			    0);
 	err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_MAP, &cmd);
 	if (!err) {
 		state->mapped[index] += length;
-		add_segment(state, index, cmd.iova, length, offset,
-			    ++state->last_map_serial);
+		add_segment(&state->mapped_segments, index, cmd.iova, length,
+			    offset, ++state->last_map_serial);
 	} else if (err == EFAULT) {
 		note_efault(state, index, flags & IOMMU_IOAS_MAP_FIXED_IOVA,
 			    false, iova, length);
@@ -286,7 +301,8 @@ static int unmap_from(struct sequence_state *state, unsigned int index,
 
 	if (!err) {
 		state->mapped[index] -= cmd.length;
-		drop_segments(state, index, iova, iova + length - 1);
+		drop_segments(&state->mapped_segments, index, iova,
+			      iova + length - 1);
 	} else if (err == EFAULT) {
 		note_efault(state, index, true, true, iova, length);
 	}
@@ -306,11 +322,16 @@ static int copy_between(struct sequence_state *state, unsigned int dst,
 		.dst_iova = dst_iova,
 		.src_iova = src_iova,
 	};
-	int err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_COPY, &cmd);
+	int err;
 
+	if (flags & IOMMU_IOAS_MAP_FIXED_IOVA)
+		copy_segments(state, &state->tried_segments, dst, src,
+			      src_iova, length, dst_iova);
+	err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_COPY, &cmd);
 	if (!err) {
 		state->mapped[dst] += length;
-		copy_segments(state, dst, src, src_iova, length, cmd.dst_iova);
+		copy_segments(state, &state->mapped_segments, dst, src,
+			      src_iova, length, cmd.dst_iova);
 	} else if (err == EFAULT) {
 		note_efault(state, dst, flags & IOMMU_IOAS_MAP_FIXED_IOVA,
 			    false, dst_iova, length);
@@ -584,7 +605,8 @@ static void settle_unsettled_call(struct __test_metadata *_metadata,
 				call->length, &unmapped);
 	ASSERT_TRUE(err == 0 || err == ENOENT);
 	if (call->unmap) {
-		dropped = drop_segments(state, call->ioas, call->iova,
+		dropped = drop_segments(&state->mapped_segments, call->ioas,
+					call->iova,
 					call->iova + call->length - 1);
 		state->mapped[call->ioas] -= dropped;
 		/*
@@ -606,8 +628,8 @@ static __u32 expected_pins(struct sequence_state *state, __u64 page_offset)
 	unsigned int serials[MAX_SEGMENTS];
 	unsigned int i, j, nr_serials = 0;
 
-	for (i = 0; i != state->nr_segments; i++) {
-		const struct segment *seg = &state->segments[i];
+	for (i = 0; i != state->mapped_segments.count; i++) {
+		const struct segment *seg = &state->mapped_segments.items[i];
 
 		if (!state->domains[seg->ioas].count ||
 		    page_offset + PAGE_SIZE <= seg->buf_offset ||
@@ -642,20 +664,82 @@ static void check_pins(struct __test_metadata *_metadata,
 	}
 }
 
-/* Every linked domain translates exactly what the records say is mapped */
-static void check_domains(struct __test_metadata *_metadata,
-			  struct sequence_state *state)
+/* Every linked domain translates what the records say is mapped */
+static void check_domains_map(struct __test_metadata *_metadata,
+			      struct sequence_state *state)
 {
+	const struct segment_list *list = &state->mapped_segments;
 	__u8 *buf = state->buf;
 	unsigned int i;
 
-	for (i = 0; i != state->nr_segments; i++) {
-		const struct segment *seg = &state->segments[i];
+	for (i = 0; i != list->count; i++) {
+		const struct segment *seg = &list->items[i];
 
 		ASSERT_EQ(0, iommufd_check_domains(state->fd,
 						   &state->domains[seg->ioas],
 						   seg->iova, seg->length,
 						   buf + seg->buf_offset));
+	}
+}
+
+static bool is_mapped(struct sequence_state *state, unsigned int index,
+		      __u64 iova)
+{
+	const struct segment_list *list = &state->mapped_segments;
+	unsigned int i;
+
+	for (i = 0; i != list->count; i++) {
+		const struct segment *seg = &list->items[i];
+
+		if (seg->ioas == index && iova >= seg->iova &&
+		    iova < seg->iova + seg->length)
+			return true;
+	}
+	return false;
+}
+
+/* How many of the domains do not answer "not that memory" for the range */
+static unsigned int
+domains_translating(int fd, const struct iommufd_domain_set *domains,
+		    __u64 iova, __u64 length, const void *va)
+{
+	unsigned int i, found = 0;
+
+	for (i = 0; i != domains->count; i++)
+		if (iommufd_md_check_map_err(fd, domains->hwpt_id[i], iova,
+					     length, va) != EINVAL)
+			found++;
+	return found;
+}
+
+/*
+ * No linked domain translates to the memory a call tried to map where the
+ * records say nothing is mapped: a failed call left nothing behind.
+ */
+static void check_domains_hold_nothing_else(struct __test_metadata *_metadata,
+					    struct sequence_state *state)
+{
+	const struct segment_list *list = &state->tried_segments;
+	const __u64 mock_page = PAGE_SIZE / 2;
+	__u8 *buf = state->buf;
+	unsigned int i;
+	__u64 off;
+
+	for (i = 0; i != list->count; i++) {
+		const struct segment *seg = &list->items[i];
+		const struct iommufd_domain_set *domains =
+			&state->domains[seg->ioas];
+
+		for (off = 0; off < seg->length; off += mock_page) {
+			__u64 iova = seg->iova + off;
+
+			if (is_mapped(state, seg->ioas, iova))
+				continue;
+			ASSERT_EQ(0, domains_translating(state->fd, domains,
+							 iova, mock_page,
+							 buf + seg->buf_offset +
+								 off));
+		}
 	}
 }
 
@@ -682,7 +766,8 @@ static void check_state(struct __test_metadata *_metadata,
 	unsigned int i;
 
 	settle_unsettled_call(_metadata, state);
-	check_domains(_metadata, state);
+	check_domains_map(_metadata, state);
+	check_domains_hold_nothing_else(_metadata, state);
 	if (!any_mapping_unknown(state))
 		check_pins(_metadata, state);
 
@@ -697,7 +782,10 @@ static void check_state(struct __test_metadata *_metadata,
 					       &unmap_all));
 		if (!state->mapped_unknown[i])
 			ASSERT_EQ(state->mapped[i], unmap_all.length);
+		drop_segments(&state->mapped_segments, i, 0, UINT64_MAX);
 	}
+	/* Empty IOAS, empty domains */
+	check_domains_hold_nothing_else(_metadata, state);
 	if (used)
 		ASSERT_EQ(0, iommufd_md_check_refs_err(state->fd, state->buf,
 						       used, 0));
@@ -736,7 +824,8 @@ static void run_with_every_fault(struct __test_metadata *_metadata,
 		memset(state->mapped, 0, sizeof(state->mapped));
 		memset(state->mapped_unknown, 0,
 		       sizeof(state->mapped_unknown));
-		state->nr_segments = 0;
+		state->mapped_segments.count = 0;
+		state->tried_segments.count = 0;
 		state->last_map_serial = 0;
 		state->buf_used = 0;
 		memset(&state->unsettled, 0, sizeof(state->unsettled));

@@ -1157,20 +1157,31 @@ TEST_F(huge, huge_and_small_iova_domains_map_the_same_memory)
 #define LIMIT_BYTES (LIMIT_PAGES * PAGE_SIZE)
 #define MEMLOCK_BUF_SIZE (4 * LIMIT_BYTES)
 
+/* What the pins of this process show in /proc/self/status */
+struct pin_charge {
+	/* VmPin and VmLck when the test started */
+	long base_pin_kb;
+	long base_lck_kb;
+	/* Whether VmLck follows the pins too */
+	bool in_vmlck;
+};
+
 FIXTURE(memlock)
 {
 	int fd;
 	struct iommufd_domain_set domains;
 	__u8 *buf;
-	long base_pin_kb;
-	long base_lck_kb;
+	struct pin_charge charge;
 };
 
 FIXTURE_VARIANT(memlock)
 {
 	/* IOMMU_OPTION_RLIMIT_MODE: 0 per user, 1 per mm */
 	__u64 rlimit_mode;
-	/* Whether VmLck moves with the pins in this mode */
+	/*
+	 * Whether VmLck moves with the pins of a process without
+	 * CAP_IPC_LOCK in this mode
+	 */
 	bool charges_vmlck;
 };
 
@@ -1234,10 +1245,11 @@ FIXTURE_SETUP(memlock)
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 	self->buf = alloc_small_pages(MEMLOCK_BUF_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->buf);
-	self->base_pin_kb = pinned_kb();
-	self->base_lck_kb = locked_kb();
-	ASSERT_LE(0, self->base_pin_kb);
-	ASSERT_LE(0, self->base_lck_kb);
+	self->charge.base_pin_kb = pinned_kb();
+	self->charge.base_lck_kb = locked_kb();
+	self->charge.in_vmlck = variant->charges_vmlck;
+	ASSERT_LE(0, self->charge.base_pin_kb);
+	ASSERT_LE(0, self->charge.base_lck_kb);
 }
 
 FIXTURE_TEARDOWN(memlock)
@@ -1246,18 +1258,15 @@ FIXTURE_TEARDOWN(memlock)
 	close(self->fd);
 }
 
-/* The pins of @pages pages show in VmPin, and in VmLck if the mode says so */
+/* @pages pinned pages show in VmPin, and in VmLck if the charge goes there */
 static bool charged(const struct __test_metadata *_metadata,
-		    FIXTURE_DATA(memlock) * self,
-		    const FIXTURE_VARIANT(memlock) * variant, long pages,
-		    bool limited)
+		    const struct pin_charge *charge, long pages)
 {
-	long pin_kb = pinned_kb() - self->base_pin_kb;
-	long lck_kb = locked_kb() - self->base_lck_kb;
+	long pin_kb = pinned_kb() - charge->base_pin_kb;
+	long lck_kb = locked_kb() - charge->base_lck_kb;
 	long want_kb = pages * (long)(PAGE_SIZE / 1024);
 
-	if (pin_kb != want_kb ||
-	    lck_kb != (variant->charges_vmlck && limited ? want_kb : 0)) {
+	if (pin_kb != want_kb || lck_kb != (charge->in_vmlck ? want_kb : 0)) {
 		TH_LOG("VmPin +%ld kB, VmLck +%ld kB for %ld pinned pages",
 		       pin_kb, lck_kb, pages);
 		return false;
@@ -1313,13 +1322,15 @@ TEST_F(memlock, pins_of_a_privileged_process_show_in_vmpin_only)
 {
 	__u64 iova = IOVA_BASE;
 
+	/* With CAP_IPC_LOCK nothing is charged against a limit */
+	self->charge.in_vmlck = false;
 	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
 				     self->buf, MEMLOCK_BUF_SIZE, &iova));
-	EXPECT_TRUE(charged(_metadata, self, variant,
-			    MEMLOCK_BUF_SIZE / PAGE_SIZE, false));
+	EXPECT_TRUE(charged(_metadata, &self->charge,
+			    MEMLOCK_BUF_SIZE / PAGE_SIZE));
 	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
 				       MEMLOCK_BUF_SIZE, NULL));
-	EXPECT_TRUE(charged(_metadata, self, variant, 0, false));
+	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 }
 
 TEST_F(memlock, map_past_the_limit_is_enomem_and_charges_nothing)
@@ -1330,7 +1341,7 @@ TEST_F(memlock, map_past_the_limit_is_enomem_and_charges_nothing)
 	ASSERT_EQ(0,
 		  iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
 				  self->buf, LIMIT_BYTES - PAGE_SIZE, &iova));
-	EXPECT_TRUE(charged(_metadata, self, variant, LIMIT_PAGES - 1, true));
+	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES - 1));
 
 	/* Two more pages do not fit, nor does a much bigger map */
 	iova = IOVA_BASE + SZ_1M;
@@ -1340,7 +1351,7 @@ TEST_F(memlock, map_past_the_limit_is_enomem_and_charges_nothing)
 	EXPECT_EQ(ENOMEM, iommufd_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf + LIMIT_BYTES,
 					  2 * LIMIT_BYTES, &iova));
-	EXPECT_TRUE(charged(_metadata, self, variant, LIMIT_PAGES - 1, true));
+	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES - 1));
 	EXPECT_EQ(0,
 		  iommufd_md_check_refs_err(self->fd, self->buf + LIMIT_BYTES,
 					    2 * LIMIT_BYTES, 0));
@@ -1351,7 +1362,7 @@ TEST_F(memlock, map_past_the_limit_is_enomem_and_charges_nothing)
 	EXPECT_EQ(0,
 		  iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
 				  self->buf + LIMIT_BYTES, PAGE_SIZE, &iova));
-	EXPECT_TRUE(charged(_metadata, self, variant, LIMIT_PAGES, true));
+	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
 }
 
 TEST_F(memlock, unmap_gives_the_charge_back_exactly)
@@ -1367,11 +1378,10 @@ TEST_F(memlock, unmap_gives_the_charge_back_exactly)
 		iova = 0;
 		ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id,
 					     RW, va, LIMIT_BYTES, &iova));
-		EXPECT_TRUE(charged(_metadata, self, variant, LIMIT_PAGES,
-				    true));
+		EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
 		ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id,
 					       iova, LIMIT_BYTES, NULL));
-		EXPECT_TRUE(charged(_metadata, self, variant, 0, true));
+		EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 	}
 }
 
@@ -1385,13 +1395,13 @@ TEST_F(memlock, copy_shares_the_charge_of_its_source)
 	ASSERT_EQ(0, iommufd_copy_err(self->fd, self->domains.ioas_id,
 				      self->domains.ioas_id, RW, iova,
 				      LIMIT_BYTES, &copy_iova));
-	EXPECT_TRUE(charged(_metadata, self, variant, LIMIT_PAGES, true));
+	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
 	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
 				       LIMIT_BYTES, NULL));
-	EXPECT_TRUE(charged(_metadata, self, variant, LIMIT_PAGES, true));
+	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
 	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id,
 				       copy_iova, LIMIT_BYTES, NULL));
-	EXPECT_TRUE(charged(_metadata, self, variant, 0, true));
+	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 }
 
 TEST_F(memlock, nothing_is_charged_without_a_domain)
@@ -1403,14 +1413,14 @@ TEST_F(memlock, nothing_is_charged_without_a_domain)
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &lazy_ioas));
 	ASSERT_EQ(0, iommufd_map_err(self->fd, lazy_ioas, FIXED, self->buf,
 				     MEMLOCK_BUF_SIZE, &iova));
-	EXPECT_TRUE(charged(_metadata, self, variant, 0, true));
+	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
 					       MEMLOCK_BUF_SIZE, 0));
 
 	/* A domain would have to pin all of it: refused, nothing kept */
 	EXPECT_EQ(ENOMEM, iommufd_mock_domain_err(self->fd, lazy_ioas, 0, NULL,
 						  NULL, NULL));
-	EXPECT_TRUE(charged(_metadata, self, variant, 0, true));
+	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
 					       MEMLOCK_BUF_SIZE, 0));
 	ASSERT_EQ(0, iommufd_unmap_err(self->fd, lazy_ioas, iova,
@@ -1424,10 +1434,10 @@ TEST_F(memlock, closing_the_context_gives_the_charge_back)
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
 	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
 				     self->buf, LIMIT_BYTES, &iova));
-	EXPECT_TRUE(charged(_metadata, self, variant, LIMIT_PAGES, true));
+	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
-	EXPECT_TRUE(charged(_metadata, self, variant, 0, true));
+	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 }
 
 /* ==== Small temporary memory: every batch boundary is crossed ============ */
@@ -1658,13 +1668,14 @@ FIXTURE_TEARDOWN(after_fork)
 
 /*
  * In a child: write our own stamp, then ask the domain whether it still
- * translates to what this process sees.  The exit code is that answer.
+ * translates @iova to what this process sees at @buf.  The exit code is
+ * that answer.
  */
-static void child_writes_and_checks(FIXTURE_DATA(after_fork) * self)
+static void child_writes_and_checks(int fd, __u32 hwpt_id, __u64 iova,
+				    __u8 *buf)
 {
-	stamp_pages(self->buf, FORK_BUF_SIZE, CHILD_SEED);
-	_exit(iommufd_md_check_map_err(self->fd, self->domains.hwpt_id[0],
-				       self->iova, FORK_BUF_SIZE, self->buf));
+	stamp_pages(buf, FORK_BUF_SIZE, CHILD_SEED);
+	_exit(iommufd_md_check_map_err(fd, hwpt_id, iova, FORK_BUF_SIZE, buf));
 }
 
 static int wait_exit_code(pid_t child)
@@ -1698,7 +1709,8 @@ TEST_F(after_fork, child_writes_reach_the_domain_only_through_shared_memory)
 
 	ASSERT_LE(0, child);
 	if (!child)
-		child_writes_and_checks(self);
+		child_writes_and_checks(self->fd, self->domains.hwpt_id[0],
+					self->iova, self->buf);
 	child_check = wait_exit_code(child);
 
 	/* The domain still translates to the parent's memory */
@@ -1729,7 +1741,7 @@ TEST_F(after_fork, parent_writes_after_fork_keep_the_pinned_pages)
 	child = fork();
 	ASSERT_LE(0, child);
 	if (!child) {
-		/* Stay alive, sharing what fork shares, until the parent wrote */
+		/* Live on, sharing what fork shares, till the parent wrote */
 		close(to_child[1]);
 		if (read(to_child[0], &go, 1) != 1)
 			_exit(2);
@@ -1822,13 +1834,14 @@ static int compare_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool in_a_window(FIXTURE_DATA(many_areas) * self, __u64 iova)
+/* Does the page at @iova lie inside one of the two windows? */
+static bool in_a_window(const struct iommu_iova_range *windows, __u64 iova)
 {
 	unsigned int i;
 
-	for (i = 0; i != ARRAY_SIZE(self->windows); i++)
-		if (iova >= self->windows[i].start &&
-		    iova + PAGE_SIZE - 1 <= self->windows[i].last)
+	for (i = 0; i != 2; i++)
+		if (iova >= windows[i].start &&
+		    iova + PAGE_SIZE - 1 <= windows[i].last)
 			return true;
 	return false;
 }
@@ -1851,7 +1864,7 @@ TEST_F(many_areas, thousands_of_automatic_iovas_fill_the_windows_exactly)
 
 	qsort(self->iovas, MANY_MAPS, sizeof(self->iovas[0]), compare_u64);
 	for (i = 0; i != MANY_MAPS; i++) {
-		if (!in_a_window(self, self->iovas[i]))
+		if (!in_a_window(self->windows, self->iovas[i]))
 			outside++;
 		if (i && self->iovas[i - 1] + PAGE_SIZE > self->iovas[i])
 			overlaps++;
@@ -1889,7 +1902,7 @@ TEST_F(many_areas, holes_left_by_unmaps_are_found_again)
 		iova = 0;
 		ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id,
 					     RW, self->buf, PAGE_SIZE, &iova));
-		reused += in_a_window(self, iova);
+		reused += in_a_window(self->windows, iova);
 		EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
 						   iova, PAGE_SIZE, self->buf));
 	}
