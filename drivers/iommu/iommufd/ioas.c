@@ -16,7 +16,15 @@
 	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |                \
 	 IOMMU_IOAS_MAP_READABLE)
 
-static struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id)
+/**
+ * iommufd_get_ioas() - look up an IOAS by ID
+ * @ictx: the context
+ * @id: the user-supplied ID
+ *
+ * Return: the IOAS with a short-term reference (iommufd_put_object()), or
+ * ERR_PTR(-ENOENT) if @id names no IOAS.
+ */
+struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id)
 {
 	return container_of(iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS),
 			    struct iommufd_ioas, obj);

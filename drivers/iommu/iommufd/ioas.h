@@ -31,6 +31,7 @@ struct iommufd_ioas {
 
 static_assert(offsetof(struct iommufd_ioas, obj) == 0);
 
+struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id);
 int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);

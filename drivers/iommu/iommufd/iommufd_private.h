@@ -32,6 +32,8 @@ enum iommufd_account_mode {
  *           created or destroyed.  Its spinlock orders every lookup against
  *           unpublishing, so a lookup either finds a live object or nothing.
  * @destroy_wait: destroyers sleep here until the last short user is gone
+ * @groups: IOMMU group ID -> struct iommufd_group, for the groups that have
+ *          a device bound to this context (managed by device.c)
  * @account_mode: enum iommufd_account_mode for pages pinned by this context;
  *                changes only while @objects is empty, under its lock
  */
@@ -39,6 +41,7 @@ struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
+	struct xarray groups;
 	u8 account_mode;
 };
 

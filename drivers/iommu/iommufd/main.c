@@ -15,18 +15,34 @@
 #include <linux/iommufd.h>
 #include <uapi/linux/iommufd.h>
 
+#include "device.h"
+#include "hw_pagetable.h"
 #include "ioas.h"
+#include "iommufd_test.h"
 #include "mock_iommu.h"
+#include "selftest.h"
 
 const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_IOAS] = {
 		.destroy = iommufd_ioas_destroy,
 	},
+	[IOMMUFD_OBJ_HWPT_PAGING] = {
+		.destroy = iommufd_hwpt_paging_destroy,
+	},
+	[IOMMUFD_OBJ_DEVICE] = {
+		.destroy = iommufd_device_destroy,
+	},
+#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
+	[IOMMUFD_OBJ_SELFTEST] = {
+		.destroy = iommufd_selftest_destroy,
+	},
+#endif
 };
 
 /* Large enough for the kernel's version of every command struct */
 union iommufd_cmd_buffer {
 	struct iommu_destroy destroy;
+	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_copy ioas_copy;
@@ -35,6 +51,9 @@ union iommufd_cmd_buffer {
 	struct iommu_ioas_map_file map_file;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
+	struct iommu_test_cmd test;
+#endif
 };
 
 /**
@@ -70,6 +89,9 @@ struct iommufd_ioctl_op {
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_DESTROY, IOMMU_DESTROY, iommufd_destroy,
 			 struct iommu_destroy, id),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_HWPT_ALLOC, IOMMU_HWPT_ALLOC,
+			 iommufd_hwpt_alloc, struct iommu_hwpt_alloc,
+			 __reserved),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOC, IOMMU_IOAS_ALLOC,
 			 iommufd_ioas_alloc_cmd, struct iommu_ioas_alloc,
 			 out_ioas_id),
@@ -90,6 +112,10 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 			 iommufd_ioas_unmap, struct iommu_ioas_unmap, length),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
 			 struct iommu_option, val64),
+#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
+	IOMMUFD_IOCTL_OP(_IOC_NR(IOMMU_TEST_CMD), IOMMU_TEST_CMD, iommufd_test,
+			 struct iommu_test_cmd, last),
+#endif
 };
 
 /**
@@ -154,6 +180,7 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ictx->destroy_wait);
+	xa_init(&ictx->groups);
 	ictx->account_mode = IOMMUFD_ACCOUNT_USER;
 	ictx->file = filp;
 	/* The misc core left the miscdevice here; the context replaces it */
@@ -166,6 +193,8 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 	struct iommufd_ctx *ictx = filp->private_data;
 
 	iommufd_object_destroy_all(ictx);
+	/* A group record goes with the last of its devices */
+	WARN_ON(!xa_empty(&ictx->groups));
 	kfree(ictx);
 	return 0;
 }

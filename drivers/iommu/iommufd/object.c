@@ -213,14 +213,21 @@ static void iommufd_object_republish(struct iommufd_ctx *ictx,
 	xa_unlock(&ictx->objects);
 }
 
-/* Drop the table's short reference and wait until nobody else holds one */
+/*
+ * Drop the table's short reference and wait until nobody else holds one.
+ * Only a destroy that user space asked for may give up when killed.
+ */
 static int iommufd_object_drain_short_users(struct iommufd_ctx *ictx,
-					    struct iommufd_object *obj)
+					    struct iommufd_object *obj,
+					    bool killable)
 {
 	if (refcount_dec_and_test(&obj->short_users))
 		return 0;
-	return wait_event_killable(ictx->destroy_wait,
-				   !refcount_read(&obj->short_users));
+	if (killable)
+		return wait_event_killable(ictx->destroy_wait,
+					   !refcount_read(&obj->short_users));
+	wait_event(ictx->destroy_wait, !refcount_read(&obj->short_users));
+	return 0;
 }
 
 /* Release an object that has no users of either kind left */
@@ -231,6 +238,25 @@ static void iommufd_object_free(struct iommufd_ctx *ictx,
 	/* The ID is handed out again only once the object is really gone */
 	xa_erase(&ictx->objects, obj->id);
 	kfree(obj);
+}
+
+/* Finish destroying an unpublished object, or publish it again and fail */
+static int iommufd_object_destroy_unpublished(struct iommufd_ctx *ictx,
+					      struct iommufd_object *obj,
+					      bool killable)
+{
+	int rc;
+
+	rc = iommufd_object_drain_short_users(ictx, obj, killable);
+	/* A short user may have become a dependent while we waited */
+	if (!rc && !refcount_dec_if_one(&obj->long_users))
+		rc = -EBUSY;
+	if (rc) {
+		iommufd_object_republish(ictx, obj);
+		return rc;
+	}
+	iommufd_object_free(ictx, obj);
+	return 0;
 }
 
 /**
@@ -249,22 +275,55 @@ static void iommufd_object_free(struct iommufd_ctx *ictx,
 int iommufd_object_destroy_id(struct iommufd_ctx *ictx, u32 id)
 {
 	struct iommufd_object *obj;
-	int rc;
 
 	obj = iommufd_object_unpublish(ictx, id);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
+	return iommufd_object_destroy_unpublished(ictx, obj, true);
+}
 
-	rc = iommufd_object_drain_short_users(ictx, obj);
-	/* A short user may have become a dependent while we waited */
-	if (!rc && !refcount_dec_if_one(&obj->long_users))
-		rc = -EBUSY;
-	if (rc) {
-		iommufd_object_republish(ictx, obj);
-		return rc;
+/**
+ * iommufd_object_unref_destroy() - drop a long-term reference and destroy
+ *                                  the object if nothing else depends on it
+ * @ictx: the context
+ * @obj: a published object the caller holds a long-term reference on
+ *
+ * For objects whose life ends with their holder: a bound device when its
+ * in-kernel owner unbinds it, an automatic HWPT when its last device
+ * leaves.  Dropping the reference and then destroying by ID would leave a
+ * window in which user space could destroy the object first and its ID be
+ * handed to a new object, which the destroy by ID would then hit.
+ *
+ * Short-term users are waited for even if the caller is killed: its
+ * reference is gone by then, and nobody else would destroy the object.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 if the object was destroyed; -EBUSY if another object still
+ * depends on it, which then keeps it alive (the reference is dropped
+ * either way).
+ */
+int iommufd_object_unref_destroy(struct iommufd_ctx *ictx,
+				 struct iommufd_object *obj)
+{
+	bool unpublished = false;
+
+	xa_lock(&ictx->objects);
+	/* Ours and the table's: unpublish it before anyone else can depend */
+	if (xa_load(&ictx->objects, obj->id) == obj &&
+	    refcount_read(&obj->long_users) == 2) {
+		__xa_store(&ictx->objects, obj->id, NULL, 0);
+		unpublished = true;
 	}
-	iommufd_object_free(ictx, obj);
-	return 0;
+	/*
+	 * If a destroyer has it unpublished already, dropping our reference
+	 * is what lets that destroy succeed.
+	 */
+	refcount_dec(&obj->long_users);
+	xa_unlock(&ictx->objects);
+
+	if (!unpublished)
+		return -EBUSY;
+	return iommufd_object_destroy_unpublished(ictx, obj, false);
 }
 
 /**

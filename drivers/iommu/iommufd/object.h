@@ -128,6 +128,8 @@ static inline void iommufd_object_unref(struct iommufd_object *obj)
 }
 
 int iommufd_object_destroy_id(struct iommufd_ctx *ictx, u32 id);
+int iommufd_object_unref_destroy(struct iommufd_ctx *ictx,
+				 struct iommufd_object *obj);
 void iommufd_object_destroy_all(struct iommufd_ctx *ictx);
 
 #endif

@@ -17,6 +17,7 @@ struct iommu_test_cmd;
 
 #if IS_ENABLED(CONFIG_IOMMUFD_TEST)
 int iommufd_test(struct iommufd_ucmd *ucmd);
+void iommufd_selftest_destroy(struct iommufd_object *obj);
 
 int iommufd_test_create_access(struct iommufd_ucmd *ucmd,
 			       struct iommu_test_cmd *cmd);

@@ -86,70 +86,25 @@ struct sequence_state {
 /* Runs the ioctls; returns 0 or the errno of the first call that failed */
 typedef int (*sequence_fn)(struct sequence_state *state);
 
-static int write_knob(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t len = strlen(value);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, value, len) == len;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-/* Let fail-nth reach sleeping allocations, quietly */
+/*
+ * Let fail-nth reach sleeping allocations, quietly, including the fault
+ * points of the mock IOMMU driver where they have debugfs knobs
+ */
 static int configure_fault_injection(void)
 {
-	static const char *const knobs[][2] = {
-		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/failslab/verbose", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
-		{ "/sys/kernel/debug/fail_usercopy/verbose", "0" },
-	};
-
-	/* The fault points of the mock IOMMU driver, if it has debugfs knobs */
-	static const char *const optional_knobs[] = {
+	static const char *const mock_verbose_knobs[] = {
 		"/sys/kernel/debug/fail_iommufd/verbose",
 		"/sys/kernel/debug/fail_iommufd_mock_map/verbose",
 	};
 	size_t i;
 
-	for (i = 0; i != ARRAY_SIZE(knobs); i++)
-		if (write_knob(knobs[i][0], knobs[i][1]))
-			return -1;
-	for (i = 0; i != ARRAY_SIZE(optional_knobs); i++)
-		if (write_knob(optional_knobs[i], "0") && errno != ENOENT)
+	if (iommufd_fail_nth_setup())
+		return -1;
+	for (i = 0; i != ARRAY_SIZE(mock_verbose_knobs); i++)
+		if (iommufd_write_file(mock_verbose_knobs[i], "0") &&
+		    errno != ENOENT)
 			return -1;
 	return 0;
-}
-
-static int arm_fault(unsigned int nth)
-{
-	char value[16];
-
-	snprintf(value, sizeof(value), "%u", nth);
-	return write_knob("/proc/thread-self/fail-nth", value);
-}
-
-/* Disarm; true if the armed fault was injected */
-static bool disarm_fault(void)
-{
-	char value[16] = {};
-	int fd = open("/proc/thread-self/fail-nth", O_RDWR);
-	bool injected;
-
-	if (fd < 0)
-		return false;
-	injected = read(fd, value, sizeof(value) - 1) > 0 && atoi(value) == 0;
-	if (write(fd, "0", 1) != 1)
-		injected = false;
-	close(fd);
-	return injected;
 }
 
 static int add_ioas(struct sequence_state *state)
@@ -583,7 +538,7 @@ FIXTURE_SETUP(fault_injection)
 
 FIXTURE_TEARDOWN(fault_injection)
 {
-	disarm_fault();
+	iommufd_fail_nth_disarm();
 	close(self->state.memfd);
 	munmap(self->state.buf, self->state.buf_size);
 }
@@ -601,8 +556,8 @@ static void settle_unsettled_call(struct __test_metadata *_metadata,
 
 	if (!call->pending)
 		return;
-	err = iommufd_unmap_err(state->fd, state->ioas[call->ioas], call->iova,
-				call->length, &unmapped);
+	err = iommufd_ioas_unmap_count_err(state->fd, state->ioas[call->ioas],
+					   call->iova, call->length, &unmapped);
 	ASSERT_TRUE(err == 0 || err == ENOENT);
 	if (call->unmap) {
 		dropped = drop_segments(&state->mapped_segments, call->ioas,
@@ -658,8 +613,8 @@ static void check_pins(struct __test_metadata *_metadata,
 		while (end < state->buf_used &&
 		       expected_pins(state, end) == pins)
 			end += PAGE_SIZE;
-		ASSERT_EQ(0, iommufd_md_check_refs_err(state->fd, buf + start,
-						       end - start, pins));
+		ASSERT_EQ(0, iommufd_check_refs_err(state->fd, buf + start,
+						    end - start, pins));
 		start = end;
 	}
 }
@@ -701,13 +656,13 @@ static bool is_mapped(struct sequence_state *state, unsigned int index,
 /* How many of the domains do not answer "not that memory" for the range */
 static unsigned int
 domains_translating(int fd, const struct iommufd_domain_set *domains,
-		    __u64 iova, __u64 length, const void *va)
+		    __u64 iova, __u64 length, void *va)
 {
 	unsigned int i, found = 0;
 
 	for (i = 0; i != domains->count; i++)
-		if (iommufd_md_check_map_err(fd, domains->hwpt_id[i], iova,
-					     length, va) != EINVAL)
+		if (iommufd_check_map_err(fd, domains->hwpt_id[i], iova,
+					  length, va) != EINVAL)
 			found++;
 	return found;
 }
@@ -787,8 +742,8 @@ static void check_state(struct __test_metadata *_metadata,
 	/* Empty IOAS, empty domains */
 	check_domains_hold_nothing_else(_metadata, state);
 	if (used)
-		ASSERT_EQ(0, iommufd_md_check_refs_err(state->fd, state->buf,
-						       used, 0));
+		ASSERT_EQ(0, iommufd_check_refs_err(state->fd, state->buf,
+						    used, 0));
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(state->fd, &probe_ioas));
 	ASSERT_EQ(0, iommufd_destroy_err(state->fd, probe_ioas));
 }
@@ -830,9 +785,9 @@ static void run_with_every_fault(struct __test_metadata *_metadata,
 		state->buf_used = 0;
 		memset(&state->unsettled, 0, sizeof(state->unsettled));
 
-		ASSERT_EQ(0, arm_fault(nth));
+		ASSERT_EQ(0, iommufd_fail_nth_arm(nth));
 		err = sequence(state);
-		injected = disarm_fault();
+		injected = iommufd_fail_nth_disarm();
 
 		if (!injected) {
 			/* The sequence ran with no fault: it must succeed */

@@ -9,7 +9,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -75,9 +78,72 @@ static inline int iommufd_option_err(int fd, __u32 option_id, __u16 op,
 	return err;
 }
 
-/* IOMMU_IOAS_MAP; on success *iova receives the IOVA that was used */
-static inline int iommufd_map_err(int fd, __u32 ioas_id, __u32 flags,
-				  const void *va, __u64 length, __u64 *iova)
+/* Write @value to the file at @path; 0 or -1 */
+static inline int iommufd_write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t len = strlen(value);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, value, len) == len;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Let fail-nth (/proc/thread-self/fail-nth) reach sleeping allocations,
+ * without logging every injected fault; 0 or -1
+ */
+static inline int iommufd_fail_nth_setup(void)
+{
+	static const char *const knobs[][2] = {
+		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/failslab/verbose", "0" },
+		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
+		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+		{ "/sys/kernel/debug/fail_usercopy/verbose", "0" },
+	};
+	size_t i;
+
+	for (i = 0; i != ARRAY_SIZE(knobs); i++)
+		if (iommufd_write_file(knobs[i][0], knobs[i][1]))
+			return -1;
+	return 0;
+}
+
+/* Make the calling thread's @nth fault site from now on fail; 0 or -1 */
+static inline int iommufd_fail_nth_arm(unsigned int nth)
+{
+	char value[16];
+
+	snprintf(value, sizeof(value), "%u", nth);
+	return iommufd_write_file("/proc/thread-self/fail-nth", value);
+}
+
+/* Disarm fail-nth; true if the armed fault was injected */
+static inline bool iommufd_fail_nth_disarm(void)
+{
+	char value[16] = {};
+	int fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	bool injected;
+
+	if (fd < 0)
+		return false;
+	injected = read(fd, value, sizeof(value) - 1) > 0 &&
+		   atoi(value) == 0;
+	if (write(fd, "0", 1) != 1)
+		injected = false;
+	close(fd);
+	return injected;
+}
+
+/* IOMMU_IOAS_MAP; *iova is the fixed IOVA in, where it was mapped out */
+static inline int iommufd_ioas_map_err(int fd, __u32 ioas_id, __u32 flags,
+				       void *va, __u64 length, __u64 *iova)
 {
 	struct iommu_ioas_map cmd = {
 		.size = sizeof(cmd),
@@ -94,9 +160,178 @@ static inline int iommufd_map_err(int fd, __u32 ioas_id, __u32 flags,
 	return err;
 }
 
-/* IOMMU_IOAS_UNMAP; on success *unmapped (if given) receives the byte count */
-static inline int iommufd_unmap_err(int fd, __u32 ioas_id, __u64 iova,
-				    __u64 length, __u64 *unmapped)
+static inline int iommufd_ioas_unmap_err(int fd, __u32 ioas_id, __u64 iova,
+					 __u64 length)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+
+	return iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
+}
+
+/*
+ * IOMMU_IOAS_IOVA_RANGES into @ranges, which holds *@count entries; on
+ * success (or EMSGSIZE) *@count is the number of usable ranges
+ */
+static inline int iommufd_iova_ranges_err(int fd, __u32 ioas_id,
+					  struct iommu_iova_range *ranges,
+					  __u32 *count)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = *count,
+		.allowed_iovas = (__u64)(uintptr_t)ranges,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
+
+	if (!err || err == EMSGSIZE)
+		*count = cmd.num_iovas;
+	return err;
+}
+
+/* IOMMU_HWPT_ALLOC of a paging HWPT on IOAS @pt_id */
+static inline int iommufd_hwpt_alloc_err(int fd, __u32 dev_id, __u32 pt_id,
+					 __u32 flags, __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!err && hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	return err;
+}
+
+/* IOMMU_TEST_CMD with cmd->size filled in */
+static inline int iommufd_test_cmd_err(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return iommufd_ioctl_err(fd, IOMMU_TEST_CMD, cmd);
+}
+
+/*
+ * IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: a new mock device with @dev_flags,
+ * bound and attached to @pt_id.  Any of the output IDs may be NULL.
+ */
+static inline int iommufd_mock_domain_flags_err(int fd, __u32 pt_id,
+						__u32 dev_flags,
+						__u32 *stdev_id,
+						__u32 *hwpt_id, __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt_id,
+		.mock_domain_flags = { .dev_flags = dev_flags },
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (err)
+		return err;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain_flags.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain_flags.out_idev_id;
+	return 0;
+}
+
+/* IOMMU_TEST_OP_MOCK_DOMAIN: the same for a device without flags */
+static inline int iommufd_mock_domain_err(int fd, __u32 pt_id,
+					  __u32 *stdev_id, __u32 *hwpt_id,
+					  __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = pt_id,
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (err)
+		return err;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain.out_idev_id;
+	return 0;
+}
+
+/* IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE; *pt_id receives the new HWPT's ID */
+static inline int iommufd_mock_domain_replace_err(int fd, __u32 stdev_id,
+						  __u32 *pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev_id,
+		.mock_domain_replace = { .pt_id = *pt_id },
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (!err)
+		*pt_id = cmd.mock_domain_replace.pt_id;
+	return err;
+}
+
+static inline int iommufd_add_reserved_err(int fd, __u32 ioas_id,
+					   __u64 start, __u64 length)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ADD_RESERVED,
+		.id = ioas_id,
+		.add_reserved = { .start = start, .length = length },
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_MAP: mock HWPT @hwpt_id maps @iova onto @uptr */
+static inline int iommufd_check_map_err(int fd, __u32 hwpt_id, __u64 iova,
+					__u64 length, void *uptr)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt_id,
+		.check_map = {
+			.iova = iova,
+			.length = length,
+			.uptr = (__u64)(uintptr_t)uptr,
+		},
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_REFS: each page at @uptr is pinned @refs times */
+static inline int iommufd_check_refs_err(int fd, void *uptr, __u64 length,
+					 __u32 refs)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = {
+			.length = length,
+			.uptr = (__u64)(uintptr_t)uptr,
+			.refs = refs,
+		},
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/* IOMMU_IOAS_UNMAP; on success *unmapped receives how many bytes went */
+static inline int iommufd_ioas_unmap_count_err(int fd, __u32 ioas_id,
+					       __u64 iova, __u64 length,
+					       __u64 *unmapped)
 {
 	struct iommu_ioas_unmap cmd = {
 		.size = sizeof(cmd),
@@ -106,15 +341,16 @@ static inline int iommufd_unmap_err(int fd, __u32 ioas_id, __u64 iova,
 	};
 	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
 
-	if (!err && unmapped)
+	if (!err)
 		*unmapped = cmd.length;
 	return err;
 }
 
-/* IOMMU_IOAS_COPY; on success *dst_iova receives the IOVA that was used */
-static inline int iommufd_copy_err(int fd, __u32 dst_ioas_id, __u32 src_ioas_id,
-				   __u32 flags, __u64 src_iova, __u64 length,
-				   __u64 *dst_iova)
+/* IOMMU_IOAS_COPY; *dst_iova is the fixed IOVA in, where it was copied out */
+static inline int iommufd_ioas_copy_err(int fd, __u32 dst_ioas_id,
+					__u32 src_ioas_id, __u32 flags,
+					__u64 src_iova, __u64 length,
+					__u64 *dst_iova)
 {
 	struct iommu_ioas_copy cmd = {
 		.size = sizeof(cmd),
@@ -132,96 +368,15 @@ static inline int iommufd_copy_err(int fd, __u32 dst_ioas_id, __u32 src_ioas_id,
 	return err;
 }
 
-/*
- * IOMMU_HWPT_ALLOC of a plain paging HWPT for device @dev_id, linked to IOAS
- * @pt_id; on success *hwpt_id receives its ID
- */
-static inline int iommufd_hwpt_alloc_err(int fd, __u32 dev_id, __u32 pt_id,
-					 __u32 flags, __u32 *hwpt_id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-	};
-	int err = iommufd_ioctl_err(fd, IOMMU_HWPT_ALLOC, &cmd);
+/* Default of IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, to restore after a test */
+#define IOMMUFD_TEST_DEFAULT_MEMORY_LIMIT 65536
 
-	if (!err)
-		*hwpt_id = cmd.out_hwpt_id;
-	return err;
-}
-
-/* ---- IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST) -------------------------------- */
-
-static inline int iommufd_test_cmd_err(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return iommufd_ioctl_err(fd, IOMMU_TEST_CMD, cmd);
-}
-
-/*
- * A new mock device with MOCK_FLAGS_DEVICE_* @dev_flags, bound and attached
- * to IOAS (or HWPT) @pt_id.  Each output pointer may be NULL.  Destroying
- * *stdev_id detaches, unbinds and removes the device again.
- */
-static inline int iommufd_mock_domain_err(int fd, __u32 pt_id, __u32 dev_flags,
-					  __u32 *stdev_id, __u32 *hwpt_id,
-					  __u32 *idev_id)
+/* Bound the kernel's temporary buffers (system wide) to @limit bytes */
+static inline int iommufd_set_temp_memory_limit_err(int fd, __u32 limit)
 {
 	struct iommu_test_cmd cmd = {
-		.op = dev_flags ? IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS :
-				  IOMMU_TEST_OP_MOCK_DOMAIN,
-		.id = pt_id,
-		.mock_domain_flags = { .dev_flags = dev_flags },
-	};
-	int err = iommufd_test_cmd_err(fd, &cmd);
-
-	if (err)
-		return err;
-	if (stdev_id)
-		*stdev_id = cmd.mock_domain.out_stdev_id;
-	if (hwpt_id)
-		*hwpt_id = cmd.mock_domain.out_hwpt_id;
-	if (idev_id)
-		*idev_id = cmd.mock_domain.out_idev_id;
-	return 0;
-}
-
-/*
- * Does mock domain (HWPT) @hwpt_id translate [iova, iova + length) to the
- * memory user space sees at @va?  EINVAL when it does not.
- */
-static inline int iommufd_md_check_map_err(int fd, __u32 hwpt_id, __u64 iova,
-					   __u64 length, const void *va)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt_id,
-		.check_map = {
-			.iova = iova,
-			.length = length,
-			.uptr = (__u64)(uintptr_t)va,
-		},
-	};
-
-	return iommufd_test_cmd_err(fd, &cmd);
-}
-
-/*
- * Is every small page of [va, va + length) pinned exactly @refs times?
- * EIO when one is not; pages of a compound (huge) page are not checked.
- */
-static inline int iommufd_md_check_refs_err(int fd, const void *va,
-					    __u64 length, __u32 refs)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = {
-			.length = length,
-			.uptr = (__u64)(uintptr_t)va,
-			.refs = refs,
-		},
+		.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+		.memory_limit = { .limit = limit },
 	};
 
 	return iommufd_test_cmd_err(fd, &cmd);
@@ -247,6 +402,10 @@ struct iommufd_domain_set {
 	__u32 owner_id[IOMMUFD_MAX_DOMAINS];
 };
 
+/*
+ * Link one more domain; a new mock device gets MOCK_FLAGS_DEVICE_*
+ * @dev_flags.  0, the errno, or -1 when the set is full.
+ */
 static inline int
 iommufd_link_domain(int fd, struct iommufd_domain_set *domains, __u32 dev_flags)
 {
@@ -256,15 +415,22 @@ iommufd_link_domain(int fd, struct iommufd_domain_set *domains, __u32 dev_flags)
 
 	if (slot == IOMMUFD_MAX_DOMAINS)
 		return -1;
-	if (!domains->idev_id) {
-		err = iommufd_mock_domain_err(fd, domains->ioas_id, dev_flags,
-					      &domains->stdev_id, &hwpt_id,
-					      &domains->idev_id);
-		owner_id = domains->stdev_id;
-	} else {
+	if (domains->idev_id) {
 		err = iommufd_hwpt_alloc_err(fd, domains->idev_id,
 					     domains->ioas_id, 0, &hwpt_id);
 		owner_id = hwpt_id;
+	} else if (dev_flags) {
+		err = iommufd_mock_domain_flags_err(fd, domains->ioas_id,
+						    dev_flags,
+						    &domains->stdev_id,
+						    &hwpt_id,
+						    &domains->idev_id);
+		owner_id = domains->stdev_id;
+	} else {
+		err = iommufd_mock_domain_err(fd, domains->ioas_id,
+					      &domains->stdev_id, &hwpt_id,
+					      &domains->idev_id);
+		owner_id = domains->stdev_id;
 	}
 	if (err)
 		return err;
@@ -274,7 +440,7 @@ iommufd_link_domain(int fd, struct iommufd_domain_set *domains, __u32 dev_flags)
 	return 0;
 }
 
-/* Unlink the newest domain */
+/* Unlink the newest domain; 0, the errno, or -1 when there is none */
 static inline int iommufd_unlink_domain(int fd,
 					struct iommufd_domain_set *domains)
 {
@@ -309,32 +475,18 @@ iommufd_more_domains_for(const struct iommufd_domain_set *domains)
 /* 0 if every domain translates [iova, iova + length) to @va, else the error */
 static inline int
 iommufd_check_domains(int fd, const struct iommufd_domain_set *domains,
-		      __u64 iova, __u64 length, const void *va)
+		      __u64 iova, __u64 length, void *va)
 {
 	unsigned int i;
 	int err;
 
 	for (i = 0; i != domains->count; i++) {
-		err = iommufd_md_check_map_err(fd, domains->hwpt_id[i], iova,
-					       length, va);
+		err = iommufd_check_map_err(fd, domains->hwpt_id[i], iova,
+					    length, va);
 		if (err)
 			return err;
 	}
 	return 0;
-}
-
-/* Default of IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, to restore after a test */
-#define IOMMUFD_TEST_DEFAULT_MEMORY_LIMIT 65536
-
-/* Bound the kernel's temporary buffers (system wide) to @limit bytes */
-static inline int iommufd_set_temp_memory_limit_err(int fd, __u32 limit)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
-		.memory_limit = { .limit = limit },
-	};
-
-	return iommufd_test_cmd_err(fd, &cmd);
 }
 
 #endif

@@ -38,19 +38,18 @@
 /* No domain translates any IOVA of the page aligned range */
 static bool domains_map_none_of(int fd,
 				const struct iommufd_domain_set *domains,
-				__u64 iova, __u64 length, const void *va)
+				__u64 iova, __u64 length, void *va)
 {
-	const __u8 *bytes = va;
+	__u8 *bytes = va;
 	unsigned int i;
 	__u64 done;
 	int err;
 
 	for (i = 0; i != domains->count; i++) {
 		for (done = 0; done < length; done += MOCK_PAGE_SIZE) {
-			err = iommufd_md_check_map_err(fd, domains->hwpt_id[i],
-						       iova + done,
-						       MOCK_PAGE_SIZE,
-						       bytes + done);
+			err = iommufd_check_map_err(fd, domains->hwpt_id[i],
+						    iova + done, MOCK_PAGE_SIZE,
+						    bytes + done);
 			if (err != EINVAL)
 				return false;
 		}
@@ -182,20 +181,20 @@ TEST_F(pinning, map_reaches_every_domain_and_pins_once)
 {
 	__u64 iova = IOVA_BASE;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, BUF_SIZE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       pins_with(&self->domains)));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    pins_with(&self->domains)));
 }
 
 TEST_F(pinning, automatic_iova_is_mapped_in_every_domain)
 {
 	__u64 iova = 0;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, RW,
-				     self->buf, BUF_SIZE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id, RW,
+					  self->buf, BUF_SIZE, &iova));
 	if (self->domains.count) {
 		EXPECT_LE(MOCK_APERTURE_START, iova);
 		EXPECT_GE(MOCK_APERTURE_LAST, iova + BUF_SIZE - 1);
@@ -208,15 +207,15 @@ TEST_F(pinning, unmap_leaves_every_domain_and_unpins)
 {
 	__u64 iova = IOVA_BASE, unmapped = 0;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, BUF_SIZE, &iova));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       BUF_SIZE, &unmapped));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
+					       iova, BUF_SIZE, &unmapped));
 	EXPECT_EQ(BUF_SIZE, unmapped);
 	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, iova,
 					BUF_SIZE, self->buf));
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 }
 
 TEST_F(pinning, domain_linked_after_mappings_is_filled)
@@ -225,22 +224,22 @@ TEST_F(pinning, domain_linked_after_mappings_is_filled)
 		iommufd_more_domains_for(&self->domains);
 	__u64 iova = IOVA_BASE, next_iova = IOVA_BASE + SZ_1M;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, HALF, &iova));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf + HALF, HALF, &next_iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, HALF, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf + HALF, HALF, &next_iova));
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &later, 0));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &later, iova, HALF,
 					   self->buf));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &later, next_iova, HALF,
 					   self->buf + HALF));
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE, 1));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 1));
 
 	/* Unlinking it again leaves the pins of the fixture's domains */
 	ASSERT_EQ(0, iommufd_unlink_domain(self->fd, &later));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       pins_with(&self->domains)));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    pins_with(&self->domains)));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova, HALF,
 					   self->buf));
 }
@@ -251,20 +250,20 @@ TEST_F(pinning, unlinking_the_last_domain_unpins_but_keeps_the_mapping)
 
 	if (!self->domains.count)
 		ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, BUF_SIZE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova));
 	while (self->domains.count > 1) {
 		ASSERT_EQ(0, iommufd_unlink_domain(self->fd, &self->domains));
-		EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-						       BUF_SIZE, 1));
+		EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf,
+						    BUF_SIZE, 1));
 		EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
 						   iova, BUF_SIZE, self->buf));
 	}
 	ASSERT_EQ(0, iommufd_unlink_domain(self->fd, &self->domains));
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       BUF_SIZE, &unmapped));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
+	ASSERT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
+					       iova, BUF_SIZE, &unmapped));
 	EXPECT_EQ(BUF_SIZE, unmapped);
 }
 
@@ -272,20 +271,21 @@ TEST_F(pinning, adjacent_maps_translate_as_one_range)
 {
 	__u64 iova = IOVA_BASE, unmapped = 0;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, HALF, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, HALF, &iova));
 	iova = IOVA_BASE + HALF;
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf + HALF, HALF, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf + HALF, HALF, &iova));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
 					   BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       pins_with(&self->domains)));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id,
-				       IOVA_BASE, BUF_SIZE, &unmapped));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    pins_with(&self->domains)));
+	ASSERT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
+					       IOVA_BASE, BUF_SIZE, &unmapped));
 	EXPECT_EQ(BUF_SIZE, unmapped);
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 }
 
 TEST_F(pinning, overlapping_map_is_refused_and_pins_nothing)
@@ -297,21 +297,21 @@ TEST_F(pinning, overlapping_map_is_refused_and_pins_nothing)
 	__u64 iova = first;
 	unsigned int i;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, HALF, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, HALF, &iova));
 	for (i = 0; i != ARRAY_SIZE(shifts); i++) {
 		iova = first + shifts[i];
 		EXPECT_EQ(EEXIST,
-			  iommufd_map_err(self->fd, self->domains.ioas_id,
-					  FIXED, self->buf + HALF, HALF,
-					  &iova));
+			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       FIXED, self->buf + HALF, HALF,
+					       &iova));
 	}
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, first,
 					   HALF, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, HALF,
-					       pins_with(&self->domains)));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf + HALF, HALF,
-					       0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, HALF,
+					    pins_with(&self->domains)));
+	EXPECT_EQ(0,
+		  iommufd_check_refs_err(self->fd, self->buf + HALF, HALF, 0));
 }
 
 /*
@@ -331,22 +331,25 @@ TEST_F(pinning, unmap_cutting_a_mapping_is_enoent_and_removes_nothing)
 	__u64 iova = IOVA_BASE, unmapped = 0;
 	unsigned int i;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, HALF, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, HALF, &iova));
 	iova = IOVA_BASE + HALF;
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf + HALF, HALF, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf + HALF, HALF, &iova));
 	for (i = 0; i != ARRAY_SIZE(cuts); i++)
 		EXPECT_EQ(ENOENT,
-			  iommufd_unmap_err(self->fd, self->domains.ioas_id,
-					    IOVA_BASE + cuts[i].offset,
-					    cuts[i].length, NULL));
+			  iommufd_ioas_unmap_err(self->fd,
+						 self->domains.ioas_id,
+						 IOVA_BASE + cuts[i].offset,
+						 cuts[i].length));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
 					   BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       pins_with(&self->domains)));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id,
-				       IOVA_BASE, BUF_SIZE, &unmapped));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    pins_with(&self->domains)));
+	ASSERT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
+					       IOVA_BASE, BUF_SIZE, &unmapped));
 	EXPECT_EQ(BUF_SIZE, unmapped);
 }
 
@@ -359,19 +362,22 @@ TEST_F(pinning, unmap_of_a_range_spanning_several_mappings_removes_them_all)
 	/* Four mappings with a gap of one page before each */
 	for (i = 0; i != 4; i++) {
 		iova = IOVA_BASE + i * (quarter + PAGE_SIZE) + PAGE_SIZE;
-		ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id,
-					     FIXED, self->buf + i * quarter,
-					     quarter, &iova));
+		ASSERT_EQ(0,
+			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       FIXED, self->buf + i * quarter,
+					       quarter, &iova));
 	}
 	/* The middle two and the gaps around them */
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id,
-				       IOVA_BASE + quarter + PAGE_SIZE,
-				       2 * (quarter + PAGE_SIZE), &unmapped));
+	iova = IOVA_BASE + quarter + PAGE_SIZE;
+	ASSERT_EQ(0, iommufd_ioas_unmap_count_err(self->fd,
+						  self->domains.ioas_id, iova,
+						  2 * (quarter + PAGE_SIZE),
+						  &unmapped));
 	EXPECT_EQ(2 * quarter, unmapped);
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf + quarter,
-					       2 * quarter, 0));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, quarter,
-					       pins_with(&self->domains)));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf + quarter,
+					    2 * quarter, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, quarter,
+					    pins_with(&self->domains)));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
 					   IOVA_BASE + PAGE_SIZE, quarter,
 					   self->buf));
@@ -391,22 +397,24 @@ TEST_F(pinning, unmap_all_empties_every_domain)
 
 	for (i = 0; i != ARRAY_SIZE(iovas); i++) {
 		iovas[i] = 0;
-		ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id,
-					     RW, self->buf + i * piece, piece,
-					     &iovas[i]));
+		ASSERT_EQ(0,
+			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       RW, self->buf + i * piece,
+					       piece, &iovas[i]));
 	}
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, 0,
-				       UINT64_MAX, &unmapped));
+	ASSERT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
+					       0, UINT64_MAX, &unmapped));
 	EXPECT_EQ(BUF_SIZE, unmapped);
 	for (i = 0; i != ARRAY_SIZE(iovas); i++)
 		EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains,
 						iovas[i], piece,
 						self->buf + i * piece));
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 	/* Unmapping all of nothing is no error */
-	EXPECT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, 0,
-				       UINT64_MAX, &unmapped));
+	EXPECT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
+					       0, UINT64_MAX, &unmapped));
 	EXPECT_EQ(0, unmapped);
 }
 
@@ -414,43 +422,43 @@ TEST_F(pinning, memory_mapped_twice_is_pinned_twice)
 {
 	__u64 iova_a = IOVA_BASE, iova_b = IOVA_BASE + BUF_SIZE;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, BUF_SIZE, &iova_a));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, BUF_SIZE, &iova_b));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova_a));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova_b));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova_a,
 					   BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova_b,
 					   BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       2 * pins_with(&self->domains)));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova_a,
-				       BUF_SIZE, NULL));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       pins_with(&self->domains)));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    2 * pins_with(&self->domains)));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova_a, BUF_SIZE));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    pins_with(&self->domains)));
 }
 
 TEST_F(pinning, copy_within_the_ioas_shares_the_pin)
 {
 	__u64 iova = IOVA_BASE, copy_iova = IOVA_BASE + 2 * BUF_SIZE;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, BUF_SIZE, &iova));
-	ASSERT_EQ(0, iommufd_copy_err(self->fd, self->domains.ioas_id,
-				      self->domains.ioas_id, FIXED, iova,
-				      BUF_SIZE, &copy_iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_copy_err(self->fd, self->domains.ioas_id,
+					   self->domains.ioas_id, FIXED, iova,
+					   BUF_SIZE, &copy_iova));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, copy_iova,
 					   BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       pins_with(&self->domains)));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    pins_with(&self->domains)));
 
 	/* The copy keeps the memory after the source is gone */
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       BUF_SIZE, NULL));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova, BUF_SIZE));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, copy_iova,
 					   BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       pins_with(&self->domains)));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    pins_with(&self->domains)));
 }
 
 TEST_F(pinning, copy_into_an_ioas_with_its_own_domain)
@@ -460,46 +468,45 @@ TEST_F(pinning, copy_into_an_ioas_with_its_own_domain)
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &dst.ioas_id));
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &dst, 0));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, BUF_SIZE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova));
 	/* Part of the source mapping */
-	ASSERT_EQ(0,
-		  iommufd_copy_err(self->fd, dst.ioas_id, self->domains.ioas_id,
-				   FIXED, iova + PAGE_SIZE, HALF, &dst_iova));
+	ASSERT_EQ(0, iommufd_ioas_copy_err(self->fd, dst.ioas_id,
+					   self->domains.ioas_id, FIXED,
+					   iova + PAGE_SIZE, HALF, &dst_iova));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &dst, dst_iova, HALF,
 					   self->buf + PAGE_SIZE));
 	/* One pages object behind both IOAS: pinned once */
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf + PAGE_SIZE,
-					       HALF, 1));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf + PAGE_SIZE,
+					    HALF, 1));
 	/* The rest of the source is pinned by its own domains only */
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd,
-					       self->buf + PAGE_SIZE + HALF,
-					       HALF - PAGE_SIZE,
-					       pins_with(&self->domains)));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd,
+					    self->buf + PAGE_SIZE + HALF,
+					    HALF - PAGE_SIZE,
+					    pins_with(&self->domains)));
 
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       BUF_SIZE, NULL));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf + PAGE_SIZE,
-					       HALF, 1));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova, BUF_SIZE));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf + PAGE_SIZE,
+					    HALF, 1));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &dst, dst_iova, HALF,
 					   self->buf + PAGE_SIZE));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, dst.ioas_id, dst_iova, HALF,
-				       NULL));
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, dst.ioas_id, dst_iova,
+					    HALF));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 }
 
 TEST_F(pinning, copy_into_an_unknown_ioas_is_enoent_and_pins_nothing)
 {
 	__u64 iova = IOVA_BASE, dst_iova = IOVA_BASE;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, BUF_SIZE, &iova));
-	EXPECT_EQ(ENOENT,
-		  iommufd_copy_err(self->fd, NO_SUCH_ID, self->domains.ioas_id,
-				   FIXED, iova, BUF_SIZE, &dst_iova));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       pins_with(&self->domains)));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova));
+	EXPECT_EQ(ENOENT, iommufd_ioas_copy_err(self->fd, NO_SUCH_ID,
+						self->domains.ioas_id, FIXED,
+						iova, BUF_SIZE, &dst_iova));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    pins_with(&self->domains)));
 }
 
 TEST_F(pinning, check_map_tells_wrong_memory_and_holes_apart)
@@ -507,39 +514,37 @@ TEST_F(pinning, check_map_tells_wrong_memory_and_holes_apart)
 	__u64 iova = IOVA_BASE;
 	unsigned int i;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, HALF, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, HALF, &iova));
 	for (i = 0; i != self->domains.count; i++) {
 		__u32 hwpt_id = self->domains.hwpt_id[i];
 
 		/* Other memory, a hole after the mapping, a misaligned IOVA */
 		EXPECT_EQ(EINVAL,
-			  iommufd_md_check_map_err(self->fd, hwpt_id, iova,
-						   HALF, self->buf + HALF));
+			  iommufd_check_map_err(self->fd, hwpt_id, iova, HALF,
+						self->buf + HALF));
 		EXPECT_EQ(EINVAL,
-			  iommufd_md_check_map_err(self->fd, hwpt_id, iova,
-						   HALF + PAGE_SIZE,
-						   self->buf));
+			  iommufd_check_map_err(self->fd, hwpt_id, iova,
+						HALF + PAGE_SIZE, self->buf));
 		EXPECT_EQ(EINVAL,
-			  iommufd_md_check_map_err(self->fd, hwpt_id, iova + 1,
-						   PAGE_SIZE, self->buf));
+			  iommufd_check_map_err(self->fd, hwpt_id, iova + 1,
+						PAGE_SIZE, self->buf));
 	}
 	/* Only HWPTs of the mock driver translate */
-	EXPECT_EQ(ENOENT,
-		  iommufd_md_check_map_err(self->fd, self->domains.ioas_id,
-					   iova, PAGE_SIZE, self->buf));
-	EXPECT_EQ(ENOENT, iommufd_md_check_map_err(self->fd, NO_SUCH_ID, iova,
-						   PAGE_SIZE, self->buf));
+	EXPECT_EQ(ENOENT, iommufd_check_map_err(self->fd, self->domains.ioas_id,
+						iova, PAGE_SIZE, self->buf));
+	EXPECT_EQ(ENOENT, iommufd_check_map_err(self->fd, NO_SUCH_ID, iova,
+						PAGE_SIZE, self->buf));
 }
 
 TEST_F(pinning, check_refs_rejects_misaligned_arguments)
 {
-	EXPECT_EQ(EINVAL, iommufd_md_check_refs_err(self->fd, self->buf + 1,
-						    PAGE_SIZE, 0));
-	EXPECT_EQ(EINVAL, iommufd_md_check_refs_err(self->fd, self->buf,
-						    PAGE_SIZE + 1, 0));
+	EXPECT_EQ(EINVAL, iommufd_check_refs_err(self->fd, self->buf + 1,
+						 PAGE_SIZE, 0));
+	EXPECT_EQ(EINVAL, iommufd_check_refs_err(self->fd, self->buf,
+						 PAGE_SIZE + 1, 0));
 	EXPECT_EQ(EIO,
-		  iommufd_md_check_refs_err(self->fd, self->buf, PAGE_SIZE, 5));
+		  iommufd_check_refs_err(self->fd, self->buf, PAGE_SIZE, 5));
 }
 
 TEST_F(pinning, copy_outlives_its_destroyed_source_ioas)
@@ -549,21 +554,21 @@ TEST_F(pinning, copy_outlives_its_destroyed_source_ioas)
 
 	/* A source IOAS without devices, which could not be destroyed */
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, ioas_id, FIXED, self->buf,
-				     BUF_SIZE, &iova));
-	ASSERT_EQ(0, iommufd_copy_err(self->fd, self->domains.ioas_id, ioas_id,
-				      FIXED, iova, BUF_SIZE, &iova));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       pins_with(&self->domains)));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, ioas_id, FIXED, self->buf,
+					  BUF_SIZE, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_copy_err(self->fd, self->domains.ioas_id,
+					ioas_id, FIXED, iova, BUF_SIZE, &iova));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    pins_with(&self->domains)));
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, ioas_id));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					       pins_with(&self->domains)));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       BUF_SIZE, NULL));
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
+					    pins_with(&self->domains)));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova, BUF_SIZE));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 }
 
 TEST_F(pinning, ioas_can_be_destroyed_only_without_devices)
@@ -579,15 +584,14 @@ TEST_F(pinning, closing_the_context_unpins_everything)
 	__u64 iova = IOVA_BASE;
 	int probe_fd;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, BUF_SIZE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova));
 	/* MD_CHECK_REFS needs a context of its own once ours is closed */
 	probe_fd = iommufd_open();
 	ASSERT_LE(0, probe_fd);
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = probe_fd;
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 }
 
 /* ==== Single IOAS, domains added per test =============================== */
@@ -614,28 +618,13 @@ FIXTURE_TEARDOWN(single)
 	close(self->fd);
 }
 
-static int get_iova_ranges(int fd, __u32 ioas_id,
-			   struct iommu_iova_range *ranges, __u32 *count)
-{
-	struct iommu_ioas_iova_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas_id,
-		.num_iovas = *count,
-		.allowed_iovas = (__u64)(uintptr_t)ranges,
-	};
-	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
-
-	*count = cmd.num_iovas;
-	return err;
-}
-
 TEST_F(single, two_mock_devices_on_one_ioas_share_its_automatic_domain)
 {
 	__u32 hwpt_a, hwpt_b, stdev_b;
 
-	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->domains.ioas_id, 0,
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->domains.ioas_id,
 					     NULL, &hwpt_a, NULL));
-	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->domains.ioas_id, 0,
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->domains.ioas_id,
 					     &stdev_b, &hwpt_b, NULL));
 	EXPECT_EQ(hwpt_a, hwpt_b);
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, stdev_b));
@@ -643,7 +632,7 @@ TEST_F(single, two_mock_devices_on_one_ioas_share_its_automatic_domain)
 
 TEST_F(single, mock_domain_on_an_unknown_ioas_is_enoent)
 {
-	EXPECT_EQ(ENOENT, iommufd_mock_domain_err(self->fd, NO_SUCH_ID, 0, NULL,
+	EXPECT_EQ(ENOENT, iommufd_mock_domain_err(self->fd, NO_SUCH_ID, NULL,
 						  NULL, NULL));
 }
 
@@ -653,8 +642,8 @@ TEST_F(single, linked_domain_narrows_the_iova_ranges_to_its_aperture)
 	__u32 count = ARRAY_SIZE(ranges);
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
-	ASSERT_EQ(0, get_iova_ranges(self->fd, self->domains.ioas_id, ranges,
-				     &count));
+	ASSERT_EQ(0, iommufd_iova_ranges_err(self->fd, self->domains.ioas_id,
+					     ranges, &count));
 	ASSERT_EQ(1, count);
 	EXPECT_EQ(MOCK_APERTURE_START, ranges[0].start);
 	EXPECT_EQ(MOCK_APERTURE_LAST, ranges[0].last);
@@ -662,8 +651,8 @@ TEST_F(single, linked_domain_narrows_the_iova_ranges_to_its_aperture)
 	/* Unlinking it gives the IOVA back */
 	ASSERT_EQ(0, iommufd_unlink_domain(self->fd, &self->domains));
 	count = ARRAY_SIZE(ranges);
-	ASSERT_EQ(0, get_iova_ranges(self->fd, self->domains.ioas_id, ranges,
-				     &count));
+	ASSERT_EQ(0, iommufd_iova_ranges_err(self->fd, self->domains.ioas_id,
+					     ranges, &count));
 	ASSERT_EQ(1, count);
 	EXPECT_EQ(0, ranges[0].start);
 	EXPECT_EQ(UINT64_MAX, ranges[0].last);
@@ -686,19 +675,18 @@ TEST_F(single, map_outside_the_aperture_of_a_domain_is_einval)
 	for (i = 0; i != ARRAY_SIZE(outside); i++) {
 		iova = outside[i].iova;
 		EXPECT_EQ(EINVAL,
-			  iommufd_map_err(self->fd, self->domains.ioas_id,
-					  FIXED, self->buf, outside[i].length,
-					  &iova));
+			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       FIXED, self->buf,
+					       outside[i].length, &iova));
 	}
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 	/* Its first and last pages are usable */
 	iova = MOCK_APERTURE_START;
-	EXPECT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, PAGE_SIZE, &iova));
+	EXPECT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, PAGE_SIZE, &iova));
 	iova = APERTURE_END - PAGE_SIZE;
-	EXPECT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, PAGE_SIZE, &iova));
+	EXPECT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, PAGE_SIZE, &iova));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   PAGE_SIZE, self->buf));
 }
@@ -707,13 +695,13 @@ TEST_F(single, domain_is_refused_while_a_mapping_lies_outside_its_aperture)
 {
 	__u64 iova = PAGE_SIZE, unmapped = 0;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, PAGE_SIZE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, PAGE_SIZE, &iova));
 	EXPECT_EQ(EADDRINUSE, iommufd_link_domain(self->fd, &self->domains, 0));
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       PAGE_SIZE, &unmapped));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
+	ASSERT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
+					       iova, PAGE_SIZE, &unmapped));
 	EXPECT_EQ(PAGE_SIZE, unmapped);
 	EXPECT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 }
@@ -727,28 +715,28 @@ TEST_F(single, mock_domain_sets_the_iova_alignment_to_its_page_size)
 
 	/* Half a page, from the middle of a page, at a matching IOVA */
 	iova = IOVA_BASE + half_page;
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf + half_page, half_page, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf + half_page,
+					  half_page, &iova));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   half_page, self->buf + half_page));
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, PAGE_SIZE, 1));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, PAGE_SIZE, 1));
 
 	/* Finer than the mock page size: IOVA, length, memory offset */
 	iova = IOVA_BASE + PAGE_SIZE + half_page / 2;
-	EXPECT_EQ(EINVAL,
-		  iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				  self->buf + PAGE_SIZE, half_page, &iova));
+	EXPECT_EQ(EINVAL, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       FIXED, self->buf + PAGE_SIZE,
+					       half_page, &iova));
 	iova = IOVA_BASE + PAGE_SIZE;
+	EXPECT_EQ(EINVAL, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       FIXED, self->buf + PAGE_SIZE,
+					       half_page / 2, &iova));
 	EXPECT_EQ(EINVAL,
-		  iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				  self->buf + PAGE_SIZE, half_page / 2, &iova));
-	EXPECT_EQ(EINVAL,
-		  iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				  self->buf + PAGE_SIZE + half_page / 2,
-				  half_page, &iova));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf + PAGE_SIZE,
-					       PAGE_SIZE, 0));
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf + PAGE_SIZE + half_page / 2,
+				       half_page, &iova));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf + PAGE_SIZE,
+					    PAGE_SIZE, 0));
 }
 
 TEST_F(single, domain_is_refused_while_a_mapping_is_finer_than_its_pages)
@@ -756,14 +744,14 @@ TEST_F(single, domain_is_refused_while_a_mapping_is_finer_than_its_pages)
 	__u64 iova = IOVA_BASE + MOCK_PAGE_SIZE / 2;
 
 	/* Without a domain any byte alignment goes */
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf + MOCK_PAGE_SIZE / 2, PAGE_SIZE,
-				     &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf + MOCK_PAGE_SIZE / 2,
+					  PAGE_SIZE, &iova));
 	EXPECT_EQ(EADDRINUSE, iommufd_link_domain(self->fd, &self->domains, 0));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       2 * PAGE_SIZE, 0));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       PAGE_SIZE, NULL));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, 2 * PAGE_SIZE,
+					    0));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova, PAGE_SIZE));
 	EXPECT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 }
 
@@ -786,25 +774,25 @@ TEST_F(single, mapping_through_an_access_and_a_domain_pins_once)
 	__u64 iova = IOVA_BASE;
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, HALF, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, HALF, &iova));
 	ASSERT_EQ(0, iommufd_test_cmd_err(self->fd, &create));
 	pin.id = create.create_access.out_access_fd;
 	pin.access_pages.iova = iova;
 	/* The access checks what it pinned against this memory */
 	pin.access_pages.uptr = (__u64)(uintptr_t)self->buf;
 	ASSERT_EQ(0, iommufd_test_cmd_err(self->fd, &pin));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, HALF, 1));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, HALF, 1));
 
 	/* The domain goes, the access keeps the pages pinned */
 	ASSERT_EQ(0, iommufd_unlink_domain(self->fd, &self->domains));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, HALF, 1));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, HALF, 1));
 
 	unpin.id = pin.id;
 	unpin.destroy_access_pages.access_pages_id =
 		pin.access_pages.out_access_pages_id;
 	ASSERT_EQ(0, iommufd_test_cmd_err(self->fd, &unpin));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, HALF, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, HALF, 0));
 	close(create.create_access.out_access_fd);
 }
 
@@ -831,16 +819,16 @@ TEST_F(single, huge_pages_off_is_refused_while_a_domain_maps_memory)
 	__u64 iova = IOVA_BASE;
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, HALF, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, HALF, &iova));
 	EXPECT_EQ(EINVAL,
 		  set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
 	EXPECT_EQ(1, get_huge_pages(self->fd, self->domains.ioas_id));
 	/* Turning it on is always fine */
 	EXPECT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 1));
 
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       HALF, NULL));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova, HALF));
 	EXPECT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
 	EXPECT_EQ(0, get_huge_pages(self->fd, self->domains.ioas_id));
 }
@@ -849,14 +837,14 @@ TEST_F(single, huge_pages_off_is_accepted_with_mappings_but_no_domain)
 {
 	__u64 iova = IOVA_BASE;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, HALF, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, HALF, &iova));
 	EXPECT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
 	/* A domain linked now is filled one page at a time */
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova, HALF,
 					   self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, HALF, 1));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, HALF, 1));
 }
 
 TEST_F(single, huge_pages_off_requires_page_aligned_iova)
@@ -865,23 +853,24 @@ TEST_F(single, huge_pages_off_requires_page_aligned_iova)
 
 	ASSERT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
-	EXPECT_EQ(EINVAL, iommufd_map_err(self->fd, self->domains.ioas_id,
-					  FIXED, self->buf + MOCK_PAGE_SIZE,
-					  MOCK_PAGE_SIZE, &iova));
+	EXPECT_EQ(EINVAL,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf + MOCK_PAGE_SIZE,
+				       MOCK_PAGE_SIZE, &iova));
 	/* Back on, the mock page size is the granule again */
 	ASSERT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 1));
-	EXPECT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf + MOCK_PAGE_SIZE, MOCK_PAGE_SIZE,
-				     &iova));
+	EXPECT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf + MOCK_PAGE_SIZE,
+					  MOCK_PAGE_SIZE, &iova));
 }
 
 TEST_F(single, huge_pages_off_refused_while_a_mapping_is_finer_than_a_page)
 {
 	__u64 iova = IOVA_BASE + MOCK_PAGE_SIZE;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf + MOCK_PAGE_SIZE, PAGE_SIZE,
-				     &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf + MOCK_PAGE_SIZE,
+					  PAGE_SIZE, &iova));
 	EXPECT_EQ(EADDRINUSE,
 		  set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
 	EXPECT_EQ(1, get_huge_pages(self->fd, self->domains.ioas_id));
@@ -1082,12 +1071,14 @@ TEST_F(huge, huge_memory_maps_into_a_huge_iova_domain)
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains,
 					 MOCK_FLAGS_DEVICE_HUGE_IOVA));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, HUGE_BUF_SIZE, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf, HUGE_BUF_SIZE, &iova));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   HUGE_BUF_SIZE, self->buf));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       HUGE_BUF_SIZE, &unmapped));
+	ASSERT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
+					       iova, HUGE_BUF_SIZE, &unmapped));
 	EXPECT_EQ(HUGE_BUF_SIZE, unmapped);
 	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, iova,
 					HUGE_BUF_SIZE, self->buf));
@@ -1097,8 +1088,9 @@ TEST_F(huge, huge_iova_domain_linked_after_the_map_is_filled)
 {
 	__u64 iova = IOVA_BASE;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, HUGE_BUF_SIZE, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf, HUGE_BUF_SIZE, &iova));
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains,
 					 MOCK_FLAGS_DEVICE_HUGE_IOVA));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
@@ -1113,8 +1105,9 @@ TEST_F(huge, slice_across_huge_pages_at_an_unaligned_iova)
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains,
 					 MOCK_FLAGS_DEVICE_HUGE_IOVA));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf + offset, length, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf + offset, length, &iova));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   length, self->buf + offset));
 }
@@ -1126,25 +1119,25 @@ TEST_F(huge, huge_and_small_iova_domains_map_the_same_memory)
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains,
 					 MOCK_FLAGS_DEVICE_HUGE_IOVA));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, RW,
-				     self->buf, HUGE_BUF_SIZE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id, RW,
+					  self->buf, HUGE_BUF_SIZE, &iova));
 	/*
 	 * A plain mock device joins the automatic domain of the IOAS; a HWPT
 	 * allocated for it is a domain of small IO pages only.
 	 */
-	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->domains.ioas_id, 0,
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->domains.ioas_id,
 					     &plain_stdev, NULL, &plain_idev));
 	ASSERT_EQ(0, iommufd_hwpt_alloc_err(self->fd, plain_idev,
 					    self->domains.ioas_id, 0,
 					    &small_hwpt));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   HUGE_BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_map_err(self->fd, small_hwpt, iova,
-					      HUGE_BUF_SIZE, self->buf));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       HUGE_BUF_SIZE, NULL));
-	EXPECT_EQ(EINVAL, iommufd_md_check_map_err(self->fd, small_hwpt, iova,
-						   PAGE_SIZE, self->buf));
+	EXPECT_EQ(0, iommufd_check_map_err(self->fd, small_hwpt, iova,
+					   HUGE_BUF_SIZE, self->buf));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova, HUGE_BUF_SIZE));
+	EXPECT_EQ(EINVAL, iommufd_check_map_err(self->fd, small_hwpt, iova,
+						PAGE_SIZE, self->buf));
 	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, iova,
 					HUGE_BUF_SIZE, self->buf));
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, small_hwpt));
@@ -1324,12 +1317,13 @@ TEST_F(memlock, pins_of_a_privileged_process_show_in_vmpin_only)
 
 	/* With CAP_IPC_LOCK nothing is charged against a limit */
 	self->charge.in_vmlck = false;
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, MEMLOCK_BUF_SIZE, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf, MEMLOCK_BUF_SIZE, &iova));
 	EXPECT_TRUE(charged(_metadata, &self->charge,
 			    MEMLOCK_BUF_SIZE / PAGE_SIZE));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       MEMLOCK_BUF_SIZE, NULL));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova, MEMLOCK_BUF_SIZE));
 	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 }
 
@@ -1338,30 +1332,30 @@ TEST_F(memlock, map_past_the_limit_is_enomem_and_charges_nothing)
 	__u64 iova = IOVA_BASE;
 
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
-	ASSERT_EQ(0,
-		  iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				  self->buf, LIMIT_BYTES - PAGE_SIZE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf,
+					  LIMIT_BYTES - PAGE_SIZE, &iova));
 	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES - 1));
 
 	/* Two more pages do not fit, nor does a much bigger map */
 	iova = IOVA_BASE + SZ_1M;
-	EXPECT_EQ(ENOMEM, iommufd_map_err(self->fd, self->domains.ioas_id,
-					  FIXED, self->buf + LIMIT_BYTES,
-					  2 * PAGE_SIZE, &iova));
-	EXPECT_EQ(ENOMEM, iommufd_map_err(self->fd, self->domains.ioas_id,
-					  FIXED, self->buf + LIMIT_BYTES,
-					  2 * LIMIT_BYTES, &iova));
+	EXPECT_EQ(ENOMEM, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       FIXED, self->buf + LIMIT_BYTES,
+					       2 * PAGE_SIZE, &iova));
+	EXPECT_EQ(ENOMEM, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       FIXED, self->buf + LIMIT_BYTES,
+					       2 * LIMIT_BYTES, &iova));
 	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES - 1));
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf + LIMIT_BYTES,
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf + LIMIT_BYTES,
 					    2 * LIMIT_BYTES, 0));
-	EXPECT_EQ(ENOENT, iommufd_unmap_err(self->fd, self->domains.ioas_id,
-					    iova, 2 * PAGE_SIZE, NULL));
+	EXPECT_EQ(ENOENT,
+		  iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id, iova,
+					 2 * PAGE_SIZE));
 
 	/* The last page does */
-	EXPECT_EQ(0,
-		  iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				  self->buf + LIMIT_BYTES, PAGE_SIZE, &iova));
+	EXPECT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf + LIMIT_BYTES,
+					  PAGE_SIZE, &iova));
 	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
 }
 
@@ -1376,11 +1370,13 @@ TEST_F(memlock, unmap_gives_the_charge_back_exactly)
 		__u8 *va = self->buf + (round % 4) * LIMIT_BYTES;
 
 		iova = 0;
-		ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id,
-					     RW, va, LIMIT_BYTES, &iova));
+		ASSERT_EQ(0,
+			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       RW, va, LIMIT_BYTES, &iova));
 		EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
-		ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id,
-					       iova, LIMIT_BYTES, NULL));
+		ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd,
+						    self->domains.ioas_id, iova,
+						    LIMIT_BYTES));
 		EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 	}
 }
@@ -1390,17 +1386,18 @@ TEST_F(memlock, copy_shares_the_charge_of_its_source)
 	__u64 iova = IOVA_BASE, copy_iova = 0;
 
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, LIMIT_BYTES, &iova));
-	ASSERT_EQ(0, iommufd_copy_err(self->fd, self->domains.ioas_id,
-				      self->domains.ioas_id, RW, iova,
-				      LIMIT_BYTES, &copy_iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf, LIMIT_BYTES, &iova));
+	ASSERT_EQ(0, iommufd_ioas_copy_err(self->fd, self->domains.ioas_id,
+					   self->domains.ioas_id, RW, iova,
+					   LIMIT_BYTES, &copy_iova));
 	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       LIMIT_BYTES, NULL));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova, LIMIT_BYTES));
 	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id,
-				       copy_iova, LIMIT_BYTES, NULL));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    copy_iova, LIMIT_BYTES));
 	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 }
 
@@ -1411,20 +1408,20 @@ TEST_F(memlock, nothing_is_charged_without_a_domain)
 
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &lazy_ioas));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, lazy_ioas, FIXED, self->buf,
-				     MEMLOCK_BUF_SIZE, &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, lazy_ioas, FIXED, self->buf,
+					  MEMLOCK_BUF_SIZE, &iova));
 	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       MEMLOCK_BUF_SIZE, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf,
+					    MEMLOCK_BUF_SIZE, 0));
 
 	/* A domain would have to pin all of it: refused, nothing kept */
-	EXPECT_EQ(ENOMEM, iommufd_mock_domain_err(self->fd, lazy_ioas, 0, NULL,
+	EXPECT_EQ(ENOMEM, iommufd_mock_domain_err(self->fd, lazy_ioas, NULL,
 						  NULL, NULL));
 	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       MEMLOCK_BUF_SIZE, 0));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, lazy_ioas, iova,
-				       MEMLOCK_BUF_SIZE, NULL));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf,
+					    MEMLOCK_BUF_SIZE, 0));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, lazy_ioas, iova,
+					    MEMLOCK_BUF_SIZE));
 }
 
 TEST_F(memlock, closing_the_context_gives_the_charge_back)
@@ -1432,8 +1429,9 @@ TEST_F(memlock, closing_the_context_gives_the_charge_back)
 	__u64 iova = IOVA_BASE;
 
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, LIMIT_BYTES, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf, LIMIT_BYTES, &iova));
 	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
@@ -1530,16 +1528,17 @@ TEST_F(small_batches, large_map_reaches_every_domain)
 {
 	__u64 iova = IOVA_BASE;
 
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, BATCH_BUF_SIZE, &iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf, BATCH_BUF_SIZE, &iova));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   BATCH_BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       BATCH_BUF_SIZE, 1));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, iova,
-				       BATCH_BUF_SIZE, NULL));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       BATCH_BUF_SIZE, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BATCH_BUF_SIZE,
+					    1));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova, BATCH_BUF_SIZE));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BATCH_BUF_SIZE,
+					    0));
 }
 
 TEST_F(small_batches, fragments_fill_a_domain_linked_later)
@@ -1551,9 +1550,10 @@ TEST_F(small_batches, fragments_fill_a_domain_linked_later)
 
 	/* Mappings of 1, 2, 3 ... pages, each with a one page hole after */
 	while (offset + n * PAGE_SIZE <= BATCH_BUF_SIZE) {
-		ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id,
-					     FIXED, self->buf + offset,
-					     n * PAGE_SIZE, &iova));
+		ASSERT_EQ(0,
+			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       FIXED, self->buf + offset,
+					       n * PAGE_SIZE, &iova));
 		offset += n * PAGE_SIZE;
 		iova += (n + 1) * PAGE_SIZE;
 		n++;
@@ -1572,49 +1572,51 @@ TEST_F(small_batches, fragments_fill_a_domain_linked_later)
 		offset += n * PAGE_SIZE;
 		iova += (n + 1) * PAGE_SIZE;
 	}
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf, offset, 1));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, offset, 1));
 	ASSERT_EQ(0, iommufd_unlink_domain(self->fd, &later));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, 0,
-				       UINT64_MAX, NULL));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       BATCH_BUF_SIZE, 0));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id, 0,
+					    UINT64_MAX));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BATCH_BUF_SIZE,
+					    0));
 }
 
 TEST_F(small_batches, copy_of_a_range_over_many_sources)
 {
 	struct iommufd_domain_set dst = {};
 	const __u64 chunk = 7 * PAGE_SIZE;
-	__u64 offset, iova, dst_iova = IOVA_BASE;
-	unsigned int n = 0;
+	__u64 offset, iova, copied, dst_iova = IOVA_BASE;
+	__u8 *copied_va = self->buf + PAGE_SIZE;
 
 	/* Back to back mappings, each of different memory than the last */
 	for (offset = 0; offset + chunk <= BATCH_BUF_SIZE; offset += chunk) {
 		iova = IOVA_BASE + offset;
-		ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id,
-					     FIXED, self->buf + offset, chunk,
-					     &iova));
-		n++;
+		ASSERT_EQ(0,
+			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       FIXED, self->buf + offset, chunk,
+					       &iova));
 	}
+	/* All but the first and the last page */
+	copied = offset - 2 * PAGE_SIZE;
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &dst.ioas_id));
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &dst, 0));
+	ASSERT_EQ(0, iommufd_ioas_copy_err(self->fd, dst.ioas_id,
+					   self->domains.ioas_id, FIXED,
+					   IOVA_BASE + PAGE_SIZE, copied,
+					   &dst_iova));
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &dst, dst_iova, copied,
+					   copied_va));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, offset, 1));
+
+	/* The copy holds the memory of all the sources it spans */
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id, 0,
+					    UINT64_MAX));
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &dst, dst_iova, copied,
+					   copied_va));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, copied_va, copied, 1));
 	ASSERT_EQ(0,
-		  iommufd_copy_err(self->fd, dst.ioas_id, self->domains.ioas_id,
-				   FIXED, IOVA_BASE + PAGE_SIZE,
-				   n * chunk - 2 * PAGE_SIZE, &dst_iova));
-	EXPECT_EQ(0, iommufd_check_domains(self->fd, &dst, dst_iova,
-					   n * chunk - 2 * PAGE_SIZE,
-					   self->buf + PAGE_SIZE));
-	EXPECT_EQ(0,
-		  iommufd_md_check_refs_err(self->fd, self->buf, n * chunk, 1));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, 0,
-				       UINT64_MAX, NULL));
-	EXPECT_EQ(0, iommufd_check_domains(self->fd, &dst, dst_iova,
-					   n * chunk - 2 * PAGE_SIZE,
-					   self->buf + PAGE_SIZE));
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, dst.ioas_id, 0, UINT64_MAX,
-				       NULL));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       BATCH_BUF_SIZE, 0));
+		  iommufd_ioas_unmap_err(self->fd, dst.ioas_id, 0, UINT64_MAX));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BATCH_BUF_SIZE,
+					    0));
 }
 
 /* ==== fork() ============================================================= */
@@ -1656,8 +1658,9 @@ FIXTURE_SETUP(after_fork)
 	ASSERT_NE(NULL, self->buf);
 	stamp_pages(self->buf, FORK_BUF_SIZE, PARENT_SEED);
 	self->iova = IOVA_BASE;
-	ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id, FIXED,
-				     self->buf, FORK_BUF_SIZE, &self->iova));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf, FORK_BUF_SIZE, &self->iova));
 }
 
 FIXTURE_TEARDOWN(after_fork)
@@ -1675,7 +1678,7 @@ static void child_writes_and_checks(int fd, __u32 hwpt_id, __u64 iova,
 				    __u8 *buf)
 {
 	stamp_pages(buf, FORK_BUF_SIZE, CHILD_SEED);
-	_exit(iommufd_md_check_map_err(fd, hwpt_id, iova, FORK_BUF_SIZE, buf));
+	_exit(iommufd_check_map_err(fd, hwpt_id, iova, FORK_BUF_SIZE, buf));
 }
 
 static int wait_exit_code(pid_t child)
@@ -1697,8 +1700,8 @@ TEST_F(after_fork, mapping_stays_with_the_parent_after_the_child_exits)
 	ASSERT_EQ(0, wait_exit_code(child));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, self->iova,
 					   FORK_BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       FORK_BUF_SIZE, 1));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, FORK_BUF_SIZE,
+					    1));
 	EXPECT_TRUE(pages_carry_stamp(self->buf, FORK_BUF_SIZE, PARENT_SEED));
 }
 
@@ -1716,8 +1719,8 @@ TEST_F(after_fork, child_writes_reach_the_domain_only_through_shared_memory)
 	/* The domain still translates to the parent's memory */
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, self->iova,
 					   FORK_BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       FORK_BUF_SIZE, 1));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, FORK_BUF_SIZE,
+					    1));
 	if (variant->share == MAP_SHARED) {
 		/* One memory for both: the child saw the domain's pages */
 		EXPECT_EQ(0, child_check);
@@ -1756,8 +1759,8 @@ TEST_F(after_fork, parent_writes_after_fork_keep_the_pinned_pages)
 	stamp_pages(self->buf, FORK_BUF_SIZE, CHILD_SEED);
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, self->iova,
 					   FORK_BUF_SIZE, self->buf));
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       FORK_BUF_SIZE, 1));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, FORK_BUF_SIZE,
+					    1));
 	ASSERT_EQ(1, write(to_child[1], &go, 1));
 	close(to_child[1]);
 	/* The child saw our writes only through shared memory */
@@ -1853,14 +1856,16 @@ TEST_F(many_areas, thousands_of_automatic_iovas_fill_the_windows_exactly)
 
 	for (i = 0; i != MANY_MAPS; i++) {
 		self->iovas[i] = 0;
-		ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id,
-					     RW, self->buf + i * PAGE_SIZE,
-					     PAGE_SIZE, &self->iovas[i]));
+		ASSERT_EQ(0,
+			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       RW, self->buf + i * PAGE_SIZE,
+					       PAGE_SIZE, &self->iovas[i]));
 	}
 	/* Every page of both windows is taken now */
 	spare = 0;
-	EXPECT_EQ(ENOSPC, iommufd_map_err(self->fd, self->domains.ioas_id, RW,
-					  self->buf, PAGE_SIZE, &spare));
+	EXPECT_EQ(ENOSPC,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, RW,
+				       self->buf, PAGE_SIZE, &spare));
 
 	qsort(self->iovas, MANY_MAPS, sizeof(self->iovas[0]), compare_u64);
 	for (i = 0; i != MANY_MAPS; i++) {
@@ -1871,15 +1876,16 @@ TEST_F(many_areas, thousands_of_automatic_iovas_fill_the_windows_exactly)
 	}
 	EXPECT_EQ(0, outside);
 	EXPECT_EQ(0, overlaps);
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       MANY_MAPS * PAGE_SIZE,
-					       pins_with(&self->domains)));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf,
+					    MANY_MAPS * PAGE_SIZE,
+					    pins_with(&self->domains)));
 
-	ASSERT_EQ(0, iommufd_unmap_err(self->fd, self->domains.ioas_id, 0,
-				       UINT64_MAX, &unmapped));
+	ASSERT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
+					       0, UINT64_MAX, &unmapped));
 	EXPECT_EQ(MANY_MAPS * PAGE_SIZE, unmapped);
-	EXPECT_EQ(0, iommufd_md_check_refs_err(self->fd, self->buf,
-					       MANY_MAPS * PAGE_SIZE, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf,
+					    MANY_MAPS * PAGE_SIZE, 0));
 }
 
 TEST_F(many_areas, holes_left_by_unmaps_are_found_again)
@@ -1889,27 +1895,30 @@ TEST_F(many_areas, holes_left_by_unmaps_are_found_again)
 
 	for (i = 0; i != MANY_MAPS; i++) {
 		self->iovas[i] = 0;
-		ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id,
-					     RW, self->buf + i * PAGE_SIZE,
-					     PAGE_SIZE, &self->iovas[i]));
+		ASSERT_EQ(0,
+			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       RW, self->buf + i * PAGE_SIZE,
+					       PAGE_SIZE, &self->iovas[i]));
 	}
 	/* Every eighth mapping goes; the same number of new ones fit */
 	for (i = 0; i < MANY_MAPS; i += 8)
-		ASSERT_EQ(0,
-			  iommufd_unmap_err(self->fd, self->domains.ioas_id,
-					    self->iovas[i], PAGE_SIZE, NULL));
+		ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd,
+						    self->domains.ioas_id,
+						    self->iovas[i], PAGE_SIZE));
 	for (i = 0; i < MANY_MAPS; i += 8) {
 		iova = 0;
-		ASSERT_EQ(0, iommufd_map_err(self->fd, self->domains.ioas_id,
-					     RW, self->buf, PAGE_SIZE, &iova));
+		ASSERT_EQ(0, iommufd_ioas_map_err(self->fd,
+						  self->domains.ioas_id, RW,
+						  self->buf, PAGE_SIZE, &iova));
 		reused += in_a_window(self->windows, iova);
 		EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
 						   iova, PAGE_SIZE, self->buf));
 	}
 	EXPECT_EQ(MANY_MAPS / 8, reused);
 	iova = 0;
-	EXPECT_EQ(ENOSPC, iommufd_map_err(self->fd, self->domains.ioas_id, RW,
-					  self->buf, PAGE_SIZE, &iova));
+	EXPECT_EQ(ENOSPC,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, RW,
+				       self->buf, PAGE_SIZE, &iova));
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,847 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Devices: binding to a context, the record of each IOMMU group, and
+ * attaching devices to HWPTs, moving them and detaching them.  device.h
+ * states the rules.
+ */
+#include <linux/cleanup.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/iommu.h>
+#include <linux/iommufd.h>
+#include <linux/lockdep.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#include "../iommu-priv.h"
+#include "device.h"
+#include "hw_pagetable.h"
+#include "ioas.h"
+#include "mock_iommu.h"
+
+/* iommu_{attach,replace,detach}_group_handle() */
+MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Bind devices even when the platform cannot keep their MSI writes from raising interrupts that belong to others (insecure)");
+
+/*
+ * Serialises creating, joining, leaving and freeing group records in
+ * every context.  Binding and unbinding are rare enough for one lock.
+ */
+static DEFINE_MUTEX(iommufd_group_table_lock);
+
+/* Guards iommufd_hwpt_paging::msi_cookie of every HWPT */
+static DEFINE_MUTEX(iommufd_msi_cookie_lock);
+
+/* ---- Group records ------------------------------------------------------ */
+
+static struct iommufd_group *iommufd_group_new(struct iommufd_ctx *ictx,
+					       struct iommu_group *group)
+{
+	struct iommufd_group *igroup;
+
+	igroup = kzalloc(sizeof(*igroup), GFP_KERNEL_ACCOUNT);
+	if (!igroup)
+		return NULL;
+	igroup->group = iommu_group_ref_get(group);
+	igroup->ictx = ictx;
+	INIT_LIST_HEAD(&igroup->devices);
+	mutex_init(&igroup->lock);
+	INIT_LIST_HEAD(&igroup->rid_attachments);
+	igroup->sw_msi_start = PHYS_ADDR_MAX;
+	return igroup;
+}
+
+static void iommufd_group_free(struct iommufd_group *igroup)
+{
+	mutex_destroy(&igroup->lock);
+	iommu_group_put(igroup->group);
+	kfree(igroup);
+}
+
+/* Add @idev to the record of @group in its context, making one if needed */
+static int iommufd_group_join(struct iommufd_device *idev,
+			      struct iommu_group *group)
+{
+	unsigned long group_id = iommu_group_id(group);
+	struct xarray *groups = &idev->ictx->groups;
+	struct iommufd_group *igroup;
+	struct iommufd_device *bound;
+	int rc;
+
+	guard(mutex)(&iommufd_group_table_lock);
+	igroup = xa_load(groups, group_id);
+	if (igroup) {
+		/* Two bindings of one device would share one attachment */
+		list_for_each_entry(bound, &igroup->devices, group_link)
+			if (bound->dev == idev->dev)
+				return -EBUSY;
+	} else {
+		igroup = iommufd_group_new(idev->ictx, group);
+		if (!igroup)
+			return -ENOMEM;
+		rc = xa_insert(groups, group_id, igroup, GFP_KERNEL_ACCOUNT);
+		if (rc) {
+			iommufd_group_free(igroup);
+			return rc;
+		}
+	}
+	list_add_tail(&idev->group_link, &igroup->devices);
+	idev->igroup = igroup;
+	return 0;
+}
+
+static void iommufd_group_leave(struct iommufd_device *idev)
+{
+	struct iommufd_group *igroup = idev->igroup;
+
+	guard(mutex)(&iommufd_group_table_lock);
+	list_del(&idev->group_link);
+	if (!list_empty(&igroup->devices))
+		return;
+	/* Each device was detached before it was unbound */
+	WARN_ON(igroup->hwpt || !list_empty(&igroup->rid_attachments));
+	xa_erase(&igroup->ictx->groups, iommu_group_id(igroup->group));
+	iommufd_group_free(igroup);
+}
+
+/* ---- Binding ------------------------------------------------------------ */
+
+/*
+ * Without MSI isolation a device's DMA write to the MSI doorbell could
+ * raise any interrupt of the system.  As with VFIO, the administrator may
+ * accept that risk.  Mock devices raise no interrupts at all.
+ */
+static int iommufd_device_check_msi(struct device *dev,
+				    struct iommu_group *group)
+{
+	if (mock_dev_from_device(dev) || iommu_group_has_isolated_msi(group))
+		return 0;
+	if (!allow_unsafe_interrupts)
+		return -EPERM;
+	dev_warn(dev,
+		 "MSIs of this device cannot be isolated (is interrupt remapping on?); bound anyway because of iommufd.allow_unsafe_interrupts\n");
+	return 0;
+}
+
+/**
+ * iommufd_device_bind() - bind a device to an iommufd context
+ * @ictx: the context
+ * @dev: the device; the caller is its driver, has driver_managed_dma set,
+ *       and lets the device do no DMA before this succeeds
+ * @id: set to the ID of the new device object, for user space
+ *
+ * Claims DMA ownership of @dev for @ictx (for a PCI device, of its whole
+ * RID); the device's DMA stays blocked until it is attached.  The caller
+ * owns the returned device, and through it a reference on @ictx, until
+ * iommufd_device_unbind(); user space cannot destroy it meanwhile.
+ *
+ * Context: process context; may sleep.
+ * Return: the device, or an ERR_PTR: -EINVAL if the IOMMU cannot make the
+ * device's DMA cache coherent; -ENODEV if the device has no IOMMU group;
+ * -EPERM if its MSIs cannot be isolated (see the allow_unsafe_interrupts
+ * parameter) or another owner claimed the DMA of its group; -EBUSY if it
+ * is bound to @ictx already, or the group's DMA is in use by the kernel;
+ * -ENOMEM.
+ */
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   struct device *dev, u32 *id)
+{
+	struct iommufd_device *idev;
+	struct iommu_group *group;
+	int rc;
+
+	/* Every mapping is made with IOMMU_CACHE; nothing else is offered */
+	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
+		return ERR_PTR(-EINVAL);
+
+	group = iommu_group_get(dev);
+	if (!group)
+		return ERR_PTR(-ENODEV);
+	rc = iommufd_device_check_msi(dev, group);
+	if (rc)
+		goto out_put_group;
+
+	idev = iommufd_object_alloc(ictx, struct iommufd_device,
+				    IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(idev)) {
+		rc = PTR_ERR(idev);
+		goto out_put_group;
+	}
+	idev->ictx = ictx;
+	idev->dev = dev;
+	xa_init(&idev->attachments);
+	idev->enforce_cache_coherency =
+		device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
+
+	rc = iommu_device_claim_dma_owner(dev, ictx);
+	if (rc)
+		goto err_abort;
+	rc = iommufd_group_join(idev, group);
+	if (rc)
+		goto err_release_owner;
+	iommu_group_put(group);
+
+	idev->holds_ctx = !mock_dev_from_device(dev);
+	if (idev->holds_ctx)
+		iommufd_ctx_get(ictx);
+	/* The caller's, until iommufd_device_unbind() */
+	iommufd_object_ref(&idev->obj);
+	*id = idev->obj.id;
+	iommufd_object_finalize(ictx, &idev->obj);
+	return idev;
+
+err_release_owner:
+	iommu_device_release_dma_owner(dev);
+err_abort:
+	iommufd_object_abort(ictx, &idev->obj);
+out_put_group:
+	iommu_group_put(group);
+	return ERR_PTR(rc);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_bind, IOMMUFD);
+
+/**
+ * iommufd_device_to_id() - the object ID of a bound device
+ * @idev: a bound device
+ *
+ * Context: any context.
+ * Return: the ID user space names the device by.
+ */
+u32 iommufd_device_to_id(struct iommufd_device *idev)
+{
+	return idev->obj.id;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_to_id, IOMMUFD);
+
+/**
+ * iommufd_device_unbind() - undo iommufd_device_bind()
+ * @idev: the device, detached already
+ *
+ * Gives DMA ownership of the device back to the kernel and destroys the
+ * device object, after waiting for ioctls that are using it right now.
+ * Nothing else may be called on @idev concurrently, or afterwards.
+ *
+ * Context: process context; may sleep.
+ */
+void iommufd_device_unbind(struct iommufd_device *idev)
+{
+	struct iommufd_ctx *ictx = idev->ictx;
+	bool holds_ctx = idev->holds_ctx;
+
+	WARN_ON(iommufd_object_unref_destroy(ictx, &idev->obj));
+	/* Last, so the context outlives the destroy of its object */
+	if (holds_ctx)
+		iommufd_ctx_put(ictx);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_unbind, IOMMUFD);
+
+/**
+ * iommufd_device_destroy() - release what a device object holds
+ * @obj: the device's object
+ */
+void iommufd_device_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
+
+	/* The owner detaches first; clean up after it if it did not */
+	if (WARN_ON(!xa_empty(&idev->attachments)))
+		iommufd_device_detach(idev);
+	iommu_device_release_dma_owner(idev->dev);
+	iommufd_group_leave(idev);
+	xa_destroy(&idev->attachments);
+}
+
+/**
+ * iommufd_device_to_ictx() - the context a device is bound to
+ * @idev: a bound device
+ *
+ * Context: any context.
+ * Return: the context; valid while @idev is bound.
+ */
+struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev)
+{
+	return idev->ictx;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_to_ictx, IOMMUFD);
+
+/**
+ * iommufd_ctx_has_group() - tell whether a context owns an IOMMU group
+ * @ictx: a context, or NULL
+ * @group: an IOMMU group the caller holds a reference on, or NULL
+ *
+ * A context owns a group once any device of the group is bound to it.
+ *
+ * Context: any context.
+ * Return: true if a device of @group is bound to @ictx.
+ */
+bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group)
+{
+	if (!ictx || !group)
+		return false;
+	/* Group IDs are unique among live groups, and ours hold theirs */
+	return xa_load(&ictx->groups, iommu_group_id(group));
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_has_group, IOMMUFD);
+
+/* ---- Reserved IOVA and MSI ------------------------------------------------ */
+
+/*
+ * Reserve in @ioas the IOVA that @idev's platform claims (MSI doorbells,
+ * firmware owned ranges), so that no mapping covers it while the device
+ * translates through a domain of @ioas.  Remembers the software MSI window
+ * for the group.  On failure nothing of @idev stays reserved in @ioas.
+ */
+static int iommufd_device_reserve_regions(struct iommufd_device *idev,
+					  struct iommufd_ioas *ioas)
+{
+	struct iommu_resv_region *region;
+	LIST_HEAD(regions);
+	int rc = 0;
+
+	lockdep_assert_held(&idev->igroup->lock);
+
+	iommu_get_resv_regions(idev->dev, &regions);
+	list_for_each_entry(region, &regions, list) {
+		/*
+		 * Relaxable direct regions (RMRRs for USB and graphics) only
+		 * serve the kernel's own DMA domain, which a device owned by
+		 * user space is not using.
+		 */
+		if (region->type == IOMMU_RESV_DIRECT_RELAXABLE ||
+		    !region->length)
+			continue;
+		rc = iopt_reserve(&ioas->iopt, region->start,
+				  region->start + region->length - 1, idev);
+		if (rc)
+			break;
+		if (region->type == IOMMU_RESV_SW_MSI)
+			idev->igroup->sw_msi_start = region->start;
+	}
+	iommu_put_resv_regions(idev->dev, &regions);
+
+	if (rc)
+		iopt_unreserve(&ioas->iopt, idev);
+	return rc;
+}
+
+static void iommufd_group_unreserve_regions(struct iommufd_group *igroup,
+					    struct iommufd_ioas *ioas)
+{
+	struct iommufd_attach *attach;
+
+	list_for_each_entry(attach, &igroup->rid_attachments, rid_link)
+		iopt_unreserve(&ioas->iopt, attach->idev);
+}
+
+/* Reserve the regions of every attached device of the group in @ioas */
+static int iommufd_group_reserve_regions(struct iommufd_group *igroup,
+					 struct iommufd_ioas *ioas)
+{
+	struct iommufd_attach *attach;
+	int rc;
+
+	list_for_each_entry(attach, &igroup->rid_attachments, rid_link) {
+		rc = iommufd_device_reserve_regions(attach->idev, ioas);
+		if (rc) {
+			iommufd_group_unreserve_regions(igroup, ioas);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * An IOMMU with a software MSI window needs the DMA API's MSI cookie in
+ * each domain its devices translate through, so that the IRQ layer can map
+ * the MSI doorbell there when the device's interrupts are requested.  A
+ * domain gets one cookie, for the first group that needs it.
+ */
+static int iommufd_group_setup_msi(struct iommufd_group *igroup,
+				   struct iommufd_hwpt *hwpt)
+{
+	struct iommufd_hwpt_paging *hwpt_paging = iommufd_hwpt_to_paging(hwpt);
+	int rc;
+
+	if (!hwpt_paging || igroup->sw_msi_start == PHYS_ADDR_MAX)
+		return 0;
+
+	guard(mutex)(&iommufd_msi_cookie_lock);
+	if (hwpt_paging->msi_cookie)
+		return 0;
+	rc = iommu_get_msi_cookie(hwpt->domain, igroup->sw_msi_start);
+	if (rc)
+		return rc;
+	hwpt_paging->msi_cookie = true;
+	return 0;
+}
+
+/* ---- Attachments of a group ---------------------------------------------- */
+
+static struct iommufd_attach *iommufd_attach_new(struct iommufd_device *idev,
+						 struct iommufd_hwpt *hwpt,
+						 ioasid_t pasid)
+{
+	struct iommufd_attach *attach;
+
+	attach = kzalloc(sizeof(*attach), GFP_KERNEL_ACCOUNT);
+	if (!attach)
+		return NULL;
+	attach->idev = idev;
+	attach->hwpt = hwpt;
+	attach->pasid = pasid;
+	INIT_LIST_HEAD(&attach->rid_link);
+	return attach;
+}
+
+/* A domain serves only devices behind the IOMMU driver that made it */
+static bool iommufd_domain_fits(struct iommufd_device *idev,
+				struct iommufd_hwpt *hwpt)
+{
+	return hwpt->domain->owner == dev_iommu_ops(idev->dev);
+}
+
+static bool iommufd_device_is_attached(struct iommufd_device *idev)
+{
+	guard(mutex)(&idev->igroup->lock);
+	return xa_load(&idev->attachments, IOMMU_NO_PASID);
+}
+
+/*
+ * Attach the RID of @idev to @hwpt.  The first device of the group attaches
+ * the group in the iommu core; later ones join the group's HWPT, and no
+ * other.  The device's reserved regions are reserved before its DMA can
+ * reach the domain.
+ */
+static int iommufd_group_attach(struct iommufd_device *idev,
+				struct iommufd_hwpt *hwpt)
+{
+	struct iommufd_hwpt_paging *hwpt_paging = iommufd_hwpt_to_paging(hwpt);
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_attach *attach;
+	int rc;
+
+	guard(mutex)(&igroup->lock);
+	if (xa_load(&idev->attachments, IOMMU_NO_PASID))
+		return -EBUSY;
+	if ((igroup->hwpt && igroup->hwpt != hwpt) ||
+	    !iommufd_domain_fits(idev, hwpt))
+		return -EINVAL;
+
+	attach = iommufd_attach_new(idev, hwpt, IOMMU_NO_PASID);
+	if (!attach)
+		return -ENOMEM;
+	rc = xa_insert(&idev->attachments, IOMMU_NO_PASID, attach,
+		       GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto err_free;
+
+	if (hwpt_paging) {
+		rc = iommufd_device_reserve_regions(idev, hwpt_paging->ioas);
+		if (rc)
+			goto err_erase;
+	}
+	if (!igroup->hwpt) {
+		rc = iommufd_group_setup_msi(igroup, hwpt);
+		if (!rc)
+			rc = iommu_attach_group_handle(hwpt->domain,
+						       igroup->group,
+						       &attach->handle);
+		if (rc)
+			goto err_unreserve;
+		igroup->hwpt = hwpt;
+	}
+	list_add_tail(&attach->rid_link, &igroup->rid_attachments);
+	iommufd_object_ref(&hwpt->obj);
+	return 0;
+
+err_unreserve:
+	if (hwpt_paging)
+		iopt_unreserve(&hwpt_paging->ioas->iopt, idev);
+err_erase:
+	xa_erase(&idev->attachments, IOMMU_NO_PASID);
+err_free:
+	kfree(attach);
+	return rc;
+}
+
+/*
+ * Put the attachments in @moved, made in the order of the group's current
+ * ones, in their place, and free the current ones.  Storing over existing
+ * xarray entries allocates nothing, so this cannot fail.
+ */
+static void iommufd_group_swap_attachments(struct iommufd_group *igroup,
+					   struct list_head *moved)
+{
+	struct iommufd_attach *retired, *next;
+	LIST_HEAD(retired_list);
+
+	list_splice_init(&igroup->rid_attachments, &retired_list);
+	list_for_each_entry(retired, &retired_list, rid_link) {
+		struct iommufd_attach *attach =
+			list_first_entry(moved, struct iommufd_attach, rid_link);
+
+		list_move_tail(&attach->rid_link, &igroup->rid_attachments);
+		WARN_ON(xa_is_err(xa_store(&attach->idev->attachments,
+					   attach->pasid, attach, GFP_KERNEL)));
+	}
+	list_for_each_entry_safe(retired, next, &retired_list, rid_link)
+		kfree(retired);
+}
+
+/*
+ * Move the RID of the group of @idev, which must be attached, to @hwpt in
+ * one step of the iommu core, so that DMA is never unblocked or lost in
+ * between.  The whole group moves: every attached device of it gets a new
+ * attachment, and its references move to @hwpt.  On success *@released is
+ * the HWPT left behind (NULL if @hwpt was the group's already), on which
+ * the caller drops one reference once it holds no lock.
+ */
+static int iommufd_group_replace(struct iommufd_device *idev,
+				 struct iommufd_hwpt *hwpt,
+				 struct iommufd_hwpt **released)
+{
+	struct iommufd_hwpt_paging *new_paging = iommufd_hwpt_to_paging(hwpt);
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_hwpt_paging *old_paging;
+	struct iommufd_attach *attach, *next;
+	LIST_HEAD(moved);
+	struct iommufd_hwpt *old;
+	unsigned int nr_moved = 0, i;
+	bool new_ioas, old_ioas_left;
+	int rc;
+
+	guard(mutex)(&igroup->lock);
+	if (!xa_load(&idev->attachments, IOMMU_NO_PASID))
+		return -EINVAL;
+	old = igroup->hwpt;
+	if (hwpt == old)
+		return 0;
+	if (!iommufd_domain_fits(idev, hwpt))
+		return -EINVAL;
+	/* The target maps its IOAS already (maintainer rule 2) */
+	if (WARN_ON(new_paging && !new_paging->linked))
+		return -EINVAL;
+
+	list_for_each_entry(attach, &igroup->rid_attachments, rid_link) {
+		struct iommufd_attach *successor =
+			iommufd_attach_new(attach->idev, hwpt, IOMMU_NO_PASID);
+
+		if (!successor) {
+			rc = -ENOMEM;
+			goto err_free;
+		}
+		list_add_tail(&successor->rid_link, &moved);
+		nr_moved++;
+	}
+
+	/* Within one IOAS the reservations are in place already */
+	old_paging = iommufd_hwpt_to_paging(old);
+	new_ioas = new_paging &&
+		   (!old_paging || old_paging->ioas != new_paging->ioas);
+	old_ioas_left = old_paging &&
+			(!new_paging || old_paging->ioas != new_paging->ioas);
+	if (new_ioas) {
+		rc = iommufd_group_reserve_regions(igroup, new_paging->ioas);
+		if (rc)
+			goto err_free;
+	}
+	rc = iommufd_group_setup_msi(igroup, hwpt);
+	if (rc)
+		goto err_unreserve;
+	attach = list_first_entry(&moved, struct iommufd_attach, rid_link);
+	rc = iommu_replace_group_handle(igroup->group, hwpt->domain,
+					&attach->handle);
+	if (rc)
+		goto err_unreserve;
+
+	if (old_ioas_left)
+		iommufd_group_unreserve_regions(igroup, old_paging->ioas);
+	iommufd_group_swap_attachments(igroup, &moved);
+	igroup->hwpt = hwpt;
+	for (i = 0; i != nr_moved; i++)
+		iommufd_object_ref(&hwpt->obj);
+	/* One per moved device; the last is the caller's to drop, unlocked */
+	for (i = 1; i != nr_moved; i++)
+		iommufd_object_unref(&old->obj);
+	*released = old;
+	return 0;
+
+err_unreserve:
+	if (new_ioas)
+		iommufd_group_unreserve_regions(igroup, new_paging->ioas);
+err_free:
+	list_for_each_entry_safe(attach, next, &moved, rid_link)
+		kfree(attach);
+	return rc;
+}
+
+/*
+ * Detach the RID of @idev.  The last device of the group to go puts the
+ * group back to blocking DMA.  Returns the HWPT, on which the caller drops
+ * the attachment's reference once it holds no lock.
+ */
+static struct iommufd_hwpt *iommufd_group_detach(struct iommufd_device *idev)
+{
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct iommufd_attach *attach, *head;
+	struct iommufd_hwpt *hwpt;
+
+	guard(mutex)(&igroup->lock);
+	attach = xa_erase(&idev->attachments, IOMMU_NO_PASID);
+	if (WARN_ON(!attach))
+		return NULL;
+	hwpt = attach->hwpt;
+
+	head = list_first_entry(&igroup->rid_attachments, struct iommufd_attach,
+				rid_link);
+	list_del(&attach->rid_link);
+	if (list_empty(&igroup->rid_attachments)) {
+		iommu_detach_group_handle(hwpt->domain, igroup->group);
+		igroup->hwpt = NULL;
+	} else if (attach == head) {
+		/*
+		 * The core's handle has to lead to a device that is still
+		 * attached.  Storing a new handle for the domain the group is
+		 * on already changes no translation and allocates nothing.
+		 */
+		head = list_first_entry(&igroup->rid_attachments,
+					struct iommufd_attach, rid_link);
+		WARN_ON(iommu_replace_group_handle(igroup->group, hwpt->domain,
+						   &head->handle));
+	}
+
+	hwpt_paging = iommufd_hwpt_to_paging(hwpt);
+	if (hwpt_paging)
+		iopt_unreserve(&hwpt_paging->ioas->iopt, idev);
+	kfree(attach);
+	return hwpt;
+}
+
+static int iommufd_device_connect(struct iommufd_device *idev,
+				  struct iommufd_hwpt *hwpt, bool replace,
+				  struct iommufd_hwpt **released)
+{
+	if (replace)
+		return iommufd_group_replace(idev, hwpt, released);
+	return iommufd_group_attach(idev, hwpt);
+}
+
+/* ---- Automatic HWPTs ---------------------------------------------------- */
+
+static int iommufd_device_try_auto_hwpt(struct iommufd_device *idev,
+					struct iommufd_hwpt_paging *hwpt_paging,
+					bool replace,
+					struct iommufd_hwpt **released)
+{
+	struct iommufd_hwpt *hwpt = &hwpt_paging->common;
+	struct iommufd_object *obj;
+	int rc;
+
+	/*
+	 * One being destroyed is unpublished, waiting for the IOAS mutex to
+	 * leave the list: skip it like one that does not fit.  A published
+	 * one cannot lose its last dependent while we hold the lookup.
+	 */
+	obj = iommufd_get_object(idev->ictx, hwpt->obj.id,
+				 IOMMUFD_OBJ_HWPT_PAGING);
+	if (IS_ERR(obj))
+		return -EINVAL;
+	rc = iommufd_device_connect(idev, hwpt, replace, released);
+	iommufd_put_object(idev->ictx, obj);
+	return rc;
+}
+
+static int iommufd_device_new_auto_hwpt(struct iommufd_device *idev,
+					struct iommufd_ioas *ioas, bool replace,
+					u32 *pt_id,
+					struct iommufd_hwpt **released)
+{
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct iommufd_hwpt *hwpt;
+	int rc;
+
+	lockdep_assert_held(&ioas->mutex);
+
+	hwpt_paging = iommufd_hwpt_paging_alloc(ioas, idev, 0);
+	if (IS_ERR(hwpt_paging))
+		return PTR_ERR(hwpt_paging);
+	hwpt = &hwpt_paging->common;
+
+	if (replace) {
+		/* A replace only moves to a filled domain (rule 2) */
+		rc = iommufd_hwpt_paging_link(hwpt_paging);
+		if (!rc)
+			rc = iommufd_group_replace(idev, hwpt, released);
+	} else {
+		/*
+		 * The one path that attaches a domain before filling it (rule
+		 * 2): some drivers settle a domain's aperture and page sizes
+		 * at its first attach.
+		 */
+		rc = iommufd_group_attach(idev, hwpt);
+		if (!rc) {
+			rc = iommufd_hwpt_paging_link(hwpt_paging);
+			if (rc) {
+				iommufd_group_detach(idev);
+				/* Unpublished: the abort below frees it */
+				iommufd_object_unref(&hwpt->obj);
+			}
+		}
+	}
+	if (rc) {
+		iommufd_object_abort_and_destroy(idev->ictx, &hwpt->obj);
+		return rc;
+	}
+
+	hwpt_paging->auto_domain = true;
+	list_add_tail(&hwpt_paging->auto_link, &ioas->auto_hwpts);
+	*pt_id = hwpt->obj.id;
+	iommufd_object_finalize(idev->ictx, &hwpt->obj);
+	return 0;
+}
+
+/*
+ * Every automatic HWPT of an IOAS mirrors the same mappings, so any one the
+ * device's IOMMU accepts will do; only when none does is a new one made.
+ * An attach refused with -EINVAL means the domain does not fit the device
+ * (see iommu.h), so the next one is tried; other errors are final.
+ */
+static int iommufd_device_auto_domain(struct iommufd_device *idev,
+				      struct iommufd_ioas *ioas, bool replace,
+				      u32 *pt_id,
+				      struct iommufd_hwpt **released)
+{
+	struct iommufd_hwpt_paging *hwpt_paging;
+	int rc;
+
+	guard(mutex)(&ioas->mutex);
+	list_for_each_entry(hwpt_paging, &ioas->auto_hwpts, auto_link) {
+		rc = iommufd_device_try_auto_hwpt(idev, hwpt_paging, replace,
+						  released);
+		if (rc == -EINVAL)
+			continue;
+		if (!rc)
+			*pt_id = hwpt_paging->common.obj.id;
+		return rc;
+	}
+	return iommufd_device_new_auto_hwpt(idev, ioas, replace, pt_id,
+					    released);
+}
+
+/* ---- Attach, replace, detach ---------------------------------------------- */
+
+static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
+				    bool replace)
+{
+	struct iommufd_hwpt *released = NULL;
+	struct iommufd_object *pt_obj;
+	int rc;
+
+	/* Refuse early, before an automatic domain is made for nothing */
+	if (iommufd_device_is_attached(idev) != replace)
+		return replace ? -EINVAL : -EBUSY;
+
+	pt_obj = iommufd_get_object(idev->ictx, *pt_id, IOMMUFD_OBJ_ANY);
+	if (IS_ERR(pt_obj))
+		return PTR_ERR(pt_obj);
+
+	switch (pt_obj->type) {
+	case IOMMUFD_OBJ_HWPT_PAGING:
+		rc = iommufd_device_connect(idev,
+					    container_of(pt_obj,
+							 struct iommufd_hwpt,
+							 obj),
+					    replace, &released);
+		break;
+	case IOMMUFD_OBJ_IOAS:
+		rc = iommufd_device_auto_domain(idev,
+						container_of(pt_obj,
+							     struct iommufd_ioas,
+							     obj),
+						replace, pt_id, &released);
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	iommufd_put_object(idev->ictx, pt_obj);
+
+	/* With every lock dropped: an automatic HWPT may go with it */
+	if (released)
+		iommufd_hwpt_drop_device(idev->ictx, released);
+	return rc;
+}
+
+/**
+ * iommufd_device_attach() - attach a device to a HWPT or to an IOAS
+ * @idev: a bound device that is not attached
+ * @pt_id: in: the ID of a paging HWPT, or of an IOAS for which the kernel
+ *         picks, or makes, an automatic HWPT the device's IOMMU accepts;
+ *         out: the ID of the HWPT the device got attached to
+ *
+ * From here on the device's DMA is translated by the HWPT's domain, and
+ * the IOVA its platform reserves is reserved in the HWPT's IOAS.  Devices
+ * of one IOMMU group can only be attached to the same HWPT.  Undone by
+ * iommufd_device_detach().
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -ENOENT if @pt_id names nothing; -EINVAL if it names neither
+ * a paging HWPT nor an IOAS, or a HWPT the device cannot use (its IOMMU
+ * refuses the domain, or another device of its group is attached
+ * elsewhere); -EBUSY if the device is attached already; -EADDRINUSE if
+ * IOVA reserved for the device is mapped in the IOAS; -ENOMEM; or another
+ * error of the IOMMU driver.
+ */
+int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
+{
+	return iommufd_device_change_pt(idev, pt_id, false);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_attach, IOMMUFD);
+
+/**
+ * iommufd_device_replace() - move an attached device to another HWPT
+ * @idev: an attached device
+ * @pt_id: in: a paging HWPT or an IOAS, as for iommufd_device_attach();
+ *         out: the ID of the HWPT the device is attached to now
+ *
+ * Does what a detach followed by an attach would, but the IOMMU switches
+ * domains in one step, so DMA is never unblocked or lost in between; the
+ * other attached devices of the IOMMU group move along.  On failure
+ * nothing changed.  A HWPT left without devices that was made
+ * automatically is destroyed.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EINVAL if the device is not attached; otherwise the errors
+ * of iommufd_device_attach() except -EBUSY.
+ */
+int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id)
+{
+	return iommufd_device_change_pt(idev, pt_id, true);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_replace, IOMMUFD);
+
+/**
+ * iommufd_device_detach() - undo iommufd_device_attach()
+ * @idev: an attached device
+ *
+ * The device's DMA is blocked again once no device of its IOMMU group is
+ * attached any more.  A HWPT left without devices that was made
+ * automatically is destroyed.
+ *
+ * Context: process context; may sleep.
+ */
+void iommufd_device_detach(struct iommufd_device *idev)
+{
+	struct iommufd_hwpt *hwpt = iommufd_group_detach(idev);
+
+	if (hwpt)
+		iommufd_hwpt_drop_device(idev->ictx, hwpt);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_detach, IOMMUFD);

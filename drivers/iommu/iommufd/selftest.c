@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IOMMU_TEST_CMD: the dispatcher, and the ops about mock devices, their
+ * domains and the IOAS.  selftest.h says how the work is split.
+ */
+#include <linux/cleanup.h>
+#include <linux/err.h>
+#include <linux/iommu.h>
+#include <linux/iommufd.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+
+#include "device.h"
+#include "hw_pagetable.h"
+#include "ioas.h"
+#include "iommufd_test.h"
+#include "mock_iommu.h"
+#include "pages.h"
+#include "selftest.h"
+
+/**
+ * struct iommufd_selftest_dev - a mock device bound and attached for a test
+ * @obj: the object header; destroying it unbinds and removes the device
+ * @mdev: the mock device, or NULL before it exists
+ * @idev: its binding to the context, or NULL before it exists
+ * @attached: @idev is attached
+ *
+ * The members are filled in one by one as the device is set up, so that
+ * the destroy callback can also undo a setup that failed half way.
+ */
+struct iommufd_selftest_dev {
+	struct iommufd_object obj;
+	struct mock_dev *mdev;
+	struct iommufd_device *idev;
+	bool attached;
+};
+
+static_assert(offsetof(struct iommufd_selftest_dev, obj) == 0);
+
+/* Owner of the IOVA that IOMMU_TEST_OP_ADD_RESERVED reserves */
+static const u8 iommufd_test_reservation_owner;
+
+/**
+ * iommufd_selftest_destroy() - remove the mock device of a selftest object
+ * @obj: the selftest object
+ */
+void iommufd_selftest_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_selftest_dev *stdev =
+		container_of(obj, struct iommufd_selftest_dev, obj);
+
+	if (stdev->attached) {
+		guard(mock_dev_domain_change)(stdev->mdev);
+		iommufd_device_detach(stdev->idev);
+	}
+	if (stdev->idev)
+		iommufd_device_unbind(stdev->idev);
+	if (stdev->mdev)
+		mock_dev_destroy(stdev->mdev);
+}
+
+static struct iommufd_selftest_dev *
+iommufd_get_selftest_dev(struct iommufd_ctx *ictx, u32 id)
+{
+	return container_of(iommufd_get_object(ictx, id, IOMMUFD_OBJ_SELFTEST),
+			    struct iommufd_selftest_dev, obj);
+}
+
+/* IOMMU_TEST_OP_MOCK_DOMAIN and _FLAGS: a new mock device attached to @id */
+static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd,
+				    struct iommu_test_cmd *cmd)
+{
+	struct iommufd_selftest_dev *stdev;
+	u32 dev_flags = 0;
+	u32 pt_id = cmd->id;
+	u32 idev_id;
+	int rc;
+
+	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
+		dev_flags = cmd->mock_domain_flags.dev_flags;
+
+	stdev = iommufd_object_alloc(ucmd->ictx, struct iommufd_selftest_dev,
+				     IOMMUFD_OBJ_SELFTEST);
+	if (IS_ERR(stdev))
+		return PTR_ERR(stdev);
+
+	stdev->mdev = mock_dev_create(dev_flags);
+	if (IS_ERR(stdev->mdev)) {
+		rc = PTR_ERR(stdev->mdev);
+		stdev->mdev = NULL;
+		goto err_destroy;
+	}
+	stdev->idev = iommufd_device_bind(ucmd->ictx,
+					  mock_dev_device(stdev->mdev),
+					  &idev_id);
+	if (IS_ERR(stdev->idev)) {
+		rc = PTR_ERR(stdev->idev);
+		stdev->idev = NULL;
+		goto err_destroy;
+	}
+	scoped_guard(mock_dev_domain_change, stdev->mdev)
+		rc = iommufd_device_attach(stdev->idev, &pt_id);
+	if (rc)
+		goto err_destroy;
+	stdev->attached = true;
+
+	/* mock_domain_flags shares these members' layout */
+	cmd->mock_domain.out_stdev_id = stdev->obj.id;
+	cmd->mock_domain.out_hwpt_id = pt_id;
+	cmd->mock_domain.out_idev_id = idev_id;
+	return iommufd_object_publish_to_user(ucmd, &stdev->obj, sizeof(*cmd));
+
+err_destroy:
+	iommufd_object_abort_and_destroy(ucmd->ictx, &stdev->obj);
+	return rc;
+}
+
+/* IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: move selftest device @id to @pt_id */
+static int iommufd_test_mock_domain_replace(struct iommufd_ucmd *ucmd,
+					    struct iommu_test_cmd *cmd)
+{
+	u32 pt_id = cmd->mock_domain_replace.pt_id;
+	struct iommufd_selftest_dev *stdev;
+	int rc;
+
+	/*
+	 * Through the selftest object rather than the device ID: while we
+	 * hold it, its destroy (which detaches) has to wait for us.
+	 */
+	stdev = iommufd_get_selftest_dev(ucmd->ictx, cmd->id);
+	if (IS_ERR(stdev))
+		return PTR_ERR(stdev);
+
+	scoped_guard(mock_dev_domain_change, stdev->mdev)
+		rc = iommufd_device_replace(stdev->idev, &pt_id);
+	if (!rc) {
+		cmd->mock_domain_replace.pt_id = pt_id;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_object(ucmd->ictx, &stdev->obj);
+	return rc;
+}
+
+/* IOMMU_TEST_OP_ADD_RESERVED: reserve an IOVA range in IOAS @id */
+static int iommufd_test_add_reserved(struct iommufd_ucmd *ucmd,
+				     struct iommu_test_cmd *cmd)
+{
+	u64 start = cmd->add_reserved.start;
+	u64 length = cmd->add_reserved.length;
+	struct iommufd_ioas *ioas;
+	u64 last;
+	int rc;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(start, length - 1, &last))
+		return -EOVERFLOW;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iopt_reserve(&ioas->iopt, start, last,
+			  &iommufd_test_reservation_owner);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+/* The IO page at @iova must translate to the byte at user address @uptr */
+static int iommufd_test_check_io_page(struct iommu_domain *domain,
+				      unsigned long iova, unsigned long uptr)
+{
+	phys_addr_t user_phys, io_phys;
+	struct page *page;
+	int npages;
+
+	npages = get_user_pages_fast(uptr & PAGE_MASK, 1, 0, &page);
+	if (npages < 0)
+		return npages;
+	if (WARN_ON(npages != 1))
+		return -EFAULT;
+	user_phys = page_to_phys(page) + offset_in_page(uptr);
+	put_page(page);
+
+	if (mock_domain_lookup_phys(domain, iova, &io_phys) ||
+	    io_phys != user_phys)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * IOMMU_TEST_OP_MD_CHECK_MAP: the mock paging HWPT @id maps the IOVA range
+ * onto the memory behind the user range, IO page by IO page.
+ */
+static int iommufd_test_md_check_map(struct iommufd_ucmd *ucmd,
+				     struct iommu_test_cmd *cmd)
+{
+	u64 iova = cmd->check_map.iova;
+	u64 uptr = cmd->check_map.uptr;
+	u64 length = cmd->check_map.length;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct iommu_domain *domain;
+	u64 end;
+	int rc = 0;
+
+	if ((iova | uptr | length) % MOCK_IO_PAGE_SIZE ||
+	    check_add_overflow(uptr, length, &end) ||
+	    check_add_overflow(iova, length, &end))
+		return -EINVAL;
+
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd->ictx, cmd->id);
+	if (IS_ERR(hwpt_paging))
+		return PTR_ERR(hwpt_paging);
+	domain = hwpt_paging->common.domain;
+	if (!mock_domain_is_paging(domain))
+		rc = -EINVAL;
+
+	for (; !rc && length; length -= MOCK_IO_PAGE_SIZE) {
+		rc = iommufd_test_check_io_page(domain, iova, uptr);
+		iova += MOCK_IO_PAGE_SIZE;
+		uptr += MOCK_IO_PAGE_SIZE;
+		cond_resched();
+	}
+	iommufd_put_object(ucmd->ictx, &hwpt_paging->common.obj);
+	return rc;
+}
+
+/*
+ * A pin (FOLL_PIN) counts as GUP_PIN_COUNTING_BIAS references on a small
+ * folio, so while fewer plain references exist than the bias, the
+ * reference count divided by the bias is the number of pins.  A large
+ * folio counts the pins of all its pages together, which says nothing
+ * about one page: like upstream, those pass unchecked.
+ */
+static int iommufd_test_check_page_pins(unsigned long uptr,
+					unsigned int expected_pins)
+{
+	struct folio *folio;
+	struct page *page;
+	int npages, rc = 0;
+
+	npages = get_user_pages_fast(uptr, 1, 0, &page);
+	if (npages < 0)
+		return npages;
+	if (WARN_ON(npages != 1))
+		return -EFAULT;
+	folio = page_folio(page);
+	if (!folio_test_large(folio) &&
+	    folio_ref_count(folio) / GUP_PIN_COUNTING_BIAS != expected_pins)
+		rc = -EIO;
+	put_page(page);
+	return rc;
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_REFS: every page of the user range has @refs pins */
+static int iommufd_test_md_check_refs(struct iommufd_ucmd *ucmd,
+				      struct iommu_test_cmd *cmd)
+{
+	u64 uptr = cmd->check_refs.uptr;
+	u64 length = cmd->check_refs.length;
+	u64 end;
+	int rc;
+
+	if ((uptr | length) % PAGE_SIZE ||
+	    check_add_overflow(uptr, length, &end))
+		return -EINVAL;
+
+	for (; length; length -= PAGE_SIZE, uptr += PAGE_SIZE) {
+		rc = iommufd_test_check_page_pins(uptr, cmd->check_refs.refs);
+		if (rc)
+			return rc;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT */
+static int iommufd_test_set_temp_memory_limit(struct iommufd_ucmd *ucmd,
+					      struct iommu_test_cmd *cmd)
+{
+	/* The ABI refuses less than one batch entry: a PFN and a run length */
+	if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(u32))
+		return -EINVAL;
+	iommufd_pages_set_temp_limit(cmd->memory_limit.limit);
+	return 0;
+}
+
+/**
+ * iommufd_test() - the IOMMU_TEST_CMD ioctl
+ * @ucmd: the ioctl, holding a struct iommu_test_cmd
+ *
+ * Context: process context; may sleep.
+ * Return: 0 or the op's result; -EOPNOTSUPP for a non-zero __reserved, an
+ * unknown op, or an op this kernel does not implement yet.
+ */
+int iommufd_test(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	switch (cmd->op) {
+	case IOMMU_TEST_OP_ADD_RESERVED:
+		return iommufd_test_add_reserved(ucmd, cmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN:
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return iommufd_test_mock_domain(ucmd, cmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return iommufd_test_mock_domain_replace(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+		return iommufd_test_md_check_map(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+		return iommufd_test_md_check_refs(ucmd, cmd);
+	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
+		return iommufd_test_set_temp_memory_limit(ucmd, cmd);
+	case IOMMU_TEST_OP_CREATE_ACCESS:
+		return iommufd_test_create_access(ucmd, cmd);
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		return iommufd_test_access_replace_ioas(ucmd, cmd);
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		return iommufd_test_access_pages(ucmd, cmd);
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		return iommufd_test_destroy_access_pages(ucmd, cmd);
+	case IOMMU_TEST_OP_ACCESS_RW:
+		return iommufd_test_access_rw(ucmd, cmd);
+	/* Dirty tracking, nested domains and page faults come later */
+	case IOMMU_TEST_OP_DIRTY:
+	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+	case IOMMU_TEST_OP_TRIGGER_IOPF:
+	default:
+		return -EOPNOTSUPP;
+	}
+}
