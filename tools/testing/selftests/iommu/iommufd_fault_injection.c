@@ -750,15 +750,17 @@ static void check_state(struct __test_metadata *_metadata,
 
 /*
  * Errors a call may fail with when a fault was injected into it.  Mock
- * devices bring two more: the fault point of the mock IOMMU fails its
+ * devices bring more: the fault point of the mock IOMMU fails its
  * map_pages with ENOENT, and a mock device that a fault kept from getting
- * its IOMMU at probe time is refused binding with EINVAL.
+ * its IOMMU at probe time is refused, with ENODEV, or with EINVAL by the
+ * coherency check of the bind.
  */
 static bool injected_error(struct sequence_state *state, int err)
 {
 	if (err == ENOMEM || err == EFAULT)
 		return true;
-	return state->uses_mock_devices && (err == ENOENT || err == EINVAL);
+	return state->uses_mock_devices &&
+	       (err == ENOENT || err == ENODEV || err == EINVAL);
 }
 
 static void run_with_every_fault(struct __test_metadata *_metadata,
