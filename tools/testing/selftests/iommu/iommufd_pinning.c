@@ -909,7 +909,7 @@ static int write_long_file(const char *path, long value)
 	return ok ? 0 : -1;
 }
 
-/* Value in kB of a "Name:  N kB" line of a /proc status file, or -1 */
+/* The number on the "Name:  N [kB]" line of a /proc status file, or -1 */
 static long proc_kb(const char *path, const char *name)
 {
 	size_t name_len = strlen(name);
@@ -1145,6 +1145,14 @@ TEST_F(huge, huge_and_small_iova_domains_map_the_same_memory)
 }
 
 /* ==== RLIMIT_MEMLOCK accounting ========================================== */
+
+/*
+ * Every pinned page shows in VmPin.  A process without CAP_IPC_LOCK is
+ * also charged against its RLIMIT_MEMLOCK: per user (IOMMU_OPTION_RLIMIT_MODE
+ * 0) in the user's locked page count, which /proc does not show, or per mm
+ * (mode 1) in VmLck.  Pinning happens only while a domain (or an access)
+ * needs the memory, so mapping without one charges nothing.
+ */
 
 #define LIMIT_PAGES 16
 #define LIMIT_BYTES (LIMIT_PAGES * PAGE_SIZE)
