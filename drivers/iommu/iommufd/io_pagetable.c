@@ -722,7 +722,6 @@ void iopt_destroy(struct iommufd_iopt *iopt)
 	}
 }
 
-
 /* ---- domains ------------------------------------------------------------- */
 
 static unsigned long iopt_domain_granule(struct iommu_domain *domain)
@@ -1038,11 +1037,15 @@ static void iopt_unpin_range(struct iommufd_iopt *iopt, unsigned long first,
 	unsigned long seg_first, seg_last;
 	int rc;
 
-	while ((rc = iopt_range_next(&walk, &seg_first, &seg_last)) > 0)
-		iommufd_pages_unpin_access(
-			walk.mapping->pages, walk.mapping,
-			iopt_mapping_iova_index(walk.mapping, seg_first),
-			iopt_mapping_iova_index(walk.mapping, seg_last));
+	while ((rc = iopt_range_next(&walk, &seg_first, &seg_last)) > 0) {
+		struct iopt_mapping *mapping = walk.mapping;
+
+		iommufd_pages_unpin_access(mapping->pages, mapping,
+					   iopt_mapping_iova_index(mapping,
+								   seg_first),
+					   iopt_mapping_iova_index(mapping,
+								   seg_last));
+	}
 	WARN_ON(rc);
 }
 
@@ -1157,14 +1160,4 @@ int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
 		data += bytes;
 	}
 	return rc;
-}
-
-/*
- * Until access.c exists there are no accesses to notify.  Its strong
- * definition replaces this one.
- */
-void __weak iommufd_access_notify_unmap(struct iommufd_iopt *iopt,
-					unsigned long iova,
-					unsigned long length)
-{
 }

@@ -25,7 +25,7 @@
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct iommufd_iopt iopt;
-	struct mutex mutex;
+	struct mutex mutex; /* protects auto_hwpts */
 	struct list_head auto_hwpts;
 };
 

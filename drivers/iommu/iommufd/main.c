@@ -15,6 +15,7 @@
 #include <linux/iommufd.h>
 #include <uapi/linux/iommufd.h>
 
+#include "access.h"
 #include "device.h"
 #include "hw_pagetable.h"
 #include "ioas.h"
@@ -31,6 +32,9 @@ const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	},
 	[IOMMUFD_OBJ_DEVICE] = {
 		.destroy = iommufd_device_destroy,
+	},
+	[IOMMUFD_OBJ_ACCESS] = {
+		.destroy = iommufd_access_destroy_object,
 	},
 #if IS_ENABLED(CONFIG_IOMMUFD_TEST)
 	[IOMMUFD_OBJ_SELFTEST] = {

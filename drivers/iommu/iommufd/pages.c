@@ -274,7 +274,7 @@ static long iommufd_pages_pin_user(struct iommufd_pages *pages,
 	int locked = 1;
 	long rc;
 
-	npages = min(npages, (unsigned long)INT_MAX);
+	npages = min_t(unsigned long, npages, INT_MAX);
 	if (current->mm == mm)
 		return pin_user_pages_fast(uaddr, npages,
 					   iommufd_pages_gup_flags(pages), out);
@@ -428,6 +428,7 @@ iommufd_pages_source(struct iommufd_pages *pages, unsigned long index,
 	struct interval_tree_node *node;
 	unsigned long limit = last;
 
+	*user = NULL;
 	node = interval_tree_iter_first(&pages->domain_users, index, last);
 	if (node && node->start <= index) {
 		*user = container_of(node, struct iopt_mapping, pages_node);
@@ -471,6 +472,20 @@ static unsigned long iopt_mapping_read_pfn(struct iopt_mapping *mapping,
 	phys = iommu_iova_to_phys(mapping->storage_domain,
 				  iopt_mapping_index_iova(mapping, index));
 	return PHYS_PFN(phys);
+}
+
+/*
+ * The pfn of a page someone has pinned: read back from @user's storage
+ * domain when a mapping in domains has it (@user is then that mapping), or
+ * from access_pfns.
+ */
+static unsigned long iommufd_pages_known_pfn(struct iommufd_pages *pages,
+					     struct iopt_mapping *user,
+					     unsigned long index)
+{
+	if (user)
+		return iopt_mapping_read_pfn(user, index);
+	return xa_to_value(xa_load(&pages->access_pfns, index));
 }
 
 /* ---- batches of pfn runs ------------------------------------------------ */
@@ -711,18 +726,12 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 		switch (iommufd_pages_source(pages, index, last, &seg_last,
 					     &user)) {
 		case IOMMUFD_PFN_FROM_DOMAIN:
-			for (; index <= seg_last; index++) {
-				rc = iommufd_fill_add(fill,
-					iopt_mapping_read_pfn(user, index));
-				if (rc)
-					return rc;
-			}
-			break;
 		case IOMMUFD_PFN_FROM_ACCESS:
 			for (; index <= seg_last; index++) {
 				rc = iommufd_fill_add(fill,
-					xa_to_value(xa_load(&pages->access_pfns,
-							    index)));
+						      iommufd_pages_known_pfn(pages,
+									      user,
+									      index));
 				if (rc)
 					return rc;
 			}
@@ -735,15 +744,15 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 			if (pinned < 0)
 				return pinned;
 			for (i = 0; i < pinned; i++) {
-				rc = iommufd_fill_add(fill,
-					page_to_pfn(fill->batch.pages[i]));
-				if (rc) {
-					/* Not in the batch: nobody else knows them */
-					iommufd_pages_unpin_pages(pages,
-						fill->batch.pages + i,
-						pinned - i);
-					return rc;
-				}
+				struct page *page = fill->batch.pages[i];
+
+				rc = iommufd_fill_add(fill, page_to_pfn(page));
+				if (!rc)
+					continue;
+				/* Not in the batch: nobody else knows them */
+				iommufd_pages_unpin_pages(pages, &fill->batch.pages[i],
+							  pinned - i);
+				return rc;
 			}
 			index += pinned;
 			break;
@@ -878,10 +887,11 @@ static void iommufd_unfill_range(struct iommufd_unfill *unfill,
 		unpin = iommufd_pages_source(pages, index, last, &seg_last,
 					     &user) == IOMMUFD_PFN_UNPINNED;
 		for (; index <= seg_last; index++) {
-			unsigned long pfn = PHYS_PFN(iommu_iova_to_phys(
-				unfill->storage,
-				iopt_mapping_index_iova(unfill->mapping,
-							index)));
+			unsigned long iova =
+				iopt_mapping_index_iova(unfill->mapping, index);
+			unsigned long pfn =
+				PHYS_PFN(iommu_iova_to_phys(unfill->storage,
+							    iova));
 			bool contiguous = index != first && pfn == prev_pfn + 1;
 
 			if (!contiguous && index != unfill->unmapped_index) {
@@ -1223,9 +1233,11 @@ int iommufd_pages_pin_access(struct iommufd_pages *pages,
 	if (pin) {
 		unsigned long index;
 
-		for (index = first_index; index <= last_index; index++)
-			*out_pages++ = pfn_to_page(xa_to_value(
-				xa_load(&pages->access_pfns, index)));
+		for (index = first_index; index <= last_index; index++) {
+			void *entry = xa_load(&pages->access_pfns, index);
+
+			*out_pages++ = pfn_to_page(xa_to_value(entry));
+		}
 		pin->users++;
 		mapping->access_pins++;
 		return 0;
@@ -1324,11 +1336,8 @@ static int iommufd_pages_rw_page(struct iommufd_pages *pages,
 
 	switch (iommufd_pages_source(pages, index, index, &seg_last, &user)) {
 	case IOMMUFD_PFN_FROM_DOMAIN:
-		page = pfn_to_page(iopt_mapping_read_pfn(user, index));
-		break;
 	case IOMMUFD_PFN_FROM_ACCESS:
-		page = pfn_to_page(xa_to_value(xa_load(&pages->access_pfns,
-						       index)));
+		page = pfn_to_page(iommufd_pages_known_pfn(pages, user, index));
 		break;
 	default:
 		pinned = iommufd_pages_pin(pages, index, 1, &page);

@@ -88,7 +88,7 @@ struct iommufd_pages {
 	struct task_struct *source_task;
 	struct user_struct *source_user;
 
-	struct mutex mutex;
+	struct mutex mutex; /* see the locking rules above */
 	struct rb_root_cached domain_users;
 	struct rb_root_cached access_users;
 	struct xarray access_pfns;

@@ -328,6 +328,97 @@ static inline int iommufd_check_refs_err(int fd, void *uptr, __u64 length,
 	return iommufd_test_cmd_err(fd, &cmd);
 }
 
+/* ---- IOMMU_TEST_CMD: emulated accesses ---------------------------------- */
+
+/* CREATE_ACCESS on IOAS @ioas_id; *access_fd receives the new descriptor */
+static inline int iommufd_create_access_err(int fd, __u32 ioas_id,
+					    __u32 flags, int *access_fd)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = ioas_id,
+		.create_access = { .flags = flags },
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (!err)
+		*access_fd = cmd.create_access.out_access_fd;
+	return err;
+}
+
+/*
+ * ACCESS_PAGES: pin [iova, iova + length) through the access; the kernel
+ * checks the pages against the user memory at @uptr unless it is NULL.
+ * *pin_id (if not NULL) receives the ID that DESTROY_ACCESS_PAGES takes.
+ */
+static inline int iommufd_access_pin_err(int fd, int access_fd, __u64 iova,
+					 __u64 length, const void *uptr,
+					 __u32 flags, __u32 *pin_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = access_fd,
+		.access_pages = {
+			.flags = flags,
+			.iova = iova,
+			.length = length,
+			.uptr = (__u64)(uintptr_t)uptr,
+		},
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (!err && pin_id)
+		*pin_id = cmd.access_pages.out_access_pages_id;
+	return err;
+}
+
+/* DESTROY_ACCESS_PAGES: unpin what one ACCESS_PAGES pinned */
+static inline int iommufd_access_unpin_err(int fd, int access_fd,
+					   __u32 pin_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = access_fd,
+		.destroy_access_pages = { .access_pages_id = pin_id },
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/*
+ * ACCESS_RW: copy @length bytes between @buf and the IOVA range, into the
+ * IOAS with MOCK_ACCESS_RW_WRITE, out of it otherwise
+ */
+static inline int iommufd_access_rw_err(int fd, int access_fd, __u64 iova,
+					void *buf, __u64 length, __u32 flags)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = access_fd,
+		.access_rw = {
+			.iova = iova,
+			.length = length,
+			.uptr = (__u64)(uintptr_t)buf,
+			.flags = flags,
+		},
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/* ACCESS_REPLACE_IOAS: move the access to IOAS @ioas_id */
+static inline int iommufd_access_replace_err(int fd, int access_fd,
+					     __u32 ioas_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+		.id = access_fd,
+		.access_replace_ioas = { .ioas_id = ioas_id },
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
 /* IOMMU_IOAS_UNMAP; on success *unmapped receives how many bytes went */
 static inline int iommufd_ioas_unmap_count_err(int fd, __u32 ioas_id,
 					       __u64 iova, __u64 length,

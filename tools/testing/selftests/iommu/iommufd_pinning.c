@@ -757,43 +757,27 @@ TEST_F(single, domain_is_refused_while_a_mapping_is_finer_than_its_pages)
 
 TEST_F(single, mapping_through_an_access_and_a_domain_pins_once)
 {
-	struct iommu_test_cmd create = {
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = self->domains.ioas_id,
-		.create_access = {
-			.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
-		},
-	};
-	struct iommu_test_cmd pin = {
-		.op = IOMMU_TEST_OP_ACCESS_PAGES,
-		.access_pages = { .length = HALF, },
-	};
-	struct iommu_test_cmd unpin = {
-		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
-	};
+	const __u32 access_flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
 	__u64 iova = IOVA_BASE;
+	__u32 pin_id;
+	int access_fd;
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, HALF, &iova));
-	ASSERT_EQ(0, iommufd_test_cmd_err(self->fd, &create));
-	pin.id = create.create_access.out_access_fd;
-	pin.access_pages.iova = iova;
-	/* The access checks what it pinned against this memory */
-	pin.access_pages.uptr = (__u64)(uintptr_t)self->buf;
-	ASSERT_EQ(0, iommufd_test_cmd_err(self->fd, &pin));
+	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->domains.ioas_id,
+					       access_flags, &access_fd));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, iova, HALF,
+					    self->buf, 0, &pin_id));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, HALF, 1));
 
 	/* The domain goes, the access keeps the pages pinned */
 	ASSERT_EQ(0, iommufd_unlink_domain(self->fd, &self->domains));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, HALF, 1));
 
-	unpin.id = pin.id;
-	unpin.destroy_access_pages.access_pages_id =
-		pin.access_pages.out_access_pages_id;
-	ASSERT_EQ(0, iommufd_test_cmd_err(self->fd, &unpin));
+	ASSERT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, HALF, 0));
-	close(create.create_access.out_access_fd);
+	close(access_fd);
 }
 
 /* ==== IOMMU_OPTION_HUGE_PAGES ============================================ */
