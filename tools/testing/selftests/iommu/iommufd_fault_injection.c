@@ -5,8 +5,10 @@
  * task forced to fail (fail-nth), until a run completes without any fault
  * being injected.  After every run the context must still work, and every
  * IOAS must hold exactly the mappings whose MAP or COPY reported success:
- * a failed call leaves nothing half done.  Leaks and use-after-free show up
- * in the debug profile (kmemleak, KASAN).
+ * a failed call leaves nothing half done.  Where mock domains are linked,
+ * each of them must translate exactly those mappings, and the user pages
+ * must be pinned exactly as often as those mappings need.  Leaks and
+ * use-after-free show up in the debug profile (kmemleak, KASAN).
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,8 +19,42 @@
 #include "iommufd_helpers.h"
 
 #define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+#define FIXED (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
 #define MAX_IOAS 2
+#define MAX_SEGMENTS 16
 #define MAX_FAULT_SITES 5000
+/* Mock domains translate only their aperture: sequences with them map here */
+#define DOMAIN_IOVA ((__u64)MOCK_APERTURE_START)
+/* Sequences with mock domains cross several hundred fault sites */
+#define DOMAIN_TEST_TIMEOUT 240
+
+/* A range of an IOAS that maps buf + buf_offset */
+struct segment {
+	unsigned int ioas;
+	__u64 iova;
+	__u64 length;
+	__u64 buf_offset;
+	/* The MAP that described this memory; COPY shares what it made */
+	unsigned int map_serial;
+};
+
+struct segment_list {
+	unsigned int count;
+	struct segment items[MAX_SEGMENTS];
+};
+
+/*
+ * A MAP, COPY or UNMAP at a known IOVA that failed with EFAULT: either its
+ * arguments could not be read and nothing happened, or its result could
+ * not be written back after it happened.  check_state() settles which.
+ */
+struct unsettled_call {
+	bool pending;
+	bool unmap;
+	unsigned int ioas;
+	__u64 iova;
+	__u64 length;
+};
 
 struct sequence_state {
 	int fd;
@@ -27,82 +63,154 @@ struct sequence_state {
 	int memfd;
 	unsigned int nr_ioas;
 	__u32 ioas[MAX_IOAS];
+	struct iommufd_domain_set domains[MAX_IOAS];
 	/* Bytes each IOAS maps according to the calls that succeeded */
 	__u64 mapped[MAX_IOAS];
 	/*
-	 * An unmap whose result could not be copied out did happen, but user
-	 * space cannot know how much it removed
+	 * A call at an automatic IOVA failed with EFAULT: whether it mapped
+	 * something, and where, is unknown
 	 */
 	bool mapped_unknown[MAX_IOAS];
+	/* What maps state->buf, as far as the calls that succeeded say */
+	struct segment_list mapped_segments;
+	/* What every MAP and COPY at a fixed IOVA tried to map */
+	struct segment_list tried_segments;
+	unsigned int last_map_serial;
+	/* End of the part of buf any call was given */
+	__u64 buf_used;
+	struct unsettled_call unsettled;
+	/* The sequence creates mock devices (see injected_error()) */
+	bool uses_mock_devices;
 };
 
 /* Runs the ioctls; returns 0 or the errno of the first call that failed */
 typedef int (*sequence_fn)(struct sequence_state *state);
 
-static int write_knob(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t len = strlen(value);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, value, len) == len;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-/* Let fail-nth reach sleeping allocations, quietly */
+/*
+ * Let fail-nth reach sleeping allocations, quietly, including the fault
+ * points of the mock IOMMU driver where they have debugfs knobs
+ */
 static int configure_fault_injection(void)
 {
-	static const char *const knobs[][2] = {
-		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/failslab/verbose", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
-		{ "/sys/kernel/debug/fail_usercopy/verbose", "0" },
+	static const char *const mock_verbose_knobs[] = {
+		"/sys/kernel/debug/fail_iommufd/verbose",
+		"/sys/kernel/debug/fail_iommufd_mock_map/verbose",
 	};
 	size_t i;
 
-	for (i = 0; i != ARRAY_SIZE(knobs); i++)
-		if (write_knob(knobs[i][0], knobs[i][1]))
+	if (iommufd_fail_nth_setup())
+		return -1;
+	for (i = 0; i != ARRAY_SIZE(mock_verbose_knobs); i++)
+		if (iommufd_write_file(mock_verbose_knobs[i], "0") &&
+		    errno != ENOENT)
 			return -1;
 	return 0;
 }
 
-static int arm_fault(unsigned int nth)
-{
-	char value[16];
-
-	snprintf(value, sizeof(value), "%u", nth);
-	return write_knob("/proc/thread-self/fail-nth", value);
-}
-
-/* Disarm; true if the armed fault was injected */
-static bool disarm_fault(void)
-{
-	char value[16] = {};
-	int fd = open("/proc/thread-self/fail-nth", O_RDWR);
-	bool injected;
-
-	if (fd < 0)
-		return false;
-	injected = read(fd, value, sizeof(value) - 1) > 0 && atoi(value) == 0;
-	if (write(fd, "0", 1) != 1)
-		injected = false;
-	close(fd);
-	return injected;
-}
-
 static int add_ioas(struct sequence_state *state)
 {
-	int err = iommufd_ioas_alloc_err(state->fd, &state->ioas[state->nr_ioas]);
+	unsigned int index = state->nr_ioas;
+	int err = iommufd_ioas_alloc_err(state->fd, &state->ioas[index]);
 
-	if (!err)
-		state->nr_ioas++;
-	return err;
+	if (err)
+		return err;
+	state->domains[index].ioas_id = state->ioas[index];
+	state->nr_ioas++;
+	return 0;
+}
+
+/* Linking or unlinking a domain either happens whole or not at all */
+static int add_domain(struct sequence_state *state, unsigned int index)
+{
+	return iommufd_link_domain(state->fd, &state->domains[index], 0);
+}
+
+static int remove_domain(struct sequence_state *state, unsigned int index)
+{
+	return iommufd_unlink_domain(state->fd, &state->domains[index]);
+}
+
+static void add_segment(struct segment_list *list, unsigned int index,
+			__u64 iova, __u64 length, __u64 buf_offset,
+			unsigned int map_serial)
+{
+	struct segment *seg;
+
+	if (list->count == MAX_SEGMENTS)
+		abort();
+	seg = &list->items[list->count++];
+	seg->ioas = index;
+	seg->iova = iova;
+	seg->length = length;
+	seg->buf_offset = buf_offset;
+	seg->map_serial = map_serial;
+}
+
+/* Forget the segments of an IOAS inside [iova, last]; returns their bytes */
+static __u64 drop_segments(struct segment_list *list, unsigned int index,
+			   __u64 iova, __u64 last)
+{
+	unsigned int i = 0;
+	__u64 dropped = 0;
+
+	while (i != list->count) {
+		struct segment *seg = &list->items[i];
+
+		if (seg->ioas != index || seg->iova < iova ||
+		    seg->iova + seg->length - 1 > last) {
+			i++;
+			continue;
+		}
+		dropped += seg->length;
+		*seg = list->items[--list->count];
+	}
+	return dropped;
+}
+
+/*
+ * Add to @into what a COPY of [src_iova, src_iova + length) of IOAS @src
+ * puts at dst_iova of IOAS @dst, according to what is mapped now
+ */
+static void copy_segments(struct sequence_state *state,
+			  struct segment_list *into, unsigned int dst,
+			  unsigned int src, __u64 src_iova, __u64 length,
+			  __u64 dst_iova)
+{
+	const struct segment_list *from = &state->mapped_segments;
+	unsigned int i, nr_before = from->count;
+	__u64 src_last = src_iova + length - 1;
+
+	for (i = 0; i != nr_before; i++) {
+		struct segment seg = from->items[i];
+		__u64 first, last;
+
+		if (seg.ioas != src || seg.iova > src_last ||
+		    seg.iova + seg.length - 1 < src_iova)
+			continue;
+		first = seg.iova > src_iova ? seg.iova : src_iova;
+		last = seg.iova + seg.length - 1;
+		if (last > src_last)
+			last = src_last;
+		add_segment(into, dst, dst_iova + (first - src_iova),
+			    last - first + 1,
+			    seg.buf_offset + (first - seg.iova),
+			    seg.map_serial);
+	}
+}
+
+/* An EFAULT from a call that may or may not have happened */
+static void note_efault(struct sequence_state *state, unsigned int index,
+			bool known_iova, bool unmap, __u64 iova, __u64 length)
+{
+	if (!known_iova) {
+		state->mapped_unknown[index] = true;
+		return;
+	}
+	state->unsettled.pending = true;
+	state->unsettled.unmap = unmap;
+	state->unsettled.ioas = index;
+	state->unsettled.iova = iova;
+	state->unsettled.length = length;
 }
 
 static int map_into(struct sequence_state *state, unsigned int index,
@@ -116,10 +224,22 @@ static int map_into(struct sequence_state *state, unsigned int index,
 		.length = length,
 		.iova = iova,
 	};
-	int err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_MAP, &cmd);
+	int err;
 
-	if (!err)
+	if (offset + length > state->buf_used)
+		state->buf_used = offset + length;
+	if (flags & IOMMU_IOAS_MAP_FIXED_IOVA)
+		add_segment(&state->tried_segments, index, iova, length, offset,
+			    0);
+	err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_MAP, &cmd);
+	if (!err) {
 		state->mapped[index] += length;
+		add_segment(&state->mapped_segments, index, cmd.iova, length,
+			    offset, ++state->last_map_serial);
+	} else if (err == EFAULT) {
+		note_efault(state, index, flags & IOMMU_IOAS_MAP_FIXED_IOVA,
+			    false, iova, length);
+	}
 	return err;
 }
 
@@ -134,10 +254,13 @@ static int unmap_from(struct sequence_state *state, unsigned int index,
 	};
 	int err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_UNMAP, &cmd);
 
-	if (!err)
+	if (!err) {
 		state->mapped[index] -= cmd.length;
-	else if (err == EFAULT)
-		state->mapped_unknown[index] = true;
+		drop_segments(&state->mapped_segments, index, iova,
+			      iova + length - 1);
+	} else if (err == EFAULT) {
+		note_efault(state, index, true, true, iova, length);
+	}
 	return err;
 }
 
@@ -154,10 +277,20 @@ static int copy_between(struct sequence_state *state, unsigned int dst,
 		.dst_iova = dst_iova,
 		.src_iova = src_iova,
 	};
-	int err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_COPY, &cmd);
+	int err;
 
-	if (!err)
+	if (flags & IOMMU_IOAS_MAP_FIXED_IOVA)
+		copy_segments(state, &state->tried_segments, dst, src,
+			      src_iova, length, dst_iova);
+	err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_COPY, &cmd);
+	if (!err) {
 		state->mapped[dst] += length;
+		copy_segments(state, &state->mapped_segments, dst, src,
+			      src_iova, length, cmd.dst_iova);
+	} else if (err == EFAULT) {
+		note_efault(state, dst, flags & IOMMU_IOAS_MAP_FIXED_IOVA,
+			    false, dst_iova, length);
+	}
 	return err;
 }
 
@@ -271,6 +404,116 @@ static int seq_map_file(struct sequence_state *state)
 	return err;
 }
 
+static int seq_map_with_one_domain(struct sequence_state *state)
+{
+	int err;
+
+	err = add_ioas(state);
+	if (!err)
+		err = add_domain(state, 0);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0, 0x10000, DOMAIN_IOVA);
+	/* Right after the first one, of other memory */
+	if (!err)
+		err = map_into(state, 0, FIXED, 0x20000, 0x8000,
+			       DOMAIN_IOVA + 0x10000);
+	if (!err)
+		err = unmap_from(state, 0, DOMAIN_IOVA, 0x10000);
+	return err;
+}
+
+static int seq_map_with_two_domains(struct sequence_state *state)
+{
+	int err;
+
+	err = add_ioas(state);
+	if (!err)
+		err = add_domain(state, 0);
+	if (!err)
+		err = add_domain(state, 0);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0, 0x10000, DOMAIN_IOVA);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0x40000, 0x3000,
+			       DOMAIN_IOVA + 0x100000);
+	return err;
+}
+
+static int seq_domains_linked_to_mappings(struct sequence_state *state)
+{
+	int err;
+
+	err = add_ioas(state);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0, 0x10000, DOMAIN_IOVA);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0x10000, 0x4000,
+			       DOMAIN_IOVA + 0x20000);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0x30000, 0x1000,
+			       DOMAIN_IOVA + 0x40000);
+	/* Each one filled from every mapping */
+	if (!err)
+		err = add_domain(state, 0);
+	if (!err)
+		err = add_domain(state, 0);
+	return err;
+}
+
+static int seq_copy_with_domains(struct sequence_state *state)
+{
+	int err;
+
+	err = add_ioas(state);
+	if (!err)
+		err = add_ioas(state);
+	if (!err)
+		err = add_domain(state, 0);
+	if (!err)
+		err = add_domain(state, 1);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0, 0x8000, DOMAIN_IOVA);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0x8000, 0x8000,
+			       DOMAIN_IOVA + 0x8000);
+	/* Across both source mappings, into the other IOAS */
+	if (!err)
+		err = copy_between(state, 1, 0, FIXED, DOMAIN_IOVA + 0x4000,
+				   0x8000, DOMAIN_IOVA + 0x100000);
+	if (!err)
+		err = copy_between(state, 0, 0, FIXED, DOMAIN_IOVA, 0x10000,
+				   DOMAIN_IOVA + 0x200000);
+	return err;
+}
+
+static int seq_unmap_with_domains(struct sequence_state *state)
+{
+	int err;
+
+	err = add_ioas(state);
+	if (!err)
+		err = add_domain(state, 0);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0, 0x4000, DOMAIN_IOVA);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0x4000, 0x4000,
+			       DOMAIN_IOVA + 0x8000);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0x8000, 0x4000,
+			       DOMAIN_IOVA + 0x10000);
+	/* The first two and the hole between them */
+	if (!err)
+		err = unmap_from(state, 0, DOMAIN_IOVA, 0xc000);
+	/* Unlinked: the rest is unpinned; linked again: pinned again */
+	if (!err)
+		err = remove_domain(state, 0);
+	if (!err)
+		err = add_domain(state, 0);
+	if (!err)
+		err = unmap_from(state, 0, 0, UINT64_MAX);
+	return err;
+}
+
 FIXTURE(fault_injection)
 {
 	struct sequence_state state;
@@ -284,6 +527,10 @@ FIXTURE_SETUP(fault_injection)
 			       PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->state.buf);
+	/* Small pages, present: MD_CHECK_REFS counts pins of those only */
+	ASSERT_EQ(0, madvise(self->state.buf, self->state.buf_size,
+			     MADV_NOHUGEPAGE));
+	memset(self->state.buf, 0x5a, self->state.buf_size);
 	self->state.memfd = syscall(SYS_memfd_create, "fault-injection", 0);
 	ASSERT_LE(0, self->state.memfd);
 	ASSERT_EQ(0, ftruncate(self->state.memfd, 0x200000));
@@ -291,20 +538,193 @@ FIXTURE_SETUP(fault_injection)
 
 FIXTURE_TEARDOWN(fault_injection)
 {
-	disarm_fault();
+	iommufd_fail_nth_disarm();
 	close(self->state.memfd);
 	munmap(self->state.buf, self->state.buf_size);
 }
 
 /*
- * After a run: the context still works, and each IOAS unmaps exactly what
- * the successful calls mapped.
+ * Settle an EFAULT at a known IOVA by unmapping its range: whether or not
+ * the call happened, the range is empty afterwards, and the records say so.
+ */
+static void settle_unsettled_call(struct __test_metadata *_metadata,
+				  struct sequence_state *state)
+{
+	struct unsettled_call *call = &state->unsettled;
+	__u64 unmapped = 0, dropped;
+	int err;
+
+	if (!call->pending)
+		return;
+	err = iommufd_ioas_unmap_count_err(state->fd, state->ioas[call->ioas],
+					   call->iova, call->length, &unmapped);
+	ASSERT_TRUE(err == 0 || err == ENOENT);
+	if (call->unmap) {
+		dropped = drop_segments(&state->mapped_segments, call->ioas,
+					call->iova,
+					call->iova + call->length - 1);
+		state->mapped[call->ioas] -= dropped;
+		/*
+		 * If the unmap had not happened it happens now; if it had,
+		 * nothing is left (unmapping all of nothing is no error)
+		 */
+		if (!err)
+			ASSERT_TRUE(unmapped == dropped || unmapped == 0);
+	} else if (!err) {
+		/* The map or copy happened, whole */
+		ASSERT_EQ(call->length, unmapped);
+	}
+	call->pending = false;
+}
+
+/* Pins a page of buf needs: one per memory object any domain maps it with */
+static __u32 expected_pins(struct sequence_state *state, __u64 page_offset)
+{
+	unsigned int serials[MAX_SEGMENTS];
+	unsigned int i, j, nr_serials = 0;
+
+	for (i = 0; i != state->mapped_segments.count; i++) {
+		const struct segment *seg = &state->mapped_segments.items[i];
+
+		if (!state->domains[seg->ioas].count ||
+		    page_offset + PAGE_SIZE <= seg->buf_offset ||
+		    page_offset >= seg->buf_offset + seg->length)
+			continue;
+		for (j = 0; j != nr_serials; j++)
+			if (serials[j] == seg->map_serial)
+				break;
+		if (j == nr_serials)
+			serials[nr_serials++] = seg->map_serial;
+	}
+	return nr_serials;
+}
+
+/* Every page of the used part of buf is pinned as often as it should be */
+static void check_pins(struct __test_metadata *_metadata,
+		       struct sequence_state *state)
+{
+	__u8 *buf = state->buf;
+	__u64 start = 0, end;
+
+	while (start < state->buf_used) {
+		__u32 pins = expected_pins(state, start);
+
+		end = start + PAGE_SIZE;
+		while (end < state->buf_used &&
+		       expected_pins(state, end) == pins)
+			end += PAGE_SIZE;
+		ASSERT_EQ(0, iommufd_check_refs_err(state->fd, buf + start,
+						    end - start, pins));
+		start = end;
+	}
+}
+
+/* Every linked domain translates what the records say is mapped */
+static void check_domains_map(struct __test_metadata *_metadata,
+			      struct sequence_state *state)
+{
+	const struct segment_list *list = &state->mapped_segments;
+	__u8 *buf = state->buf;
+	unsigned int i;
+
+	for (i = 0; i != list->count; i++) {
+		const struct segment *seg = &list->items[i];
+
+		ASSERT_EQ(0, iommufd_check_domains(state->fd,
+						   &state->domains[seg->ioas],
+						   seg->iova, seg->length,
+						   buf + seg->buf_offset));
+	}
+}
+
+static bool is_mapped(struct sequence_state *state, unsigned int index,
+		      __u64 iova)
+{
+	const struct segment_list *list = &state->mapped_segments;
+	unsigned int i;
+
+	for (i = 0; i != list->count; i++) {
+		const struct segment *seg = &list->items[i];
+
+		if (seg->ioas == index && iova >= seg->iova &&
+		    iova < seg->iova + seg->length)
+			return true;
+	}
+	return false;
+}
+
+/* How many of the domains do not answer "not that memory" for the range */
+static unsigned int
+domains_translating(int fd, const struct iommufd_domain_set *domains,
+		    __u64 iova, __u64 length, void *va)
+{
+	unsigned int i, found = 0;
+
+	for (i = 0; i != domains->count; i++)
+		if (iommufd_check_map_err(fd, domains->hwpt_id[i], iova,
+					  length, va) != EINVAL)
+			found++;
+	return found;
+}
+
+/*
+ * No linked domain translates to the memory a call tried to map where the
+ * records say nothing is mapped: a failed call left nothing behind.
+ */
+static void check_domains_hold_nothing_else(struct __test_metadata *_metadata,
+					    struct sequence_state *state)
+{
+	const struct segment_list *list = &state->tried_segments;
+	const __u64 mock_page = PAGE_SIZE / 2;
+	__u8 *buf = state->buf;
+	unsigned int i;
+	__u64 off;
+
+	for (i = 0; i != list->count; i++) {
+		const struct segment *seg = &list->items[i];
+		const struct iommufd_domain_set *domains =
+			&state->domains[seg->ioas];
+
+		for (off = 0; off < seg->length; off += mock_page) {
+			__u64 iova = seg->iova + off;
+
+			if (is_mapped(state, seg->ioas, iova))
+				continue;
+			ASSERT_EQ(0, domains_translating(state->fd, domains,
+							 iova, mock_page,
+							 buf + seg->buf_offset +
+								 off));
+		}
+	}
+}
+
+static bool any_mapping_unknown(struct sequence_state *state)
+{
+	unsigned int i;
+
+	for (i = 0; i != state->nr_ioas; i++)
+		if (state->mapped_unknown[i])
+			return true;
+	return false;
+}
+
+/*
+ * After a run: the context still works, every domain maps what the calls
+ * that succeeded mapped, the pages are pinned just for that, and each
+ * IOAS unmaps exactly it, after which nothing is pinned any more.
  */
 static void check_state(struct __test_metadata *_metadata,
 			struct sequence_state *state)
 {
+	__u64 used = state->buf_used;
 	__u32 probe_ioas;
 	unsigned int i;
+
+	settle_unsettled_call(_metadata, state);
+	check_domains_map(_metadata, state);
+	check_domains_hold_nothing_else(_metadata, state);
+	if (!any_mapping_unknown(state))
+		check_pins(_metadata, state);
 
 	for (i = 0; i != state->nr_ioas; i++) {
 		struct iommu_ioas_unmap unmap_all = {
@@ -317,17 +737,39 @@ static void check_state(struct __test_metadata *_metadata,
 					       &unmap_all));
 		if (!state->mapped_unknown[i])
 			ASSERT_EQ(state->mapped[i], unmap_all.length);
+		drop_segments(&state->mapped_segments, i, 0, UINT64_MAX);
 	}
+	/* Empty IOAS, empty domains */
+	check_domains_hold_nothing_else(_metadata, state);
+	if (used)
+		ASSERT_EQ(0, iommufd_check_refs_err(state->fd, state->buf,
+						    used, 0));
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(state->fd, &probe_ioas));
 	ASSERT_EQ(0, iommufd_destroy_err(state->fd, probe_ioas));
 }
 
+/*
+ * Errors a call may fail with when a fault was injected into it.  Mock
+ * devices bring more: the fault point of the mock IOMMU fails its
+ * map_pages with ENOENT, and a mock device that a fault kept from getting
+ * its IOMMU at probe time is refused, with ENODEV, or with EINVAL by the
+ * coherency check of the bind.
+ */
+static bool injected_error(struct sequence_state *state, int err)
+{
+	if (err == ENOMEM || err == EFAULT)
+		return true;
+	return state->uses_mock_devices &&
+	       (err == ENOENT || err == ENODEV || err == EINVAL);
+}
+
 static void run_with_every_fault(struct __test_metadata *_metadata,
 				 struct sequence_state *state,
-				 sequence_fn sequence)
+				 sequence_fn sequence, bool uses_mock_devices)
 {
 	unsigned int nth, faults_tolerated = 0;
 
+	state->uses_mock_devices = uses_mock_devices;
 	for (nth = 1; nth != MAX_FAULT_SITES; nth++) {
 		bool injected;
 		int err;
@@ -335,19 +777,27 @@ static void run_with_every_fault(struct __test_metadata *_metadata,
 		state->fd = iommufd_open();
 		ASSERT_LE(0, state->fd);
 		state->nr_ioas = 0;
+		memset(state->domains, 0, sizeof(state->domains));
 		memset(state->mapped, 0, sizeof(state->mapped));
 		memset(state->mapped_unknown, 0,
 		       sizeof(state->mapped_unknown));
+		state->mapped_segments.count = 0;
+		state->tried_segments.count = 0;
+		state->last_map_serial = 0;
+		state->buf_used = 0;
+		memset(&state->unsettled, 0, sizeof(state->unsettled));
 
-		ASSERT_EQ(0, arm_fault(nth));
+		ASSERT_EQ(0, iommufd_fail_nth_arm(nth));
 		err = sequence(state);
-		injected = disarm_fault();
+		injected = iommufd_fail_nth_disarm();
 
 		if (!injected) {
 			/* The sequence ran with no fault: it must succeed */
 			ASSERT_EQ(0, err);
 		} else if (err) {
-			ASSERT_TRUE(err == ENOMEM || err == EFAULT);
+			if (!injected_error(state, err))
+				TH_LOG("fault %u: errno %d", nth, err);
+			ASSERT_TRUE(injected_error(state, err));
 		} else {
 			/* The fault hit a path that may fail quietly */
 			faults_tolerated++;
@@ -365,27 +815,61 @@ static void run_with_every_fault(struct __test_metadata *_metadata,
 
 TEST_F(fault_injection, ioas_alloc_and_options)
 {
-	run_with_every_fault(_metadata, &self->state, seq_ioas_options);
+	run_with_every_fault(_metadata, &self->state, seq_ioas_options, false);
 }
 
 TEST_F(fault_injection, map_ranges_and_unmap)
 {
-	run_with_every_fault(_metadata, &self->state, seq_map_and_unmap);
+	run_with_every_fault(_metadata, &self->state, seq_map_and_unmap, false);
 }
 
 TEST_F(fault_injection, copy_within_and_between_ioas)
 {
-	run_with_every_fault(_metadata, &self->state, seq_copy);
+	run_with_every_fault(_metadata, &self->state, seq_copy, false);
 }
 
 TEST_F(fault_injection, allowed_ranges_and_automatic_iova)
 {
-	run_with_every_fault(_metadata, &self->state, seq_allowed_ranges);
+	run_with_every_fault(_metadata, &self->state, seq_allowed_ranges,
+			     false);
 }
 
 TEST_F(fault_injection, map_file)
 {
-	run_with_every_fault(_metadata, &self->state, seq_map_file);
+	run_with_every_fault(_metadata, &self->state, seq_map_file, false);
+}
+
+TEST_F_TIMEOUT(fault_injection, map_into_one_domain, DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state, seq_map_with_one_domain,
+			     true);
+}
+
+TEST_F_TIMEOUT(fault_injection, map_into_two_domains, DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state, seq_map_with_two_domains,
+			     true);
+}
+
+TEST_F_TIMEOUT(fault_injection, domains_linked_to_existing_mappings,
+	       DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state,
+			     seq_domains_linked_to_mappings, true);
+}
+
+TEST_F_TIMEOUT(fault_injection, copy_between_ioas_with_domains,
+	       DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state, seq_copy_with_domains,
+			     true);
+}
+
+TEST_F_TIMEOUT(fault_injection, unmap_and_relink_with_domains,
+	       DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state, seq_unmap_with_domains,
+			     true);
 }
 
 TEST_HARNESS_MAIN

@@ -419,4 +419,165 @@ static inline int iommufd_access_replace_err(int fd, int access_fd,
 	return iommufd_test_cmd_err(fd, &cmd);
 }
 
+/* IOMMU_IOAS_UNMAP; on success *unmapped receives how many bytes went */
+static inline int iommufd_ioas_unmap_count_err(int fd, __u32 ioas_id,
+					       __u64 iova, __u64 length,
+					       __u64 *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
+
+	if (!err)
+		*unmapped = cmd.length;
+	return err;
+}
+
+/* IOMMU_IOAS_COPY; *dst_iova is the fixed IOVA in, where it was copied out */
+static inline int iommufd_ioas_copy_err(int fd, __u32 dst_ioas_id,
+					__u32 src_ioas_id, __u32 flags,
+					__u64 src_iova, __u64 length,
+					__u64 *dst_iova)
+{
+	struct iommu_ioas_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dst_ioas_id = dst_ioas_id,
+		.src_ioas_id = src_ioas_id,
+		.length = length,
+		.dst_iova = *dst_iova,
+		.src_iova = src_iova,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_COPY, &cmd);
+
+	if (!err)
+		*dst_iova = cmd.dst_iova;
+	return err;
+}
+
+/* Default of IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, to restore after a test */
+#define IOMMUFD_TEST_DEFAULT_MEMORY_LIMIT 65536
+
+/* Bound the kernel's temporary buffers (system wide) to @limit bytes */
+static inline int iommufd_set_temp_memory_limit_err(int fd, __u32 limit)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+		.memory_limit = { .limit = limit },
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+#define IOMMUFD_MAX_DOMAINS 4
+
+/*
+ * The domains linked to one IOAS.  Without a device, linking one creates a
+ * mock device attached to the IOAS, which gets an automatic domain (every
+ * further mock device on that IOAS would share it), unlinked by destroying
+ * the device.  With a device, linking allocates a HWPT for it, linked to
+ * the IOAS at allocation and unlinked by destroying the HWPT.
+ */
+struct iommufd_domain_set {
+	unsigned int count;
+	__u32 ioas_id;
+	/* The mock device HWPTs are allocated for, 0 while there is none */
+	__u32 idev_id;
+	__u32 stdev_id;
+	__u32 hwpt_id[IOMMUFD_MAX_DOMAINS];
+	/* The object whose destruction unlinks hwpt_id[i] */
+	__u32 owner_id[IOMMUFD_MAX_DOMAINS];
+};
+
+/*
+ * Link one more domain; a new mock device gets MOCK_FLAGS_DEVICE_*
+ * @dev_flags.  0, the errno, or -1 when the set is full.
+ */
+static inline int
+iommufd_link_domain(int fd, struct iommufd_domain_set *domains, __u32 dev_flags)
+{
+	unsigned int slot = domains->count;
+	__u32 hwpt_id, owner_id;
+	int err;
+
+	if (slot == IOMMUFD_MAX_DOMAINS)
+		return -1;
+	if (domains->idev_id) {
+		err = iommufd_hwpt_alloc_err(fd, domains->idev_id,
+					     domains->ioas_id, 0, &hwpt_id);
+		owner_id = hwpt_id;
+	} else if (dev_flags) {
+		err = iommufd_mock_domain_flags_err(fd, domains->ioas_id,
+						    dev_flags,
+						    &domains->stdev_id,
+						    &hwpt_id,
+						    &domains->idev_id);
+		owner_id = domains->stdev_id;
+	} else {
+		err = iommufd_mock_domain_err(fd, domains->ioas_id,
+					      &domains->stdev_id, &hwpt_id,
+					      &domains->idev_id);
+		owner_id = domains->stdev_id;
+	}
+	if (err)
+		return err;
+	domains->hwpt_id[slot] = hwpt_id;
+	domains->owner_id[slot] = owner_id;
+	domains->count++;
+	return 0;
+}
+
+/* Unlink the newest domain; 0, the errno, or -1 when there is none */
+static inline int iommufd_unlink_domain(int fd,
+					struct iommufd_domain_set *domains)
+{
+	__u32 owner_id;
+	int err;
+
+	if (!domains->count)
+		return -1;
+	owner_id = domains->owner_id[domains->count - 1];
+	err = iommufd_destroy_err(fd, owner_id);
+	if (err)
+		return err;
+	if (owner_id == domains->stdev_id)
+		domains->idev_id = 0;
+	domains->count--;
+	return 0;
+}
+
+/* Another set of domains for the IOAS of @domains, using its device */
+static inline struct iommufd_domain_set
+iommufd_more_domains_for(const struct iommufd_domain_set *domains)
+{
+	struct iommufd_domain_set more = {
+		.ioas_id = domains->ioas_id,
+		.idev_id = domains->idev_id,
+		.stdev_id = domains->stdev_id,
+	};
+
+	return more;
+}
+
+/* 0 if every domain translates [iova, iova + length) to @va, else the error */
+static inline int
+iommufd_check_domains(int fd, const struct iommufd_domain_set *domains,
+		      __u64 iova, __u64 length, void *va)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i != domains->count; i++) {
+		err = iommufd_check_map_err(fd, domains->hwpt_id[i], iova,
+					    length, va);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 #endif
