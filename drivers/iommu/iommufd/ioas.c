@@ -42,6 +42,28 @@ static struct iommufd_ioas *iommufd_ioas_for_cmd(struct iommufd_ucmd *ucmd,
 	return iommufd_get_ioas(ucmd->ictx, ioas_id);
 }
 
+/**
+ * iommufd_ioas_alloc() - make an empty IOAS
+ * @ictx: the context it will live in
+ *
+ * Return: the IOAS with its ID reserved but not yet finalized, or an
+ * ERR_PTR (-ENOMEM, or -EBUSY when the context is out of IDs).
+ */
+struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *new_ioas;
+
+	new_ioas = iommufd_object_alloc(ictx, struct iommufd_ioas,
+					IOMMUFD_OBJ_IOAS);
+	if (IS_ERR(new_ioas))
+		return new_ioas;
+	new_ioas->ictx = ictx;
+	iopt_init(&new_ioas->iopt);
+	mutex_init(&new_ioas->mutex);
+	INIT_LIST_HEAD(&new_ioas->auto_hwpts);
+	return new_ioas;
+}
+
 int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_alloc *cmd = ucmd->cmd;
@@ -51,13 +73,9 @@ int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
-	new_ioas = iommufd_object_alloc(ucmd->ictx, struct iommufd_ioas,
-					IOMMUFD_OBJ_IOAS);
+	new_ioas = iommufd_ioas_alloc(ucmd->ictx);
 	if (IS_ERR(new_ioas))
 		return PTR_ERR(new_ioas);
-	iopt_init(&new_ioas->iopt);
-	mutex_init(&new_ioas->mutex);
-	INIT_LIST_HEAD(&new_ioas->auto_hwpts);
 	cmd->out_ioas_id = new_ioas->obj.id;
 	return iommufd_object_publish_to_user(ucmd, &new_ioas->obj,
 					      sizeof(*cmd));
@@ -67,6 +85,8 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
 
+	/* While the ID is still reserved: no lookup can find the IOAS now */
+	iommufd_vfio_compat_forget_ioas(ioas);
 	iopt_destroy(&ioas->iopt);
 	mutex_destroy(&ioas->mutex);
 }

@@ -16,6 +16,7 @@
 /**
  * struct iommufd_ioas - an I/O address space
  * @obj: the object header; the ID user space names the IOAS by
+ * @ictx: the context it lives in
  * @iopt: its mappings, IOVA ranges, linked domains and accesses
  * @mutex: serialises finding or creating an automatic domain for a device
  *         attached straight to the IOAS
@@ -24,6 +25,7 @@
  */
 struct iommufd_ioas {
 	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
 	struct iommufd_iopt iopt;
 	struct mutex mutex; /* protects auto_hwpts */
 	struct list_head auto_hwpts;
@@ -32,6 +34,7 @@ struct iommufd_ioas {
 static_assert(offsetof(struct iommufd_ioas, obj) == 0);
 
 struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id);
+struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx);
 int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);
@@ -41,5 +44,8 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_option_huge_pages(struct iommufd_ucmd *ucmd);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
+
+/* vfio_compat.c: the IOAS VFIO's legacy container path works on */
+void iommufd_vfio_compat_forget_ioas(struct iommufd_ioas *ioas);
 
 #endif

@@ -13,6 +13,8 @@
 
 #include "object.h"
 
+struct iommufd_ioas;
+
 /*
  * How pinned pages are charged against RLIMIT_MEMLOCK.  USER charges the
  * user_struct of the caller (what iommufd does by default); MM charges the
@@ -36,6 +38,13 @@ enum iommufd_account_mode {
  *          a device bound to this context (managed by device.c)
  * @account_mode: enum iommufd_account_mode for pages pinned by this context;
  *                changes only while @objects is empty, under its lock
+ * @vfio_ioas: the IOAS that VFIO's legacy container path uses, which carries
+ *             no IOAS ID of its own (see vfio_compat.c), or NULL.  Read and
+ *             written under the lock of @objects; cleared before that IOAS
+ *             is freed, so it never points at freed memory.
+ * @vfio_no_iommu: VFIO bound a device without IOMMU protection through this
+ *                 context, so it may never get a @vfio_ioas; under the lock
+ *                 of @objects
  */
 struct iommufd_ctx {
 	struct file *file;
@@ -43,6 +52,8 @@ struct iommufd_ctx {
 	wait_queue_head_t destroy_wait;
 	struct xarray groups;
 	u8 account_mode;
+	bool vfio_no_iommu;
+	struct iommufd_ioas *vfio_ioas;
 };
 
 /**
@@ -64,6 +75,7 @@ int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
 /* Command handlers, one per ioctl, each in the file of the object it serves */
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 int iommufd_option(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 
 /* Per-type object behaviour, indexed by enum iommufd_object_type */
 extern const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX];

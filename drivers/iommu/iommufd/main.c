@@ -55,6 +55,7 @@ union iommufd_cmd_buffer {
 	struct iommu_ioas_map_file map_file;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+	struct iommu_vfio_ioas vfio_ioas;
 #if IS_ENABLED(CONFIG_IOMMUFD_TEST)
 	struct iommu_test_cmd test;
 #endif
@@ -116,6 +117,8 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 			 iommufd_ioas_unmap, struct iommu_ioas_unmap, length),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
 			 struct iommu_option, val64),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_VFIO_IOAS, IOMMU_VFIO_IOAS,
+			 iommufd_vfio_ioas, struct iommu_vfio_ioas, __reserved),
 #if IS_ENABLED(CONFIG_IOMMUFD_TEST)
 	IOMMUFD_IOCTL_OP(_IOC_NR(IOMMU_TEST_CMD), IOMMU_TEST_CMD, iommufd_test,
 			 struct iommu_test_cmd, last),

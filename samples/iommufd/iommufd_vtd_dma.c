@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Real DMA through iommufd, the way a VMM does it.
+ *
+ * Run in a guest that has an Intel VT-d IOMMU and QEMU's "edu" PCI device
+ * (1234:11e8).  The program hands edu to vfio-pci, opens the device's VFIO
+ * cdev, binds it to /dev/iommu, maps two buffers of its own memory into an
+ * I/O address space (IOAS) and lets the device's DMA engine copy one buffer
+ * into the other through the IOMMU.  It then moves the device to a HWPT it
+ * allocated itself (a replace, with no window of unblocked DMA), copies
+ * again, and finally unmaps the destination to show that the IOMMU refuses
+ * the device's DMA.  It exits 0 only if every check passes.
+ *
+ * edu, as emulated by QEMU: BAR0 holds an ID register, a liveness register
+ * that returns the inverse of what was written, and a DMA engine that
+ * copies between bus addresses (here: IOVAs) and a 4 KiB buffer inside the
+ * device at device address 0x40000.  Its DMA mask is 28 bits, and a
+ * transfer that reaches exactly the end of its buffer stops QEMU, so the
+ * transfers here stay well inside both.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/iommufd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#define EDU_VENDOR		0x1234
+#define EDU_DEVICE		0x11e8
+
+/* BAR0 registers */
+#define EDU_REG_ID		0x00
+#define EDU_REG_LIVENESS	0x04
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+#define EDU_DMA_START		0x1
+#define EDU_DMA_TO_RAM		0x2
+/* Where the device's own buffer sits in its DMA address space */
+#define EDU_BUFFER_ADDR		0x40000
+#define EDU_ID_MAGIC		0xed	/* low byte of the ID register */
+
+/* One transfer: inside the 4 KiB buffer without reaching its end */
+#define TRANSFER_BYTES		2048
+#define BUFFER_BYTES		4096
+/* IOVAs the VMM picks for its two buffers: below edu's 28-bit DMA mask */
+#define IOVA_SRC		0x100000ULL
+#define IOVA_DST		0x200000ULL
+
+#define DMA_TIMEOUT_MS		10000
+#define FAULT_WAIT_MS		3000
+
+#define SYSFS_PCI		"/sys/bus/pci/devices"
+
+struct vmm {
+	char bdf[256];
+	int iommufd;
+	int device_fd;
+	__u32 dev_id;
+	__u32 ioas_id;
+	__u32 auto_hwpt_id;
+	__u32 hwpt_id;
+	__u8 *bar0;
+	size_t bar0_size;
+	__u64 config_offset;
+	__u8 *src;
+	__u8 *dst;
+};
+
+static unsigned int checks_failed;
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static void step(const char *title)
+{
+	say("\n== %s\n", title);
+}
+
+/* Record one check; the program's exit code is the sum of them */
+static bool check(bool passed, const char *what)
+{
+	say("   [%s] %s\n", passed ? " ok " : "FAIL", what);
+	if (!passed)
+		checks_failed++;
+	return passed;
+}
+
+static bool check_ioctl(int rc, const char *what)
+{
+	if (rc) {
+		say("   [FAIL] %s: %s\n", what, strerror(errno));
+		checks_failed++;
+		return false;
+	}
+	say("   [ ok ] %s\n", what);
+	return true;
+}
+
+static int write_sysfs(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t written;
+
+	if (fd < 0)
+		return -1;
+	written = write(fd, value, strlen(value));
+	close(fd);
+	return written == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+static unsigned long read_sysfs_hex(const char *path)
+{
+	char text[32] = "";
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (read(fd, text, sizeof(text) - 1) < 0)
+		text[0] = 0;
+	close(fd);
+	return strtoul(text, NULL, 16);
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec delay = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * 1000000L,
+	};
+
+	nanosleep(&delay, NULL);
+}
+
+/* ---- Finding the device and handing it to vfio-pci ----------------------- */
+
+static bool find_edu(struct vmm *vmm)
+{
+	struct dirent *entry;
+	bool found = false;
+	DIR *dir;
+
+	dir = opendir(SYSFS_PCI);
+	if (!dir)
+		return false;
+	while (!found && (entry = readdir(dir))) {
+		char path[1024];
+
+		if (entry->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor",
+			 entry->d_name);
+		if (read_sysfs_hex(path) != EDU_VENDOR)
+			continue;
+		snprintf(path, sizeof(path), SYSFS_PCI "/%s/device",
+			 entry->d_name);
+		if (read_sysfs_hex(path) != EDU_DEVICE)
+			continue;
+		snprintf(vmm->bdf, sizeof(vmm->bdf), "%s", entry->d_name);
+		found = true;
+	}
+	closedir(dir);
+	return found;
+}
+
+static void show_iommu_of(struct vmm *vmm)
+{
+	char path[1024], target[256];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group", vmm->bdf);
+	len = readlink(path, target, sizeof(target) - 1);
+	target[len > 0 ? len : 0] = 0;
+	say("   IOMMU group: %s\n", len > 0 ? strrchr(target, '/') + 1 :
+						"none");
+	check(len > 0, "the device sits behind an IOMMU (it has an IOMMU group)");
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu", vmm->bdf);
+	len = readlink(path, target, sizeof(target) - 1);
+	target[len > 0 ? len : 0] = 0;
+	say("   IOMMU: %s\n", len > 0 ? strrchr(target, '/') + 1 : "none");
+	check(len > 0 && strstr(target, "dmar"),
+	      "that IOMMU is an Intel VT-d unit (dmarN)");
+}
+
+/*
+ * driver_override makes vfio-pci the only driver that may take the
+ * device; an explicit bind then attaches it right away.
+ */
+static bool bind_to_vfio_pci(struct vmm *vmm)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", vmm->bdf);
+	if (!access(path, F_OK) && write_sysfs(path, vmm->bdf))
+		return check(false, "unbind the device from its current driver");
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override",
+		 vmm->bdf);
+	if (!check(!write_sysfs(path, "vfio-pci"),
+		   "write \"vfio-pci\" to driver_override"))
+		return false;
+	return check(!write_sysfs("/sys/bus/pci/drivers/vfio-pci/bind",
+				  vmm->bdf),
+		     "bind the device to vfio-pci");
+}
+
+static void unbind_from_vfio_pci(struct vmm *vmm)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", vmm->bdf);
+	write_sysfs(path, vmm->bdf);
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override",
+		 vmm->bdf);
+	write_sysfs(path, "\n");
+}
+
+/*
+ * vfio-pci registers one cdev per device, listed in sysfs as
+ * vfio-dev/vfioN.  devtmpfs normally creates /dev/vfio/devices/vfioN;
+ * if it is missing the node is made from the dev file.
+ */
+static int open_vfio_cdev(struct vmm *vmm)
+{
+	char path[1024], node[1024];
+	unsigned int major_nr, minor_nr;
+	struct dirent *entry;
+	DIR *dir;
+	FILE *dev;
+	int fd;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/vfio-dev", vmm->bdf);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	do {
+		entry = readdir(dir);
+	} while (entry && strncmp(entry->d_name, "vfio", 4));
+	if (!entry) {
+		closedir(dir);
+		return -1;
+	}
+	snprintf(node, sizeof(node), "/dev/vfio/devices/%s", entry->d_name);
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/vfio-dev/%s/dev",
+		 vmm->bdf, entry->d_name);
+	closedir(dir);
+
+	if (access(node, F_OK)) {
+		dev = fopen(path, "r");
+		if (!dev)
+			return -1;
+		if (fscanf(dev, "%u:%u", &major_nr, &minor_nr) != 2)
+			major_nr = 0;
+		fclose(dev);
+		mkdir("/dev/vfio", 0755);
+		mkdir("/dev/vfio/devices", 0755);
+		if (!major_nr ||
+		    mknod(node, S_IFCHR | 0600, makedev(major_nr, minor_nr)))
+			return -1;
+	}
+	say("   VFIO device cdev: %s\n", node);
+	fd = open(node, O_RDWR);
+	return fd;
+}
+
+/* ---- iommufd ------------------------------------------------------------- */
+
+static int bind_iommufd(struct vmm *vmm)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = vmm->iommufd,
+	};
+	int rc = ioctl(vmm->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+
+	vmm->dev_id = bind.out_devid;
+	return rc;
+}
+
+static int attach_pt(struct vmm *vmm, __u32 *pt_id)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = *pt_id,
+	};
+	int rc = ioctl(vmm->device_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+
+	*pt_id = attach.pt_id;
+	return rc;
+}
+
+static int detach_pt(struct vmm *vmm)
+{
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+	};
+
+	return ioctl(vmm->device_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+}
+
+static int ioas_alloc(struct vmm *vmm)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	int rc = ioctl(vmm->iommufd, IOMMU_IOAS_ALLOC, &alloc);
+
+	vmm->ioas_id = alloc.out_ioas_id;
+	return rc;
+}
+
+static int ioas_map(struct vmm *vmm, void *buffer, __u64 iova)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = vmm->ioas_id,
+		.user_va = (__u64)(unsigned long)buffer,
+		.length = BUFFER_BYTES,
+		.iova = iova,
+	};
+
+	return ioctl(vmm->iommufd, IOMMU_IOAS_MAP, &map);
+}
+
+static int ioas_unmap(struct vmm *vmm, __u64 iova, __u64 *unmapped)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = vmm->ioas_id,
+		.iova = iova,
+		.length = BUFFER_BYTES,
+	};
+	int rc = ioctl(vmm->iommufd, IOMMU_IOAS_UNMAP, &unmap);
+
+	*unmapped = unmap.length;
+	return rc;
+}
+
+static int hwpt_alloc(struct vmm *vmm)
+{
+	struct iommu_hwpt_alloc alloc = {
+		.size = sizeof(alloc),
+		.dev_id = vmm->dev_id,
+		.pt_id = vmm->ioas_id,
+		.data_type = IOMMU_HWPT_DATA_NONE,
+	};
+	int rc = ioctl(vmm->iommufd, IOMMU_HWPT_ALLOC, &alloc);
+
+	vmm->hwpt_id = alloc.out_hwpt_id;
+	return rc;
+}
+
+static int destroy_object(struct vmm *vmm, __u32 id)
+{
+	struct iommu_destroy destroy = { .size = sizeof(destroy), .id = id };
+
+	return ioctl(vmm->iommufd, IOMMU_DESTROY, &destroy);
+}
+
+/*
+ * Optional: IOMMU_GET_HW_INFO tells a VMM what the IOMMU behind the device
+ * can do (for VT-d its capability registers), which it needs before it
+ * offers the guest a virtual IOMMU.  Kernels without it answer ENOTTY.
+ */
+static void show_hw_info(struct vmm *vmm)
+{
+	struct iommu_hw_info_vtd vtd = {};
+	struct iommu_hw_info info = {
+		.size = sizeof(info),
+		.dev_id = vmm->dev_id,
+		.data_len = sizeof(vtd),
+		.data_uptr = (__u64)(unsigned long)&vtd,
+	};
+
+	step("Optional: ask iommufd what the IOMMU can do (IOMMU_GET_HW_INFO)");
+	if (ioctl(vmm->iommufd, IOMMU_GET_HW_INFO, &info)) {
+		if (errno == ENOTTY) {
+			say("   [skip] %s\n",
+			    "this kernel's iommufd has no IOMMU_GET_HW_INFO yet");
+			return;
+		}
+		check_ioctl(-1, "IOMMU_GET_HW_INFO");
+		return;
+	}
+	check(info.out_data_type == IOMMU_HW_INFO_TYPE_INTEL_VTD,
+	      "IOMMU_GET_HW_INFO reports an Intel VT-d IOMMU");
+	say("   VT-d cap 0x%016llx ecap 0x%016llx\n",
+	    (unsigned long long)vtd.cap_reg, (unsigned long long)vtd.ecap_reg);
+}
+
+/* ---- The device: config space, BAR0, its DMA engine ------------------------ */
+
+static bool map_bar0(struct vmm *vmm)
+{
+	struct vfio_region_info region = {
+		.argsz = sizeof(region),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+	void *bar;
+
+	if (!check_ioctl(ioctl(vmm->device_fd, VFIO_DEVICE_GET_REGION_INFO,
+			       &region),
+			 "VFIO_DEVICE_GET_REGION_INFO for BAR0"))
+		return false;
+	say("   BAR0: %llu bytes at offset 0x%llx of the device fd, flags 0x%x\n",
+	    (unsigned long long)region.size,
+	    (unsigned long long)region.offset, region.flags);
+	if (!check(region.flags & VFIO_REGION_INFO_FLAG_MMAP,
+		   "BAR0 can be mmap()ed"))
+		return false;
+	bar = mmap(NULL, region.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   vmm->device_fd, region.offset);
+	if (!check(bar != MAP_FAILED, "mmap BAR0 into the VMM"))
+		return false;
+	vmm->bar0 = bar;
+	vmm->bar0_size = region.size;
+
+	region = (struct vfio_region_info) {
+		.argsz = sizeof(region),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	if (!check_ioctl(ioctl(vmm->device_fd, VFIO_DEVICE_GET_REGION_INFO,
+			       &region),
+			 "VFIO_DEVICE_GET_REGION_INFO for the config space"))
+		return false;
+	vmm->config_offset = region.offset;
+	return true;
+}
+
+/*
+ * BAR0 accesses must reach the device exactly as written, one access of
+ * the register's width each: relaxed atomics are never merged, split or
+ * left out by the compiler, and on x86 they are plain moves.  The DMA
+ * registers are 64 bits wide and take one 8-byte access.
+ */
+static __u32 edu_read32(struct vmm *vmm, unsigned int reg)
+{
+	return __atomic_load_n((__u32 *)(vmm->bar0 + reg), __ATOMIC_RELAXED);
+}
+
+static void edu_write32(struct vmm *vmm, unsigned int reg, __u32 value)
+{
+	__atomic_store_n((__u32 *)(vmm->bar0 + reg), value, __ATOMIC_RELAXED);
+}
+
+static __u64 edu_read64(struct vmm *vmm, unsigned int reg)
+{
+	return __atomic_load_n((__u64 *)(vmm->bar0 + reg), __ATOMIC_RELAXED);
+}
+
+static void edu_write64(struct vmm *vmm, unsigned int reg, __u64 value)
+{
+	__atomic_store_n((__u64 *)(vmm->bar0 + reg), value, __ATOMIC_RELAXED);
+}
+
+static bool enable_bus_master(struct vmm *vmm)
+{
+	off_t where = vmm->config_offset + PCI_COMMAND;
+	__u16 command;
+
+	if (pread(vmm->device_fd, &command, sizeof(command), where) !=
+	    sizeof(command))
+		return check(false, "read the PCI command register");
+	command |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	if (pwrite(vmm->device_fd, &command, sizeof(command), where) !=
+	    sizeof(command))
+		return check(false, "write the PCI command register");
+	command = 0;
+	if (pread(vmm->device_fd, &command, sizeof(command), where) !=
+	    sizeof(command))
+		return check(false, "read the PCI command register back");
+	return check(command & PCI_COMMAND_MASTER,
+		     "bus mastering is on (PCI_COMMAND_MASTER, through the VFIO config region)");
+}
+
+static bool edu_alive(struct vmm *vmm)
+{
+	__u32 id = edu_read32(vmm, EDU_REG_ID);
+	__u32 probe = 0x5a5aa5a5;
+
+	say("   edu ID register: 0x%08x\n", id);
+	if (!check((id & 0xff) == EDU_ID_MAGIC, "BAR0 answers with edu's ID"))
+		return false;
+	edu_write32(vmm, EDU_REG_LIVENESS, probe);
+	return check(edu_read32(vmm, EDU_REG_LIVENESS) == ~probe,
+		     "the liveness register inverts what was written");
+}
+
+/*
+ * One transfer of the DMA engine.  Returns false if it did not finish in
+ * time; edu reports no error for a transfer the IOMMU refused, which is
+ * why the data itself is checked.
+ */
+static bool edu_dma(struct vmm *vmm, __u64 src, __u64 dst, bool to_ram)
+{
+	unsigned int waited_ms;
+
+	edu_write64(vmm, EDU_REG_DMA_SRC, src);
+	edu_write64(vmm, EDU_REG_DMA_DST, dst);
+	edu_write64(vmm, EDU_REG_DMA_COUNT, TRANSFER_BYTES);
+	edu_write64(vmm, EDU_REG_DMA_CMD,
+		    EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+	for (waited_ms = 0; waited_ms < DMA_TIMEOUT_MS; waited_ms += 5) {
+		if (!(edu_read64(vmm, EDU_REG_DMA_CMD) & EDU_DMA_START))
+			return true;
+		sleep_ms(5);
+	}
+	return false;
+}
+
+static void fill_pattern(__u8 *buffer, unsigned int seed)
+{
+	unsigned int i;
+
+	for (i = 0; i < BUFFER_BYTES; i++)
+		buffer[i] = (__u8)(i * 7 + seed * 31 + (i >> 8));
+}
+
+/* How many of the @len bytes at @buffer are not @value */
+static unsigned int count_not(const __u8 *buffer, size_t len, __u8 value)
+{
+	unsigned int bad = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		bad += buffer[i] != value;
+	return bad;
+}
+
+static unsigned int count_mismatches(const __u8 *a, const __u8 *b,
+				     size_t len)
+{
+	unsigned int bad = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		bad += a[i] != b[i];
+	return bad;
+}
+
+/*
+ * The round trip a VMM's device model would see: the device reads the
+ * source buffer through the IOMMU into its own memory, then writes it out
+ * to the destination buffer, again through the IOMMU.
+ */
+static void dma_round_trip(struct vmm *vmm, unsigned int seed)
+{
+	unsigned int bad;
+
+	fill_pattern(vmm->src, seed);
+	memset(vmm->dst, 0, BUFFER_BYTES);
+	say("   source filled with pattern %u, destination zeroed\n", seed);
+
+	if (!check(edu_dma(vmm, IOVA_SRC, EDU_BUFFER_ADDR, false),
+		   "edu DMA: source IOVA 0x100000 -> device buffer (2048 bytes)"))
+		return;
+	if (!check(edu_dma(vmm, EDU_BUFFER_ADDR, IOVA_DST, true),
+		   "edu DMA: device buffer -> destination IOVA 0x200000 (2048 bytes)"))
+		return;
+	bad = count_mismatches(vmm->src, vmm->dst, TRANSFER_BYTES);
+	say("   %u of %d bytes differ\n", bad, TRANSFER_BYTES);
+	check(!bad, "every byte arrived in the destination buffer");
+	check(!count_not(vmm->dst + TRANSFER_BYTES,
+			 BUFFER_BYTES - TRANSFER_BYTES, 0),
+	      "nothing was written past the transfer");
+}
+
+/* ---- The kernel log: did the IOMMU report the refused DMA? ----------------- */
+
+static int kernel_log_size(void)
+{
+	return klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+}
+
+/* Lines of the kernel log that report a DMA fault of VT-d */
+static unsigned int count_dmar_faults(void)
+{
+	int size = kernel_log_size();
+	unsigned int faults = 0;
+	char *log, *line;
+	int len;
+
+	if (size <= 0)
+		return 0;
+	log = calloc(1, size + 1);
+	if (!log)
+		return 0;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, size);
+	if (len > 0) {
+		log[len] = 0;
+		for (line = strtok(log, "\n"); line; line = strtok(NULL, "\n"))
+			if (strstr(line, "DMAR") && strstr(line, "fault addr"))
+				faults++;
+	}
+	free(log);
+	return faults;
+}
+
+static void dma_after_unmap(struct vmm *vmm)
+{
+	unsigned int faults_before, faults_after, waited_ms;
+	__u64 unmapped = 0;
+
+	step("Step 9: unmap the destination; the IOMMU must now refuse the device's writes there");
+	memset(vmm->dst, 0xee, BUFFER_BYTES);
+	say("   destination buffer filled with 0xee; it stays mapped in the VMM\n");
+	if (!check_ioctl(ioas_unmap(vmm, IOVA_DST, &unmapped),
+			 "IOMMU_IOAS_UNMAP of IOVA 0x200000"))
+		return;
+	check(unmapped == BUFFER_BYTES, "4096 bytes were unmapped");
+
+	faults_before = count_dmar_faults();
+	say("   %s\n",
+	    "the device writes its buffer to IOVA 0x200000 once more");
+	check(edu_dma(vmm, EDU_BUFFER_ADDR, IOVA_DST, true),
+	      "edu finished the transfer (it cannot tell that the IOMMU dropped it)");
+	check(!count_not(vmm->dst, BUFFER_BYTES, 0xee),
+	      "the destination buffer is untouched: the DMA did not land");
+
+	/* The fault interrupt is handled asynchronously */
+	faults_after = faults_before;
+	for (waited_ms = 0; waited_ms < FAULT_WAIT_MS; waited_ms += 50) {
+		if (faults_after != faults_before)
+			break;
+		sleep_ms(50);
+		faults_after = count_dmar_faults();
+	}
+	check(faults_after > faults_before,
+	      "the kernel log shows a DMAR fault for the refused write");
+}
+
+/* ---- The program ----------------------------------------------------------- */
+
+static void *alloc_buffer(void)
+{
+	void *buffer = mmap(NULL, BUFFER_BYTES, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return buffer == MAP_FAILED ? NULL : buffer;
+}
+
+static bool setup_device(struct vmm *vmm)
+{
+	step("Step 1: find the edu device (PCI 1234:11e8) and its IOMMU");
+	if (!check(find_edu(vmm), "found edu on the PCI bus"))
+		return false;
+	say("   PCI address: %s\n", vmm->bdf);
+	show_iommu_of(vmm);
+
+	step("Step 2: hand the device to vfio-pci through sysfs");
+	if (!bind_to_vfio_pci(vmm))
+		return false;
+
+	step("Step 3: open the device's VFIO cdev and /dev/iommu, and bind them");
+	vmm->device_fd = open_vfio_cdev(vmm);
+	if (!check(vmm->device_fd >= 0, "opened the VFIO device cdev"))
+		return false;
+	vmm->iommufd = open("/dev/iommu", O_RDWR);
+	if (!check(vmm->iommufd >= 0, "opened /dev/iommu"))
+		return false;
+	say("   until bound, the device fd refuses everything else; its DMA is blocked\n");
+	if (!check_ioctl(bind_iommufd(vmm),
+			 "VFIO_DEVICE_BIND_IOMMUFD: the device joins this iommufd"))
+		return false;
+	say("   the device's ID in iommufd: %u\n", vmm->dev_id);
+	return true;
+}
+
+static bool setup_address_space(struct vmm *vmm)
+{
+	step("Step 4: create an I/O address space and map two buffers into it");
+	vmm->src = alloc_buffer();
+	vmm->dst = alloc_buffer();
+	if (!check(vmm->src && vmm->dst, "allocated two 4 KiB buffers"))
+		return false;
+	if (!check_ioctl(ioas_alloc(vmm), "IOMMU_IOAS_ALLOC"))
+		return false;
+	say("   IOAS ID: %u\n", vmm->ioas_id);
+	if (!check_ioctl(ioas_map(vmm, vmm->src, IOVA_SRC),
+			 "IOMMU_IOAS_MAP source buffer at IOVA 0x100000"))
+		return false;
+	return check_ioctl(ioas_map(vmm, vmm->dst, IOVA_DST),
+			   "IOMMU_IOAS_MAP destination buffer at IOVA 0x200000");
+}
+
+static bool attach_to_ioas(struct vmm *vmm)
+{
+	__u32 pt_id = vmm->ioas_id;
+
+	step("Step 5: attach the device to the IOAS");
+	say("   attaching to an IOAS makes iommufd create (or reuse) a VT-d domain for it\n");
+	if (!check_ioctl(attach_pt(vmm, &pt_id),
+			 "VFIO_DEVICE_ATTACH_IOMMUFD_PT to the IOAS"))
+		return false;
+	vmm->auto_hwpt_id = pt_id;
+	say("   the device now translates through automatic HWPT %u\n", pt_id);
+	return check(pt_id != vmm->ioas_id,
+		     "the kernel reported the HWPT it picked");
+}
+
+static bool setup_bar(struct vmm *vmm)
+{
+	step("Step 6: map BAR0 and let the device master the bus");
+	return map_bar0(vmm) && enable_bus_master(vmm) && edu_alive(vmm);
+}
+
+static void replace_hwpt(struct vmm *vmm)
+{
+	__u32 pt_id;
+
+	step("Step 8: allocate a HWPT of our own on the same IOAS and move the device to it");
+	if (!check_ioctl(hwpt_alloc(vmm),
+			 "IOMMU_HWPT_ALLOC: a paging HWPT of the IOAS"))
+		return;
+	say("   HWPT ID: %u; it mirrors every mapping of IOAS %u already\n",
+	    vmm->hwpt_id, vmm->ioas_id);
+	pt_id = vmm->hwpt_id;
+	say("   %s\n   %s\n",
+	    "attaching a device that is attached already replaces its HWPT",
+	    "in one step: its DMA is never unblocked in between");
+	if (!check_ioctl(attach_pt(vmm, &pt_id),
+			 "VFIO_DEVICE_ATTACH_IOMMUFD_PT to the new HWPT (replace)"))
+		return;
+	check(pt_id == vmm->hwpt_id, "the device is on the new HWPT");
+	errno = 0;
+	check(destroy_object(vmm, vmm->auto_hwpt_id) && errno == ENOENT,
+	      "the automatic HWPT went away with its last device (ENOENT)");
+	errno = 0;
+	check(destroy_object(vmm, vmm->hwpt_id) && errno == EBUSY,
+	      "a HWPT with a device attached cannot be destroyed (EBUSY)");
+	say("   the same copy again, now through the new HWPT's page table:\n");
+	dma_round_trip(vmm, 2);
+}
+
+static void teardown(struct vmm *vmm)
+{
+	step("Step 10: tear down in reverse order");
+	if (vmm->device_fd >= 0 && vmm->dev_id) {
+		check_ioctl(detach_pt(vmm),
+			    "VFIO_DEVICE_DETACH_IOMMUFD_PT: DMA is blocked again");
+		if (vmm->hwpt_id)
+			check_ioctl(destroy_object(vmm, vmm->hwpt_id),
+				    "IOMMU_DESTROY the HWPT");
+	}
+	if (vmm->bar0)
+		munmap((void *)vmm->bar0, vmm->bar0_size);
+	if (vmm->device_fd >= 0)
+		close(vmm->device_fd);
+	if (vmm->iommufd >= 0)
+		close(vmm->iommufd);
+	if (vmm->bdf[0])
+		unbind_from_vfio_pci(vmm);
+	say("   closed the device and /dev/iommu, gave the device back\n");
+}
+
+int main(void)
+{
+	struct vmm vmm = { .iommufd = -1, .device_fd = -1 };
+
+	say("DMA through iommufd with an Intel VT-d IOMMU and QEMU's edu device\n");
+	if (setup_device(&vmm)) {
+		show_hw_info(&vmm);
+		if (setup_address_space(&vmm) && attach_to_ioas(&vmm) &&
+		    setup_bar(&vmm)) {
+			step("Step 7: DMA through the automatic HWPT");
+			dma_round_trip(&vmm, 1);
+			replace_hwpt(&vmm);
+			dma_after_unmap(&vmm);
+		}
+	}
+	teardown(&vmm);
+
+	if (checks_failed) {
+		say("\n%u check(s) FAILED\n", checks_failed);
+		return 1;
+	}
+	say("\nall checks passed\n");
+	return 0;
+}
