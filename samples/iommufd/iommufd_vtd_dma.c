@@ -11,6 +11,11 @@
  * again, and finally unmaps the destination to show that the IOMMU refuses
  * the device's DMA.  It exits 0 only if every check passes.
  *
+ * With --group it takes VFIO's older path instead: the device's IOMMU group
+ * file gets /dev/iommu as its "container", VFIO makes the context's
+ * compatibility IOAS, and the device fd comes from the group, attached to
+ * that IOAS already.  The copies and the unmap are the same.
+ *
  * edu, as emulated by QEMU: BAR0 holds an ID register, a liveness register
  * that returns the inverse of what was written, and a DMA engine that
  * copies between bus addresses (here: IOVAs) and a 4 KiB buffer inside the
@@ -67,6 +72,9 @@
 
 struct vmm {
 	char bdf[256];
+	char group_name[32];
+	bool group_path;
+	int group_fd;
 	int iommufd;
 	int device_fd;
 	__u32 dev_id;
@@ -191,8 +199,10 @@ static void show_iommu_of(struct vmm *vmm)
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group", vmm->bdf);
 	len = readlink(path, target, sizeof(target) - 1);
 	target[len > 0 ? len : 0] = 0;
-	say("   IOMMU group: %s\n", len > 0 ? strrchr(target, '/') + 1 :
-						"none");
+	if (len > 0)
+		snprintf(vmm->group_name, sizeof(vmm->group_name), "%s",
+			 strrchr(target, '/') + 1);
+	say("   IOMMU group: %s\n", len > 0 ? vmm->group_name : "none");
 	check(len > 0, "the device sits behind an IOMMU (it has an IOMMU group)");
 
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu", vmm->bdf);
@@ -613,7 +623,9 @@ static unsigned int count_dmar_faults(char *last_fault, size_t last_size)
 		log[len] = 0;
 		for (line = strtok(log, "\n"); line; line = strtok(NULL, "\n"))
 			if (strstr(line, "DMAR") && strstr(line, "fault addr")) {
-				snprintf(last_fault, last_size, "%s", line);
+				/* Without level and time stamp, "DMAR: ..." */
+				snprintf(last_fault, last_size, "%s",
+					 strstr(line, "DMAR"));
 				faults++;
 			}
 	}
@@ -678,6 +690,8 @@ static bool setup_device(struct vmm *vmm)
 	step("Step 2: hand the device to vfio-pci through sysfs");
 	if (!bind_to_vfio_pci(vmm))
 		return false;
+	if (vmm->group_path)
+		return true;
 
 	step("Step 3: open the device's VFIO cdev and /dev/iommu, and bind them");
 	vmm->device_fd = open_vfio_cdev(vmm);
@@ -709,6 +723,67 @@ static bool setup_address_space(struct vmm *vmm)
 		return false;
 	return check_ioctl(ioas_map(vmm, vmm->dst, IOVA_DST),
 			   "IOMMU_IOAS_MAP destination buffer at IOVA 0x200000");
+}
+
+/* IOMMU_VFIO_IOAS: which IOAS VFIO's group path uses in this context */
+static int compat_ioas_get(struct vmm *vmm)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_VFIO_IOAS_GET,
+	};
+	int rc = ioctl(vmm->iommufd, IOMMU_VFIO_IOAS, &cmd);
+
+	vmm->ioas_id = cmd.ioas_id;
+	return rc;
+}
+
+static bool setup_group(struct vmm *vmm)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[64];
+
+	step("Step 3: open the IOMMU group's VFIO file; give it /dev/iommu as its container");
+	snprintf(path, sizeof(path), "/dev/vfio/%s", vmm->group_name);
+	vmm->group_fd = open(path, O_RDWR);
+	if (!check(vmm->group_fd >= 0, "opened the VFIO group file"))
+		return false;
+	say("   VFIO group: %s\n", path);
+	if (!check_ioctl(ioctl(vmm->group_fd, VFIO_GROUP_GET_STATUS, &status),
+			 "VFIO_GROUP_GET_STATUS"))
+		return false;
+	if (!check(status.flags & VFIO_GROUP_FLAGS_VIABLE,
+		   "the group is viable: every device in it is VFIO's"))
+		return false;
+	vmm->iommufd = open("/dev/iommu", O_RDWR);
+	if (!check(vmm->iommufd >= 0, "opened /dev/iommu"))
+		return false;
+	if (!check_ioctl(ioctl(vmm->group_fd, VFIO_GROUP_SET_CONTAINER,
+			       &vmm->iommufd),
+			 "VFIO_GROUP_SET_CONTAINER with the iommufd"))
+		return false;
+
+	step("Step 4: map two buffers into the IOAS VFIO made for the group");
+	vmm->src = alloc_buffer();
+	vmm->dst = alloc_buffer();
+	if (!check(vmm->src && vmm->dst, "allocated two 4 KiB buffers"))
+		return false;
+	if (!check_ioctl(compat_ioas_get(vmm),
+			 "IOMMU_VFIO_IOAS GET: the compatibility IOAS"))
+		return false;
+	say("   IOAS ID: %u\n", vmm->ioas_id);
+	if (!check_ioctl(ioas_map(vmm, vmm->src, IOVA_SRC),
+			 "IOMMU_IOAS_MAP source buffer at IOVA 0x100000"))
+		return false;
+	if (!check_ioctl(ioas_map(vmm, vmm->dst, IOVA_DST),
+			 "IOMMU_IOAS_MAP destination buffer at IOVA 0x200000"))
+		return false;
+
+	step("Step 5: get the device fd from the group");
+	say("   VFIO binds the device to the iommufd and attaches it to that IOAS\n");
+	vmm->device_fd = ioctl(vmm->group_fd, VFIO_GROUP_GET_DEVICE_FD,
+			       vmm->bdf);
+	return check(vmm->device_fd >= 0, "VFIO_GROUP_GET_DEVICE_FD");
 }
 
 static bool attach_to_ioas(struct vmm *vmm)
@@ -774,6 +849,11 @@ static void teardown(struct vmm *vmm)
 		munmap((void *)vmm->bar0, vmm->bar0_size);
 	if (vmm->device_fd >= 0)
 		close(vmm->device_fd);
+	if (vmm->group_fd >= 0) {
+		check_ioctl(ioctl(vmm->group_fd, VFIO_GROUP_UNSET_CONTAINER),
+			    "VFIO_GROUP_UNSET_CONTAINER");
+		close(vmm->group_fd);
+	}
 	if (vmm->iommufd >= 0)
 		close(vmm->iommufd);
 	if (vmm->bdf[0])
@@ -781,20 +861,35 @@ static void teardown(struct vmm *vmm)
 	say("   closed the device and /dev/iommu, gave the device back\n");
 }
 
-int main(void)
+/* The device fd, /dev/iommu and the device's IOAS, made one way or the other */
+static bool setup(struct vmm *vmm)
 {
-	struct vmm vmm = { .iommufd = -1, .device_fd = -1 };
+	if (!setup_device(vmm))
+		return false;
+	if (vmm->group_path)
+		return setup_group(vmm) && setup_bar(vmm);
+	show_hw_info(vmm);
+	return setup_address_space(vmm) && attach_to_ioas(vmm) &&
+	       setup_bar(vmm);
+}
 
-	say("DMA through iommufd with an Intel VT-d IOMMU and QEMU's edu device\n");
-	if (setup_device(&vmm)) {
-		show_hw_info(&vmm);
-		if (setup_address_space(&vmm) && attach_to_ioas(&vmm) &&
-		    setup_bar(&vmm)) {
-			step("Step 7: DMA through the automatic HWPT");
-			dma_round_trip(&vmm, 1);
+int main(int argc, char **argv)
+{
+	struct vmm vmm = { .iommufd = -1, .device_fd = -1, .group_fd = -1 };
+
+	vmm.group_path = argc > 1 && !strcmp(argv[1], "--group");
+	if (argc > 1 && !vmm.group_path) {
+		fprintf(stderr, "usage: %s [--group]\n", argv[0]);
+		return 2;
+	}
+	say("DMA through iommufd with an Intel VT-d IOMMU and QEMU's edu device%s\n",
+	    vmm.group_path ? ", by VFIO's group path" : "");
+	if (setup(&vmm)) {
+		step("Step 7: DMA through the device's HWPT");
+		dma_round_trip(&vmm, 1);
+		if (!vmm.group_path)
 			replace_hwpt(&vmm);
-			dma_after_unmap(&vmm);
-		}
+		dma_after_unmap(&vmm);
 	}
 	teardown(&vmm);
 
