@@ -288,7 +288,6 @@ static int iommufd_hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
 	};
 	struct iommufd_hwpt_nested *hwpt_nested;
 	struct iommu_domain *domain;
-	int rc;
 
 	/* No flag applies to nested HWPTs yet; the driver data is mandatory */
 	if (cmd->flags || !cmd->data_len ||
