@@ -11,8 +11,14 @@
 #include <linux/iommufd.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
+#include <linux/log2.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/pci-ats.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/iommufd.h>
 
 #include "../iommu-priv.h"
 #include "device.h"
@@ -360,12 +366,14 @@ static int iommufd_group_reserve_regions(struct iommufd_group *igroup,
  * An IOMMU with a software MSI window needs the DMA API's MSI cookie in
  * each domain its devices translate through, so that the IRQ layer can map
  * the MSI doorbell there when the device's interrupts are requested.  A
- * domain gets one cookie, for the first group that needs it.
+ * domain gets one cookie, for the first group that needs it.  For a nested
+ * HWPT that is its parent's domain, which maps the IOVA the doorbell is at.
  */
 static int iommufd_group_setup_msi(struct iommufd_group *igroup,
 				   struct iommufd_hwpt *hwpt)
 {
-	struct iommufd_hwpt_paging *hwpt_paging = iommufd_hwpt_to_paging(hwpt);
+	struct iommufd_hwpt_paging *hwpt_paging =
+		iommufd_hwpt_base_paging(hwpt);
 	int rc;
 
 	if (!hwpt_paging || igroup->sw_msi_start == PHYS_ADDR_MAX)
@@ -421,7 +429,8 @@ static bool iommufd_device_is_attached(struct iommufd_device *idev)
 static int iommufd_group_attach(struct iommufd_device *idev,
 				struct iommufd_hwpt *hwpt)
 {
-	struct iommufd_hwpt_paging *hwpt_paging = iommufd_hwpt_to_paging(hwpt);
+	struct iommufd_hwpt_paging *hwpt_paging =
+		iommufd_hwpt_base_paging(hwpt);
 	struct iommufd_group *igroup = idev->igroup;
 	struct iommufd_attach *attach;
 	int rc;
@@ -506,7 +515,7 @@ static int iommufd_group_replace(struct iommufd_device *idev,
 				 struct iommufd_hwpt *hwpt,
 				 struct iommufd_hwpt **released)
 {
-	struct iommufd_hwpt_paging *new_paging = iommufd_hwpt_to_paging(hwpt);
+	struct iommufd_hwpt_paging *new_paging = iommufd_hwpt_base_paging(hwpt);
 	struct iommufd_group *igroup = idev->igroup;
 	struct iommufd_hwpt_paging *old_paging;
 	struct iommufd_attach *attach, *next;
@@ -541,7 +550,7 @@ static int iommufd_group_replace(struct iommufd_device *idev,
 	}
 
 	/* Within one IOAS the reservations are in place already */
-	old_paging = iommufd_hwpt_to_paging(old);
+	old_paging = iommufd_hwpt_base_paging(old);
 	new_ioas = new_paging &&
 		   (!old_paging || old_paging->ioas != new_paging->ioas);
 	old_ioas_left = old_paging &&
@@ -617,7 +626,7 @@ static struct iommufd_hwpt *iommufd_group_detach(struct iommufd_device *idev)
 						   &head->handle));
 	}
 
-	hwpt_paging = iommufd_hwpt_to_paging(hwpt);
+	hwpt_paging = iommufd_hwpt_base_paging(hwpt);
 	if (hwpt_paging)
 		iopt_unreserve(&hwpt_paging->ioas->iopt, idev);
 	kfree(attach);
@@ -754,6 +763,7 @@ static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
 
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_HWPT_PAGING:
+	case IOMMUFD_OBJ_HWPT_NESTED:
 		rc = iommufd_device_connect(idev,
 					    container_of(pt_obj,
 							 struct iommufd_hwpt,
@@ -782,18 +792,19 @@ static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
 /**
  * iommufd_device_attach() - attach a device to a HWPT or to an IOAS
  * @idev: a bound device that is not attached
- * @pt_id: in: the ID of a paging HWPT, or of an IOAS for which the kernel
- *         picks, or makes, an automatic HWPT the device's IOMMU accepts;
- *         out: the ID of the HWPT the device got attached to
+ * @pt_id: in: the ID of a paging or nested HWPT, or of an IOAS for which
+ *         the kernel picks, or makes, an automatic HWPT the device's IOMMU
+ *         accepts; out: the ID of the HWPT the device got attached to
  *
  * From here on the device's DMA is translated by the HWPT's domain, and
- * the IOVA its platform reserves is reserved in the HWPT's IOAS.  Devices
+ * the IOVA its platform reserves is reserved in the HWPT's IOAS (for a
+ * nested HWPT, its parent's), which stays linked as it was.  Devices
  * of one IOMMU group can only be attached to the same HWPT.  Undone by
  * iommufd_device_detach().
  *
  * Context: process context; may sleep.
  * Return: 0; -ENOENT if @pt_id names nothing; -EINVAL if it names neither
- * a paging HWPT nor an IOAS, or a HWPT the device cannot use (its IOMMU
+ * a HWPT nor an IOAS, or a HWPT the device cannot use (its IOMMU
  * refuses the domain, or another device of its group is attached
  * elsewhere); -EBUSY if the device is attached already; -EADDRINUSE if
  * IOVA reserved for the device is mapped in the IOAS; -ENOMEM; or another
@@ -808,7 +819,7 @@ EXPORT_SYMBOL_NS_GPL(iommufd_device_attach, IOMMUFD);
 /**
  * iommufd_device_replace() - move an attached device to another HWPT
  * @idev: an attached device
- * @pt_id: in: a paging HWPT or an IOAS, as for iommufd_device_attach();
+ * @pt_id: in: a HWPT or an IOAS, as for iommufd_device_attach();
  *         out: the ID of the HWPT the device is attached to now
  *
  * Does what a detach followed by an attach would, but the IOMMU switches
@@ -845,3 +856,120 @@ void iommufd_device_detach(struct iommufd_device *idev)
 		iommufd_hwpt_drop_device(idev->ictx, hwpt);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_detach, IOMMUFD);
+
+/* ---- IOMMU_GET_HW_INFO ------------------------------------------------- */
+
+/*
+ * The capabilities iommufd reports for @dev besides the driver's own data;
+ * sets *@pasid_log2 when PASIDs are enabled for the device.
+ */
+static u64 iommufd_device_capabilities(struct device *dev, u8 *pasid_log2)
+{
+	u64 caps = 0;
+	int pasid_ctrl;
+
+	if (device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
+		caps |= IOMMU_HW_CAP_DIRTY_TRACKING;
+
+	/*
+	 * IOMMU drivers enable PASIDs while probing a device that can use
+	 * them, so a non-zero max_pasids means supported and enabled.
+	 */
+	*pasid_log2 = 0;
+	if (!dev->iommu->max_pasids)
+		return caps;
+	*pasid_log2 = ilog2(dev->iommu->max_pasids);
+	if (!dev_is_pci(dev))
+		return caps;
+	pasid_ctrl = pci_pasid_status(to_pci_dev(dev));
+	if (WARN_ON_ONCE(pasid_ctrl < 0 ||
+			 !(pasid_ctrl & PCI_PASID_CTRL_ENABLE)))
+		return caps;
+	if (pasid_ctrl & PCI_PASID_CTRL_EXEC)
+		caps |= IOMMU_HW_CAP_PCI_PASID_EXEC;
+	if (pasid_ctrl & PCI_PASID_CTRL_PRIV)
+		caps |= IOMMU_HW_CAP_PCI_PASID_PRIV;
+	return caps;
+}
+
+/*
+ * Fill @len bytes at @ubuf with the @data_len bytes at @data (NULL when
+ * there are none), then zeros: user space sizes its buffer for the largest
+ * struct it knows, and must not read stale bytes past what we have.
+ */
+static int iommufd_copy_hw_info(void __user *ubuf, u32 len, const void *data,
+				u32 data_len)
+{
+	u32 copied = min(len, data_len);
+
+	if (copy_to_user(ubuf, data, copied))
+		return -EFAULT;
+	if (len > copied && clear_user(ubuf + copied, len - copied))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * iommufd_get_hw_info() - IOMMU_GET_HW_INFO
+ * @ucmd: the ioctl, holding a struct iommu_hw_info
+ *
+ * Copies the driver's description of the IOMMU behind device dev_id into
+ * the user's data_len bytes at data_uptr (truncated, or zero-filled past
+ * its end) and reports its type and its full length in data_len.  A
+ * device whose IOMMU describes nothing reports IOMMU_HW_INFO_TYPE_NONE and
+ * length 0.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EOPNOTSUPP for non-zero flags or __reserved; -ENOENT if
+ * dev_id names no device; -EFAULT; -ENOMEM; -ENODEV if the driver
+ * describes its IOMMU without a type.
+ */
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hw_info *cmd = ucmd->cmd;
+	const struct iommu_ops *ops;
+	struct iommufd_device *idev;
+	void *data = NULL;
+	u32 data_len = 0;
+	int rc;
+
+	if (cmd->flags || memchr_inv(cmd->__reserved, 0,
+				     sizeof(cmd->__reserved)))
+		return -EOPNOTSUPP;
+
+	idev = iommufd_get_device(ucmd->ictx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+
+	ops = dev_iommu_ops(idev->dev);
+	cmd->out_data_type = IOMMU_HW_INFO_TYPE_NONE;
+	if (ops->hw_info) {
+		data = ops->hw_info(idev->dev, &data_len, &cmd->out_data_type);
+		if (IS_ERR(data)) {
+			rc = PTR_ERR(data);
+			data = NULL;
+			goto out_put;
+		}
+		/* NONE is what drivers without the op report */
+		if (WARN_ON_ONCE(cmd->out_data_type ==
+				 IOMMU_HW_INFO_TYPE_NONE)) {
+			rc = -ENODEV;
+			goto out_put;
+		}
+	}
+
+	rc = iommufd_copy_hw_info(u64_to_user_ptr(cmd->data_uptr),
+				  cmd->data_len, data, data_len);
+	if (rc)
+		goto out_put;
+	/* The whole length, so user space learns what it could get */
+	cmd->data_len = data_len;
+	cmd->out_capabilities =
+		iommufd_device_capabilities(idev->dev,
+					    &cmd->out_max_pasid_log2);
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	kfree(data);
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
+}

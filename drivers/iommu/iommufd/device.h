@@ -132,5 +132,6 @@ iommufd_get_device(struct iommufd_ctx *ictx, u32 id)
 }
 
 void iommufd_device_destroy(struct iommufd_object *obj);
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 
 #endif

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Paging HWPTs: creation (for IOMMU_HWPT_ALLOC and for automatic domains),
- * linking to their IOAS, and destruction.  hw_pagetable.h states the rules.
+ * HWPTs: paging HWPTs (created by IOMMU_HWPT_ALLOC and for automatic
+ * domains, linked to their IOAS) and nested HWPTs on them, their
+ * destruction, and the ioctls that work on an existing HWPT: cache
+ * invalidation and dirty tracking.  hw_pagetable.h states the rules.
  */
 #include <linux/err.h>
 #include <linux/iommu.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
 #include "../iommu-priv.h"
@@ -215,11 +219,111 @@ static int iommufd_hwpt_alloc_paging(struct iommufd_ucmd *ucmd,
 					      sizeof(*cmd));
 }
 
+/**
+ * iommufd_hwpt_nested_destroy() - release what a nested HWPT holds
+ * @obj: the HWPT's object; no device is attached any more
+ *
+ * Also undoes a creation that failed after the parent was referenced.
+ */
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_nested *hwpt_nested =
+		container_of(obj, struct iommufd_hwpt_nested, common.obj);
+
+	if (hwpt_nested->common.domain)
+		iommu_domain_free(hwpt_nested->common.domain);
+	iommufd_object_unref(&hwpt_nested->parent->common.obj);
+}
+
+/*
+ * Whether @parent may carry a nested HWPT for @idev: it was made for
+ * nesting, explicitly (maintainer rule 1), by the device's own IOMMU driver.
+ */
+static bool iommufd_hwpt_can_nest_on(struct iommufd_hwpt_paging *parent,
+				     struct iommufd_device *idev)
+{
+	return parent->nest_parent && !parent->auto_domain &&
+	       parent->common.domain->owner == dev_iommu_ops(idev->dev);
+}
+
+/* The driver's nested domain on @parent, described by @user_data */
+static struct iommu_domain *
+iommufd_nested_domain_new(struct iommufd_device *idev,
+			  struct iommufd_hwpt_paging *parent,
+			  const struct iommu_user_data *user_data)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(idev->dev);
+	struct iommu_domain *domain;
+
+	domain = ops->domain_alloc_user(idev->dev, 0, parent->common.domain,
+					user_data);
+	if (IS_ERR(domain))
+		return domain;
+	domain->owner = ops;
+	/*
+	 * Whatever the driver made must behave as a nested domain: user
+	 * space can only keep its caches coherent through invalidation.
+	 */
+	if (WARN_ON_ONCE(domain->type != IOMMU_DOMAIN_NESTED ||
+			 !domain->ops->cache_invalidate_user)) {
+		iommu_domain_free(domain);
+		return ERR_PTR(-EINVAL);
+	}
+	return domain;
+}
+
+/*
+ * IOMMU_HWPT_ALLOC of a nested HWPT on @parent.  Nothing is linked to an
+ * IOAS: the parent's linkage already gives the nested domain its stage 2.
+ */
+static int iommufd_hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
+				     struct iommufd_hwpt_paging *parent,
+				     struct iommufd_device *idev)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	const struct iommu_user_data user_data = {
+		.type = cmd->data_type,
+		.uptr = u64_to_user_ptr(cmd->data_uptr),
+		.len = cmd->data_len,
+	};
+	struct iommufd_hwpt_nested *hwpt_nested;
+	struct iommu_domain *domain;
+
+	/* No flag applies to nested HWPTs yet; the driver data is mandatory */
+	if (cmd->flags || !cmd->data_len ||
+	    !dev_iommu_ops(idev->dev)->domain_alloc_user)
+		return -EOPNOTSUPP;
+	if (!iommufd_hwpt_can_nest_on(parent, idev))
+		return -EINVAL;
+
+	hwpt_nested = iommufd_object_alloc(ucmd->ictx,
+					   struct iommufd_hwpt_nested,
+					   IOMMUFD_OBJ_HWPT_NESTED);
+	if (IS_ERR(hwpt_nested))
+		return PTR_ERR(hwpt_nested);
+	hwpt_nested->parent = parent;
+	iommufd_object_ref(&parent->common.obj);
+
+	domain = iommufd_nested_domain_new(idev, parent, &user_data);
+	if (IS_ERR(domain)) {
+		iommufd_object_abort_and_destroy(ucmd->ictx,
+						 &hwpt_nested->common.obj);
+		return PTR_ERR(domain);
+	}
+	hwpt_nested->common.domain = domain;
+
+	cmd->out_hwpt_id = hwpt_nested->common.obj.id;
+	return iommufd_object_publish_to_user(ucmd, &hwpt_nested->common.obj,
+					      sizeof(*cmd));
+}
+
 /* IOMMU_HWPT_ALLOC once both IDs named something; dispatch on @pt_obj */
 static int iommufd_hwpt_alloc_on(struct iommufd_ucmd *ucmd,
 				 struct iommufd_object *pt_obj,
 				 struct iommufd_device *idev)
 {
+	struct iommufd_hwpt_paging *parent;
+
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_IOAS:
 		return iommufd_hwpt_alloc_paging(ucmd,
@@ -228,8 +332,9 @@ static int iommufd_hwpt_alloc_on(struct iommufd_ucmd *ucmd,
 							      obj),
 						 idev);
 	case IOMMUFD_OBJ_HWPT_PAGING:
-		/* Nested HWPTs on a parent are not supported yet */
-		return -EOPNOTSUPP;
+		parent = container_of(pt_obj, struct iommufd_hwpt_paging,
+				      common.obj);
+		return iommufd_hwpt_alloc_nested(ucmd, parent, idev);
 	default:
 		return -EINVAL;
 	}
@@ -261,5 +366,172 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		rc = -EINVAL;
 	}
 	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
+/*
+ * Far more invalidation requests than any real batch holds: a bound on how
+ * long one call keeps the CPU, with each request at most a page long.
+ */
+#define IOMMUFD_INVALIDATE_MAX_ENTRIES BIT(19)
+
+/* Have the driver of nested HWPT @hwpt_id carry out @requests */
+static int
+iommufd_hwpt_invalidate_nested(struct iommufd_ctx *ictx, u32 hwpt_id,
+			       struct iommu_user_data_array *requests)
+{
+	struct iommufd_hwpt_nested *hwpt_nested;
+	struct iommu_domain *domain;
+	int rc;
+
+	hwpt_nested = iommufd_get_hwpt_nested(ictx, hwpt_id);
+	if (IS_ERR(hwpt_nested)) {
+		requests->entry_num = 0;
+		return PTR_ERR(hwpt_nested);
+	}
+	domain = hwpt_nested->common.domain;
+	/* The driver sets entry_num to the number it carried out */
+	rc = domain->ops->cache_invalidate_user(domain, requests);
+	iommufd_put_object(ictx, &hwpt_nested->common.obj);
+	return rc;
+}
+
+/**
+ * iommufd_hwpt_invalidate() - IOMMU_HWPT_INVALIDATE
+ * @ucmd: the ioctl, holding a struct iommu_hwpt_invalidate
+ *
+ * Whatever the outcome, entry_num is written back with the number of
+ * requests the driver carried out, in order from the first, so user space
+ * knows where a failed batch stopped.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EOPNOTSUPP for a non-zero __reserved; -EINVAL for requests
+ * without a buffer, a zero or larger than a page entry_len, or more than
+ * IOMMUFD_INVALIDATE_MAX_ENTRIES of them; -ENOENT if hwpt_id names no
+ * nested HWPT; -EFAULT; or the driver's error about a request.
+ */
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iommu_user_data_array requests = {
+		.type = cmd->data_type,
+		.uptr = u64_to_user_ptr(cmd->data_uptr),
+		.entry_len = cmd->entry_len,
+		.entry_num = cmd->entry_num,
+	};
+	u32 nr_done = 0;
+	int rc;
+
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+	} else if (cmd->entry_num &&
+		   (!cmd->data_uptr || !cmd->entry_len ||
+		    cmd->entry_len > PAGE_SIZE ||
+		    cmd->entry_num > IOMMUFD_INVALIDATE_MAX_ENTRIES)) {
+		rc = -EINVAL;
+	} else {
+		rc = iommufd_hwpt_invalidate_nested(ucmd->ictx, cmd->hwpt_id,
+						    &requests);
+		nr_done = min(requests.entry_num, cmd->entry_num);
+	}
+
+	cmd->entry_num = nr_done;
+	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
+	return rc;
+}
+
+/**
+ * iommufd_hwpt_set_dirty_tracking() - IOMMU_HWPT_SET_DIRTY_TRACKING
+ * @ucmd: the ioctl, holding a struct iommu_hwpt_set_dirty_tracking
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EOPNOTSUPP for unknown flags, a non-zero __reserved, or a
+ * HWPT not allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING; -ENOENT if
+ * hwpt_id names no paging HWPT; or the driver's error.
+ */
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_set_dirty_tracking *cmd = ucmd->cmd;
+	bool enable = cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	int rc;
+
+	if ((cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) || cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	if (IS_ERR(hwpt_paging))
+		return PTR_ERR(hwpt_paging);
+	rc = iopt_set_dirty_tracking(&hwpt_paging->ioas->iopt,
+				     hwpt_paging->common.domain, enable);
+	iommufd_put_object(ucmd->ictx, &hwpt_paging->common.obj);
+	return rc;
+}
+
+/* The IOVA range of a bitmap request, as the kernel's unsigned longs */
+static int
+iommufd_dirty_bitmap_range(const struct iommu_hwpt_get_dirty_bitmap *cmd,
+			   unsigned long *iova, unsigned long *length)
+{
+	u64 last;
+
+	if (!cmd->length || !cmd->page_size || cmd->page_size > ULONG_MAX)
+		return -EINVAL;
+	if (check_add_overflow(cmd->iova, cmd->length - 1, &last) ||
+	    last > ULONG_MAX)
+		return -EOVERFLOW;
+	*iova = cmd->iova;
+	*length = cmd->length;
+	return 0;
+}
+
+/**
+ * iommufd_hwpt_get_dirty_bitmap() - IOMMU_HWPT_GET_DIRTY_BITMAP
+ * @ucmd: the ioctl, holding a struct iommu_hwpt_get_dirty_bitmap
+ *
+ * Sets, straight in the user's bitmap, the bit of every page_size page of
+ * the range that the device wrote since the dirty state was last cleared;
+ * other bits are left as they are.  Unless
+ * IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, the reported state is cleared.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EOPNOTSUPP for unknown flags, a non-zero __reserved, or a
+ * HWPT that cannot track dirty pages; -ENOENT if hwpt_id names no paging
+ * HWPT; -EINVAL for an empty range, a page_size that is not a power of
+ * two, or an iova or end not aligned to page_size and to the IOAS's IOVA
+ * alignment, or (from the driver) while tracking is off; -EOVERFLOW for a
+ * range that wraps; -EFAULT for a bitmap that is not writable; -ENOMEM.
+ */
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	unsigned long dirty_flags = 0;
+	unsigned long iova, length;
+	struct iommufd_iopt *iopt;
+	int rc;
+
+	if (cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)
+		dirty_flags |= IOMMU_DIRTY_NO_CLEAR;
+	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
+	    cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	if (IS_ERR(hwpt_paging))
+		return PTR_ERR(hwpt_paging);
+	iopt = &hwpt_paging->ioas->iopt;
+
+	rc = iommufd_dirty_bitmap_range(cmd, &iova, &length);
+	if (!rc)
+		rc = iopt_check_dirty_range(iopt, iova, length,
+					    cmd->page_size);
+	if (!rc)
+		rc = iopt_read_and_clear_dirty(iopt, hwpt_paging->common.domain,
+					       iova, length, cmd->page_size,
+					       u64_to_user_ptr(cmd->data),
+					       dirty_flags);
+	iommufd_put_object(ucmd->ictx, &hwpt_paging->common.obj);
 	return rc;
 }

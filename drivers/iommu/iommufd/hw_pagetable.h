@@ -18,7 +18,18 @@
  *   IOMMU_HWPT_ALLOC is never automatic and lives until user space
  *   destroys it.
  * - Properties fixed at creation (cache coherency enforcement, nesting
- *   parent) never change afterwards.
+ *   parent, dirty tracking capability) never change afterwards.
+ * - A nested HWPT owns a domain that user space describes in the IOMMU
+ *   driver's own format (a stage-1 table living in guest memory), which
+ *   translates on top of its parent's domain.  Its parent is a paging HWPT
+ *   made with IOMMU_HWPT_ALLOC_NEST_PARENT, never an automatic one, on
+ *   which it holds a long-term reference.  A nested HWPT is linked to no
+ *   IOAS: the parent's linkage alone puts the IOAS under it, and devices
+ *   coming and going on the nested HWPT leave that linkage alone
+ *   (maintainer rule 1).  The IOVA that attached devices reserve is
+ *   reserved in the parent's IOAS, because that is where their DMA ends.
+ * - Dirty tracking is a property of paging domains only: it is switched
+ *   on and read through the paging HWPT, walking the mappings of its IOAS.
  */
 #ifndef __IOMMUFD_HW_PAGETABLE_H
 #define __IOMMUFD_HW_PAGETABLE_H
@@ -70,6 +81,18 @@ struct iommufd_hwpt_paging {
 
 static_assert(offsetof(struct iommufd_hwpt_paging, common.obj) == 0);
 
+/**
+ * struct iommufd_hwpt_nested - a HWPT translating on top of a paging HWPT
+ * @common: the HWPT; its domain is of type IOMMU_DOMAIN_NESTED
+ * @parent: the paging HWPT it nests on; a long-term reference is held
+ */
+struct iommufd_hwpt_nested {
+	struct iommufd_hwpt common;
+	struct iommufd_hwpt_paging *parent;
+};
+
+static_assert(offsetof(struct iommufd_hwpt_nested, common.obj) == 0);
+
 /* The paging HWPT @hwpt is, or NULL if it is of another kind */
 static inline struct iommufd_hwpt_paging *
 iommufd_hwpt_to_paging(struct iommufd_hwpt *hwpt)
@@ -77,6 +100,30 @@ iommufd_hwpt_to_paging(struct iommufd_hwpt *hwpt)
 	if (hwpt->obj.type != IOMMUFD_OBJ_HWPT_PAGING)
 		return NULL;
 	return container_of(hwpt, struct iommufd_hwpt_paging, common);
+}
+
+/* The nested HWPT @hwpt is, or NULL if it is of another kind */
+static inline struct iommufd_hwpt_nested *
+iommufd_hwpt_to_nested(struct iommufd_hwpt *hwpt)
+{
+	if (hwpt->obj.type != IOMMUFD_OBJ_HWPT_NESTED)
+		return NULL;
+	return container_of(hwpt, struct iommufd_hwpt_nested, common);
+}
+
+/*
+ * The paging HWPT whose IOAS the DMA through @hwpt ends up in: @hwpt
+ * itself, or the parent of a nested HWPT.  Reserved IOVA and the MSI
+ * window of attached devices belong there.
+ */
+static inline struct iommufd_hwpt_paging *
+iommufd_hwpt_base_paging(struct iommufd_hwpt *hwpt)
+{
+	struct iommufd_hwpt_nested *hwpt_nested = iommufd_hwpt_to_nested(hwpt);
+
+	if (hwpt_nested)
+		return hwpt_nested->parent;
+	return iommufd_hwpt_to_paging(hwpt);
 }
 
 /*
@@ -99,6 +146,23 @@ void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
 void iommufd_hwpt_drop_device(struct iommufd_ctx *ictx,
 			      struct iommufd_hwpt *hwpt);
 
+/*
+ * Look up a nested HWPT by ID with a short-term reference; ERR_PTR(-ENOENT)
+ * if @id names no nested HWPT.
+ */
+static inline struct iommufd_hwpt_nested *
+iommufd_get_hwpt_nested(struct iommufd_ctx *ictx, u32 id)
+{
+	return container_of(iommufd_get_object(ictx, id,
+					       IOMMUFD_OBJ_HWPT_NESTED),
+			    struct iommufd_hwpt_nested, common.obj);
+}
+
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj);
+
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
 
 #endif

@@ -171,6 +171,16 @@ void iopt_unpin_pages(struct iommufd_iopt *iopt, unsigned long iova,
 int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
 	    size_t length, unsigned int flags);
 
+/* Dirty tracking of linked domains (io_pagetable_dirty.c) */
+int iopt_set_dirty_tracking(struct iommufd_iopt *iopt,
+			    struct iommu_domain *domain, bool enable);
+int iopt_check_dirty_range(struct iommufd_iopt *iopt, unsigned long iova,
+			   unsigned long length, unsigned long page_size);
+int iopt_read_and_clear_dirty(struct iommufd_iopt *iopt,
+			      struct iommu_domain *domain, unsigned long iova,
+			      unsigned long length, unsigned long page_size,
+			      u64 __user *user_bitmap, unsigned long flags);
+
 /*
  * Implemented by access.c: ask every access attached to @iopt to unpin
  * what it pinned inside [iova, iova + length).  Called with no lock held.

@@ -30,6 +30,9 @@ const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_HWPT_PAGING] = {
 		.destroy = iommufd_hwpt_paging_destroy,
 	},
+	[IOMMUFD_OBJ_HWPT_NESTED] = {
+		.destroy = iommufd_hwpt_nested_destroy,
+	},
 	[IOMMUFD_OBJ_DEVICE] = {
 		.destroy = iommufd_device_destroy,
 	},
@@ -46,7 +49,11 @@ const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 /* Large enough for the kernel's version of every command struct */
 union iommufd_cmd_buffer {
 	struct iommu_destroy destroy;
+	struct iommu_hw_info hw_info;
 	struct iommu_hwpt_alloc hwpt_alloc;
+	struct iommu_hwpt_get_dirty_bitmap get_dirty_bitmap;
+	struct iommu_hwpt_invalidate hwpt_invalidate;
+	struct iommu_hwpt_set_dirty_tracking set_dirty_tracking;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_copy ioas_copy;
@@ -94,9 +101,23 @@ struct iommufd_ioctl_op {
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_DESTROY, IOMMU_DESTROY, iommufd_destroy,
 			 struct iommu_destroy, id),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_GET_HW_INFO, IOMMU_GET_HW_INFO,
+			 iommufd_get_hw_info, struct iommu_hw_info,
+			 __reserved),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_HWPT_ALLOC, IOMMU_HWPT_ALLOC,
 			 iommufd_hwpt_alloc, struct iommu_hwpt_alloc,
 			 __reserved),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP,
+			 IOMMU_HWPT_GET_DIRTY_BITMAP,
+			 iommufd_hwpt_get_dirty_bitmap,
+			 struct iommu_hwpt_get_dirty_bitmap, data),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_HWPT_INVALIDATE, IOMMU_HWPT_INVALIDATE,
+			 iommufd_hwpt_invalidate, struct iommu_hwpt_invalidate,
+			 __reserved),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING,
+			 IOMMU_HWPT_SET_DIRTY_TRACKING,
+			 iommufd_hwpt_set_dirty_tracking,
+			 struct iommu_hwpt_set_dirty_tracking, __reserved),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOC, IOMMU_IOAS_ALLOC,
 			 iommufd_ioas_alloc_cmd, struct iommu_ioas_alloc,
 			 out_ioas_id),

@@ -10,6 +10,9 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "device.h"
 #include "hw_pagetable.h"
@@ -285,6 +288,94 @@ static int iommufd_test_set_temp_memory_limit(struct iommufd_ucmd *ucmd,
 	return 0;
 }
 
+/* Most bits one DIRTY call may carry: a 16 MiB bitmap */
+#define IOMMUFD_TEST_DIRTY_MAX_BITS (SZ_16M * BITS_PER_BYTE)
+
+/* A kernel copy of the @nbits bits of the user bitmap at @uptr */
+static unsigned long *iommufd_test_copy_bitmap(u64 uptr, unsigned long nbits)
+{
+	unsigned long *bitmap;
+
+	bitmap = kvcalloc(BITS_TO_LONGS(nbits), sizeof(*bitmap),
+			  GFP_KERNEL_ACCOUNT);
+	if (!bitmap)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(bitmap, u64_to_user_ptr(uptr),
+			   DIV_ROUND_UP(nbits, BITS_PER_BYTE))) {
+		kvfree(bitmap);
+		return ERR_PTR(-EFAULT);
+	}
+	return bitmap;
+}
+
+/*
+ * IOMMU_TEST_OP_DIRTY: play the device of mock paging HWPT @id writing to
+ * the IOVA of every bit set in the user bitmap, one bit per page_size.
+ */
+static int iommufd_test_dirty(struct iommufd_ucmd *ucmd,
+			      struct iommu_test_cmd *cmd)
+{
+	u64 page_size = cmd->dirty.page_size;
+	u64 length = cmd->dirty.length;
+	u64 iova = cmd->dirty.iova;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	unsigned long nbits, nr_marked;
+	unsigned long *written;
+	u64 end;
+	int rc;
+
+	if (!page_size || !length || iova % page_size || length % page_size ||
+	    !cmd->dirty.uptr || check_add_overflow(iova, length, &end))
+		return -EINVAL;
+	if (length / page_size > IOMMUFD_TEST_DIRTY_MAX_BITS)
+		return -EOVERFLOW;
+	nbits = length / page_size;
+
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd->ictx, cmd->id);
+	if (IS_ERR(hwpt_paging))
+		return PTR_ERR(hwpt_paging);
+	written = iommufd_test_copy_bitmap(cmd->dirty.uptr, nbits);
+	if (IS_ERR(written))
+		rc = PTR_ERR(written);
+	else if (!mock_domain_is_paging(hwpt_paging->common.domain))
+		rc = -EINVAL;
+	else
+		rc = mock_domain_set_dirty(hwpt_paging->common.domain, iova,
+					   page_size, written, nbits,
+					   &nr_marked);
+	iommufd_put_object(ucmd->ictx, &hwpt_paging->common.obj);
+	if (!IS_ERR(written))
+		kvfree(written);
+	if (rc)
+		return rc;
+
+	cmd->dirty.out_nr_dirty = nr_marked;
+	return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/*
+ * IOMMU_TEST_OP_MD_CHECK_IOTLB: entry check_iotlb.id of the IOTLB of mock
+ * nested HWPT @id holds check_iotlb.iotlb
+ */
+static int iommufd_test_md_check_iotlb(struct iommufd_ucmd *ucmd,
+				       struct iommu_test_cmd *cmd)
+{
+	struct iommufd_hwpt_nested *hwpt_nested;
+	struct iommu_domain *domain;
+	int rc = -EINVAL;
+
+	hwpt_nested = iommufd_get_hwpt_nested(ucmd->ictx, cmd->id);
+	if (IS_ERR(hwpt_nested))
+		return PTR_ERR(hwpt_nested);
+	domain = hwpt_nested->common.domain;
+	if (mock_domain_is_nested(domain))
+		rc = mock_nested_domain_check_iotlb(domain,
+						    cmd->check_iotlb.id,
+						    cmd->check_iotlb.iotlb);
+	iommufd_put_object(ucmd->ictx, &hwpt_nested->common.obj);
+	return rc;
+}
+
 /**
  * iommufd_test() - the IOMMU_TEST_CMD ioctl
  * @ucmd: the ioctl, holding a struct iommu_test_cmd
@@ -324,9 +415,11 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return iommufd_test_destroy_access_pages(ucmd, cmd);
 	case IOMMU_TEST_OP_ACCESS_RW:
 		return iommufd_test_access_rw(ucmd, cmd);
-	/* Dirty tracking, nested domains and page faults come later */
 	case IOMMU_TEST_OP_DIRTY:
+		return iommufd_test_dirty(ucmd, cmd);
 	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+		return iommufd_test_md_check_iotlb(ucmd, cmd);
+	/* Page faults come later */
 	case IOMMU_TEST_OP_TRIGGER_IOPF:
 	default:
 		return -EOPNOTSUPP;

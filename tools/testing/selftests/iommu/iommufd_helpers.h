@@ -580,4 +580,157 @@ iommufd_check_domains(int fd, const struct iommufd_domain_set *domains,
 	return 0;
 }
 
+/* ---- HWPTs: nesting, invalidation, hardware info, dirty tracking -------- */
+
+/*
+ * IOMMU_HWPT_ALLOC with driver data: a nested HWPT when @pt_id is a paging
+ * HWPT.  @hwpt_id may be NULL.
+ */
+static inline int iommufd_hwpt_alloc_data_err(int fd, __u32 dev_id,
+					      __u32 pt_id, __u32 flags,
+					      __u32 data_type, void *data,
+					      __u32 data_len, __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = data_type,
+		.data_len = data_len,
+		.data_uptr = (__u64)(uintptr_t)data,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!err && hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	return err;
+}
+
+/* A mock nested HWPT on @parent_id whose IOTLB entries all start at @iotlb */
+static inline int iommufd_hwpt_alloc_nested_err(int fd, __u32 dev_id,
+						__u32 parent_id, __u32 iotlb,
+						__u32 *hwpt_id)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = iotlb };
+
+	return iommufd_hwpt_alloc_data_err(fd, dev_id, parent_id, 0,
+					   IOMMU_HWPT_DATA_SELFTEST, &data,
+					   sizeof(data), hwpt_id);
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE of *@entry_num entries of @entry_len bytes at
+ * @entries; *@entry_num receives the number handled, also on failure
+ */
+static inline int iommufd_hwpt_invalidate_err(int fd, __u32 hwpt_id,
+					      __u32 data_type,
+					      const void *entries,
+					      __u32 entry_len,
+					      __u32 *entry_num)
+{
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = hwpt_id,
+		.data_uptr = (__u64)(uintptr_t)entries,
+		.data_type = data_type,
+		.entry_len = entry_len,
+		.entry_num = *entry_num,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_HWPT_INVALIDATE, &cmd);
+
+	*entry_num = cmd.entry_num;
+	return err;
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_IOTLB: entry @iotlb_id of nested @hwpt_id holds @value */
+static inline int iommufd_check_iotlb_err(int fd, __u32 hwpt_id,
+					  __u32 iotlb_id, __u32 value)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
+		.id = hwpt_id,
+		.check_iotlb = { .id = iotlb_id, .iotlb = value },
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/*
+ * IOMMU_GET_HW_INFO of @dev_id into the @data_len bytes at @data; *@info
+ * (may be NULL) receives the command as the kernel returned it
+ */
+static inline int iommufd_get_hw_info_err(int fd, __u32 dev_id, void *data,
+					  __u32 data_len,
+					  struct iommu_hw_info *info)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.data_len = data_len,
+		.data_uptr = (__u64)(uintptr_t)data,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_GET_HW_INFO, &cmd);
+
+	if (!err && info)
+		*info = cmd;
+	return err;
+}
+
+static inline int iommufd_set_dirty_tracking_err(int fd, __u32 hwpt_id,
+						 bool enable)
+{
+	struct iommu_hwpt_set_dirty_tracking cmd = {
+		.size = sizeof(cmd),
+		.flags = enable ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0,
+		.hwpt_id = hwpt_id,
+	};
+
+	return iommufd_ioctl_err(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd);
+}
+
+/* IOMMU_HWPT_GET_DIRTY_BITMAP of [iova, iova + length) into @bitmap */
+static inline int iommufd_get_dirty_bitmap_err(int fd, __u32 hwpt_id,
+					       __u64 iova, __u64 length,
+					       __u64 page_size, void *bitmap,
+					       __u32 flags)
+{
+	struct iommu_hwpt_get_dirty_bitmap cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = hwpt_id,
+		.flags = flags,
+		.iova = iova,
+		.length = length,
+		.page_size = page_size,
+		.data = (__u64)(uintptr_t)bitmap,
+	};
+
+	return iommufd_ioctl_err(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd);
+}
+
+/*
+ * IOMMU_TEST_OP_DIRTY: the mock device writes to the IOVA of each bit set
+ * in @bitmap; *@nr_dirty (may be NULL) receives how many were mapped
+ */
+static inline int iommufd_test_dirty_err(int fd, __u32 hwpt_id, __u64 iova,
+					 __u64 length, __u64 page_size,
+					 const void *bitmap, __u64 *nr_dirty)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DIRTY,
+		.id = hwpt_id,
+		.dirty = {
+			.iova = iova,
+			.length = length,
+			.page_size = page_size,
+			.uptr = (__u64)(uintptr_t)bitmap,
+		},
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (!err && nr_dirty)
+		*nr_dirty = cmd.dirty.out_nr_dirty;
+	return err;
+}
+
 #endif
