@@ -896,7 +896,9 @@ static void *race_user(void *arg)
 	return NULL;
 }
 
-TEST_F(context, destroy_waits_for_concurrent_users_instead_of_failing)
+/* Slow under an emulated CPU with KASAN, so it gets more than 30 seconds */
+TEST_F_TIMEOUT(context, destroy_waits_for_concurrent_users_instead_of_failing,
+	       180)
 {
 	pthread_t threads[RACE_OWNERS + RACE_USERS];
 	struct race_state *race;
