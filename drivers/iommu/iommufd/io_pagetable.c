@@ -564,6 +564,59 @@ int iopt_unmap_all(struct iommufd_iopt *iopt, unsigned long *unmapped)
 	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped);
 }
 
+/**
+ * iopt_split() - cut the mapping that spans an IOVA into two
+ * @iopt: the page table
+ * @iova: the first IOVA of the second half
+ *
+ * Lets VFIO's original type1 interface unmap part of a mapping.  Only
+ * possible while large IOMMU pages are off: then no IOMMU page spans the
+ * cut, and the domains need no change.  Nothing happens if no mapping has
+ * IOVA on both sides of @iova.
+ *
+ * Return: 0; -EINVAL if large pages are on, the cut is not on a CPU page
+ * of the memory or not on the IOVA granule, or accesses pin the mapping;
+ * -EBUSY while the mapping is being unmapped; -ENOMEM.
+ */
+int iopt_split(struct iommufd_iopt *iopt, unsigned long iova)
+{
+	struct iopt_mapping *tail __free(kfree) = NULL;
+	struct iopt_mapping *head;
+	unsigned long head_length;
+
+	if (!iova)
+		return 0;
+	tail = kzalloc(sizeof(*tail), GFP_KERNEL_ACCOUNT);
+	if (!tail)
+		return -ENOMEM;
+
+	guard(rwsem_write)(&iopt->iova_rwsem);
+	head = iopt_first_mapping(iopt, iova - 1, iova);
+	if (!head || head->iova_node.start == iova ||
+	    head->iova_node.last == iova - 1)
+		return 0;
+	head_length = iova - head->iova_node.start;
+	if (!iopt->large_pages_disabled || (iova & (iopt->iova_alignment - 1)) ||
+	    offset_in_page(head->start_byte + head_length) ||
+	    head->access_pins)
+		return -EINVAL;
+	if (head->removing)
+		return -EBUSY;
+
+	interval_tree_remove(&head->iova_node, &iopt->mappings);
+	tail->iova_node.start = iova;
+	tail->iova_node.last = head->iova_node.last;
+	head->iova_node.last = iova - 1;
+	tail->start_byte = head->start_byte + head_length;
+	tail->iommu_prot = head->iommu_prot;
+	iommufd_pages_get(head->pages);
+	tail->pages = head->pages;
+	iommufd_pages_split_mapping(head->pages, head, tail);
+	interval_tree_insert(&head->iova_node, &iopt->mappings);
+	interval_tree_insert(&no_free_ptr(tail)->iova_node, &iopt->mappings);
+	return 0;
+}
+
 /* ---- reserved and allowed ranges ---------------------------------------- */
 
 /**

@@ -140,6 +140,7 @@ int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
 int iopt_unmap(struct iommufd_iopt *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped);
 int iopt_unmap_all(struct iommufd_iopt *iopt, unsigned long *unmapped);
+int iopt_split(struct iommufd_iopt *iopt, unsigned long iova);
 
 int iopt_set_allowed(struct iommufd_iopt *iopt,
 		     struct rb_root_cached *new_allowed);

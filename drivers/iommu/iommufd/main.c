@@ -178,6 +178,12 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 	unsigned int index = _IOC_NR(cmd) - IOMMUFD_CMD_BASE;
 	int rc;
 
+	/*
+	 * VFIO's container ioctls have iommufd's type and numbers below its
+	 * own: a VFIO type1 program can use /dev/iommu as its container.
+	 */
+	if (_IOC_TYPE(cmd) == IOMMUFD_TYPE && _IOC_NR(cmd) < IOMMUFD_CMD_BASE)
+		return iommufd_vfio_ioctl(ucmd.ictx, cmd, arg);
 	if (index >= ARRAY_SIZE(iommufd_ioctl_ops))
 		return -ENOTTY;
 	op = &iommufd_ioctl_ops[index];

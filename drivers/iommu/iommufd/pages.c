@@ -1093,6 +1093,33 @@ void iommufd_pages_unmap_one_domain(struct iommufd_pages *pages,
 		mapping->storage_domain = new_storage;
 }
 
+/**
+ * iommufd_pages_split_mapping() - let two mappings take over one's pages
+ * @pages: the memory of @head
+ * @head: a mapping just shortened to end where @tail starts
+ * @tail: the rest of what @head mapped, with its own reference on @pages
+ *
+ * When @head is in domains, its entry among the domain users of @pages is
+ * replaced by one for each half.  The halves together cover the same page
+ * indexes the whole did, so nothing is pinned or unpinned.
+ */
+void iommufd_pages_split_mapping(struct iommufd_pages *pages,
+				 struct iopt_mapping *head,
+				 struct iopt_mapping *tail)
+{
+	guard(mutex)(&pages->mutex);
+
+	tail->storage_domain = head->storage_domain;
+	if (!head->storage_domain)
+		return;
+	interval_tree_remove(&head->pages_node, &pages->domain_users);
+	head->pages_node.last = iopt_mapping_last_index(head);
+	tail->pages_node.start = iopt_mapping_first_index(tail);
+	tail->pages_node.last = iopt_mapping_last_index(tail);
+	interval_tree_insert(&head->pages_node, &pages->domain_users);
+	interval_tree_insert(&tail->pages_node, &pages->domain_users);
+}
+
 /* ---- access pins --------------------------------------------------------- */
 
 /**

@@ -124,6 +124,9 @@ void iommufd_pages_unmap_all_domains(struct iommufd_pages *pages,
 				     struct iopt_mapping *mapping,
 				     struct iommu_domain *const *domains,
 				     unsigned int ndomains);
+void iommufd_pages_split_mapping(struct iommufd_pages *pages,
+				 struct iopt_mapping *head,
+				 struct iopt_mapping *tail);
 void iommufd_pages_unmap_one_domain(struct iommufd_pages *pages,
 				    struct iopt_mapping *mapping,
 				    struct iommu_domain *domain,

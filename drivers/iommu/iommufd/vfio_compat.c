@@ -14,13 +14,22 @@
  * the IOAS being unpublished: a pointer read there is either cleared
  * before its IOAS is freed, or names an IOAS that is still in the table.
  */
+#include <linux/capability.h>
+#include <linux/cleanup.h>
 #include <linux/err.h>
+#include <linux/interval_tree.h>
+#include <linux/iommu.h>
 #include <linux/iommufd.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
 #include <linux/xarray.h>
 #include <uapi/linux/iommufd.h>
+#include <uapi/linux/vfio.h>
 
+#include "hw_pagetable.h"
 #include "ioas.h"
 #include "iommufd_private.h"
+#include "pages.h"
 
 /*
  * The compatibility IOAS with a short-term reference, or ERR_PTR(-ENODEV)
@@ -202,5 +211,403 @@ int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd)
 		return 0;
 	default:
 		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * ---- The VFIO type1 container ioctls, served on /dev/iommu itself ----
+ *
+ * A program written for VFIO's type1 IOMMU backend opens a container,
+ * picks the IOMMU type, then maps and unmaps DMA by fixed IOVA.  All of it
+ * works on the compatibility IOAS, so such a program can use an iommufd
+ * as its container unchanged.  The two type1 flavours differ in what an
+ * unmap may do: TYPE1v2 only removes whole mappings, while the original
+ * TYPE1 may cut a mapping at any page.  Choosing TYPE1 therefore turns the
+ * IOAS's large IOMMU pages off, so that no IOMMU page spans a cut.
+ */
+
+/* VFIO reports the DMA mapping budget; iommufd's is memlock, so no limit */
+#define IOMMUFD_VFIO_DMA_AVAIL U32_MAX
+
+static bool iommufd_vfio_is_no_iommu(struct iommufd_ctx *ictx)
+{
+	bool no_iommu;
+
+	xa_lock(&ictx->objects);
+	no_iommu = ictx->vfio_no_iommu;
+	xa_unlock(&ictx->objects);
+	return no_iommu;
+}
+
+/*
+ * VFIO_DMA_CC_IOMMU: 1 when every domain of the compatibility IOAS makes
+ * device DMA snoop the CPU caches (trivially so without domains).  VFIO
+ * attaches its group devices straight to the IOAS, so their domains are
+ * the IOAS's automatic HWPTs.
+ */
+static int iommufd_vfio_cc_iommu(struct iommufd_ctx *ictx)
+{
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct iommufd_ioas *ioas;
+	int coherent = 1;
+
+	ioas = iommufd_compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	scoped_guard(mutex, &ioas->mutex) {
+		list_for_each_entry(hwpt_paging, &ioas->auto_hwpts, auto_link) {
+			if (!hwpt_paging->enforce_cache_coherency) {
+				coherent = 0;
+				break;
+			}
+		}
+	}
+	iommufd_put_object(ictx, &ioas->obj);
+	return coherent;
+}
+
+/* VFIO_CHECK_EXTENSION: 1 for what is supported, 0 for what is not */
+static int iommufd_vfio_check_extension(struct iommufd_ctx *ictx,
+					unsigned long extension)
+{
+	switch (extension) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+	case VFIO_UNMAP_ALL:
+		return !iommufd_vfio_is_no_iommu(ictx);
+	case VFIO_NOIOMMU_IOMMU:
+		return IS_ENABLED(CONFIG_VFIO_NOIOMMU);
+	case VFIO_DMA_CC_IOMMU:
+		return iommufd_vfio_cc_iommu(ictx);
+	default:
+		/*
+		 * Among others: nesting (obsolete in VFIO as well) and
+		 * VFIO_UPDATE_VADDR, which cannot be done safely here.
+		 */
+		return 0;
+	}
+}
+
+/*
+ * VFIO_SET_IOMMU.  VFIO refuses it while the container has no group; the
+ * equivalent here is a context without a compatibility IOAS.  No-IOMMU
+ * mode is accepted without any state: the other ioctls then fail for lack
+ * of an IOAS, much as VFIO blocks them.
+ */
+static int iommufd_vfio_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
+{
+	bool no_iommu = iommufd_vfio_is_no_iommu(ictx);
+	struct iommufd_ioas *ioas;
+	int rc = 0;
+
+	if (IS_ENABLED(CONFIG_VFIO_NOIOMMU) && type == VFIO_NOIOMMU_IOMMU &&
+	    no_iommu)
+		return capable(CAP_SYS_RAWIO) ? 0 : -EPERM;
+	if (no_iommu || (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU))
+		return -EINVAL;
+
+	ioas = iommufd_compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (type == VFIO_TYPE1_IOMMU)
+		rc = iopt_set_large_pages(&ioas->iopt, false);
+	iommufd_put_object(ictx, &ioas->obj);
+	return rc;
+}
+
+/*
+ * The IOMMU page sizes VFIO_IOMMU_GET_INFO reports: those every domain
+ * supports, with anything below the CPU page size folded into the CPU page
+ * (VFIO maps no less), and nothing below the IOAS's IOVA granule.
+ */
+static u64 iommufd_vfio_pgsizes(struct iommufd_iopt *iopt)
+{
+	unsigned long pgsizes = ULONG_MAX;
+	unsigned int i;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	for (i = 0; i != iopt->ndomains; i++)
+		pgsizes &= iopt->domains[i]->pgsize_bitmap;
+	if (pgsizes & ~PAGE_MASK)
+		pgsizes = (pgsizes & PAGE_MASK) | PAGE_SIZE;
+	return max(pgsizes, iopt->iova_alignment);
+}
+
+/* How many usable IOVA ranges (holes between reservations) there are */
+static u32 iommufd_vfio_count_ranges(struct iommufd_iopt *iopt)
+{
+	struct interval_tree_span_iter span;
+	u32 count = 0;
+
+	interval_tree_for_each_span(&span, &iopt->reserved, 0, ULONG_MAX)
+		count += span.is_hole;
+	return count;
+}
+
+/*
+ * Lay out the capability chain of VFIO_IOMMU_GET_INFO in @chain, which
+ * starts at byte @base of the reply: the DMA budget, then the usable IOVA
+ * ranges (@nr_ranges of them).  Each capability starts on 8 bytes and
+ * names the next one by its offset from the start of the reply.
+ */
+static void iommufd_vfio_fill_caps(struct iommufd_iopt *iopt, void *chain,
+				   size_t base, size_t avail_size,
+				   u32 nr_ranges)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *ranges_cap;
+	struct vfio_iommu_type1_info_dma_avail *avail_cap = chain;
+	struct interval_tree_span_iter span;
+	u32 i = 0;
+
+	avail_cap->header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	avail_cap->header.version = 1;
+	avail_cap->header.next = base + avail_size;
+	avail_cap->avail = IOMMUFD_VFIO_DMA_AVAIL;
+
+	ranges_cap = chain + avail_size;
+	ranges_cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	ranges_cap->header.version = 1;
+	ranges_cap->nr_iovas = nr_ranges;
+	interval_tree_for_each_span(&span, &iopt->reserved, 0, ULONG_MAX) {
+		if (!span.is_hole)
+			continue;
+		ranges_cap->iova_ranges[i].start = span.start_hole;
+		ranges_cap->iova_ranges[i].end = span.last_hole;
+		i++;
+	}
+}
+
+/* Bytes of one capability in the chain, whose entries start on 8 bytes */
+static size_t iommufd_vfio_cap_size(size_t size)
+{
+	return ALIGN(size, sizeof(u64));
+}
+
+static size_t iommufd_vfio_ranges_cap_size(u32 nr_ranges)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+
+	return iommufd_vfio_cap_size(struct_size(cap, iova_ranges, nr_ranges));
+}
+
+/*
+ * Answer VFIO_IOMMU_GET_INFO from @iopt into @info: the page sizes, and
+ * the size of the whole reply in argsz.  Returns the capability chain if
+ * the user's argsz had room for all of it, NULL if not, or an ERR_PTR.
+ */
+static void *iommufd_vfio_query(struct iommufd_iopt *iopt,
+				struct vfio_iommu_type1_info *info)
+{
+	struct vfio_iommu_type1_info_dma_avail *avail_cap;
+	const size_t avail_size = iommufd_vfio_cap_size(sizeof(*avail_cap));
+	size_t chain_size;
+	u32 nr_ranges;
+	void *chain;
+
+	guard(rwsem_read)(&iopt->iova_rwsem);
+	info->iova_pgsizes = iommufd_vfio_pgsizes(iopt);
+	nr_ranges = iommufd_vfio_count_ranges(iopt);
+	chain_size = avail_size + iommufd_vfio_ranges_cap_size(nr_ranges);
+	if (info->argsz < sizeof(*info) + chain_size) {
+		info->argsz = sizeof(*info) + chain_size;
+		return NULL;
+	}
+	info->argsz = sizeof(*info) + chain_size;
+
+	chain = kzalloc(chain_size, GFP_KERNEL);
+	if (!chain)
+		return ERR_PTR(-ENOMEM);
+	iommufd_vfio_fill_caps(iopt, chain, sizeof(*info), avail_size,
+			       nr_ranges);
+	return chain;
+}
+
+/*
+ * VFIO_IOMMU_GET_INFO.  The fixed part is answered in as many bytes as
+ * user space's argsz covers (at least up to iova_pgsizes).  The capability
+ * chain follows it only when argsz leaves room for all of it; otherwise
+ * cap_offset is 0 and argsz tells user space how large to come back.
+ */
+static int iommufd_vfio_get_info(struct iommufd_ctx *ictx, void __user *uarg)
+{
+	const size_t min_size =
+		offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
+	struct vfio_iommu_type1_info info = {};
+	struct iommufd_ioas *ioas;
+	size_t reply_size;
+	void *chain;
+	int rc = 0;
+
+	if (copy_from_user(&info, uarg, min_size))
+		return -EFAULT;
+	if (info.argsz < min_size)
+		return -EINVAL;
+	/* The fixed part is written back no further than user space has it */
+	reply_size = min_t(size_t, info.argsz, sizeof(info));
+
+	ioas = iommufd_compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	chain = iommufd_vfio_query(&ioas->iopt, &info);
+	iommufd_put_object(ictx, &ioas->obj);
+	if (IS_ERR(chain))
+		return PTR_ERR(chain);
+
+	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
+	if (chain) {
+		info.cap_offset = sizeof(info);
+		if (copy_to_user(uarg + sizeof(info), chain,
+				 info.argsz - sizeof(info)))
+			rc = -EFAULT;
+		kfree(chain);
+	}
+	if (!rc && copy_to_user(uarg, &info, reply_size))
+		rc = -EFAULT;
+	return rc;
+}
+
+/* VFIO_IOMMU_MAP_DMA: map user memory at the IOVA user space chose */
+static int iommufd_vfio_map_dma(struct iommufd_ctx *ictx, void __user *uarg)
+{
+	const size_t min_size =
+		offsetofend(struct vfio_iommu_type1_dma_map, size);
+	const u32 known_flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	struct vfio_iommu_type1_dma_map map;
+	int iommu_prot = IOMMU_CACHE;
+	struct iommufd_pages *pages;
+	struct iommufd_ioas *ioas;
+	unsigned long start_byte = 0;
+	unsigned long iova;
+	int rc;
+
+	if (copy_from_user(&map, uarg, min_size))
+		return -EFAULT;
+	if (map.argsz < min_size || (map.flags & ~known_flags))
+		return -EINVAL;
+	if (map.iova > ULONG_MAX || map.size > ULONG_MAX)
+		return -EOVERFLOW;
+	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
+		iommu_prot |= IOMMU_READ;
+	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
+		iommu_prot |= IOMMU_WRITE;
+
+	ioas = iommufd_compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	pages = iommufd_pages_alloc_user(ictx, u64_to_user_ptr(map.vaddr),
+					 map.size, iommu_prot & IOMMU_WRITE,
+					 &start_byte);
+	if (IS_ERR(pages)) {
+		rc = PTR_ERR(pages);
+	} else {
+		iova = map.iova;
+		rc = iopt_map_pages(&ioas->iopt, pages, start_byte, map.size,
+				    &iova, iommu_prot, true);
+	}
+	iommufd_put_object(ictx, &ioas->obj);
+	return rc;
+}
+
+/*
+ * The unmap of VFIO_IOMMU_UNMAP_DMA without flags.  With large IOMMU pages
+ * turned off (TYPE1 chose that) a mapping that reaches over either end of
+ * the range is first cut there, as TYPE1 allowed; otherwise such a mapping
+ * fails the call with -ENOENT.  An empty range unmaps nothing and is fine.
+ */
+static int iommufd_vfio_unmap_range(struct iommufd_iopt *iopt,
+				    unsigned long iova, unsigned long size,
+				    unsigned long *unmapped)
+{
+	unsigned long end;
+	int rc;
+
+	if (!size)
+		return -EINVAL;
+	/* @end is 0 for a range up to the top of IOVA: nothing to cut there */
+	if (check_add_overflow(iova, size - 1, &end))
+		return -EOVERFLOW;
+	end++;
+
+	if (READ_ONCE(iopt->large_pages_disabled)) {
+		rc = iopt_split(iopt, iova);
+		if (!rc)
+			rc = iopt_split(iopt, end);
+		if (rc)
+			return rc;
+	}
+	return iopt_unmap(iopt, iova, size, unmapped);
+}
+
+/*
+ * VFIO_IOMMU_UNMAP_DMA: unmap an IOVA range, or everything with
+ * VFIO_DMA_UNMAP_FLAG_ALL, and report how many bytes went in size.
+ * Reading dirty bits while unmapping (VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
+ * is not offered: iommufd's dirty tracking replaced it.
+ */
+static int iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx, void __user *uarg)
+{
+	const size_t min_size =
+		offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	unsigned long unmapped = 0;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (copy_from_user(&unmap, uarg, min_size))
+		return -EFAULT;
+	if (unmap.argsz < min_size || (unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL))
+		return -EINVAL;
+	if ((unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
+	    (unmap.iova || unmap.size))
+		return -EINVAL;
+	if (unmap.iova > ULONG_MAX || unmap.size > ULONG_MAX)
+		return -EOVERFLOW;
+
+	ioas = iommufd_compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL)
+		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+	else
+		rc = iommufd_vfio_unmap_range(&ioas->iopt, unmap.iova,
+					      unmap.size, &unmapped);
+	iommufd_put_object(ictx, &ioas->obj);
+
+	unmap.size = unmapped;
+	if (copy_to_user(uarg, &unmap, min_size))
+		return -EFAULT;
+	return rc;
+}
+
+/**
+ * iommufd_vfio_ioctl() - a VFIO container ioctl made on /dev/iommu
+ * @ictx: the context
+ * @cmd: the ioctl number, of VFIO's type and below iommufd's own numbers
+ * @arg: its argument: a value or a user pointer, depending on @cmd
+ *
+ * Return: what VFIO's type1 backend returns for @cmd (a value or 0), a
+ * negative errno, or -ENOTTY for anything else.
+ */
+long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
+			unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_GET_API_VERSION:
+		return VFIO_API_VERSION;
+	case VFIO_CHECK_EXTENSION:
+		return iommufd_vfio_check_extension(ictx, arg);
+	case VFIO_SET_IOMMU:
+		return iommufd_vfio_set_iommu(ictx, arg);
+	case VFIO_IOMMU_GET_INFO:
+		return iommufd_vfio_get_info(ictx, uarg);
+	case VFIO_IOMMU_MAP_DMA:
+		return iommufd_vfio_map_dma(ictx, uarg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return iommufd_vfio_unmap_dma(ictx, uarg);
+	default:
+		/* Including VFIO_IOMMU_DIRTY_PAGES: see iommufd's dirty bits */
+		return -ENOTTY;
 	}
 }
