@@ -1100,6 +1100,24 @@ static int iopt_check_range(unsigned long iova, unsigned long length,
 	return 0;
 }
 
+static int iopt_range_walk_init(struct iopt_range_walk *walk,
+				struct iommufd_iopt *iopt, unsigned long iova,
+				unsigned long length)
+{
+	*walk = (struct iopt_range_walk){ .iopt = iopt, .next = iova };
+	return iopt_check_range(iova, length, &walk->last);
+}
+
+/* Whether an access may pin or copy through @mapping now */
+static int iopt_mapping_check_use(struct iopt_mapping *mapping, bool write)
+{
+	if (mapping->removing)
+		return -EINVAL;
+	if (write && !(mapping->iommu_prot & IOMMU_WRITE))
+		return -EPERM;
+	return 0;
+}
+
 /* Unpin what iopt_pin_pages() pinned in [first, last] */
 static void iopt_unpin_range(struct iommufd_iopt *iopt, unsigned long first,
 			     unsigned long last)
@@ -1138,12 +1156,12 @@ int iopt_pin_pages(struct iommufd_iopt *iopt, unsigned long iova,
 		   unsigned long length, struct page **out_pages,
 		   unsigned int flags)
 {
-	struct iopt_range_walk walk = { .iopt = iopt, .next = iova };
 	unsigned long seg_first, seg_last;
 	unsigned long pinned_end = iova;
+	struct iopt_range_walk walk;
 	int rc;
 
-	rc = iopt_check_range(iova, length, &walk.last);
+	rc = iopt_range_walk_init(&walk, iopt, iova, length);
 	if (rc)
 		return rc;
 
@@ -1152,12 +1170,8 @@ int iopt_pin_pages(struct iommufd_iopt *iopt, unsigned long iova,
 		struct iopt_mapping *mapping = walk.mapping;
 		unsigned long first_index, last_index;
 
-		if (mapping->removing)
-			rc = -EINVAL;
-		else if ((flags & IOPT_PIN_WRITE) &&
-			 !(mapping->iommu_prot & IOMMU_WRITE))
-			rc = -EPERM;
-		if (rc < 0)
+		rc = iopt_mapping_check_use(mapping, flags & IOPT_PIN_WRITE);
+		if (rc)
 			break;
 		first_index = iopt_mapping_iova_index(mapping, seg_first);
 		last_index = iopt_mapping_iova_index(mapping, seg_last);
@@ -1205,11 +1219,11 @@ void iopt_unpin_pages(struct iommufd_iopt *iopt, unsigned long iova,
 int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
 	    size_t length, unsigned int flags)
 {
-	struct iopt_range_walk walk = { .iopt = iopt, .next = iova };
 	unsigned long seg_first, seg_last;
+	struct iopt_range_walk walk;
 	int rc;
 
-	rc = iopt_check_range(iova, length, &walk.last);
+	rc = iopt_range_walk_init(&walk, iopt, iova, length);
 	if (rc)
 		return rc;
 
@@ -1218,11 +1232,10 @@ int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
 		struct iopt_mapping *mapping = walk.mapping;
 		unsigned long bytes = seg_last - seg_first + 1;
 
-		if (mapping->removing)
-			return -EINVAL;
-		if ((flags & IOMMUFD_ACCESS_RW_WRITE) &&
-		    !(mapping->iommu_prot & IOMMU_WRITE))
-			return -EPERM;
+		rc = iopt_mapping_check_use(mapping,
+					    flags & IOMMUFD_ACCESS_RW_WRITE);
+		if (rc)
+			return rc;
 		rc = iommufd_pages_rw(mapping->pages,
 				      mapping->start_byte + seg_first -
 				      mapping->iova_node.start,
