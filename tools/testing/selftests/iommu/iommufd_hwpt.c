@@ -837,11 +837,65 @@ TEST_F(hw_info, pasid_width_is_reported_for_pasid_devices_only)
 	EXPECT_EQ(MOCK_PASID_WIDTH, info.out_max_pasid_log2);
 }
 
-TEST_F(hw_info, flags_or_reserved_bytes_are_eopnotsupp)
+/* IOMMU_GET_HW_INFO with IOMMU_HW_INFO_FLAG_INPUT_TYPE asking for @type */
+static int hw_info_of_type_err(int fd, __u32 dev_id, __u32 type,
+			       struct iommu_hw_info *info)
 {
 	struct iommu_hw_info cmd = {
 		.size = sizeof(cmd),
-		.flags = 1,
+		.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+		.dev_id = dev_id,
+		.in_data_type = type,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_GET_HW_INFO, &cmd);
+
+	if (!err)
+		*info = cmd;
+	return err;
+}
+
+TEST_F(hw_info, input_type_default_or_the_drivers_own_is_served)
+{
+	struct iommu_hw_info info;
+
+	ASSERT_EQ(0, hw_info_of_type_err(self->fd, self->idev_id,
+					 IOMMU_HW_INFO_TYPE_DEFAULT, &info));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, info.out_data_type);
+	ASSERT_EQ(0, hw_info_of_type_err(self->fd, self->idev_id,
+					 IOMMU_HW_INFO_TYPE_SELFTEST, &info));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, info.out_data_type);
+	EXPECT_EQ(sizeof(struct iommu_test_hw_info), info.data_len);
+}
+
+TEST_F(hw_info, input_type_the_driver_lacks_is_eopnotsupp)
+{
+	struct iommu_hw_info info;
+
+	EXPECT_EQ(EOPNOTSUPP,
+		  hw_info_of_type_err(self->fd, self->idev_id,
+				      IOMMU_HW_INFO_TYPE_INTEL_VTD, &info));
+	EXPECT_EQ(EOPNOTSUPP,
+		  hw_info_of_type_err(self->fd, self->idev_id,
+				      IOMMU_HW_INFO_TYPE_SELFTEST + 1, &info));
+}
+
+TEST_F(hw_info, input_type_is_ignored_without_its_flag)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = self->idev_id,
+		.in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD,
+	};
+
+	ASSERT_EQ(0, iommufd_ioctl_err(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, cmd.out_data_type);
+}
+
+TEST_F(hw_info, unknown_flags_or_reserved_bytes_are_eopnotsupp)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE << 1,
 		.dev_id = self->idev_id,
 	};
 
