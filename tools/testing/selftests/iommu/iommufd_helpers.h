@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/iommufd.h>
 
@@ -25,6 +26,9 @@
 #ifndef PAGE_SIZE
 #define PAGE_SIZE 4096UL
 #endif
+
+/* The IO page of mock domains (MOCK_IO_PAGE_SIZE in the kernel) */
+#define IOMMUFD_MOCK_IO_PAGE_SIZE (PAGE_SIZE / 2)
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]))
@@ -158,6 +162,48 @@ static inline int iommufd_ioas_map_err(int fd, __u32 ioas_id, __u32 flags,
 	if (!err)
 		*iova = cmd.iova;
 	return err;
+}
+
+/*
+ * IOMMU_IOAS_MAP_FILE of [start, start + length) of @file_fd; *iova is the
+ * fixed IOVA in, where it was mapped out
+ */
+static inline int iommufd_ioas_map_file_err(int fd, __u32 ioas_id,
+					    __u32 flags, int file_fd,
+					    __u64 start, __u64 length,
+					    __u64 *iova)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.fd = file_fd,
+		.start = start,
+		.length = length,
+		.iova = *iova,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_MAP_FILE, &cmd);
+
+	if (!err)
+		*iova = cmd.iova;
+	return err;
+}
+
+/*
+ * A memfd of @size bytes made with MFD_* @memfd_flags (MFD_HUGETLB for
+ * hugetlbfs); its descriptor, or -1
+ */
+static inline int iommufd_memfd(size_t size, unsigned int memfd_flags)
+{
+	int memfd = syscall(SYS_memfd_create, "iommufd-test", memfd_flags);
+
+	if (memfd < 0)
+		return -1;
+	if (ftruncate(memfd, size)) {
+		close(memfd);
+		return -1;
+	}
+	return memfd;
 }
 
 static inline int iommufd_ioas_unmap_err(int fd, __u32 ioas_id, __u64 iova,
@@ -310,6 +356,25 @@ static inline int iommufd_check_map_err(int fd, __u32 hwpt_id, __u64 iova,
 	};
 
 	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/*
+ * Mock HWPT @hwpt_id translates no IO page of [iova, iova + length), which
+ * is aligned to the mock IO page size; @va is any memory of that length
+ */
+static inline bool iommufd_hwpt_maps_none_of(int fd, __u32 hwpt_id,
+					     __u64 iova, __u64 length,
+					     void *va)
+{
+	__u8 *bytes = va;
+	__u64 done;
+
+	for (done = 0; done < length; done += IOMMUFD_MOCK_IO_PAGE_SIZE)
+		if (iommufd_check_map_err(fd, hwpt_id, iova + done,
+					  IOMMUFD_MOCK_IO_PAGE_SIZE,
+					  bytes + done) != EINVAL)
+			return false;
+	return true;
 }
 
 /* IOMMU_TEST_OP_MD_CHECK_REFS: each page at @uptr is pinned @refs times */

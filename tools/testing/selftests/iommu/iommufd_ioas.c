@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
@@ -685,46 +684,14 @@ TEST_F(ioas, copy_argument_errors)
 
 /* ---- IOMMU_IOAS_MAP_FILE -------------------------------------------------- */
 
-static int map_file_err(int fd, __u32 ioas_id, __u32 flags, int file_fd,
-			__u64 start, __u64 length, __u64 *iova)
-{
-	struct iommu_ioas_map_file cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.ioas_id = ioas_id,
-		.fd = file_fd,
-		.start = start,
-		.length = length,
-		.iova = *iova,
-	};
-	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_MAP_FILE, &cmd);
-
-	if (!err)
-		*iova = cmd.iova;
-	return err;
-}
-
-static int make_memfd(size_t size)
-{
-	int memfd = syscall(SYS_memfd_create, "iommufd-test", 0);
-
-	if (memfd < 0)
-		return -1;
-	if (ftruncate(memfd, size)) {
-		close(memfd);
-		return -1;
-	}
-	return memfd;
-}
-
 TEST_F(ioas, memfd_maps_and_unmaps)
 {
-	int memfd = make_memfd(SZ_2M);
+	int memfd = iommufd_memfd(SZ_2M, 0);
 	__u64 iova = 0, unmapped = 0;
 
 	ASSERT_LE(0, memfd);
-	ASSERT_EQ(0, map_file_err(self->fd, self->ioas_id, RW, memfd, 0, SZ_2M,
-				  &iova));
+	ASSERT_EQ(0, iommufd_ioas_map_file_err(self->fd, self->ioas_id, RW,
+					       memfd, 0, SZ_2M, &iova));
 	EXPECT_EQ(0, iova % SZ_2M);
 	/* The mapping holds the file, not the descriptor */
 	close(memfd);
@@ -737,8 +704,8 @@ TEST_F(ioas, map_file_of_a_bad_descriptor_is_ebadf)
 {
 	__u64 iova = 0;
 
-	EXPECT_EQ(EBADF, map_file_err(self->fd, self->ioas_id, RW, -1, 0,
-				      PAGE_SIZE, &iova));
+	EXPECT_EQ(EBADF, iommufd_ioas_map_file_err(self->fd, self->ioas_id, RW,
+						   -1, 0, PAGE_SIZE, &iova));
 }
 
 TEST_F(ioas, map_file_of_a_file_that_cannot_be_pinned_is_einval)
@@ -747,28 +714,31 @@ TEST_F(ioas, map_file_of_a_file_that_cannot_be_pinned_is_einval)
 	__u64 iova = 0;
 
 	ASSERT_EQ(0, pipe(pipe_fds));
-	EXPECT_EQ(EINVAL, map_file_err(self->fd, self->ioas_id, RW,
-				       pipe_fds[0], 0, PAGE_SIZE, &iova));
+	EXPECT_EQ(EINVAL,
+		  iommufd_ioas_map_file_err(self->fd, self->ioas_id, RW,
+					    pipe_fds[0], 0, PAGE_SIZE, &iova));
 	close(pipe_fds[0]);
 	close(pipe_fds[1]);
 }
 
 TEST_F(ioas, map_file_past_the_end_of_the_file_is_einval)
 {
-	int memfd = make_memfd(SZ_2M);
+	int memfd = iommufd_memfd(SZ_2M, 0);
 	__u64 iova = 0;
 
 	ASSERT_LE(0, memfd);
-	EXPECT_EQ(EINVAL, map_file_err(self->fd, self->ioas_id, RW, memfd,
-				       PAGE_SIZE, SZ_2M, &iova));
-	EXPECT_EQ(EOVERFLOW, map_file_err(self->fd, self->ioas_id, RW, memfd,
-					  (__u64)-PAGE_SIZE, SZ_2M, &iova));
+	EXPECT_EQ(EINVAL, iommufd_ioas_map_file_err(self->fd, self->ioas_id,
+						    RW, memfd, PAGE_SIZE,
+						    SZ_2M, &iova));
+	EXPECT_EQ(EOVERFLOW,
+		  iommufd_ioas_map_file_err(self->fd, self->ioas_id, RW, memfd,
+					    (__u64)-PAGE_SIZE, SZ_2M, &iova));
 	close(memfd);
 }
 
 TEST_F(ioas, writable_map_of_a_read_only_file_is_eperm)
 {
-	int memfd = make_memfd(SZ_2M);
+	int memfd = iommufd_memfd(SZ_2M, 0);
 	char path[64];
 	__u64 iova = 0;
 	int ro_fd;
@@ -777,11 +747,11 @@ TEST_F(ioas, writable_map_of_a_read_only_file_is_eperm)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
 	ro_fd = open(path, O_RDONLY);
 	ASSERT_LE(0, ro_fd);
-	EXPECT_EQ(EPERM, map_file_err(self->fd, self->ioas_id, RW, ro_fd, 0,
-				      SZ_2M, &iova));
-	EXPECT_EQ(0, map_file_err(self->fd, self->ioas_id,
-				  IOMMU_IOAS_MAP_READABLE, ro_fd, 0, SZ_2M,
-				  &iova));
+	EXPECT_EQ(EPERM, iommufd_ioas_map_file_err(self->fd, self->ioas_id, RW,
+						   ro_fd, 0, SZ_2M, &iova));
+	EXPECT_EQ(0, iommufd_ioas_map_file_err(self->fd, self->ioas_id,
+					       IOMMU_IOAS_MAP_READABLE, ro_fd,
+					       0, SZ_2M, &iova));
 	close(ro_fd);
 	close(memfd);
 }

@@ -40,20 +40,12 @@ static bool domains_map_none_of(int fd,
 				const struct iommufd_domain_set *domains,
 				__u64 iova, __u64 length, void *va)
 {
-	__u8 *bytes = va;
 	unsigned int i;
-	__u64 done;
-	int err;
 
-	for (i = 0; i != domains->count; i++) {
-		for (done = 0; done < length; done += MOCK_PAGE_SIZE) {
-			err = iommufd_check_map_err(fd, domains->hwpt_id[i],
-						    iova + done, MOCK_PAGE_SIZE,
-						    bytes + done);
-			if (err != EINVAL)
-				return false;
-		}
-	}
+	for (i = 0; i != domains->count; i++)
+		if (!iommufd_hwpt_maps_none_of(fd, domains->hwpt_id[i], iova,
+					       length, va))
+			return false;
 	return true;
 }
 
