@@ -710,6 +710,59 @@ TEST_F(access, unmap_all_revokes_every_pin)
 	EXPECT_EQ(0, close(access_fd));
 }
 
+/*
+ * More pinned mappings in one unmap than an unmap may ever need rounds of
+ * unmap notifications for a single mapping
+ */
+#define MANY_PINNED_MAPPINGS 150
+
+TEST_F(access, unmap_over_more_than_a_hundred_pinned_mappings_revokes_all)
+{
+	const size_t size = MANY_PINNED_MAPPINGS * PAGE_SIZE;
+	__u32 pin_ids[MANY_PINNED_MAPPINGS], outside_pin;
+	__u64 unmapped = 0;
+	unsigned int i;
+	int access_fd;
+	__u8 *many;
+
+	many = alloc_buffer(size);
+	ASSERT_NE(NULL, many);
+	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
+					       &access_fd));
+	/* One page per mapping, each pinned on its own */
+	for (i = 0; i != MANY_PINNED_MAPPINGS; i++) {
+		ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
+					   many + i * PAGE_SIZE, PAGE_SIZE,
+					   IOVA + i * PAGE_SIZE));
+		ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
+						    IOVA + i * PAGE_SIZE,
+						    PAGE_SIZE,
+						    many + i * PAGE_SIZE, 0,
+						    &pin_ids[i]));
+	}
+	/* And one more right after the range, which must keep its pin */
+	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
+				   PAGE_SIZE, IOVA + size));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA + size,
+					    PAGE_SIZE, self->buf, 0,
+					    &outside_pin));
+
+	ASSERT_EQ(0, iommufd_ioas_unmap_count_err(self->fd, self->ioas_id,
+						  IOVA, size, &unmapped));
+	EXPECT_EQ(size, unmapped);
+	for (i = 0; i != MANY_PINNED_MAPPINGS; i++)
+		EXPECT_EQ(ENOENT, iommufd_access_unpin_err(self->fd, access_fd,
+							   pin_ids[i]));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, many, size, 0));
+	/* Nothing of the range is left mapped */
+	EXPECT_EQ(ENOENT, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
+						 IOVA, size));
+	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd,
+					      outside_pin));
+	EXPECT_EQ(0, close(access_fd));
+	munmap(many, size);
+}
+
 TEST_F(access, unmap_elsewhere_leaves_the_pin_alone)
 {
 	int access_fd = mapped_pinning_access(self->fd, self->ioas_id,
