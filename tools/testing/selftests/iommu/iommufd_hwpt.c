@@ -1265,21 +1265,51 @@ TEST_F(dirty, larger_bitmap_pages_cover_several_io_pages)
 		EXPECT_EQ(bit == 1 || bit == 3, bit_is_set(bitmap, bit));
 }
 
-TEST_F(dirty, unmapped_iova_in_the_range_reads_clean)
+/* Replace the fixture's mapping by two that meet at @seam bytes in */
+static int remap_in_two_err(int fd, __u32 ioas_id, __u8 *buf, __u64 seam,
+			    __u64 gap)
 {
-	const __u64 hole = 4 * PAGE_SIZE;
-	__u64 written[BITMAP_WORDS] = {}, bitmap[BITMAP_WORDS] = {};
-	unsigned int bit, hole_first = hole / IO_PAGE_SIZE;
+	int err = iommufd_ioas_unmap_err(fd, ioas_id, APERTURE_IOVA, BUF_SIZE);
 
-	/* Punch a two page hole in the mapping; then mark on both sides */
-	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-					    APERTURE_IOVA, BUF_SIZE));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf, hole,
-				   APERTURE_IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id,
-				   self->buf + hole + 2 * PAGE_SIZE,
-				   BUF_SIZE - hole - 2 * PAGE_SIZE,
-				   APERTURE_IOVA + hole + 2 * PAGE_SIZE));
+	if (!err)
+		err = map_fixed_err(fd, ioas_id, buf, seam, APERTURE_IOVA);
+	if (!err)
+		err = map_fixed_err(fd, ioas_id, buf + seam + gap,
+				    BUF_SIZE - seam - gap,
+				    APERTURE_IOVA + seam + gap);
+	return err;
+}
+
+TEST_F(dirty, harvest_across_adjacent_mappings_reports_both)
+{
+	const unsigned int seam_bit = 4 * PAGE_SIZE / IO_PAGE_SIZE;
+	__u64 written[BITMAP_WORDS] = {}, bitmap[BITMAP_WORDS] = {};
+
+	ASSERT_EQ(0, remap_in_two_err(self->fd, self->ioas_id, self->buf,
+				      4 * PAGE_SIZE, 0));
+	ASSERT_EQ(0, iommufd_set_dirty_tracking_err(self->fd, self->hwpt_id,
+						    true));
+	set_bit_in(written, 0);
+	set_bit_in(written, seam_bit - 1);
+	set_bit_in(written, seam_bit);
+	set_bit_in(written, IO_PAGES - 1);
+	ASSERT_EQ(0, write_io_pages_err(self->fd, self->hwpt_id, written,
+					IO_PAGES, NULL));
+
+	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
+				     BUF_SIZE, IO_PAGE_SIZE, bitmap, 0));
+	EXPECT_EQ(0, memcmp(written, bitmap, sizeof(bitmap)));
+}
+
+/* A range must be mapped from its first to its last byte */
+TEST_F(dirty, harvest_of_a_range_not_entirely_mapped_is_einval)
+{
+	const __u64 hole = 4 * PAGE_SIZE, hole_size = 2 * PAGE_SIZE;
+	__u64 written[BITMAP_WORDS] = {}, bitmap[BITMAP_WORDS] = {};
+	unsigned int bit;
+
+	ASSERT_EQ(0, remap_in_two_err(self->fd, self->ioas_id, self->buf,
+				      hole, hole_size));
 	ASSERT_EQ(0, iommufd_set_dirty_tracking_err(self->fd, self->hwpt_id,
 						    true));
 	for (bit = 0; bit != IO_PAGES; bit++)
@@ -1287,12 +1317,21 @@ TEST_F(dirty, unmapped_iova_in_the_range_reads_clean)
 	ASSERT_EQ(0, write_io_pages_err(self->fd, self->hwpt_id, written,
 					IO_PAGES, NULL));
 
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE,
-				     IO_PAGE_SIZE, bitmap, 0));
-	for (bit = 0; bit != IO_PAGES; bit++)
-		EXPECT_EQ(bit < hole_first || bit >= hole_first + 4,
-			  bit_is_set(bitmap, bit));
+	/* Over the hole, inside it, past the end, before the start */
+	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
+					  APERTURE_IOVA, BUF_SIZE,
+					  IO_PAGE_SIZE, bitmap, 0));
+	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
+					  APERTURE_IOVA + hole, hole_size,
+					  IO_PAGE_SIZE, bitmap, 0));
+	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
+					  APERTURE_IOVA + BUF_SIZE - PAGE_SIZE,
+					  2 * PAGE_SIZE, IO_PAGE_SIZE, bitmap,
+					  0));
+	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
+					  APERTURE_IOVA - PAGE_SIZE,
+					  2 * PAGE_SIZE, IO_PAGE_SIZE, bitmap,
+					  0));
 }
 
 TEST_F(dirty, bitmap_straddling_a_page_boundary)
