@@ -736,6 +736,35 @@ TEST_F(ioas, map_file_past_the_end_of_the_file_is_einval)
 	close(memfd);
 }
 
+/*
+ * Offsets from 2^63 on are negative as a loff_t: they are past the end of
+ * any file all the same, and nothing gets mapped
+ */
+TEST_F(ioas, map_file_at_an_offset_of_2_63_or_more_is_einval)
+{
+	static const __u64 starts[] = {
+		1ULL << 63,
+		(1ULL << 63) + SZ_2M,
+		(__u64)-4 * SZ_2M,
+	};
+	int memfd = iommufd_memfd(SZ_2M, 0);
+	__u64 iova, unmapped = 1;
+	unsigned int i;
+
+	ASSERT_LE(0, memfd);
+	for (i = 0; i != ARRAY_SIZE(starts); i++) {
+		iova = 0;
+		EXPECT_EQ(EINVAL,
+			  iommufd_ioas_map_file_err(self->fd, self->ioas_id,
+						    RW, memfd, starts[i],
+						    PAGE_SIZE, &iova));
+	}
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, 0, (__u64)-1,
+			       &unmapped));
+	EXPECT_EQ(0, unmapped);
+	close(memfd);
+}
+
 TEST_F(ioas, writable_map_of_a_read_only_file_is_eperm)
 {
 	int memfd = iommufd_memfd(SZ_2M, 0);

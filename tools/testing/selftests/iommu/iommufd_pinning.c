@@ -1120,6 +1120,222 @@ TEST_F(huge, huge_and_small_iova_domains_map_the_same_memory)
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, plain_stdev));
 }
 
+/* ==== Memory of a file: IOMMU_IOAS_MAP_FILE ============================== */
+
+/*
+ * The file's pages are the page cache's: the fixture maps the whole file
+ * shared, so that the checks that look at user memory see those very pages.
+ */
+
+#define FILE_SIZE (2 * SZ_2M)
+#define FILE_SEED 0x66696c6500000000ull
+#define FILE_ACCESS MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
+
+FIXTURE(file_pinning)
+{
+	int fd;
+	struct iommufd_domain_set domains;
+	int memfd;
+	/* All of the file, mapped shared */
+	__u8 *view;
+};
+
+FIXTURE_VARIANT(file_pinning)
+{
+	unsigned int mock_domains;
+	/* MFD_HUGETLB for a hugetlbfs file, 0 for shmem */
+	unsigned int memfd_flags;
+	/* MOCK_FLAGS_DEVICE_* of the mock device the domains are made for */
+	__u32 dev_flags;
+};
+
+FIXTURE_VARIANT_ADD(file_pinning, shmem_no_domain)
+{
+	.mock_domains = 0,
+};
+
+FIXTURE_VARIANT_ADD(file_pinning, shmem_one_domain)
+{
+	.mock_domains = 1,
+};
+
+FIXTURE_VARIANT_ADD(file_pinning, shmem_two_domains)
+{
+	.mock_domains = 2,
+};
+
+FIXTURE_VARIANT_ADD(file_pinning, hugetlb_no_domain)
+{
+	.mock_domains = 0,
+	.memfd_flags = MFD_HUGETLB,
+};
+
+FIXTURE_VARIANT_ADD(file_pinning, hugetlb_one_domain)
+{
+	.mock_domains = 1,
+	.memfd_flags = MFD_HUGETLB,
+};
+
+FIXTURE_VARIANT_ADD(file_pinning, hugetlb_two_huge_iova_domains)
+{
+	.mock_domains = 2,
+	.memfd_flags = MFD_HUGETLB,
+	.dev_flags = MOCK_FLAGS_DEVICE_HUGE_IOVA,
+};
+
+FIXTURE_SETUP(file_pinning)
+{
+	unsigned int i;
+
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->domains.ioas_id));
+	for (i = 0; i != variant->mock_domains; i++)
+		ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains,
+						 variant->dev_flags));
+	/* The guest reserves 2 MiB huge pages for hugetlbfs files */
+	self->memfd = iommufd_memfd(FILE_SIZE, variant->memfd_flags);
+	ASSERT_LE(0, self->memfd);
+	self->view = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  self->memfd, 0);
+	ASSERT_NE(MAP_FAILED, self->view);
+	stamp_pages(self->view, FILE_SIZE, FILE_SEED);
+}
+
+FIXTURE_TEARDOWN(file_pinning)
+{
+	munmap(self->view, FILE_SIZE);
+	close(self->memfd);
+	close(self->fd);
+}
+
+static int map_file_fixed_err(int fd, __u32 ioas_id, int memfd, __u64 start,
+			      __u64 length, __u64 iova)
+{
+	return iommufd_ioas_map_file_err(fd, ioas_id, FIXED, memfd, start,
+					 length, &iova);
+}
+
+TEST_F(file_pinning, file_mapping_reaches_every_domain_and_pins_once)
+{
+	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
+					self->memfd, 0, FILE_SIZE, IOVA_BASE));
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
+					   FILE_SIZE, self->view));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, FILE_SIZE,
+					    pins_with(&self->domains)));
+}
+
+TEST_F(file_pinning, file_mapping_from_an_offset_maps_the_pages_there)
+{
+	const __u64 start = 5 * PAGE_SIZE, length = SZ_2M + 3 * PAGE_SIZE;
+
+	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
+					self->memfd, start, length,
+					IOVA_BASE));
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
+					   length, self->view + start));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view + start,
+					    length,
+					    pins_with(&self->domains)));
+	/* Only the pages asked for */
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, start, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd,
+					    self->view + start + length,
+					    FILE_SIZE - start - length, 0));
+}
+
+TEST_F(file_pinning, unmapping_a_file_mapping_unpins_its_pages)
+{
+	__u64 unmapped = 0;
+
+	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
+					self->memfd, 0, FILE_SIZE, IOVA_BASE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
+					       IOVA_BASE, FILE_SIZE,
+					       &unmapped));
+	EXPECT_EQ(FILE_SIZE, unmapped);
+	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, IOVA_BASE,
+					FILE_SIZE, self->view));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, FILE_SIZE,
+					    0));
+}
+
+TEST_F(file_pinning, domain_linked_after_a_file_mapping_is_filled)
+{
+	struct iommufd_domain_set later =
+		iommufd_more_domains_for(&self->domains);
+
+	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
+					self->memfd, 0, FILE_SIZE, IOVA_BASE));
+	ASSERT_EQ(0, iommufd_link_domain(self->fd, &later, variant->dev_flags));
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &later, IOVA_BASE,
+					   FILE_SIZE, self->view));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, FILE_SIZE,
+					    1));
+	ASSERT_EQ(0, iommufd_unlink_domain(self->fd, &later));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, FILE_SIZE,
+					    pins_with(&self->domains)));
+}
+
+TEST_F(file_pinning, an_access_pins_the_pages_of_the_file)
+{
+	const __u64 start = 3 * PAGE_SIZE, length = 8 * PAGE_SIZE;
+	int access_fd;
+	__u32 pin_id;
+
+	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
+					self->memfd, 0, FILE_SIZE, IOVA_BASE));
+	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->domains.ioas_id,
+					       FILE_ACCESS, &access_fd));
+	/* The kernel checks each pinned page against the view's page */
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
+					    IOVA_BASE + start, length,
+					    self->view + start,
+					    MOCK_FLAGS_ACCESS_WRITE, &pin_id));
+	/* Domains and the access share one pin of each page */
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view + start,
+					    length, 1));
+	ASSERT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view + start,
+					    length,
+					    pins_with(&self->domains)));
+	EXPECT_EQ(0, close(access_fd));
+}
+
+TEST_F(file_pinning, an_access_reads_and_writes_the_file)
+{
+	static const __u32 rw_flags[] = { 0, MOCK_ACCESS_RW_SLOW_PATH };
+	const __u64 offset = SZ_2M - 100, length = 200;
+	__u8 bytes[200], from_file[200];
+	unsigned int i;
+	int access_fd;
+
+	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
+					self->memfd, 0, FILE_SIZE, IOVA_BASE));
+	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->domains.ioas_id,
+					       0, &access_fd));
+	for (i = 0; i != ARRAY_SIZE(rw_flags); i++) {
+		ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd,
+						   IOVA_BASE + offset, bytes,
+						   length, rw_flags[i]));
+		EXPECT_EQ(0, memcmp(bytes, self->view + offset, length));
+
+		memset(bytes, 0x40 + i, length);
+		ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd,
+						   IOVA_BASE + offset, bytes,
+						   length,
+						   rw_flags[i] |
+						   MOCK_ACCESS_RW_WRITE));
+		/* Through the file itself, not only through the view */
+		ASSERT_EQ(length, pread(self->memfd, from_file, length,
+					offset));
+		EXPECT_EQ(0, memcmp(bytes, from_file, length));
+	}
+	EXPECT_EQ(0, close(access_fd));
+}
+
 /* ==== RLIMIT_MEMLOCK accounting ========================================== */
 
 /*
@@ -1420,6 +1636,45 @@ TEST_F(memlock, closing_the_context_gives_the_charge_back)
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
 	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
+}
+
+TEST_F(memlock, file_pins_are_charged_and_given_back)
+{
+	int memfd = iommufd_memfd(LIMIT_BYTES, 0);
+
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
+	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id, memfd,
+					0, LIMIT_BYTES, IOVA_BASE));
+	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    IOVA_BASE, LIMIT_BYTES));
+	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
+	close(memfd);
+}
+
+TEST_F(memlock, map_file_past_the_limit_is_enomem_and_charges_nothing)
+{
+	int memfd = iommufd_memfd(2 * LIMIT_BYTES, 0);
+	__u8 *view;
+
+	ASSERT_LE(0, memfd);
+	view = mmap(NULL, 2 * LIMIT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    memfd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	stamp_pages(view, 2 * LIMIT_BYTES, 0);
+	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
+	EXPECT_EQ(ENOMEM, map_file_fixed_err(self->fd, self->domains.ioas_id,
+					     memfd, 0, 2 * LIMIT_BYTES,
+					     IOVA_BASE));
+	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, 2 * LIMIT_BYTES,
+					    0));
+	EXPECT_EQ(ENOENT, iommufd_ioas_unmap_err(self->fd,
+						 self->domains.ioas_id,
+						 IOVA_BASE, 2 * LIMIT_BYTES));
+	munmap(view, 2 * LIMIT_BYTES);
+	close(memfd);
 }
 
 /* ==== Small temporary memory: every batch boundary is crossed ============ */
