@@ -571,6 +571,57 @@ TEST_F(pinning, ioas_can_be_destroyed_only_without_devices)
 		  iommufd_destroy_err(self->fd, self->domains.ioas_id));
 }
 
+/* Where the tests that pull memory out from under a mapping make a hole */
+#define HOLE_OFFSET HALF
+#define HOLE_SIZE (4 * PAGE_SIZE)
+#define PAST_HOLE (HOLE_OFFSET + HOLE_SIZE)
+
+/* No page around the hole of @buf is pinned */
+static int hole_neighbours_refs_err(int fd, __u8 *buf, size_t size)
+{
+	int err = iommufd_check_refs_err(fd, buf, HOLE_OFFSET, 0);
+
+	if (!err)
+		err = iommufd_check_refs_err(fd, buf + PAST_HOLE,
+					     size - PAST_HOLE, 0);
+	return err;
+}
+
+/*
+ * With domains to fill, the map pins every page before the hole, fails
+ * at the hole and gives all of it back.  Without one it pins nothing, so
+ * it cannot notice (the memory only has to exist once it is needed).
+ */
+TEST_F(pinning, map_over_a_hole_in_memory_is_efault_when_domains_pin_it)
+{
+	int expected = self->domains.count ? EFAULT : 0;
+	__u64 iova = IOVA_BASE, unmapped = 0;
+
+	ASSERT_EQ(0, munmap(self->buf + HOLE_OFFSET, HOLE_SIZE));
+	EXPECT_EQ(expected,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf, BUF_SIZE, &iova));
+	EXPECT_EQ(0, hole_neighbours_refs_err(self->fd, self->buf, BUF_SIZE));
+	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, IOVA_BASE,
+					HOLE_OFFSET, self->buf));
+	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains,
+					IOVA_BASE + PAST_HOLE,
+					BUF_SIZE - PAST_HOLE,
+					self->buf + PAST_HOLE));
+	if (expected) {
+		EXPECT_EQ(ENOENT,
+			  iommufd_ioas_unmap_err(self->fd,
+						 self->domains.ioas_id,
+						 IOVA_BASE, BUF_SIZE));
+	} else {
+		EXPECT_EQ(0, iommufd_ioas_unmap_count_err(self->fd,
+							  self->domains.ioas_id,
+							  IOVA_BASE, BUF_SIZE,
+							  &unmapped));
+		EXPECT_EQ(BUF_SIZE, unmapped);
+	}
+}
+
 TEST_F(pinning, closing_the_context_unpins_everything)
 {
 	__u64 iova = IOVA_BASE;
@@ -745,6 +796,63 @@ TEST_F(single, domain_is_refused_while_a_mapping_is_finer_than_its_pages)
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
 					    iova, PAGE_SIZE));
 	EXPECT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
+}
+
+/*
+ * A domain linked to an IOAS has to pin what is mapped there; when part of
+ * that memory is gone, linking fails and the IOAS stays as it was.
+ */
+static void check_unlinked_ioas_as_it_was(struct __test_metadata *_metadata,
+					  int fd, __u32 ioas_id, __u8 *buf,
+					  __u64 iova)
+{
+	struct iommu_iova_range ranges[2];
+	__u32 count = ARRAY_SIZE(ranges);
+	__u64 unmapped = 0;
+
+	EXPECT_EQ(0, hole_neighbours_refs_err(fd, buf, BUF_SIZE));
+	/* No aperture of a mock domain is left reserved */
+	ASSERT_EQ(0, iommufd_iova_ranges_err(fd, ioas_id, ranges, &count));
+	EXPECT_EQ(1, count);
+	EXPECT_EQ(0, ranges[0].start);
+	EXPECT_EQ(UINT64_MAX, ranges[0].last);
+	/* The mapping is still there, whole */
+	EXPECT_EQ(0, iommufd_ioas_unmap_count_err(fd, ioas_id, iova, BUF_SIZE,
+						  &unmapped));
+	EXPECT_EQ(BUF_SIZE, unmapped);
+	/* Nothing else was left behind that would keep a domain away */
+	EXPECT_EQ(0, iommufd_mock_domain_err(fd, ioas_id, NULL, NULL, NULL));
+}
+
+TEST_F(single, mock_device_on_an_ioas_whose_memory_is_gone_is_efault)
+{
+	__u64 iova = IOVA_BASE;
+
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova));
+	ASSERT_EQ(0, munmap(self->buf + HOLE_OFFSET, HOLE_SIZE));
+	EXPECT_EQ(EFAULT, iommufd_link_domain(self->fd, &self->domains, 0));
+	check_unlinked_ioas_as_it_was(_metadata, self->fd,
+				      self->domains.ioas_id, self->buf, iova);
+}
+
+TEST_F(single, hwpt_on_an_ioas_whose_memory_is_gone_is_efault)
+{
+	__u64 iova = IOVA_BASE;
+	__u32 other_ioas;
+
+	/* A device attached elsewhere, to allocate the HWPT for */
+	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &other_ioas));
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, other_ioas,
+					     &self->domains.stdev_id, NULL,
+					     &self->domains.idev_id));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf, BUF_SIZE, &iova));
+	ASSERT_EQ(0, munmap(self->buf + HOLE_OFFSET, HOLE_SIZE));
+	EXPECT_EQ(EFAULT, iommufd_link_domain(self->fd, &self->domains, 0));
+	EXPECT_EQ(0, self->domains.count);
+	check_unlinked_ioas_as_it_was(_metadata, self->fd,
+				      self->domains.ioas_id, self->buf, iova);
 }
 
 TEST_F(single, mapping_through_an_access_and_a_domain_pins_once)
@@ -1638,6 +1746,25 @@ TEST_F(memlock, closing_the_context_gives_the_charge_back)
 	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 }
 
+TEST_F(memlock, map_over_a_hole_in_memory_is_efault_and_charges_nothing)
+{
+	const __u64 hole = LIMIT_BYTES / 2;
+	__u64 iova = IOVA_BASE;
+
+	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
+	ASSERT_EQ(0, munmap(self->buf + hole, PAGE_SIZE));
+	EXPECT_EQ(EFAULT,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf, LIMIT_BYTES, &iova));
+	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, hole, 0));
+	/* The whole limit is still there to be used */
+	EXPECT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf + LIMIT_BYTES,
+					  LIMIT_BYTES, &iova));
+	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
+}
+
 TEST_F(memlock, file_pins_are_charged_and_given_back)
 {
 	int memfd = iommufd_memfd(LIMIT_BYTES, 0);
@@ -1817,6 +1944,23 @@ TEST_F(small_batches, fragments_fill_a_domain_linked_later)
 					    UINT64_MAX));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BATCH_BUF_SIZE,
 					    0));
+}
+
+TEST_F(small_batches, map_over_a_hole_in_memory_unwinds_every_batch)
+{
+	const __u64 hole = BATCH_BUF_SIZE - 64 * PAGE_SIZE;
+	__u64 iova = IOVA_BASE;
+
+	ASSERT_EQ(0, munmap(self->buf + hole, PAGE_SIZE));
+	EXPECT_EQ(EFAULT,
+		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
+				       self->buf, BATCH_BUF_SIZE, &iova));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, hole, 0));
+	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, IOVA_BASE,
+					hole, self->buf));
+	EXPECT_EQ(ENOENT, iommufd_ioas_unmap_err(self->fd,
+						 self->domains.ioas_id,
+						 IOVA_BASE, BATCH_BUF_SIZE));
 }
 
 TEST_F(small_batches, copy_of_a_range_over_many_sources)
