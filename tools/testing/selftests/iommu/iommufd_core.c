@@ -234,7 +234,7 @@ static void build_map(struct __test_metadata *_metadata, int fd, void *buf)
 
 	cmd->flags = IOMMU_IOAS_MAP_READABLE;
 	cmd->ioas_id = build_ioas(_metadata, fd);
-	cmd->user_va = (__u64)(uintptr_t)sized_target;
+	cmd->user_va = (__u64)(uintptr_t)sized_target();
 	cmd->length = SIZED_TARGET_BYTES;
 }
 
