@@ -6,6 +6,7 @@
  * destroyed when, reserved IOVA, and the mock page table checks.  One
  * behaviour per test, named after the behaviour.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -715,6 +716,231 @@ TEST_F(hwpt_alloc, replace_to_a_device_id_is_einval)
 	EXPECT_EQ(EINVAL, iommufd_mock_domain_replace_err(self->fd,
 							  self->stdev_id,
 							  &pt_id));
+}
+
+/* ---- replace while the IOAS is being changed ---------------------------- */
+
+/*
+ * Mapper threads map and unmap slots of their own, again and again, while
+ * the test moves a mock device back and forth between two targets.  The
+ * device's domain must end up holding exactly what its IOAS maps.
+ */
+#define RACE_MAPPERS 4
+#define RACE_ROUNDS 500
+#define RACE_REPLACES 500
+#define RACE_SLOT_SIZE (4 * PAGE_SIZE)
+/* A page apart, so that no two mappings touch */
+#define RACE_SLOT_IOVA(slot) \
+	(APERTURE_IOVA + (slot) * (RACE_SLOT_SIZE + PAGE_SIZE))
+/* Mapped once the race is over: the even slots of every IOAS */
+#define RACE_SLOT_ENDS_MAPPED(slot) ((slot) % 2 == 0)
+
+FIXTURE(replace_race)
+{
+	int fd;
+	/* The IOASes being changed; one or two */
+	__u32 ioas_ids[2];
+	unsigned int nr_ioas;
+	/* Where the device goes in turn, and the IOAS behind each */
+	__u32 targets[2];
+	unsigned int target_ioas[2];
+	__u32 stdev_id;
+	/* Memory of slot s of IOAS i: race_slot_memory() */
+	__u8 *buf;
+};
+
+FIXTURE_VARIANT(replace_race)
+{
+	/* Two IOASes, or a HWPT of the device's IOAS and that IOAS itself */
+	bool two_ioas;
+};
+
+FIXTURE_VARIANT_ADD(replace_race, hwpt_and_its_ioas)
+{
+	.two_ioas = false,
+};
+
+FIXTURE_VARIANT_ADD(replace_race, two_ioas)
+{
+	.two_ioas = true,
+};
+
+#define RACE_BUF_SIZE (2 * RACE_MAPPERS * RACE_SLOT_SIZE)
+
+static __u8 *race_slot_memory(__u8 *buf, unsigned int ioas, unsigned int slot)
+{
+	return buf + (ioas * RACE_MAPPERS + slot) * RACE_SLOT_SIZE;
+}
+
+FIXTURE_SETUP(replace_race)
+{
+	__u32 idev_id, hwpt_id;
+
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->ioas_ids[0]));
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_ids[0],
+					     &self->stdev_id, NULL, &idev_id));
+	self->targets[1] = self->ioas_ids[0];
+	self->target_ioas[1] = 0;
+	if (variant->two_ioas) {
+		ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd,
+						    &self->ioas_ids[1]));
+		self->nr_ioas = 2;
+		self->targets[0] = self->ioas_ids[1];
+		self->target_ioas[0] = 1;
+	} else {
+		ASSERT_EQ(0, iommufd_hwpt_alloc_err(self->fd, idev_id,
+						    self->ioas_ids[0], 0,
+						    &hwpt_id));
+		self->nr_ioas = 1;
+		self->targets[0] = hwpt_id;
+		self->target_ioas[0] = 0;
+	}
+	self->buf = mmap(NULL, RACE_BUF_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	madvise(self->buf, RACE_BUF_SIZE, MADV_NOHUGEPAGE);
+	memset(self->buf, 0x3c, RACE_BUF_SIZE);
+}
+
+FIXTURE_TEARDOWN(replace_race)
+{
+	munmap(self->buf, RACE_BUF_SIZE);
+	close(self->fd);
+}
+
+struct race_mapper {
+	int fd;
+	const __u32 *ioas_ids;
+	unsigned int nr_ioas;
+	__u8 *buf;
+	unsigned int slot;
+	pthread_barrier_t *start;
+	/* Mappers still at work, shared by all */
+	unsigned int *running;
+	/* Maps or unmaps that did not do exactly what they were asked */
+	unsigned int failures;
+};
+
+static void *race_map_loop(void *arg)
+{
+	struct race_mapper *mapper = arg;
+	__u64 iova = RACE_SLOT_IOVA(mapper->slot);
+	unsigned int round, i;
+
+	pthread_barrier_wait(mapper->start);
+	for (round = 0; round <= RACE_ROUNDS; round++) {
+		for (i = 0; i != mapper->nr_ioas; i++) {
+			__u8 *va = race_slot_memory(mapper->buf, i,
+						    mapper->slot);
+			__u64 unmapped = 0;
+
+			if (map_fixed_err(mapper->fd, mapper->ioas_ids[i], va,
+					  RACE_SLOT_SIZE, iova))
+				mapper->failures++;
+			/* The last round leaves the even slots mapped */
+			if (round == RACE_ROUNDS &&
+			    RACE_SLOT_ENDS_MAPPED(mapper->slot))
+				continue;
+			if (iommufd_ioas_unmap_count_err(mapper->fd,
+							 mapper->ioas_ids[i],
+							 iova, RACE_SLOT_SIZE,
+							 &unmapped) ||
+			    unmapped != RACE_SLOT_SIZE)
+				mapper->failures++;
+		}
+	}
+	__atomic_sub_fetch(mapper->running, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* HWPT @hwpt_id holds exactly what the race left mapped in IOAS @ioas */
+static void check_race_leftovers(struct __test_metadata *_metadata, int fd,
+				 __u32 hwpt_id, __u8 *buf, unsigned int ioas)
+{
+	unsigned int slot;
+
+	for (slot = 0; slot != RACE_MAPPERS; slot++) {
+		__u8 *va = race_slot_memory(buf, ioas, slot);
+		__u64 iova = RACE_SLOT_IOVA(slot);
+
+		if (RACE_SLOT_ENDS_MAPPED(slot)) {
+			EXPECT_EQ(0, iommufd_check_map_err(fd, hwpt_id, iova,
+							   RACE_SLOT_SIZE,
+							   va));
+		} else {
+			EXPECT_TRUE(iommufd_hwpt_maps_none_of(fd, hwpt_id,
+							      iova,
+							      RACE_SLOT_SIZE,
+							      va));
+		}
+	}
+}
+
+TEST_F(replace_race, replace_while_the_ioas_maps_and_unmaps)
+{
+	struct race_mapper mappers[RACE_MAPPERS];
+	pthread_t threads[RACE_MAPPERS];
+	unsigned int i, failed_replaces = 0, raced_replaces = 0;
+	unsigned int running = RACE_MAPPERS;
+	pthread_barrier_t start;
+	__u32 pt_id = 0;
+
+	ASSERT_EQ(0, pthread_barrier_init(&start, NULL, RACE_MAPPERS + 1));
+	for (i = 0; i != RACE_MAPPERS; i++) {
+		mappers[i] = (struct race_mapper){
+			.fd = self->fd,
+			.ioas_ids = self->ioas_ids,
+			.nr_ioas = self->nr_ioas,
+			.buf = self->buf,
+			.slot = i,
+			.start = &start,
+			.running = &running,
+		};
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, race_map_loop,
+					    &mappers[i]));
+	}
+	pthread_barrier_wait(&start);
+	for (i = 0; i != RACE_REPLACES; i++) {
+		pt_id = self->targets[i % 2];
+		if (iommufd_mock_domain_replace_err(self->fd, self->stdev_id,
+						    &pt_id))
+			failed_replaces++;
+		if (__atomic_load_n(&running, __ATOMIC_RELAXED))
+			raced_replaces++;
+	}
+	for (i = 0; i != RACE_MAPPERS; i++) {
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+		EXPECT_EQ(0, mappers[i].failures);
+	}
+	EXPECT_EQ(0, failed_replaces);
+	/* How much actually overlapped depends on the scheduler */
+	TH_LOG("%u of %u replaces while mappers were at work", raced_replaces,
+	       RACE_REPLACES);
+
+	/* RACE_REPLACES is even: the device is on targets[1] */
+	check_race_leftovers(_metadata, self->fd, pt_id, self->buf,
+			     self->target_ioas[1]);
+	if (!variant->two_ioas)
+		check_race_leftovers(_metadata, self->fd, self->targets[0],
+				     self->buf, 0);
+	/* A domain made or joined now is filled with the same */
+	pt_id = self->targets[0];
+	ASSERT_EQ(0, iommufd_mock_domain_replace_err(self->fd, self->stdev_id,
+						     &pt_id));
+	check_race_leftovers(_metadata, self->fd, pt_id, self->buf,
+			     self->target_ioas[0]);
+
+	/* Every pin goes with the device and the mappings */
+	ASSERT_EQ(0, iommufd_destroy_err(self->fd, self->stdev_id));
+	for (i = 0; i != self->nr_ioas; i++)
+		EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd,
+						    self->ioas_ids[i], 0,
+						    UINT64_MAX));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf,
+					    RACE_BUF_SIZE, 0));
+	pthread_barrier_destroy(&start);
 }
 
 /* ---- reserved IOVA and IOVA ranges -------------------------------------- */
