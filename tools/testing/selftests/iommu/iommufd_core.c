@@ -165,7 +165,7 @@ FIXTURE_VARIANT(sized_ioctl)
 	unsigned long request;
 	size_t struct_size;
 	size_t first_version_size;
-	struct output_member outputs[2];
+	struct output_member outputs[4];
 	build_cmd_fn build;
 };
 
@@ -432,6 +432,163 @@ FIXTURE_VARIANT_ADD(sized_ioctl, vfio_ioas)
 	.build = build_vfio_ioas_get,
 };
 
+/* The commands on devices and HWPTs, which need a mock device */
+
+/* A new IOAS with a mock device attached; the device's iommufd ID */
+static __u32 build_device(struct __test_metadata *_metadata, int fd,
+			  __u32 *ioas_id)
+{
+	__u32 idev_id = 0;
+
+	*ioas_id = build_ioas(_metadata, fd);
+	EXPECT_EQ(0, iommufd_mock_domain_err(fd, *ioas_id, NULL, NULL,
+					     &idev_id));
+	return idev_id;
+}
+
+static void build_hw_info(struct __test_metadata *_metadata, int fd,
+			  void *buf)
+{
+	struct iommu_hw_info *cmd = buf;
+	__u32 ioas_id;
+
+	/* No room for the data: only its type and length are reported */
+	cmd->dev_id = build_device(_metadata, fd, &ioas_id);
+}
+
+static void build_hwpt_alloc(struct __test_metadata *_metadata, int fd,
+			     void *buf)
+{
+	struct iommu_hwpt_alloc *cmd = buf;
+
+	cmd->dev_id = build_device(_metadata, fd, &cmd->pt_id);
+}
+
+/* A dirty tracking HWPT with the target mapped and tracking on */
+static __u32 build_tracking_hwpt(struct __test_metadata *_metadata, int fd)
+{
+	__u32 ioas_id, idev_id, hwpt_id = 0;
+
+	idev_id = build_device(_metadata, fd, &ioas_id);
+	EXPECT_EQ(0, iommufd_hwpt_alloc_err(fd, idev_id, ioas_id,
+					    IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+					    &hwpt_id));
+	build_fixed_map(_metadata, fd, ioas_id, MOCK_APERTURE_START);
+	EXPECT_EQ(0, iommufd_set_dirty_tracking_err(fd, hwpt_id, true));
+	return hwpt_id;
+}
+
+static void build_set_dirty_tracking(struct __test_metadata *_metadata,
+				     int fd, void *buf)
+{
+	struct iommu_hwpt_set_dirty_tracking *cmd = buf;
+
+	cmd->flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+	cmd->hwpt_id = build_tracking_hwpt(_metadata, fd);
+}
+
+static __u64 sized_dirty_bitmap[SIZED_TARGET_BYTES / 4096 / 64 + 1];
+
+static void build_get_dirty_bitmap(struct __test_metadata *_metadata,
+				   int fd, void *buf)
+{
+	struct iommu_hwpt_get_dirty_bitmap *cmd = buf;
+
+	cmd->hwpt_id = build_tracking_hwpt(_metadata, fd);
+	cmd->iova = MOCK_APERTURE_START;
+	cmd->length = SIZED_TARGET_BYTES;
+	cmd->page_size = 4096;
+	cmd->data = (__u64)(uintptr_t)sized_dirty_bitmap;
+}
+
+static const struct iommu_hwpt_invalidate_selftest sized_invalidation = {
+	.iotlb_id = 1,
+};
+
+static void build_hwpt_invalidate(struct __test_metadata *_metadata, int fd,
+				  void *buf)
+{
+	struct iommu_hwpt_invalidate *cmd = buf;
+	__u32 ioas_id, idev_id, parent_id = 0;
+
+	idev_id = build_device(_metadata, fd, &ioas_id);
+	EXPECT_EQ(0, iommufd_hwpt_alloc_err(fd, idev_id, ioas_id,
+					    IOMMU_HWPT_ALLOC_NEST_PARENT,
+					    &parent_id));
+	EXPECT_EQ(0, iommufd_hwpt_alloc_nested_err(fd, idev_id, parent_id,
+						   IOMMU_TEST_IOTLB_DEFAULT,
+						   &cmd->hwpt_id));
+	cmd->data_uptr = (__u64)(uintptr_t)&sized_invalidation;
+	cmd->data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
+	cmd->entry_len = sizeof(sized_invalidation);
+	cmd->entry_num = 1;
+}
+
+/* IOMMU_TEST_CMD, by one op that answers with IDs: a new mock device */
+static void build_test_cmd(struct __test_metadata *_metadata, int fd,
+			   void *buf)
+{
+	struct iommu_test_cmd *cmd = buf;
+
+	cmd->op = IOMMU_TEST_OP_MOCK_DOMAIN;
+	cmd->id = build_ioas(_metadata, fd);
+}
+
+FIXTURE_VARIANT_ADD(sized_ioctl, get_hw_info)
+{
+	.request = IOMMU_GET_HW_INFO,
+	.struct_size = sizeof(struct iommu_hw_info),
+	.first_version_size = 32,
+	.outputs = { { offsetof(struct iommu_hw_info, data_len), 4 },
+		     { offsetof(struct iommu_hw_info, out_data_type), 4 },
+		     { offsetof(struct iommu_hw_info, out_max_pasid_log2), 1 },
+		     { offsetof(struct iommu_hw_info, out_capabilities), 8 } },
+	.build = build_hw_info,
+};
+
+FIXTURE_VARIANT_ADD(sized_ioctl, hwpt_alloc)
+{
+	.request = IOMMU_HWPT_ALLOC,
+	.struct_size = sizeof(struct iommu_hwpt_alloc),
+	.first_version_size = 24,
+	.outputs = { { offsetof(struct iommu_hwpt_alloc, out_hwpt_id), 4 } },
+	.build = build_hwpt_alloc,
+};
+
+FIXTURE_VARIANT_ADD(sized_ioctl, hwpt_invalidate)
+{
+	.request = IOMMU_HWPT_INVALIDATE,
+	.struct_size = sizeof(struct iommu_hwpt_invalidate),
+	.first_version_size = 32,
+	.outputs = { { offsetof(struct iommu_hwpt_invalidate, entry_num), 4 } },
+	.build = build_hwpt_invalidate,
+};
+
+FIXTURE_VARIANT_ADD(sized_ioctl, hwpt_set_dirty_tracking)
+{
+	.request = IOMMU_HWPT_SET_DIRTY_TRACKING,
+	.struct_size = sizeof(struct iommu_hwpt_set_dirty_tracking),
+	.first_version_size = 16,
+	.build = build_set_dirty_tracking,
+};
+
+FIXTURE_VARIANT_ADD(sized_ioctl, hwpt_get_dirty_bitmap)
+{
+	.request = IOMMU_HWPT_GET_DIRTY_BITMAP,
+	.struct_size = sizeof(struct iommu_hwpt_get_dirty_bitmap),
+	.first_version_size = 48,
+	.build = build_get_dirty_bitmap,
+};
+
+FIXTURE_VARIANT_ADD(sized_ioctl, test_cmd)
+{
+	.request = IOMMU_TEST_CMD,
+	.struct_size = sizeof(struct iommu_test_cmd),
+	.first_version_size = 68,
+	.outputs = { { offsetof(struct iommu_test_cmd, mock_domain), 12 } },
+	.build = build_test_cmd,
+};
+
 TEST_F(sized_ioctl, first_version_size_is_what_we_expect)
 {
 	/* The uAPI may grow, but never below the size it was born with */
@@ -501,7 +658,7 @@ TEST_F(sized_ioctl, nothing_is_written_past_the_user_size)
 
 static bool is_output_byte(const struct output_member *outputs, size_t byte)
 {
-	for (size_t i = 0; i != 2; i++)
+	for (size_t i = 0; i != 4; i++)
 		if (outputs[i].size && byte >= outputs[i].offset &&
 		    byte < outputs[i].offset + outputs[i].size)
 			return true;
@@ -511,9 +668,10 @@ static bool is_output_byte(const struct output_member *outputs, size_t byte)
 TEST_F(sized_ioctl, only_output_members_change)
 {
 	size_t size = variant->struct_size;
-	__u8 before[64];
+	__u8 before[128];
 	size_t i;
 
+	ASSERT_LE(size, sizeof(before));
 	*(__u32 *)self->buf = size;
 	memcpy(&before, self->buf, size);
 	ASSERT_EQ(0, iommufd_ioctl_err(self->fd, variant->request, self->buf));
