@@ -382,7 +382,8 @@ static int iommufd_group_setup_msi(struct iommufd_group *igroup,
 	guard(mutex)(&iommufd_msi_cookie_lock);
 	if (hwpt_paging->msi_cookie)
 		return 0;
-	rc = iommu_get_msi_cookie(hwpt->domain, igroup->sw_msi_start);
+	rc = iommu_get_msi_cookie(hwpt_paging->common.domain,
+				  igroup->sw_msi_start);
 	if (rc)
 		return rc;
 	hwpt_paging->msi_cookie = true;

@@ -1265,7 +1265,7 @@ TEST_F(dirty, larger_bitmap_pages_cover_several_io_pages)
 		EXPECT_EQ(bit == 1 || bit == 3, bit_is_set(bitmap, bit));
 }
 
-/* Replace the fixture's mapping by two that meet at @seam bytes in */
+/* Replace the fixture's mapping by two, @gap bytes apart, @seam bytes in */
 static int remap_in_two_err(int fd, __u32 ioas_id, __u8 *buf, __u64 seam,
 			    __u64 gap)
 {
@@ -1301,28 +1301,63 @@ TEST_F(dirty, harvest_across_adjacent_mappings_reports_both)
 	EXPECT_EQ(0, memcmp(written, bitmap, sizeof(bitmap)));
 }
 
-/* A range must be mapped from its first to its last byte */
-TEST_F(dirty, harvest_of_a_range_not_entirely_mapped_is_einval)
+/* A hole of HOLE_SIZE, HOLE bytes into the buffer's mapping */
+#define HOLE (4 * PAGE_SIZE)
+#define HOLE_SIZE (2 * PAGE_SIZE)
+
+/* Punch the hole, turn tracking on, and write every IO page still mapped */
+static int write_around_a_hole_err(int fd, __u32 ioas_id, __u32 hwpt_id,
+				   __u8 *buf)
 {
-	const __u64 hole = 4 * PAGE_SIZE, hole_size = 2 * PAGE_SIZE;
-	__u64 written[BITMAP_WORDS] = {}, bitmap[BITMAP_WORDS] = {};
-	unsigned int bit;
+	__u64 written[BITMAP_WORDS];
+	int err;
 
-	ASSERT_EQ(0, remap_in_two_err(self->fd, self->ioas_id, self->buf,
-				      hole, hole_size));
-	ASSERT_EQ(0, iommufd_set_dirty_tracking_err(self->fd, self->hwpt_id,
-						    true));
-	for (bit = 0; bit != IO_PAGES; bit++)
-		set_bit_in(written, bit);
-	ASSERT_EQ(0, write_io_pages_err(self->fd, self->hwpt_id, written,
-					IO_PAGES, NULL));
+	memset(written, 0xff, sizeof(written));
+	err = remap_in_two_err(fd, ioas_id, buf, HOLE, HOLE_SIZE);
+	if (!err)
+		err = iommufd_set_dirty_tracking_err(fd, hwpt_id, true);
+	if (!err)
+		err = write_io_pages_err(fd, hwpt_id, written, IO_PAGES, NULL);
+	return err;
+}
 
-	/* Over the hole, inside it, past the end, before the start */
+TEST_F(dirty, range_with_an_unmapped_hole_is_einval_and_clears_nothing)
+{
+	__u64 bitmap[BITMAP_WORDS] = {}, after_hole[BITMAP_WORDS] = {};
+	unsigned int bit, hole_first = HOLE / IO_PAGE_SIZE;
+	unsigned int hole_bits = HOLE_SIZE / IO_PAGE_SIZE;
+
+	ASSERT_EQ(0, write_around_a_hole_err(self->fd, self->ioas_id,
+					     self->hwpt_id, self->buf));
 	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
 					  APERTURE_IOVA, BUF_SIZE,
 					  IO_PAGE_SIZE, bitmap, 0));
+	for (bit = 0; bit != IO_PAGES; bit++)
+		EXPECT_FALSE(bit_is_set(bitmap, bit));
+
+	/* Both mapped sides still hold every write */
+	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
+				     HOLE, IO_PAGE_SIZE, bitmap, 0));
+	for (bit = 0; bit != hole_first; bit++)
+		EXPECT_TRUE(bit_is_set(bitmap, bit));
+	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id,
+				     APERTURE_IOVA + HOLE + HOLE_SIZE,
+				     BUF_SIZE - HOLE - HOLE_SIZE,
+				     IO_PAGE_SIZE, after_hole, 0));
+	for (bit = 0; bit != IO_PAGES - hole_first - hole_bits; bit++)
+		EXPECT_TRUE(bit_is_set(after_hole, bit));
+}
+
+/* A range must be mapped from its first to its last byte */
+TEST_F(dirty, range_reaching_into_unmapped_iova_is_einval)
+{
+	__u64 bitmap[BITMAP_WORDS] = {};
+
+	ASSERT_EQ(0, write_around_a_hole_err(self->fd, self->ioas_id,
+					     self->hwpt_id, self->buf));
+	/* The hole alone, past the end, before the start */
 	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA + hole, hole_size,
+					  APERTURE_IOVA + HOLE, HOLE_SIZE,
 					  IO_PAGE_SIZE, bitmap, 0));
 	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
 					  APERTURE_IOVA + BUF_SIZE - PAGE_SIZE,
