@@ -1334,6 +1334,29 @@ TEST_F(file_pinning, file_mapping_reaches_every_domain_and_pins_once)
 					    pins_with(&self->domains)));
 }
 
+TEST_F(file_pinning, file_pages_never_written_are_made_when_pinned)
+{
+	int memfd = iommufd_memfd(FILE_SIZE, variant->memfd_flags);
+	__u8 *view;
+	size_t i;
+
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id, memfd,
+					0, FILE_SIZE, IOVA_BASE));
+	/* Mapped only now: it finds the pages the pinning put in the file */
+	view = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
+		    0);
+	ASSERT_NE(MAP_FAILED, view);
+	for (i = 0; i != FILE_SIZE; i += PAGE_SIZE)
+		ASSERT_EQ(0, view[i]);
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
+					   FILE_SIZE, view));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, FILE_SIZE,
+					    pins_with(&self->domains)));
+	munmap(view, FILE_SIZE);
+	close(memfd);
+}
+
 TEST_F(file_pinning, file_mapping_from_an_offset_maps_the_pages_there)
 {
 	const __u64 start = 5 * PAGE_SIZE, length = SZ_2M + 3 * PAGE_SIZE;
