@@ -803,23 +803,22 @@ TEST_F(single, domain_is_refused_while_a_mapping_is_finer_than_its_pages)
  * that memory is gone, linking fails and the IOAS stays as it was.
  */
 static void check_unlinked_ioas_as_it_was(struct __test_metadata *_metadata,
-					  int fd, __u32 ioas_id, __u8 *buf,
-					  __u64 iova)
+					  int fd, __u32 ioas_id, __u64 iova,
+					  __u64 length)
 {
 	struct iommu_iova_range ranges[2];
 	__u32 count = ARRAY_SIZE(ranges);
 	__u64 unmapped = 0;
 
-	EXPECT_EQ(0, hole_neighbours_refs_err(fd, buf, BUF_SIZE));
 	/* No aperture of a mock domain is left reserved */
 	ASSERT_EQ(0, iommufd_iova_ranges_err(fd, ioas_id, ranges, &count));
 	EXPECT_EQ(1, count);
 	EXPECT_EQ(0, ranges[0].start);
 	EXPECT_EQ(UINT64_MAX, ranges[0].last);
 	/* The mapping is still there, whole */
-	EXPECT_EQ(0, iommufd_ioas_unmap_count_err(fd, ioas_id, iova, BUF_SIZE,
+	EXPECT_EQ(0, iommufd_ioas_unmap_count_err(fd, ioas_id, iova, length,
 						  &unmapped));
-	EXPECT_EQ(BUF_SIZE, unmapped);
+	EXPECT_EQ(length, unmapped);
 	/* Nothing else was left behind that would keep a domain away */
 	EXPECT_EQ(0, iommufd_mock_domain_err(fd, ioas_id, NULL, NULL, NULL));
 }
@@ -832,8 +831,9 @@ TEST_F(single, mock_device_on_an_ioas_whose_memory_is_gone_is_efault)
 					  FIXED, self->buf, BUF_SIZE, &iova));
 	ASSERT_EQ(0, munmap(self->buf + HOLE_OFFSET, HOLE_SIZE));
 	EXPECT_EQ(EFAULT, iommufd_link_domain(self->fd, &self->domains, 0));
+	EXPECT_EQ(0, hole_neighbours_refs_err(self->fd, self->buf, BUF_SIZE));
 	check_unlinked_ioas_as_it_was(_metadata, self->fd,
-				      self->domains.ioas_id, self->buf, iova);
+				      self->domains.ioas_id, iova, BUF_SIZE);
 }
 
 TEST_F(single, hwpt_on_an_ioas_whose_memory_is_gone_is_efault)
@@ -851,8 +851,33 @@ TEST_F(single, hwpt_on_an_ioas_whose_memory_is_gone_is_efault)
 	ASSERT_EQ(0, munmap(self->buf + HOLE_OFFSET, HOLE_SIZE));
 	EXPECT_EQ(EFAULT, iommufd_link_domain(self->fd, &self->domains, 0));
 	EXPECT_EQ(0, self->domains.count);
+	EXPECT_EQ(0, hole_neighbours_refs_err(self->fd, self->buf, BUF_SIZE));
 	check_unlinked_ioas_as_it_was(_metadata, self->fd,
-				      self->domains.ioas_id, self->buf, iova);
+				      self->domains.ioas_id, iova, BUF_SIZE);
+}
+
+/* The same for a file that shrank since it was mapped */
+TEST_F(single, mock_device_on_a_file_mapping_past_its_end_is_einval)
+{
+	int memfd = iommufd_memfd(BUF_SIZE, 0);
+	__u64 iova = IOVA_BASE;
+	__u8 *view;
+
+	ASSERT_LE(0, memfd);
+	view = mmap(NULL, HALF, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	stamp_pages(view, HALF, 0);
+	ASSERT_EQ(0, iommufd_ioas_map_file_err(self->fd,
+					       self->domains.ioas_id, FIXED,
+					       memfd, 0, BUF_SIZE, &iova));
+	ASSERT_EQ(0, ftruncate(memfd, HALF));
+	EXPECT_EQ(EINVAL, iommufd_link_domain(self->fd, &self->domains, 0));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, HALF, 0));
+	check_unlinked_ioas_as_it_was(_metadata, self->fd,
+				      self->domains.ioas_id, IOVA_BASE,
+				      BUF_SIZE);
+	munmap(view, HALF);
+	close(memfd);
 }
 
 TEST_F(single, mapping_through_an_access_and_a_domain_pins_once)
@@ -1928,6 +1953,28 @@ TEST_F(small_batches, large_map_reaches_every_domain)
 					    iova, BATCH_BUF_SIZE));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BATCH_BUF_SIZE,
 					    0));
+}
+
+TEST_F(small_batches, large_file_mapping_reaches_every_domain)
+{
+	int memfd = iommufd_memfd(BATCH_BUF_SIZE, 0);
+	__u8 *view;
+
+	ASSERT_LE(0, memfd);
+	view = mmap(NULL, BATCH_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    memfd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	fault_in_backwards(view, BATCH_BUF_SIZE);
+	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id, memfd,
+					0, BATCH_BUF_SIZE, IOVA_BASE));
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
+					   BATCH_BUF_SIZE, view));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, BATCH_BUF_SIZE, 1));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    IOVA_BASE, BATCH_BUF_SIZE));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, BATCH_BUF_SIZE, 0));
+	munmap(view, BATCH_BUF_SIZE);
+	close(memfd);
 }
 
 TEST_F(small_batches, fragments_fill_a_domain_linked_later)
