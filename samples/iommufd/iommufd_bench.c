@@ -1,0 +1,1051 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * How fast iommufd maps, copies and pins user memory, and how much kernel
+ * memory a pinned page costs.
+ *
+ * Without arguments this is a smoke test: every measurement runs once,
+ * with the smallest buffer, and every call must succeed; no time is
+ * judged.  With --measure it measures: each row runs once to warm up,
+ * then SAMPLES times a fixed number of operations, and the median sample
+ * is reported.  'make bench' runs it on our kernel and on the base tree's
+ * stock iommufd and compares the two.
+ *
+ * What runs depends on the machine.  Without a hardware IOMMU (q35) the
+ * mock IOMMU of CONFIG_IOMMUFD_TEST provides the domains:
+ *   map     IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP, 0, 1 and 2 mock domains;
+ *   copy    IOMMU_IOAS_COPY of a pinned mapping into a second IOAS with 0
+ *           or 1 domains, + IOMMU_IOAS_UNMAP of the copy;
+ *   access  an emulated access pins and unpins a mapped range
+ *           (IOMMU_TEST_OP_ACCESS_PAGES + DESTROY_ACCESS_PAGES);
+ *   memory  kernel memory per pinned page with 1 and 2 domains, and of an
+ *           access's pins with no domain (only iommufd keeps the pages).
+ * With VT-d and QEMU's edu device (q35-vtd), edu is handed to vfio-pci:
+ *   map     IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP with edu bound through its
+ *           VFIO cdev and attached to the IOAS (automatic domain), then to
+ *           a HWPT of its own; then VFIO_IOMMU_MAP_DMA + UNMAP_DMA on
+ *           VFIO's type1 container with the same device and buffers;
+ *   memory  kernel memory per pinned page, iommufd and type1.
+ *
+ * Buffers are backed by 4 KiB pages (THP off), transparent huge pages, or
+ * hugetlbfs pages, and are faulted in before anything is measured, so
+ * that the times are those of iommufd and not of the page allocator.
+ *
+ * Every result is one line for the harness (harness/pipeline/bench.py):
+ *   @bench time section=S path=P backing=B bytes=N domains=D ns=T
+ *          do_ns=T undo_ns=T samples=K ops=O spread=PCT
+ *     T: nanoseconds per operation in the median sample (do: map, copy or
+ *     pin; undo: unmap or unpin); spread: (slowest - fastest) / median.
+ *   @bench mem path=P backing=B domains=D bytes=N copies=C pages=N
+ *          free=X slab=X sec_pagetables=X vmalloc=X reps=K
+ *     X: bytes the kernel took while C mappings of the N-byte buffer
+ *     existed, at consecutive IOVAs (median of K rounds): the drop of
+ *     MemFree, and the growth of Slab, SecPageTables (IOMMU page tables)
+ *     and VmallocUsed in /proc/meminfo.  pages: 4 KiB pages mapped in all.
+ *   @bench info ...    @bench error ...    @bench done errors=N
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "edu_vfio.h"
+/* The test command of CONFIG_IOMMUFD_TEST: the header of the tree built */
+#include "../../drivers/iommu/iommufd/iommufd_test.h"
+
+#define ARRAY_SIZE(array)	(sizeof(array) / sizeof((array)[0]))
+
+#define KIB			1024UL
+#define MIB			(1024 * KIB)
+#define HUGE_PAGE_BYTES		(2 * MIB)
+#define CPU_PAGE_BYTES		(4 * KIB)
+
+/*
+ * IOVAs inside the mock aperture (16 MiB - 2 GiB) and, 2 MiB aligned,
+ * where VT-d can use its 2 MiB pages when the memory allows.
+ */
+#define IOVA_BUFFER		0x10000000ULL
+#define IOVA_COPY		0x20000000ULL
+
+#define SAMPLES			7
+/* Each sample maps about this much, so small rows are timed in bulk */
+#define SAMPLE_BYTES		(64 * MIB)
+#define MAX_OPS_PER_SAMPLE	1024
+#define MEMORY_REPS		3
+/*
+ * The memory measurement maps the same buffer this often at consecutive
+ * IOVAs: the growth then dwarfs what a slab cache had free already.
+ */
+#define MEMORY_BYTES		(1024 * MIB)
+#define MAX_COPIES		64
+#define SMOKE_COPIES		2
+/* Long enough for the RCU-deferred frees of the last unmap to be done */
+#define SETTLE_NS		200000000L
+/* The selftest access refuses larger pins */
+#define ACCESS_MAX_BYTES	(16 * MIB)
+
+enum backing { BACKING_4K, BACKING_THP, BACKING_HUGETLB, NR_BACKINGS };
+
+static const char *const backing_names[NR_BACKINGS] = {
+	[BACKING_4K] = "4k",
+	[BACKING_THP] = "thp",
+	[BACKING_HUGETLB] = "hugetlb",
+};
+
+static const size_t measure_sizes[] = {
+	64 * KIB, 256 * KIB, 1 * MIB, 2 * MIB, 8 * MIB, 32 * MIB, 128 * MIB,
+};
+
+static const size_t smoke_sizes[] = { 64 * KIB };
+
+/* What one run does: --measure, or the smoke test */
+struct run_mode {
+	bool measure;
+	const size_t *sizes;
+	unsigned int nr_sizes;
+	unsigned int samples;
+	unsigned int memory_reps;
+};
+
+static struct run_mode mode;
+static void *buffers[NR_BACKINGS];
+static unsigned int errors;
+
+/*
+ * Everything an operation works on.  Which members matter depends on the
+ * operation: the IOAS (and the copy's destination), the access file, or
+ * the type1 container.  The buffer goes to IOVA_BUFFER, or, for the
+ * memory measurement's copy number @copy, @copy buffer sizes above it.
+ */
+struct target {
+	int iommufd;
+	__u32 ioas_id;
+	__u32 copy_ioas_id;
+	int access_fd;
+	__u32 access_pin_ids[MAX_COPIES];
+	int container_fd;
+	void *buffer;
+	unsigned int copy;
+	__u64 iova;
+};
+
+/*
+ * One measured operation: do_op() maps, copies or pins @bytes of
+ * target->buffer, undo_op() takes that back.  setup() and teardown()
+ * bracket all repetitions of a row, for what the row needs in place
+ * (the mapping a copy or an access works on).
+ */
+struct operation {
+	const char *section;
+	int (*setup)(struct target *target, size_t bytes);
+	int (*do_op)(struct target *target, size_t bytes);
+	int (*undo_op)(struct target *target, size_t bytes);
+	void (*teardown)(struct target *target, size_t bytes);
+};
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+/* Report a failed call with errno; the exit code counts them */
+static bool failed(const char *what)
+{
+	say("@bench error %s: %s\n", what, strerror(errno));
+	errors++;
+	return false;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
+}
+
+/* ---- /proc/meminfo ---------------------------------------------------------- */
+
+/* @field of /proc/meminfo in bytes, or -1 if this kernel does not have it */
+static long long meminfo_bytes(const char *field)
+{
+	size_t field_len = strlen(field);
+	long long kib = -1;
+	char line[256];
+	FILE *meminfo;
+
+	meminfo = fopen("/proc/meminfo", "r");
+	if (!meminfo)
+		return -1;
+	while (fgets(line, sizeof(line), meminfo)) {
+		if (!strncmp(line, field, field_len) &&
+		    line[field_len] == ':') {
+			kib = strtoll(line + field_len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(meminfo);
+	return kib < 0 ? -1 : kib * 1024;
+}
+
+struct memory_snapshot {
+	long long free;
+	long long slab;
+	long long sec_pagetables;
+	long long vmalloc;
+};
+
+/*
+ * The counters behind /proc/meminfo lag behind by up to a per-CPU
+ * threshold; stat_refresh folds the per-CPU differences in first.
+ */
+static void take_snapshot(struct memory_snapshot *snapshot)
+{
+	write_sysfs("/proc/sys/vm/stat_refresh", "1");
+	snapshot->free = meminfo_bytes("MemFree");
+	snapshot->vmalloc = meminfo_bytes("VmallocUsed");
+	snapshot->slab = meminfo_bytes("Slab");
+	snapshot->sec_pagetables = meminfo_bytes("SecPageTables");
+}
+
+/* ---- Buffers ---------------------------------------------------------------- */
+
+/*
+ * hugetlbfs pages come from the pool the kernel command line reserves;
+ * grow it if the buffer needs more than are free.
+ */
+static void reserve_hugetlb_pages(size_t bytes)
+{
+	long long free_pages = meminfo_bytes("HugePages_Free") / 1024;
+	long long total_pages = meminfo_bytes("HugePages_Total") / 1024;
+	long long wanted = bytes / HUGE_PAGE_BYTES;
+	char text[32];
+
+	if (free_pages < 0 || free_pages >= wanted)
+		return;
+	snprintf(text, sizeof(text), "%lld",
+		 total_pages + wanted - free_pages);
+	if (write_sysfs("/proc/sys/vm/nr_hugepages", text))
+		say("# could not grow the hugetlbfs pool to %s pages\n", text);
+}
+
+/*
+ * A buffer of @bytes, 2 MiB aligned so that huge pages line up with
+ * IOVA_BUFFER, faulted in.
+ */
+static void *alloc_buffer(enum backing backing, size_t bytes)
+{
+	size_t mapped = bytes + HUGE_PAGE_BYTES;
+	long long huge_before, huge_after;
+	uintptr_t aligned;
+	void *addr;
+
+	if (backing == BACKING_HUGETLB) {
+		reserve_hugetlb_pages(bytes);
+		addr = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (addr == MAP_FAILED)
+			return NULL;
+		memset(addr, 0x5a, bytes);
+		return addr;
+	}
+
+	addr = mmap(NULL, mapped, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (addr == MAP_FAILED)
+		return NULL;
+	aligned = ((uintptr_t)addr + HUGE_PAGE_BYTES - 1) &
+		  ~(uintptr_t)(HUGE_PAGE_BYTES - 1);
+	if (madvise((void *)aligned, bytes,
+		    backing == BACKING_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+		say("# madvise for the %s buffer: %s\n",
+		    backing_names[backing], strerror(errno));
+	huge_before = meminfo_bytes("AnonHugePages");
+	memset((void *)aligned, 0x5a, bytes);
+	huge_after = meminfo_bytes("AnonHugePages");
+	if (backing == BACKING_THP)
+		say("@bench info backing=thp bytes=%zu huge_bytes=%lld\n",
+		    bytes, huge_after - huge_before);
+	return (void *)aligned;
+}
+
+/* Whole huge pages, so that even the smoke test's buffers can have THPs */
+static bool alloc_buffers(size_t bytes)
+{
+	size_t rounded = (bytes + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
+	enum backing backing;
+
+	for (backing = 0; backing < NR_BACKINGS; backing++) {
+		buffers[backing] = alloc_buffer(backing, rounded);
+		if (!buffers[backing]) {
+			say("# cannot allocate the %s buffer\n",
+			    backing_names[backing]);
+			return failed("mmap");
+		}
+	}
+	return true;
+}
+
+/* ---- Measuring -------------------------------------------------------------- */
+
+static int compare_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int compare_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Small rows repeat within a sample, so every sample takes about as long */
+static unsigned int ops_per_sample(size_t bytes)
+{
+	size_t ops = SAMPLE_BYTES / bytes;
+
+	if (!mode.measure || !ops)
+		return 1;
+	return ops > MAX_OPS_PER_SAMPLE ? MAX_OPS_PER_SAMPLE : ops;
+}
+
+/* One do + undo; false (reported) if either failed */
+static bool do_and_undo(const struct operation *op, struct target *target,
+			size_t bytes, __u64 *do_ns, __u64 *undo_ns)
+{
+	__u64 start = now_ns(), middle;
+
+	if (op->do_op(target, bytes))
+		return failed(op->section);
+	middle = now_ns();
+	if (op->undo_op(target, bytes))
+		return failed(op->section);
+	*do_ns += middle - start;
+	*undo_ns += now_ns() - middle;
+	return true;
+}
+
+/* The median of the samples, and that sample's own split into do and undo */
+static void report_row(const char *section, const char *path,
+		       unsigned int domains, enum backing backing,
+		       size_t bytes, unsigned int ops, const __u64 *do_ns,
+		       const __u64 *undo_ns)
+{
+	unsigned int sample, median = 0;
+	__u64 total[SAMPLES], sorted[SAMPLES];
+	double spread;
+
+	for (sample = 0; sample < mode.samples; sample++) {
+		total[sample] = do_ns[sample] + undo_ns[sample];
+		sorted[sample] = total[sample];
+	}
+	qsort(sorted, mode.samples, sizeof(sorted[0]), compare_u64);
+	for (sample = 0; sample < mode.samples; sample++)
+		if (total[sample] == sorted[mode.samples / 2])
+			median = sample;
+	spread = total[median] ? 100.0 * (sorted[mode.samples - 1] -
+					  sorted[0]) / total[median] : 0;
+	/* One write for the whole line: stdout is line buffered */
+	printf("@bench time section=%s path=%s backing=%s bytes=%zu domains=%u ",
+	       section, path, backing_names[backing], bytes, domains);
+	say("ns=%llu do_ns=%llu undo_ns=%llu samples=%u ops=%u spread=%.1f\n",
+	    (unsigned long long)(total[median] / ops),
+	    (unsigned long long)(do_ns[median] / ops),
+	    (unsigned long long)(undo_ns[median] / ops), mode.samples, ops,
+	    spread);
+}
+
+static void measure_row(const struct operation *op, struct target *target,
+			const char *path, unsigned int domains,
+			enum backing backing, size_t bytes)
+{
+	__u64 do_ns[SAMPLES] = {}, undo_ns[SAMPLES] = {};
+	unsigned int ops = ops_per_sample(bytes);
+	__u64 warm_do = 0, warm_undo = 0;
+	unsigned int sample, i;
+
+	target->buffer = buffers[backing];
+	target->copy = 0;
+	target->iova = IOVA_BUFFER;
+	if (op->setup && op->setup(target, bytes)) {
+		failed("setup of the row");
+		return;
+	}
+	if (mode.measure &&
+	    !do_and_undo(op, target, bytes, &warm_do, &warm_undo))
+		goto out;
+	for (sample = 0; sample < mode.samples; sample++)
+		for (i = 0; i < ops; i++)
+			if (!do_and_undo(op, target, bytes, &do_ns[sample],
+					 &undo_ns[sample]))
+				goto out;
+	report_row(op->section, path, domains, backing, bytes, ops, do_ns,
+		   undo_ns);
+out:
+	if (op->teardown)
+		op->teardown(target, bytes);
+}
+
+static void select_copy(struct target *target, unsigned int copy,
+			size_t bytes)
+{
+	target->copy = copy;
+	target->iova = IOVA_BUFFER + (__u64)copy * bytes;
+}
+
+/* @step on copies [0, @copies); returns how many succeeded, in order */
+static unsigned int on_copies(int (*step)(struct target *target, size_t bytes),
+			      struct target *target, size_t bytes,
+			      unsigned int copies)
+{
+	unsigned int copy;
+
+	for (copy = 0; copy < copies; copy++) {
+		select_copy(target, copy, bytes);
+		if (step && step(target, bytes))
+			break;
+	}
+	return copy;
+}
+
+static void teardown_copies(const struct operation *op, struct target *target,
+			    size_t bytes, unsigned int copies)
+{
+	unsigned int copy;
+
+	for (copy = 0; op->teardown && copy < copies; copy++) {
+		select_copy(target, copy, bytes);
+		op->teardown(target, bytes);
+	}
+}
+
+static void settle(void)
+{
+	struct timespec pause = { .tv_nsec = SETTLE_NS };
+
+	nanosleep(&pause, NULL);
+}
+
+/*
+ * Kernel memory taken while @copies mappings (or pins) of the same
+ * faulted-in buffer exist, at consecutive IOVAs: the user pages exist
+ * already, so what the kernel allocates is the mappings' bookkeeping,
+ * page lists and IOMMU page tables.  Returns false if a call failed.
+ */
+static bool memory_rep(const struct operation *op, struct target *target,
+		       size_t bytes, unsigned int copies,
+		       struct memory_snapshot *growth)
+{
+	struct memory_snapshot before = {}, during = {};
+	unsigned int done, undone, set_up;
+	bool ok;
+
+	set_up = on_copies(op->setup, target, bytes, copies);
+	ok = set_up == copies || failed("setup of the memory measurement");
+	if (ok) {
+		settle();
+		take_snapshot(&before);
+		done = on_copies(op->do_op, target, bytes, copies);
+		take_snapshot(&during);
+		ok = done == copies ||
+		     failed("mapping for the memory measurement");
+		undone = on_copies(op->undo_op, target, bytes, done);
+		ok = (undone == done ||
+		      failed("unmapping after the memory measurement")) && ok;
+	}
+	teardown_copies(op, target, bytes, set_up);
+	growth->free = before.free - during.free;
+	growth->slab = during.slab - before.slab;
+	/* Kernels without a counter read -1 twice: no growth */
+	growth->sec_pagetables = during.sec_pagetables - before.sec_pagetables;
+	growth->vmalloc = during.vmalloc - before.vmalloc;
+	return ok;
+}
+
+static long long median_of(long long *values, unsigned int count)
+{
+	qsort(values, count, sizeof(values[0]), compare_ll);
+	return values[count / 2];
+}
+
+static void measure_memory(const struct operation *op, struct target *target,
+			   const char *path, unsigned int domains,
+			   enum backing backing, size_t bytes)
+{
+	long long free_drop[MEMORY_REPS], slab_growth[MEMORY_REPS];
+	long long table_growth[MEMORY_REPS], vmalloc_growth[MEMORY_REPS];
+	unsigned int rep, reps = mode.memory_reps, copies = SMOKE_COPIES;
+	struct memory_snapshot growth;
+
+	if (mode.measure)
+		copies = MEMORY_BYTES / bytes;
+	if (copies > MAX_COPIES)
+		copies = MAX_COPIES;
+	target->buffer = buffers[backing];
+	for (rep = 0; rep < reps; rep++) {
+		if (!memory_rep(op, target, bytes, copies, &growth))
+			return;
+		free_drop[rep] = growth.free;
+		slab_growth[rep] = growth.slab;
+		table_growth[rep] = growth.sec_pagetables;
+		vmalloc_growth[rep] = growth.vmalloc;
+	}
+	/* One write for the whole line: stdout is line buffered */
+	printf("@bench mem path=%s backing=%s domains=%u bytes=%zu copies=%u pages=%zu ",
+	       path, backing_names[backing], domains, bytes, copies,
+	       copies * bytes / CPU_PAGE_BYTES);
+	say("free=%lld slab=%lld sec_pagetables=%lld vmalloc=%lld reps=%u\n",
+	    median_of(free_drop, reps), median_of(slab_growth, reps),
+	    median_of(table_growth, reps), median_of(vmalloc_growth, reps),
+	    reps);
+}
+
+/* The memory measurement of each backing, with the largest size up to @max */
+static void measure_memory_rows(const struct operation *op,
+				struct target *target, const char *path,
+				unsigned int domains, size_t max)
+{
+	size_t largest = mode.sizes[mode.nr_sizes - 1];
+	enum backing backing;
+
+	if (largest > max)
+		largest = max;
+	for (backing = 0; backing < NR_BACKINGS; backing++)
+		measure_memory(op, target, path, domains, backing, largest);
+}
+
+/* Every row of @op for one target: each backing, each size up to @max */
+static void measure_rows(const struct operation *op, struct target *target,
+			 const char *path, unsigned int domains, size_t max)
+{
+	enum backing backing;
+	unsigned int i;
+
+	for (backing = 0; backing < NR_BACKINGS; backing++)
+		for (i = 0; i < mode.nr_sizes; i++)
+			if (mode.sizes[i] <= max)
+				measure_row(op, target, path, domains, backing,
+					    mode.sizes[i]);
+}
+
+/* ---- Operations: iommufd ---------------------------------------------------- */
+
+static int ioas_map(struct target *target, size_t bytes)
+{
+	return iommufd_map_fixed(target->iommufd, target->ioas_id,
+				 target->buffer, bytes, target->iova);
+}
+
+static int unmap_exactly(int iommufd, __u32 ioas_id, __u64 iova, size_t bytes)
+{
+	__u64 unmapped = 0;
+
+	if (iommufd_unmap(iommufd, ioas_id, iova, bytes, &unmapped))
+		return -1;
+	if (unmapped != bytes) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int ioas_unmap(struct target *target, size_t bytes)
+{
+	return unmap_exactly(target->iommufd, target->ioas_id, target->iova,
+			     bytes);
+}
+
+static void ioas_unmap_quietly(struct target *target, size_t bytes)
+{
+	if (ioas_unmap(target, bytes))
+		failed("IOMMU_IOAS_UNMAP after the row");
+}
+
+static int ioas_copy(struct target *target, size_t bytes)
+{
+	struct iommu_ioas_copy copy = {
+		.size = sizeof(copy),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.dst_ioas_id = target->copy_ioas_id,
+		.src_ioas_id = target->ioas_id,
+		.length = bytes,
+		.dst_iova = IOVA_COPY,
+		.src_iova = target->iova,
+	};
+
+	return ioctl(target->iommufd, IOMMU_IOAS_COPY, &copy);
+}
+
+static int ioas_unmap_copy(struct target *target, size_t bytes)
+{
+	return unmap_exactly(target->iommufd, target->copy_ioas_id, IOVA_COPY,
+			     bytes);
+}
+
+/* The selftest access pins for writing; no user pointer skips its check */
+static int access_pin(struct target *target, size_t bytes)
+{
+	struct iommu_test_cmd pin = {
+		.size = sizeof(pin),
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = target->access_fd,
+		.access_pages = {
+			.flags = MOCK_FLAGS_ACCESS_WRITE,
+			.iova = target->iova,
+			.length = bytes,
+		},
+	};
+	int rc = ioctl(target->iommufd, IOMMU_TEST_CMD, &pin);
+
+	target->access_pin_ids[target->copy] =
+		pin.access_pages.out_access_pages_id;
+	return rc;
+}
+
+static int access_unpin(struct target *target, size_t bytes)
+{
+	/* The pin's ID names its range */
+	(void)bytes;
+	struct iommu_test_cmd unpin = {
+		.size = sizeof(unpin),
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = target->access_fd,
+		.destroy_access_pages.access_pages_id =
+			target->access_pin_ids[target->copy],
+	};
+
+	return ioctl(target->iommufd, IOMMU_TEST_CMD, &unpin);
+}
+
+static const struct operation map_operation = {
+	.section = "map",
+	.do_op = ioas_map,
+	.undo_op = ioas_unmap,
+};
+
+static const struct operation copy_operation = {
+	.section = "copy",
+	.setup = ioas_map,
+	.do_op = ioas_copy,
+	.undo_op = ioas_unmap_copy,
+	.teardown = ioas_unmap_quietly,
+};
+
+static const struct operation access_operation = {
+	.section = "access",
+	.setup = ioas_map,
+	.do_op = access_pin,
+	.undo_op = access_unpin,
+	.teardown = ioas_unmap_quietly,
+};
+
+/* ---- The mock IOMMU ----------------------------------------------------------- */
+
+/* A mock device attached to @ioas_id: its first domain (an automatic one) */
+static int mock_device_add(int iommufd, __u32 ioas_id, __u32 *idev_id)
+{
+	struct iommu_test_cmd add = {
+		.size = sizeof(add),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = ioas_id,
+	};
+	int rc = ioctl(iommufd, IOMMU_TEST_CMD, &add);
+
+	*idev_id = add.mock_domain.out_idev_id;
+	return rc;
+}
+
+/*
+ * A fresh iommufd context with an IOAS and @domains mock domains linked to
+ * it.  Mock devices attached to one IOAS share its automatic domain, so
+ * further domains are HWPTs allocated for the first device.
+ */
+static bool mock_context(struct target *target, unsigned int domains)
+{
+	__u32 idev_id, hwpt_id;
+	unsigned int i;
+
+	*target = (struct target) { .access_fd = -1, .container_fd = -1 };
+	target->iommufd = open("/dev/iommu", O_RDWR);
+	if (target->iommufd < 0)
+		return failed("open /dev/iommu");
+	if (iommufd_ioas_alloc(target->iommufd, &target->ioas_id))
+		return failed("IOMMU_IOAS_ALLOC");
+	if (!domains)
+		return true;
+	if (mock_device_add(target->iommufd, target->ioas_id, &idev_id))
+		return failed("IOMMU_TEST_OP_MOCK_DOMAIN");
+	for (i = 1; i < domains; i++)
+		if (iommufd_hwpt_alloc(target->iommufd, idev_id,
+				       target->ioas_id, &hwpt_id))
+			return failed("IOMMU_HWPT_ALLOC for a mock device");
+	return true;
+}
+
+/* Closing the context destroys every object in it */
+static void close_context(struct target *target)
+{
+	if (target->access_fd >= 0)
+		close(target->access_fd);
+	if (target->iommufd >= 0)
+		close(target->iommufd);
+	target->access_fd = -1;
+	target->iommufd = -1;
+}
+
+static void mock_map_rows(void)
+{
+	struct target target;
+	unsigned int domains;
+
+	for (domains = 0; domains <= 2; domains++) {
+		say("# IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP, %u mock domain(s)\n",
+		    domains);
+		if (mock_context(&target, domains))
+			measure_rows(&map_operation, &target, "mock", domains,
+				     SIZE_MAX);
+		close_context(&target);
+	}
+}
+
+/* The source IOAS has a domain, so the pages are pinned before the copy */
+static void mock_copy_rows(void)
+{
+	struct target target;
+	unsigned int domains;
+	__u32 idev_id;
+
+	for (domains = 0; domains <= 1; domains++) {
+		say("# IOMMU_IOAS_COPY + IOMMU_IOAS_UNMAP into an IOAS with %u mock domain(s)\n",
+		    domains);
+		if (!mock_context(&target, 1))
+			goto next;
+		if (iommufd_ioas_alloc(target.iommufd, &target.copy_ioas_id)) {
+			failed("IOMMU_IOAS_ALLOC");
+			goto next;
+		}
+		if (domains && mock_device_add(target.iommufd,
+					       target.copy_ioas_id,
+					       &idev_id)) {
+			failed("IOMMU_TEST_OP_MOCK_DOMAIN");
+			goto next;
+		}
+		measure_rows(&copy_operation, &target, "mock", domains,
+			     SIZE_MAX);
+next:
+		close_context(&target);
+	}
+}
+
+static int access_create(struct target *target)
+{
+	struct iommu_test_cmd create = {
+		.size = sizeof(create),
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = target->ioas_id,
+		.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+	};
+	int rc = ioctl(target->iommufd, IOMMU_TEST_CMD, &create);
+
+	target->access_fd = rc ? -1 : (int)create.create_access.out_access_fd;
+	return rc;
+}
+
+static void mock_access_rows(void)
+{
+	struct target target;
+	unsigned int domains;
+
+	for (domains = 0; domains <= 1; domains++) {
+		say("# access pin + unpin (IOMMU_TEST_OP_ACCESS_PAGES), %u mock domain(s)\n",
+		    domains);
+		if (mock_context(&target, domains)) {
+			if (access_create(&target))
+				failed("IOMMU_TEST_OP_CREATE_ACCESS");
+			else
+				measure_rows(&access_operation, &target,
+					     "mock", domains,
+					     ACCESS_MAX_BYTES);
+		}
+		close_context(&target);
+	}
+}
+
+static void mock_memory_rows(void)
+{
+	struct target target;
+	unsigned int domains;
+
+	say("# kernel memory while the largest buffer is mapped\n");
+	for (domains = 1; domains <= 2; domains++) {
+		if (mock_context(&target, domains))
+			measure_memory_rows(&map_operation, &target, "mock",
+					    domains, SIZE_MAX);
+		close_context(&target);
+	}
+
+	/* Without a domain only iommufd itself keeps the access's pages */
+	say("# kernel memory while an access pins the largest range it may\n");
+	if (mock_context(&target, 0)) {
+		if (access_create(&target))
+			failed("IOMMU_TEST_OP_CREATE_ACCESS");
+		else
+			measure_memory_rows(&access_operation, &target,
+					    "access", 0, ACCESS_MAX_BYTES);
+	}
+	close_context(&target);
+}
+
+static void mock_part(void)
+{
+	say("# mock IOMMU (CONFIG_IOMMUFD_TEST)\n");
+	mock_map_rows();
+	mock_copy_rows();
+	mock_access_rows();
+	mock_memory_rows();
+}
+
+/* ---- VT-d: the edu device through iommufd and through VFIO type1 ------------ */
+
+struct edu {
+	char bdf[256];
+	char group[32];
+};
+
+/*
+ * edu bound to a fresh iommufd through its cdev; the rows with the device
+ * on the IOAS's automatic domain, then on a HWPT allocated for it.
+ */
+static bool cdev_rows(struct edu *edu, struct target *target, int *device_fd)
+{
+	__u32 dev_id, pt_id;
+	char node[1024];
+
+	*device_fd = vfio_cdev_open(edu->bdf, node, sizeof(node));
+	if (*device_fd < 0)
+		return failed("open the VFIO device cdev");
+	target->iommufd = open("/dev/iommu", O_RDWR);
+	if (target->iommufd < 0)
+		return failed("open /dev/iommu");
+	if (vfio_bind_iommufd(*device_fd, target->iommufd, &dev_id))
+		return failed("VFIO_DEVICE_BIND_IOMMUFD");
+	if (iommufd_ioas_alloc(target->iommufd, &target->ioas_id))
+		return failed("IOMMU_IOAS_ALLOC");
+
+	say("# edu through its VFIO cdev, attached to the IOAS (automatic domain)\n");
+	pt_id = target->ioas_id;
+	if (vfio_attach_pt(*device_fd, &pt_id))
+		return failed("VFIO_DEVICE_ATTACH_IOMMUFD_PT to the IOAS");
+	measure_rows(&map_operation, target, "auto", 1, SIZE_MAX);
+	measure_memory_rows(&map_operation, target, "auto", 1, SIZE_MAX);
+
+	/* Replacing leaves the automatic domain without devices: it goes */
+	say("# edu through its VFIO cdev, attached to a HWPT of its own\n");
+	if (iommufd_hwpt_alloc(target->iommufd, dev_id, target->ioas_id,
+			       &pt_id))
+		return failed("IOMMU_HWPT_ALLOC");
+	if (vfio_attach_pt(*device_fd, &pt_id))
+		return failed("VFIO_DEVICE_ATTACH_IOMMUFD_PT to the HWPT");
+	measure_rows(&map_operation, target, "hwpt", 1, SIZE_MAX);
+	return true;
+}
+
+static void vtd_iommufd_rows(struct edu *edu)
+{
+	struct target target = {
+		.iommufd = -1, .access_fd = -1, .container_fd = -1,
+	};
+	int device_fd = -1;
+
+	cdev_rows(edu, &target, &device_fd);
+	/* The device leaves iommufd when its cdev closes: type1 may have it */
+	if (device_fd >= 0)
+		close(device_fd);
+	close_context(&target);
+}
+
+static int type1_map(struct target *target, size_t bytes)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (__u64)(uintptr_t)target->buffer,
+		.iova = target->iova,
+		.size = bytes,
+	};
+
+	return ioctl(target->container_fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int type1_unmap(struct target *target, size_t bytes)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = target->iova,
+		.size = bytes,
+	};
+
+	if (ioctl(target->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -1;
+	if (unmap.size != bytes) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static const struct operation type1_operation = {
+	.section = "map",
+	.do_op = type1_map,
+	.undo_op = type1_unmap,
+};
+
+/*
+ * The legacy way: the group joins a type1 container, whose VFIO_SET_IOMMU
+ * makes a domain and attaches the group to it.
+ */
+static bool type1_rows(struct edu *edu, struct target *target, int *group_fd)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%s", edu->group);
+	*group_fd = open(path, O_RDWR);
+	if (*group_fd < 0)
+		return failed("open the VFIO group");
+	target->container_fd = open("/dev/vfio/vfio", O_RDWR);
+	if (target->container_fd < 0)
+		return failed("open /dev/vfio/vfio");
+	if (ioctl(target->container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		return failed("VFIO_GET_API_VERSION");
+	if (ioctl(target->container_fd, VFIO_CHECK_EXTENSION,
+		  VFIO_TYPE1v2_IOMMU) <= 0)
+		return failed("VFIO_CHECK_EXTENSION(VFIO_TYPE1v2_IOMMU)");
+	if (ioctl(*group_fd, VFIO_GROUP_GET_STATUS, &status))
+		return failed("VFIO_GROUP_GET_STATUS");
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		errno = EBUSY;
+		return failed("the VFIO group is not viable");
+	}
+	if (ioctl(*group_fd, VFIO_GROUP_SET_CONTAINER, &target->container_fd))
+		return failed("VFIO_GROUP_SET_CONTAINER");
+	if (ioctl(target->container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return failed("VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)");
+
+	say("# edu through VFIO's type1 container (VFIO_IOMMU_MAP_DMA + UNMAP_DMA)\n");
+	measure_rows(&type1_operation, target, "type1", 1, SIZE_MAX);
+	measure_memory_rows(&type1_operation, target, "type1", 1, SIZE_MAX);
+	return true;
+}
+
+static void vtd_type1_rows(struct edu *edu)
+{
+	struct target target = {
+		.iommufd = -1, .access_fd = -1, .container_fd = -1,
+	};
+	int group_fd = -1;
+
+	type1_rows(edu, &target, &group_fd);
+	if (group_fd >= 0)
+		close(group_fd);
+	if (target.container_fd >= 0)
+		close(target.container_fd);
+}
+
+static void vtd_part(void)
+{
+	const char *failed_step;
+	struct edu edu;
+
+	say("# VT-d with QEMU's edu device\n");
+	if (!edu_find(edu.bdf, sizeof(edu.bdf))) {
+		errno = ENODEV;
+		failed("find edu (PCI 1234:11e8)");
+		return;
+	}
+	if (!pci_iommu_group(edu.bdf, edu.group, sizeof(edu.group))) {
+		errno = ENODEV;
+		failed("edu has no IOMMU group");
+		return;
+	}
+	failed_step = vfio_pci_take(edu.bdf);
+	if (failed_step) {
+		failed(failed_step);
+		return;
+	}
+	vtd_iommufd_rows(&edu);
+	vtd_type1_rows(&edu);
+	vfio_pci_release(edu.bdf);
+}
+
+/* ---- The program ------------------------------------------------------------ */
+
+static void print_usage(const char *program)
+{
+	fprintf(stderr,
+		"usage: %s [--measure] [mock] [vtd]\n"
+		"  without --measure: a smoke test, every call once, no timing judged\n"
+		"  mock: mock IOMMU rows (q35); vtd: VT-d and edu rows (q35-vtd);\n"
+		"  default: vtd where edu is present, else mock\n",
+		program);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	bool want_mock = false, want_vtd = false;
+	char bdf[256];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--measure"))
+			mode.measure = true;
+		else if (!strcmp(argv[i], "mock"))
+			want_mock = true;
+		else if (!strcmp(argv[i], "vtd"))
+			want_vtd = true;
+		else
+			print_usage(argv[0]);
+	}
+	if (!want_mock && !want_vtd) {
+		want_vtd = edu_find(bdf, sizeof(bdf));
+		want_mock = !want_vtd;
+	}
+	if (mode.measure) {
+		mode.sizes = measure_sizes;
+		mode.nr_sizes = ARRAY_SIZE(measure_sizes);
+		mode.samples = SAMPLES;
+		mode.memory_reps = MEMORY_REPS;
+	} else {
+		mode.sizes = smoke_sizes;
+		mode.nr_sizes = ARRAY_SIZE(smoke_sizes);
+		mode.samples = 1;
+		mode.memory_reps = 1;
+	}
+	say("# iommufd_bench: %s; times are the median of %u sample(s)\n",
+	    mode.measure ? "measuring" : "smoke test (no timing judged)",
+	    mode.samples);
+
+	/* Pinned memory is charged to RLIMIT_MEMLOCK (root may raise it) */
+	if (setrlimit(RLIMIT_MEMLOCK, &unlimited))
+		failed("setrlimit(RLIMIT_MEMLOCK)");
+	if (alloc_buffers(mode.sizes[mode.nr_sizes - 1])) {
+		if (want_mock)
+			mock_part();
+		if (want_vtd)
+			vtd_part();
+	}
+	say("@bench done errors=%u\n", errors);
+	return errors ? 1 : 0;
+}
