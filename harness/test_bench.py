@@ -69,6 +69,36 @@ class ParseTest(unittest.TestCase):
         self.assertIn(TimeKey('copy', 'mock', 'thp', 2 * MIB, 0), run.times)
 
 
+class PoolTest(unittest.TestCase):
+    def test_samples_of_two_boots_pool_into_one_median(self):
+        first = bench.parse_run([time_line('map', 'mock', '4k', MIB, 1, 50)
+                                 + ' all_ns=50,10,90 all_do_ns=25,5,45'])
+        second = bench.parse_run([time_line('map', 'mock', '4k', MIB, 1, 60)
+                                  + ' all_ns=60,70,20 all_do_ns=30,35,10'])
+        merged = bench.merge_runs([first, second])
+        timing = merged.times[TimeKey('map', 'mock', '4k', MIB, 1)]
+        self.assertEqual(timing.all_ns, [10, 20, 50, 60, 70, 90])
+        # six samples: the lower middle one, with its own split
+        self.assertEqual((timing.ns, timing.do_ns, timing.undo_ns), (50, 25, 25))
+        self.assertEqual(timing.samples, 6)
+        self.assertAlmostEqual(timing.spread, 160.0)
+        self.assertFalse(merged.done)
+
+    def test_memory_of_two_boots_is_averaged(self):
+        line = ('@bench mem path=mock backing=4k domains=1 bytes=8 copies=1 pages=2 free={} '
+                'slab={} sec_pagetables=0 vmalloc=0 reps=3')
+        merged = bench.merge_runs([run_of([line.format(10, 20)]), run_of([line.format(30, 40)])])
+        mem = merged.memory[MemKey('mock', '4k', 1)]
+        self.assertEqual((mem.free, mem.slab, mem.pages), (20, 30, 2))
+        self.assertTrue(merged.done)
+
+    def test_boot_order_alternates(self):
+        order = [(m, v) for m, v, _ in bench.boot_order()]
+        self.assertEqual(order[:4], [('q35', 'ours'), ('q35', 'stock'), ('q35', 'stock'),
+                                     ('q35', 'ours')])
+        self.assertEqual(len(order), 8)
+
+
 class FormatTest(unittest.TestCase):
     def test_sizes(self):
         self.assertEqual([bench.fmt_size(s) for s in (65536, 2 * MIB, 128 * MIB, 1000)],

@@ -5,10 +5,8 @@
  *
  * Without arguments this is a smoke test: every measurement runs once,
  * with the smallest buffer, and every call must succeed; no time is
- * judged.  With --measure it measures: each row runs once to warm up,
- * then SAMPLES times a fixed number of operations, and the median sample
- * is reported.  'make bench' runs it on our kernel and on the base tree's
- * stock iommufd and compares the two.
+ * judged.  With --measure it measures, and 'make bench' runs it so on our
+ * kernel and on the base tree's stock iommufd and compares the two.
  *
  * What runs depends on the machine.  Without a hardware IOMMU (q35) the
  * mock IOMMU of CONFIG_IOMMUFD_TEST provides the domains:
@@ -21,20 +19,30 @@
  *           access's pins with no domain (only iommufd keeps the pages).
  * With VT-d and QEMU's edu device (q35-vtd), edu is handed to vfio-pci:
  *   map     IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP with edu bound through its
- *           VFIO cdev and attached to the IOAS (automatic domain), then to
- *           a HWPT of its own; then VFIO_IOMMU_MAP_DMA + UNMAP_DMA on
- *           VFIO's type1 container with the same device and buffers;
+ *           VFIO cdev and attached to the IOAS (automatic domain), or to
+ *           a HWPT of its own; and VFIO_IOMMU_MAP_DMA + UNMAP_DMA on VFIO's
+ *           type1 container with the same device and buffers;
  *   memory  kernel memory per pinned page, iommufd and type1.
  *
  * Buffers are backed by 4 KiB pages (THP off), transparent huge pages, or
  * hugetlbfs pages, and are faulted in before anything is measured, so
  * that the times are those of iommufd and not of the page allocator.
  *
+ * Timing: a row (one operation, path, buffer and size) is a number of
+ * operations that map about SAMPLE_BYTES.  Every row runs once to warm up,
+ * then SAMPLES rounds run every row once each, so that a disturbance of
+ * the machine spreads over all rows instead of spoiling a few; the median
+ * round of each row is reported.  Each round enters every phase afresh
+ * (a new iommufd context, the device bound and attached again), which is
+ * also what lets the VT-d paths take turns on the one device.
+ *
  * Every result is one line for the harness (harness/pipeline/bench.py):
  *   @bench time section=S path=P backing=B bytes=N domains=D ns=T
- *          do_ns=T undo_ns=T samples=K ops=O spread=PCT
- *     T: nanoseconds per operation in the median sample (do: map, copy or
- *     pin; undo: unmap or unpin); spread: (slowest - fastest) / median.
+ *          do_ns=T undo_ns=T samples=K ops=O spread=PCT all_ns=T,...
+ *          all_do_ns=T,...
+ *     T: nanoseconds per operation, in the median sample and in each
+ *     sample (do: map, copy or pin; undo: unmap or unpin); spread:
+ *     (slowest - fastest) / median.
  *   @bench mem path=P backing=B domains=D bytes=N copies=C pages=N
  *          free=X slab=X sec_pagetables=X vmalloc=X reps=K
  *     X: bytes the kernel took while C mappings of the N-byte buffer
@@ -44,7 +52,7 @@
  *   @bench info ...    @bench error ...    @bench done errors=N
  */
 #include <errno.h>
-#include <stdarg.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -68,9 +76,9 @@
 #define IOVA_BUFFER		0x10000000ULL
 #define IOVA_COPY		0x20000000ULL
 
-#define SAMPLES			7
+#define SAMPLES			5
 /* Each sample maps about this much, so small rows are timed in bulk */
-#define SAMPLE_BYTES		(64 * MIB)
+#define SAMPLE_BYTES		(32 * MIB)
 #define MAX_OPS_PER_SAMPLE	1024
 #define MEMORY_REPS		3
 /*
@@ -82,6 +90,11 @@
 #define SMOKE_COPIES		2
 /* Long enough for the RCU-deferred frees of the last unmap to be done */
 #define SETTLE_NS		200000000L
+/*
+ * Before timing, after a phase or a row set up what it needs: the frees
+ * that setting up deferred run now, not inside the next measurement.
+ */
+#define QUIET_NS		20000000L
 /* The selftest access refuses larger pins */
 #define ACCESS_MAX_BYTES	(16 * MIB)
 
@@ -133,8 +146,8 @@ struct target {
 /*
  * One measured operation: do_op() maps, copies or pins @bytes of
  * target->buffer, undo_op() takes that back.  setup() and teardown()
- * bracket all repetitions of a row, for what the row needs in place
- * (the mapping a copy or an access works on).
+ * bracket each sample, for what the operation needs in place (the
+ * mapping a copy or an access works on); they are not timed.
  */
 struct operation {
 	const char *section;
@@ -144,20 +157,45 @@ struct operation {
 	void (*teardown)(struct target *target, size_t bytes);
 };
 
-static void say(const char *fmt, ...)
-{
-	va_list ap;
+struct edu {
+	char bdf[256];
+	char group[32];
+};
 
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
+/*
+ * Rows that share a target: one operation on one path, every buffer and
+ * size up to @max_bytes.  enter() makes the target ready (a fresh iommufd
+ * context with its domains, or the device bound and attached) and returns
+ * false, reported, if it could not; leave() closes whatever it opened.
+ */
+struct phase {
+	const char *path;
+	unsigned int domains;
+	const struct operation *op;
+	size_t max_bytes;
+	bool (*enter)(struct phase *phase);
+	void (*leave)(struct phase *phase);
+	struct edu *edu;
+	/* Set by enter(): the target, and a device cdev or group to close */
+	struct target target;
+	int fd;
+	bool broken;
+};
+
+struct row {
+	struct phase *phase;
+	enum backing backing;
+	size_t bytes;
+	unsigned int ops;
+	bool failed;
+	__u64 do_ns[SAMPLES];
+	__u64 undo_ns[SAMPLES];
+};
 
 /* Report a failed call with errno; the exit code counts them */
 static bool failed(const char *what)
 {
-	say("@bench error %s: %s\n", what, strerror(errno));
+	printf("@bench error %s: %s\n", what, strerror(errno));
 	errors++;
 	return false;
 }
@@ -232,7 +270,7 @@ static void reserve_hugetlb_pages(size_t bytes)
 	snprintf(text, sizeof(text), "%lld",
 		 total_pages + wanted - free_pages);
 	if (write_sysfs("/proc/sys/vm/nr_hugepages", text))
-		say("# could not grow the hugetlbfs pool to %s pages\n", text);
+		printf("# could not grow the hugetlbfs pool to %s pages\n", text);
 }
 
 /*
@@ -264,14 +302,14 @@ static void *alloc_buffer(enum backing backing, size_t bytes)
 		  ~(uintptr_t)(HUGE_PAGE_BYTES - 1);
 	if (madvise((void *)aligned, bytes,
 		    backing == BACKING_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
-		say("# madvise for the %s buffer: %s\n",
-		    backing_names[backing], strerror(errno));
+		printf("# madvise for the %s buffer: %s\n",
+		       backing_names[backing], strerror(errno));
 	huge_before = meminfo_bytes("AnonHugePages");
 	memset((void *)aligned, 0x5a, bytes);
 	huge_after = meminfo_bytes("AnonHugePages");
 	if (backing == BACKING_THP)
-		say("@bench info backing=thp bytes=%zu huge_bytes=%lld\n",
-		    bytes, huge_after - huge_before);
+		printf("@bench info backing=thp bytes=%zu huge_bytes=%lld\n",
+		       bytes, huge_after - huge_before);
 	return (void *)aligned;
 }
 
@@ -284,8 +322,8 @@ static bool alloc_buffers(size_t bytes)
 	for (backing = 0; backing < NR_BACKINGS; backing++) {
 		buffers[backing] = alloc_buffer(backing, rounded);
 		if (!buffers[backing]) {
-			say("# cannot allocate the %s buffer\n",
-			    backing_names[backing]);
+			printf("# cannot allocate the %s buffer\n",
+			       backing_names[backing]);
 			return failed("mmap");
 		}
 	}
@@ -306,6 +344,13 @@ static int compare_ll(const void *a, const void *b)
 	long long x = *(const long long *)a, y = *(const long long *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+static void pause_ns(long ns)
+{
+	struct timespec pause = { .tv_nsec = ns };
+
+	nanosleep(&pause, NULL);
 }
 
 /* Small rows repeat within a sample, so every sample takes about as long */
@@ -334,66 +379,150 @@ static bool do_and_undo(const struct operation *op, struct target *target,
 	return true;
 }
 
-/* The median of the samples, and that sample's own split into do and undo */
-static void report_row(const char *section, const char *path,
-		       unsigned int domains, enum backing backing,
-		       size_t bytes, unsigned int ops, const __u64 *do_ns,
-		       const __u64 *undo_ns)
+/* One sample of @row into @sample; a negative @sample warms up only */
+static void sample_row(struct row *row, int sample)
 {
-	unsigned int sample, median = 0;
+	const struct operation *op = row->phase->op;
+	struct target *target = &row->phase->target;
+	__u64 do_ns = 0, undo_ns = 0;
+	unsigned int i;
+
+	target->buffer = buffers[row->backing];
+	target->copy = 0;
+	target->iova = IOVA_BUFFER;
+	if (op->setup) {
+		if (op->setup(target, row->bytes)) {
+			row->failed = !failed("setup of a row");
+			return;
+		}
+		pause_ns(QUIET_NS);
+	}
+	for (i = 0; i < row->ops && !row->failed; i++)
+		row->failed = !do_and_undo(op, target, row->bytes, &do_ns,
+					   &undo_ns);
+	if (op->teardown)
+		op->teardown(target, row->bytes);
+	if (sample >= 0) {
+		row->do_ns[sample] = do_ns;
+		row->undo_ns[sample] = undo_ns;
+	}
+}
+
+/* @values (per sample, for @ops operations) as a list per operation */
+static void print_list(const char *name, const __u64 *values,
+		       unsigned int ops)
+{
+	unsigned int sample;
+
+	printf(" %s=", name);
+	for (sample = 0; sample < mode.samples; sample++)
+		printf("%s%llu", sample ? "," : "",
+		       (unsigned long long)(values[sample] / ops));
+}
+
+/* The median sample, its split into do and undo, and every sample */
+static void report_row(const struct row *row)
+{
+	unsigned int sample, median = 0, n = mode.samples;
 	__u64 total[SAMPLES], sorted[SAMPLES];
 	double spread;
 
-	for (sample = 0; sample < mode.samples; sample++) {
-		total[sample] = do_ns[sample] + undo_ns[sample];
+	for (sample = 0; sample < n; sample++) {
+		total[sample] = row->do_ns[sample] + row->undo_ns[sample];
 		sorted[sample] = total[sample];
 	}
-	qsort(sorted, mode.samples, sizeof(sorted[0]), compare_u64);
-	for (sample = 0; sample < mode.samples; sample++)
-		if (total[sample] == sorted[mode.samples / 2])
+	qsort(sorted, n, sizeof(sorted[0]), compare_u64);
+	for (sample = 0; sample < n; sample++)
+		if (total[sample] == sorted[n / 2])
 			median = sample;
-	spread = total[median] ? 100.0 * (sorted[mode.samples - 1] -
-					  sorted[0]) / total[median] : 0;
-	/* One write for the whole line: stdout is line buffered */
-	printf("@bench time section=%s path=%s backing=%s bytes=%zu domains=%u ",
-	       section, path, backing_names[backing], bytes, domains);
-	say("ns=%llu do_ns=%llu undo_ns=%llu samples=%u ops=%u spread=%.1f\n",
-	    (unsigned long long)(total[median] / ops),
-	    (unsigned long long)(do_ns[median] / ops),
-	    (unsigned long long)(undo_ns[median] / ops), mode.samples, ops,
-	    spread);
+	spread = total[median] ?
+		 100.0 * (sorted[n - 1] - sorted[0]) / total[median] : 0;
+	printf("@bench time section=%s path=%s backing=%s bytes=%zu domains=%u",
+	       row->phase->op->section, row->phase->path,
+	       backing_names[row->backing], row->bytes, row->phase->domains);
+	printf(" ns=%llu do_ns=%llu undo_ns=%llu samples=%u ops=%u spread=%.1f",
+	       (unsigned long long)(total[median] / row->ops),
+	       (unsigned long long)(row->do_ns[median] / row->ops),
+	       (unsigned long long)(row->undo_ns[median] / row->ops), n,
+	       row->ops, spread);
+	print_list("all_ns", total, row->ops);
+	print_list("all_do_ns", row->do_ns, row->ops);
+	printf("\n");
 }
 
-static void measure_row(const struct operation *op, struct target *target,
-			const char *path, unsigned int domains,
-			enum backing backing, size_t bytes)
+static unsigned int add_rows(struct row *rows, struct phase *phase)
 {
-	__u64 do_ns[SAMPLES] = {}, undo_ns[SAMPLES] = {};
-	unsigned int ops = ops_per_sample(bytes);
-	__u64 warm_do = 0, warm_undo = 0;
-	unsigned int sample, i;
+	unsigned int nr_rows = 0, i;
+	enum backing backing;
 
-	target->buffer = buffers[backing];
-	target->copy = 0;
-	target->iova = IOVA_BUFFER;
-	if (op->setup && op->setup(target, bytes)) {
-		failed("setup of the row");
+	for (backing = 0; backing < NR_BACKINGS; backing++)
+		for (i = 0; i < mode.nr_sizes; i++) {
+			if (mode.sizes[i] > phase->max_bytes)
+				continue;
+			rows[nr_rows++] = (struct row) {
+				.phase = phase,
+				.backing = backing,
+				.bytes = mode.sizes[i],
+				.ops = ops_per_sample(mode.sizes[i]),
+			};
+		}
+	return nr_rows;
+}
+
+/* Enter @phase; a phase that cannot be entered once is not tried again */
+static bool enter_phase(struct phase *phase)
+{
+	phase->target = (struct target) {
+		.iommufd = -1, .access_fd = -1, .container_fd = -1,
+	};
+	phase->fd = -1;
+	if (!phase->broken && !phase->enter(phase))
+		phase->broken = true;
+	pause_ns(QUIET_NS);
+	return !phase->broken;
+}
+
+/*
+ * Every row of @phases: a warm-up round, then mode.samples rounds in
+ * which every phase is entered, runs each of its rows once, and is left.
+ */
+static void measure_phases(struct phase *phases, unsigned int nr_phases)
+{
+	unsigned int nr_rows = 0, i, p;
+	struct row *rows;
+	int sample;
+
+	rows = calloc((size_t)nr_phases * NR_BACKINGS * mode.nr_sizes,
+		      sizeof(*rows));
+	if (!rows) {
+		failed("calloc");
 		return;
 	}
-	if (mode.measure &&
-	    !do_and_undo(op, target, bytes, &warm_do, &warm_undo))
-		goto out;
-	for (sample = 0; sample < mode.samples; sample++)
-		for (i = 0; i < ops; i++)
-			if (!do_and_undo(op, target, bytes, &do_ns[sample],
-					 &undo_ns[sample]))
-				goto out;
-	report_row(op->section, path, domains, backing, bytes, ops, do_ns,
-		   undo_ns);
-out:
-	if (op->teardown)
-		op->teardown(target, bytes);
+	for (p = 0; p < nr_phases; p++)
+		nr_rows += add_rows(rows + nr_rows, &phases[p]);
+
+	for (sample = mode.measure ? -1 : 0; sample < (int)mode.samples;
+	     sample++) {
+		for (p = 0; p < nr_phases; p++) {
+			bool entered = enter_phase(&phases[p]);
+
+			for (i = 0; i < nr_rows; i++) {
+				if (rows[i].phase != &phases[p])
+					continue;
+				rows[i].failed |= !entered;
+				if (!rows[i].failed)
+					sample_row(&rows[i], sample);
+			}
+			phases[p].leave(&phases[p]);
+		}
+	}
+	for (i = 0; i < nr_rows; i++)
+		if (!rows[i].failed)
+			report_row(&rows[i]);
+	free(rows);
 }
+
+/* ---- Kernel memory per pinned page -------------------------------------------- */
 
 static void select_copy(struct target *target, unsigned int copy,
 			size_t bytes)
@@ -428,13 +557,6 @@ static void teardown_copies(const struct operation *op, struct target *target,
 	}
 }
 
-static void settle(void)
-{
-	struct timespec pause = { .tv_nsec = SETTLE_NS };
-
-	nanosleep(&pause, NULL);
-}
-
 /*
  * Kernel memory taken while @copies mappings (or pins) of the same
  * faulted-in buffer exist, at consecutive IOVAs: the user pages exist
@@ -452,7 +574,7 @@ static bool memory_rep(const struct operation *op, struct target *target,
 	set_up = on_copies(op->setup, target, bytes, copies);
 	ok = set_up == copies || failed("setup of the memory measurement");
 	if (ok) {
-		settle();
+		pause_ns(SETTLE_NS);
 		take_snapshot(&before);
 		done = on_copies(op->do_op, target, bytes, copies);
 		take_snapshot(&during);
@@ -477,13 +599,13 @@ static long long median_of(long long *values, unsigned int count)
 	return values[count / 2];
 }
 
-static void measure_memory(const struct operation *op, struct target *target,
-			   const char *path, unsigned int domains,
+static void measure_memory(struct phase *phase, const char *path,
 			   enum backing backing, size_t bytes)
 {
 	long long free_drop[MEMORY_REPS], slab_growth[MEMORY_REPS];
 	long long table_growth[MEMORY_REPS], vmalloc_growth[MEMORY_REPS];
 	unsigned int rep, reps = mode.memory_reps, copies = SMOKE_COPIES;
+	struct target *target = &phase->target;
 	struct memory_snapshot growth;
 
 	if (mode.measure)
@@ -492,49 +614,34 @@ static void measure_memory(const struct operation *op, struct target *target,
 		copies = MAX_COPIES;
 	target->buffer = buffers[backing];
 	for (rep = 0; rep < reps; rep++) {
-		if (!memory_rep(op, target, bytes, copies, &growth))
+		if (!memory_rep(phase->op, target, bytes, copies, &growth))
 			return;
 		free_drop[rep] = growth.free;
 		slab_growth[rep] = growth.slab;
 		table_growth[rep] = growth.sec_pagetables;
 		vmalloc_growth[rep] = growth.vmalloc;
 	}
-	/* One write for the whole line: stdout is line buffered */
-	printf("@bench mem path=%s backing=%s domains=%u bytes=%zu copies=%u pages=%zu ",
-	       path, backing_names[backing], domains, bytes, copies,
+	printf("@bench mem path=%s backing=%s domains=%u bytes=%zu copies=%u pages=%zu",
+	       path, backing_names[backing], phase->domains, bytes, copies,
 	       copies * bytes / CPU_PAGE_BYTES);
-	say("free=%lld slab=%lld sec_pagetables=%lld vmalloc=%lld reps=%u\n",
-	    median_of(free_drop, reps), median_of(slab_growth, reps),
-	    median_of(table_growth, reps), median_of(vmalloc_growth, reps),
-	    reps);
+	printf(" free=%lld slab=%lld sec_pagetables=%lld vmalloc=%lld reps=%u\n",
+	       median_of(free_drop, reps), median_of(slab_growth, reps),
+	       median_of(table_growth, reps), median_of(vmalloc_growth, reps),
+	       reps);
 }
 
-/* The memory measurement of each backing, with the largest size up to @max */
-static void measure_memory_rows(const struct operation *op,
-				struct target *target, const char *path,
-				unsigned int domains, size_t max)
+/* Each backing, with the largest size @phase's rows use */
+static void measure_memory_of(struct phase *phase, const char *path)
 {
-	size_t largest = mode.sizes[mode.nr_sizes - 1];
+	size_t bytes = mode.sizes[mode.nr_sizes - 1];
 	enum backing backing;
 
-	if (largest > max)
-		largest = max;
-	for (backing = 0; backing < NR_BACKINGS; backing++)
-		measure_memory(op, target, path, domains, backing, largest);
-}
-
-/* Every row of @op for one target: each backing, each size up to @max */
-static void measure_rows(const struct operation *op, struct target *target,
-			 const char *path, unsigned int domains, size_t max)
-{
-	enum backing backing;
-	unsigned int i;
-
-	for (backing = 0; backing < NR_BACKINGS; backing++)
-		for (i = 0; i < mode.nr_sizes; i++)
-			if (mode.sizes[i] <= max)
-				measure_row(op, target, path, domains, backing,
-					    mode.sizes[i]);
+	if (bytes > phase->max_bytes)
+		bytes = phase->max_bytes;
+	if (enter_phase(phase))
+		for (backing = 0; backing < NR_BACKINGS; backing++)
+			measure_memory(phase, path, backing, bytes);
+	phase->leave(phase);
 }
 
 /* ---- Operations: iommufd ---------------------------------------------------- */
@@ -649,231 +756,6 @@ static const struct operation access_operation = {
 	.teardown = ioas_unmap_quietly,
 };
 
-/* ---- The mock IOMMU ----------------------------------------------------------- */
-
-/* A mock device attached to @ioas_id: its first domain (an automatic one) */
-static int mock_device_add(int iommufd, __u32 ioas_id, __u32 *idev_id)
-{
-	struct iommu_test_cmd add = {
-		.size = sizeof(add),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
-		.id = ioas_id,
-	};
-	int rc = ioctl(iommufd, IOMMU_TEST_CMD, &add);
-
-	*idev_id = add.mock_domain.out_idev_id;
-	return rc;
-}
-
-/*
- * A fresh iommufd context with an IOAS and @domains mock domains linked to
- * it.  Mock devices attached to one IOAS share its automatic domain, so
- * further domains are HWPTs allocated for the first device.
- */
-static bool mock_context(struct target *target, unsigned int domains)
-{
-	__u32 idev_id, hwpt_id;
-	unsigned int i;
-
-	*target = (struct target) { .access_fd = -1, .container_fd = -1 };
-	target->iommufd = open("/dev/iommu", O_RDWR);
-	if (target->iommufd < 0)
-		return failed("open /dev/iommu");
-	if (iommufd_ioas_alloc(target->iommufd, &target->ioas_id))
-		return failed("IOMMU_IOAS_ALLOC");
-	if (!domains)
-		return true;
-	if (mock_device_add(target->iommufd, target->ioas_id, &idev_id))
-		return failed("IOMMU_TEST_OP_MOCK_DOMAIN");
-	for (i = 1; i < domains; i++)
-		if (iommufd_hwpt_alloc(target->iommufd, idev_id,
-				       target->ioas_id, &hwpt_id))
-			return failed("IOMMU_HWPT_ALLOC for a mock device");
-	return true;
-}
-
-/* Closing the context destroys every object in it */
-static void close_context(struct target *target)
-{
-	if (target->access_fd >= 0)
-		close(target->access_fd);
-	if (target->iommufd >= 0)
-		close(target->iommufd);
-	target->access_fd = -1;
-	target->iommufd = -1;
-}
-
-static void mock_map_rows(void)
-{
-	struct target target;
-	unsigned int domains;
-
-	for (domains = 0; domains <= 2; domains++) {
-		say("# IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP, %u mock domain(s)\n",
-		    domains);
-		if (mock_context(&target, domains))
-			measure_rows(&map_operation, &target, "mock", domains,
-				     SIZE_MAX);
-		close_context(&target);
-	}
-}
-
-/* The source IOAS has a domain, so the pages are pinned before the copy */
-static void mock_copy_rows(void)
-{
-	struct target target;
-	unsigned int domains;
-	__u32 idev_id;
-
-	for (domains = 0; domains <= 1; domains++) {
-		say("# IOMMU_IOAS_COPY + IOMMU_IOAS_UNMAP into an IOAS with %u mock domain(s)\n",
-		    domains);
-		if (!mock_context(&target, 1))
-			goto next;
-		if (iommufd_ioas_alloc(target.iommufd, &target.copy_ioas_id)) {
-			failed("IOMMU_IOAS_ALLOC");
-			goto next;
-		}
-		if (domains && mock_device_add(target.iommufd,
-					       target.copy_ioas_id,
-					       &idev_id)) {
-			failed("IOMMU_TEST_OP_MOCK_DOMAIN");
-			goto next;
-		}
-		measure_rows(&copy_operation, &target, "mock", domains,
-			     SIZE_MAX);
-next:
-		close_context(&target);
-	}
-}
-
-static int access_create(struct target *target)
-{
-	struct iommu_test_cmd create = {
-		.size = sizeof(create),
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = target->ioas_id,
-		.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
-	};
-	int rc = ioctl(target->iommufd, IOMMU_TEST_CMD, &create);
-
-	target->access_fd = rc ? -1 : (int)create.create_access.out_access_fd;
-	return rc;
-}
-
-static void mock_access_rows(void)
-{
-	struct target target;
-	unsigned int domains;
-
-	for (domains = 0; domains <= 1; domains++) {
-		say("# access pin + unpin (IOMMU_TEST_OP_ACCESS_PAGES), %u mock domain(s)\n",
-		    domains);
-		if (mock_context(&target, domains)) {
-			if (access_create(&target))
-				failed("IOMMU_TEST_OP_CREATE_ACCESS");
-			else
-				measure_rows(&access_operation, &target,
-					     "mock", domains,
-					     ACCESS_MAX_BYTES);
-		}
-		close_context(&target);
-	}
-}
-
-static void mock_memory_rows(void)
-{
-	struct target target;
-	unsigned int domains;
-
-	say("# kernel memory while the largest buffer is mapped\n");
-	for (domains = 1; domains <= 2; domains++) {
-		if (mock_context(&target, domains))
-			measure_memory_rows(&map_operation, &target, "mock",
-					    domains, SIZE_MAX);
-		close_context(&target);
-	}
-
-	/* Without a domain only iommufd itself keeps the access's pages */
-	say("# kernel memory while an access pins the largest range it may\n");
-	if (mock_context(&target, 0)) {
-		if (access_create(&target))
-			failed("IOMMU_TEST_OP_CREATE_ACCESS");
-		else
-			measure_memory_rows(&access_operation, &target,
-					    "access", 0, ACCESS_MAX_BYTES);
-	}
-	close_context(&target);
-}
-
-static void mock_part(void)
-{
-	say("# mock IOMMU (CONFIG_IOMMUFD_TEST)\n");
-	mock_map_rows();
-	mock_copy_rows();
-	mock_access_rows();
-	mock_memory_rows();
-}
-
-/* ---- VT-d: the edu device through iommufd and through VFIO type1 ------------ */
-
-struct edu {
-	char bdf[256];
-	char group[32];
-};
-
-/*
- * edu bound to a fresh iommufd through its cdev; the rows with the device
- * on the IOAS's automatic domain, then on a HWPT allocated for it.
- */
-static bool cdev_rows(struct edu *edu, struct target *target, int *device_fd)
-{
-	__u32 dev_id, pt_id;
-	char node[1024];
-
-	*device_fd = vfio_cdev_open(edu->bdf, node, sizeof(node));
-	if (*device_fd < 0)
-		return failed("open the VFIO device cdev");
-	target->iommufd = open("/dev/iommu", O_RDWR);
-	if (target->iommufd < 0)
-		return failed("open /dev/iommu");
-	if (vfio_bind_iommufd(*device_fd, target->iommufd, &dev_id))
-		return failed("VFIO_DEVICE_BIND_IOMMUFD");
-	if (iommufd_ioas_alloc(target->iommufd, &target->ioas_id))
-		return failed("IOMMU_IOAS_ALLOC");
-
-	say("# edu through its VFIO cdev, attached to the IOAS (automatic domain)\n");
-	pt_id = target->ioas_id;
-	if (vfio_attach_pt(*device_fd, &pt_id))
-		return failed("VFIO_DEVICE_ATTACH_IOMMUFD_PT to the IOAS");
-	measure_rows(&map_operation, target, "auto", 1, SIZE_MAX);
-	measure_memory_rows(&map_operation, target, "auto", 1, SIZE_MAX);
-
-	/* Replacing leaves the automatic domain without devices: it goes */
-	say("# edu through its VFIO cdev, attached to a HWPT of its own\n");
-	if (iommufd_hwpt_alloc(target->iommufd, dev_id, target->ioas_id,
-			       &pt_id))
-		return failed("IOMMU_HWPT_ALLOC");
-	if (vfio_attach_pt(*device_fd, &pt_id))
-		return failed("VFIO_DEVICE_ATTACH_IOMMUFD_PT to the HWPT");
-	measure_rows(&map_operation, target, "hwpt", 1, SIZE_MAX);
-	return true;
-}
-
-static void vtd_iommufd_rows(struct edu *edu)
-{
-	struct target target = {
-		.iommufd = -1, .access_fd = -1, .container_fd = -1,
-	};
-	int device_fd = -1;
-
-	cdev_rows(edu, &target, &device_fd);
-	/* The device leaves iommufd when its cdev closes: type1 may have it */
-	if (device_fd >= 0)
-		close(device_fd);
-	close_context(&target);
-}
-
 static int type1_map(struct target *target, size_t bytes)
 {
 	struct vfio_iommu_type1_dma_map map = {
@@ -910,18 +792,218 @@ static const struct operation type1_operation = {
 	.undo_op = type1_unmap,
 };
 
+/* The device file first: only its closing takes the device out of iommufd */
+static void leave_phase(struct phase *phase)
+{
+	struct target *target = &phase->target;
+
+	if (phase->fd >= 0)
+		close(phase->fd);
+	if (target->container_fd >= 0)
+		close(target->container_fd);
+	if (target->access_fd >= 0)
+		close(target->access_fd);
+	if (target->iommufd >= 0)
+		close(target->iommufd);
+	phase->fd = -1;
+	target->container_fd = -1;
+	target->access_fd = -1;
+	target->iommufd = -1;
+}
+
+/* ---- The mock IOMMU ----------------------------------------------------------- */
+
+/* A mock device attached to @ioas_id: its first domain (an automatic one) */
+static int mock_device_add(int iommufd, __u32 ioas_id, __u32 *idev_id)
+{
+	struct iommu_test_cmd add = {
+		.size = sizeof(add),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = ioas_id,
+	};
+	int rc = ioctl(iommufd, IOMMU_TEST_CMD, &add);
+
+	*idev_id = add.mock_domain.out_idev_id;
+	return rc;
+}
+
+/*
+ * A fresh iommufd context with an IOAS and @domains mock domains linked to
+ * it.  Mock devices attached to one IOAS share its automatic domain, so
+ * further domains are HWPTs allocated for the first device.
+ */
+static bool mock_context(struct target *target, unsigned int domains)
+{
+	__u32 idev_id, hwpt_id;
+	unsigned int i;
+
+	target->iommufd = open("/dev/iommu", O_RDWR);
+	if (target->iommufd < 0)
+		return failed("open /dev/iommu");
+	if (iommufd_ioas_alloc(target->iommufd, &target->ioas_id))
+		return failed("IOMMU_IOAS_ALLOC");
+	if (!domains)
+		return true;
+	if (mock_device_add(target->iommufd, target->ioas_id, &idev_id))
+		return failed("IOMMU_TEST_OP_MOCK_DOMAIN");
+	for (i = 1; i < domains; i++)
+		if (iommufd_hwpt_alloc(target->iommufd, idev_id,
+				       target->ioas_id, &hwpt_id))
+			return failed("IOMMU_HWPT_ALLOC for a mock device");
+	return true;
+}
+
+static bool enter_mock_map(struct phase *phase)
+{
+	return mock_context(&phase->target, phase->domains);
+}
+
+/* The source IOAS has a domain, so the pages are pinned before the copy */
+static bool enter_mock_copy(struct phase *phase)
+{
+	struct target *target = &phase->target;
+	__u32 idev_id;
+
+	if (!mock_context(target, 1))
+		return false;
+	if (iommufd_ioas_alloc(target->iommufd, &target->copy_ioas_id))
+		return failed("IOMMU_IOAS_ALLOC");
+	if (phase->domains && mock_device_add(target->iommufd,
+					      target->copy_ioas_id, &idev_id))
+		return failed("IOMMU_TEST_OP_MOCK_DOMAIN");
+	return true;
+}
+
+static bool enter_mock_access(struct phase *phase)
+{
+	struct target *target = &phase->target;
+	struct iommu_test_cmd create = {
+		.size = sizeof(create),
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+	};
+
+	if (!mock_context(target, phase->domains))
+		return false;
+	create.id = target->ioas_id;
+	if (ioctl(target->iommufd, IOMMU_TEST_CMD, &create))
+		return failed("IOMMU_TEST_OP_CREATE_ACCESS");
+	target->access_fd = create.create_access.out_access_fd;
+	return true;
+}
+
+static struct phase mock_phase(const struct operation *op,
+			       unsigned int domains,
+			       bool (*enter)(struct phase *phase),
+			       size_t max_bytes)
+{
+	return (struct phase) {
+		.path = "mock",
+		.domains = domains,
+		.op = op,
+		.max_bytes = max_bytes,
+		.enter = enter,
+		.leave = leave_phase,
+	};
+}
+
+/* The mock phases, in the order each round runs them */
+enum {
+	MOCK_MAP_0, MOCK_MAP_1, MOCK_MAP_2, MOCK_COPY_0, MOCK_COPY_1,
+	MOCK_ACCESS_0, MOCK_ACCESS_1, NR_MOCK_PHASES
+};
+
+static void mock_part(void)
+{
+	struct phase phases[NR_MOCK_PHASES] = {
+		[MOCK_MAP_0] = mock_phase(&map_operation, 0, enter_mock_map,
+					  SIZE_MAX),
+		[MOCK_MAP_1] = mock_phase(&map_operation, 1, enter_mock_map,
+					  SIZE_MAX),
+		[MOCK_MAP_2] = mock_phase(&map_operation, 2, enter_mock_map,
+					  SIZE_MAX),
+		[MOCK_COPY_0] = mock_phase(&copy_operation, 0, enter_mock_copy,
+					   SIZE_MAX),
+		[MOCK_COPY_1] = mock_phase(&copy_operation, 1, enter_mock_copy,
+					   SIZE_MAX),
+		[MOCK_ACCESS_0] = mock_phase(&access_operation, 0,
+					     enter_mock_access,
+					     ACCESS_MAX_BYTES),
+		[MOCK_ACCESS_1] = mock_phase(&access_operation, 1,
+					     enter_mock_access,
+					     ACCESS_MAX_BYTES),
+	};
+
+	printf("# mock IOMMU (CONFIG_IOMMUFD_TEST): map with 0, 1, 2 domains, copy, access\n");
+	measure_phases(phases, NR_MOCK_PHASES);
+	printf("# kernel memory per pinned page: mock domains, access pins\n");
+	measure_memory_of(&phases[MOCK_MAP_1], "mock");
+	measure_memory_of(&phases[MOCK_MAP_2], "mock");
+	/* Without a domain only iommufd itself keeps the access's pages */
+	measure_memory_of(&phases[MOCK_ACCESS_0], "access");
+}
+
+/* ---- VT-d: the edu device through iommufd and through VFIO type1 ------------ */
+
+/* edu's cdev bound to a fresh iommufd with an IOAS; *@dev_id: its ID */
+static bool open_cdev(struct phase *phase, __u32 *dev_id)
+{
+	struct target *target = &phase->target;
+	char node[1024];
+
+	phase->fd = vfio_cdev_open(phase->edu->bdf, node, sizeof(node));
+	if (phase->fd < 0)
+		return failed("open the VFIO device cdev");
+	target->iommufd = open("/dev/iommu", O_RDWR);
+	if (target->iommufd < 0)
+		return failed("open /dev/iommu");
+	if (vfio_bind_iommufd(phase->fd, target->iommufd, dev_id))
+		return failed("VFIO_DEVICE_BIND_IOMMUFD");
+	if (iommufd_ioas_alloc(target->iommufd, &target->ioas_id))
+		return failed("IOMMU_IOAS_ALLOC");
+	return true;
+}
+
+static bool enter_cdev_auto(struct phase *phase)
+{
+	__u32 dev_id, pt_id;
+
+	if (!open_cdev(phase, &dev_id))
+		return false;
+	pt_id = phase->target.ioas_id;
+	if (vfio_attach_pt(phase->fd, &pt_id))
+		return failed("VFIO_DEVICE_ATTACH_IOMMUFD_PT to the IOAS");
+	return true;
+}
+
+static bool enter_cdev_hwpt(struct phase *phase)
+{
+	__u32 dev_id, hwpt_id;
+
+	if (!open_cdev(phase, &dev_id))
+		return false;
+	if (iommufd_hwpt_alloc(phase->target.iommufd, dev_id,
+			       phase->target.ioas_id, &hwpt_id))
+		return failed("IOMMU_HWPT_ALLOC");
+	if (vfio_attach_pt(phase->fd, &hwpt_id))
+		return failed("VFIO_DEVICE_ATTACH_IOMMUFD_PT to the HWPT");
+	return true;
+}
+
 /*
  * The legacy way: the group joins a type1 container, whose VFIO_SET_IOMMU
- * makes a domain and attaches the group to it.
+ * makes a domain and attaches the group to it.  It works once the cdev of
+ * the previous phase is closed.
  */
-static bool type1_rows(struct edu *edu, struct target *target, int *group_fd)
+static bool enter_type1(struct phase *phase)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct target *target = &phase->target;
 	char path[64];
 
-	snprintf(path, sizeof(path), "/dev/vfio/%s", edu->group);
-	*group_fd = open(path, O_RDWR);
-	if (*group_fd < 0)
+	snprintf(path, sizeof(path), "/dev/vfio/%s", phase->edu->group);
+	phase->fd = open(path, O_RDWR);
+	if (phase->fd < 0)
 		return failed("open the VFIO group");
 	target->container_fd = open("/dev/vfio/vfio", O_RDWR);
 	if (target->container_fd < 0)
@@ -931,43 +1013,52 @@ static bool type1_rows(struct edu *edu, struct target *target, int *group_fd)
 	if (ioctl(target->container_fd, VFIO_CHECK_EXTENSION,
 		  VFIO_TYPE1v2_IOMMU) <= 0)
 		return failed("VFIO_CHECK_EXTENSION(VFIO_TYPE1v2_IOMMU)");
-	if (ioctl(*group_fd, VFIO_GROUP_GET_STATUS, &status))
+	if (ioctl(phase->fd, VFIO_GROUP_GET_STATUS, &status))
 		return failed("VFIO_GROUP_GET_STATUS");
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		errno = EBUSY;
 		return failed("the VFIO group is not viable");
 	}
-	if (ioctl(*group_fd, VFIO_GROUP_SET_CONTAINER, &target->container_fd))
+	if (ioctl(phase->fd, VFIO_GROUP_SET_CONTAINER, &target->container_fd))
 		return failed("VFIO_GROUP_SET_CONTAINER");
 	if (ioctl(target->container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 		return failed("VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)");
-
-	say("# edu through VFIO's type1 container (VFIO_IOMMU_MAP_DMA + UNMAP_DMA)\n");
-	measure_rows(&type1_operation, target, "type1", 1, SIZE_MAX);
-	measure_memory_rows(&type1_operation, target, "type1", 1, SIZE_MAX);
 	return true;
 }
 
-static void vtd_type1_rows(struct edu *edu)
+static struct phase vtd_phase(const char *path, const struct operation *op,
+			      bool (*enter)(struct phase *phase),
+			      struct edu *edu)
 {
-	struct target target = {
-		.iommufd = -1, .access_fd = -1, .container_fd = -1,
+	return (struct phase) {
+		.path = path,
+		.domains = 1,
+		.op = op,
+		.max_bytes = SIZE_MAX,
+		.enter = enter,
+		.leave = leave_phase,
+		.edu = edu,
 	};
-	int group_fd = -1;
-
-	type1_rows(edu, &target, &group_fd);
-	if (group_fd >= 0)
-		close(group_fd);
-	if (target.container_fd >= 0)
-		close(target.container_fd);
 }
+
+enum { VTD_AUTO, VTD_HWPT, VTD_TYPE1, NR_VTD_PHASES };
 
 static void vtd_part(void)
 {
 	const char *failed_step;
 	struct edu edu;
+	struct phase phases[NR_VTD_PHASES] = {
+		[VTD_AUTO] = vtd_phase("auto", &map_operation, enter_cdev_auto,
+				       &edu),
+		[VTD_HWPT] = vtd_phase("hwpt", &map_operation, enter_cdev_hwpt,
+				       &edu),
+		[VTD_TYPE1] = vtd_phase("type1", &type1_operation, enter_type1,
+					&edu),
+	};
 
-	say("# VT-d with QEMU's edu device\n");
+	printf("# VT-d with QEMU's edu device, through its VFIO cdev attached\n");
+	printf("# to the IOAS (auto) or to a HWPT of its own (hwpt), and through\n");
+	printf("# VFIO's type1 container (type1)\n");
 	if (!edu_find(edu.bdf, sizeof(edu.bdf))) {
 		errno = ENODEV;
 		failed("find edu (PCI 1234:11e8)");
@@ -983,8 +1074,10 @@ static void vtd_part(void)
 		failed(failed_step);
 		return;
 	}
-	vtd_iommufd_rows(&edu);
-	vtd_type1_rows(&edu);
+	measure_phases(phases, NR_VTD_PHASES);
+	printf("# kernel memory per pinned page: iommufd and type1\n");
+	measure_memory_of(&phases[VTD_AUTO], "auto");
+	measure_memory_of(&phases[VTD_TYPE1], "type1");
 	vfio_pci_release(edu.bdf);
 }
 
@@ -999,6 +1092,21 @@ static void print_usage(const char *program)
 		"  default: vtd where edu is present, else mock\n",
 		program);
 	exit(2);
+}
+
+/*
+ * One CPU for the whole run, the last one: device interrupts and most
+ * housekeeping of the guest land on the first.
+ */
+static void stay_on_one_cpu(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpus > 1 ? cpus - 1 : 0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		printf("# sched_setaffinity: %s\n", strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -1033,9 +1141,12 @@ int main(int argc, char **argv)
 		mode.samples = 1;
 		mode.memory_reps = 1;
 	}
-	say("# iommufd_bench: %s; times are the median of %u sample(s)\n",
-	    mode.measure ? "measuring" : "smoke test (no timing judged)",
-	    mode.samples);
+	/* Whole lines, each in one write: kernel messages share the console */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("# iommufd_bench: %s; times are the median of %u sample(s)\n",
+	       mode.measure ? "measuring" : "smoke test (no timing judged)",
+	       mode.samples);
+	stay_on_one_cpu();
 
 	/* Pinned memory is charged to RLIMIT_MEMLOCK (root may raise it) */
 	if (setrlimit(RLIMIT_MEMLOCK, &unlimited))
@@ -1046,6 +1157,6 @@ int main(int argc, char **argv)
 		if (want_vtd)
 			vtd_part();
 	}
-	say("@bench done errors=%u\n", errors);
+	printf("@bench done errors=%u\n", errors);
 	return errors ? 1 : 0;
 }

@@ -442,6 +442,24 @@ static void *alloc_buffer(void)
 	return buffer == MAP_FAILED ? NULL : buffer;
 }
 
+static bool alloc_buffers(struct vmm *vmm)
+{
+	vmm->src = alloc_buffer();
+	vmm->dst = alloc_buffer();
+	return check(vmm->src && vmm->dst, "allocated two 4 KiB buffers");
+}
+
+/* Both buffers into the IOAS vmm->ioas_id, however the VMM got it */
+static bool map_buffers(struct vmm *vmm)
+{
+	say("   IOAS ID: %u\n", vmm->ioas_id);
+	if (!check_ioctl(map_buffer(vmm, vmm->src, IOVA_SRC),
+			 "IOMMU_IOAS_MAP source buffer at IOVA 0x100000"))
+		return false;
+	return check_ioctl(map_buffer(vmm, vmm->dst, IOVA_DST),
+			   "IOMMU_IOAS_MAP destination buffer at IOVA 0x200000");
+}
+
 static bool setup_device(struct vmm *vmm)
 {
 	const char *failed_step;
@@ -482,19 +500,12 @@ static bool setup_device(struct vmm *vmm)
 static bool setup_address_space(struct vmm *vmm)
 {
 	step("Step 4: create an I/O address space and map two buffers into it");
-	vmm->src = alloc_buffer();
-	vmm->dst = alloc_buffer();
-	if (!check(vmm->src && vmm->dst, "allocated two 4 KiB buffers"))
+	if (!alloc_buffers(vmm))
 		return false;
 	if (!check_ioctl(iommufd_ioas_alloc(vmm->iommufd, &vmm->ioas_id),
 			 "IOMMU_IOAS_ALLOC"))
 		return false;
-	say("   IOAS ID: %u\n", vmm->ioas_id);
-	if (!check_ioctl(map_buffer(vmm, vmm->src, IOVA_SRC),
-			 "IOMMU_IOAS_MAP source buffer at IOVA 0x100000"))
-		return false;
-	return check_ioctl(map_buffer(vmm, vmm->dst, IOVA_DST),
-			   "IOMMU_IOAS_MAP destination buffer at IOVA 0x200000");
+	return map_buffers(vmm);
 }
 
 /* IOMMU_VFIO_IOAS: which IOAS VFIO's group path uses in this context */
@@ -536,19 +547,12 @@ static bool setup_group(struct vmm *vmm)
 		return false;
 
 	step("Step 4: map two buffers into the IOAS VFIO made for the group");
-	vmm->src = alloc_buffer();
-	vmm->dst = alloc_buffer();
-	if (!check(vmm->src && vmm->dst, "allocated two 4 KiB buffers"))
+	if (!alloc_buffers(vmm))
 		return false;
 	if (!check_ioctl(compat_ioas_get(vmm),
 			 "IOMMU_VFIO_IOAS GET: the compatibility IOAS"))
 		return false;
-	say("   IOAS ID: %u\n", vmm->ioas_id);
-	if (!check_ioctl(map_buffer(vmm, vmm->src, IOVA_SRC),
-			 "IOMMU_IOAS_MAP source buffer at IOVA 0x100000"))
-		return false;
-	if (!check_ioctl(map_buffer(vmm, vmm->dst, IOVA_DST),
-			 "IOMMU_IOAS_MAP destination buffer at IOVA 0x200000"))
+	if (!map_buffers(vmm))
 		return false;
 
 	step("Step 5: get the device fd from the group");
