@@ -124,6 +124,8 @@ class Run:
     info: list = dataclasses.field(default_factory=list)
     errors: list = dataclasses.field(default_factory=list)
     done: bool = False
+    # Every boot's Memory per key, when boots were merged
+    memory_boots: dict = dataclasses.field(default_factory=dict)
 
 
 ORDER = {'4k': 0, 'thp': 1, 'hugetlb': 2, 'mock': 0, 'access': 1, 'auto': 2, 'hwpt': 3,
@@ -156,6 +158,7 @@ def merge_runs(runs):
         found = [r.memory[key] for r in runs if key in r.memory]
         merged.memory[key] = Memory(*(sum(getattr(m, f.name) for m in found) // len(found)
                                       for f in dataclasses.fields(Memory)))
+        merged.memory_boots[key] = found
     for run in runs:
         merged.info += run.info
         merged.errors += run.errors
@@ -314,8 +317,8 @@ def vtd_table(results):
         for timing in (ours, stock, type1, type1_stock):
             cells.append(fmt_rate(timing.mib_per_s(key.size)) if timing else '-')
         cells += [fmt_ratio(ratio(ours, stock)), fmt_ratio(ratio(ours, type1)),
-                  fmt_ratio(ratio(stock, type1_stock)),
-                  fmt_us(ours) if ours else '-', fmt_us(type1) if type1 else '-']
+                  fmt_ratio(ratio(stock, type1_stock))]
+        cells += [fmt_us(timing) if timing else '-' for timing in (ours, stock, type1)]
         body.append(cells)
     if not body:
         return []
@@ -324,8 +327,8 @@ def vtd_table(results):
             '(auto: device attached to the IOAS; hwpt: to a HWPT allocated for it; '
             'type1 / type1@stock: the container in the ours / stock boot)',
             text_table(('backing', 'size', 'path', 'ours', 'stock', 'type1', 'type1@stock',
-                        'ours/stock', 'ours/type1', 'stock/type1', 'ours us', 'type1 us'),
-                       body, left=3)]
+                        'ours/stock', 'ours/type1', 'stock/type1', 'ours us', 'stock us',
+                        'type1 us'), body, left=3)]
 
 
 def memory_keys(results):
@@ -346,7 +349,7 @@ def memory_table(results):
                  fmt_size(ours.size if ours else stock.size)]
         for what in ('kernel', 'slab', 'sec_pagetables', 'free'):
             for mem in (ours, stock):
-                cells.append(f'{mem.per_page(what):.1f}' if mem else '-')
+                cells.append(f'{mem.per_page(what):.2f}' if mem else '-')
         if ours and stock and stock.per_page() > 0:
             cells.insert(7, f'{ours.per_page() / stock.per_page():.2f}')
         else:
@@ -399,16 +402,21 @@ def domain_cost_table(results):
 
 
 def info_lines(results):
+    """What the buffers were made of in each boot, from the program's info lines."""
     out = []
     for machine in MACHINES:
         for variant in VARIANTS:
+            described = []
             for info in results.run(variant, machine).info:
-                if info.get('backing') == 'thp' and 'huge_bytes' in info:
-                    total = int(info.get('bytes', '0') or 0)
-                    huge = int(info['huge_bytes'])
-                    share = f'{100 * huge / total:.0f}%' if total else '?'
-                    out.append(f'  {variant} on {machine}: the THP buffer is {share} '
-                               'transparent huge pages')
+                if 'backing' not in info or 'runs' not in info:
+                    continue
+                what = f'{info["backing"]} {info["runs"]} runs'
+                if 'huge_bytes' in info and int(info.get('bytes') or 0):
+                    what += (f' ({100 * int(info["huge_bytes"]) / int(info["bytes"]):.0f}% '
+                             'THP)')
+                described.append(what)
+            if described:
+                out.append(f'  {variant} on {machine}, each boot: ' + ', '.join(described))
     return out
 
 
@@ -461,21 +469,31 @@ def target_not_slower(results, noise):
                   summary, details)
 
 
+def memory_spread(results, machine, key):
+    """Bytes by which one kernel's boots differed for one measurement (the largest)."""
+    spread = 0
+    for variant in VARIANTS:
+        kernels = [m.kernel for m in results.run(variant, machine).memory_boots.get(key, [])]
+        if kernels:
+            spread = max(spread, max(kernels) - min(kernels))
+    return spread
+
+
 def target_memory(results):
     missed, compared = [], 0
     for machine in MACHINES:
-        for key, ours in results.run('ours', machine).memory.items():
+        for key, ours in sorted(results.run('ours', machine).memory.items()):
             stock = results.run('stock', machine).memory.get(key)
             if key.path == 'type1' or not stock:
                 continue
             compared += 1
-            if ours.per_page() > stock.per_page():
+            if ours.kernel > stock.kernel:
+                spread = memory_spread(results, machine, key)
                 missed.append(f'{machine} {key.path} {key.backing} {key.domains} domain(s): '
-                              f'{ours.per_page():.1f} > {stock.per_page():.1f} bytes per page '
-                              f'(slab {ours.per_page("slab"):.1f} / '
-                              f'{stock.per_page("slab"):.1f}, IOMMU page tables '
-                              f'{ours.per_page("sec_pagetables"):.1f} / '
-                              f'{stock.per_page("sec_pagetables"):.1f})')
+                              f'{ours.per_page():.3f} > {stock.per_page():.3f} bytes per page, '
+                              f'{(ours.kernel - stock.kernel) / 1024:.0f} KiB more for '
+                              f'{ours.pages} pages (boots of one kernel differed by up to '
+                              f'{spread / 1024:.0f} KiB)')
     return Target('ours uses no more kernel memory per pinned page than stock',
                   compared > 0 and not missed,
                   f'{compared - len(missed)} of {compared} measurements', missed)
@@ -548,9 +566,11 @@ def report(results):
     out += mock_tables(results)
     out += vtd_table(results)
     out += memory_table(results)
-    thp = info_lines(results)
-    if thp:
-        out += ['', 'buffers:'] + thp
+    buffers = info_lines(results)
+    if buffers:
+        out += ['', 'buffers: physically contiguous runs of the 128 MiB buffers (the program '
+                'faults every other page in',
+                'first, so that each run is one page of its backing in every boot):'] + buffers
     noise, targets = evaluate_targets(results)
     out += ['', 'targets (a benchmark: a missed target is reported, it does not fail make bench):']
     if noise:

@@ -26,7 +26,9 @@
  *
  * Buffers are backed by 4 KiB pages (THP off), transparent huge pages, or
  * hugetlbfs pages, and are faulted in before anything is measured, so
- * that the times are those of iommufd and not of the page allocator.
+ * that the times are those of iommufd and not of the page allocator; in
+ * an order that makes every physically contiguous run exactly one page of
+ * the backing, so that both kernels map the same runs.
  *
  * Timing: a row (one operation, path, buffer and size) is a number of
  * operations that map about SAMPLE_BYTES.  Every row runs once to warm up,
@@ -49,7 +51,9 @@
  *     existed, at consecutive IOVAs (median of K rounds): the drop of
  *     MemFree, and the growth of Slab, SecPageTables (IOMMU page tables)
  *     and VmallocUsed in /proc/meminfo.  pages: 4 KiB pages mapped in all.
- *   @bench info ...    @bench error ...    @bench done errors=N
+ *   @bench info backing=B bytes=N runs=R [huge_bytes=N]
+ *     R: physically contiguous runs of the buffer (-1: unknown).
+ *   @bench error ...    @bench done errors=N
  */
 #include <errno.h>
 #include <sched.h>
@@ -274,12 +278,74 @@ static void reserve_hugetlb_pages(size_t bytes)
 }
 
 /*
+ * Fault the buffer in every other @unit first, then the rest: neighbours
+ * come from allocations far apart, so no two neighbouring pages are
+ * physically contiguous and every run an IOMMU could map at once is one
+ * page of the backing.  A page allocator fresh from boot hands out
+ * consecutive pages by chance, more in one boot than in another; this
+ * makes the buffers the same in every boot.
+ */
+static void fault_in(char *buffer, size_t bytes, size_t unit)
+{
+	size_t offset;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (offset = pass * unit; offset < bytes; offset += 2 * unit)
+			buffer[offset] = 1;
+	memset(buffer, 0x5a, bytes);
+}
+
+#define PAGEMAP_PFN_MASK	((1ULL << 55) - 1)
+#define PAGEMAP_BATCH		512
+
+/*
+ * How many physically contiguous runs of pages the buffer is, from
+ * /proc/self/pagemap; -1 where the PFNs cannot be read.
+ */
+static long physical_runs(const char *buffer, size_t bytes)
+{
+	__u64 entries[PAGEMAP_BATCH], prev_pfn = 0;
+	size_t first = (uintptr_t)buffer / CPU_PAGE_BYTES;
+	size_t pages = bytes / CPU_PAGE_BYTES, page = 0, i;
+	long runs = 0;
+	ssize_t got;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	while (runs >= 0 && page < pages) {
+		got = pread(fd, entries, sizeof(entries),
+			    (first + page) * sizeof(entries[0]));
+		if (got < (ssize_t)sizeof(entries[0])) {
+			runs = -1;
+			break;
+		}
+		for (i = 0; i < got / sizeof(entries[0]) && page < pages;
+		     i++, page++) {
+			__u64 pfn = entries[i] & PAGEMAP_PFN_MASK;
+
+			if (!pfn) {
+				runs = -1;
+				break;
+			}
+			if (!page || pfn != prev_pfn + 1)
+				runs++;
+			prev_pfn = pfn;
+		}
+	}
+	close(fd);
+	return runs;
+}
+
+/*
  * A buffer of @bytes, 2 MiB aligned so that huge pages line up with
  * IOVA_BUFFER, faulted in.
  */
 static void *alloc_buffer(enum backing backing, size_t bytes)
 {
-	size_t mapped = bytes + HUGE_PAGE_BYTES;
+	size_t unit = backing == BACKING_4K ? CPU_PAGE_BYTES : HUGE_PAGE_BYTES;
 	long long huge_before, huge_after;
 	uintptr_t aligned;
 	void *addr;
@@ -290,26 +356,30 @@ static void *alloc_buffer(enum backing backing, size_t bytes)
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 		if (addr == MAP_FAILED)
 			return NULL;
-		memset(addr, 0x5a, bytes);
-		return addr;
+		aligned = (uintptr_t)addr;
+	} else {
+		addr = mmap(NULL, bytes + HUGE_PAGE_BYTES,
+			    PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (addr == MAP_FAILED)
+			return NULL;
+		aligned = ((uintptr_t)addr + HUGE_PAGE_BYTES - 1) &
+			  ~(uintptr_t)(HUGE_PAGE_BYTES - 1);
+		if (madvise((void *)aligned, bytes,
+			    backing == BACKING_THP ? MADV_HUGEPAGE :
+						     MADV_NOHUGEPAGE))
+			printf("# madvise for the %s buffer: %s\n",
+			       backing_names[backing], strerror(errno));
 	}
-
-	addr = mmap(NULL, mapped, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (addr == MAP_FAILED)
-		return NULL;
-	aligned = ((uintptr_t)addr + HUGE_PAGE_BYTES - 1) &
-		  ~(uintptr_t)(HUGE_PAGE_BYTES - 1);
-	if (madvise((void *)aligned, bytes,
-		    backing == BACKING_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
-		printf("# madvise for the %s buffer: %s\n",
-		       backing_names[backing], strerror(errno));
 	huge_before = meminfo_bytes("AnonHugePages");
-	memset((void *)aligned, 0x5a, bytes);
+	fault_in((char *)aligned, bytes, unit);
 	huge_after = meminfo_bytes("AnonHugePages");
+	printf("@bench info backing=%s bytes=%zu runs=%ld",
+	       backing_names[backing], bytes,
+	       physical_runs((char *)aligned, bytes));
 	if (backing == BACKING_THP)
-		printf("@bench info backing=thp bytes=%zu huge_bytes=%lld\n",
-		       bytes, huge_after - huge_before);
+		printf(" huge_bytes=%lld", huge_after - huge_before);
+	printf("\n");
 	return (void *)aligned;
 }
 
