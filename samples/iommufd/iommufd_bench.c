@@ -669,6 +669,11 @@ static long long median_of(long long *values, unsigned int count)
 	return values[count / 2];
 }
 
+/*
+ * Each round in a freshly entered phase: an IOMMU driver may keep page
+ * tables an unmap left empty (VT-d does, unless an unmap covers a whole
+ * table), which a second round in the same domain would not count.
+ */
 static void measure_memory(struct phase *phase, const char *path,
 			   enum backing backing, size_t bytes)
 {
@@ -677,20 +682,24 @@ static void measure_memory(struct phase *phase, const char *path,
 	unsigned int rep, reps = mode.memory_reps, copies = SMOKE_COPIES;
 	struct target *target = &phase->target;
 	struct memory_snapshot growth;
+	bool ok = true;
 
 	if (mode.measure)
 		copies = MEMORY_BYTES / bytes;
 	if (copies > MAX_COPIES)
 		copies = MAX_COPIES;
-	target->buffer = buffers[backing];
-	for (rep = 0; rep < reps; rep++) {
-		if (!memory_rep(phase->op, target, bytes, copies, &growth))
-			return;
+	for (rep = 0; rep < reps && ok; rep++) {
+		ok = enter_phase(phase);
+		target->buffer = buffers[backing];
+		ok = ok && memory_rep(phase->op, target, bytes, copies, &growth);
+		phase->leave(phase);
 		free_drop[rep] = growth.free;
 		slab_growth[rep] = growth.slab;
 		table_growth[rep] = growth.sec_pagetables;
 		vmalloc_growth[rep] = growth.vmalloc;
 	}
+	if (!ok)
+		return;
 	printf("@bench mem path=%s backing=%s domains=%u bytes=%zu copies=%u pages=%zu",
 	       path, backing_names[backing], phase->domains, bytes, copies,
 	       copies * bytes / CPU_PAGE_BYTES);
@@ -708,10 +717,8 @@ static void measure_memory_of(struct phase *phase, const char *path)
 
 	if (bytes > phase->max_bytes)
 		bytes = phase->max_bytes;
-	if (enter_phase(phase))
-		for (backing = 0; backing < NR_BACKINGS; backing++)
-			measure_memory(phase, path, backing, bytes);
-	phase->leave(phase);
+	for (backing = 0; backing < NR_BACKINGS; backing++)
+		measure_memory(phase, path, backing, bytes);
 }
 
 /* ---- Operations: iommufd ---------------------------------------------------- */
