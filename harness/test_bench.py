@@ -131,7 +131,8 @@ class TargetTest(unittest.TestCase):
         not_slower = targets[0]
         self.assertFalse(not_slower.met)
         self.assertIn('1 of 2 rows', not_slower.summary)
-        self.assertTrue(not_slower.details[0].startswith('0.67'))
+        self.assertIn('map (mock) 1', not_slower.details[0])
+        self.assertTrue(not_slower.details[1].startswith('0.67'))
 
     def test_type1_and_huge_targets(self):
         ours_vtd = [time_line('map', 'auto', '4k', 2 * MIB, 1, 400),
@@ -163,6 +164,24 @@ class TargetTest(unittest.TestCase):
         memory = targets[1]
         self.assertTrue(memory.met)
         self.assertEqual(memory.summary, '1 of 1 measurements')
+
+    def test_memory_detail_names_the_difference_and_the_spread(self):
+        line = ('@bench mem path=mock backing=4k domains=1 bytes=8 copies=1 pages=4096 '
+                'free=0 slab={} sec_pagetables=0 vmalloc=0 reps=3')
+        ours = bench.merge_runs([run_of([line.format(8192)]), run_of([line.format(12288)])])
+        stock = bench.merge_runs([run_of([line.format(4096)]), run_of([line.format(4096)])])
+        res = Results({'ours': {'q35': ours}, 'stock': {'q35': stock}})
+        memory = bench.target_memory(res)
+        self.assertFalse(memory.met)
+        self.assertIn('6 KiB more for 4096 pages', memory.details[0])
+        self.assertIn('differed by up to 4 KiB', memory.details[0])
+
+    def test_buffer_layout_lines(self):
+        run = run_of(['@bench info backing=4k bytes=8192 runs=2',
+                      '@bench info backing=thp bytes=4194304 runs=2 huge_bytes=4194304'])
+        res = Results({'ours': {'q35': run}})
+        self.assertEqual(bench.info_lines(res),
+                         ['  ours on q35, each boot: 4k 2 runs, thp 2 runs (100% THP)'])
 
     def test_noise_from_type1_on_both_kernels(self):
         res = results([], [], [time_line('map', 'type1', '4k', MIB, 1, 110)],

@@ -155,6 +155,8 @@ struct target {
  */
 struct operation {
 	const char *section;
+	const char *do_name;
+	const char *undo_name;
 	int (*setup)(struct target *target, size_t bytes);
 	int (*do_op)(struct target *target, size_t bytes);
 	int (*undo_op)(struct target *target, size_t bytes);
@@ -440,10 +442,10 @@ static bool do_and_undo(const struct operation *op, struct target *target,
 	__u64 start = now_ns(), middle;
 
 	if (op->do_op(target, bytes))
-		return failed(op->section);
+		return failed(op->do_name);
 	middle = now_ns();
 	if (op->undo_op(target, bytes))
-		return failed(op->section);
+		return failed(op->undo_name);
 	*do_ns += middle - start;
 	*undo_ns += now_ns() - middle;
 	return true;
@@ -813,12 +815,16 @@ static int access_unpin(struct target *target, size_t bytes)
 
 static const struct operation map_operation = {
 	.section = "map",
+	.do_name = "IOMMU_IOAS_MAP",
+	.undo_name = "IOMMU_IOAS_UNMAP",
 	.do_op = ioas_map,
 	.undo_op = ioas_unmap,
 };
 
 static const struct operation copy_operation = {
 	.section = "copy",
+	.do_name = "IOMMU_IOAS_COPY",
+	.undo_name = "IOMMU_IOAS_UNMAP of the copy",
 	.setup = ioas_map,
 	.do_op = ioas_copy,
 	.undo_op = ioas_unmap_copy,
@@ -827,6 +833,8 @@ static const struct operation copy_operation = {
 
 static const struct operation access_operation = {
 	.section = "access",
+	.do_name = "IOMMU_TEST_OP_ACCESS_PAGES",
+	.undo_name = "IOMMU_TEST_OP_DESTROY_ACCESS_PAGES",
 	.setup = ioas_map,
 	.do_op = access_pin,
 	.undo_op = access_unpin,
@@ -865,6 +873,8 @@ static int type1_unmap(struct target *target, size_t bytes)
 
 static const struct operation type1_operation = {
 	.section = "map",
+	.do_name = "VFIO_IOMMU_MAP_DMA",
+	.undo_name = "VFIO_IOMMU_UNMAP_DMA",
 	.do_op = type1_map,
 	.undo_op = type1_unmap,
 };
