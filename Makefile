@@ -17,7 +17,7 @@ HARNESS := $(PYTHON) harness/main.py
 
 export PROFILE VARIANT SUITE ARGS MACHINE V
 
-.PHONY: help deps check run build kernel test shell lint tree series bench clean
+.PHONY: help deps check run build kernel test conformance shell lint tree series bench clean
 
 help:
 	@echo 'make run      build the normal kernel, boot q35, run the demo'
@@ -25,6 +25,7 @@ help:
 	@echo 'make build    both kernels and their test programs'
 	@echo 'make kernel   PROFILE=normal|debug'
 	@echo 'make test     SUITE=core PROFILE=normal ARGS="-r fixture.test"'
+	@echo 'make conformance  the base tree'"'"'s upstream selftests on our kernel (PROFILE, VARIANT)'
 	@echo 'make shell    MACHINE=q35 PROFILE=normal: a shell in the guest'
 	@echo 'make lint     checkpatch, sparse, W=1, kernel-doc, abi-check'
 	@echo 'make series   git format-patch series against the base tree'
@@ -34,7 +35,7 @@ help:
 deps:
 	@bash harness/deps.sh
 
-check run build kernel test lint tree series bench clean: deps
+check run build kernel test conformance lint tree series bench clean: deps
 	@$(HARNESS) $@
 
 # Interactive: QEMU needs the terminal, so no output redirection here.

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Entry point of the pipeline; the top-level Makefile's targets call this.
 
-Usage: main.py COMMAND   with COMMAND one of check run build kernel test shell
-lint tree series bench clean. Options come from the environment, as make passes
-them: PROFILE (normal|debug), VARIANT (ours|stock), SUITE, MACHINE, ARGS, V=1.
+Usage: main.py COMMAND   with COMMAND one of check run build kernel test
+conformance shell lint tree series bench clean. Options come from the environment,
+as make passes them: PROFILE (normal|debug), VARIANT (ours|stock), SUITE, MACHINE,
+ARGS, V=1.
 """
 
 import os
@@ -18,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from machines import MACHINES, PROFILES  # noqa: E402
 from pipeline import bench as bench_mod  # noqa: E402
 from pipeline import suites as suites_mod  # noqa: E402
+from pipeline.conformance import load_pending  # noqa: E402
 from pipeline.common import (CACHE, REPO, CacheLock, PipelineError, cache_path, die,  # noqa: E402
                              fmt_duration, log)
 from pipeline.guest import UserPrograms, build_initramfs, qemu_command  # noqa: E402
@@ -140,6 +142,21 @@ def finish(rows, title):
     return 1 if failed else 0
 
 
+def pending_report(rows, verbose):
+    """What became of the upstream tests listed in harness/conformance.conf."""
+    pending = load_pending()
+    seen = set()
+    for row in rows:
+        for name in row.pending_passed:
+            log(f'  note ({row.suite}, {row.profile}): {name} passes now: '
+                'remove it from harness/conformance.conf')
+        seen.update(row.pending_failed + row.pending_passed)
+        if verbose:
+            for name in row.pending_failed:
+                log(f'  not yet expected ({row.suite}, {row.profile}): {name}: {pending[name]}')
+    return seen
+
+
 def guarded(rows, fn, *args, **kwargs):
     """Run a stage; an unexpected crash of the harness itself counts as a failure."""
     try:
@@ -171,6 +188,7 @@ def cmd_check():
                 stage = guarded(rows, profile_stage, tree, profile, chosen,
                                 echo='all' if VERBOSE else None)
                 rows += stage or []
+    pending_report(rows, verbose=False)
     return finish(rows, f'make check ({VARIANT}, {fmt_duration(time.monotonic() - start)})')
 
 
@@ -182,6 +200,29 @@ def cmd_run():
             chosen = suites_mod.select(group='run', profile='normal')
             rows += guarded(rows, profile_stage, tree, 'normal', chosen, echo='suite') or []
     return finish(rows, 'make run')
+
+
+def cmd_conformance():
+    """The base tree's upstream selftests against our (or the stock) kernel."""
+    rows = []
+    with CacheLock():
+        tree = guarded(rows, assemble)
+        if tree:
+            chosen = suites_mod.select(group='conformance', profile=PROFILE)
+            rows += guarded(rows, profile_stage, tree, PROFILE, chosen,
+                            echo='all' if VERBOSE else None) or []
+    report = cache_path('progs', f'{VARIANT}-{PROFILE}', 'conformance-changes.txt')
+    if os.path.exists(report):
+        log('')
+        with open(report) as f:
+            log(f.read().rstrip())
+    if VARIANT == 'ours':
+        log('\n== not yet expected to pass (harness/conformance.conf) ==')
+        seen = pending_report(rows, verbose=True)
+        for name, reason in load_pending().items():
+            if name not in seen:
+                log(f'  {name}: not in this run\'s results ({reason})')
+    return finish(rows, f'make conformance ({VARIANT}, {PROFILE})')
 
 
 def cmd_test():
@@ -310,6 +351,7 @@ COMMANDS = {
     'check': cmd_check,
     'run': cmd_run,
     'test': cmd_test,
+    'conformance': cmd_conformance,
     'build': lambda: cmd_kernel(list(PROFILES)),
     'kernel': lambda: cmd_kernel([PROFILE]),
     'shell': cmd_shell,

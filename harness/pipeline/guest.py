@@ -11,6 +11,7 @@ from machines import ARCHES, BASE_CMDLINE, MACHINES, PROFILES
 
 from .common import (HARNESS, PipelineError, cache_path, clean_env, log, run_logged,
                      write_atomic)
+from .conformance import UpstreamSelftests
 from .suites import load_suites
 from .tree import SAMPLES_DIR, SELFTEST_DIR, IOMMUFD_DIR
 
@@ -37,6 +38,7 @@ class UserPrograms:
         self.logfile = cache_path('logs', f'progs-{kb.name}.log')
         self.cc = ARCHES[kb.arch]['user_cc']
         self.notes = []
+        self.upstream = UpstreamSelftests(self)
 
     def _inputs_digest(self):
         """Changes whenever any input of the user programs changes.
@@ -54,6 +56,13 @@ class UserPrograms:
         for name in ('lib.mk', 'kselftest.h', 'kselftest_harness.h'):
             with open(os.path.join(tree, 'tools/testing/selftests', name), 'rb') as f:
                 digest.update(f.read())
+        for path in self.upstream.inputs():
+            digest.update(path.encode())
+            if os.path.isdir(path):
+                _digest_tree(digest, path)
+            else:
+                with open(path, 'rb') as f:
+                    digest.update(f.read())
         _digest_tree(digest, self.kb.headers)
         return digest.hexdigest()
 
@@ -96,7 +105,7 @@ class UserPrograms:
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.root)
         errors = []
-        for build in (self._build_selftests, self._build_samples):
+        for build in (self._build_selftests, self._build_samples, self.upstream.build):
             try:
                 build()
             except PipelineError as e:

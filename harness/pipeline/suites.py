@@ -8,7 +8,7 @@ from machines import MACHINES, PROFILES
 from .common import HARNESS, PipelineError
 
 SUITES_FILE = os.path.join(HARNESS, 'suites.conf')
-FORMATS = ('tap', 'exit')
+FORMATS = ('tap', 'upstream', 'exit')
 
 
 @dataclass

@@ -382,7 +382,8 @@ static int iommufd_group_setup_msi(struct iommufd_group *igroup,
 	guard(mutex)(&iommufd_msi_cookie_lock);
 	if (hwpt_paging->msi_cookie)
 		return 0;
-	rc = iommu_get_msi_cookie(hwpt->domain, igroup->sw_msi_start);
+	rc = iommu_get_msi_cookie(hwpt_paging->common.domain,
+				  igroup->sw_msi_start);
 	if (rc)
 		return rc;
 	hwpt_paging->msi_cookie = true;
@@ -917,25 +918,30 @@ static int iommufd_copy_hw_info(void __user *ubuf, u32 len, const void *data,
  * the user's data_len bytes at data_uptr (truncated, or zero-filled past
  * its end) and reports its type and its full length in data_len.  A
  * device whose IOMMU describes nothing reports IOMMU_HW_INFO_TYPE_NONE and
- * length 0.
+ * length 0.  With IOMMU_HW_INFO_FLAG_INPUT_TYPE the caller names the type
+ * it wants in in_data_type.
  *
  * Context: process context; may sleep.
- * Return: 0; -EOPNOTSUPP for non-zero flags or __reserved; -ENOENT if
- * dev_id names no device; -EFAULT; -ENOMEM; -ENODEV if the driver
- * describes its IOMMU without a type.
+ * Return: 0; -EOPNOTSUPP for an unknown flag, non-zero __reserved or a
+ * type the driver does not report; -ENOENT if dev_id names no device;
+ * -EFAULT; -ENOMEM; -ENODEV if the driver describes its IOMMU without a
+ * type.
  */
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hw_info *cmd = ucmd->cmd;
+	u32 wanted_type = IOMMU_HW_INFO_TYPE_DEFAULT;
 	const struct iommu_ops *ops;
 	struct iommufd_device *idev;
 	void *data = NULL;
 	u32 data_len = 0;
 	int rc;
 
-	if (cmd->flags || memchr_inv(cmd->__reserved, 0,
-				     sizeof(cmd->__reserved)))
+	if (cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE ||
+	    memchr_inv(cmd->__reserved, 0, sizeof(cmd->__reserved)))
 		return -EOPNOTSUPP;
+	if (cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE)
+		wanted_type = cmd->in_data_type;
 
 	idev = iommufd_get_device(ucmd->ictx, cmd->dev_id);
 	if (IS_ERR(idev))
@@ -954,6 +960,15 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 		if (WARN_ON_ONCE(cmd->out_data_type ==
 				 IOMMU_HW_INFO_TYPE_NONE)) {
 			rc = -ENODEV;
+			goto out_put;
+		}
+		/*
+		 * 6.12's drivers know one format each and do not read the
+		 * requested one, so the choice is checked here.
+		 */
+		if (wanted_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
+		    wanted_type != cmd->out_data_type) {
+			rc = -EOPNOTSUPP;
 			goto out_put;
 		}
 	}

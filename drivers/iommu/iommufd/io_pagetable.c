@@ -175,6 +175,24 @@ static int iopt_place(struct iommufd_iopt *iopt, unsigned long hint,
 }
 
 /* A fixed IOVA must be aligned, and land where nothing is or may be */
+/**
+ * iopt_check_range() - validate an IOVA range given by start and length
+ * @iova: first IOVA
+ * @length: bytes
+ * @last: returns the last IOVA of the range
+ *
+ * Return: 0; -EINVAL for a zero length; -EOVERFLOW if the range wraps.
+ */
+int iopt_check_range(unsigned long iova, unsigned long length,
+		     unsigned long *last)
+{
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, last))
+		return -EOVERFLOW;
+	return 0;
+}
+
 static int iopt_check_fixed(struct iommufd_iopt *iopt, unsigned long iova,
 			    unsigned long length)
 {
@@ -418,11 +436,9 @@ int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
 	LIST_HEAD(slices);
 	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(src_iova, length - 1, &src_last))
-		return -EOVERFLOW;
-
+	rc = iopt_check_range(src_iova, length, &src_last);
+	if (rc)
+		return rc;
 	rc = iopt_collect_slices(src, src_iova, src_last, &slices);
 	if (!rc)
 		rc = iopt_insert_slices(dst, &slices, length, dst_iova,
@@ -490,16 +506,20 @@ static int iopt_unmap_range(struct iommufd_iopt *iopt, unsigned long first,
 {
 	struct iopt_mapping *mapping, *next;
 	unsigned long unmapped_bytes = 0;
+	unsigned long pinned_first = 0;
 	unsigned int tries = 0;
 	int rc;
 
 	for (;;) {
-		unsigned long pinned_first, pinned_length;
+		unsigned long pinned_length;
 
 		down_write(&iopt->iova_rwsem);
 		rc = iopt_check_unmap(iopt, first, last, &mapping);
 		if (rc || !mapping)
 			break;
+		/* Each pinned mapping gets its own rounds of notifications */
+		if (mapping->iova_node.start != pinned_first)
+			tries = 0;
 		pinned_first = mapping->iova_node.start;
 		pinned_length = iopt_mapping_length(mapping);
 		up_write(&iopt->iova_rwsem);
@@ -544,11 +564,11 @@ int iopt_unmap(struct iommufd_iopt *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped)
 {
 	unsigned long last;
+	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
+	rc = iopt_check_range(iova, length, &last);
+	if (rc)
+		return rc;
 	return iopt_unmap_range(iopt, iova, last, unmapped);
 }
 
@@ -1090,22 +1110,37 @@ static int iopt_range_next(struct iopt_range_walk *walk,
 	return 1;
 }
 
-static int iopt_check_range(unsigned long iova, unsigned long length,
-			    unsigned long *last)
-{
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, last))
-		return -EOVERFLOW;
-	return 0;
-}
-
 static int iopt_range_walk_init(struct iopt_range_walk *walk,
 				struct iommufd_iopt *iopt, unsigned long iova,
 				unsigned long length)
 {
 	*walk = (struct iopt_range_walk){ .iopt = iopt, .next = iova };
 	return iopt_check_range(iova, length, &walk->last);
+}
+
+/**
+ * iopt_range_fully_mapped() - whether mappings cover a range without holes
+ * @iopt: the page table
+ * @first: first IOVA of the range
+ * @last: last IOVA of the range, not below @first
+ *
+ * Context: iova_rwsem held, so the answer stays true while it is.
+ * Return: true if every IOVA of the range is mapped.
+ */
+bool iopt_range_fully_mapped(struct iommufd_iopt *iopt, unsigned long first,
+			     unsigned long last)
+{
+	struct iopt_range_walk walk = {
+		.iopt = iopt, .next = first, .last = last
+	};
+	unsigned long seg_first, seg_last;
+	int rc;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	do {
+		rc = iopt_range_next(&walk, &seg_first, &seg_last);
+	} while (rc > 0);
+	return !rc;
 }
 
 /* Whether an access may pin or copy through @mapping now */

@@ -131,6 +131,8 @@ struct iopt_access_slot {
 void iopt_init(struct iommufd_iopt *iopt);
 void iopt_destroy(struct iommufd_iopt *iopt);
 
+int iopt_check_range(unsigned long iova, unsigned long length,
+		     unsigned long *last);
 int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
 		   unsigned long start_byte, unsigned long length,
 		   unsigned long *iova, int iommu_prot, bool fixed_iova);
@@ -158,6 +160,9 @@ int iopt_set_large_pages(struct iommufd_iopt *iopt, bool enable);
 int iopt_add_access(struct iommufd_iopt *iopt, void *access,
 		    unsigned long iova_alignment, u32 *slot_id);
 void iopt_remove_access(struct iommufd_iopt *iopt, u32 slot_id);
+
+bool iopt_range_fully_mapped(struct iommufd_iopt *iopt, unsigned long first,
+			     unsigned long last);
 
 /* Flags of iopt_pin_pages() */
 #define IOPT_PIN_WRITE		BIT(0)

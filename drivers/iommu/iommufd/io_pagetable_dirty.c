@@ -45,7 +45,6 @@ static int iopt_dirty_read_range(struct iommufd_iopt *iopt,
 		unsigned long start = max(first, node->start);
 		unsigned long end = min(last, node->last);
 
-		/* IOVA nothing maps was not written through this domain */
 		rc = ops->read_and_clear_dirty(domain, start, end - start + 1,
 					       flags, dirty);
 		if (rc)
@@ -148,14 +147,17 @@ static int iopt_dirty_harvest_window(struct iova_bitmap *bitmap,
  *               dirty pages are set, the others are left alone
  * @flags: IOMMU_DIRTY_NO_CLEAR to leave the dirty state in the domain
  *
- * IOVA that nothing maps is reported clean.  The dirty state the driver
- * reports is cleared as it is read unless @flags says otherwise, so a
- * failure part way may leave pages cleared that were not reported.
+ * The whole range must be mapped: the driver only knows the dirty state
+ * of IOVA it maps.  The dirty state the driver reports is cleared as it
+ * is read unless @flags says otherwise, so a failure part way may leave
+ * pages cleared that were not reported.
  *
  * Context: process context; may sleep.  Takes iova_rwsem for reading.
- * Return: 0; -EOPNOTSUPP if @domain cannot track dirty pages; -EFAULT if
- * the bitmap is not writable user memory; -ENOMEM; or the driver's error
- * (the mock driver refuses with -EINVAL while tracking is off).
+ * Return: 0; -EINVAL if part of the range is not mapped (nothing is read
+ * or cleared then); -EOPNOTSUPP if @domain cannot track dirty pages;
+ * -EFAULT if the bitmap is not writable user memory; -ENOMEM; or the
+ * driver's error (the mock driver refuses with -EINVAL while tracking is
+ * off).
  */
 int iopt_read_and_clear_dirty(struct iommufd_iopt *iopt,
 			      struct iommu_domain *domain, unsigned long iova,
@@ -182,9 +184,13 @@ int iopt_read_and_clear_dirty(struct iommufd_iopt *iopt,
 		return bitmap ? PTR_ERR(bitmap) : -EOPNOTSUPP;
 
 	iommu_dirty_bitmap_init(&dirty, bitmap, &gather);
-	scoped_guard(rwsem_read, &iopt->iova_rwsem)
-		rc = iova_bitmap_for_each(bitmap, &harvest,
-					  iopt_dirty_harvest_window);
+	scoped_guard(rwsem_read, &iopt->iova_rwsem) {
+		if (iopt_range_fully_mapped(iopt, iova, iova + length - 1))
+			rc = iova_bitmap_for_each(bitmap, &harvest,
+						  iopt_dirty_harvest_window);
+		else
+			rc = -EINVAL;
+	}
 	/* Cleared entries must not stay cached as dirty in the IOTLB */
 	if (!(flags & IOMMU_DIRTY_NO_CLEAR))
 		iommu_iotlb_sync(domain, &gather);

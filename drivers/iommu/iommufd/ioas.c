@@ -200,18 +200,20 @@ static bool iommufd_ioas_u64_fits(u64 value)
 
 /*
  * Checks shared by MAP, MAP_FILE and COPY, in the order that picks the
- * errno: unknown flags, then no access at all, then values too large.
- * Memory is always mapped cache coherent where the IOMMU can enforce it.
+ * errno (upstream's): unknown flags, then values too large, then no access
+ * at all.  The IOAS is looked up after these and before the memory is
+ * described.  Memory is always mapped cache coherent where the IOMMU can
+ * enforce it.
  */
 static int iommufd_ioas_map_args(u32 flags, u64 iova, u64 length,
 				 int *iommu_prot)
 {
 	if (flags & ~IOMMUFD_IOAS_MAP_FLAGS)
 		return -EOPNOTSUPP;
-	if (!(flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
-		return -EINVAL;
 	if (!iommufd_ioas_u64_fits(iova) || !iommufd_ioas_u64_fits(length))
 		return -EOVERFLOW;
+	if (!(flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
+		return -EINVAL;
 
 	*iommu_prot = IOMMU_CACHE;
 	if (flags & IOMMU_IOAS_MAP_READABLE)
@@ -240,37 +242,30 @@ static int iommufd_ioas_respond_mapped(struct iommufd_ucmd *ucmd,
 
 /*
  * The second half of MAP and MAP_FILE: place the memory they described in
- * the IOAS and report where it went.  Consumes the reference on @pages,
+ * @ioas and report where it went.  Consumes the reference on @pages,
  * which may also be the error their description failed with.
  */
-static int iommufd_ioas_map_new_pages(struct iommufd_ucmd *ucmd, u32 ioas_id,
-				      u32 flags, int iommu_prot,
+static int iommufd_ioas_map_new_pages(struct iommufd_ucmd *ucmd,
+				      struct iommufd_ioas *ioas, u32 flags,
+				      int iommu_prot,
 				      struct iommufd_pages *pages,
 				      unsigned long start_byte,
 				      unsigned long length, __u64 *iova,
 				      size_t cmd_len)
 {
 	unsigned long placed_iova = *iova;
-	struct iommufd_ioas *ioas;
 	int rc;
 
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
-	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
-	if (IS_ERR(ioas)) {
-		iommufd_pages_put(pages);
-		return PTR_ERR(ioas);
-	}
 	rc = iopt_map_pages(&ioas->iopt, pages, start_byte, length,
 			    &placed_iova, iommu_prot,
 			    flags & IOMMU_IOAS_MAP_FIXED_IOVA);
-	if (!rc) {
-		*iova = placed_iova;
-		rc = iommufd_ioas_respond_mapped(ucmd, cmd_len, &ioas->iopt,
-						 placed_iova, length);
-	}
-	iommufd_put_object(ucmd->ictx, &ioas->obj);
-	return rc;
+	if (rc)
+		return rc;
+	*iova = placed_iova;
+	return iommufd_ioas_respond_mapped(ucmd, cmd_len, &ioas->iopt,
+					   placed_iova, length);
 }
 
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
@@ -278,6 +273,7 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	struct iommu_ioas_map *cmd = ucmd->cmd;
 	struct iommufd_pages *pages;
 	unsigned long start_byte = 0;
+	struct iommufd_ioas *ioas;
 	int iommu_prot;
 	int rc;
 
@@ -287,29 +283,30 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 				   &iommu_prot);
 	if (rc)
 		return rc;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
 
 	pages = iommufd_pages_alloc_user(ucmd->ictx,
 					 u64_to_user_ptr(cmd->user_va),
 					 cmd->length, iommu_prot & IOMMU_WRITE,
 					 &start_byte);
-	return iommufd_ioas_map_new_pages(ucmd, cmd->ioas_id, cmd->flags,
-					  iommu_prot, pages, start_byte,
-					  cmd->length, &cmd->iova,
-					  sizeof(*cmd));
+	rc = iommufd_ioas_map_new_pages(ucmd, ioas, cmd->flags, iommu_prot,
+					pages, start_byte, cmd->length,
+					&cmd->iova, sizeof(*cmd));
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
 }
 
-int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
+/* MAP_FILE once its arguments are known good and @ioas is found */
+static int iommufd_ioas_map_file_into(struct iommufd_ucmd *ucmd,
+				      struct iommufd_ioas *ioas,
+				      int iommu_prot)
 {
 	struct iommu_ioas_map_file *cmd = ucmd->cmd;
 	struct iommufd_pages *pages;
 	unsigned long start_byte = 0;
-	int iommu_prot;
-	int rc;
 
-	rc = iommufd_ioas_map_args(cmd->flags, cmd->iova, cmd->length,
-				   &iommu_prot);
-	if (rc)
-		return rc;
 	if (!iommufd_ioas_u64_fits(cmd->start))
 		return -EOVERFLOW;
 
@@ -319,10 +316,28 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	pages = iommufd_pages_alloc_file(ucmd->ictx, fd_file(file_ref),
 					 cmd->start, cmd->length,
 					 iommu_prot & IOMMU_WRITE, &start_byte);
-	return iommufd_ioas_map_new_pages(ucmd, cmd->ioas_id, cmd->flags,
-					  iommu_prot, pages, start_byte,
-					  cmd->length, &cmd->iova,
-					  sizeof(*cmd));
+	return iommufd_ioas_map_new_pages(ucmd, ioas, cmd->flags, iommu_prot,
+					  pages, start_byte, cmd->length,
+					  &cmd->iova, sizeof(*cmd));
+}
+
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map_file *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	int iommu_prot;
+	int rc;
+
+	rc = iommufd_ioas_map_args(cmd->flags, cmd->iova, cmd->length,
+				   &iommu_prot);
+	if (rc)
+		return rc;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iommufd_ioas_map_file_into(ucmd, ioas, iommu_prot);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
 }
 
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
@@ -330,6 +345,7 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	struct iommu_ioas_copy *cmd = ucmd->cmd;
 	struct iommufd_ioas *src_ioas, *dst_ioas;
 	unsigned long dst_iova = cmd->dst_iova;
+	unsigned long src_last;
 	int iommu_prot;
 	int rc;
 
@@ -343,6 +359,10 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	src_ioas = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id);
 	if (IS_ERR(src_ioas))
 		return PTR_ERR(src_ioas);
+	/* A bad source range is reported before a bad destination */
+	rc = iopt_check_range(cmd->src_iova, cmd->length, &src_last);
+	if (rc)
+		goto out_put_src;
 	dst_ioas = iommufd_get_ioas(ucmd->ictx, cmd->dst_ioas_id);
 	if (IS_ERR(dst_ioas)) {
 		rc = PTR_ERR(dst_ioas);

@@ -204,8 +204,12 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 	return op->execute(&ucmd);
 }
 
+static struct miscdevice vfio_misc_dev;
+
 static int iommufd_fops_open(struct inode *inode, struct file *filp)
 {
+	/* The misc core left the miscdevice that was opened here */
+	bool as_vfio_container = filp->private_data == &vfio_misc_dev;
 	struct iommufd_ctx *ictx;
 
 	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
@@ -216,8 +220,12 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	init_waitqueue_head(&ictx->destroy_wait);
 	xa_init(&ictx->groups);
 	ictx->account_mode = IOMMUFD_ACCOUNT_USER;
+	/* VFIO's own container charges pinned memory to the process */
+	if (as_vfio_container) {
+		ictx->account_mode = IOMMUFD_ACCOUNT_MM;
+		pr_info_once("iommufd: /dev/vfio/vfio is served by iommufd\n");
+	}
 	ictx->file = filp;
-	/* The misc core left the miscdevice here; the context replaces it */
 	filp->private_data = ictx;
 	return 0;
 }
@@ -325,28 +333,63 @@ static struct miscdevice iommufd_misc_dev = {
 	.mode = 0660,
 };
 
+/*
+ * With CONFIG_IOMMUFD_VFIO_CONTAINER (VFIO built without its own container)
+ * iommufd is /dev/vfio/vfio too: each open is a context like /dev/iommu's,
+ * and VFIO's type1 container ioctls work on its compatibility IOAS.  The
+ * node is as open as VFIO's was: the groups guard the devices.
+ */
+static struct miscdevice vfio_misc_dev = {
+	.minor = VFIO_MINOR,
+	.name = "vfio",
+	.nodename = "vfio/vfio",
+	.fops = &iommufd_fops,
+	.mode = 0666,
+};
+
 static int __init iommufd_init(void)
 {
 	int rc;
 
+	iommufd_test_init();
 	/* The mock IOMMU of CONFIG_IOMMUFD_TEST exists before anyone can ask */
 	rc = mock_iommu_init();
 	if (rc)
-		return rc;
+		goto err_test;
 	rc = misc_register(&iommufd_misc_dev);
 	if (rc)
-		mock_iommu_exit();
+		goto err_mock;
+	if (IS_ENABLED(CONFIG_IOMMUFD_VFIO_CONTAINER)) {
+		rc = misc_register(&vfio_misc_dev);
+		if (rc)
+			goto err_iommu_dev;
+	}
+	return 0;
+
+err_iommu_dev:
+	misc_deregister(&iommufd_misc_dev);
+err_mock:
+	mock_iommu_exit();
+err_test:
+	iommufd_test_exit();
 	return rc;
 }
 
 static void __exit iommufd_exit(void)
 {
+	if (IS_ENABLED(CONFIG_IOMMUFD_VFIO_CONTAINER))
+		misc_deregister(&vfio_misc_dev);
 	misc_deregister(&iommufd_misc_dev);
 	mock_iommu_exit();
+	iommufd_test_exit();
 }
 
 module_init(iommufd_init);
 module_exit(iommufd_exit);
 
+#if IS_ENABLED(CONFIG_IOMMUFD_VFIO_CONTAINER)
+MODULE_ALIAS_MISCDEV(VFIO_MINOR);
+MODULE_ALIAS("devname:vfio/vfio");
+#endif
 MODULE_DESCRIPTION("iommufd: user space ownership of IOMMU page tables");
 MODULE_LICENSE("GPL");

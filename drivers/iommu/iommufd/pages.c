@@ -23,6 +23,7 @@
 #include "io_pagetable.h"
 #include "iommufd_private.h"
 #include "pages.h"
+#include "selftest.h"
 
 /* Everything common to both sources; the caller fills in the source */
 static struct iommufd_pages *iommufd_pages_alloc(struct iommufd_ctx *ictx,
@@ -105,10 +106,10 @@ struct iommufd_pages *iommufd_pages_alloc_user(struct iommufd_ctx *ictx,
  * @writable: whether DMA may write the memory
  * @start_byte: returns the offset of @start inside page 0
  *
- * Return: the object; ERR_PTR(-EINVAL) for a zero length, a range past the
- * end of the file or a file whose pages cannot be pinned (only shmem and
- * hugetlbfs files can); ERR_PTR(-EPERM) for write access to a file that
- * was not opened for writing; ERR_PTR(-EOVERFLOW); ERR_PTR(-ENOMEM).
+ * Return: the object; ERR_PTR(-EINVAL) for a zero length, a range reaching
+ * past the end of the file or a file whose pages cannot be pinned (only
+ * shmem and hugetlbfs files can); ERR_PTR(-EPERM) for write access to a
+ * file that was not opened for writing; ERR_PTR(-ENOMEM).
  */
 struct iommufd_pages *iommufd_pages_alloc_file(struct iommufd_ctx *ictx,
 					       struct file *file,
@@ -118,15 +119,15 @@ struct iommufd_pages *iommufd_pages_alloc_file(struct iommufd_ctx *ictx,
 					       unsigned long *start_byte)
 {
 	struct iommufd_pages *pages;
-	loff_t end;
+	u64 file_size;
 
 	if (!shmem_file(file) && !is_file_hugepages(file))
 		return ERR_PTR(-EINVAL);
 	if (writable && !(file->f_mode & FMODE_WRITE))
 		return ERR_PTR(-EPERM);
-	if (check_add_overflow((loff_t)start, (loff_t)length, &end))
-		return ERR_PTR(-EOVERFLOW);
-	if (end > i_size_read(file_inode(file)))
+	/* Unsigned: an offset too large for loff_t is past the end too */
+	file_size = i_size_read(file_inode(file));
+	if (start > file_size || length > file_size - start)
 		return ERR_PTR(-EINVAL);
 
 	pages = iommufd_pages_alloc(ictx, start, length, writable, start_byte);
@@ -274,6 +275,9 @@ static long iommufd_pages_pin_user(struct iommufd_pages *pages,
 	int locked = 1;
 	long rc;
 
+	/* As GUP fails for memory unmapped since the mapping was made */
+	if (iommufd_should_fail())
+		return -EFAULT;
 	npages = min_t(unsigned long, npages, INT_MAX);
 	if (current->mm == mm)
 		return pin_user_pages_fast(uaddr, npages,
@@ -307,6 +311,9 @@ static long iommufd_pages_pin_file(struct iommufd_pages *pages,
 	long nfolios;
 	long i;
 
+	/* As memfd_pin_folios() fails when the file cannot supply a folio */
+	if (iommufd_should_fail())
+		return -ENOMEM;
 	max = clamp_t(unsigned long, npages, 1,
 		      iommufd_pages_temp_bytes() / sizeof(*folios));
 	folios = kcalloc(max, sizeof(*folios), GFP_KERNEL);
@@ -666,7 +673,7 @@ static int iommufd_fill_map_runs(struct iommufd_fill *fill,
 static int iommufd_fill_flush(struct iommufd_fill *fill, bool all)
 {
 	unsigned int nruns = all ? fill->batch.nruns : fill->batch.nruns - 1;
-	unsigned long first_iova, last_iova;
+	unsigned long first_iova, last_iova, npages = 0;
 	unsigned int i;
 	int rc;
 
@@ -681,11 +688,14 @@ static int iommufd_fill_flush(struct iommufd_fill *fill, bool all)
 	return 0;
 
 undo:
+	/* What the domains before the failed one got: the first @nruns */
+	while (nruns--)
+		npages += fill->batch.runs[nruns].npages;
 	first_iova = iopt_mapping_index_iova(fill->mapping,
 					     fill->batch.first_index);
 	last_iova = iopt_mapping_index_last_iova(fill->mapping,
 						 fill->batch.first_index +
-						 fill->batch.npages - 1);
+						 npages - 1);
 	while (i--)
 		iommu_unmap(fill->domains[i], first_iova,
 			    last_iova - first_iova + 1);
@@ -766,9 +776,13 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 /*
  * Taking a range of a mapping out of the domains.  Pages nobody else uses
  * are unpinned, but only after they are unmapped everywhere, so their pfns
- * are read from the storage domain first and kept as runs.  When the runs
- * fill up, what has been read is unmapped at a physical discontinuity: no
- * IOMMU page can span one, so a partial unmap never cuts a large IOMMU page.
+ * are read from the storage domain first and kept as runs of physically
+ * contiguous pages, whoever pins them.  When the runs fill up, what has
+ * been read is unmapped up to the latest physical discontinuity: no IOMMU
+ * page can span one, so a partial unmap never cuts a large IOMMU page.
+ * Every run after the first starts at a discontinuity, so full runs always
+ * have one to flush at.  Which pages of a run to unpin is decided at the
+ * flush, from who else pins them.
  */
 struct iommufd_unfill {
 	struct iommufd_pages *pages;
@@ -796,46 +810,45 @@ static void iommufd_unfill_unmap(struct iommufd_unfill *unfill,
 		iommu_unmap(unfill->domains[i], iova, last_iova - iova + 1);
 }
 
+/* Unpin the pages of the run at @index that no other user pins */
+static void iommufd_unfill_unpin_run(struct iommufd_unfill *unfill,
+				     unsigned long index,
+				     const struct iommufd_pfn_run *run)
+{
+	unsigned long last = index + run->npages - 1;
+	unsigned long first = index;
+
+	while (index <= last) {
+		struct iopt_mapping *user;
+		unsigned long seg_last;
+
+		if (iommufd_pages_source(unfill->pages, index, last, &seg_last,
+					 &user) == IOMMUFD_PFN_UNPINNED)
+			iommufd_pages_unpin(unfill->pages,
+					    run->pfn + (index - first),
+					    seg_last - index + 1);
+		index = seg_last + 1;
+	}
+}
+
 /* Unmap up to the latest discontinuity and unpin the runs before it */
 static void iommufd_unfill_flush(struct iommufd_unfill *unfill)
 {
 	struct iommufd_pfn_batch *runs = &unfill->runs;
+	unsigned long index = unfill->unmapped_index;
 	unsigned int i;
 
 	iommufd_unfill_unmap(unfill, unfill->unmapped_index,
 			     unfill->cut_index - 1);
-	for (i = 0; i < unfill->cut_runs; i++)
-		iommufd_pages_unpin(unfill->pages, runs->runs[i].pfn,
-				    runs->runs[i].npages);
+	for (i = 0; i < unfill->cut_runs; i++) {
+		iommufd_unfill_unpin_run(unfill, index, &runs->runs[i]);
+		index += runs->runs[i].npages;
+	}
 	memmove(runs->runs, runs->runs + unfill->cut_runs,
 		(runs->nruns - unfill->cut_runs) * sizeof(*runs->runs));
 	runs->nruns -= unfill->cut_runs;
 	unfill->unmapped_index = unfill->cut_index;
 	unfill->cut_runs = 0;
-}
-
-/* Start a new run of pages to unpin */
-static void iommufd_unfill_new_run(struct iommufd_unfill *unfill,
-				   unsigned long pfn)
-{
-	struct iommufd_pfn_batch *runs = &unfill->runs;
-
-	if (runs->nruns == runs->max_runs && unfill->cut_runs)
-		iommufd_unfill_flush(unfill);
-	if (runs->nruns == runs->max_runs) {
-		/*
-		 * No discontinuity since the last flush: one physically
-		 * contiguous stretch that others pin parts of.  Removal cannot
-		 * fail, so grow.
-		 */
-		runs->max_runs *= 2;
-		runs->runs = krealloc_array(runs->runs, runs->max_runs,
-					    sizeof(*runs->runs),
-					    GFP_KERNEL | __GFP_NOFAIL);
-	}
-	runs->runs[runs->nruns].pfn = pfn;
-	runs->runs[runs->nruns].npages = 1;
-	runs->nruns++;
 }
 
 static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
@@ -853,6 +866,30 @@ static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
 	return false;
 }
 
+/* Record the page at @index, at @pfn, in the runs */
+static void iommufd_unfill_add(struct iommufd_unfill *unfill,
+			       unsigned long index, unsigned long pfn)
+{
+	struct iommufd_pfn_batch *runs = &unfill->runs;
+	struct iommufd_pfn_run *prev = runs->nruns ?
+					       &runs->runs[runs->nruns - 1] :
+					       NULL;
+
+	if (prev && pfn == prev->pfn + prev->npages) {
+		prev->npages++;
+		return;
+	}
+	if (index != unfill->unmapped_index) {
+		unfill->cut_index = index;
+		unfill->cut_runs = runs->nruns;
+	}
+	if (runs->nruns == runs->max_runs)
+		iommufd_unfill_flush(unfill);
+	runs->runs[runs->nruns].pfn = pfn;
+	runs->runs[runs->nruns].npages = 1;
+	runs->nruns++;
+}
+
 /*
  * Unmap [first, last] of the mapping from the domains and unpin the pages
  * of it that no other user has, reading their pfns from @storage.  The
@@ -861,16 +898,14 @@ static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
 static void iommufd_unfill_range(struct iommufd_unfill *unfill,
 				 unsigned long first, unsigned long last)
 {
-	struct iommufd_pages *pages = unfill->pages;
-	unsigned long prev_pfn = 0;
-	bool prev_unpin = false;
-	unsigned long index = first;
+	unsigned long index;
 
-	if (!iommufd_pages_any_unpinned(pages, first, last)) {
+	if (!iommufd_pages_any_unpinned(unfill->pages, first, last)) {
 		iommufd_unfill_unmap(unfill, first, last);
 		return;
 	}
 
+	/* Two runs always make progress; more only make it faster */
 	if (iommufd_pfn_batch_init(&unfill->runs, last - first + 1, false)) {
 		unfill->runs.max_runs = 2;
 		unfill->runs.runs = kmalloc_array(2, sizeof(*unfill->runs.runs),
@@ -879,32 +914,13 @@ static void iommufd_unfill_range(struct iommufd_unfill *unfill,
 	unfill->unmapped_index = first;
 	unfill->cut_runs = 0;
 
-	while (index <= last) {
-		struct iopt_mapping *user;
-		unsigned long seg_last;
-		bool unpin;
+	for (index = first; index <= last; index++) {
+		unsigned long iova =
+			iopt_mapping_index_iova(unfill->mapping, index);
 
-		unpin = iommufd_pages_source(pages, index, last, &seg_last,
-					     &user) == IOMMUFD_PFN_UNPINNED;
-		for (; index <= seg_last; index++) {
-			unsigned long iova =
-				iopt_mapping_index_iova(unfill->mapping, index);
-			unsigned long pfn =
-				PHYS_PFN(iommu_iova_to_phys(unfill->storage,
-							    iova));
-			bool contiguous = index != first && pfn == prev_pfn + 1;
-
-			if (!contiguous && index != unfill->unmapped_index) {
-				unfill->cut_index = index;
-				unfill->cut_runs = unfill->runs.nruns;
-			}
-			if (unpin && contiguous && prev_unpin)
-				unfill->runs.runs[unfill->runs.nruns - 1].npages++;
-			else if (unpin)
-				iommufd_unfill_new_run(unfill, pfn);
-			prev_pfn = pfn;
-			prev_unpin = unpin;
-		}
+		iommufd_unfill_add(unfill, index,
+				   PHYS_PFN(iommu_iova_to_phys(unfill->storage,
+							       iova)));
 	}
 
 	/* Everything left: unmap it all, then unpin every run */

@@ -4,7 +4,9 @@
  * domains and the IOAS.  selftest.h says how the work is split.
  */
 #include <linux/cleanup.h>
+#include <linux/debugfs.h>
 #include <linux/err.h>
+#include <linux/fault-inject.h>
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/mm.h>
@@ -40,6 +42,41 @@ struct iommufd_selftest_dev {
 };
 
 static_assert(offsetof(struct iommufd_selftest_dev, obj) == 0);
+
+static DECLARE_FAULT_ATTR(fail_iommufd);
+static struct dentry *fail_iommufd_dir;
+
+/**
+ * iommufd_should_fail() - whether a fault point of iommufd should fail now
+ *
+ * Context: any context.
+ * Return: true when fault injection (the "fail_iommufd" knobs, or the
+ * calling task's fail-nth) picks this call.
+ */
+bool iommufd_should_fail(void)
+{
+	return should_fail(&fail_iommufd, 1);
+}
+
+/**
+ * iommufd_test_init() - set up the debugfs knobs of the fault point
+ *
+ * Without debugfs fail-nth still reaches the point, so failing here is
+ * not fatal.
+ */
+void iommufd_test_init(void)
+{
+	fail_iommufd_dir = fault_create_debugfs_attr("fail_iommufd", NULL,
+						     &fail_iommufd);
+}
+
+/**
+ * iommufd_test_exit() - remove the debugfs knobs of the fault point
+ */
+void iommufd_test_exit(void)
+{
+	debugfs_remove_recursive(fail_iommufd_dir);
+}
 
 /* Owner of the IOVA that IOMMU_TEST_OP_ADD_RESERVED reserves */
 static const u8 iommufd_test_reservation_owner;

@@ -7,6 +7,12 @@
  * about emulated accesses live in selftest_access.c, one function per op,
  * each called with the whole command after the dispatcher has checked
  * __reserved.
+ *
+ * iommufd_should_fail() is the fault point "fail_iommufd" (debugfs, and
+ * fail-nth), placed where iommufd calls things that can fail for reasons
+ * no allocation failure reproduces: pinning memory.  (The mock driver has
+ * its own point for mapping into a domain.)  Without CONFIG_IOMMUFD_TEST
+ * it is always false.
  */
 #ifndef __IOMMUFD_SELFTEST_H
 #define __IOMMUFD_SELFTEST_H
@@ -16,6 +22,10 @@
 struct iommu_test_cmd;
 
 #if IS_ENABLED(CONFIG_IOMMUFD_TEST)
+void iommufd_test_init(void);
+void iommufd_test_exit(void);
+bool iommufd_should_fail(void);
+
 int iommufd_test(struct iommufd_ucmd *ucmd);
 void iommufd_selftest_destroy(struct iommufd_object *obj);
 
@@ -29,6 +39,19 @@ int iommufd_test_destroy_access_pages(struct iommufd_ucmd *ucmd,
 				      struct iommu_test_cmd *cmd);
 int iommufd_test_access_rw(struct iommufd_ucmd *ucmd,
 			   struct iommu_test_cmd *cmd);
+#else
+static inline void iommufd_test_init(void)
+{
+}
+
+static inline void iommufd_test_exit(void)
+{
+}
+
+static inline bool iommufd_should_fail(void)
+{
+	return false;
+}
 #endif
 
 #endif

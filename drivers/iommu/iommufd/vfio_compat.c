@@ -521,11 +521,10 @@ static int iommufd_vfio_unmap_range(struct iommufd_iopt *iopt,
 	unsigned long end;
 	int rc;
 
-	if (!size)
-		return -EINVAL;
+	rc = iopt_check_range(iova, size, &end);
+	if (rc)
+		return rc;
 	/* @end is 0 for a range up to the top of IOVA: nothing to cut there */
-	if (check_add_overflow(iova, size - 1, &end))
-		return -EOVERFLOW;
 	end++;
 
 	if (READ_ONCE(iopt->large_pages_disabled)) {

@@ -686,11 +686,15 @@ struct iommu_hw_info_vtd {
 
 /**
  * enum iommu_hw_info_type - format of the data returned by IOMMU_GET_HW_INFO
- * @IOMMU_HW_INFO_TYPE_NONE: The IOMMU driver reports no specific data.
+ * @IOMMU_HW_INFO_TYPE_NONE: Out: the IOMMU driver reports no specific data.
+ * @IOMMU_HW_INFO_TYPE_DEFAULT: In: whatever format the driver reports by
+ *                              default (same value as NONE, which is only
+ *                              ever an output).
  * @IOMMU_HW_INFO_TYPE_INTEL_VTD: The data is a struct iommu_hw_info_vtd.
  */
 enum iommu_hw_info_type {
 	IOMMU_HW_INFO_TYPE_NONE = 0,
+	IOMMU_HW_INFO_TYPE_DEFAULT = 0,
 	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
 };
 
@@ -716,14 +720,29 @@ enum iommufd_hw_capabilities {
 };
 
 /**
+ * enum iommufd_hw_info_flags - flags of IOMMU_GET_HW_INFO
+ * @IOMMU_HW_INFO_FLAG_INPUT_TYPE: @in_data_type names the format the caller
+ *                                 wants; without this flag the field is
+ *                                 not read and the driver's default format
+ *                                 is reported.
+ */
+enum iommufd_hw_info_flags {
+	IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1 << 0,
+};
+
+/**
  * struct iommu_hw_info - ioctl(IOMMU_GET_HW_INFO)
  * @size: In.  Length of this structure; at least 32.
- * @flags: In.  No flags are defined yet; must be 0.
+ * @flags: In.  Bitwise OR of enum iommufd_hw_info_flags values.
  * @dev_id: In.  A device bound to this iommufd.
  * @data_len: In: size of the buffer at @data_uptr.  Out: size of the data
  *            the kernel has for this IOMMU, which can be larger or smaller
  *            than the buffer.
  * @data_uptr: In.  User address of a buffer for the IOMMU specific data.
+ * @in_data_type: In, with IOMMU_HW_INFO_FLAG_INPUT_TYPE.  The enum
+ *                iommu_hw_info_type the caller asks for;
+ *                IOMMU_HW_INFO_TYPE_DEFAULT takes the driver's own.  Shares
+ *                its storage with @out_data_type.
  * @out_data_type: Out.  One of enum iommu_hw_info_type, telling how to read
  *                 the buffer.
  * @out_max_pasid_log2: Out.  Number of PASID bits the device may use, or 0
@@ -741,8 +760,9 @@ enum iommufd_hw_capabilities {
  * return @data_len holds the full length of the data, so a caller can size
  * a buffer by first passing 0.
  *
- * Errors: EOPNOTSUPP if @flags or @__reserved is not 0; ENOENT for an
- * unknown @dev_id; EFAULT if the buffer cannot be written; ENOMEM.
+ * Errors: EOPNOTSUPP for an unknown flag, a non-zero @__reserved, or an
+ * @in_data_type the IOMMU driver cannot report; ENOENT for an unknown
+ * @dev_id; EFAULT if the buffer cannot be written; ENOMEM.
  */
 struct iommu_hw_info {
 	__u32 size;
@@ -750,7 +770,10 @@ struct iommu_hw_info {
 	__u32 dev_id;
 	__u32 data_len;
 	__aligned_u64 data_uptr;
-	__u32 out_data_type;
+	union {
+		__u32 in_data_type;
+		__u32 out_data_type;
+	};
 	__u8 out_max_pasid_log2;
 	__u8 __reserved[3];
 	__aligned_u64 out_capabilities;

@@ -837,11 +837,65 @@ TEST_F(hw_info, pasid_width_is_reported_for_pasid_devices_only)
 	EXPECT_EQ(MOCK_PASID_WIDTH, info.out_max_pasid_log2);
 }
 
-TEST_F(hw_info, flags_or_reserved_bytes_are_eopnotsupp)
+/* IOMMU_GET_HW_INFO with IOMMU_HW_INFO_FLAG_INPUT_TYPE asking for @type */
+static int hw_info_of_type_err(int fd, __u32 dev_id, __u32 type,
+			       struct iommu_hw_info *info)
 {
 	struct iommu_hw_info cmd = {
 		.size = sizeof(cmd),
-		.flags = 1,
+		.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+		.dev_id = dev_id,
+		.in_data_type = type,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_GET_HW_INFO, &cmd);
+
+	if (!err)
+		*info = cmd;
+	return err;
+}
+
+TEST_F(hw_info, input_type_default_or_the_drivers_own_is_served)
+{
+	struct iommu_hw_info info;
+
+	ASSERT_EQ(0, hw_info_of_type_err(self->fd, self->idev_id,
+					 IOMMU_HW_INFO_TYPE_DEFAULT, &info));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, info.out_data_type);
+	ASSERT_EQ(0, hw_info_of_type_err(self->fd, self->idev_id,
+					 IOMMU_HW_INFO_TYPE_SELFTEST, &info));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, info.out_data_type);
+	EXPECT_EQ(sizeof(struct iommu_test_hw_info), info.data_len);
+}
+
+TEST_F(hw_info, input_type_the_driver_lacks_is_eopnotsupp)
+{
+	struct iommu_hw_info info;
+
+	EXPECT_EQ(EOPNOTSUPP,
+		  hw_info_of_type_err(self->fd, self->idev_id,
+				      IOMMU_HW_INFO_TYPE_INTEL_VTD, &info));
+	EXPECT_EQ(EOPNOTSUPP,
+		  hw_info_of_type_err(self->fd, self->idev_id,
+				      IOMMU_HW_INFO_TYPE_SELFTEST + 1, &info));
+}
+
+TEST_F(hw_info, input_type_is_ignored_without_its_flag)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = self->idev_id,
+		.in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD,
+	};
+
+	ASSERT_EQ(0, iommufd_ioctl_err(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, cmd.out_data_type);
+}
+
+TEST_F(hw_info, unknown_flags_or_reserved_bytes_are_eopnotsupp)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE << 1,
 		.dev_id = self->idev_id,
 	};
 
@@ -1211,10 +1265,11 @@ TEST_F(dirty, larger_bitmap_pages_cover_several_io_pages)
 		EXPECT_EQ(bit == 1 || bit == 3, bit_is_set(bitmap, bit));
 }
 
-TEST_F(dirty, unmapped_iova_in_the_range_reads_clean)
+TEST_F(dirty, range_with_an_unmapped_hole_is_einval_and_clears_nothing)
 {
 	const __u64 hole = 4 * PAGE_SIZE;
 	__u64 written[BITMAP_WORDS] = {}, bitmap[BITMAP_WORDS] = {};
+	__u64 after_hole[BITMAP_WORDS] = {};
 	unsigned int bit, hole_first = hole / IO_PAGE_SIZE;
 
 	/* Punch a two page hole in the mapping; then mark on both sides */
@@ -1233,12 +1288,23 @@ TEST_F(dirty, unmapped_iova_in_the_range_reads_clean)
 	ASSERT_EQ(0, write_io_pages_err(self->fd, self->hwpt_id, written,
 					IO_PAGES, NULL));
 
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE,
-				     IO_PAGE_SIZE, bitmap, 0));
+	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
+					  APERTURE_IOVA, BUF_SIZE,
+					  IO_PAGE_SIZE, bitmap, 0));
 	for (bit = 0; bit != IO_PAGES; bit++)
-		EXPECT_EQ(bit < hole_first || bit >= hole_first + 4,
-			  bit_is_set(bitmap, bit));
+		EXPECT_FALSE(bit_is_set(bitmap, bit));
+
+	/* Both mapped sides still hold every write */
+	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
+				     hole, IO_PAGE_SIZE, bitmap, 0));
+	for (bit = 0; bit != hole_first; bit++)
+		EXPECT_TRUE(bit_is_set(bitmap, bit));
+	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id,
+				     APERTURE_IOVA + hole + 2 * PAGE_SIZE,
+				     BUF_SIZE - hole - 2 * PAGE_SIZE,
+				     IO_PAGE_SIZE, after_hole, 0));
+	for (bit = 0; bit != IO_PAGES - hole_first - 4; bit++)
+		EXPECT_TRUE(bit_is_set(after_hole, bit));
 }
 
 TEST_F(dirty, bitmap_straddling_a_page_boundary)

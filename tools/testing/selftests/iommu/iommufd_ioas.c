@@ -226,6 +226,39 @@ TEST_F(ioas, map_on_an_unknown_ioas_is_enoent)
 				  PAGE_SIZE, &iova));
 }
 
+/*
+ * With several things wrong, the errno is upstream's: unknown flags, then
+ * IOVA or length too large, then no access, then the IOAS, then the
+ * memory.
+ */
+TEST_F(ioas, map_reports_the_first_problem_in_upstreams_order)
+{
+	const __u32 no_access = IOMMU_IOAS_MAP_FIXED_IOVA;
+	__u64 iova = (__u64)-1;
+
+	EXPECT_EQ(EOVERFLOW, map_err(self->fd, NO_SUCH_ID, no_access,
+				     self->buf, PAGE_SIZE, &iova));
+	iova = 0x100000;
+	EXPECT_EQ(EINVAL, map_err(self->fd, NO_SUCH_ID, no_access, self->buf,
+				  PAGE_SIZE, &iova));
+	EXPECT_EQ(ENOENT, map_err(self->fd, NO_SUCH_ID, FIXED, self->buf, 0,
+				  &iova));
+	EXPECT_EQ(ENOENT, map_err(self->fd, NO_SUCH_ID, FIXED,
+				  (void *)(uintptr_t)-PAGE_SIZE,
+				  2 * PAGE_SIZE, &iova));
+}
+
+TEST_F(ioas, copy_reports_a_bad_source_range_before_a_bad_destination)
+{
+	__u64 dst_iova = 0x100000;
+
+	EXPECT_EQ(EINVAL, copy_err(self->fd, NO_SUCH_ID, self->ioas_id, FIXED,
+				   0x100000, 0, &dst_iova));
+	EXPECT_EQ(EOVERFLOW, copy_err(self->fd, NO_SUCH_ID, self->ioas_id,
+				      FIXED, (__u64)-PAGE_SIZE, 2 * PAGE_SIZE,
+				      &dst_iova));
+}
+
 TEST_F(ioas, fixed_map_over_an_existing_mapping_is_eexist)
 {
 	static const struct { __u64 iova, length; } overlaps[] = {
@@ -761,8 +794,11 @@ TEST_F(ioas, map_file_past_the_end_of_the_file_is_einval)
 	ASSERT_LE(0, memfd);
 	EXPECT_EQ(EINVAL, map_file_err(self->fd, self->ioas_id, RW, memfd,
 				       PAGE_SIZE, SZ_2M, &iova));
-	EXPECT_EQ(EOVERFLOW, map_file_err(self->fd, self->ioas_id, RW, memfd,
-					  (__u64)-PAGE_SIZE, SZ_2M, &iova));
+	/* Offsets loff_t cannot hold are past the end too */
+	EXPECT_EQ(EINVAL, map_file_err(self->fd, self->ioas_id, RW, memfd,
+				       1ULL << 63, PAGE_SIZE, &iova));
+	EXPECT_EQ(EINVAL, map_file_err(self->fd, self->ioas_id, RW, memfd,
+				       (__u64)-PAGE_SIZE, SZ_2M, &iova));
 	close(memfd);
 }
 
