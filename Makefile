@@ -17,7 +17,7 @@ HARNESS := $(PYTHON) harness/main.py
 
 export PROFILE VARIANT SUITE ARGS MACHINE V
 
-.PHONY: help deps check run build kernel test conformance shell lint tree series clean
+.PHONY: help deps check run build kernel test conformance shell lint tree series bench clean
 
 help:
 	@echo 'make run      build the normal kernel, boot q35, run the demo'
@@ -29,12 +29,13 @@ help:
 	@echo 'make shell    MACHINE=q35 PROFILE=normal: a shell in the guest'
 	@echo 'make lint     checkpatch, sparse, W=1, kernel-doc, abi-check'
 	@echo 'make series   git format-patch series against the base tree'
+	@echo 'make bench    our iommufd against stock and VFIO type1 (a benchmark)'
 	@echo 'make clean    remove build outputs (keeps the pristine base and ccache)'
 
 deps:
 	@bash harness/deps.sh
 
-check run build kernel test conformance lint tree series clean: deps
+check run build kernel test conformance lint tree series bench clean: deps
 	@$(HARNESS) $@
 
 # Interactive: QEMU needs the terminal, so no output redirection here.

@@ -2,8 +2,9 @@
 """Entry point of the pipeline; the top-level Makefile's targets call this.
 
 Usage: main.py COMMAND   with COMMAND one of check run build kernel test
-conformance shell lint tree series clean. Options come from the environment, as make passes
-them: PROFILE (normal|debug), VARIANT (ours|stock), SUITE, MACHINE, ARGS, V=1.
+conformance shell lint tree series bench clean. Options come from the environment,
+as make passes them: PROFILE (normal|debug), VARIANT (ours|stock), SUITE, MACHINE,
+ARGS, V=1.
 """
 
 import os
@@ -16,6 +17,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from machines import MACHINES, PROFILES  # noqa: E402
+from pipeline import bench as bench_mod  # noqa: E402
 from pipeline import suites as suites_mod  # noqa: E402
 from pipeline.conformance import load_pending  # noqa: E402
 from pipeline.common import (CACHE, REPO, CacheLock, PipelineError, cache_path, die,  # noqa: E402
@@ -65,8 +67,11 @@ def require_kernel_sources(tree):
                             'iommufd cannot be built (VARIANT=stock builds upstream\'s)')
 
 
-def prepare(tree, profile):
-    """Kernel, user programs and initramfs of one profile. Returns (kb, initramfs, row)."""
+def prepare(tree, profile, progs_detail=True):
+    """Kernel, user programs and initramfs of one profile. Returns (kb, initramfs, row).
+
+    progs_detail=False reports a failed user program build in one line.
+    """
     row = Row('build', profile)
     start = time.monotonic()
     kb = KernelBuild(tree, profile)
@@ -79,7 +84,10 @@ def prepare(tree, profile):
             progs.build()
         except PipelineError as e:
             # The kernel is fine: boot anyway, the suites missing a program fail.
-            show_error(e)
+            if progs_detail:
+                show_error(e)
+            else:
+                log(f'  note: {e}')
             row.fail(f'user programs: {e}')
         initramfs = build_initramfs(progs)
         if not row.failed:
@@ -265,6 +273,46 @@ def cmd_shell():
     return subprocess.call(cmd)
 
 
+def cmd_bench():
+    """Both variants' normal kernels, then the measuring boots and the report.
+
+    Exits 0 when every boot delivered its results, whatever the targets say.
+    """
+    rows = []
+    builds = {}
+    start = time.monotonic()
+    with CacheLock():
+        for variant in bench_mod.VARIANTS:
+            log(f'== build: {variant}, normal profile ==')
+            tree = guarded(rows, assemble, variant)
+            # Only the benchmark program matters here: our selftests, laid
+            # over the stock tree too, need uAPI that stock lacks.
+            prepared = tree and guarded(rows, prepare, tree, 'normal', progs_detail=False)
+            if not prepared:
+                continue
+            kb, initramfs, build_row = prepared
+            rows.append(build_row)
+            if kb is not None and initramfs is not None:
+                builds[variant] = (kb, initramfs)
+        results, problems = bench_mod.run_bench(builds)
+    lines, targets = bench_mod.report(results)
+    print('\n'.join(lines))
+    # A program that did not build for one variant is a problem; one that
+    # did while something else of that profile failed is only noted.
+    notes = [f'{r.suite} ({r.profile}): {n}' for r in rows for n in r.notes if r.failed]
+    if notes:
+        print('notes from the builds:')
+        print('\n'.join(f'  {n}' for n in notes))
+    if problems:
+        print('problems (results are incomplete):')
+        print('\n'.join(f'  {p}' for p in problems))
+    met = sum(1 for t in targets if t.met)
+    print(f'make bench: {len(targets)} targets, {met} met, {len(targets) - met} missed; '
+          f'{"results INCOMPLETE" if problems else "all boots delivered"} '
+          f'[{fmt_duration(time.monotonic() - start)}]', flush=True)
+    return 1 if problems else 0
+
+
 def cmd_lint():
     rows = [Row('lint', '-')]
     with CacheLock():
@@ -310,6 +358,7 @@ COMMANDS = {
     'lint': cmd_lint,
     'tree': cmd_tree,
     'series': cmd_series,
+    'bench': cmd_bench,
     'clean': cmd_clean,
 }
 

@@ -30,8 +30,11 @@ static const struct command commands[] = {
 	{ "IOMMU_IOAS_IOVA_RANGES", IOMMU_IOAS_IOVA_RANGES,
 	  "list usable IOVA ranges" },
 	{ "IOMMU_IOAS_MAP", IOMMU_IOAS_MAP, "map user memory at an IOVA" },
+#ifdef IOMMU_IOAS_MAP_FILE
+	/* Upstream added it after 6.12: only kernels with the backport have it */
 	{ "IOMMU_IOAS_MAP_FILE", IOMMU_IOAS_MAP_FILE,
 	  "map a file (memfd) at an IOVA" },
+#endif
 	{ "IOMMU_IOAS_UNMAP", IOMMU_IOAS_UNMAP, "unmap an IOVA range" },
 	{ "IOMMU_OPTION", IOMMU_OPTION, "get and set options" },
 	{ "IOMMU_VFIO_IOAS", IOMMU_VFIO_IOAS,

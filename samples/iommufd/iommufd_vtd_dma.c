@@ -23,27 +23,14 @@
  * transfer that reaches exactly the end of its buffer stops QEMU, so the
  * transfers here stay well inside both.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
-#include <unistd.h>
-#include <linux/iommufd.h>
 #include <linux/pci_regs.h>
-#include <linux/vfio.h>
 
-#define EDU_VENDOR		0x1234
-#define EDU_DEVICE		0x11e8
+#include "edu_vfio.h"
 
 /* BAR0 registers */
 #define EDU_REG_ID		0x00
@@ -67,8 +54,6 @@
 
 #define DMA_TIMEOUT_MS		10000
 #define FAULT_WAIT_MS		3000
-
-#define SYSFS_PCI		"/sys/bus/pci/devices"
 
 struct vmm {
 	char bdf[256];
@@ -125,31 +110,6 @@ static bool check_ioctl(int rc, const char *what)
 	return true;
 }
 
-static int write_sysfs(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t written;
-
-	if (fd < 0)
-		return -1;
-	written = write(fd, value, strlen(value));
-	close(fd);
-	return written == (ssize_t)strlen(value) ? 0 : -1;
-}
-
-static unsigned long read_sysfs_hex(const char *path)
-{
-	char text[32] = "";
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	if (read(fd, text, sizeof(text) - 1) < 0)
-		text[0] = 0;
-	close(fd);
-	return strtoul(text, NULL, 16);
-}
-
 static void sleep_ms(unsigned int ms)
 {
 	struct timespec delay = {
@@ -162,48 +122,16 @@ static void sleep_ms(unsigned int ms)
 
 /* ---- Finding the device and handing it to vfio-pci ----------------------- */
 
-static bool find_edu(struct vmm *vmm)
-{
-	struct dirent *entry;
-	bool found = false;
-	DIR *dir;
-
-	dir = opendir(SYSFS_PCI);
-	if (!dir)
-		return false;
-	while (!found && (entry = readdir(dir))) {
-		char path[1024];
-
-		if (entry->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor",
-			 entry->d_name);
-		if (read_sysfs_hex(path) != EDU_VENDOR)
-			continue;
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/device",
-			 entry->d_name);
-		if (read_sysfs_hex(path) != EDU_DEVICE)
-			continue;
-		snprintf(vmm->bdf, sizeof(vmm->bdf), "%s", entry->d_name);
-		found = true;
-	}
-	closedir(dir);
-	return found;
-}
-
 static void show_iommu_of(struct vmm *vmm)
 {
 	char path[1024], target[256];
+	bool grouped;
 	ssize_t len;
 
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group", vmm->bdf);
-	len = readlink(path, target, sizeof(target) - 1);
-	target[len > 0 ? len : 0] = 0;
-	if (len > 0)
-		snprintf(vmm->group_name, sizeof(vmm->group_name), "%s",
-			 strrchr(target, '/') + 1);
-	say("   IOMMU group: %s\n", len > 0 ? vmm->group_name : "none");
-	check(len > 0, "the device sits behind an IOMMU (it has an IOMMU group)");
+	grouped = pci_iommu_group(vmm->bdf, vmm->group_name,
+				  sizeof(vmm->group_name));
+	say("   IOMMU group: %s\n", grouped ? vmm->group_name : "none");
+	check(grouped, "the device sits behind an IOMMU (it has an IOMMU group)");
 
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu", vmm->bdf);
 	len = readlink(path, target, sizeof(target) - 1);
@@ -213,179 +141,7 @@ static void show_iommu_of(struct vmm *vmm)
 	      "that IOMMU is an Intel VT-d unit (dmarN)");
 }
 
-/*
- * driver_override makes vfio-pci the only driver that may take the
- * device; an explicit bind then attaches it right away.
- */
-static bool bind_to_vfio_pci(struct vmm *vmm)
-{
-	char path[1024];
-
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", vmm->bdf);
-	if (!access(path, F_OK) && write_sysfs(path, vmm->bdf))
-		return check(false, "unbind the device from its current driver");
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override",
-		 vmm->bdf);
-	if (!check(!write_sysfs(path, "vfio-pci"),
-		   "write \"vfio-pci\" to driver_override"))
-		return false;
-	return check(!write_sysfs("/sys/bus/pci/drivers/vfio-pci/bind",
-				  vmm->bdf),
-		     "bind the device to vfio-pci");
-}
-
-static void unbind_from_vfio_pci(struct vmm *vmm)
-{
-	char path[1024];
-
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", vmm->bdf);
-	write_sysfs(path, vmm->bdf);
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override",
-		 vmm->bdf);
-	write_sysfs(path, "\n");
-}
-
-/*
- * vfio-pci registers one cdev per device, listed in sysfs as
- * vfio-dev/vfioN.  devtmpfs normally creates /dev/vfio/devices/vfioN;
- * if it is missing the node is made from the dev file.
- */
-static int open_vfio_cdev(struct vmm *vmm)
-{
-	char path[1024], node[1024];
-	unsigned int major_nr, minor_nr;
-	struct dirent *entry;
-	DIR *dir;
-	FILE *dev;
-	int fd;
-
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/vfio-dev", vmm->bdf);
-	dir = opendir(path);
-	if (!dir)
-		return -1;
-	do {
-		entry = readdir(dir);
-	} while (entry && strncmp(entry->d_name, "vfio", 4));
-	if (!entry) {
-		closedir(dir);
-		return -1;
-	}
-	snprintf(node, sizeof(node), "/dev/vfio/devices/%s", entry->d_name);
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/vfio-dev/%s/dev",
-		 vmm->bdf, entry->d_name);
-	closedir(dir);
-
-	if (access(node, F_OK)) {
-		dev = fopen(path, "r");
-		if (!dev)
-			return -1;
-		if (fscanf(dev, "%u:%u", &major_nr, &minor_nr) != 2)
-			major_nr = 0;
-		fclose(dev);
-		mkdir("/dev/vfio", 0755);
-		mkdir("/dev/vfio/devices", 0755);
-		if (!major_nr ||
-		    mknod(node, S_IFCHR | 0600, makedev(major_nr, minor_nr)))
-			return -1;
-	}
-	say("   VFIO device cdev: %s\n", node);
-	fd = open(node, O_RDWR);
-	return fd;
-}
-
 /* ---- iommufd ------------------------------------------------------------- */
-
-static int bind_iommufd(struct vmm *vmm)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = vmm->iommufd,
-	};
-	int rc = ioctl(vmm->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-
-	vmm->dev_id = bind.out_devid;
-	return rc;
-}
-
-static int attach_pt(struct vmm *vmm, __u32 *pt_id)
-{
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.pt_id = *pt_id,
-	};
-	int rc = ioctl(vmm->device_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-
-	*pt_id = attach.pt_id;
-	return rc;
-}
-
-static int detach_pt(struct vmm *vmm)
-{
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
-
-	return ioctl(vmm->device_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
-}
-
-static int ioas_alloc(struct vmm *vmm)
-{
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	int rc = ioctl(vmm->iommufd, IOMMU_IOAS_ALLOC, &alloc);
-
-	vmm->ioas_id = alloc.out_ioas_id;
-	return rc;
-}
-
-static int ioas_map(struct vmm *vmm, void *buffer, __u64 iova)
-{
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = vmm->ioas_id,
-		.user_va = (__u64)(unsigned long)buffer,
-		.length = BUFFER_BYTES,
-		.iova = iova,
-	};
-
-	return ioctl(vmm->iommufd, IOMMU_IOAS_MAP, &map);
-}
-
-static int ioas_unmap(struct vmm *vmm, __u64 iova, __u64 *unmapped)
-{
-	struct iommu_ioas_unmap unmap = {
-		.size = sizeof(unmap),
-		.ioas_id = vmm->ioas_id,
-		.iova = iova,
-		.length = BUFFER_BYTES,
-	};
-	int rc = ioctl(vmm->iommufd, IOMMU_IOAS_UNMAP, &unmap);
-
-	*unmapped = unmap.length;
-	return rc;
-}
-
-static int hwpt_alloc(struct vmm *vmm)
-{
-	struct iommu_hwpt_alloc alloc = {
-		.size = sizeof(alloc),
-		.dev_id = vmm->dev_id,
-		.pt_id = vmm->ioas_id,
-		.data_type = IOMMU_HWPT_DATA_NONE,
-	};
-	int rc = ioctl(vmm->iommufd, IOMMU_HWPT_ALLOC, &alloc);
-
-	vmm->hwpt_id = alloc.out_hwpt_id;
-	return rc;
-}
-
-static int destroy_object(struct vmm *vmm, __u32 id)
-{
-	struct iommu_destroy destroy = { .size = sizeof(destroy), .id = id };
-
-	return ioctl(vmm->iommufd, IOMMU_DESTROY, &destroy);
-}
 
 /*
  * Optional: IOMMU_GET_HW_INFO tells a VMM what the IOMMU behind the device
@@ -642,7 +398,8 @@ static void dma_after_unmap(struct vmm *vmm)
 	step("Step 9: unmap the destination; the IOMMU must now refuse the device's writes there");
 	memset(vmm->dst, 0xee, BUFFER_BYTES);
 	say("   destination buffer filled with 0xee; it stays mapped in the VMM\n");
-	if (!check_ioctl(ioas_unmap(vmm, IOVA_DST, &unmapped),
+	if (!check_ioctl(iommufd_unmap(vmm->iommufd, vmm->ioas_id, IOVA_DST,
+				       BUFFER_BYTES, &unmapped),
 			 "IOMMU_IOAS_UNMAP of IOVA 0x200000"))
 		return;
 	check(unmapped == BUFFER_BYTES, "4096 bytes were unmapped");
@@ -671,6 +428,12 @@ static void dma_after_unmap(struct vmm *vmm)
 
 /* ---- The program ----------------------------------------------------------- */
 
+static int map_buffer(struct vmm *vmm, __u8 *buffer, __u64 iova)
+{
+	return iommufd_map_fixed(vmm->iommufd, vmm->ioas_id, buffer,
+				 BUFFER_BYTES, iova);
+}
+
 static void *alloc_buffer(void)
 {
 	void *buffer = mmap(NULL, BUFFER_BYTES, PROT_READ | PROT_WRITE,
@@ -679,29 +442,55 @@ static void *alloc_buffer(void)
 	return buffer == MAP_FAILED ? NULL : buffer;
 }
 
+static bool alloc_buffers(struct vmm *vmm)
+{
+	vmm->src = alloc_buffer();
+	vmm->dst = alloc_buffer();
+	return check(vmm->src && vmm->dst, "allocated two 4 KiB buffers");
+}
+
+/* Both buffers into the IOAS vmm->ioas_id, however the VMM got it */
+static bool map_buffers(struct vmm *vmm)
+{
+	say("   IOAS ID: %u\n", vmm->ioas_id);
+	if (!check_ioctl(map_buffer(vmm, vmm->src, IOVA_SRC),
+			 "IOMMU_IOAS_MAP source buffer at IOVA 0x100000"))
+		return false;
+	return check_ioctl(map_buffer(vmm, vmm->dst, IOVA_DST),
+			   "IOMMU_IOAS_MAP destination buffer at IOVA 0x200000");
+}
+
 static bool setup_device(struct vmm *vmm)
 {
+	const char *failed_step;
+	char node[1024];
+
 	step("Step 1: find the edu device (PCI 1234:11e8) and its IOMMU");
-	if (!check(find_edu(vmm), "found edu on the PCI bus"))
+	if (!check(edu_find(vmm->bdf, sizeof(vmm->bdf)),
+		   "found edu on the PCI bus"))
 		return false;
 	say("   PCI address: %s\n", vmm->bdf);
 	show_iommu_of(vmm);
 
 	step("Step 2: hand the device to vfio-pci through sysfs");
-	if (!bind_to_vfio_pci(vmm))
-		return false;
+	failed_step = vfio_pci_take(vmm->bdf);
+	if (failed_step)
+		return check(false, failed_step);
+	check(true, "driver_override says vfio-pci, and vfio-pci took the device");
 	if (vmm->group_path)
 		return true;
 
 	step("Step 3: open the device's VFIO cdev and /dev/iommu, and bind them");
-	vmm->device_fd = open_vfio_cdev(vmm);
+	vmm->device_fd = vfio_cdev_open(vmm->bdf, node, sizeof(node));
 	if (!check(vmm->device_fd >= 0, "opened the VFIO device cdev"))
 		return false;
+	say("   VFIO device cdev: %s\n", node);
 	vmm->iommufd = open("/dev/iommu", O_RDWR);
 	if (!check(vmm->iommufd >= 0, "opened /dev/iommu"))
 		return false;
 	say("   until bound, the device fd refuses everything else; its DMA is blocked\n");
-	if (!check_ioctl(bind_iommufd(vmm),
+	if (!check_ioctl(vfio_bind_iommufd(vmm->device_fd, vmm->iommufd,
+					   &vmm->dev_id),
 			 "VFIO_DEVICE_BIND_IOMMUFD: the device joins this iommufd"))
 		return false;
 	say("   the device's ID in iommufd: %u\n", vmm->dev_id);
@@ -711,18 +500,12 @@ static bool setup_device(struct vmm *vmm)
 static bool setup_address_space(struct vmm *vmm)
 {
 	step("Step 4: create an I/O address space and map two buffers into it");
-	vmm->src = alloc_buffer();
-	vmm->dst = alloc_buffer();
-	if (!check(vmm->src && vmm->dst, "allocated two 4 KiB buffers"))
+	if (!alloc_buffers(vmm))
 		return false;
-	if (!check_ioctl(ioas_alloc(vmm), "IOMMU_IOAS_ALLOC"))
+	if (!check_ioctl(iommufd_ioas_alloc(vmm->iommufd, &vmm->ioas_id),
+			 "IOMMU_IOAS_ALLOC"))
 		return false;
-	say("   IOAS ID: %u\n", vmm->ioas_id);
-	if (!check_ioctl(ioas_map(vmm, vmm->src, IOVA_SRC),
-			 "IOMMU_IOAS_MAP source buffer at IOVA 0x100000"))
-		return false;
-	return check_ioctl(ioas_map(vmm, vmm->dst, IOVA_DST),
-			   "IOMMU_IOAS_MAP destination buffer at IOVA 0x200000");
+	return map_buffers(vmm);
 }
 
 /* IOMMU_VFIO_IOAS: which IOAS VFIO's group path uses in this context */
@@ -764,19 +547,12 @@ static bool setup_group(struct vmm *vmm)
 		return false;
 
 	step("Step 4: map two buffers into the IOAS VFIO made for the group");
-	vmm->src = alloc_buffer();
-	vmm->dst = alloc_buffer();
-	if (!check(vmm->src && vmm->dst, "allocated two 4 KiB buffers"))
+	if (!alloc_buffers(vmm))
 		return false;
 	if (!check_ioctl(compat_ioas_get(vmm),
 			 "IOMMU_VFIO_IOAS GET: the compatibility IOAS"))
 		return false;
-	say("   IOAS ID: %u\n", vmm->ioas_id);
-	if (!check_ioctl(ioas_map(vmm, vmm->src, IOVA_SRC),
-			 "IOMMU_IOAS_MAP source buffer at IOVA 0x100000"))
-		return false;
-	if (!check_ioctl(ioas_map(vmm, vmm->dst, IOVA_DST),
-			 "IOMMU_IOAS_MAP destination buffer at IOVA 0x200000"))
+	if (!map_buffers(vmm))
 		return false;
 
 	step("Step 5: get the device fd from the group");
@@ -792,7 +568,7 @@ static bool attach_to_ioas(struct vmm *vmm)
 
 	step("Step 5: attach the device to the IOAS");
 	say("   attaching to an IOAS makes iommufd create (or reuse) a VT-d domain for it\n");
-	if (!check_ioctl(attach_pt(vmm, &pt_id),
+	if (!check_ioctl(vfio_attach_pt(vmm->device_fd, &pt_id),
 			 "VFIO_DEVICE_ATTACH_IOMMUFD_PT to the IOAS"))
 		return false;
 	vmm->auto_hwpt_id = pt_id;
@@ -812,7 +588,8 @@ static void replace_hwpt(struct vmm *vmm)
 	__u32 pt_id;
 
 	step("Step 8: allocate a HWPT of our own on the same IOAS and move the device to it");
-	if (!check_ioctl(hwpt_alloc(vmm),
+	if (!check_ioctl(iommufd_hwpt_alloc(vmm->iommufd, vmm->dev_id,
+					    vmm->ioas_id, &vmm->hwpt_id),
 			 "IOMMU_HWPT_ALLOC: a paging HWPT of the IOAS"))
 		return;
 	say("   HWPT ID: %u; it mirrors every mapping of IOAS %u already\n",
@@ -821,15 +598,15 @@ static void replace_hwpt(struct vmm *vmm)
 	say("   %s\n   %s\n",
 	    "attaching a device that is attached already replaces its HWPT",
 	    "in one step: its DMA is never unblocked in between");
-	if (!check_ioctl(attach_pt(vmm, &pt_id),
+	if (!check_ioctl(vfio_attach_pt(vmm->device_fd, &pt_id),
 			 "VFIO_DEVICE_ATTACH_IOMMUFD_PT to the new HWPT (replace)"))
 		return;
 	check(pt_id == vmm->hwpt_id, "the device is on the new HWPT");
 	errno = 0;
-	check(destroy_object(vmm, vmm->auto_hwpt_id) && errno == ENOENT,
+	check(iommufd_destroy(vmm->iommufd, vmm->auto_hwpt_id) && errno == ENOENT,
 	      "the automatic HWPT went away with its last device (ENOENT)");
 	errno = 0;
-	check(destroy_object(vmm, vmm->hwpt_id) && errno == EBUSY,
+	check(iommufd_destroy(vmm->iommufd, vmm->hwpt_id) && errno == EBUSY,
 	      "a HWPT with a device attached cannot be destroyed (EBUSY)");
 	say("   the same copy again, now through the new HWPT's page table:\n");
 	dma_round_trip(vmm, 2);
@@ -839,10 +616,10 @@ static void teardown(struct vmm *vmm)
 {
 	step("Step 10: tear down in reverse order");
 	if (vmm->device_fd >= 0 && vmm->dev_id) {
-		check_ioctl(detach_pt(vmm),
+		check_ioctl(vfio_detach_pt(vmm->device_fd),
 			    "VFIO_DEVICE_DETACH_IOMMUFD_PT: DMA is blocked again");
 		if (vmm->hwpt_id)
-			check_ioctl(destroy_object(vmm, vmm->hwpt_id),
+			check_ioctl(iommufd_destroy(vmm->iommufd, vmm->hwpt_id),
 				    "IOMMU_DESTROY the HWPT");
 	}
 	if (vmm->bar0)
@@ -857,7 +634,7 @@ static void teardown(struct vmm *vmm)
 	if (vmm->iommufd >= 0)
 		close(vmm->iommufd);
 	if (vmm->bdf[0])
-		unbind_from_vfio_pci(vmm);
+		vfio_pci_release(vmm->bdf);
 	say("   closed the device and /dev/iommu, gave the device back\n");
 }
 

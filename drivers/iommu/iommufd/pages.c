@@ -275,9 +275,6 @@ static long iommufd_pages_pin_user(struct iommufd_pages *pages,
 	int locked = 1;
 	long rc;
 
-	/* As GUP fails for memory unmapped since the mapping was made */
-	if (iommufd_should_fail())
-		return -EFAULT;
 	npages = min_t(unsigned long, npages, INT_MAX);
 	if (current->mm == mm)
 		return pin_user_pages_fast(uaddr, npages,
@@ -311,9 +308,6 @@ static long iommufd_pages_pin_file(struct iommufd_pages *pages,
 	long nfolios;
 	long i;
 
-	/* As memfd_pin_folios() fails when the file cannot supply a folio */
-	if (iommufd_should_fail())
-		return -ENOMEM;
 	max = clamp_t(unsigned long, npages, 1,
 		      iommufd_pages_temp_bytes() / sizeof(*folios));
 	folios = kcalloc(max, sizeof(*folios), GFP_KERNEL);
@@ -722,10 +716,26 @@ static int iommufd_fill_add(struct iommufd_fill *fill, unsigned long pfn)
  * batch.first_index are mapped in every domain and those in the batch in
  * none.
  */
+/*
+ * Fault injection (fail_iommufd) fails the second batch of pages a gather
+ * pins, as GUP fails for memory unmapped part way: what the first batch
+ * did must then be undone.  One fault site per gather, not per batch,
+ * keeps fail-nth sweeps of small batches short.
+ */
+static long iommufd_pages_pin_batch(struct iommufd_pages *pages,
+				    unsigned long index, unsigned long npages,
+				    struct page **out, unsigned int *batches)
+{
+	if (++*batches == 2 && iommufd_should_fail())
+		return -EFAULT;
+	return iommufd_pages_pin(pages, index, npages, out);
+}
+
 static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 			       unsigned long last)
 {
 	struct iommufd_pages *pages = fill->pages;
+	unsigned int batches = 0;
 	int rc;
 
 	while (index <= last) {
@@ -747,10 +757,11 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 			}
 			break;
 		case IOMMUFD_PFN_UNPINNED:
-			pinned = iommufd_pages_pin(pages, index,
-						   min(seg_last - index + 1,
-						       (unsigned long)fill->batch.max_pages),
-						   fill->batch.pages);
+			pinned = iommufd_pages_pin_batch(pages, index,
+							 min(seg_last - index + 1,
+							     (unsigned long)fill->batch.max_pages),
+							 fill->batch.pages,
+							 &batches);
 			if (pinned < 0)
 				return pinned;
 			for (i = 0; i < pinned; i++) {
@@ -1206,6 +1217,7 @@ static int iommufd_access_gather(struct iommufd_pages *pages,
 				 unsigned long index, unsigned long last,
 				 struct page **out, unsigned long *reached)
 {
+	unsigned int batches = 0;
 	long pinned, i;
 	int rc = 0;
 
@@ -1231,8 +1243,9 @@ static int iommufd_access_gather(struct iommufd_pages *pages,
 			continue;
 		}
 		/* Pages an access pins are nobody else's: pin them now */
-		pinned = iommufd_pages_pin(pages, index, seg_last - index + 1,
-					   out);
+		pinned = iommufd_pages_pin_batch(pages, index,
+						 seg_last - index + 1, out,
+						 &batches);
 		if (pinned < 0)
 			return pinned;
 		for (i = 0; i < pinned; i++) {

@@ -10,9 +10,9 @@
  *
  * iommufd_should_fail() is the fault point "fail_iommufd" (debugfs, and
  * fail-nth), placed where iommufd calls things that can fail for reasons
- * no allocation failure reproduces: pinning memory.  (The mock driver has
- * its own point for mapping into a domain.)  Without CONFIG_IOMMUFD_TEST
- * it is always false.
+ * no allocation failure reproduces: pinning memory part way.  (The mock
+ * driver has its own point for mapping into a domain.)  Without
+ * CONFIG_IOMMUFD_TEST it is always false.
  */
 #ifndef __IOMMUFD_SELFTEST_H
 #define __IOMMUFD_SELFTEST_H

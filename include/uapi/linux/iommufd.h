@@ -4,9 +4,15 @@
  *
  * Every number, name and structure layout below is part of the kernel ABI
  * and is binary compatible with the upstream Linux 6.12 definition of this
- * interface, plus IOMMU_IOAS_MAP_FILE which uses the number and layout it
- * was given upstream later on.  Existing entries must never be renumbered,
+ * interface, plus two backports that keep the numbers and layouts they
+ * were given upstream later on: IOMMU_IOAS_MAP_FILE, and the input type of
+ * IOMMU_GET_HW_INFO (IOMMU_HW_INFO_FLAG_INPUT_TYPE, in_data_type and
+ * IOMMU_HW_INFO_TYPE_DEFAULT).  Existing entries must never be renumbered,
  * resized or reordered; new members are appended only.
+ *
+ * Declared here but not served by this implementation yet: I/O page fault
+ * queues (IOMMU_FAULT_QUEUE_ALLOC and the records read from and written to
+ * a fault queue file, and IOMMU_HWPT_FAULT_ID_VALID).
  */
 #ifndef _UAPI_IOMMUFD_H
 #define _UAPI_IOMMUFD_H
@@ -51,8 +57,8 @@
  *
  * Members whose name starts with __reserved are padding that keeps 64-bit
  * members naturally aligned or holds room for future use.  They must be
- * zero when passed in; a command that checks them rejects a non-zero value
- * with EOPNOTSUPP, as it would for an unknown flag.  All 64-bit members are
+ * zero when passed in; every command rejects a non-zero value with
+ * EOPNOTSUPP, as it would for an unknown flag.  All 64-bit members are
  * declared __aligned_u64, so every structure has the same layout for 32-bit
  * and 64-bit callers.  Members that carry a user space address, such as
  * user_va, data_uptr or allowed_iovas, hold the pointer cast to __u64.
@@ -74,6 +80,10 @@
  *    the other members (and size below the minimum, as described above).
  *  - ENOENT: an object ID does not name a live object of the kind the
  *    command needs, or an IOVA range does not match existing mappings.
+ *    A member that may name objects of more than one kind, such as the
+ *    pt_id of IOMMU_HWPT_ALLOC (an IOAS or a HWPT), is the exception: an
+ *    object of a kind it does not accept is EINVAL, and for
+ *    IOMMU_HWPT_ALLOC so is an ID that names nothing.
  *  - ENOMEM: the kernel could not allocate memory for the request.
  *  - EOVERFLOW: an address or length calculation overflowed, or a 64-bit
  *    value does not fit the kernel's address width.
@@ -85,6 +95,12 @@
  *    kernel user and cannot be changed or destroyed yet.
  *
  * A command may additionally return the errno values listed with it.
+ * When several members are wrong at once, which of their errors is
+ * reported is not part of the interface.
+ *
+ * A command that creates an object reports the new ID by writing the
+ * structure back before the object can be used; if that write fails, the
+ * object is destroyed again and the command fails with EFAULT.
  */
 
 /*
@@ -120,12 +136,16 @@ enum {
  *
  * Frees one object owned by this iommufd and drops the references it held
  * on other objects.  Once it returns, @id no longer names anything and the
- * same number may be given to an object created later.
+ * same number may be given to an object created later.  Commands that are
+ * using the object at that moment are waited for; they do not make the
+ * destroy fail.
  *
- * Errors: ENOENT if @id names no object; EBUSY if the object is still in
- * use, for instance an IOAS that a HWPT or an attached device depends on,
- * a HWPT that is a parent or has devices attached, a fault queue that a
- * HWPT reports to, or an object held by a kernel driver.
+ * Errors: ENOENT if @id names no object; EBUSY if another object or a
+ * kernel driver still depends on it: an IOAS with HWPTs or emulated
+ * accesses on it, a HWPT that has devices attached or is the parent of a
+ * nested HWPT, and any device or emulated access (those are owned by the
+ * kernel driver that created them, and go when it lets go of them).  If
+ * the caller is killed while waiting, the object is left as it was.
  */
 struct iommu_destroy {
 	__u32 size;
@@ -182,11 +202,13 @@ struct iommu_iova_range {
  * @allowed_iovas: In.  User address of an array of struct iommu_iova_range
  *                 that receives the usable ranges, in ascending order.
  *                 Ignored when @num_iovas is 0 on input.
- * @out_iova_alignment: Out.  Granule, a power of two no larger than the CPU
- *                      page size, that both the IOVA and the length of
- *                      every IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FILE and
- *                      IOMMU_IOAS_COPY must be a multiple of.  1 means no
- *                      alignment is needed.
+ * @out_iova_alignment: Out.  Granule, a power of two, that both the IOVA
+ *                      and the length of every IOMMU_IOAS_MAP,
+ *                      IOMMU_IOAS_MAP_FILE and IOMMU_IOAS_COPY must be a
+ *                      multiple of.  It is the largest of the smallest
+ *                      page size of each linked domain, PAGE_SIZE while
+ *                      an emulated access that pins pages is attached or
+ *                      IOMMU_OPTION_HUGE_PAGES is 0, and 1.
  *
  * Reports the IOVA ranges in which mappings may currently be created.  The
  * space of an IOAS shrinks as devices and page tables using it are added,
@@ -232,13 +254,15 @@ struct iommu_ioas_iova_ranges {
  * IOMMU_IOAS_IOVA_RANGES never reports less than what is listed here.
  * While a list is installed, IOVAs chosen by the kernel for mappings
  * without IOMMU_IOAS_MAP_FIXED_IOVA are also taken only from these ranges.
+ * Mappings at a fixed IOVA are not limited to them.
  *
  * The update is all or nothing: on failure the previous list stays.
  *
  * Errors: EOPNOTSUPP if @__reserved is set; ENOENT for an unknown
- * @ioas_id; EINVAL if an entry has @start not below @last or two entries
- * overlap; EADDRINUSE if a range collides with IOVA that is already
- * reserved by something attached to the IOAS; EFAULT; ENOMEM.
+ * @ioas_id; EINVAL if an entry has @start not below @last, does not fit
+ * the kernel's address width, or overlaps another entry; EADDRINUSE if a
+ * range collides with IOVA that is already reserved (outside the aperture
+ * of a linked domain, or claimed by an attached device); EFAULT; ENOMEM.
  */
 struct iommu_ioas_allow_iovas {
 	__u32 size;
@@ -279,25 +303,34 @@ enum iommufd_ioas_map_flags {
  *        Out otherwise: the IOVA the kernel chose.
  *
  * Makes @length bytes of the calling process' memory, starting at
- * @user_va, reachable by DMA at the same length of IOVA space.  Whenever
- * the memory is needed for DMA (a device or page table uses the IOAS) its
- * pages are kept pinned and charged against RLIMIT_MEMLOCK, as selected by
- * IOMMU_OPTION_RLIMIT_MODE, until no IOAS maps them any more.
+ * @user_va, reachable by DMA at the same length of IOVA space.  The memory
+ * is pinned, and charged against RLIMIT_MEMLOCK as selected by
+ * IOMMU_OPTION_RLIMIT_MODE, only while something needs it: a HWPT linked
+ * to the IOAS, or an emulated access that pinned it.  While no HWPT is
+ * linked to the IOAS the memory is not even looked at, so a range that
+ * cannot be pinned is reported only by the command that first needs it
+ * pinned (this one if a HWPT is linked already, otherwise for instance
+ * IOMMU_HWPT_ALLOC or a device attach).
  *
  * With IOMMU_IOAS_MAP_FIXED_IOVA, the whole target IOVA range must be
  * usable and empty; a mapping is never replaced or merged implicitly.
  * Without it, the kernel selects a hole inside the usable and (if set)
- * allowed ranges.  Either way the IOVA and @length must respect the
- * alignment reported by IOMMU_IOAS_IOVA_RANGES.
+ * allowed ranges, never at IOVA 0, with the same offset in its page as
+ * @user_va and aligned like @user_va up to the mapping's size rounded up
+ * to a power of two, at most PMD_SIZE, so that huge pages of memory can
+ * become huge IOMMU pages.  Either way the IOVA and @length (and the
+ * offset of @user_va in its page) must respect the alignment reported by
+ * IOMMU_IOAS_IOVA_RANGES.
  *
  * Errors: EOPNOTSUPP for unknown @flags bits or non-zero @__reserved;
  * EINVAL if neither WRITEABLE nor READABLE is set, for a zero @length, a
- * misaligned IOVA, or an IOVA range that is not usable; EOVERFLOW if the
- * range wraps or exceeds the kernel's address width; ENOENT for an unknown
- * @ioas_id; EEXIST if a fixed range is already partly mapped; ENOSPC if no
- * hole is large enough; EFAULT or EPERM if the memory cannot be pinned
- * with the requested access; ENOMEM, also when the locked memory limit
- * would be exceeded.
+ * misaligned IOVA, length or @user_va, or a fixed IOVA range that overlaps
+ * reserved IOVA; EOVERFLOW if the range wraps or exceeds the kernel's
+ * address width; ENOENT for an unknown @ioas_id; EEXIST if a fixed range
+ * is already partly mapped; ENOSPC if no hole is large enough; EFAULT if
+ * the memory has to be pinned now and cannot be (it is not mapped, or not
+ * writable when WRITEABLE is asked for); ENOMEM, also when the locked
+ * memory limit would be exceeded.  A failed call maps nothing.
  */
 struct iommu_ioas_map {
 	__u32 size;
@@ -317,8 +350,9 @@ struct iommu_ioas_map {
  * @flags: In.  Bitwise OR of enum iommufd_ioas_map_flags values, with the
  *         same meaning as for IOMMU_IOAS_MAP.
  * @ioas_id: In.  The IOAS that receives the mapping.
- * @fd: In.  File descriptor of the memory to map: a memfd, backed either by
- *      shmem or by hugetlbfs.
+ * @fd: In.  File descriptor of the memory to map: a shmem file (a memfd or
+ *      a tmpfs file) or a hugetlbfs file, including a memfd made with
+ *      MFD_HUGETLB.
  * @start: In.  Offset in bytes into the file where the mapping begins.
  * @length: In.  Number of bytes of the file to map.
  * @iova: In when IOMMU_IOAS_MAP_FIXED_IOVA is set: the IOVA to map at.
@@ -327,14 +361,18 @@ struct iommu_ioas_map {
  * Like IOMMU_IOAS_MAP, but the memory is named by a file range instead of
  * a virtual address range, so the caller does not need to have the file
  * mapped into its address space.  The file's pages in [@start, @start +
- * @length) are pinned and mapped at @iova; the mapping stays valid even
- * after @fd is closed, because the mapping keeps its own reference to the
- * file.  Placement, alignment and accounting rules are the same as for
- * IOMMU_IOAS_MAP.
+ * @length) are mapped at @iova, and pinned when something needs them as
+ * for IOMMU_IOAS_MAP; the mapping stays valid even after @fd is closed,
+ * because the mapping keeps its own reference to the file.  The file, its
+ * access mode and its size are checked when the mapping is made.
+ * Placement, alignment and accounting rules are the same as for
+ * IOMMU_IOAS_MAP, with the file offset in place of the user address.
  *
  * Errors: as for IOMMU_IOAS_MAP, and in addition EBADF if @fd is not an
- * open file descriptor and EINVAL if the file is neither shmem nor
- * hugetlbfs backed.
+ * open file descriptor; EINVAL if the file is neither shmem nor hugetlbfs
+ * backed, or if the range reaches past the end of the file (which any
+ * @start of 2^63 or more does); EPERM if IOMMU_IOAS_MAP_WRITEABLE is
+ * asked for and the file was not opened for writing.
  */
 struct iommu_ioas_map_file {
 	__u32 size;
@@ -364,14 +402,18 @@ struct iommu_ioas_map_file {
  * Maps memory that is already mapped in one IOAS into another (or a second
  * time into the same one) without going back to the original user
  * address or file.  The source range must be covered completely by
- * existing mappings.  The new mapping shares the pinned pages of the
- * source, so no additional pinning or locked memory is charged; it is
- * independent afterwards and survives unmapping of the source.
+ * existing mappings, one or several adjacent ones.  The new mapping shares
+ * the memory of the source: a page is pinned and charged once however
+ * many mappings refer to it (it may become pinned now, if the destination
+ * has a HWPT and the source had none).  The new mapping is independent
+ * afterwards and survives unmapping of the source.
  *
  * Errors: EOPNOTSUPP for unknown @flags bits; EINVAL if neither WRITEABLE
- * nor READABLE is set or for misaligned or unusable IOVA; EOVERFLOW;
- * ENOENT for unknown IOAS IDs or a source range that is not fully mapped;
- * EEXIST and ENOSPC as for IOMMU_IOAS_MAP; ENOMEM.
+ * nor READABLE is set, for a zero @length, or for misaligned or reserved
+ * IOVA; EOVERFLOW; ENOENT for unknown IOAS IDs or a source range that is
+ * not fully mapped; EPERM for IOMMU_IOAS_MAP_WRITEABLE on memory that was
+ * first mapped without it; EEXIST and ENOSPC as for IOMMU_IOAS_MAP;
+ * EFAULT and ENOMEM as for IOMMU_IOAS_MAP when the copy has to be pinned.
  */
 struct iommu_ioas_copy {
 	__u32 size;
@@ -395,15 +437,22 @@ struct iommu_ioas_copy {
  *
  * Removes every mapping that lies inside [@iova, @iova + @length).  Each
  * mapping is removed as a whole: a mapping that sticks out of the range on
- * either side causes the call to fail, because mappings are never split.
- * The range may include holes.  The special pair @iova = 0 and @length =
- * U64_MAX empties the whole IOAS.  Pinned pages are released, and their
- * locked memory charge dropped, once no IOAS maps them any more.
+ * either side causes the call to fail, and then nothing at all is removed,
+ * because mappings are never split.  The range may include holes.  The
+ * special pair @iova = 0 and @length = U64_MAX empties the whole IOAS and
+ * succeeds even when there is nothing to remove.  Pinned pages are
+ * released, and their locked memory charge dropped, once nothing needs
+ * them pinned any more.
+ *
+ * If kernel drivers' emulated accesses have pages of a mapping in the
+ * range pinned, each access attached to the IOAS is first told to unpin
+ * (see struct iommufd_access_ops in include/linux/iommufd.h), and the
+ * mapping is removed once every pin is gone.
  *
  * Errors: ENOENT for an unknown @ioas_id, when the range contains no
- * mapping at all, or when a mapping only partly overlaps the range;
- * EOVERFLOW if the range exceeds the kernel's address width; EBUSY if a
- * concurrent operation is working on the same mapping.
+ * mapping at all (except for the unmap-all pair), or when a mapping only
+ * partly overlaps the range; EINVAL for a zero @length; EOVERFLOW if the
+ * range wraps or exceeds the kernel's address width.
  */
 struct iommu_ioas_unmap {
 	__u32 size;
@@ -418,17 +467,19 @@ struct iommu_ioas_unmap {
  * enum iommufd_option - option identifiers for IOMMU_OPTION
  * @IOMMU_OPTION_RLIMIT_MODE: How pinned pages are charged against
  *                            RLIMIT_MEMLOCK for this whole iommufd.  0 (the
- *                            default) charges the user that owns the
- *                            memory, 1 charges the process (mm) instead.
- *                            Changing it needs CAP_SYS_RESOURCE and is only
+ *                            default) charges the user who made the
+ *                            mapping, 1 charges that process's mm instead,
+ *                            as the VFIO type1 container does.  Changing
+ *                            it needs CAP_SYS_RESOURCE and is only
  *                            possible while the iommufd has no objects.
  *                            @object_id must be 0.
  * @IOMMU_OPTION_HUGE_PAGES: Whether one IOAS may build IOMMU mappings
  *                           larger than PAGE_SIZE out of physically
  *                           contiguous memory.  1 (the default) allows it;
- *                           0 forces every IOMMU mapping to PAGE_SIZE,
- *                           which is mostly useful for testing and
- *                           measuring.  @object_id names the IOAS.
+ *                           0 maps every CPU page on its own and makes
+ *                           PAGE_SIZE the smallest IOVA granule.  Turning
+ *                           it off is refused while a linked HWPT maps
+ *                           memory.  @object_id names the IOAS.
  */
 enum iommufd_option {
 	IOMMU_OPTION_RLIMIT_MODE = 0,
@@ -462,7 +513,9 @@ enum iommufd_option_ops {
  *
  * Errors: EOPNOTSUPP for an unknown @option_id or @op, a non-zero
  * @__reserved, or a non-zero @object_id for a global option; EINVAL for
- * a value outside the option's range; ENOENT if @object_id does not name
+ * a value outside the option's range, or for turning huge pages off while
+ * a linked HWPT maps memory; EADDRINUSE for turning huge pages off while a
+ * mapping is not aligned to PAGE_SIZE; ENOENT if @object_id does not name
  * an object of the right kind; EPERM without the required privilege;
  * EBUSY if the option can no longer be changed.
  */
@@ -532,9 +585,10 @@ struct iommu_vfio_ioas {
  *                                   that cannot support it are later
  *                                   refused attachment.
  * @IOMMU_HWPT_FAULT_ID_VALID: The fault_id member is meaningful: I/O page
- *                             faults of this HWPT are delivered to that
- *                             fault queue instead of being answered by the
- *                             kernel.
+ *                             faults of this HWPT are to be delivered to
+ *                             that fault queue.  Fault queues are not
+ *                             implemented yet, so this flag is refused
+ *                             with EOPNOTSUPP.
  */
 enum iommufd_hwpt_alloc_flags {
 	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
@@ -608,7 +662,8 @@ enum iommu_hwpt_data_type {
  * @data_len: In.  Length in bytes of that buffer.
  * @data_uptr: In.  User address of the driver specific data.
  * @fault_id: In.  ID of a fault queue made by IOMMU_FAULT_QUEUE_ALLOC.  Read
- *            only when @flags contains IOMMU_HWPT_FAULT_ID_VALID.
+ *            only when @flags contains IOMMU_HWPT_FAULT_ID_VALID, which
+ *            this implementation refuses for now, so it is never read.
  * @__reserved2: Pads the structure to a multiple of 8 bytes; must be 0.
  *
  * Creates a hardware page table (HWPT) object, which stands for one IOMMU
@@ -618,21 +673,29 @@ enum iommu_hwpt_data_type {
  *
  * Paging HWPT: @pt_id names an IOAS, @data_type is IOMMU_HWPT_DATA_NONE
  * and @data_len is 0.  The kernel owns the page table and keeps it in sync
- * with the IOAS mappings.  IOMMU_HWPT_ALLOC_NEST_PARENT and
- * IOMMU_HWPT_ALLOC_DIRTY_TRACKING apply to this kind only.
+ * with the IOAS mappings: every existing mapping is put into it before the
+ * command returns, which pins the memory if nothing had it pinned yet.
+ * IOMMU_HWPT_ALLOC_NEST_PARENT and IOMMU_HWPT_ALLOC_DIRTY_TRACKING apply
+ * to this kind only.
  *
- * Nested HWPT: @pt_id names a paging HWPT made with NEST_PARENT, and
- * @data_type/@data_len/@data_uptr describe a first-stage table that user
- * space maintains itself.  The IOMMU translates through that table and
- * then through the parent.  Updates to the user table must be followed by
- * IOMMU_HWPT_INVALIDATE.  A fault queue can be given with
- * IOMMU_HWPT_FAULT_ID_VALID.
+ * Nested HWPT: @pt_id names a paging HWPT made with NEST_PARENT by this
+ * command (an automatically created HWPT never qualifies) for the same
+ * IOMMU driver, @flags is 0, and @data_type/@data_len/@data_uptr describe
+ * a first-stage table that user space maintains itself.  The IOMMU
+ * translates through that table and then through the parent.  Updates to
+ * the user table must be followed by IOMMU_HWPT_INVALIDATE.
  *
- * Errors: EOPNOTSUPP for unknown or unsupported @flags, a @data_type the
- * IOMMU does not implement, or non-zero @__reserved; EINVAL if @data_len
- * does not agree with @data_type, if @pt_id is not an IOAS or a suitable
+ * Errors: EOPNOTSUPP for unknown flags, IOMMU_HWPT_FAULT_ID_VALID, flags
+ * the device's IOMMU cannot honour, any flag on a nested HWPT, a nested
+ * HWPT without driver data, a @data_type the IOMMU does not implement, or
+ * non-zero @__reserved or @__reserved2; EINVAL if @data_len does not agree
+ * with @data_type, if @pt_id names nothing or is not an IOAS or a suitable
  * parent HWPT, or if the driver data is malformed; ENOENT for an unknown
- * @dev_id or @fault_id; ENOMEM.
+ * @dev_id; for a paging HWPT, EADDRINUSE if an existing mapping or an
+ * allowed range lies outside what the new domain can translate, or a
+ * mapping is not aligned to the domain's smallest page size, and
+ * EFAULT or ENOMEM (also past the locked memory limit) if the memory of
+ * existing mappings cannot be pinned; ENOMEM.
  */
 struct iommu_hwpt_alloc {
 	__u32 size;
@@ -758,7 +821,9 @@ enum iommufd_hw_info_flags {
  * The IOMMU specific data is copied into the buffer up to @data_len bytes;
  * any part of the buffer beyond the end of the data is zero-filled.  On
  * return @data_len holds the full length of the data, so a caller can size
- * a buffer by first passing 0.
+ * a buffer by first passing 0.  A device whose IOMMU driver reports no
+ * data at all gets IOMMU_HW_INFO_TYPE_NONE and a @data_len of 0, whatever
+ * @in_data_type asked for.
  *
  * Errors: EOPNOTSUPP for an unknown flag, a non-zero @__reserved, or an
  * @in_data_type the IOMMU driver cannot report; ENOENT for an unknown
@@ -805,8 +870,11 @@ enum iommufd_hwpt_set_dirty_tracking_flags {
  * that a following IOMMU_HWPT_GET_DIRTY_BITMAP reports only writes made
  * afterwards.
  *
- * Errors: EOPNOTSUPP for unknown @flags bits or when the HWPT does not
- * support dirty tracking; ENOENT if @hwpt_id is not a paging HWPT.
+ * Errors: EOPNOTSUPP for unknown @flags bits, non-zero @__reserved, or a
+ * HWPT whose domain cannot track dirty pages (one allocated without
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING); ENOENT if @hwpt_id is not a paging
+ * HWPT; or the IOMMU driver's error, which leaves the tracking state as
+ * it was.
  */
 struct iommu_hwpt_set_dirty_tracking {
 	__u32 size;
@@ -857,13 +925,18 @@ enum iommufd_hwpt_get_dirty_bitmap_flags {
  *   data[n / 64] & (1ULL << (n % 64))
  *
  * Both @iova and @iova + @length must be multiples of @page_size and of
- * the IOAS alignment reported by IOMMU_IOAS_IOVA_RANGES.
+ * the IOAS alignment reported by IOMMU_IOAS_IOVA_RANGES, and the whole
+ * range must be mapped in the IOAS, by one or several adjacent mappings.
+ * Unless NO_CLEAR is given, a call that fails part way may already have
+ * cleared dirty state that it did not report.
  *
  * Errors: EOPNOTSUPP for unknown @flags bits, non-zero @__reserved, or a
  * HWPT without dirty tracking support; ENOENT if @hwpt_id is not a paging
- * HWPT; EINVAL for a zero @length or @page_size, misaligned values, or a
- * range not entirely mapped; EOVERFLOW if the range wraps or exceeds the
- * kernel's address width; EFAULT; ENOMEM.
+ * HWPT; EINVAL for a zero @length or @page_size, a @page_size that is not
+ * a power of two, misaligned values, or a range not entirely mapped, and
+ * from the IOMMU driver while tracking is off; EOVERFLOW if the range
+ * wraps or exceeds the kernel's address width; EFAULT if the bitmap is
+ * not writable; ENOMEM.
  */
 struct iommu_hwpt_get_dirty_bitmap {
 	__u32 size;
@@ -948,10 +1021,13 @@ struct iommu_hwpt_vtd_s1_invalidate {
  * @data_uptr, which allows probing whether @data_type is supported.
  *
  * Errors: EOPNOTSUPP for non-zero @__reserved, or for unknown flags or
- * non-zero reserved members in an entry; EINVAL for a @data_type the
- * driver does not accept, a zero or oversized @entry_len, or a malformed
- * entry; ENOENT if @hwpt_id is not a nested HWPT; E2BIG for non-zero
- * bytes past the kernel's entry size; EFAULT.
+ * non-zero reserved members in an entry; EINVAL, when @entry_num is not 0,
+ * for a @data_uptr of 0, an @entry_len of 0 or larger than PAGE_SIZE, or
+ * more than 2^19 entries, and in any case for a @data_type the driver does
+ * not accept, an @entry_len below the driver's first version of the entry,
+ * or a malformed entry; ENOENT if @hwpt_id is not a nested HWPT; E2BIG
+ * for non-zero bytes past the kernel's entry size; EFAULT.  Once the
+ * structure has been read, @entry_num is written back on failure too.
  */
 struct iommu_hwpt_invalidate {
 	__u32 size;
@@ -1017,6 +1093,8 @@ enum iommu_hwpt_pgfault_perm {
  * read(): the byte count must be a multiple of the record size, whole
  * groups are returned, and a buffer too small for the first pending group
  * gets EINVAL.  poll() reports the file readable while faults are pending.
+ * This implementation has no fault queues yet; the layout is declared for
+ * compatibility with upstream.
  */
 struct iommu_hwpt_pgfault {
 	__u32 flags;
@@ -1076,8 +1154,9 @@ struct iommu_hwpt_page_response {
  * iommu_hwpt_pgfault records and answered by writing struct
  * iommu_hwpt_page_response records to it.
  *
- * Errors: EOPNOTSUPP if @flags is not 0; ENOMEM; EMFILE if no file
- * descriptor is available.
+ * Not implemented yet: this implementation does not serve the command and
+ * fails it with ENOTTY.  The number and layout are reserved as upstream
+ * defines them.
  */
 struct iommu_fault_alloc {
 	__u32 size;

@@ -1,0 +1,1249 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * How fast iommufd maps, copies and pins user memory, and how much kernel
+ * memory a pinned page costs.
+ *
+ * Without arguments this is a smoke test: every measurement runs once,
+ * with the smallest buffer, and every call must succeed; no time is
+ * judged.  With --measure it measures, and 'make bench' runs it so on our
+ * kernel and on the base tree's stock iommufd and compares the two.
+ *
+ * What runs depends on the machine.  Without a hardware IOMMU (q35) the
+ * mock IOMMU of CONFIG_IOMMUFD_TEST provides the domains:
+ *   map     IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP, 0, 1 and 2 mock domains;
+ *   copy    IOMMU_IOAS_COPY of a pinned mapping into a second IOAS with 0
+ *           or 1 domains, + IOMMU_IOAS_UNMAP of the copy;
+ *   access  an emulated access pins and unpins a mapped range
+ *           (IOMMU_TEST_OP_ACCESS_PAGES + DESTROY_ACCESS_PAGES);
+ *   memory  kernel memory per pinned page with 1 and 2 domains, and of an
+ *           access's pins with no domain (only iommufd keeps the pages).
+ * With VT-d and QEMU's edu device (q35-vtd), edu is handed to vfio-pci:
+ *   map     IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP with edu bound through its
+ *           VFIO cdev and attached to the IOAS (automatic domain), or to
+ *           a HWPT of its own; and VFIO_IOMMU_MAP_DMA + UNMAP_DMA on VFIO's
+ *           type1 container with the same device and buffers;
+ *   memory  kernel memory per pinned page, iommufd and type1.
+ *
+ * Buffers are backed by 4 KiB pages (THP off), transparent huge pages, or
+ * hugetlbfs pages, and are faulted in before anything is measured, so
+ * that the times are those of iommufd and not of the page allocator; in
+ * an order that makes every physically contiguous run exactly one page of
+ * the backing, so that both kernels map the same runs.
+ *
+ * Timing: a row (one operation, path, buffer and size) is a number of
+ * operations that map about SAMPLE_BYTES.  Every row runs once to warm up,
+ * then SAMPLES rounds run every row once each, so that a disturbance of
+ * the machine spreads over all rows instead of spoiling a few; the median
+ * round of each row is reported.  Each round enters every phase afresh
+ * (a new iommufd context, the device bound and attached again), which is
+ * also what lets the VT-d paths take turns on the one device.
+ *
+ * Every result is one line for the harness (harness/pipeline/bench.py):
+ *   @bench time section=S path=P backing=B bytes=N domains=D ns=T
+ *          do_ns=T undo_ns=T samples=K ops=O spread=PCT all_ns=T,...
+ *          all_do_ns=T,...
+ *     T: nanoseconds per operation, in the median sample and in each
+ *     sample (do: map, copy or pin; undo: unmap or unpin); spread:
+ *     (slowest - fastest) / median.
+ *   @bench mem path=P backing=B domains=D bytes=N copies=C pages=N
+ *          free=X slab=X sec_pagetables=X vmalloc=X reps=K
+ *     X: bytes the kernel took while C mappings of the N-byte buffer
+ *     existed, at consecutive IOVAs (median of K rounds): the drop of
+ *     MemFree, and the growth of Slab, SecPageTables (IOMMU page tables)
+ *     and VmallocUsed in /proc/meminfo.  pages: 4 KiB pages mapped in all.
+ *   @bench info backing=B bytes=N runs=R [huge_bytes=N]
+ *     R: physically contiguous runs of the buffer (-1: unknown).
+ *   @bench error ...    @bench done errors=N
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "edu_vfio.h"
+/* The test command of CONFIG_IOMMUFD_TEST: the header of the tree built */
+#include "../../drivers/iommu/iommufd/iommufd_test.h"
+
+#define ARRAY_SIZE(array)	(sizeof(array) / sizeof((array)[0]))
+
+#define KIB			1024UL
+#define MIB			(1024 * KIB)
+#define HUGE_PAGE_BYTES		(2 * MIB)
+#define CPU_PAGE_BYTES		(4 * KIB)
+
+/*
+ * IOVAs inside the mock aperture (16 MiB - 2 GiB) and, 2 MiB aligned,
+ * where VT-d can use its 2 MiB pages when the memory allows.
+ */
+#define IOVA_BUFFER		0x10000000ULL
+#define IOVA_COPY		0x20000000ULL
+
+#define SAMPLES			5
+/* Each sample maps about this much, so small rows are timed in bulk */
+#define SAMPLE_BYTES		(32 * MIB)
+#define MAX_OPS_PER_SAMPLE	1024
+#define MEMORY_REPS		3
+/*
+ * The memory measurement maps the same buffer this often at consecutive
+ * IOVAs: the growth then dwarfs what a slab cache had free already.
+ */
+#define MEMORY_BYTES		(1024 * MIB)
+#define MAX_COPIES		64
+#define SMOKE_COPIES		2
+/* Long enough for the RCU-deferred frees of the last unmap to be done */
+#define SETTLE_NS		200000000L
+/*
+ * Before timing, after a phase or a row set up what it needs: the frees
+ * that setting up deferred run now, not inside the next measurement.
+ */
+#define QUIET_NS		20000000L
+/* The selftest access refuses larger pins */
+#define ACCESS_MAX_BYTES	(16 * MIB)
+
+enum backing { BACKING_4K, BACKING_THP, BACKING_HUGETLB, NR_BACKINGS };
+
+static const char *const backing_names[NR_BACKINGS] = {
+	[BACKING_4K] = "4k",
+	[BACKING_THP] = "thp",
+	[BACKING_HUGETLB] = "hugetlb",
+};
+
+static const size_t measure_sizes[] = {
+	64 * KIB, 256 * KIB, 1 * MIB, 2 * MIB, 8 * MIB, 32 * MIB, 128 * MIB,
+};
+
+static const size_t smoke_sizes[] = { 64 * KIB };
+
+/* What one run does: --measure, or the smoke test */
+struct run_mode {
+	bool measure;
+	const size_t *sizes;
+	unsigned int nr_sizes;
+	unsigned int samples;
+	unsigned int memory_reps;
+};
+
+static struct run_mode mode;
+static void *buffers[NR_BACKINGS];
+static unsigned int errors;
+
+/*
+ * Everything an operation works on.  Which members matter depends on the
+ * operation: the IOAS (and the copy's destination), the access file, or
+ * the type1 container.  The buffer goes to IOVA_BUFFER, or, for the
+ * memory measurement's copy number @copy, @copy buffer sizes above it.
+ */
+struct target {
+	int iommufd;
+	__u32 ioas_id;
+	__u32 copy_ioas_id;
+	int access_fd;
+	__u32 access_pin_ids[MAX_COPIES];
+	int container_fd;
+	void *buffer;
+	unsigned int copy;
+	__u64 iova;
+};
+
+/*
+ * One measured operation: do_op() maps, copies or pins @bytes of
+ * target->buffer, undo_op() takes that back.  setup() and teardown()
+ * bracket each sample, for what the operation needs in place (the
+ * mapping a copy or an access works on); they are not timed.
+ */
+struct operation {
+	const char *section;
+	const char *do_name;
+	const char *undo_name;
+	int (*setup)(struct target *target, size_t bytes);
+	int (*do_op)(struct target *target, size_t bytes);
+	int (*undo_op)(struct target *target, size_t bytes);
+	void (*teardown)(struct target *target, size_t bytes);
+};
+
+struct edu {
+	char bdf[256];
+	char group[32];
+};
+
+/*
+ * Rows that share a target: one operation on one path, every buffer and
+ * size up to @max_bytes.  enter() makes the target ready (a fresh iommufd
+ * context with its domains, or the device bound and attached) and returns
+ * false, reported, if it could not; leave() closes whatever it opened.
+ */
+struct phase {
+	const char *path;
+	unsigned int domains;
+	const struct operation *op;
+	size_t max_bytes;
+	bool (*enter)(struct phase *phase);
+	void (*leave)(struct phase *phase);
+	struct edu *edu;
+	/* Set by enter(): the target, and a device cdev or group to close */
+	struct target target;
+	int fd;
+	bool broken;
+};
+
+struct row {
+	struct phase *phase;
+	enum backing backing;
+	size_t bytes;
+	unsigned int ops;
+	bool failed;
+	__u64 do_ns[SAMPLES];
+	__u64 undo_ns[SAMPLES];
+};
+
+/* Report a failed call with errno; the exit code counts them */
+static bool failed(const char *what)
+{
+	printf("@bench error %s: %s\n", what, strerror(errno));
+	errors++;
+	return false;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
+}
+
+/* ---- /proc/meminfo ---------------------------------------------------------- */
+
+/* @field of /proc/meminfo in bytes, or -1 if this kernel does not have it */
+static long long meminfo_bytes(const char *field)
+{
+	size_t field_len = strlen(field);
+	long long kib = -1;
+	char line[256];
+	FILE *meminfo;
+
+	meminfo = fopen("/proc/meminfo", "r");
+	if (!meminfo)
+		return -1;
+	while (fgets(line, sizeof(line), meminfo)) {
+		if (!strncmp(line, field, field_len) &&
+		    line[field_len] == ':') {
+			kib = strtoll(line + field_len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(meminfo);
+	return kib < 0 ? -1 : kib * 1024;
+}
+
+struct memory_snapshot {
+	long long free;
+	long long slab;
+	long long sec_pagetables;
+	long long vmalloc;
+};
+
+/*
+ * The counters behind /proc/meminfo lag behind by up to a per-CPU
+ * threshold; stat_refresh folds the per-CPU differences in first.
+ */
+static void take_snapshot(struct memory_snapshot *snapshot)
+{
+	write_sysfs("/proc/sys/vm/stat_refresh", "1");
+	snapshot->free = meminfo_bytes("MemFree");
+	snapshot->vmalloc = meminfo_bytes("VmallocUsed");
+	snapshot->slab = meminfo_bytes("Slab");
+	snapshot->sec_pagetables = meminfo_bytes("SecPageTables");
+}
+
+/* ---- Buffers ---------------------------------------------------------------- */
+
+/*
+ * hugetlbfs pages come from the pool the kernel command line reserves;
+ * grow it if the buffer needs more than are free.
+ */
+static void reserve_hugetlb_pages(size_t bytes)
+{
+	long long free_pages = meminfo_bytes("HugePages_Free") / 1024;
+	long long total_pages = meminfo_bytes("HugePages_Total") / 1024;
+	long long wanted = bytes / HUGE_PAGE_BYTES;
+	char text[32];
+
+	if (free_pages < 0 || free_pages >= wanted)
+		return;
+	snprintf(text, sizeof(text), "%lld",
+		 total_pages + wanted - free_pages);
+	if (write_sysfs("/proc/sys/vm/nr_hugepages", text))
+		printf("# could not grow the hugetlbfs pool to %s pages\n", text);
+}
+
+/*
+ * Fault the buffer in every other @unit first, then the rest: neighbours
+ * come from allocations far apart, so no two neighbouring pages are
+ * physically contiguous and every run an IOMMU could map at once is one
+ * page of the backing.  A page allocator fresh from boot hands out
+ * consecutive pages by chance, more in one boot than in another; this
+ * makes the buffers the same in every boot.
+ */
+static void fault_in(char *buffer, size_t bytes, size_t unit)
+{
+	size_t offset;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (offset = pass * unit; offset < bytes; offset += 2 * unit)
+			buffer[offset] = 1;
+	memset(buffer, 0x5a, bytes);
+}
+
+#define PAGEMAP_PFN_MASK	((1ULL << 55) - 1)
+#define PAGEMAP_BATCH		512
+
+/*
+ * How many physically contiguous runs of pages the buffer is, from
+ * /proc/self/pagemap; -1 where the PFNs cannot be read.
+ */
+static long physical_runs(const char *buffer, size_t bytes)
+{
+	__u64 entries[PAGEMAP_BATCH], prev_pfn = 0;
+	size_t first = (uintptr_t)buffer / CPU_PAGE_BYTES;
+	size_t pages = bytes / CPU_PAGE_BYTES, page = 0, i;
+	long runs = 0;
+	ssize_t got;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	while (runs >= 0 && page < pages) {
+		got = pread(fd, entries, sizeof(entries),
+			    (first + page) * sizeof(entries[0]));
+		if (got < (ssize_t)sizeof(entries[0])) {
+			runs = -1;
+			break;
+		}
+		for (i = 0; i < got / sizeof(entries[0]) && page < pages;
+		     i++, page++) {
+			__u64 pfn = entries[i] & PAGEMAP_PFN_MASK;
+
+			if (!pfn) {
+				runs = -1;
+				break;
+			}
+			if (!page || pfn != prev_pfn + 1)
+				runs++;
+			prev_pfn = pfn;
+		}
+	}
+	close(fd);
+	return runs;
+}
+
+/*
+ * A buffer of @bytes, 2 MiB aligned so that huge pages line up with
+ * IOVA_BUFFER, faulted in.
+ */
+static void *alloc_buffer(enum backing backing, size_t bytes)
+{
+	size_t unit = backing == BACKING_4K ? CPU_PAGE_BYTES : HUGE_PAGE_BYTES;
+	long long huge_before, huge_after;
+	uintptr_t aligned;
+	void *addr;
+
+	if (backing == BACKING_HUGETLB) {
+		reserve_hugetlb_pages(bytes);
+		addr = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (addr == MAP_FAILED)
+			return NULL;
+		aligned = (uintptr_t)addr;
+	} else {
+		addr = mmap(NULL, bytes + HUGE_PAGE_BYTES,
+			    PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (addr == MAP_FAILED)
+			return NULL;
+		aligned = ((uintptr_t)addr + HUGE_PAGE_BYTES - 1) &
+			  ~(uintptr_t)(HUGE_PAGE_BYTES - 1);
+		if (madvise((void *)aligned, bytes,
+			    backing == BACKING_THP ? MADV_HUGEPAGE :
+						     MADV_NOHUGEPAGE))
+			printf("# madvise for the %s buffer: %s\n",
+			       backing_names[backing], strerror(errno));
+	}
+	huge_before = meminfo_bytes("AnonHugePages");
+	fault_in((char *)aligned, bytes, unit);
+	huge_after = meminfo_bytes("AnonHugePages");
+	printf("@bench info backing=%s bytes=%zu runs=%ld",
+	       backing_names[backing], bytes,
+	       physical_runs((char *)aligned, bytes));
+	if (backing == BACKING_THP)
+		printf(" huge_bytes=%lld", huge_after - huge_before);
+	printf("\n");
+	return (void *)aligned;
+}
+
+/* Whole huge pages, so that even the smoke test's buffers can have THPs */
+static bool alloc_buffers(size_t bytes)
+{
+	size_t rounded = (bytes + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
+	enum backing backing;
+
+	for (backing = 0; backing < NR_BACKINGS; backing++) {
+		buffers[backing] = alloc_buffer(backing, rounded);
+		if (!buffers[backing]) {
+			printf("# cannot allocate the %s buffer\n",
+			       backing_names[backing]);
+			return failed("mmap");
+		}
+	}
+	return true;
+}
+
+/* ---- Measuring -------------------------------------------------------------- */
+
+static int compare_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int compare_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void pause_ns(long ns)
+{
+	struct timespec pause = { .tv_nsec = ns };
+
+	nanosleep(&pause, NULL);
+}
+
+/* Small rows repeat within a sample, so every sample takes about as long */
+static unsigned int ops_per_sample(size_t bytes)
+{
+	size_t ops = SAMPLE_BYTES / bytes;
+
+	if (!mode.measure || !ops)
+		return 1;
+	return ops > MAX_OPS_PER_SAMPLE ? MAX_OPS_PER_SAMPLE : ops;
+}
+
+/* One do + undo; false (reported) if either failed */
+static bool do_and_undo(const struct operation *op, struct target *target,
+			size_t bytes, __u64 *do_ns, __u64 *undo_ns)
+{
+	__u64 start = now_ns(), middle;
+
+	if (op->do_op(target, bytes))
+		return failed(op->do_name);
+	middle = now_ns();
+	if (op->undo_op(target, bytes))
+		return failed(op->undo_name);
+	*do_ns += middle - start;
+	*undo_ns += now_ns() - middle;
+	return true;
+}
+
+/* One sample of @row into @sample; a negative @sample warms up only */
+static void sample_row(struct row *row, int sample)
+{
+	const struct operation *op = row->phase->op;
+	struct target *target = &row->phase->target;
+	__u64 do_ns = 0, undo_ns = 0;
+	unsigned int i;
+
+	target->buffer = buffers[row->backing];
+	target->copy = 0;
+	target->iova = IOVA_BUFFER;
+	if (op->setup) {
+		if (op->setup(target, row->bytes)) {
+			row->failed = !failed("setup of a row");
+			return;
+		}
+		pause_ns(QUIET_NS);
+	}
+	for (i = 0; i < row->ops && !row->failed; i++)
+		row->failed = !do_and_undo(op, target, row->bytes, &do_ns,
+					   &undo_ns);
+	if (op->teardown)
+		op->teardown(target, row->bytes);
+	if (sample >= 0) {
+		row->do_ns[sample] = do_ns;
+		row->undo_ns[sample] = undo_ns;
+	}
+}
+
+/* @values (per sample, for @ops operations) as a list per operation */
+static void print_list(const char *name, const __u64 *values,
+		       unsigned int ops)
+{
+	unsigned int sample;
+
+	printf(" %s=", name);
+	for (sample = 0; sample < mode.samples; sample++)
+		printf("%s%llu", sample ? "," : "",
+		       (unsigned long long)(values[sample] / ops));
+}
+
+/* The median sample, its split into do and undo, and every sample */
+static void report_row(const struct row *row)
+{
+	unsigned int sample, median = 0, n = mode.samples;
+	__u64 total[SAMPLES], sorted[SAMPLES];
+	double spread;
+
+	for (sample = 0; sample < n; sample++) {
+		total[sample] = row->do_ns[sample] + row->undo_ns[sample];
+		sorted[sample] = total[sample];
+	}
+	qsort(sorted, n, sizeof(sorted[0]), compare_u64);
+	for (sample = 0; sample < n; sample++)
+		if (total[sample] == sorted[n / 2])
+			median = sample;
+	spread = total[median] ?
+		 100.0 * (sorted[n - 1] - sorted[0]) / total[median] : 0;
+	printf("@bench time section=%s path=%s backing=%s bytes=%zu domains=%u",
+	       row->phase->op->section, row->phase->path,
+	       backing_names[row->backing], row->bytes, row->phase->domains);
+	printf(" ns=%llu do_ns=%llu undo_ns=%llu samples=%u ops=%u spread=%.1f",
+	       (unsigned long long)(total[median] / row->ops),
+	       (unsigned long long)(row->do_ns[median] / row->ops),
+	       (unsigned long long)(row->undo_ns[median] / row->ops), n,
+	       row->ops, spread);
+	print_list("all_ns", total, row->ops);
+	print_list("all_do_ns", row->do_ns, row->ops);
+	printf("\n");
+}
+
+static unsigned int add_rows(struct row *rows, struct phase *phase)
+{
+	unsigned int nr_rows = 0, i;
+	enum backing backing;
+
+	for (backing = 0; backing < NR_BACKINGS; backing++)
+		for (i = 0; i < mode.nr_sizes; i++) {
+			if (mode.sizes[i] > phase->max_bytes)
+				continue;
+			rows[nr_rows++] = (struct row) {
+				.phase = phase,
+				.backing = backing,
+				.bytes = mode.sizes[i],
+				.ops = ops_per_sample(mode.sizes[i]),
+			};
+		}
+	return nr_rows;
+}
+
+/* Enter @phase; a phase that cannot be entered once is not tried again */
+static bool enter_phase(struct phase *phase)
+{
+	phase->target = (struct target) {
+		.iommufd = -1, .access_fd = -1, .container_fd = -1,
+	};
+	phase->fd = -1;
+	if (!phase->broken && !phase->enter(phase))
+		phase->broken = true;
+	pause_ns(QUIET_NS);
+	return !phase->broken;
+}
+
+/*
+ * Every row of @phases: a warm-up round, then mode.samples rounds in
+ * which every phase is entered, runs each of its rows once, and is left.
+ */
+static void measure_phases(struct phase *phases, unsigned int nr_phases)
+{
+	unsigned int nr_rows = 0, i, p;
+	struct row *rows;
+	int sample;
+
+	rows = calloc((size_t)nr_phases * NR_BACKINGS * mode.nr_sizes,
+		      sizeof(*rows));
+	if (!rows) {
+		failed("calloc");
+		return;
+	}
+	for (p = 0; p < nr_phases; p++)
+		nr_rows += add_rows(rows + nr_rows, &phases[p]);
+
+	for (sample = mode.measure ? -1 : 0; sample < (int)mode.samples;
+	     sample++) {
+		for (p = 0; p < nr_phases; p++) {
+			bool entered = enter_phase(&phases[p]);
+
+			for (i = 0; i < nr_rows; i++) {
+				if (rows[i].phase != &phases[p])
+					continue;
+				rows[i].failed |= !entered;
+				if (!rows[i].failed)
+					sample_row(&rows[i], sample);
+			}
+			phases[p].leave(&phases[p]);
+		}
+	}
+	for (i = 0; i < nr_rows; i++)
+		if (!rows[i].failed)
+			report_row(&rows[i]);
+	free(rows);
+}
+
+/* ---- Kernel memory per pinned page -------------------------------------------- */
+
+static void select_copy(struct target *target, unsigned int copy,
+			size_t bytes)
+{
+	target->copy = copy;
+	target->iova = IOVA_BUFFER + (__u64)copy * bytes;
+}
+
+/* @step on copies [0, @copies); returns how many succeeded, in order */
+static unsigned int on_copies(int (*step)(struct target *target, size_t bytes),
+			      struct target *target, size_t bytes,
+			      unsigned int copies)
+{
+	unsigned int copy;
+
+	for (copy = 0; copy < copies; copy++) {
+		select_copy(target, copy, bytes);
+		if (step && step(target, bytes))
+			break;
+	}
+	return copy;
+}
+
+static void teardown_copies(const struct operation *op, struct target *target,
+			    size_t bytes, unsigned int copies)
+{
+	unsigned int copy;
+
+	for (copy = 0; op->teardown && copy < copies; copy++) {
+		select_copy(target, copy, bytes);
+		op->teardown(target, bytes);
+	}
+}
+
+/*
+ * Kernel memory taken while @copies mappings (or pins) of the same
+ * faulted-in buffer exist, at consecutive IOVAs: the user pages exist
+ * already, so what the kernel allocates is the mappings' bookkeeping,
+ * page lists and IOMMU page tables.  Returns false if a call failed.
+ */
+static bool memory_rep(const struct operation *op, struct target *target,
+		       size_t bytes, unsigned int copies,
+		       struct memory_snapshot *growth)
+{
+	struct memory_snapshot before = {}, during = {};
+	unsigned int done, undone, set_up;
+	bool ok;
+
+	set_up = on_copies(op->setup, target, bytes, copies);
+	ok = set_up == copies || failed("setup of the memory measurement");
+	if (ok) {
+		pause_ns(SETTLE_NS);
+		take_snapshot(&before);
+		done = on_copies(op->do_op, target, bytes, copies);
+		take_snapshot(&during);
+		ok = done == copies ||
+		     failed("mapping for the memory measurement");
+		undone = on_copies(op->undo_op, target, bytes, done);
+		ok = (undone == done ||
+		      failed("unmapping after the memory measurement")) && ok;
+	}
+	teardown_copies(op, target, bytes, set_up);
+	growth->free = before.free - during.free;
+	growth->slab = during.slab - before.slab;
+	/* Kernels without a counter read -1 twice: no growth */
+	growth->sec_pagetables = during.sec_pagetables - before.sec_pagetables;
+	growth->vmalloc = during.vmalloc - before.vmalloc;
+	return ok;
+}
+
+static long long median_of(long long *values, unsigned int count)
+{
+	qsort(values, count, sizeof(values[0]), compare_ll);
+	return values[count / 2];
+}
+
+/*
+ * Each round in a freshly entered phase: an IOMMU driver may keep page
+ * tables an unmap left empty (VT-d does, unless an unmap covers a whole
+ * table), which a second round in the same domain would not count.
+ */
+static void measure_memory(struct phase *phase, const char *path,
+			   enum backing backing, size_t bytes)
+{
+	long long free_drop[MEMORY_REPS], slab_growth[MEMORY_REPS];
+	long long table_growth[MEMORY_REPS], vmalloc_growth[MEMORY_REPS];
+	unsigned int rep, reps = mode.memory_reps, copies = SMOKE_COPIES;
+	struct target *target = &phase->target;
+	struct memory_snapshot growth;
+	bool ok = true;
+
+	if (mode.measure)
+		copies = MEMORY_BYTES / bytes;
+	if (copies > MAX_COPIES)
+		copies = MAX_COPIES;
+	for (rep = 0; rep < reps && ok; rep++) {
+		ok = enter_phase(phase);
+		target->buffer = buffers[backing];
+		ok = ok && memory_rep(phase->op, target, bytes, copies, &growth);
+		phase->leave(phase);
+		free_drop[rep] = growth.free;
+		slab_growth[rep] = growth.slab;
+		table_growth[rep] = growth.sec_pagetables;
+		vmalloc_growth[rep] = growth.vmalloc;
+	}
+	if (!ok)
+		return;
+	printf("@bench mem path=%s backing=%s domains=%u bytes=%zu copies=%u pages=%zu",
+	       path, backing_names[backing], phase->domains, bytes, copies,
+	       copies * bytes / CPU_PAGE_BYTES);
+	printf(" free=%lld slab=%lld sec_pagetables=%lld vmalloc=%lld reps=%u\n",
+	       median_of(free_drop, reps), median_of(slab_growth, reps),
+	       median_of(table_growth, reps), median_of(vmalloc_growth, reps),
+	       reps);
+}
+
+/* Each backing, with the largest size @phase's rows use */
+static void measure_memory_of(struct phase *phase, const char *path)
+{
+	size_t bytes = mode.sizes[mode.nr_sizes - 1];
+	enum backing backing;
+
+	if (bytes > phase->max_bytes)
+		bytes = phase->max_bytes;
+	for (backing = 0; backing < NR_BACKINGS; backing++)
+		measure_memory(phase, path, backing, bytes);
+}
+
+/* ---- Operations: iommufd ---------------------------------------------------- */
+
+static int ioas_map(struct target *target, size_t bytes)
+{
+	return iommufd_map_fixed(target->iommufd, target->ioas_id,
+				 target->buffer, bytes, target->iova);
+}
+
+static int unmap_exactly(int iommufd, __u32 ioas_id, __u64 iova, size_t bytes)
+{
+	__u64 unmapped = 0;
+
+	if (iommufd_unmap(iommufd, ioas_id, iova, bytes, &unmapped))
+		return -1;
+	if (unmapped != bytes) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int ioas_unmap(struct target *target, size_t bytes)
+{
+	return unmap_exactly(target->iommufd, target->ioas_id, target->iova,
+			     bytes);
+}
+
+static void ioas_unmap_quietly(struct target *target, size_t bytes)
+{
+	if (ioas_unmap(target, bytes))
+		failed("IOMMU_IOAS_UNMAP after the row");
+}
+
+static int ioas_copy(struct target *target, size_t bytes)
+{
+	struct iommu_ioas_copy copy = {
+		.size = sizeof(copy),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.dst_ioas_id = target->copy_ioas_id,
+		.src_ioas_id = target->ioas_id,
+		.length = bytes,
+		.dst_iova = IOVA_COPY,
+		.src_iova = target->iova,
+	};
+
+	return ioctl(target->iommufd, IOMMU_IOAS_COPY, &copy);
+}
+
+static int ioas_unmap_copy(struct target *target, size_t bytes)
+{
+	return unmap_exactly(target->iommufd, target->copy_ioas_id, IOVA_COPY,
+			     bytes);
+}
+
+/* The selftest access pins for writing; no user pointer skips its check */
+static int access_pin(struct target *target, size_t bytes)
+{
+	struct iommu_test_cmd pin = {
+		.size = sizeof(pin),
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = target->access_fd,
+		.access_pages = {
+			.flags = MOCK_FLAGS_ACCESS_WRITE,
+			.iova = target->iova,
+			.length = bytes,
+		},
+	};
+	int rc = ioctl(target->iommufd, IOMMU_TEST_CMD, &pin);
+
+	target->access_pin_ids[target->copy] =
+		pin.access_pages.out_access_pages_id;
+	return rc;
+}
+
+static int access_unpin(struct target *target, size_t bytes)
+{
+	/* The pin's ID names its range */
+	(void)bytes;
+	struct iommu_test_cmd unpin = {
+		.size = sizeof(unpin),
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = target->access_fd,
+		.destroy_access_pages.access_pages_id =
+			target->access_pin_ids[target->copy],
+	};
+
+	return ioctl(target->iommufd, IOMMU_TEST_CMD, &unpin);
+}
+
+static const struct operation map_operation = {
+	.section = "map",
+	.do_name = "IOMMU_IOAS_MAP",
+	.undo_name = "IOMMU_IOAS_UNMAP",
+	.do_op = ioas_map,
+	.undo_op = ioas_unmap,
+};
+
+static const struct operation copy_operation = {
+	.section = "copy",
+	.do_name = "IOMMU_IOAS_COPY",
+	.undo_name = "IOMMU_IOAS_UNMAP of the copy",
+	.setup = ioas_map,
+	.do_op = ioas_copy,
+	.undo_op = ioas_unmap_copy,
+	.teardown = ioas_unmap_quietly,
+};
+
+static const struct operation access_operation = {
+	.section = "access",
+	.do_name = "IOMMU_TEST_OP_ACCESS_PAGES",
+	.undo_name = "IOMMU_TEST_OP_DESTROY_ACCESS_PAGES",
+	.setup = ioas_map,
+	.do_op = access_pin,
+	.undo_op = access_unpin,
+	.teardown = ioas_unmap_quietly,
+};
+
+static int type1_map(struct target *target, size_t bytes)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (__u64)(uintptr_t)target->buffer,
+		.iova = target->iova,
+		.size = bytes,
+	};
+
+	return ioctl(target->container_fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int type1_unmap(struct target *target, size_t bytes)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = target->iova,
+		.size = bytes,
+	};
+
+	if (ioctl(target->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -1;
+	if (unmap.size != bytes) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static const struct operation type1_operation = {
+	.section = "map",
+	.do_name = "VFIO_IOMMU_MAP_DMA",
+	.undo_name = "VFIO_IOMMU_UNMAP_DMA",
+	.do_op = type1_map,
+	.undo_op = type1_unmap,
+};
+
+/* The device file first: only its closing takes the device out of iommufd */
+static void leave_phase(struct phase *phase)
+{
+	struct target *target = &phase->target;
+
+	if (phase->fd >= 0)
+		close(phase->fd);
+	if (target->container_fd >= 0)
+		close(target->container_fd);
+	if (target->access_fd >= 0)
+		close(target->access_fd);
+	if (target->iommufd >= 0)
+		close(target->iommufd);
+	phase->fd = -1;
+	target->container_fd = -1;
+	target->access_fd = -1;
+	target->iommufd = -1;
+}
+
+/* ---- The mock IOMMU ----------------------------------------------------------- */
+
+/* A mock device attached to @ioas_id: its first domain (an automatic one) */
+static int mock_device_add(int iommufd, __u32 ioas_id, __u32 *idev_id)
+{
+	struct iommu_test_cmd add = {
+		.size = sizeof(add),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = ioas_id,
+	};
+	int rc = ioctl(iommufd, IOMMU_TEST_CMD, &add);
+
+	*idev_id = add.mock_domain.out_idev_id;
+	return rc;
+}
+
+/*
+ * A fresh iommufd context with an IOAS and @domains mock domains linked to
+ * it.  Mock devices attached to one IOAS share its automatic domain, so
+ * further domains are HWPTs allocated for the first device.
+ */
+static bool mock_context(struct target *target, unsigned int domains)
+{
+	__u32 idev_id, hwpt_id;
+	unsigned int i;
+
+	target->iommufd = open("/dev/iommu", O_RDWR);
+	if (target->iommufd < 0)
+		return failed("open /dev/iommu");
+	if (iommufd_ioas_alloc(target->iommufd, &target->ioas_id))
+		return failed("IOMMU_IOAS_ALLOC");
+	if (!domains)
+		return true;
+	if (mock_device_add(target->iommufd, target->ioas_id, &idev_id))
+		return failed("IOMMU_TEST_OP_MOCK_DOMAIN");
+	for (i = 1; i < domains; i++)
+		if (iommufd_hwpt_alloc(target->iommufd, idev_id,
+				       target->ioas_id, &hwpt_id))
+			return failed("IOMMU_HWPT_ALLOC for a mock device");
+	return true;
+}
+
+static bool enter_mock_map(struct phase *phase)
+{
+	return mock_context(&phase->target, phase->domains);
+}
+
+/* The source IOAS has a domain, so the pages are pinned before the copy */
+static bool enter_mock_copy(struct phase *phase)
+{
+	struct target *target = &phase->target;
+	__u32 idev_id;
+
+	if (!mock_context(target, 1))
+		return false;
+	if (iommufd_ioas_alloc(target->iommufd, &target->copy_ioas_id))
+		return failed("IOMMU_IOAS_ALLOC");
+	if (phase->domains && mock_device_add(target->iommufd,
+					      target->copy_ioas_id, &idev_id))
+		return failed("IOMMU_TEST_OP_MOCK_DOMAIN");
+	return true;
+}
+
+static bool enter_mock_access(struct phase *phase)
+{
+	struct target *target = &phase->target;
+	struct iommu_test_cmd create = {
+		.size = sizeof(create),
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+	};
+
+	if (!mock_context(target, phase->domains))
+		return false;
+	create.id = target->ioas_id;
+	if (ioctl(target->iommufd, IOMMU_TEST_CMD, &create))
+		return failed("IOMMU_TEST_OP_CREATE_ACCESS");
+	target->access_fd = create.create_access.out_access_fd;
+	return true;
+}
+
+static struct phase mock_phase(const struct operation *op,
+			       unsigned int domains,
+			       bool (*enter)(struct phase *phase),
+			       size_t max_bytes)
+{
+	return (struct phase) {
+		.path = "mock",
+		.domains = domains,
+		.op = op,
+		.max_bytes = max_bytes,
+		.enter = enter,
+		.leave = leave_phase,
+	};
+}
+
+/* The mock phases, in the order each round runs them */
+enum {
+	MOCK_MAP_0, MOCK_MAP_1, MOCK_MAP_2, MOCK_COPY_0, MOCK_COPY_1,
+	MOCK_ACCESS_0, MOCK_ACCESS_1, NR_MOCK_PHASES
+};
+
+static void mock_part(void)
+{
+	struct phase phases[NR_MOCK_PHASES] = {
+		[MOCK_MAP_0] = mock_phase(&map_operation, 0, enter_mock_map,
+					  SIZE_MAX),
+		[MOCK_MAP_1] = mock_phase(&map_operation, 1, enter_mock_map,
+					  SIZE_MAX),
+		[MOCK_MAP_2] = mock_phase(&map_operation, 2, enter_mock_map,
+					  SIZE_MAX),
+		[MOCK_COPY_0] = mock_phase(&copy_operation, 0, enter_mock_copy,
+					   SIZE_MAX),
+		[MOCK_COPY_1] = mock_phase(&copy_operation, 1, enter_mock_copy,
+					   SIZE_MAX),
+		[MOCK_ACCESS_0] = mock_phase(&access_operation, 0,
+					     enter_mock_access,
+					     ACCESS_MAX_BYTES),
+		[MOCK_ACCESS_1] = mock_phase(&access_operation, 1,
+					     enter_mock_access,
+					     ACCESS_MAX_BYTES),
+	};
+
+	printf("# mock IOMMU (CONFIG_IOMMUFD_TEST): map with 0, 1, 2 domains, copy, access\n");
+	measure_phases(phases, NR_MOCK_PHASES);
+	printf("# kernel memory per pinned page: mock domains, access pins\n");
+	measure_memory_of(&phases[MOCK_MAP_1], "mock");
+	measure_memory_of(&phases[MOCK_MAP_2], "mock");
+	/* Without a domain only iommufd itself keeps the access's pages */
+	measure_memory_of(&phases[MOCK_ACCESS_0], "access");
+}
+
+/* ---- VT-d: the edu device through iommufd and through VFIO type1 ------------ */
+
+/* edu's cdev bound to a fresh iommufd with an IOAS; *@dev_id: its ID */
+static bool open_cdev(struct phase *phase, __u32 *dev_id)
+{
+	struct target *target = &phase->target;
+	char node[1024];
+
+	phase->fd = vfio_cdev_open(phase->edu->bdf, node, sizeof(node));
+	if (phase->fd < 0)
+		return failed("open the VFIO device cdev");
+	target->iommufd = open("/dev/iommu", O_RDWR);
+	if (target->iommufd < 0)
+		return failed("open /dev/iommu");
+	if (vfio_bind_iommufd(phase->fd, target->iommufd, dev_id))
+		return failed("VFIO_DEVICE_BIND_IOMMUFD");
+	if (iommufd_ioas_alloc(target->iommufd, &target->ioas_id))
+		return failed("IOMMU_IOAS_ALLOC");
+	return true;
+}
+
+static bool enter_cdev_auto(struct phase *phase)
+{
+	__u32 dev_id, pt_id;
+
+	if (!open_cdev(phase, &dev_id))
+		return false;
+	pt_id = phase->target.ioas_id;
+	if (vfio_attach_pt(phase->fd, &pt_id))
+		return failed("VFIO_DEVICE_ATTACH_IOMMUFD_PT to the IOAS");
+	return true;
+}
+
+static bool enter_cdev_hwpt(struct phase *phase)
+{
+	__u32 dev_id, hwpt_id;
+
+	if (!open_cdev(phase, &dev_id))
+		return false;
+	if (iommufd_hwpt_alloc(phase->target.iommufd, dev_id,
+			       phase->target.ioas_id, &hwpt_id))
+		return failed("IOMMU_HWPT_ALLOC");
+	if (vfio_attach_pt(phase->fd, &hwpt_id))
+		return failed("VFIO_DEVICE_ATTACH_IOMMUFD_PT to the HWPT");
+	return true;
+}
+
+/*
+ * The legacy way: the group joins a type1 container, whose VFIO_SET_IOMMU
+ * makes a domain and attaches the group to it.  It works once the cdev of
+ * the previous phase is closed.
+ */
+static bool enter_type1(struct phase *phase)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct target *target = &phase->target;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%s", phase->edu->group);
+	phase->fd = open(path, O_RDWR);
+	if (phase->fd < 0)
+		return failed("open the VFIO group");
+	target->container_fd = open("/dev/vfio/vfio", O_RDWR);
+	if (target->container_fd < 0)
+		return failed("open /dev/vfio/vfio");
+	if (ioctl(target->container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		return failed("VFIO_GET_API_VERSION");
+	if (ioctl(target->container_fd, VFIO_CHECK_EXTENSION,
+		  VFIO_TYPE1v2_IOMMU) <= 0)
+		return failed("VFIO_CHECK_EXTENSION(VFIO_TYPE1v2_IOMMU)");
+	if (ioctl(phase->fd, VFIO_GROUP_GET_STATUS, &status))
+		return failed("VFIO_GROUP_GET_STATUS");
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		errno = EBUSY;
+		return failed("the VFIO group is not viable");
+	}
+	if (ioctl(phase->fd, VFIO_GROUP_SET_CONTAINER, &target->container_fd))
+		return failed("VFIO_GROUP_SET_CONTAINER");
+	if (ioctl(target->container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return failed("VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)");
+	return true;
+}
+
+static struct phase vtd_phase(const char *path, const struct operation *op,
+			      bool (*enter)(struct phase *phase),
+			      struct edu *edu)
+{
+	return (struct phase) {
+		.path = path,
+		.domains = 1,
+		.op = op,
+		.max_bytes = SIZE_MAX,
+		.enter = enter,
+		.leave = leave_phase,
+		.edu = edu,
+	};
+}
+
+enum { VTD_AUTO, VTD_HWPT, VTD_TYPE1, NR_VTD_PHASES };
+
+static void vtd_part(void)
+{
+	const char *failed_step;
+	struct edu edu;
+	struct phase phases[NR_VTD_PHASES] = {
+		[VTD_AUTO] = vtd_phase("auto", &map_operation, enter_cdev_auto,
+				       &edu),
+		[VTD_HWPT] = vtd_phase("hwpt", &map_operation, enter_cdev_hwpt,
+				       &edu),
+		[VTD_TYPE1] = vtd_phase("type1", &type1_operation, enter_type1,
+					&edu),
+	};
+
+	printf("# VT-d with QEMU's edu device, through its VFIO cdev attached\n");
+	printf("# to the IOAS (auto) or to a HWPT of its own (hwpt), and through\n");
+	printf("# VFIO's type1 container (type1)\n");
+	if (!edu_find(edu.bdf, sizeof(edu.bdf))) {
+		errno = ENODEV;
+		failed("find edu (PCI 1234:11e8)");
+		return;
+	}
+	if (!pci_iommu_group(edu.bdf, edu.group, sizeof(edu.group))) {
+		errno = ENODEV;
+		failed("edu has no IOMMU group");
+		return;
+	}
+	failed_step = vfio_pci_take(edu.bdf);
+	if (failed_step) {
+		failed(failed_step);
+		return;
+	}
+	measure_phases(phases, NR_VTD_PHASES);
+	printf("# kernel memory per pinned page: iommufd and type1\n");
+	measure_memory_of(&phases[VTD_AUTO], "auto");
+	measure_memory_of(&phases[VTD_TYPE1], "type1");
+	vfio_pci_release(edu.bdf);
+}
+
+/* ---- The program ------------------------------------------------------------ */
+
+static void print_usage(const char *program)
+{
+	fprintf(stderr,
+		"usage: %s [--measure] [mock] [vtd]\n"
+		"  without --measure: a smoke test, every call once, no timing judged\n"
+		"  mock: mock IOMMU rows (q35); vtd: VT-d and edu rows (q35-vtd);\n"
+		"  default: vtd where edu is present, else mock\n",
+		program);
+	exit(2);
+}
+
+/*
+ * One CPU for the whole run, the last one: device interrupts and most
+ * housekeeping of the guest land on the first.
+ */
+static void stay_on_one_cpu(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpus > 1 ? cpus - 1 : 0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		printf("# sched_setaffinity: %s\n", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	bool want_mock = false, want_vtd = false;
+	char bdf[256];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--measure"))
+			mode.measure = true;
+		else if (!strcmp(argv[i], "mock"))
+			want_mock = true;
+		else if (!strcmp(argv[i], "vtd"))
+			want_vtd = true;
+		else
+			print_usage(argv[0]);
+	}
+	if (!want_mock && !want_vtd) {
+		want_vtd = edu_find(bdf, sizeof(bdf));
+		want_mock = !want_vtd;
+	}
+	if (mode.measure) {
+		mode.sizes = measure_sizes;
+		mode.nr_sizes = ARRAY_SIZE(measure_sizes);
+		mode.samples = SAMPLES;
+		mode.memory_reps = MEMORY_REPS;
+	} else {
+		mode.sizes = smoke_sizes;
+		mode.nr_sizes = ARRAY_SIZE(smoke_sizes);
+		mode.samples = 1;
+		mode.memory_reps = 1;
+	}
+	/* Whole lines, each in one write: kernel messages share the console */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("# iommufd_bench: %s; times are the median of %u sample(s)\n",
+	       mode.measure ? "measuring" : "smoke test (no timing judged)",
+	       mode.samples);
+	stay_on_one_cpu();
+
+	/* Pinned memory is charged to RLIMIT_MEMLOCK (root may raise it) */
+	if (setrlimit(RLIMIT_MEMLOCK, &unlimited))
+		failed("setrlimit(RLIMIT_MEMLOCK)");
+	if (alloc_buffers(mode.sizes[mode.nr_sizes - 1])) {
+		if (want_mock)
+			mock_part();
+		if (want_vtd)
+			vtd_part();
+	}
+	printf("@bench done errors=%u\n", errors);
+	return errors ? 1 : 0;
+}
