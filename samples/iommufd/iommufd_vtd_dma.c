@@ -769,19 +769,22 @@ static bool parse_args(struct vmm *vmm, int argc, char **argv)
 
 	if (argc > 2)
 		return false;
+	vmm->path = PATH_CDEV;
 	if (!*arg)
-		vmm->path = PATH_CDEV;
-	else if (!strcmp(arg, "--group"))
+		return true;
+	if (!strcmp(arg, "--group")) {
 		vmm->path = PATH_GROUP;
-	else if (!strcmp(arg, "--container"))
-		vmm->path = PATH_CONTAINER;
-	else if (!strcmp(arg, "--container=vfio") ||
-		 !strcmp(arg, "--container=iommufd")) {
-		vmm->path = PATH_CONTAINER;
-		vmm->expected_server = strchr(arg, '=') + 1;
-	} else {
-		return false;
+		return true;
 	}
+	if (strncmp(arg, "--container", strlen("--container")))
+		return false;
+	vmm->path = PATH_CONTAINER;
+	arg += strlen("--container");
+	if (!*arg)
+		return true;
+	if (strcmp(arg, "=vfio") && strcmp(arg, "=iommufd"))
+		return false;
+	vmm->expected_server = arg + 1;
 	return true;
 }
 
