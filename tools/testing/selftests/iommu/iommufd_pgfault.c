@@ -107,10 +107,31 @@ static bool readable(int fault_fd)
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
 }
 
+/* Move the mock device @stdev_id to @pt_id, an IOAS or a HWPT */
+static int move_device_err(int fd, __u32 stdev_id, __u32 pt_id)
+{
+	return iommufd_mock_domain_replace_err(fd, stdev_id, &pt_id);
+}
+
+/* The device raises a request of group @grpid; read its one record */
+static int raise_and_read_err(int fd, __u32 idev_id, int fault_fd,
+			      __u32 grpid, struct iommu_hwpt_pgfault *record)
+{
+	ssize_t done;
+	int err;
+
+	err = trigger_err(fd, idev_id, 1, grpid);
+	if (err)
+		return err;
+	done = read_records(fault_fd, record, sizeof(*record));
+	if (done < 0)
+		return -done;
+	return done == RECORD_SIZE ? 0 : EIO;
+}
+
 /*
- * A mock device attached to the IOAS, a nesting parent for it, a fault
- * queue and a nested HWPT that uses the queue.  The device is not on the
- * nested HWPT until a test moves it there.
+ * A mock device, a nesting parent for it on the IOAS, a fault queue and a
+ * nested HWPT that uses the queue, with the device attached to it.
  */
 FIXTURE(pgfault)
 {
@@ -141,6 +162,8 @@ FIXTURE_SETUP(pgfault)
 	ASSERT_EQ(0, nested_with_fault_err(self->fd, self->idev_id,
 					   self->parent_id, self->fault_id,
 					   &self->iopf_hwpt_id));
+	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
+				     self->iopf_hwpt_id));
 }
 
 FIXTURE_TEARDOWN(pgfault)
@@ -148,12 +171,6 @@ FIXTURE_TEARDOWN(pgfault)
 	if (self->fault_fd >= 0)
 		close(self->fault_fd);
 	close(self->fd);
-}
-
-/* Move the mock device @stdev_id to @pt_id, an IOAS or a HWPT */
-static int move_device_err(int fd, __u32 stdev_id, __u32 pt_id)
-{
-	return iommufd_mock_domain_replace_err(fd, stdev_id, &pt_id);
 }
 
 TEST_F(pgfault, new_queue_has_an_id_and_a_close_on_exec_descriptor)
@@ -179,6 +196,8 @@ TEST_F(pgfault, queue_is_busy_while_its_descriptor_or_a_hwpt_uses_it)
 	self->fault_fd = -1;
 	/* The nested HWPT still depends on it */
 	EXPECT_EQ(EBUSY, iommufd_destroy_err(self->fd, self->fault_id));
+	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
+				     self->ioas_id));
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, self->iopf_hwpt_id));
 	EXPECT_EQ(0, iommufd_destroy_err(self->fd, self->fault_id));
 }
@@ -212,8 +231,6 @@ TEST_F(pgfault, request_is_read_with_the_device_and_its_fields)
 {
 	struct iommu_hwpt_pgfault record;
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 7, 3));
 	ASSERT_EQ(RECORD_SIZE, read_records(self->fault_fd, &record,
 					    sizeof(record)));
@@ -234,8 +251,6 @@ TEST_F(pgfault, request_without_a_pasid_has_no_pasid_flag)
 {
 	struct iommu_hwpt_pgfault record;
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
 	/* IOMMU_NO_PASID is 0 */
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 0, 1));
 	ASSERT_EQ(RECORD_SIZE, read_records(self->fault_fd, &record,
@@ -249,11 +264,8 @@ TEST_F(pgfault, answered_cookie_cannot_be_answered_again)
 {
 	struct iommu_hwpt_pgfault record;
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
-	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
-	ASSERT_EQ(RECORD_SIZE, read_records(self->fault_fd, &record,
-					    sizeof(record)));
+	ASSERT_EQ(0, raise_and_read_err(self->fd, self->idev_id, self->fault_fd,
+					1, &record));
 	EXPECT_EQ(ANSWER_SIZE, answer(self->fault_fd, record.cookie,
 				      IOMMUFD_PAGE_RESP_SUCCESS));
 	EXPECT_EQ(-EINVAL, answer(self->fault_fd, record.cookie,
@@ -264,11 +276,8 @@ TEST_F(pgfault, answer_with_an_unknown_code_or_cookie_is_einval)
 {
 	struct iommu_hwpt_pgfault record;
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
-	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
-	ASSERT_EQ(RECORD_SIZE, read_records(self->fault_fd, &record,
-					    sizeof(record)));
+	ASSERT_EQ(0, raise_and_read_err(self->fd, self->idev_id, self->fault_fd,
+					1, &record));
 	EXPECT_EQ(-EINVAL, answer(self->fault_fd, record.cookie, 2));
 	EXPECT_EQ(-EINVAL, answer(self->fault_fd, record.cookie + 1,
 				  IOMMUFD_PAGE_RESP_SUCCESS));
@@ -281,8 +290,6 @@ TEST_F(pgfault, empty_queue_reads_nothing_and_polls_not_readable)
 {
 	struct iommu_hwpt_pgfault record;
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
 	EXPECT_FALSE(readable(self->fault_fd));
 	EXPECT_EQ(0, read_records(self->fault_fd, &record, sizeof(record)));
 
@@ -301,8 +308,6 @@ TEST_F(pgfault, sizes_that_are_not_whole_records_are_espipe)
 	struct iommu_hwpt_pgfault records[2];
 	__u8 bytes[ANSWER_SIZE + 1] = {};
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
 	EXPECT_EQ(-ESPIPE, read_records(self->fault_fd, records,
 					RECORD_SIZE + 1));
@@ -319,8 +324,6 @@ TEST_F(pgfault, buffer_too_small_for_a_pending_group_is_einval)
 {
 	struct iommu_hwpt_pgfault record;
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
 	EXPECT_EQ(-EINVAL, read_records(self->fault_fd, &record, 0));
 	EXPECT_EQ(RECORD_SIZE, read_records(self->fault_fd, &record,
@@ -333,8 +336,6 @@ TEST_F(pgfault, requests_are_read_in_order_and_answered_together)
 	struct iommu_hwpt_page_response answers[3];
 	unsigned int i;
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
 	for (i = 0; i != 3; i++)
 		ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 10 + i));
 	/* A larger buffer takes only the groups there are */
@@ -356,8 +357,6 @@ TEST_F(pgfault, batch_of_answers_stops_at_the_first_bad_one)
 	struct iommu_hwpt_pgfault records[2];
 	struct iommu_hwpt_page_response answers[3];
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 2));
 	ASSERT_EQ(2 * RECORD_SIZE, read_records(self->fault_fd, records,
@@ -375,8 +374,6 @@ TEST_F(pgfault, detach_answers_what_user_space_has_not)
 {
 	struct iommu_hwpt_pgfault record;
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 2));
 	/* One read and waiting for its answer, one not read at all */
@@ -404,11 +401,8 @@ TEST_F(pgfault, replace_to_another_queue_answers_the_old_ones)
 	ASSERT_EQ(0, nested_with_fault_err(self->fd, self->idev_id,
 					   self->parent_id, other_fault_id,
 					   &other_hwpt_id));
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
-	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
-	ASSERT_EQ(RECORD_SIZE, read_records(self->fault_fd, &old_record,
-					    sizeof(old_record)));
+	ASSERT_EQ(0, raise_and_read_err(self->fd, self->idev_id, self->fault_fd,
+					1, &old_record));
 
 	pt_id = other_hwpt_id;
 	ASSERT_EQ(0, iommufd_mock_domain_replace_err(self->fd, self->stdev_id,
@@ -430,12 +424,9 @@ TEST_F(pgfault, closed_descriptor_answers_everything_from_then_on)
 {
 	struct iommu_hwpt_pgfault record;
 
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
-	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 2));
-	ASSERT_EQ(RECORD_SIZE, read_records(self->fault_fd, &record,
-					    sizeof(record)));
+	ASSERT_EQ(0, raise_and_read_err(self->fd, self->idev_id, self->fault_fd,
+					2, &record));
 	ASSERT_EQ(0, close(self->fault_fd));
 	self->fault_fd = -1;
 
@@ -471,8 +462,6 @@ TEST_F(pgfault, request_from_an_unknown_device_is_enoent)
 
 TEST_F(pgfault, closing_the_context_with_requests_pending_is_clean)
 {
-	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
-				     self->iopf_hwpt_id));
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
 	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 2));
 	/*
