@@ -215,6 +215,74 @@ static inline int vfio_detach_pt(int device_fd)
 	return ioctl(device_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
 }
 
+/* ---- VFIO's legacy type1 container ---------------------------------------- */
+
+/*
+ * Open /dev/vfio/vfio, check that it speaks VFIO's API with type1v2, put
+ * the group @group_fd in it and make it a type1v2 container.  Returns the
+ * container's file descriptor, or -1 with errno set and *@failed naming
+ * the step.
+ */
+static inline int vfio_type1_container(int group_fd, const char **failed)
+{
+	int container_fd = open("/dev/vfio/vfio", O_RDWR);
+	int saved_errno;
+
+	*failed = "open /dev/vfio/vfio";
+	if (container_fd < 0)
+		return -1;
+	*failed = "VFIO_GET_API_VERSION";
+	if (ioctl(container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		goto err_close;
+	*failed = "VFIO_CHECK_EXTENSION(VFIO_TYPE1v2_IOMMU)";
+	if (ioctl(container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
+		goto err_close;
+	*failed = "VFIO_GROUP_SET_CONTAINER";
+	if (ioctl(group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd))
+		goto err_close;
+	*failed = "VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)";
+	if (ioctl(container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		goto err_close;
+	*failed = NULL;
+	return container_fd;
+
+err_close:
+	saved_errno = errno;
+	close(container_fd);
+	errno = saved_errno;
+	return -1;
+}
+
+/* VFIO_IOMMU_MAP_DMA of @size bytes at @vaddr, readable and writeable */
+static inline int vfio_type1_map(int container_fd, void *vaddr, __u64 iova,
+				 __u64 size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (__u64)(unsigned long)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container_fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+/* VFIO_IOMMU_UNMAP_DMA; *@unmapped: the bytes the container removed */
+static inline int vfio_type1_unmap(int container_fd, __u64 iova, __u64 size,
+				   __u64 *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+	int rc = ioctl(container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+
+	*unmapped = unmap.size;
+	return rc;
+}
+
 /* ---- iommufd --------------------------------------------------------------- */
 
 static inline int iommufd_ioas_alloc(int iommufd, __u32 *ioas_id)

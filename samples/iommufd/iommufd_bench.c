@@ -843,28 +843,18 @@ static const struct operation access_operation = {
 
 static int type1_map(struct target *target, size_t bytes)
 {
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (__u64)(uintptr_t)target->buffer,
-		.iova = target->iova,
-		.size = bytes,
-	};
-
-	return ioctl(target->container_fd, VFIO_IOMMU_MAP_DMA, &map);
+	return vfio_type1_map(target->container_fd, target->buffer,
+			      target->iova, bytes);
 }
 
 static int type1_unmap(struct target *target, size_t bytes)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = target->iova,
-		.size = bytes,
-	};
+	__u64 unmapped;
 
-	if (ioctl(target->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap))
+	if (vfio_type1_unmap(target->container_fd, target->iova, bytes,
+			     &unmapped))
 		return -1;
-	if (unmap.size != bytes) {
+	if (unmapped != bytes) {
 		errno = EIO;
 		return -1;
 	}
@@ -1086,30 +1076,22 @@ static bool enter_type1(struct phase *phase)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	struct target *target = &phase->target;
+	const char *step;
 	char path[64];
 
 	snprintf(path, sizeof(path), "/dev/vfio/%s", phase->edu->group);
 	phase->fd = open(path, O_RDWR);
 	if (phase->fd < 0)
 		return failed("open the VFIO group");
-	target->container_fd = open("/dev/vfio/vfio", O_RDWR);
-	if (target->container_fd < 0)
-		return failed("open /dev/vfio/vfio");
-	if (ioctl(target->container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
-		return failed("VFIO_GET_API_VERSION");
-	if (ioctl(target->container_fd, VFIO_CHECK_EXTENSION,
-		  VFIO_TYPE1v2_IOMMU) <= 0)
-		return failed("VFIO_CHECK_EXTENSION(VFIO_TYPE1v2_IOMMU)");
 	if (ioctl(phase->fd, VFIO_GROUP_GET_STATUS, &status))
 		return failed("VFIO_GROUP_GET_STATUS");
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		errno = EBUSY;
 		return failed("the VFIO group is not viable");
 	}
-	if (ioctl(phase->fd, VFIO_GROUP_SET_CONTAINER, &target->container_fd))
-		return failed("VFIO_GROUP_SET_CONTAINER");
-	if (ioctl(target->container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return failed("VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)");
+	target->container_fd = vfio_type1_container(phase->fd, &step);
+	if (target->container_fd < 0)
+		return failed(step);
 	return true;
 }
 

@@ -16,6 +16,13 @@
  * compatibility IOAS, and the device fd comes from the group, attached to
  * that IOAS already.  The copies and the unmap are the same.
  *
+ * With --container it is a program written for VFIO's legacy type1
+ * container, unaware of iommufd: /dev/vfio/vfio, VFIO_SET_IOMMU and
+ * VFIO_IOMMU_MAP_DMA/UNMAP_DMA.  Whether VFIO's own container or iommufd
+ * (CONFIG_IOMMUFD_VFIO_CONTAINER) serves /dev/vfio/vfio, the DMA must work
+ * the same; --container=vfio or --container=iommufd also checks which one
+ * it was.
+ *
  * edu, as emulated by QEMU: BAR0 holds an ID register, a liveness register
  * that returns the inverse of what was written, and a DMA engine that
  * copies between bus addresses (here: IOVAs) and a 4 KiB buffer inside the
@@ -55,11 +62,21 @@
 #define DMA_TIMEOUT_MS		10000
 #define FAULT_WAIT_MS		3000
 
+/* How the VMM gets its device and its address space */
+enum vfio_path {
+	PATH_CDEV,	/* the device cdev bound to /dev/iommu */
+	PATH_GROUP,	/* the group, with /dev/iommu as its container */
+	PATH_CONTAINER,	/* the group, in a /dev/vfio/vfio type1 container */
+};
+
 struct vmm {
 	char bdf[256];
 	char group_name[32];
-	bool group_path;
+	enum vfio_path path;
+	/* PATH_CONTAINER: "vfio" or "iommufd" if that must serve it */
+	const char *expected_server;
 	int group_fd;
+	int container_fd;
 	int iommufd;
 	int device_fd;
 	__u32 dev_id;
@@ -329,6 +346,34 @@ static unsigned int count_mismatches(const __u8 *a, const __u8 *b,
  * source buffer through the IOMMU into its own memory, then writes it out
  * to the destination buffer, again through the IOMMU.
  */
+/* ---- The VMM's address space ---------------------------------------------- */
+
+static int map_buffer(struct vmm *vmm, __u8 *buffer, __u64 iova)
+{
+	if (vmm->path == PATH_CONTAINER)
+		return vfio_type1_map(vmm->container_fd, buffer, iova,
+				      BUFFER_BYTES);
+	return iommufd_map_fixed(vmm->iommufd, vmm->ioas_id, buffer,
+				 BUFFER_BYTES, iova);
+}
+
+static int unmap_buffer(struct vmm *vmm, __u64 iova, __u64 *unmapped)
+{
+	if (vmm->path == PATH_CONTAINER)
+		return vfio_type1_unmap(vmm->container_fd, iova, BUFFER_BYTES,
+					unmapped);
+	return iommufd_unmap(vmm->iommufd, vmm->ioas_id, iova, BUFFER_BYTES,
+			     unmapped);
+}
+
+/* The name of the map or unmap call of the VMM's path */
+static const char *map_call(struct vmm *vmm, bool unmap)
+{
+	if (vmm->path == PATH_CONTAINER)
+		return unmap ? "VFIO_IOMMU_UNMAP_DMA" : "VFIO_IOMMU_MAP_DMA";
+	return unmap ? "IOMMU_IOAS_UNMAP" : "IOMMU_IOAS_MAP";
+}
+
 static void dma_round_trip(struct vmm *vmm, unsigned int seed)
 {
 	unsigned int bad;
@@ -394,13 +439,14 @@ static void dma_after_unmap(struct vmm *vmm)
 	unsigned int faults_before, faults_after, waited_ms;
 	char fault_line[512] = "";
 	__u64 unmapped = 0;
+	char what[64];
 
 	step("Step 9: unmap the destination; the IOMMU must now refuse the device's writes there");
 	memset(vmm->dst, 0xee, BUFFER_BYTES);
 	say("   destination buffer filled with 0xee; it stays mapped in the VMM\n");
-	if (!check_ioctl(iommufd_unmap(vmm->iommufd, vmm->ioas_id, IOVA_DST,
-				       BUFFER_BYTES, &unmapped),
-			 "IOMMU_IOAS_UNMAP of IOVA 0x200000"))
+	snprintf(what, sizeof(what), "%s of IOVA 0x200000",
+		 map_call(vmm, true));
+	if (!check_ioctl(unmap_buffer(vmm, IOVA_DST, &unmapped), what))
 		return;
 	check(unmapped == BUFFER_BYTES, "4096 bytes were unmapped");
 
@@ -428,12 +474,6 @@ static void dma_after_unmap(struct vmm *vmm)
 
 /* ---- The program ----------------------------------------------------------- */
 
-static int map_buffer(struct vmm *vmm, __u8 *buffer, __u64 iova)
-{
-	return iommufd_map_fixed(vmm->iommufd, vmm->ioas_id, buffer,
-				 BUFFER_BYTES, iova);
-}
-
 static void *alloc_buffer(void)
 {
 	void *buffer = mmap(NULL, BUFFER_BYTES, PROT_READ | PROT_WRITE,
@@ -449,15 +489,20 @@ static bool alloc_buffers(struct vmm *vmm)
 	return check(vmm->src && vmm->dst, "allocated two 4 KiB buffers");
 }
 
-/* Both buffers into the IOAS vmm->ioas_id, however the VMM got it */
+/* Both buffers into the device's address space, however the VMM got it */
 static bool map_buffers(struct vmm *vmm)
 {
-	say("   IOAS ID: %u\n", vmm->ioas_id);
-	if (!check_ioctl(map_buffer(vmm, vmm->src, IOVA_SRC),
-			 "IOMMU_IOAS_MAP source buffer at IOVA 0x100000"))
+	char what[96];
+
+	if (vmm->path != PATH_CONTAINER)
+		say("   IOAS ID: %u\n", vmm->ioas_id);
+	snprintf(what, sizeof(what), "%s source buffer at IOVA 0x100000",
+		 map_call(vmm, false));
+	if (!check_ioctl(map_buffer(vmm, vmm->src, IOVA_SRC), what))
 		return false;
-	return check_ioctl(map_buffer(vmm, vmm->dst, IOVA_DST),
-			   "IOMMU_IOAS_MAP destination buffer at IOVA 0x200000");
+	snprintf(what, sizeof(what), "%s destination buffer at IOVA 0x200000",
+		 map_call(vmm, false));
+	return check_ioctl(map_buffer(vmm, vmm->dst, IOVA_DST), what);
 }
 
 static bool setup_device(struct vmm *vmm)
@@ -477,7 +522,7 @@ static bool setup_device(struct vmm *vmm)
 	if (failed_step)
 		return check(false, failed_step);
 	check(true, "driver_override says vfio-pci, and vfio-pci took the device");
-	if (vmm->group_path)
+	if (vmm->path != PATH_CDEV)
 		return true;
 
 	step("Step 3: open the device's VFIO cdev and /dev/iommu, and bind them");
@@ -521,12 +566,12 @@ static int compat_ioas_get(struct vmm *vmm)
 	return rc;
 }
 
-static bool setup_group(struct vmm *vmm)
+/* The device's IOMMU group file, checked to be usable */
+static bool open_group(struct vmm *vmm)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[64];
 
-	step("Step 3: open the IOMMU group's VFIO file; give it /dev/iommu as its container");
 	snprintf(path, sizeof(path), "/dev/vfio/%s", vmm->group_name);
 	vmm->group_fd = open(path, O_RDWR);
 	if (!check(vmm->group_fd >= 0, "opened the VFIO group file"))
@@ -535,8 +580,21 @@ static bool setup_group(struct vmm *vmm)
 	if (!check_ioctl(ioctl(vmm->group_fd, VFIO_GROUP_GET_STATUS, &status),
 			 "VFIO_GROUP_GET_STATUS"))
 		return false;
-	if (!check(status.flags & VFIO_GROUP_FLAGS_VIABLE,
-		   "the group is viable: every device in it is VFIO's"))
+	return check(status.flags & VFIO_GROUP_FLAGS_VIABLE,
+		     "the group is viable: every device in it is VFIO's");
+}
+
+static bool get_device_from_group(struct vmm *vmm)
+{
+	vmm->device_fd = ioctl(vmm->group_fd, VFIO_GROUP_GET_DEVICE_FD,
+			       vmm->bdf);
+	return check(vmm->device_fd >= 0, "VFIO_GROUP_GET_DEVICE_FD");
+}
+
+static bool setup_group(struct vmm *vmm)
+{
+	step("Step 3: open the IOMMU group's VFIO file; give it /dev/iommu as its container");
+	if (!open_group(vmm))
 		return false;
 	vmm->iommufd = open("/dev/iommu", O_RDWR);
 	if (!check(vmm->iommufd >= 0, "opened /dev/iommu"))
@@ -557,9 +615,59 @@ static bool setup_group(struct vmm *vmm)
 
 	step("Step 5: get the device fd from the group");
 	say("   VFIO binds the device to the iommufd and attaches it to that IOAS\n");
-	vmm->device_fd = ioctl(vmm->group_fd, VFIO_GROUP_GET_DEVICE_FD,
-			       vmm->bdf);
-	return check(vmm->device_fd >= 0, "VFIO_GROUP_GET_DEVICE_FD");
+	return get_device_from_group(vmm);
+}
+
+/*
+ * Who serves /dev/vfio/vfio: iommufd answers its own ioctls there too, and
+ * a context opened through that node charges pinned memory per process
+ * (IOMMU_OPTION_RLIMIT_MODE 1) as VFIO's container did.  VFIO's own
+ * container does not know the ioctl.
+ */
+static const char *container_server(struct vmm *vmm, __u64 *rlimit_mode)
+{
+	struct iommu_option option = {
+		.size = sizeof(option),
+		.option_id = IOMMU_OPTION_RLIMIT_MODE,
+		.op = IOMMU_OPTION_OP_GET,
+	};
+
+	if (ioctl(vmm->container_fd, IOMMU_OPTION, &option))
+		return "vfio";
+	*rlimit_mode = option.val64;
+	return "iommufd";
+}
+
+static bool setup_container(struct vmm *vmm)
+{
+	const char *failed, *server;
+	__u64 rlimit_mode = 0;
+
+	step("Step 3: open the IOMMU group's VFIO file; put it in a type1 container");
+	if (!open_group(vmm))
+		return false;
+	vmm->container_fd = vfio_type1_container(vmm->group_fd, &failed);
+	if (!check_ioctl(vmm->container_fd < 0 ? -1 : 0,
+			 failed ? failed :
+			 "/dev/vfio/vfio: API version, type1v2, the group joins, VFIO_SET_IOMMU"))
+		return false;
+	server = container_server(vmm, &rlimit_mode);
+	say("   /dev/vfio/vfio is served by %s\n",
+	    strcmp(server, "vfio") ? "iommufd (CONFIG_IOMMUFD_VFIO_CONTAINER)" :
+				     "VFIO's own type1 container");
+	if (vmm->expected_server)
+		check(!strcmp(server, vmm->expected_server),
+		      "the implementation this test expects serves it");
+	if (!strcmp(server, "iommufd"))
+		check(rlimit_mode == 1,
+		      "iommufd charges pinned memory per process there, as type1 did");
+
+	step("Step 4: map two buffers with VFIO_IOMMU_MAP_DMA");
+	if (!alloc_buffers(vmm) || !map_buffers(vmm))
+		return false;
+
+	step("Step 5: get the device fd from the group");
+	return get_device_from_group(vmm);
 }
 
 static bool attach_to_ioas(struct vmm *vmm)
@@ -631,11 +739,13 @@ static void teardown(struct vmm *vmm)
 			    "VFIO_GROUP_UNSET_CONTAINER");
 		close(vmm->group_fd);
 	}
+	if (vmm->container_fd >= 0)
+		close(vmm->container_fd);
 	if (vmm->iommufd >= 0)
 		close(vmm->iommufd);
 	if (vmm->bdf[0])
 		vfio_pci_release(vmm->bdf);
-	say("   closed the device and /dev/iommu, gave the device back\n");
+	say("   closed the device and the VMM's VFIO and iommufd files, gave the device back\n");
 }
 
 /* The device fd, /dev/iommu and the device's IOAS, made one way or the other */
@@ -643,28 +753,67 @@ static bool setup(struct vmm *vmm)
 {
 	if (!setup_device(vmm))
 		return false;
-	if (vmm->group_path)
+	if (vmm->path == PATH_GROUP)
 		return setup_group(vmm) && setup_bar(vmm);
+	if (vmm->path == PATH_CONTAINER)
+		return setup_container(vmm) && setup_bar(vmm);
 	show_hw_info(vmm);
 	return setup_address_space(vmm) && attach_to_ioas(vmm) &&
 	       setup_bar(vmm);
 }
 
+/* [--group | --container[=vfio|=iommufd]] */
+static bool parse_args(struct vmm *vmm, int argc, char **argv)
+{
+	const char *arg = argc > 1 ? argv[1] : "";
+
+	if (argc > 2)
+		return false;
+	vmm->path = PATH_CDEV;
+	if (!*arg)
+		return true;
+	if (!strcmp(arg, "--group")) {
+		vmm->path = PATH_GROUP;
+		return true;
+	}
+	if (strncmp(arg, "--container", strlen("--container")))
+		return false;
+	vmm->path = PATH_CONTAINER;
+	arg += strlen("--container");
+	if (!*arg)
+		return true;
+	if (strcmp(arg, "=vfio") && strcmp(arg, "=iommufd"))
+		return false;
+	vmm->expected_server = arg + 1;
+	return true;
+}
+
+static const char *const path_titles[] = {
+	[PATH_CDEV] = "",
+	[PATH_GROUP] = ", by VFIO's group path",
+	[PATH_CONTAINER] = ", by a VFIO type1 container program",
+};
+
 int main(int argc, char **argv)
 {
-	struct vmm vmm = { .iommufd = -1, .device_fd = -1, .group_fd = -1 };
+	struct vmm vmm = {
+		.iommufd = -1,
+		.device_fd = -1,
+		.group_fd = -1,
+		.container_fd = -1,
+	};
 
-	vmm.group_path = argc > 1 && !strcmp(argv[1], "--group");
-	if (argc > 1 && !vmm.group_path) {
-		fprintf(stderr, "usage: %s [--group]\n", argv[0]);
+	if (!parse_args(&vmm, argc, argv)) {
+		fprintf(stderr, "usage: %s [--group | --container[=vfio|=iommufd]]\n",
+			argv[0]);
 		return 2;
 	}
 	say("DMA through iommufd with an Intel VT-d IOMMU and QEMU's edu device%s\n",
-	    vmm.group_path ? ", by VFIO's group path" : "");
+	    path_titles[vmm.path]);
 	if (setup(&vmm)) {
 		step("Step 7: DMA through the device's HWPT");
 		dma_round_trip(&vmm, 1);
-		if (!vmm.group_path)
+		if (vmm.path == PATH_CDEV)
 			replace_hwpt(&vmm);
 		dma_after_unmap(&vmm);
 	}

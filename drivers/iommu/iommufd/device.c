@@ -22,6 +22,7 @@
 
 #include "../iommu-priv.h"
 #include "device.h"
+#include "fault.h"
 #include "hw_pagetable.h"
 #include "ioas.h"
 #include "mock_iommu.h"
@@ -392,20 +393,82 @@ static int iommufd_group_setup_msi(struct iommufd_group *igroup,
 
 /* ---- Attachments of a group ---------------------------------------------- */
 
+/*
+ * Page requests reach the fault queue of a HWPT only while the device has
+ * I/O page faults enabled: from before its first attachment to such a HWPT
+ * until after its last one is gone.
+ */
+static int iommufd_device_get_iopf(struct iommufd_device *idev)
+{
+	int rc;
+
+	lockdep_assert_held(&idev->igroup->lock);
+	/* A VF shares PRI with its PF: one VF's answers would affect all */
+	if (dev_is_pci(idev->dev) && to_pci_dev(idev->dev)->is_virtfn)
+		return -EINVAL;
+	if (!idev->iopf_users) {
+		rc = iommu_dev_enable_feature(idev->dev, IOMMU_DEV_FEAT_IOPF);
+		if (rc)
+			return rc;
+	}
+	idev->iopf_users++;
+	return 0;
+}
+
+static void iommufd_device_put_iopf(struct iommufd_device *idev)
+{
+	lockdep_assert_held(&idev->igroup->lock);
+	if (!--idev->iopf_users)
+		iommu_dev_disable_feature(idev->dev, IOMMU_DEV_FEAT_IOPF);
+}
+
+/* A new attachment record; the caller holds the group lock */
 static struct iommufd_attach *iommufd_attach_new(struct iommufd_device *idev,
 						 struct iommufd_hwpt *hwpt,
 						 ioasid_t pasid)
 {
 	struct iommufd_attach *attach;
+	int rc;
 
 	attach = kzalloc(sizeof(*attach), GFP_KERNEL_ACCOUNT);
 	if (!attach)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	attach->idev = idev;
 	attach->hwpt = hwpt;
 	attach->pasid = pasid;
 	INIT_LIST_HEAD(&attach->rid_link);
+	if (hwpt->fault) {
+		rc = iommufd_device_get_iopf(idev);
+		if (rc) {
+			kfree(attach);
+			return ERR_PTR(rc);
+		}
+		attach->iopf_enabled = true;
+	}
 	return attach;
+}
+
+/*
+ * Free an attachment record the iommu core does not know (any more).  If
+ * its handle was the core's, iommufd_attach_retire() ran first.
+ */
+static void iommufd_attach_free(struct iommufd_attach *attach)
+{
+	if (attach->iopf_enabled)
+		iommufd_device_put_iopf(attach->idev);
+	kfree(attach);
+}
+
+/*
+ * The core stopped using @attach's handle: answer the page requests still
+ * queued through it (maintainer rule 3), before I/O page faults may be
+ * turned off for the device and the handle freed.
+ */
+static void iommufd_attach_retire(struct iommufd_attach *attach)
+{
+	if (attach->hwpt->fault)
+		iommufd_fault_retire_handle(attach->hwpt->fault,
+					    &attach->handle);
 }
 
 /* A domain serves only devices behind the IOMMU driver that made it */
@@ -444,8 +507,8 @@ static int iommufd_group_attach(struct iommufd_device *idev,
 		return -EINVAL;
 
 	attach = iommufd_attach_new(idev, hwpt, IOMMU_NO_PASID);
-	if (!attach)
-		return -ENOMEM;
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
 	rc = xa_insert(&idev->attachments, IOMMU_NO_PASID, attach,
 		       GFP_KERNEL_ACCOUNT);
 	if (rc)
@@ -476,14 +539,15 @@ err_unreserve:
 err_erase:
 	xa_erase(&idev->attachments, IOMMU_NO_PASID);
 err_free:
-	kfree(attach);
+	iommufd_attach_free(attach);
 	return rc;
 }
 
 /*
  * Put the attachments in @moved, made in the order of the group's current
- * ones, in their place, and free the current ones.  Storing over existing
- * xarray entries allocates nothing, so this cannot fail.
+ * ones, in their place, and free the current ones, whose first one's
+ * handle the core has just given up.  Storing over existing xarray entries
+ * allocates nothing, so this cannot fail.
  */
 static void iommufd_group_swap_attachments(struct iommufd_group *igroup,
 					   struct list_head *moved)
@@ -491,6 +555,9 @@ static void iommufd_group_swap_attachments(struct iommufd_group *igroup,
 	struct iommufd_attach *retired, *next;
 	LIST_HEAD(retired_list);
 
+	iommufd_attach_retire(list_first_entry(&igroup->rid_attachments,
+					       struct iommufd_attach,
+					       rid_link));
 	list_splice_init(&igroup->rid_attachments, &retired_list);
 	list_for_each_entry(retired, &retired_list, rid_link) {
 		struct iommufd_attach *attach =
@@ -501,7 +568,7 @@ static void iommufd_group_swap_attachments(struct iommufd_group *igroup,
 					   attach->pasid, attach, GFP_KERNEL)));
 	}
 	list_for_each_entry_safe(retired, next, &retired_list, rid_link)
-		kfree(retired);
+		iommufd_attach_free(retired);
 }
 
 /*
@@ -542,8 +609,8 @@ static int iommufd_group_replace(struct iommufd_device *idev,
 		struct iommufd_attach *successor =
 			iommufd_attach_new(attach->idev, hwpt, IOMMU_NO_PASID);
 
-		if (!successor) {
-			rc = -ENOMEM;
+		if (IS_ERR(successor)) {
+			rc = PTR_ERR(successor);
 			goto err_free;
 		}
 		list_add_tail(&successor->rid_link, &moved);
@@ -587,7 +654,7 @@ err_unreserve:
 		iommufd_group_unreserve_regions(igroup, new_paging->ioas);
 err_free:
 	list_for_each_entry_safe(attach, next, &moved, rid_link)
-		kfree(attach);
+		iommufd_attach_free(attach);
 	return rc;
 }
 
@@ -626,11 +693,13 @@ static struct iommufd_hwpt *iommufd_group_detach(struct iommufd_device *idev)
 		WARN_ON(iommu_replace_group_handle(igroup->group, hwpt->domain,
 						   &head->handle));
 	}
+	/* Nothing to answer if the core never had its handle */
+	iommufd_attach_retire(attach);
 
 	hwpt_paging = iommufd_hwpt_base_paging(hwpt);
 	if (hwpt_paging)
 		iopt_unreserve(&hwpt_paging->ioas->iopt, idev);
-	kfree(attach);
+	iommufd_attach_free(attach);
 	return hwpt;
 }
 

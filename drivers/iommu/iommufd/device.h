@@ -77,6 +77,8 @@ struct iommufd_group {
  * @group_link: entry in @igroup->devices
  * @attachments: PASID (IOMMU_NO_PASID for the RID) -> struct
  *               iommufd_attach, under @igroup->lock
+ * @iopf_users: attachments to HWPTs with a fault queue, which need the
+ *              device's I/O page faults enabled; under @igroup->lock
  * @enforce_cache_coherency: the IOMMU can force the device's DMA to snoop,
  *                           so the domains made for it do
  * @holds_ctx: a reference on @ictx is held.  A mock device belongs to a
@@ -90,6 +92,7 @@ struct iommufd_device {
 	struct iommufd_group *igroup;
 	struct list_head group_link;
 	struct xarray attachments;
+	unsigned int iopf_users;
 	bool enforce_cache_coherency;
 	bool holds_ctx;
 };
@@ -104,6 +107,12 @@ static_assert(offsetof(struct iommufd_device, obj) == 0);
  * @hwpt: the HWPT; the attachment holds a long-term reference on it
  * @pasid: IOMMU_NO_PASID for the RID
  * @rid_link: entry in the group's rid_attachments (RID only)
+ * @iopf_enabled: counted in @idev->iopf_users, because @hwpt has a fault
+ *                queue
+ *
+ * Page requests the core raises through @handle are queued with it in the
+ * HWPT's fault queue: before the handle is freed, they are all answered
+ * (iommufd_fault_retire_handle(), maintainer rule 3).
  */
 struct iommufd_attach {
 	struct iommu_attach_handle handle;
@@ -111,6 +120,7 @@ struct iommufd_attach {
 	struct iommufd_hwpt *hwpt;
 	ioasid_t pasid;
 	struct list_head rid_link;
+	bool iopf_enabled;
 };
 
 /* The attachment behind an attach handle that iommufd gave the core */

@@ -14,6 +14,7 @@
 
 #include "../iommu-priv.h"
 #include "device.h"
+#include "fault.h"
 #include "hw_pagetable.h"
 #include "ioas.h"
 
@@ -232,6 +233,8 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 
 	if (hwpt_nested->common.domain)
 		iommu_domain_free(hwpt_nested->common.domain);
+	if (hwpt_nested->common.fault)
+		iommufd_object_unref(&hwpt_nested->common.fault->obj);
 	iommufd_object_unref(&hwpt_nested->parent->common.obj);
 }
 
@@ -255,6 +258,7 @@ iommufd_nested_domain_new(struct iommufd_device *idev,
 	const struct iommu_ops *ops = dev_iommu_ops(idev->dev);
 	struct iommu_domain *domain;
 
+	/* The fault queue is iommufd's business, not the driver's */
 	domain = ops->domain_alloc_user(idev->dev, 0, parent->common.domain,
 					user_data);
 	if (IS_ERR(domain))
@@ -273,6 +277,24 @@ iommufd_nested_domain_new(struct iommufd_device *idev,
 }
 
 /*
+ * Send the I/O page faults of devices attached to @hwpt to fault queue
+ * @fault_id, which @hwpt then depends on.
+ */
+static int iommufd_hwpt_use_fault(struct iommufd_ctx *ictx,
+				  struct iommufd_hwpt *hwpt, u32 fault_id)
+{
+	struct iommufd_fault *fault = iommufd_get_fault(ictx, fault_id);
+
+	if (IS_ERR(fault))
+		return PTR_ERR(fault);
+	iommufd_object_ref(&fault->obj);
+	hwpt->fault = fault;
+	hwpt->domain->iopf_handler = iommufd_fault_iopf_handler;
+	iommufd_put_object(ictx, &fault->obj);
+	return 0;
+}
+
+/*
  * IOMMU_HWPT_ALLOC of a nested HWPT on @parent.  Nothing is linked to an
  * IOAS: the parent's linkage already gives the nested domain its stage 2.
  */
@@ -288,9 +310,10 @@ static int iommufd_hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
 	};
 	struct iommufd_hwpt_nested *hwpt_nested;
 	struct iommu_domain *domain;
+	int rc;
 
-	/* No flag applies to nested HWPTs yet; the driver data is mandatory */
-	if (cmd->flags || !cmd->data_len ||
+	/* A fault queue is the only option; the driver data is mandatory */
+	if ((cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !cmd->data_len ||
 	    !dev_iommu_ops(idev->dev)->domain_alloc_user)
 		return -EOPNOTSUPP;
 	if (!iommufd_hwpt_can_nest_on(parent, idev))
@@ -306,15 +329,25 @@ static int iommufd_hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
 
 	domain = iommufd_nested_domain_new(idev, parent, &user_data);
 	if (IS_ERR(domain)) {
-		iommufd_object_abort_and_destroy(ucmd->ictx,
-						 &hwpt_nested->common.obj);
-		return PTR_ERR(domain);
+		rc = PTR_ERR(domain);
+		goto err_abort;
 	}
 	hwpt_nested->common.domain = domain;
+
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		rc = iommufd_hwpt_use_fault(ucmd->ictx, &hwpt_nested->common,
+					    cmd->fault_id);
+		if (rc)
+			goto err_abort;
+	}
 
 	cmd->out_hwpt_id = hwpt_nested->common.obj.id;
 	return iommufd_object_publish_to_user(ucmd, &hwpt_nested->common.obj,
 					      sizeof(*cmd));
+
+err_abort:
+	iommufd_object_abort_and_destroy(ucmd->ictx, &hwpt_nested->common.obj);
+	return rc;
 }
 
 /* IOMMU_HWPT_ALLOC once both IDs named something; dispatch on @pt_obj */

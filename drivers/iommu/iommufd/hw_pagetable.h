@@ -28,6 +28,8 @@
  *   coming and going on the nested HWPT leave that linkage alone
  *   (maintainer rule 1).  The IOVA that attached devices reserve is
  *   reserved in the parent's IOAS, because that is where their DMA ends.
+ * - A nested HWPT may send the I/O page faults of its devices to a fault
+ *   queue (fault.h), named at allocation and referenced for its life.
  * - Dirty tracking is a property of paging domains only: it is switched
  *   on and read through the paging HWPT, walking the mappings of its IOAS.
  */
@@ -41,16 +43,20 @@
 
 struct iommu_domain;
 struct iommufd_device;
+struct iommufd_fault;
 struct iommufd_ioas;
 
 /**
  * struct iommufd_hwpt - what every kind of HWPT has
  * @obj: the object header; the ID devices are attached by
  * @domain: the domain the IOMMU translates through; owned
+ * @fault: the fault queue the I/O page faults of attached devices go to,
+ *         with a long-term reference, or NULL (only nested HWPTs have one)
  */
 struct iommufd_hwpt {
 	struct iommufd_object obj;
 	struct iommu_domain *domain;
+	struct iommufd_fault *fault;
 };
 
 static_assert(offsetof(struct iommufd_hwpt, obj) == 0);

@@ -17,6 +17,7 @@
 
 #include "access.h"
 #include "device.h"
+#include "fault.h"
 #include "hw_pagetable.h"
 #include "ioas.h"
 #include "iommufd_test.h"
@@ -39,6 +40,9 @@ const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_ACCESS] = {
 		.destroy = iommufd_access_destroy_object,
 	},
+	[IOMMUFD_OBJ_FAULT] = {
+		.destroy = iommufd_fault_destroy,
+	},
 #if IS_ENABLED(CONFIG_IOMMUFD_TEST)
 	[IOMMUFD_OBJ_SELFTEST] = {
 		.destroy = iommufd_selftest_destroy,
@@ -49,6 +53,7 @@ const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 /* Large enough for the kernel's version of every command struct */
 union iommufd_cmd_buffer {
 	struct iommu_destroy destroy;
+	struct iommu_fault_alloc fault_alloc;
 	struct iommu_hw_info hw_info;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_hwpt_get_dirty_bitmap get_dirty_bitmap;
@@ -101,6 +106,9 @@ struct iommufd_ioctl_op {
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_DESTROY, IOMMU_DESTROY, iommufd_destroy,
 			 struct iommu_destroy, id),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_FAULT_QUEUE_ALLOC, IOMMU_FAULT_QUEUE_ALLOC,
+			 iommufd_fault_alloc, struct iommu_fault_alloc,
+			 out_fault_fd),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_GET_HW_INFO, IOMMU_GET_HW_INFO,
 			 iommufd_get_hw_info, struct iommu_hw_info,
 			 __reserved),

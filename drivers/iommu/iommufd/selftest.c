@@ -413,13 +413,37 @@ static int iommufd_test_md_check_iotlb(struct iommufd_ucmd *ucmd,
 	return rc;
 }
 
+/*
+ * IOMMU_TEST_OP_TRIGGER_IOPF: the mock device behind device @dev_id raises
+ * a page request.  As upstream's, it succeeds whether a fault queue took
+ * the request or the core answered it as invalid for want of a handler.
+ */
+static int iommufd_test_trigger_iopf(struct iommufd_ucmd *ucmd,
+				     struct iommu_test_cmd *cmd)
+{
+	struct iommufd_device *idev;
+	struct mock_dev *mdev;
+
+	idev = iommufd_get_device(ucmd->ictx, cmd->trigger_iopf.dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	mdev = mock_dev_from_device(idev->dev);
+	if (mdev)
+		mock_dev_report_page_request(mdev, cmd->trigger_iopf.pasid,
+					     cmd->trigger_iopf.grpid,
+					     cmd->trigger_iopf.perm,
+					     cmd->trigger_iopf.addr);
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return mdev ? 0 : -EINVAL;
+}
+
 /**
  * iommufd_test() - the IOMMU_TEST_CMD ioctl
  * @ucmd: the ioctl, holding a struct iommu_test_cmd
  *
  * Context: process context; may sleep.
- * Return: 0 or the op's result; -EOPNOTSUPP for a non-zero __reserved, an
- * unknown op, or an op this kernel does not implement yet.
+ * Return: 0 or the op's result; -EOPNOTSUPP for a non-zero __reserved or
+ * an unknown op.
  */
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
@@ -456,8 +480,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return iommufd_test_dirty(ucmd, cmd);
 	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
 		return iommufd_test_md_check_iotlb(ucmd, cmd);
-	/* Page faults come later */
 	case IOMMU_TEST_OP_TRIGGER_IOPF:
+		return iommufd_test_trigger_iopf(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -9,10 +9,6 @@
  * IOMMU_GET_HW_INFO (IOMMU_HW_INFO_FLAG_INPUT_TYPE, in_data_type and
  * IOMMU_HW_INFO_TYPE_DEFAULT).  Existing entries must never be renumbered,
  * resized or reordered; new members are appended only.
- *
- * Declared here but not served by this implementation yet: I/O page fault
- * queues (IOMMU_FAULT_QUEUE_ALLOC and the records read from and written to
- * a fault queue file, and IOMMU_HWPT_FAULT_ID_VALID).
  */
 #ifndef _UAPI_IOMMUFD_H
 #define _UAPI_IOMMUFD_H
@@ -585,10 +581,9 @@ struct iommu_vfio_ioas {
  *                                   that cannot support it are later
  *                                   refused attachment.
  * @IOMMU_HWPT_FAULT_ID_VALID: The fault_id member is meaningful: I/O page
- *                             faults of this HWPT are to be delivered to
- *                             that fault queue.  Fault queues are not
- *                             implemented yet, so this flag is refused
- *                             with EOPNOTSUPP.
+ *                             faults of devices attached to this HWPT are
+ *                             delivered to that fault queue.  Nested HWPTs
+ *                             only.
  */
 enum iommufd_hwpt_alloc_flags {
 	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
@@ -662,8 +657,7 @@ enum iommu_hwpt_data_type {
  * @data_len: In.  Length in bytes of that buffer.
  * @data_uptr: In.  User address of the driver specific data.
  * @fault_id: In.  ID of a fault queue made by IOMMU_FAULT_QUEUE_ALLOC.  Read
- *            only when @flags contains IOMMU_HWPT_FAULT_ID_VALID, which
- *            this implementation refuses for now, so it is never read.
+ *            only when @flags contains IOMMU_HWPT_FAULT_ID_VALID.
  * @__reserved2: Pads the structure to a multiple of 8 bytes; must be 0.
  *
  * Creates a hardware page table (HWPT) object, which stands for one IOMMU
@@ -680,18 +674,21 @@ enum iommu_hwpt_data_type {
  *
  * Nested HWPT: @pt_id names a paging HWPT made with NEST_PARENT by this
  * command (an automatically created HWPT never qualifies) for the same
- * IOMMU driver, @flags is 0, and @data_type/@data_len/@data_uptr describe
- * a first-stage table that user space maintains itself.  The IOMMU
- * translates through that table and then through the parent.  Updates to
- * the user table must be followed by IOMMU_HWPT_INVALIDATE.
+ * IOMMU driver, and @data_type/@data_len/@data_uptr describe a first-stage
+ * table that user space maintains itself.  The IOMMU translates through
+ * that table and then through the parent.  Updates to the user table must
+ * be followed by IOMMU_HWPT_INVALIDATE.  The only flag of a nested HWPT is
+ * IOMMU_HWPT_FAULT_ID_VALID: the HWPT then depends on the fault queue, and
+ * devices attached to it have I/O page faults enabled while they are.
  *
- * Errors: EOPNOTSUPP for unknown flags, IOMMU_HWPT_FAULT_ID_VALID, flags
- * the device's IOMMU cannot honour, any flag on a nested HWPT, a nested
- * HWPT without driver data, a @data_type the IOMMU does not implement, or
- * non-zero @__reserved or @__reserved2; EINVAL if @data_len does not agree
- * with @data_type, if @pt_id names nothing or is not an IOAS or a suitable
- * parent HWPT, or if the driver data is malformed; ENOENT for an unknown
- * @dev_id; for a paging HWPT, EADDRINUSE if an existing mapping or an
+ * Errors: EOPNOTSUPP for unknown flags, flags the device's IOMMU cannot
+ * honour, IOMMU_HWPT_FAULT_ID_VALID on a paging HWPT, any other flag on a
+ * nested HWPT, a nested HWPT without driver data, a @data_type the IOMMU
+ * does not implement, or non-zero @__reserved or @__reserved2; EINVAL if
+ * @data_len does not agree with @data_type, if @pt_id names nothing or is
+ * not an IOAS or a suitable parent HWPT, or if the driver data is
+ * malformed; ENOENT for an unknown @dev_id or a @fault_id that names no
+ * fault queue; for a paging HWPT, EADDRINUSE if an existing mapping or an
  * allowed range lies outside what the new domain can translate, or a
  * mapping is not aligned to the domain's smallest page size, and
  * EFAULT or ENOMEM (also past the locked memory limit) if the memory of
@@ -1092,9 +1089,10 @@ enum iommu_hwpt_pgfault_perm {
  * A fault queue's file descriptor delivers records of this type with
  * read(): the byte count must be a multiple of the record size, whole
  * groups are returned, and a buffer too small for the first pending group
- * gets EINVAL.  poll() reports the file readable while faults are pending.
- * This implementation has no fault queues yet; the layout is declared for
- * compatibility with upstream.
+ * gets EINVAL; other sizes, or a non-zero file position, get ESPIPE.
+ * read() never blocks: it returns 0 when nothing is pending, and poll()
+ * reports the file readable while something is.  A group that was read
+ * stays pending under its cookie until it is answered.
  */
 struct iommu_hwpt_pgfault {
 	__u32 flags;
@@ -1131,8 +1129,10 @@ enum iommufd_page_response_code {
  *
  * User space completes a fault group by write()ing one of these to the
  * fault queue's file descriptor; several can be written at once, and the
- * byte count must be a multiple of the record size.  An unknown @cookie or
- * @code fails with EINVAL.
+ * byte count must be a multiple of the record size (ESPIPE otherwise).
+ * The answers are taken in order; the first one with an unknown @cookie or
+ * @code stops the write, which then reports the bytes of the answers taken
+ * before it, or fails with EINVAL if there are none.
  */
 struct iommu_hwpt_page_response {
 	__u32 cookie;
@@ -1154,9 +1154,14 @@ struct iommu_hwpt_page_response {
  * iommu_hwpt_pgfault records and answered by writing struct
  * iommu_hwpt_page_response records to it.
  *
- * Not implemented yet: this implementation does not serve the command and
- * fails it with ENOTTY.  The number and layout are reserved as upstream
- * defines them.
+ * The descriptor is close-on-exec.  While it is open the queue cannot be
+ * destroyed (EBUSY), and while a HWPT uses it neither.  Every page request
+ * is answered exactly once: by user space, or by the kernel as invalid
+ * when the device detaches from the HWPT or moves to another one, or when
+ * the descriptor is closed (and from then on at once).
+ *
+ * Errors: EOPNOTSUPP if @flags is not 0; EMFILE or ENFILE if no file
+ * descriptor is available; EFAULT if the reply cannot be written; ENOMEM.
  */
 struct iommu_fault_alloc {
 	__u32 size;

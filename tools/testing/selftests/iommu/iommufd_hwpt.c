@@ -189,12 +189,12 @@ TEST_F(nesting, nested_hwpt_as_parent_is_einval)
 					      sizeof(data), NULL));
 }
 
-TEST_F(nesting, any_allocation_flag_on_a_nested_hwpt_is_eopnotsupp)
+/* A fault queue is the one option of a nested HWPT (iommufd_pgfault.c) */
+TEST_F(nesting, other_allocation_flags_on_a_nested_hwpt_are_eopnotsupp)
 {
 	static const __u32 flags[] = {
 		IOMMU_HWPT_ALLOC_NEST_PARENT,
 		IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-		IOMMU_HWPT_FAULT_ID_VALID,
 		1U << 30,
 	};
 	struct iommu_hwpt_selftest data = { .iotlb = 1 };
