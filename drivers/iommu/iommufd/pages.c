@@ -594,7 +594,10 @@ struct iommufd_fill {
 	struct iommufd_pfn_batch batch;
 };
 
-/* Map [iova, iova + size) to @phys in one domain, page by page if asked */
+/*
+ * Map [iova, iova + size) to @phys in one domain, page by page if asked.
+ * The IOMMU is not synced: the caller does that once for a whole batch.
+ */
 static int iommufd_fill_map_range(struct iommufd_fill *fill,
 				  struct iommu_domain *domain,
 				  unsigned long iova, phys_addr_t phys,
@@ -605,15 +608,15 @@ static int iommufd_fill_map_range(struct iommufd_fill *fill,
 	int rc;
 
 	if (!fill->small_pages)
-		return iommu_map(domain, iova, phys, size, prot,
-				 GFP_KERNEL_ACCOUNT);
+		return iommu_map_nosync(domain, iova, phys, size, prot,
+					GFP_KERNEL_ACCOUNT);
 
 	while (done < size) {
 		size_t chunk = min_t(size_t, size - done,
 				     PAGE_SIZE - offset_in_page(phys + done));
 
-		rc = iommu_map(domain, iova + done, phys + done, chunk, prot,
-			       GFP_KERNEL_ACCOUNT);
+		rc = iommu_map_nosync(domain, iova + done, phys + done, chunk,
+				      prot, GFP_KERNEL_ACCOUNT);
 		if (rc) {
 			if (done)
 				iommu_unmap(domain, iova, done);
@@ -624,7 +627,13 @@ static int iommufd_fill_map_range(struct iommufd_fill *fill,
 	return 0;
 }
 
-/* Map the first @nruns runs of the batch into one domain */
+/*
+ * Map the first @nruns runs of the batch into one domain, each run with its
+ * own call so that it can become large IOMMU pages, and then sync the IOMMU
+ * once for all of them: on VT-d in caching mode every sync is an IOTLB
+ * invalidation, and memory of small pages is one run per page.  On failure
+ * the domain is left as it was.
+ */
 static int iommufd_fill_map_runs(struct iommufd_fill *fill,
 				 struct iommu_domain *domain,
 				 unsigned int nruns)
@@ -632,13 +641,13 @@ static int iommufd_fill_map_runs(struct iommufd_fill *fill,
 	struct iopt_mapping *mapping = fill->mapping;
 	unsigned long index = fill->batch.first_index;
 	unsigned long first_iova = iopt_mapping_index_iova(mapping, index);
+	unsigned long iova = first_iova;
 	unsigned int i;
 	int rc;
 
 	for (i = 0; i < nruns; i++) {
 		struct iommufd_pfn_run *run = &fill->batch.runs[i];
 		unsigned long last = index + run->npages - 1;
-		unsigned long iova = iopt_mapping_index_iova(mapping, index);
 		unsigned long last_iova =
 			iopt_mapping_index_last_iova(mapping, last);
 		/* Only the first page of a mapping can start mid-page */
@@ -648,15 +657,20 @@ static int iommufd_fill_map_runs(struct iommufd_fill *fill,
 
 		rc = iommufd_fill_map_range(fill, domain, iova, phys,
 					    last_iova - iova + 1);
-		if (rc) {
-			if (iova != first_iova)
-				iommu_unmap(domain, first_iova,
-					    iova - first_iova);
-			return rc;
-		}
+		if (rc)
+			goto undo;
 		index = last + 1;
+		iova = last_iova + 1;
 	}
-	return 0;
+
+	rc = iommu_sync_map(domain, first_iova, iova - first_iova);
+	if (!rc)
+		return 0;
+undo:
+	/* Unmapping syncs the IOMMU itself */
+	if (iova != first_iova)
+		iommu_unmap(domain, first_iova, iova - first_iova);
+	return rc;
 }
 
 /*
