@@ -1067,13 +1067,6 @@ void iopt_remove_access(struct iommufd_iopt *iopt, u32 slot_id)
 	iopt->iova_alignment = iopt_calc_alignment(iopt);
 }
 
-static unsigned long iopt_mapping_iova_index(struct iopt_mapping *mapping,
-					     unsigned long iova)
-{
-	return (mapping->start_byte + iova - mapping->iova_node.start) >>
-	       PAGE_SHIFT;
-}
-
 /*
  * Walks the mappings that cover [first, last] in order, without holes.
  * iopt_range_next() gives each mapping and the part of the range inside it

@@ -234,7 +234,7 @@ static int iommufd_pages_charge(struct iommufd_pages *pages,
 static void iommufd_pages_uncharge(struct iommufd_pages *pages,
 				   unsigned long npages)
 {
-	if (WARN_ON(npages > pages->npinned))
+	if (!npages || WARN_ON(npages > pages->npinned))
 		return;
 	pages->npinned -= npages;
 	atomic64_sub(npages, &pages->source_mm->pinned_vm);
@@ -246,7 +246,7 @@ static void iommufd_pages_uncharge(struct iommufd_pages *pages,
 
 /* ---- pinning and unpinning ---------------------------------------------- */
 
-/* Bytes of temporary memory a batch may use; 0 means the default */
+/* Bytes each temporary array of a batch may use; 0 means the default */
 static unsigned int iommufd_pages_temp_limit;
 #define IOMMUFD_PAGES_DEFAULT_TEMP_LIMIT SZ_64K
 
@@ -366,15 +366,25 @@ static long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
 	return pinned;
 }
 
-/* Unpin a physically contiguous run of pages and give the charge back */
-static void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
-				unsigned long npages)
+/*
+ * Unpin a physically contiguous run of pages.  The caller gives the charge
+ * back, once for everything it unpins.
+ */
+static void iommufd_pages_unpin_run(struct iommufd_pages *pages,
+				    unsigned long pfn, unsigned long npages)
 {
 	lockdep_assert_held(&pages->mutex);
 
 	/* DMA may have written any page it could write */
 	unpin_user_page_range_dirty_lock(pfn_to_page(pfn), npages,
 					 pages->writable);
+}
+
+/* Unpin a physically contiguous run of pages and give the charge back */
+static void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
+				unsigned long npages)
+{
+	iommufd_pages_unpin_run(pages, pfn, npages);
 	iommufd_pages_uncharge(pages, npages);
 }
 
@@ -407,6 +417,26 @@ static bool iommufd_tree_covers(struct rb_root_cached *root,
 	return false;
 }
 
+/*
+ * The mapping in domains that covers @index, if any, and up to which index
+ * (at most @last) that answer holds.
+ */
+static struct iopt_mapping *iommufd_domain_user(struct iommufd_pages *pages,
+						unsigned long index,
+						unsigned long last,
+						unsigned long *seg_last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&pages->domain_users, index, last);
+	if (node && node->start <= index) {
+		*seg_last = min(node->last, last);
+		return container_of(node, struct iopt_mapping, pages_node);
+	}
+	*seg_last = node ? node->start - 1 : last;
+	return NULL;
+}
+
 enum iommufd_pfn_source {
 	/* Pinned for a mapping in domains: read back from its storage domain */
 	IOMMUFD_PFN_FROM_DOMAIN,
@@ -426,22 +456,24 @@ iommufd_pages_source(struct iommufd_pages *pages, unsigned long index,
 		     unsigned long last, unsigned long *seg_last,
 		     struct iopt_mapping **user)
 {
-	struct interval_tree_node *node;
-	unsigned long limit = last;
-
-	*user = NULL;
-	node = interval_tree_iter_first(&pages->domain_users, index, last);
-	if (node && node->start <= index) {
-		*user = container_of(node, struct iopt_mapping, pages_node);
-		*seg_last = min(node->last, last);
+	*user = iommufd_domain_user(pages, index, last, seg_last);
+	if (*user)
 		return IOMMUFD_PFN_FROM_DOMAIN;
-	}
-	if (node)
-		limit = node->start - 1;
-
-	if (iommufd_tree_covers(&pages->access_users, index, limit, seg_last))
+	if (iommufd_tree_covers(&pages->access_users, index, *seg_last,
+				seg_last))
 		return IOMMUFD_PFN_FROM_ACCESS;
 	return IOMMUFD_PFN_UNPINNED;
+}
+
+/* Whether nobody has page @index pinned, and up to which index (<= @last) */
+static bool iommufd_pages_unused(struct iommufd_pages *pages,
+				 unsigned long index, unsigned long last,
+				 unsigned long *seg_last)
+{
+	struct iopt_mapping *user;
+
+	return iommufd_pages_source(pages, index, last, seg_last, &user) ==
+	       IOMMUFD_PFN_UNPINNED;
 }
 
 /* The first byte of page @index that @mapping maps, as an IOVA */
@@ -465,14 +497,43 @@ static unsigned long iopt_mapping_index_last_iova(struct iopt_mapping *mapping,
 	return mapping->iova_node.start + byte - mapping->start_byte;
 }
 
+static unsigned long iommufd_domain_read_pfn(struct iommu_domain *domain,
+					     unsigned long iova)
+{
+	return PHYS_PFN(iommu_iova_to_phys(domain, iova));
+}
+
 static unsigned long iopt_mapping_read_pfn(struct iopt_mapping *mapping,
 					   unsigned long index)
 {
-	phys_addr_t phys;
+	return iommufd_domain_read_pfn(mapping->storage_domain,
+				       iopt_mapping_index_iova(mapping, index));
+}
 
-	phys = iommu_iova_to_phys(mapping->storage_domain,
-				  iopt_mapping_index_iova(mapping, index));
-	return PHYS_PFN(phys);
+/*
+ * The last page index from @index on, at most @last, whose page @mapping's
+ * pfn_breaks prove physically contiguous with page @index, so that one
+ * read from a domain gives the pfns of all of them.
+ *
+ * Every IOVA in pfn_breaks is a multiple of its lowest set bit, so no page
+ * starting after @index and before the next such multiple starts a new
+ * physically contiguous run.  With pages of 2 MiB (and IOVA aligned like
+ * them) this is a read per 2 MiB; with no break at all, one per mapping.
+ */
+static unsigned long iopt_mapping_stretch_last(struct iopt_mapping *mapping,
+					       unsigned long index,
+					       unsigned long last)
+{
+	unsigned long breaks = mapping->pfn_breaks;
+	unsigned long block_last;
+
+	if (!breaks)
+		return last;
+	block_last = iopt_mapping_index_iova(mapping, index) |
+		     ((breaks & -breaks) - 1);
+	if (block_last >= mapping->iova_node.last)
+		return last;
+	return min(iopt_mapping_iova_index(mapping, block_last), last);
 }
 
 /*
@@ -511,15 +572,19 @@ struct iommufd_pfn_batch {
 	unsigned int max_pages;
 };
 
+/*
+ * Each array gets the whole temporary budget: fewer, larger pin calls and
+ * fewer flushes make a batch cheaper, and the pinning array is only needed
+ * while pages are pinned.
+ */
 static int iommufd_pfn_batch_init(struct iommufd_pfn_batch *batch,
 				  unsigned long npages, bool with_pages)
 {
 	size_t bytes = iommufd_pages_temp_bytes();
-	size_t run_bytes = with_pages ? bytes / 2 : bytes;
 
 	memset(batch, 0, sizeof(*batch));
 	/* Never more runs than pages, never fewer than two */
-	batch->max_runs = clamp_t(unsigned long, run_bytes / sizeof(*batch->runs),
+	batch->max_runs = clamp_t(unsigned long, bytes / sizeof(*batch->runs),
 				  2, max(npages, 2UL));
 	batch->runs = kmalloc_array(batch->max_runs, sizeof(*batch->runs),
 				    GFP_KERNEL);
@@ -528,8 +593,7 @@ static int iommufd_pfn_batch_init(struct iommufd_pfn_batch *batch,
 	if (!with_pages)
 		return 0;
 	batch->max_pages = clamp_t(unsigned long,
-				   (bytes - run_bytes) / sizeof(*batch->pages),
-				   1, npages);
+				   bytes / sizeof(*batch->pages), 1, npages);
 	batch->pages = kmalloc_array(batch->max_pages, sizeof(*batch->pages),
 				     GFP_KERNEL);
 	if (!batch->pages) {
@@ -543,29 +607,6 @@ static void iommufd_pfn_batch_destroy(struct iommufd_pfn_batch *batch)
 {
 	kfree(batch->runs);
 	kfree(batch->pages);
-}
-
-/* Append one page; false when a new run would be needed and none is left */
-static bool iommufd_pfn_batch_add(struct iommufd_pfn_batch *batch,
-				  unsigned long pfn)
-{
-	struct iommufd_pfn_run *run;
-
-	if (batch->nruns) {
-		run = &batch->runs[batch->nruns - 1];
-		if (run->pfn + run->npages == pfn) {
-			run->npages++;
-			batch->npages++;
-			return true;
-		}
-	}
-	if (batch->nruns == batch->max_runs)
-		return false;
-	run = &batch->runs[batch->nruns++];
-	run->pfn = pfn;
-	run->npages = 1;
-	batch->npages++;
-	return true;
 }
 
 /* Forget the first @nruns runs, keeping the rest */
@@ -583,6 +624,46 @@ static void iommufd_pfn_batch_consume(struct iommufd_pfn_batch *batch,
 	batch->nruns -= nruns;
 }
 
+/*
+ * Unpin the pages of @runs (the first at page index @index, the last at
+ * @last) that nobody has pinned any more.  Who pins what changes only at
+ * the ends of users, so that is looked up once per stretch, not per page.
+ * Returns how many were unpinned; the caller gives their charge back.
+ */
+static unsigned long iommufd_pages_unpin_unused(struct iommufd_pages *pages,
+						unsigned long index,
+						unsigned long last,
+						const struct iommufd_pfn_run *runs,
+						unsigned int nruns)
+{
+	unsigned long seg_last, unpinned = 0;
+	bool unused;
+	unsigned int i;
+
+	unused = iommufd_pages_unused(pages, index, last, &seg_last);
+	for (i = 0; i < nruns; i++) {
+		unsigned long run_last = index + runs[i].npages - 1;
+		unsigned long pfn = runs[i].pfn;
+
+		while (index <= run_last) {
+			unsigned long end;
+
+			if (index > seg_last)
+				unused = iommufd_pages_unused(pages, index, last,
+							      &seg_last);
+			end = min(seg_last, run_last);
+			if (unused) {
+				iommufd_pages_unpin_run(pages, pfn,
+							end - index + 1);
+				unpinned += end - index + 1;
+			}
+			pfn += end - index + 1;
+			index = end + 1;
+		}
+	}
+	return unpinned;
+}
+
 /* ---- filling domains ---------------------------------------------------- */
 
 struct iommufd_fill {
@@ -592,6 +673,8 @@ struct iommufd_fill {
 	unsigned int ndomains;
 	bool small_pages;
 	struct iommufd_pfn_batch batch;
+	/* What becomes the mapping's pfn_breaks */
+	unsigned long pfn_breaks;
 };
 
 /*
@@ -710,26 +793,94 @@ undo:
 	return rc;
 }
 
-static int iommufd_fill_add(struct iommufd_fill *fill, unsigned long pfn)
+/*
+ * Append @npages physically contiguous pages, from @pfn on, for the next
+ * page indexes; when a new run is needed and there is no room for it,
+ * what the batch holds is mapped first.  On failure nothing was appended.
+ */
+static int iommufd_fill_add(struct iommufd_fill *fill, unsigned long pfn,
+			    unsigned long npages)
 {
+	struct iommufd_pfn_batch *batch = &fill->batch;
+	struct iommufd_pfn_run *run;
 	int rc;
 
-	if (iommufd_pfn_batch_add(&fill->batch, pfn))
-		return 0;
-	rc = iommufd_fill_flush(fill, false);
-	if (rc)
-		return rc;
-	/* Flushing left at most one run, so there is room now */
-	iommufd_pfn_batch_add(&fill->batch, pfn);
+	if (batch->nruns) {
+		run = &batch->runs[batch->nruns - 1];
+		if (run->pfn + run->npages == pfn) {
+			run->npages += npages;
+			batch->npages += npages;
+			return 0;
+		}
+		/* The batch only ever starts at the mapping's first page */
+		fill->pfn_breaks |=
+			iopt_mapping_index_iova(fill->mapping,
+						batch->first_index +
+						batch->npages);
+		if (batch->nruns == batch->max_runs) {
+			rc = iommufd_fill_flush(fill, false);
+			if (rc)
+				return rc;
+		}
+	}
+	run = &batch->runs[batch->nruns++];
+	run->pfn = pfn;
+	run->npages = npages;
+	batch->npages += npages;
 	return 0;
 }
 
 /*
- * Gather the pfns of [index, last], pinning the pages nobody has pinned,
- * and map them batch by batch.  On failure the pages before
- * batch.first_index are mapped in every domain and those in the batch in
- * none.
+ * Append pages just pinned, a physically contiguous stretch at a time.
+ * *@added says how many were appended: all of them unless this fails.
  */
+static int iommufd_fill_add_pages(struct iommufd_fill *fill,
+				  struct page **list, unsigned long npages,
+				  unsigned long *added)
+{
+	unsigned long done = 0;
+	int rc = 0;
+
+	while (done < npages) {
+		unsigned long pfn = page_to_pfn(list[done]);
+		unsigned long n = 1;
+
+		while (done + n < npages &&
+		       page_to_pfn(list[done + n]) == pfn + n)
+			n++;
+		rc = iommufd_fill_add(fill, pfn, n);
+		if (rc)
+			break;
+		done += n;
+	}
+	*added = done;
+	return rc;
+}
+
+/*
+ * Append the pages of [index, last] that @user, a mapping in domains, has
+ * pinned, read back from its storage domain a known contiguous stretch at
+ * a time.
+ */
+static int iommufd_fill_add_from_domain(struct iommufd_fill *fill,
+					struct iopt_mapping *user,
+					unsigned long index,
+					unsigned long last)
+{
+	while (index <= last) {
+		unsigned long stretch_last =
+			iopt_mapping_stretch_last(user, index, last);
+		int rc;
+
+		rc = iommufd_fill_add(fill, iopt_mapping_read_pfn(user, index),
+				      stretch_last - index + 1);
+		if (rc)
+			return rc;
+		index = stretch_last + 1;
+	}
+	return 0;
+}
+
 /*
  * Fault injection (fail_iommufd) fails the second batch of pages a gather
  * pins, as GUP fails for memory unmapped part way: what the first batch
@@ -745,6 +896,12 @@ static long iommufd_pages_pin_batch(struct iommufd_pages *pages,
 	return iommufd_pages_pin(pages, index, npages, out);
 }
 
+/*
+ * Gather the pfns of [index, last], pinning the pages nobody has pinned,
+ * and map them batch by batch.  On failure the pages before
+ * batch.first_index are mapped in every domain and those in the batch in
+ * none.
+ */
 static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 			       unsigned long last)
 {
@@ -753,40 +910,44 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 	int rc;
 
 	while (index <= last) {
+		struct page **list = fill->batch.pages;
+		unsigned long seg_last, added;
 		struct iopt_mapping *user;
-		unsigned long seg_last;
-		long pinned, i;
+		long pinned;
 
 		switch (iommufd_pages_source(pages, index, last, &seg_last,
 					     &user)) {
 		case IOMMUFD_PFN_FROM_DOMAIN:
+			rc = iommufd_fill_add_from_domain(fill, user, index,
+							  seg_last);
+			if (rc)
+				return rc;
+			index = seg_last + 1;
+			break;
 		case IOMMUFD_PFN_FROM_ACCESS:
 			for (; index <= seg_last; index++) {
-				rc = iommufd_fill_add(fill,
-						      iommufd_pages_known_pfn(pages,
-									      user,
-									      index));
+				unsigned long pfn =
+					iommufd_pages_known_pfn(pages, NULL,
+								index);
+
+				rc = iommufd_fill_add(fill, pfn, 1);
 				if (rc)
 					return rc;
 			}
 			break;
 		case IOMMUFD_PFN_UNPINNED:
+			seg_last = min(seg_last,
+				       index + fill->batch.max_pages - 1);
 			pinned = iommufd_pages_pin_batch(pages, index,
-							 min(seg_last - index + 1,
-							     (unsigned long)fill->batch.max_pages),
-							 fill->batch.pages,
-							 &batches);
+							 seg_last - index + 1,
+							 list, &batches);
 			if (pinned < 0)
 				return pinned;
-			for (i = 0; i < pinned; i++) {
-				struct page *page = fill->batch.pages[i];
-
-				rc = iommufd_fill_add(fill, page_to_pfn(page));
-				if (!rc)
-					continue;
+			rc = iommufd_fill_add_pages(fill, list, pinned, &added);
+			if (rc) {
 				/* Not in the batch: nobody else knows them */
-				iommufd_pages_unpin_pages(pages, &fill->batch.pages[i],
-							  pinned - i);
+				iommufd_pages_unpin_pages(pages, list + added,
+							  pinned - added);
 				return rc;
 			}
 			index += pinned;
@@ -835,40 +996,19 @@ static void iommufd_unfill_unmap(struct iommufd_unfill *unfill,
 		iommu_unmap(unfill->domains[i], iova, last_iova - iova + 1);
 }
 
-/* Unpin the pages of the run at @index that no other user pins */
-static void iommufd_unfill_unpin_run(struct iommufd_unfill *unfill,
-				     unsigned long index,
-				     const struct iommufd_pfn_run *run)
-{
-	unsigned long last = index + run->npages - 1;
-	unsigned long first = index;
-
-	while (index <= last) {
-		struct iopt_mapping *user;
-		unsigned long seg_last;
-
-		if (iommufd_pages_source(unfill->pages, index, last, &seg_last,
-					 &user) == IOMMUFD_PFN_UNPINNED)
-			iommufd_pages_unpin(unfill->pages,
-					    run->pfn + (index - first),
-					    seg_last - index + 1);
-		index = seg_last + 1;
-	}
-}
-
 /* Unmap up to the latest discontinuity and unpin the runs before it */
 static void iommufd_unfill_flush(struct iommufd_unfill *unfill)
 {
 	struct iommufd_pfn_batch *runs = &unfill->runs;
-	unsigned long index = unfill->unmapped_index;
-	unsigned int i;
 
 	iommufd_unfill_unmap(unfill, unfill->unmapped_index,
 			     unfill->cut_index - 1);
-	for (i = 0; i < unfill->cut_runs; i++) {
-		iommufd_unfill_unpin_run(unfill, index, &runs->runs[i]);
-		index += runs->runs[i].npages;
-	}
+	iommufd_pages_uncharge(unfill->pages,
+			       iommufd_pages_unpin_unused(unfill->pages,
+							  unfill->unmapped_index,
+							  unfill->cut_index - 1,
+							  runs->runs,
+							  unfill->cut_runs));
 	memmove(runs->runs, runs->runs + unfill->cut_runs,
 		(runs->nruns - unfill->cut_runs) * sizeof(*runs->runs));
 	runs->nruns -= unfill->cut_runs;
@@ -880,20 +1020,22 @@ static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
 				       unsigned long index, unsigned long last)
 {
 	while (index <= last) {
-		struct iopt_mapping *user;
 		unsigned long seg_last;
 
-		if (iommufd_pages_source(pages, index, last, &seg_last,
-					 &user) == IOMMUFD_PFN_UNPINNED)
+		if (iommufd_pages_unused(pages, index, last, &seg_last))
 			return true;
 		index = seg_last + 1;
 	}
 	return false;
 }
 
-/* Record the page at @index, at @pfn, in the runs */
+/*
+ * Record @npages physically contiguous pages, the first at @index and
+ * @pfn, in the runs
+ */
 static void iommufd_unfill_add(struct iommufd_unfill *unfill,
-			       unsigned long index, unsigned long pfn)
+			       unsigned long index, unsigned long pfn,
+			       unsigned long npages)
 {
 	struct iommufd_pfn_batch *runs = &unfill->runs;
 	struct iommufd_pfn_run *prev = runs->nruns ?
@@ -901,7 +1043,7 @@ static void iommufd_unfill_add(struct iommufd_unfill *unfill,
 					       NULL;
 
 	if (prev && pfn == prev->pfn + prev->npages) {
-		prev->npages++;
+		prev->npages += npages;
 		return;
 	}
 	if (index != unfill->unmapped_index) {
@@ -911,19 +1053,21 @@ static void iommufd_unfill_add(struct iommufd_unfill *unfill,
 	if (runs->nruns == runs->max_runs)
 		iommufd_unfill_flush(unfill);
 	runs->runs[runs->nruns].pfn = pfn;
-	runs->runs[runs->nruns].npages = 1;
+	runs->runs[runs->nruns].npages = npages;
 	runs->nruns++;
 }
 
 /*
  * Unmap [first, last] of the mapping from the domains and unpin the pages
- * of it that no other user has, reading their pfns from @storage.  The
+ * of it that no other user has, reading their pfns from @storage a known
+ * contiguous stretch (see the mapping's pfn_breaks) at a time.  The
  * mapping itself must not be in the domain users tree.
  */
 static void iommufd_unfill_range(struct iommufd_unfill *unfill,
 				 unsigned long first, unsigned long last)
 {
-	unsigned long index;
+	struct iommufd_pfn_run backup[2];
+	unsigned long index, stretch_last;
 
 	if (!iommufd_pages_any_unpinned(unfill->pages, first, last)) {
 		iommufd_unfill_unmap(unfill, first, last);
@@ -932,27 +1076,29 @@ static void iommufd_unfill_range(struct iommufd_unfill *unfill,
 
 	/* Two runs always make progress; more only make it faster */
 	if (iommufd_pfn_batch_init(&unfill->runs, last - first + 1, false)) {
-		unfill->runs.max_runs = 2;
-		unfill->runs.runs = kmalloc_array(2, sizeof(*unfill->runs.runs),
-						  GFP_KERNEL | __GFP_NOFAIL);
+		unfill->runs.runs = backup;
+		unfill->runs.max_runs = ARRAY_SIZE(backup);
 	}
 	unfill->unmapped_index = first;
 	unfill->cut_runs = 0;
 
-	for (index = first; index <= last; index++) {
-		unsigned long iova =
-			iopt_mapping_index_iova(unfill->mapping, index);
+	for (index = first; index <= last; index = stretch_last + 1) {
+		unsigned long iova = iopt_mapping_index_iova(unfill->mapping,
+							     index);
 
+		stretch_last = iopt_mapping_stretch_last(unfill->mapping, index,
+							 last);
 		iommufd_unfill_add(unfill, index,
-				   PHYS_PFN(iommu_iova_to_phys(unfill->storage,
-							       iova)));
+				   iommufd_domain_read_pfn(unfill->storage, iova),
+				   stretch_last - index + 1);
 	}
 
 	/* Everything left: unmap it all, then unpin every run */
 	unfill->cut_index = last + 1;
 	unfill->cut_runs = unfill->runs.nruns;
 	iommufd_unfill_flush(unfill);
-	iommufd_pfn_batch_destroy(&unfill->runs);
+	if (unfill->runs.runs != backup)
+		iommufd_pfn_batch_destroy(&unfill->runs);
 }
 
 static unsigned long iopt_mapping_first_index(struct iopt_mapping *mapping)
@@ -971,47 +1117,36 @@ static unsigned long iopt_mapping_last_index(struct iopt_mapping *mapping)
 /* A failed fill: unpin what sits in the batch and nobody else has */
 static void iommufd_fill_unpin_batch(struct iommufd_fill *fill)
 {
-	unsigned long index = fill->batch.first_index;
-	unsigned int i;
+	struct iommufd_pfn_batch *batch = &fill->batch;
 
-	for (i = 0; i < fill->batch.nruns; i++) {
-		struct iommufd_pfn_run *run = &fill->batch.runs[i];
-		unsigned long n;
-
-		for (n = 0; n < run->npages; n++, index++) {
-			struct iopt_mapping *user;
-			unsigned long seg_last;
-
-			if (iommufd_pages_source(fill->pages, index, index,
-						 &seg_last, &user) ==
-			    IOMMUFD_PFN_UNPINNED)
-				iommufd_pages_unpin(fill->pages, run->pfn + n,
-						    1);
-		}
-	}
+	if (!batch->nruns)
+		return;
+	iommufd_pages_uncharge(fill->pages,
+			       iommufd_pages_unpin_unused(fill->pages,
+							  batch->first_index,
+							  batch->first_index +
+							  batch->npages - 1,
+							  batch->runs,
+							  batch->nruns));
 }
 
 /* The mapping is in other domains already: copy it from its storage */
 static int iommufd_fill_from_storage(struct iommufd_fill *fill,
 				     unsigned long first, unsigned long last)
 {
-	unsigned long index;
+	unsigned long start = fill->mapping->iova_node.start;
 	unsigned int i;
-	int rc = 0;
+	int rc;
 
-	for (index = first; index <= last && !rc; index++)
-		rc = iommufd_fill_add(fill,
-				      iopt_mapping_read_pfn(fill->mapping,
-							    index));
+	rc = iommufd_fill_add_from_domain(fill, fill->mapping, first, last);
 	if (!rc)
 		rc = iommufd_fill_flush(fill, true);
 	if (rc && fill->batch.first_index != first)
 		for (i = 0; i < fill->ndomains; i++)
-			iommu_unmap(fill->domains[i],
-				    fill->mapping->iova_node.start,
+			iommu_unmap(fill->domains[i], start,
 				    iopt_mapping_index_iova(fill->mapping,
 							    fill->batch.first_index) -
-				    fill->mapping->iova_node.start);
+				    start);
 	return rc;
 }
 
@@ -1059,6 +1194,8 @@ int iommufd_pages_map_domains(struct iommufd_pages *pages,
 	}
 
 	rc = iommufd_fill_gather(&fill, first, last);
+	/* Also what the undo below reads the mapped part back by */
+	mapping->pfn_breaks = fill.pfn_breaks;
 	if (rc) {
 		struct iommufd_unfill unfill = {
 			.pages = pages,
@@ -1153,6 +1290,8 @@ void iommufd_pages_split_mapping(struct iommufd_pages *pages,
 	tail->storage_domain = head->storage_domain;
 	if (!head->storage_domain)
 		return;
+	/* The breaks of the whole include those of either half */
+	tail->pfn_breaks = head->pfn_breaks;
 	interval_tree_remove(&head->pages_node, &pages->domain_users);
 	head->pages_node.last = iopt_mapping_last_index(head);
 	tail->pages_node.start = iopt_mapping_first_index(tail);
