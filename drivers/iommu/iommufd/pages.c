@@ -1327,18 +1327,142 @@ iommufd_access_pin_find(struct iommufd_pages *pages, unsigned long first,
 }
 
 /*
+ * The pages of [index, last], every one of which an access pins, from
+ * their recorded pfns: one walk of access_pfns.  Writers hold the mutex
+ * too, so the walk meets no concurrent change.
+ */
+static void iommufd_access_load(struct iommufd_pages *pages,
+				unsigned long index, unsigned long last,
+				struct page **out)
+{
+	XA_STATE(xas, &pages->access_pfns, index);
+
+	rcu_read_lock();
+	while (index <= last) {
+		void *entry = xas_next(&xas);
+
+		if (xas_retry(&xas, entry))
+			continue;
+		WARN_ON_ONCE(!xa_is_value(entry));
+		*out++ = pfn_to_page(xa_to_value(entry));
+		index++;
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Record the pfns of the @npages pages of @list for the page indexes from
+ * @index on, in one walk of access_pfns.  *@stored says how many were
+ * recorded: all of them unless this fails.
+ */
+static int iommufd_access_store(struct iommufd_pages *pages,
+				unsigned long index, struct page **list,
+				unsigned long npages, unsigned long *stored)
+{
+	XA_STATE(xas, &pages->access_pfns, index);
+	unsigned long done = 0;
+
+	do {
+		xas_lock(&xas);
+		for (; done < npages; done++) {
+			xas_store(&xas, xa_mk_value(page_to_pfn(list[done])));
+			if (xas_error(&xas))
+				break;
+			xas_next(&xas);
+		}
+		xas_unlock(&xas);
+		/* Allocates the node that was missing, without the lock */
+	} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
+	*stored = done;
+	return xas_error(&xas);
+}
+
+/*
+ * The pages of [index, last] that @user, a mapping in domains, has pinned,
+ * read back from its storage domain a known contiguous stretch at a time
+ */
+static void iommufd_access_read_domain(struct iopt_mapping *user,
+				       unsigned long index, unsigned long last,
+				       struct page **out)
+{
+	while (index <= last) {
+		unsigned long stretch_last =
+			iopt_mapping_stretch_last(user, index, last);
+		unsigned long pfn = iopt_mapping_read_pfn(user, index);
+
+		for (; index <= stretch_last; index++)
+			*out++ = pfn_to_page(pfn++);
+	}
+}
+
+/*
+ * Forget the recorded pfns of [index, last], and unpin their pages if
+ * @unpin, a walk of access_pfns per few physically contiguous runs:
+ * unpinning may sleep, so it is done outside the xarray's lock.  (Each
+ * walk starts afresh; xas_pause() of this kernel can skip entries after a
+ * store of NULL freed a node.)  Returns how many pages were unpinned; the
+ * caller gives their charge back.
+ */
+static unsigned long iommufd_access_forget(struct iommufd_pages *pages,
+					   unsigned long index,
+					   unsigned long last, bool unpin)
+{
+	XA_STATE(xas, &pages->access_pfns, index);
+	struct iommufd_pfn_run runs[16];
+	unsigned long unpinned = 0;
+	unsigned int nruns, i;
+	void *entry;
+
+	while (index <= last) {
+		unsigned long end = last;
+
+		nruns = 0;
+		xas_set(&xas, index);
+		xas_lock(&xas);
+		xas_for_each(&xas, entry, last) {
+			unsigned long pfn = xa_to_value(entry);
+			struct iommufd_pfn_run *run = runs + nruns;
+
+			if (unpin && nruns &&
+			    run[-1].pfn + run[-1].npages == pfn) {
+				run[-1].npages++;
+			} else if (unpin) {
+				/* Left for the next walk */
+				if (nruns == ARRAY_SIZE(runs)) {
+					end = xas.xa_index - 1;
+					break;
+				}
+				run->pfn = pfn;
+				run->npages = 1;
+				nruns++;
+			}
+			xas_store(&xas, NULL);
+		}
+		xas_unlock(&xas);
+
+		for (i = 0; i < nruns; i++) {
+			iommufd_pages_unpin_run(pages, runs[i].pfn,
+						runs[i].npages);
+			unpinned += runs[i].npages;
+		}
+		index = end + 1;
+	}
+	return unpinned;
+}
+
+/*
  * Forget the pfns of [first, last] that no access pin in the tree covers,
- * and unpin those no domain user has either.
+ * and unpin those no domain user has either, giving their charge back at
+ * once.
  */
 static void iommufd_access_release(struct iommufd_pages *pages,
 				   unsigned long first, unsigned long last)
 {
-	unsigned long index = first;
+	unsigned long index = first, unpinned = 0;
 
 	while (index <= last) {
-		unsigned long seg_last, dseg_last;
+		unsigned long seg_last;
 		bool in_domain;
-		void *entry;
 
 		if (iommufd_tree_covers(&pages->access_users, index, last,
 					&seg_last)) {
@@ -1346,72 +1470,63 @@ static void iommufd_access_release(struct iommufd_pages *pages,
 			continue;
 		}
 		in_domain = iommufd_tree_covers(&pages->domain_users, index,
-						seg_last, &dseg_last);
-		for (; index <= dseg_last; index++) {
-			entry = xa_erase(&pages->access_pfns, index);
-			if (entry && !in_domain)
-				iommufd_pages_unpin(pages, xa_to_value(entry),
-						    1);
-		}
+						seg_last, &seg_last);
+		unpinned += iommufd_access_forget(pages, index, seg_last,
+						  !in_domain);
+		index = seg_last + 1;
 	}
+	iommufd_pages_uncharge(pages, unpinned);
 }
 
-/* Record pfns of pages pinned for an access */
-static int iommufd_access_store(struct iommufd_pages *pages,
-				unsigned long index, struct page *page)
-{
-	return xa_err(xa_store(&pages->access_pfns, index,
-			       xa_mk_value(page_to_pfn(page)),
-			       GFP_KERNEL_ACCOUNT));
-}
-
-/* Make [index, last] pinned for an access and fill @out with its pages */
+/*
+ * Make [index, last] pinned for an access and fill @out with its pages,
+ * a stretch of one kind at a time: pages other access pins have, pages
+ * mappings in domains have, and pages nobody has, which get pinned.  On
+ * failure the pfns of [index, *@reached) are recorded, and nothing else.
+ */
 static int iommufd_access_gather(struct iommufd_pages *pages,
 				 unsigned long index, unsigned long last,
 				 struct page **out, unsigned long *reached)
 {
 	unsigned int batches = 0;
-	long pinned, i;
-	int rc = 0;
+	int rc;
 
 	while (index <= last) {
+		unsigned long seg_last, npages, stored;
 		struct iopt_mapping *user;
-		unsigned long seg_last;
-		void *entry = xa_load(&pages->access_pfns, index);
+		long pinned;
 
 		*reached = index;
-		if (entry) {
-			*out++ = pfn_to_page(xa_to_value(entry));
-			index++;
-			continue;
+		if (iommufd_tree_covers(&pages->access_users, index, last,
+					&seg_last)) {
+			iommufd_access_load(pages, index, seg_last, out);
+			goto next;
 		}
-		if (iommufd_pages_source(pages, index, last, &seg_last,
-					 &user) == IOMMUFD_PFN_FROM_DOMAIN) {
-			*out = pfn_to_page(iopt_mapping_read_pfn(user, index));
-			rc = iommufd_access_store(pages, index, *out);
-			if (rc)
-				return rc;
-			out++;
-			index++;
-			continue;
+
+		user = iommufd_domain_user(pages, index, seg_last, &seg_last);
+		if (user) {
+			iommufd_access_read_domain(user, index, seg_last, out);
+		} else {
+			pinned = iommufd_pages_pin_batch(pages, index,
+							 seg_last - index + 1,
+							 out, &batches);
+			if (pinned < 0)
+				return pinned;
+			seg_last = index + pinned - 1;
 		}
-		/* Pages an access pins are nobody else's: pin them now */
-		pinned = iommufd_pages_pin_batch(pages, index,
-						 seg_last - index + 1, out,
-						 &batches);
-		if (pinned < 0)
-			return pinned;
-		for (i = 0; i < pinned; i++) {
-			rc = iommufd_access_store(pages, index + i, out[i]);
-			if (rc) {
-				iommufd_pages_unpin_pages(pages, out + i,
-							  pinned - i);
-				*reached = index + i;
-				return rc;
-			}
+		npages = seg_last - index + 1;
+		rc = iommufd_access_store(pages, index, out, npages, &stored);
+		if (rc) {
+			/* Pinned just now and not recorded: nobody knows them */
+			if (!user)
+				iommufd_pages_unpin_pages(pages, out + stored,
+							  npages - stored);
+			*reached = index + stored;
+			return rc;
 		}
-		out += pinned;
-		index += pinned;
+next:
+		out += seg_last - index + 1;
+		index = seg_last + 1;
 	}
 	*reached = index;
 	return 0;
@@ -1440,13 +1555,7 @@ int iommufd_pages_pin_access(struct iommufd_pages *pages,
 
 	pin = iommufd_access_pin_find(pages, first_index, last_index);
 	if (pin) {
-		unsigned long index;
-
-		for (index = first_index; index <= last_index; index++) {
-			void *entry = xa_load(&pages->access_pfns, index);
-
-			*out_pages++ = pfn_to_page(xa_to_value(entry));
-		}
+		iommufd_access_load(pages, first_index, last_index, out_pages);
 		pin->users++;
 		mapping->access_pins++;
 		return 0;
