@@ -497,43 +497,72 @@ static unsigned long iopt_mapping_index_last_iova(struct iopt_mapping *mapping,
 	return mapping->iova_node.start + byte - mapping->start_byte;
 }
 
-static unsigned long iommufd_domain_read_pfn(struct iommu_domain *domain,
-					     unsigned long iova)
-{
-	return PHYS_PFN(iommu_iova_to_phys(domain, iova));
-}
-
 static unsigned long iopt_mapping_read_pfn(struct iopt_mapping *mapping,
 					   unsigned long index)
 {
-	return iommufd_domain_read_pfn(mapping->storage_domain,
-				       iopt_mapping_index_iova(mapping, index));
+	phys_addr_t phys;
+
+	phys = iommu_iova_to_phys(mapping->storage_domain,
+				  iopt_mapping_index_iova(mapping, index));
+	return PHYS_PFN(phys);
 }
 
 /*
- * The last page index from @index on, at most @last, whose page @mapping's
- * pfn_breaks prove physically contiguous with page @index, so that one
- * read from a domain gives the pfns of all of them.
- *
- * Every IOVA in pfn_breaks is a multiple of its lowest set bit, so no page
- * starting after @index and before the next such multiple starts a new
- * physically contiguous run.  With pages of 2 MiB (and IOVA aligned like
- * them) this is a read per 2 MiB; with no break at all, one per mapping.
+ * Reads the pfns of pages [index, last] of a mapping back from a domain it
+ * is in, with one lookup per stretch of pages that the mapping's
+ * pfn_breaks prove physically contiguous: every IOVA in pfn_breaks is a
+ * multiple of its lowest set bit, so no page that starts after the first
+ * of a stretch and before the next such multiple starts a new physically
+ * contiguous run.  With memory of 2 MiB pages (and IOVA aligned like it)
+ * that is a lookup per 2 MiB; with no break at all, one per mapping.
  */
-static unsigned long iopt_mapping_stretch_last(struct iopt_mapping *mapping,
-					       unsigned long index,
-					       unsigned long last)
+struct iopt_pfn_reader {
+	struct iopt_mapping *mapping;
+	struct iommu_domain *domain;
+	unsigned long index;
+	unsigned long last;
+	/* IOVA of the first byte of page @index */
+	unsigned long iova;
+	/* A stretch ends at the next IOVA with all of these bits set */
+	unsigned long stretch_mask;
+};
+
+static void iopt_pfn_reader_init(struct iopt_pfn_reader *reader,
+				 struct iopt_mapping *mapping,
+				 struct iommu_domain *domain,
+				 unsigned long index, unsigned long last)
 {
 	unsigned long breaks = mapping->pfn_breaks;
-	unsigned long block_last;
 
-	if (!breaks)
-		return last;
-	block_last = iopt_mapping_index_iova(mapping, index) |
-		     ((breaks & -breaks) - 1);
-	if (block_last >= mapping->iova_node.last)
-		return last;
-	return min(iopt_mapping_iova_index(mapping, block_last), last);
+	reader->mapping = mapping;
+	reader->domain = domain;
+	reader->index = index;
+	reader->last = last;
+	reader->iova = iopt_mapping_index_iova(mapping, index);
+	reader->stretch_mask = breaks ? (breaks & -breaks) - 1 : ULONG_MAX;
+}
+
+/*
+ * The pfn of the next page, and in *@npages how many pages from it on
+ * follow it physically; false once the whole range was read.
+ */
+static bool iopt_pfn_read(struct iopt_pfn_reader *reader, unsigned long *pfn,
+			  unsigned long *npages)
+{
+	struct iopt_mapping *mapping = reader->mapping;
+	unsigned long block_last = reader->iova | reader->stretch_mask;
+	unsigned long stretch_last = reader->last;
+
+	if (reader->index > reader->last)
+		return false;
+	if (block_last < mapping->iova_node.last)
+		stretch_last = min(iopt_mapping_iova_index(mapping, block_last),
+				   stretch_last);
+	*pfn = PHYS_PFN(iommu_iova_to_phys(reader->domain, reader->iova));
+	*npages = stretch_last - reader->index + 1;
+	reader->index = stretch_last + 1;
+	reader->iova = iopt_mapping_index_iova(mapping, reader->index);
+	return true;
 }
 
 /*
@@ -867,16 +896,15 @@ static int iommufd_fill_add_from_domain(struct iommufd_fill *fill,
 					unsigned long index,
 					unsigned long last)
 {
-	while (index <= last) {
-		unsigned long stretch_last =
-			iopt_mapping_stretch_last(user, index, last);
-		int rc;
+	struct iopt_pfn_reader reader;
+	unsigned long pfn, npages;
+	int rc;
 
-		rc = iommufd_fill_add(fill, iopt_mapping_read_pfn(user, index),
-				      stretch_last - index + 1);
+	iopt_pfn_reader_init(&reader, user, user->storage_domain, index, last);
+	while (iopt_pfn_read(&reader, &pfn, &npages)) {
+		rc = iommufd_fill_add(fill, pfn, npages);
 		if (rc)
 			return rc;
-		index = stretch_last + 1;
 	}
 	return 0;
 }
@@ -1067,7 +1095,8 @@ static void iommufd_unfill_range(struct iommufd_unfill *unfill,
 				 unsigned long first, unsigned long last)
 {
 	struct iommufd_pfn_run backup[2];
-	unsigned long index, stretch_last;
+	struct iopt_pfn_reader reader;
+	unsigned long index, pfn, npages;
 
 	if (!iommufd_pages_any_unpinned(unfill->pages, first, last)) {
 		iommufd_unfill_unmap(unfill, first, last);
@@ -1082,16 +1111,11 @@ static void iommufd_unfill_range(struct iommufd_unfill *unfill,
 	unfill->unmapped_index = first;
 	unfill->cut_runs = 0;
 
-	for (index = first; index <= last; index = stretch_last + 1) {
-		unsigned long iova = iopt_mapping_index_iova(unfill->mapping,
-							     index);
-
-		stretch_last = iopt_mapping_stretch_last(unfill->mapping, index,
-							 last);
-		iommufd_unfill_add(unfill, index,
-				   iommufd_domain_read_pfn(unfill->storage, iova),
-				   stretch_last - index + 1);
-	}
+	iopt_pfn_reader_init(&reader, unfill->mapping, unfill->storage, first,
+			     last);
+	for (index = first; iopt_pfn_read(&reader, &pfn, &npages);
+	     index += npages)
+		iommufd_unfill_add(unfill, index, pfn, npages);
 
 	/* Everything left: unmap it all, then unpin every run */
 	unfill->cut_index = last + 1;
@@ -1385,14 +1409,13 @@ static void iommufd_access_read_domain(struct iopt_mapping *user,
 				       unsigned long index, unsigned long last,
 				       struct page **out)
 {
-	while (index <= last) {
-		unsigned long stretch_last =
-			iopt_mapping_stretch_last(user, index, last);
-		unsigned long pfn = iopt_mapping_read_pfn(user, index);
+	struct iopt_pfn_reader reader;
+	unsigned long pfn, npages;
 
-		for (; index <= stretch_last; index++)
+	iopt_pfn_reader_init(&reader, user, user->storage_domain, index, last);
+	while (iopt_pfn_read(&reader, &pfn, &npages))
+		while (npages--)
 			*out++ = pfn_to_page(pfn++);
-	}
 }
 
 /*
