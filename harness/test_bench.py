@@ -199,6 +199,13 @@ class TargetTest(unittest.TestCase):
             self.assertIn(words, text)
         self.assertEqual(len(targets), 4)
 
+    def test_bench_selects_machines(self):
+        self.assertEqual(bench.selected_machines(''), bench.MACHINES)
+        self.assertEqual(bench.selected_machines('vtd'), ('q35-vtd',))
+        self.assertEqual(bench.selected_machines('q35-vtd, mock'), ('q35', 'q35-vtd'))
+        with self.assertRaises(bench.PipelineError):
+            bench.selected_machines('amd')
+
 
 if __name__ == '__main__':
     unittest.main()

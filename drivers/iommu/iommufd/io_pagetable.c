@@ -213,14 +213,20 @@ static int iopt_check_fixed(struct iommufd_iopt *iopt, unsigned long iova,
 
 /* ---- creating mappings -------------------------------------------------- */
 
+/* Drop what a slice still owns: nothing, once a page table took it over */
+static void iopt_release_slice(struct iopt_slice *slice)
+{
+	if (slice->pages)
+		iommufd_pages_put(slice->pages);
+	kfree(slice->mapping);
+}
+
 static void iopt_free_slices(struct list_head *slices)
 {
 	struct iopt_slice *slice, *next;
 
 	list_for_each_entry_safe(slice, next, slices, link) {
-		if (slice->pages)
-			iommufd_pages_put(slice->pages);
-		kfree(slice->mapping);
+		iopt_release_slice(slice);
 		kfree(slice);
 	}
 }
@@ -368,14 +374,22 @@ int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
 		   unsigned long start_byte, unsigned long length,
 		   unsigned long *iova, int iommu_prot, bool fixed_iova)
 {
+	/* Only COPY needs a list of them: one slice lives on the stack */
+	struct iopt_slice slice = {
+		.pages = pages,
+		.start_byte = start_byte,
+		.length = length,
+	};
 	LIST_HEAD(slices);
-	int rc;
+	int rc = -ENOMEM;
 
-	rc = iopt_add_slice(&slices, pages, start_byte, length);
-	if (!rc)
+	slice.mapping = kzalloc(sizeof(*slice.mapping), GFP_KERNEL_ACCOUNT);
+	if (slice.mapping) {
+		list_add_tail(&slice.link, &slices);
 		rc = iopt_insert_slices(iopt, &slices, length, iova,
 					iommu_prot, fixed_iova);
-	iopt_free_slices(&slices);
+	}
+	iopt_release_slice(&slice);
 	return rc;
 }
 
@@ -1065,13 +1079,6 @@ void iopt_remove_access(struct iommufd_iopt *iopt, u32 slot_id)
 	guard(rwsem_write)(&iopt->iova_rwsem);
 	kfree(xa_erase(&iopt->accesses, slot_id));
 	iopt->iova_alignment = iopt_calc_alignment(iopt);
-}
-
-static unsigned long iopt_mapping_iova_index(struct iopt_mapping *mapping,
-					     unsigned long iova)
-{
-	return (mapping->start_byte + iova - mapping->iova_node.start) >>
-	       PAGE_SHIFT;
 }
 
 /*

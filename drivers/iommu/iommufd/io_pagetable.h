@@ -41,6 +41,8 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+#include <asm/page.h>
+
 struct iommu_domain;
 struct iommufd_pages;
 struct page;
@@ -58,6 +60,12 @@ struct page;
  * @storage_domain: a domain the mapping is in, from which the physical
  *                  addresses of its pinned pages are read back; NULL
  *                  while the page table has no domain
+ * @pfn_breaks: while the mapping is in domains, the bitwise OR of every
+ *              IOVA at which a page of it starts that is not physically
+ *              contiguous with the page before (0: none is).  The IOVAs
+ *              between two multiples of its lowest set bit are thus
+ *              physically contiguous, and are read back from the storage
+ *              domain with one lookup (under the pages object's mutex)
  * @access_pins: ranges of the mapping accesses have pinned now (under the
  *               pages object's mutex)
  * @removing: an unmap is waiting for the accesses to unpin; new pins fail
@@ -69,9 +77,18 @@ struct iopt_mapping {
 	int iommu_prot;
 	struct interval_tree_node pages_node;
 	struct iommu_domain *storage_domain;
+	unsigned long pfn_breaks;
 	unsigned int access_pins;
 	bool removing;
 };
+
+/* The index, inside the pages object, of the page holding byte @iova */
+static inline unsigned long iopt_mapping_iova_index(struct iopt_mapping *mapping,
+						    unsigned long iova)
+{
+	return (mapping->start_byte + iova - mapping->iova_node.start) >>
+	       PAGE_SHIFT;
+}
 
 /**
  * struct iopt_reservation - IOVA that must never be mapped

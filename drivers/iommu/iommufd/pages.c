@@ -234,7 +234,7 @@ static int iommufd_pages_charge(struct iommufd_pages *pages,
 static void iommufd_pages_uncharge(struct iommufd_pages *pages,
 				   unsigned long npages)
 {
-	if (WARN_ON(npages > pages->npinned))
+	if (!npages || WARN_ON(npages > pages->npinned))
 		return;
 	pages->npinned -= npages;
 	atomic64_sub(npages, &pages->source_mm->pinned_vm);
@@ -246,7 +246,7 @@ static void iommufd_pages_uncharge(struct iommufd_pages *pages,
 
 /* ---- pinning and unpinning ---------------------------------------------- */
 
-/* Bytes of temporary memory a batch may use; 0 means the default */
+/* Bytes each temporary array of a batch may use; 0 means the default */
 static unsigned int iommufd_pages_temp_limit;
 #define IOMMUFD_PAGES_DEFAULT_TEMP_LIMIT SZ_64K
 
@@ -366,15 +366,25 @@ static long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
 	return pinned;
 }
 
-/* Unpin a physically contiguous run of pages and give the charge back */
-static void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
-				unsigned long npages)
+/*
+ * Unpin a physically contiguous run of pages.  The caller gives the charge
+ * back, once for everything it unpins.
+ */
+static void iommufd_pages_unpin_run(struct iommufd_pages *pages,
+				    unsigned long pfn, unsigned long npages)
 {
 	lockdep_assert_held(&pages->mutex);
 
 	/* DMA may have written any page it could write */
 	unpin_user_page_range_dirty_lock(pfn_to_page(pfn), npages,
 					 pages->writable);
+}
+
+/* Unpin a physically contiguous run of pages and give the charge back */
+static void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
+				unsigned long npages)
+{
+	iommufd_pages_unpin_run(pages, pfn, npages);
 	iommufd_pages_uncharge(pages, npages);
 }
 
@@ -407,6 +417,26 @@ static bool iommufd_tree_covers(struct rb_root_cached *root,
 	return false;
 }
 
+/*
+ * The mapping in domains that covers @index, if any, and up to which index
+ * (at most @last) that answer holds.
+ */
+static struct iopt_mapping *iommufd_domain_user(struct iommufd_pages *pages,
+						unsigned long index,
+						unsigned long last,
+						unsigned long *seg_last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&pages->domain_users, index, last);
+	if (node && node->start <= index) {
+		*seg_last = min(node->last, last);
+		return container_of(node, struct iopt_mapping, pages_node);
+	}
+	*seg_last = node ? node->start - 1 : last;
+	return NULL;
+}
+
 enum iommufd_pfn_source {
 	/* Pinned for a mapping in domains: read back from its storage domain */
 	IOMMUFD_PFN_FROM_DOMAIN,
@@ -426,22 +456,24 @@ iommufd_pages_source(struct iommufd_pages *pages, unsigned long index,
 		     unsigned long last, unsigned long *seg_last,
 		     struct iopt_mapping **user)
 {
-	struct interval_tree_node *node;
-	unsigned long limit = last;
-
-	*user = NULL;
-	node = interval_tree_iter_first(&pages->domain_users, index, last);
-	if (node && node->start <= index) {
-		*user = container_of(node, struct iopt_mapping, pages_node);
-		*seg_last = min(node->last, last);
+	*user = iommufd_domain_user(pages, index, last, seg_last);
+	if (*user)
 		return IOMMUFD_PFN_FROM_DOMAIN;
-	}
-	if (node)
-		limit = node->start - 1;
-
-	if (iommufd_tree_covers(&pages->access_users, index, limit, seg_last))
+	if (iommufd_tree_covers(&pages->access_users, index, *seg_last,
+				seg_last))
 		return IOMMUFD_PFN_FROM_ACCESS;
 	return IOMMUFD_PFN_UNPINNED;
+}
+
+/* Whether nobody has page @index pinned, and up to which index (<= @last) */
+static bool iommufd_pages_unused(struct iommufd_pages *pages,
+				 unsigned long index, unsigned long last,
+				 unsigned long *seg_last)
+{
+	struct iopt_mapping *user;
+
+	return iommufd_pages_source(pages, index, last, seg_last, &user) ==
+	       IOMMUFD_PFN_UNPINNED;
 }
 
 /* The first byte of page @index that @mapping maps, as an IOVA */
@@ -473,6 +505,64 @@ static unsigned long iopt_mapping_read_pfn(struct iopt_mapping *mapping,
 	phys = iommu_iova_to_phys(mapping->storage_domain,
 				  iopt_mapping_index_iova(mapping, index));
 	return PHYS_PFN(phys);
+}
+
+/*
+ * Reads the pfns of pages [index, last] of a mapping back from a domain it
+ * is in, with one lookup per stretch of pages that the mapping's
+ * pfn_breaks prove physically contiguous: every IOVA in pfn_breaks is a
+ * multiple of its lowest set bit, so no page that starts after the first
+ * of a stretch and before the next such multiple starts a new physically
+ * contiguous run.  With memory of 2 MiB pages (and IOVA aligned like it)
+ * that is a lookup per 2 MiB; with no break at all, one per mapping.
+ */
+struct iopt_pfn_reader {
+	struct iopt_mapping *mapping;
+	struct iommu_domain *domain;
+	unsigned long index;
+	unsigned long last;
+	/* IOVA of the first byte of page @index */
+	unsigned long iova;
+	/* A stretch ends at the next IOVA with all of these bits set */
+	unsigned long stretch_mask;
+};
+
+static void iopt_pfn_reader_init(struct iopt_pfn_reader *reader,
+				 struct iopt_mapping *mapping,
+				 struct iommu_domain *domain,
+				 unsigned long index, unsigned long last)
+{
+	unsigned long breaks = mapping->pfn_breaks;
+
+	reader->mapping = mapping;
+	reader->domain = domain;
+	reader->index = index;
+	reader->last = last;
+	reader->iova = iopt_mapping_index_iova(mapping, index);
+	reader->stretch_mask = breaks ? (breaks & -breaks) - 1 : ULONG_MAX;
+}
+
+/*
+ * The pfn of the next page, and in *@npages how many pages from it on
+ * follow it physically; false once the whole range was read.
+ */
+static bool iopt_pfn_read(struct iopt_pfn_reader *reader, unsigned long *pfn,
+			  unsigned long *npages)
+{
+	struct iopt_mapping *mapping = reader->mapping;
+	unsigned long block_last = reader->iova | reader->stretch_mask;
+	unsigned long stretch_last = reader->last;
+
+	if (reader->index > reader->last)
+		return false;
+	if (block_last < mapping->iova_node.last)
+		stretch_last = min(iopt_mapping_iova_index(mapping, block_last),
+				   stretch_last);
+	*pfn = PHYS_PFN(iommu_iova_to_phys(reader->domain, reader->iova));
+	*npages = stretch_last - reader->index + 1;
+	reader->index = stretch_last + 1;
+	reader->iova = iopt_mapping_index_iova(mapping, reader->index);
+	return true;
 }
 
 /*
@@ -511,15 +601,19 @@ struct iommufd_pfn_batch {
 	unsigned int max_pages;
 };
 
+/*
+ * Each array gets the whole temporary budget: fewer, larger pin calls and
+ * fewer flushes make a batch cheaper, and the pinning array is only needed
+ * while pages are pinned.
+ */
 static int iommufd_pfn_batch_init(struct iommufd_pfn_batch *batch,
 				  unsigned long npages, bool with_pages)
 {
 	size_t bytes = iommufd_pages_temp_bytes();
-	size_t run_bytes = with_pages ? bytes / 2 : bytes;
 
 	memset(batch, 0, sizeof(*batch));
 	/* Never more runs than pages, never fewer than two */
-	batch->max_runs = clamp_t(unsigned long, run_bytes / sizeof(*batch->runs),
+	batch->max_runs = clamp_t(unsigned long, bytes / sizeof(*batch->runs),
 				  2, max(npages, 2UL));
 	batch->runs = kmalloc_array(batch->max_runs, sizeof(*batch->runs),
 				    GFP_KERNEL);
@@ -528,8 +622,7 @@ static int iommufd_pfn_batch_init(struct iommufd_pfn_batch *batch,
 	if (!with_pages)
 		return 0;
 	batch->max_pages = clamp_t(unsigned long,
-				   (bytes - run_bytes) / sizeof(*batch->pages),
-				   1, npages);
+				   bytes / sizeof(*batch->pages), 1, npages);
 	batch->pages = kmalloc_array(batch->max_pages, sizeof(*batch->pages),
 				     GFP_KERNEL);
 	if (!batch->pages) {
@@ -543,29 +636,6 @@ static void iommufd_pfn_batch_destroy(struct iommufd_pfn_batch *batch)
 {
 	kfree(batch->runs);
 	kfree(batch->pages);
-}
-
-/* Append one page; false when a new run would be needed and none is left */
-static bool iommufd_pfn_batch_add(struct iommufd_pfn_batch *batch,
-				  unsigned long pfn)
-{
-	struct iommufd_pfn_run *run;
-
-	if (batch->nruns) {
-		run = &batch->runs[batch->nruns - 1];
-		if (run->pfn + run->npages == pfn) {
-			run->npages++;
-			batch->npages++;
-			return true;
-		}
-	}
-	if (batch->nruns == batch->max_runs)
-		return false;
-	run = &batch->runs[batch->nruns++];
-	run->pfn = pfn;
-	run->npages = 1;
-	batch->npages++;
-	return true;
 }
 
 /* Forget the first @nruns runs, keeping the rest */
@@ -583,6 +653,46 @@ static void iommufd_pfn_batch_consume(struct iommufd_pfn_batch *batch,
 	batch->nruns -= nruns;
 }
 
+/*
+ * Unpin the pages of @runs (the first at page index @index, the last at
+ * @last) that nobody has pinned any more.  Who pins what changes only at
+ * the ends of users, so that is looked up once per stretch, not per page.
+ * Returns how many were unpinned; the caller gives their charge back.
+ */
+static unsigned long iommufd_pages_unpin_unused(struct iommufd_pages *pages,
+						unsigned long index,
+						unsigned long last,
+						const struct iommufd_pfn_run *runs,
+						unsigned int nruns)
+{
+	unsigned long seg_last, unpinned = 0;
+	bool unused;
+	unsigned int i;
+
+	unused = iommufd_pages_unused(pages, index, last, &seg_last);
+	for (i = 0; i < nruns; i++) {
+		unsigned long run_last = index + runs[i].npages - 1;
+		unsigned long pfn = runs[i].pfn;
+
+		while (index <= run_last) {
+			unsigned long end;
+
+			if (index > seg_last)
+				unused = iommufd_pages_unused(pages, index, last,
+							      &seg_last);
+			end = min(seg_last, run_last);
+			if (unused) {
+				iommufd_pages_unpin_run(pages, pfn,
+							end - index + 1);
+				unpinned += end - index + 1;
+			}
+			pfn += end - index + 1;
+			index = end + 1;
+		}
+	}
+	return unpinned;
+}
+
 /* ---- filling domains ---------------------------------------------------- */
 
 struct iommufd_fill {
@@ -592,9 +702,14 @@ struct iommufd_fill {
 	unsigned int ndomains;
 	bool small_pages;
 	struct iommufd_pfn_batch batch;
+	/* What becomes the mapping's pfn_breaks */
+	unsigned long pfn_breaks;
 };
 
-/* Map [iova, iova + size) to @phys in one domain, page by page if asked */
+/*
+ * Map [iova, iova + size) to @phys in one domain, page by page if asked.
+ * The IOMMU is not synced: the caller does that once for a whole batch.
+ */
 static int iommufd_fill_map_range(struct iommufd_fill *fill,
 				  struct iommu_domain *domain,
 				  unsigned long iova, phys_addr_t phys,
@@ -605,15 +720,15 @@ static int iommufd_fill_map_range(struct iommufd_fill *fill,
 	int rc;
 
 	if (!fill->small_pages)
-		return iommu_map(domain, iova, phys, size, prot,
-				 GFP_KERNEL_ACCOUNT);
+		return iommu_map_nosync(domain, iova, phys, size, prot,
+					GFP_KERNEL_ACCOUNT);
 
 	while (done < size) {
 		size_t chunk = min_t(size_t, size - done,
 				     PAGE_SIZE - offset_in_page(phys + done));
 
-		rc = iommu_map(domain, iova + done, phys + done, chunk, prot,
-			       GFP_KERNEL_ACCOUNT);
+		rc = iommu_map_nosync(domain, iova + done, phys + done, chunk,
+				      prot, GFP_KERNEL_ACCOUNT);
 		if (rc) {
 			if (done)
 				iommu_unmap(domain, iova, done);
@@ -624,7 +739,13 @@ static int iommufd_fill_map_range(struct iommufd_fill *fill,
 	return 0;
 }
 
-/* Map the first @nruns runs of the batch into one domain */
+/*
+ * Map the first @nruns runs of the batch into one domain, each run with its
+ * own call so that it can become large IOMMU pages, and then sync the IOMMU
+ * once for all of them: on VT-d in caching mode every sync is an IOTLB
+ * invalidation, and memory of small pages is one run per page.  On failure
+ * the domain is left as it was.
+ */
 static int iommufd_fill_map_runs(struct iommufd_fill *fill,
 				 struct iommu_domain *domain,
 				 unsigned int nruns)
@@ -632,13 +753,13 @@ static int iommufd_fill_map_runs(struct iommufd_fill *fill,
 	struct iopt_mapping *mapping = fill->mapping;
 	unsigned long index = fill->batch.first_index;
 	unsigned long first_iova = iopt_mapping_index_iova(mapping, index);
+	unsigned long iova = first_iova;
 	unsigned int i;
 	int rc;
 
 	for (i = 0; i < nruns; i++) {
 		struct iommufd_pfn_run *run = &fill->batch.runs[i];
 		unsigned long last = index + run->npages - 1;
-		unsigned long iova = iopt_mapping_index_iova(mapping, index);
 		unsigned long last_iova =
 			iopt_mapping_index_last_iova(mapping, last);
 		/* Only the first page of a mapping can start mid-page */
@@ -648,15 +769,20 @@ static int iommufd_fill_map_runs(struct iommufd_fill *fill,
 
 		rc = iommufd_fill_map_range(fill, domain, iova, phys,
 					    last_iova - iova + 1);
-		if (rc) {
-			if (iova != first_iova)
-				iommu_unmap(domain, first_iova,
-					    iova - first_iova);
-			return rc;
-		}
+		if (rc)
+			goto undo;
 		index = last + 1;
+		iova = last_iova + 1;
 	}
-	return 0;
+
+	rc = iommu_sync_map(domain, first_iova, iova - first_iova);
+	if (!rc)
+		return 0;
+undo:
+	/* Unmapping syncs the IOMMU itself */
+	if (iova != first_iova)
+		iommu_unmap(domain, first_iova, iova - first_iova);
+	return rc;
 }
 
 /*
@@ -696,26 +822,93 @@ undo:
 	return rc;
 }
 
-static int iommufd_fill_add(struct iommufd_fill *fill, unsigned long pfn)
+/*
+ * Append @npages physically contiguous pages, from @pfn on, for the next
+ * page indexes; when a new run is needed and there is no room for it,
+ * what the batch holds is mapped first.  On failure nothing was appended.
+ */
+static int iommufd_fill_add(struct iommufd_fill *fill, unsigned long pfn,
+			    unsigned long npages)
 {
+	struct iommufd_pfn_batch *batch = &fill->batch;
+	struct iommufd_pfn_run *run;
 	int rc;
 
-	if (iommufd_pfn_batch_add(&fill->batch, pfn))
-		return 0;
-	rc = iommufd_fill_flush(fill, false);
-	if (rc)
-		return rc;
-	/* Flushing left at most one run, so there is room now */
-	iommufd_pfn_batch_add(&fill->batch, pfn);
+	if (batch->nruns) {
+		run = &batch->runs[batch->nruns - 1];
+		if (run->pfn + run->npages == pfn) {
+			run->npages += npages;
+			batch->npages += npages;
+			return 0;
+		}
+		/* The batch only ever starts at the mapping's first page */
+		fill->pfn_breaks |=
+			iopt_mapping_index_iova(fill->mapping,
+						batch->first_index +
+						batch->npages);
+		if (batch->nruns == batch->max_runs) {
+			rc = iommufd_fill_flush(fill, false);
+			if (rc)
+				return rc;
+		}
+	}
+	run = &batch->runs[batch->nruns++];
+	run->pfn = pfn;
+	run->npages = npages;
+	batch->npages += npages;
 	return 0;
 }
 
 /*
- * Gather the pfns of [index, last], pinning the pages nobody has pinned,
- * and map them batch by batch.  On failure the pages before
- * batch.first_index are mapped in every domain and those in the batch in
- * none.
+ * Append pages just pinned, a physically contiguous stretch at a time.
+ * *@added says how many were appended: all of them unless this fails.
  */
+static int iommufd_fill_add_pages(struct iommufd_fill *fill,
+				  struct page **list, unsigned long npages,
+				  unsigned long *added)
+{
+	unsigned long done = 0;
+	int rc = 0;
+
+	while (done < npages) {
+		unsigned long pfn = page_to_pfn(list[done]);
+		unsigned long n = 1;
+
+		while (done + n < npages &&
+		       page_to_pfn(list[done + n]) == pfn + n)
+			n++;
+		rc = iommufd_fill_add(fill, pfn, n);
+		if (rc)
+			break;
+		done += n;
+	}
+	*added = done;
+	return rc;
+}
+
+/*
+ * Append the pages of [index, last] that @user, a mapping in domains, has
+ * pinned, read back from its storage domain a known contiguous stretch at
+ * a time.
+ */
+static int iommufd_fill_add_from_domain(struct iommufd_fill *fill,
+					struct iopt_mapping *user,
+					unsigned long index,
+					unsigned long last)
+{
+	struct iopt_pfn_reader reader;
+	unsigned long pfn, npages;
+	int rc;
+
+	iopt_pfn_reader_init(&reader, user, user->storage_domain, index, last);
+	while (iopt_pfn_read(&reader, &pfn, &npages)) {
+		rc = iommufd_fill_add(fill, pfn, npages);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /*
  * Fault injection (fail_iommufd) fails the second batch of pages a gather
  * pins, as GUP fails for memory unmapped part way: what the first batch
@@ -731,6 +924,12 @@ static long iommufd_pages_pin_batch(struct iommufd_pages *pages,
 	return iommufd_pages_pin(pages, index, npages, out);
 }
 
+/*
+ * Gather the pfns of [index, last], pinning the pages nobody has pinned,
+ * and map them batch by batch.  On failure the pages before
+ * batch.first_index are mapped in every domain and those in the batch in
+ * none.
+ */
 static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 			       unsigned long last)
 {
@@ -739,40 +938,44 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 	int rc;
 
 	while (index <= last) {
+		struct page **list = fill->batch.pages;
+		unsigned long seg_last, added;
 		struct iopt_mapping *user;
-		unsigned long seg_last;
-		long pinned, i;
+		long pinned;
 
 		switch (iommufd_pages_source(pages, index, last, &seg_last,
 					     &user)) {
 		case IOMMUFD_PFN_FROM_DOMAIN:
+			rc = iommufd_fill_add_from_domain(fill, user, index,
+							  seg_last);
+			if (rc)
+				return rc;
+			index = seg_last + 1;
+			break;
 		case IOMMUFD_PFN_FROM_ACCESS:
 			for (; index <= seg_last; index++) {
-				rc = iommufd_fill_add(fill,
-						      iommufd_pages_known_pfn(pages,
-									      user,
-									      index));
+				unsigned long pfn =
+					iommufd_pages_known_pfn(pages, NULL,
+								index);
+
+				rc = iommufd_fill_add(fill, pfn, 1);
 				if (rc)
 					return rc;
 			}
 			break;
 		case IOMMUFD_PFN_UNPINNED:
+			seg_last = min(seg_last,
+				       index + fill->batch.max_pages - 1);
 			pinned = iommufd_pages_pin_batch(pages, index,
-							 min(seg_last - index + 1,
-							     (unsigned long)fill->batch.max_pages),
-							 fill->batch.pages,
-							 &batches);
+							 seg_last - index + 1,
+							 list, &batches);
 			if (pinned < 0)
 				return pinned;
-			for (i = 0; i < pinned; i++) {
-				struct page *page = fill->batch.pages[i];
-
-				rc = iommufd_fill_add(fill, page_to_pfn(page));
-				if (!rc)
-					continue;
+			rc = iommufd_fill_add_pages(fill, list, pinned, &added);
+			if (rc) {
 				/* Not in the batch: nobody else knows them */
-				iommufd_pages_unpin_pages(pages, &fill->batch.pages[i],
-							  pinned - i);
+				iommufd_pages_unpin_pages(pages, list + added,
+							  pinned - added);
 				return rc;
 			}
 			index += pinned;
@@ -821,40 +1024,19 @@ static void iommufd_unfill_unmap(struct iommufd_unfill *unfill,
 		iommu_unmap(unfill->domains[i], iova, last_iova - iova + 1);
 }
 
-/* Unpin the pages of the run at @index that no other user pins */
-static void iommufd_unfill_unpin_run(struct iommufd_unfill *unfill,
-				     unsigned long index,
-				     const struct iommufd_pfn_run *run)
-{
-	unsigned long last = index + run->npages - 1;
-	unsigned long first = index;
-
-	while (index <= last) {
-		struct iopt_mapping *user;
-		unsigned long seg_last;
-
-		if (iommufd_pages_source(unfill->pages, index, last, &seg_last,
-					 &user) == IOMMUFD_PFN_UNPINNED)
-			iommufd_pages_unpin(unfill->pages,
-					    run->pfn + (index - first),
-					    seg_last - index + 1);
-		index = seg_last + 1;
-	}
-}
-
 /* Unmap up to the latest discontinuity and unpin the runs before it */
 static void iommufd_unfill_flush(struct iommufd_unfill *unfill)
 {
 	struct iommufd_pfn_batch *runs = &unfill->runs;
-	unsigned long index = unfill->unmapped_index;
-	unsigned int i;
 
 	iommufd_unfill_unmap(unfill, unfill->unmapped_index,
 			     unfill->cut_index - 1);
-	for (i = 0; i < unfill->cut_runs; i++) {
-		iommufd_unfill_unpin_run(unfill, index, &runs->runs[i]);
-		index += runs->runs[i].npages;
-	}
+	iommufd_pages_uncharge(unfill->pages,
+			       iommufd_pages_unpin_unused(unfill->pages,
+							  unfill->unmapped_index,
+							  unfill->cut_index - 1,
+							  runs->runs,
+							  unfill->cut_runs));
 	memmove(runs->runs, runs->runs + unfill->cut_runs,
 		(runs->nruns - unfill->cut_runs) * sizeof(*runs->runs));
 	runs->nruns -= unfill->cut_runs;
@@ -866,20 +1048,22 @@ static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
 				       unsigned long index, unsigned long last)
 {
 	while (index <= last) {
-		struct iopt_mapping *user;
 		unsigned long seg_last;
 
-		if (iommufd_pages_source(pages, index, last, &seg_last,
-					 &user) == IOMMUFD_PFN_UNPINNED)
+		if (iommufd_pages_unused(pages, index, last, &seg_last))
 			return true;
 		index = seg_last + 1;
 	}
 	return false;
 }
 
-/* Record the page at @index, at @pfn, in the runs */
+/*
+ * Record @npages physically contiguous pages, the first at @index and
+ * @pfn, in the runs
+ */
 static void iommufd_unfill_add(struct iommufd_unfill *unfill,
-			       unsigned long index, unsigned long pfn)
+			       unsigned long index, unsigned long pfn,
+			       unsigned long npages)
 {
 	struct iommufd_pfn_batch *runs = &unfill->runs;
 	struct iommufd_pfn_run *prev = runs->nruns ?
@@ -887,7 +1071,7 @@ static void iommufd_unfill_add(struct iommufd_unfill *unfill,
 					       NULL;
 
 	if (prev && pfn == prev->pfn + prev->npages) {
-		prev->npages++;
+		prev->npages += npages;
 		return;
 	}
 	if (index != unfill->unmapped_index) {
@@ -897,19 +1081,22 @@ static void iommufd_unfill_add(struct iommufd_unfill *unfill,
 	if (runs->nruns == runs->max_runs)
 		iommufd_unfill_flush(unfill);
 	runs->runs[runs->nruns].pfn = pfn;
-	runs->runs[runs->nruns].npages = 1;
+	runs->runs[runs->nruns].npages = npages;
 	runs->nruns++;
 }
 
 /*
  * Unmap [first, last] of the mapping from the domains and unpin the pages
- * of it that no other user has, reading their pfns from @storage.  The
+ * of it that no other user has, reading their pfns from @storage a known
+ * contiguous stretch (see the mapping's pfn_breaks) at a time.  The
  * mapping itself must not be in the domain users tree.
  */
 static void iommufd_unfill_range(struct iommufd_unfill *unfill,
 				 unsigned long first, unsigned long last)
 {
-	unsigned long index;
+	struct iommufd_pfn_run backup[2];
+	struct iopt_pfn_reader reader;
+	unsigned long index, pfn, npages;
 
 	if (!iommufd_pages_any_unpinned(unfill->pages, first, last)) {
 		iommufd_unfill_unmap(unfill, first, last);
@@ -918,27 +1105,24 @@ static void iommufd_unfill_range(struct iommufd_unfill *unfill,
 
 	/* Two runs always make progress; more only make it faster */
 	if (iommufd_pfn_batch_init(&unfill->runs, last - first + 1, false)) {
-		unfill->runs.max_runs = 2;
-		unfill->runs.runs = kmalloc_array(2, sizeof(*unfill->runs.runs),
-						  GFP_KERNEL | __GFP_NOFAIL);
+		unfill->runs.runs = backup;
+		unfill->runs.max_runs = ARRAY_SIZE(backup);
 	}
 	unfill->unmapped_index = first;
 	unfill->cut_runs = 0;
 
-	for (index = first; index <= last; index++) {
-		unsigned long iova =
-			iopt_mapping_index_iova(unfill->mapping, index);
-
-		iommufd_unfill_add(unfill, index,
-				   PHYS_PFN(iommu_iova_to_phys(unfill->storage,
-							       iova)));
-	}
+	iopt_pfn_reader_init(&reader, unfill->mapping, unfill->storage, first,
+			     last);
+	for (index = first; iopt_pfn_read(&reader, &pfn, &npages);
+	     index += npages)
+		iommufd_unfill_add(unfill, index, pfn, npages);
 
 	/* Everything left: unmap it all, then unpin every run */
 	unfill->cut_index = last + 1;
 	unfill->cut_runs = unfill->runs.nruns;
 	iommufd_unfill_flush(unfill);
-	iommufd_pfn_batch_destroy(&unfill->runs);
+	if (unfill->runs.runs != backup)
+		iommufd_pfn_batch_destroy(&unfill->runs);
 }
 
 static unsigned long iopt_mapping_first_index(struct iopt_mapping *mapping)
@@ -957,47 +1141,36 @@ static unsigned long iopt_mapping_last_index(struct iopt_mapping *mapping)
 /* A failed fill: unpin what sits in the batch and nobody else has */
 static void iommufd_fill_unpin_batch(struct iommufd_fill *fill)
 {
-	unsigned long index = fill->batch.first_index;
-	unsigned int i;
+	struct iommufd_pfn_batch *batch = &fill->batch;
 
-	for (i = 0; i < fill->batch.nruns; i++) {
-		struct iommufd_pfn_run *run = &fill->batch.runs[i];
-		unsigned long n;
-
-		for (n = 0; n < run->npages; n++, index++) {
-			struct iopt_mapping *user;
-			unsigned long seg_last;
-
-			if (iommufd_pages_source(fill->pages, index, index,
-						 &seg_last, &user) ==
-			    IOMMUFD_PFN_UNPINNED)
-				iommufd_pages_unpin(fill->pages, run->pfn + n,
-						    1);
-		}
-	}
+	if (!batch->nruns)
+		return;
+	iommufd_pages_uncharge(fill->pages,
+			       iommufd_pages_unpin_unused(fill->pages,
+							  batch->first_index,
+							  batch->first_index +
+							  batch->npages - 1,
+							  batch->runs,
+							  batch->nruns));
 }
 
 /* The mapping is in other domains already: copy it from its storage */
 static int iommufd_fill_from_storage(struct iommufd_fill *fill,
 				     unsigned long first, unsigned long last)
 {
-	unsigned long index;
+	unsigned long start = fill->mapping->iova_node.start;
 	unsigned int i;
-	int rc = 0;
+	int rc;
 
-	for (index = first; index <= last && !rc; index++)
-		rc = iommufd_fill_add(fill,
-				      iopt_mapping_read_pfn(fill->mapping,
-							    index));
+	rc = iommufd_fill_add_from_domain(fill, fill->mapping, first, last);
 	if (!rc)
 		rc = iommufd_fill_flush(fill, true);
 	if (rc && fill->batch.first_index != first)
 		for (i = 0; i < fill->ndomains; i++)
-			iommu_unmap(fill->domains[i],
-				    fill->mapping->iova_node.start,
+			iommu_unmap(fill->domains[i], start,
 				    iopt_mapping_index_iova(fill->mapping,
 							    fill->batch.first_index) -
-				    fill->mapping->iova_node.start);
+				    start);
 	return rc;
 }
 
@@ -1045,6 +1218,8 @@ int iommufd_pages_map_domains(struct iommufd_pages *pages,
 	}
 
 	rc = iommufd_fill_gather(&fill, first, last);
+	/* Also what the undo below reads the mapped part back by */
+	mapping->pfn_breaks = fill.pfn_breaks;
 	if (rc) {
 		struct iommufd_unfill unfill = {
 			.pages = pages,
@@ -1139,6 +1314,8 @@ void iommufd_pages_split_mapping(struct iommufd_pages *pages,
 	tail->storage_domain = head->storage_domain;
 	if (!head->storage_domain)
 		return;
+	/* The breaks of the whole include those of either half */
+	tail->pfn_breaks = head->pfn_breaks;
 	interval_tree_remove(&head->pages_node, &pages->domain_users);
 	head->pages_node.last = iopt_mapping_last_index(head);
 	tail->pages_node.start = iopt_mapping_first_index(tail);
@@ -1174,18 +1351,141 @@ iommufd_access_pin_find(struct iommufd_pages *pages, unsigned long first,
 }
 
 /*
+ * The pages of [index, last], every one of which an access pins, from
+ * their recorded pfns: one walk of access_pfns.  Writers hold the mutex
+ * too, so the walk meets no concurrent change.
+ */
+static void iommufd_access_load(struct iommufd_pages *pages,
+				unsigned long index, unsigned long last,
+				struct page **out)
+{
+	XA_STATE(xas, &pages->access_pfns, index);
+
+	rcu_read_lock();
+	while (index <= last) {
+		void *entry = xas_next(&xas);
+
+		if (xas_retry(&xas, entry))
+			continue;
+		WARN_ON_ONCE(!xa_is_value(entry));
+		*out++ = pfn_to_page(xa_to_value(entry));
+		index++;
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Record the pfns of the @npages pages of @list for the page indexes from
+ * @index on, in one walk of access_pfns.  *@stored says how many were
+ * recorded: all of them unless this fails.
+ */
+static int iommufd_access_store(struct iommufd_pages *pages,
+				unsigned long index, struct page **list,
+				unsigned long npages, unsigned long *stored)
+{
+	XA_STATE(xas, &pages->access_pfns, index);
+	unsigned long done = 0;
+
+	do {
+		xas_lock(&xas);
+		for (; done < npages; done++) {
+			xas_store(&xas, xa_mk_value(page_to_pfn(list[done])));
+			if (xas_error(&xas))
+				break;
+			xas_next(&xas);
+		}
+		xas_unlock(&xas);
+		/* Allocates the node that was missing, without the lock */
+	} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
+	*stored = done;
+	return xas_error(&xas);
+}
+
+/*
+ * The pages of [index, last] that @user, a mapping in domains, has pinned,
+ * read back from its storage domain a known contiguous stretch at a time
+ */
+static void iommufd_access_read_domain(struct iopt_mapping *user,
+				       unsigned long index, unsigned long last,
+				       struct page **out)
+{
+	struct iopt_pfn_reader reader;
+	unsigned long pfn, npages;
+
+	iopt_pfn_reader_init(&reader, user, user->storage_domain, index, last);
+	while (iopt_pfn_read(&reader, &pfn, &npages))
+		while (npages--)
+			*out++ = pfn_to_page(pfn++);
+}
+
+/*
+ * Forget the recorded pfns of [index, last], and unpin their pages if
+ * @unpin, a walk of access_pfns per few physically contiguous runs:
+ * unpinning may sleep, so it is done outside the xarray's lock.  (Each
+ * walk starts afresh; xas_pause() of this kernel can skip entries after a
+ * store of NULL freed a node.)  Returns how many pages were unpinned; the
+ * caller gives their charge back.
+ */
+static unsigned long iommufd_access_forget(struct iommufd_pages *pages,
+					   unsigned long index,
+					   unsigned long last, bool unpin)
+{
+	XA_STATE(xas, &pages->access_pfns, index);
+	struct iommufd_pfn_run runs[16];
+	unsigned long unpinned = 0;
+	unsigned int nruns, i;
+	void *entry;
+
+	while (index <= last) {
+		unsigned long end = last;
+
+		nruns = 0;
+		xas_set(&xas, index);
+		xas_lock(&xas);
+		xas_for_each(&xas, entry, last) {
+			unsigned long pfn = xa_to_value(entry);
+			struct iommufd_pfn_run *run = runs + nruns;
+
+			if (unpin && nruns &&
+			    run[-1].pfn + run[-1].npages == pfn) {
+				run[-1].npages++;
+			} else if (unpin) {
+				/* Left for the next walk */
+				if (nruns == ARRAY_SIZE(runs)) {
+					end = xas.xa_index - 1;
+					break;
+				}
+				run->pfn = pfn;
+				run->npages = 1;
+				nruns++;
+			}
+			xas_store(&xas, NULL);
+		}
+		xas_unlock(&xas);
+
+		for (i = 0; i < nruns; i++) {
+			iommufd_pages_unpin_run(pages, runs[i].pfn,
+						runs[i].npages);
+			unpinned += runs[i].npages;
+		}
+		index = end + 1;
+	}
+	return unpinned;
+}
+
+/*
  * Forget the pfns of [first, last] that no access pin in the tree covers,
- * and unpin those no domain user has either.
+ * and unpin those no domain user has either, giving their charge back at
+ * once.
  */
 static void iommufd_access_release(struct iommufd_pages *pages,
 				   unsigned long first, unsigned long last)
 {
-	unsigned long index = first;
+	unsigned long index = first, unpinned = 0;
 
 	while (index <= last) {
-		unsigned long seg_last, dseg_last;
+		unsigned long seg_last;
 		bool in_domain;
-		void *entry;
 
 		if (iommufd_tree_covers(&pages->access_users, index, last,
 					&seg_last)) {
@@ -1193,72 +1493,63 @@ static void iommufd_access_release(struct iommufd_pages *pages,
 			continue;
 		}
 		in_domain = iommufd_tree_covers(&pages->domain_users, index,
-						seg_last, &dseg_last);
-		for (; index <= dseg_last; index++) {
-			entry = xa_erase(&pages->access_pfns, index);
-			if (entry && !in_domain)
-				iommufd_pages_unpin(pages, xa_to_value(entry),
-						    1);
-		}
+						seg_last, &seg_last);
+		unpinned += iommufd_access_forget(pages, index, seg_last,
+						  !in_domain);
+		index = seg_last + 1;
 	}
+	iommufd_pages_uncharge(pages, unpinned);
 }
 
-/* Record pfns of pages pinned for an access */
-static int iommufd_access_store(struct iommufd_pages *pages,
-				unsigned long index, struct page *page)
-{
-	return xa_err(xa_store(&pages->access_pfns, index,
-			       xa_mk_value(page_to_pfn(page)),
-			       GFP_KERNEL_ACCOUNT));
-}
-
-/* Make [index, last] pinned for an access and fill @out with its pages */
+/*
+ * Make [index, last] pinned for an access and fill @out with its pages,
+ * a stretch of one kind at a time: pages other access pins have, pages
+ * mappings in domains have, and pages nobody has, which get pinned.  On
+ * failure the pfns of [index, *@reached) are recorded, and nothing else.
+ */
 static int iommufd_access_gather(struct iommufd_pages *pages,
 				 unsigned long index, unsigned long last,
 				 struct page **out, unsigned long *reached)
 {
 	unsigned int batches = 0;
-	long pinned, i;
-	int rc = 0;
+	int rc;
 
 	while (index <= last) {
+		unsigned long seg_last, npages, stored;
 		struct iopt_mapping *user;
-		unsigned long seg_last;
-		void *entry = xa_load(&pages->access_pfns, index);
+		long pinned;
 
 		*reached = index;
-		if (entry) {
-			*out++ = pfn_to_page(xa_to_value(entry));
-			index++;
-			continue;
+		if (iommufd_tree_covers(&pages->access_users, index, last,
+					&seg_last)) {
+			iommufd_access_load(pages, index, seg_last, out);
+			goto next;
 		}
-		if (iommufd_pages_source(pages, index, last, &seg_last,
-					 &user) == IOMMUFD_PFN_FROM_DOMAIN) {
-			*out = pfn_to_page(iopt_mapping_read_pfn(user, index));
-			rc = iommufd_access_store(pages, index, *out);
-			if (rc)
-				return rc;
-			out++;
-			index++;
-			continue;
+
+		user = iommufd_domain_user(pages, index, seg_last, &seg_last);
+		if (user) {
+			iommufd_access_read_domain(user, index, seg_last, out);
+		} else {
+			pinned = iommufd_pages_pin_batch(pages, index,
+							 seg_last - index + 1,
+							 out, &batches);
+			if (pinned < 0)
+				return pinned;
+			seg_last = index + pinned - 1;
 		}
-		/* Pages an access pins are nobody else's: pin them now */
-		pinned = iommufd_pages_pin_batch(pages, index,
-						 seg_last - index + 1, out,
-						 &batches);
-		if (pinned < 0)
-			return pinned;
-		for (i = 0; i < pinned; i++) {
-			rc = iommufd_access_store(pages, index + i, out[i]);
-			if (rc) {
-				iommufd_pages_unpin_pages(pages, out + i,
-							  pinned - i);
-				*reached = index + i;
-				return rc;
-			}
+		npages = seg_last - index + 1;
+		rc = iommufd_access_store(pages, index, out, npages, &stored);
+		if (rc) {
+			/* Pinned just now and not recorded: nobody knows them */
+			if (!user)
+				iommufd_pages_unpin_pages(pages, out + stored,
+							  npages - stored);
+			*reached = index + stored;
+			return rc;
 		}
-		out += pinned;
-		index += pinned;
+next:
+		out += seg_last - index + 1;
+		index = seg_last + 1;
 	}
 	*reached = index;
 	return 0;
@@ -1287,13 +1578,7 @@ int iommufd_pages_pin_access(struct iommufd_pages *pages,
 
 	pin = iommufd_access_pin_find(pages, first_index, last_index);
 	if (pin) {
-		unsigned long index;
-
-		for (index = first_index; index <= last_index; index++) {
-			void *entry = xa_load(&pages->access_pfns, index);
-
-			*out_pages++ = pfn_to_page(xa_to_value(entry));
-		}
+		iommufd_access_load(pages, first_index, last_index, out_pages);
 		pin->users++;
 		mapping->access_pins++;
 		return 0;
