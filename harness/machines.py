@@ -52,6 +52,21 @@ MACHINES = {
         'memory': '2G',
         'smp': 2,
     },
+    # q35-vtd with two edu devices behind a conventional PCI bridge: the
+    # bridge forwards their DMA under its own requester ID, so the IOMMU
+    # cannot tell them apart and puts both (and the bridge) in one group.
+    'q35-vtd-group': {
+        'arch': 'x86_64',
+        'machine': ['-M', 'q35,kernel-irqchip=split'],
+        'cpu': 'max',
+        'devices': ['-device', 'intel-iommu,intremap=on,caching-mode=on',
+                    '-device', 'pci-bridge,id=br0,chassis_nr=1',
+                    '-device', 'edu,bus=br0,addr=1',
+                    '-device', 'edu,bus=br0,addr=2'],
+        'cmdline': ['intel_iommu=on'],
+        'memory': '2G',
+        'smp': 2,
+    },
     # Examples of further machines (need CONFIG_AMD_IOMMU=y, or an arm64 build):
     # 'q35-amd': {
     #     'arch': 'x86_64',

@@ -1,27 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What the samples that drive QEMU's edu device (PCI 1234:11e8) share:
- * finding it, handing it to vfio-pci and back, opening its VFIO cdev, and
- * the VFIO and iommufd calls a VMM makes on the way to DMA.
+ * finding it, handing it to vfio-pci and back, opening its VFIO cdev, the
+ * VFIO and iommufd calls a VMM makes on the way to DMA, and the device
+ * itself: BAR0, bus mastering and its DMA engine.
  *
  * The helpers print nothing: each returns what the kernel answered (a file
- * descriptor, or 0, or -1 with errno set), so that every program reports
- * in its own words.
+ * descriptor, or 0, or -1 with errno set; a helper of several steps
+ * returns NULL, or the step that failed with errno set), so that every
+ * program reports in its own words.
  */
 #ifndef _SAMPLES_IOMMUFD_EDU_VFIO_H
 #define _SAMPLES_IOMMUFD_EDU_VFIO_H
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/iommufd.h>
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #define EDU_VENDOR		0x1234
@@ -54,50 +60,78 @@ static inline unsigned long read_sysfs_hex(const char *path)
 	return strtoul(text, NULL, 16);
 }
 
-/* The PCI address ("0000:00:03.0") of the first edu device, into @bdf */
+/* scandir() filter: the PCI devices that are edu */
+static inline int edu_select(const struct dirent *entry)
+{
+	char path[1024];
+
+	if (entry->d_name[0] == '.')
+		return 0;
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor", entry->d_name);
+	if (read_sysfs_hex(path) != EDU_VENDOR)
+		return 0;
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/device", entry->d_name);
+	return read_sysfs_hex(path) == EDU_DEVICE;
+}
+
+/*
+ * The PCI address ("0000:00:03.0") of edu device number @index, counted
+ * in the order of their addresses, into @bdf
+ */
+static inline bool edu_find_nth(unsigned int index, char *bdf,
+				size_t bdf_size)
+{
+	struct dirent **entries;
+	int nr_entries, i;
+
+	nr_entries = scandir(SYSFS_PCI, &entries, edu_select, alphasort);
+	if (nr_entries < 0)
+		return false;
+	if (index < (unsigned int)nr_entries)
+		snprintf(bdf, bdf_size, "%s", entries[index]->d_name);
+	for (i = 0; i < nr_entries; i++)
+		free(entries[i]);
+	free(entries);
+	return index < (unsigned int)nr_entries;
+}
+
+/* The PCI address of the first edu device, into @bdf */
 static inline bool edu_find(char *bdf, size_t bdf_size)
 {
-	struct dirent *entry;
-	bool found = false;
-	DIR *dir;
+	return edu_find_nth(0, bdf, bdf_size);
+}
 
-	dir = opendir(SYSFS_PCI);
-	if (!dir)
+/*
+ * Where the sysfs link @link of PCI device @bdf points, by the last
+ * component of its target ("vfio-pci" for "driver"), into @name
+ */
+static inline bool pci_link_name(const char *bdf, const char *link,
+				 char *name, size_t name_size)
+{
+	char path[1024], target[256];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/%s", bdf, link);
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len <= 0)
 		return false;
-	while (!found && (entry = readdir(dir))) {
-		char path[1024];
-
-		if (entry->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor",
-			 entry->d_name);
-		if (read_sysfs_hex(path) != EDU_VENDOR)
-			continue;
-		snprintf(path, sizeof(path), SYSFS_PCI "/%s/device",
-			 entry->d_name);
-		if (read_sysfs_hex(path) != EDU_DEVICE)
-			continue;
-		snprintf(bdf, bdf_size, "%s", entry->d_name);
-		found = true;
-	}
-	closedir(dir);
-	return found;
+	target[len] = 0;
+	snprintf(name, name_size, "%s", strrchr(target, '/') + 1);
+	return true;
 }
 
 /* The name of @bdf's IOMMU group (its /dev/vfio/<name>), into @group */
 static inline bool pci_iommu_group(const char *bdf, char *group,
 				   size_t group_size)
 {
-	char path[1024], target[256];
-	ssize_t len;
+	return pci_link_name(bdf, "iommu_group", group, group_size);
+}
 
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group", bdf);
-	len = readlink(path, target, sizeof(target) - 1);
-	if (len <= 0)
-		return false;
-	target[len] = 0;
-	snprintf(group, group_size, "%s", strrchr(target, '/') + 1);
-	return true;
+/* The IOMMU unit @bdf sits behind ("dmar0"), into @unit */
+static inline bool pci_iommu_unit(const char *bdf, char *unit,
+				  size_t unit_size)
+{
+	return pci_link_name(bdf, "iommu", unit, unit_size);
 }
 
 /*
@@ -348,6 +382,287 @@ static inline int iommufd_unmap(int iommufd, __u32 ioas_id, __u64 iova,
 
 	*unmapped = unmap.length;
 	return rc;
+}
+
+/* ---- The device, through its VFIO device fd ------------------------------ */
+
+/*
+ * edu, as emulated by QEMU: BAR0 holds an ID register, a liveness register
+ * that returns the inverse of what was written, and a DMA engine that
+ * copies between bus addresses (here: IOVAs) and a 4 KiB buffer inside the
+ * device at device address 0x40000.  Its DMA mask is 28 bits, and a
+ * transfer that reaches exactly the end of its buffer stops QEMU.
+ */
+#define EDU_REG_ID		0x00
+#define EDU_REG_LIVENESS	0x04
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+#define EDU_DMA_START		0x1
+#define EDU_DMA_TO_RAM		0x2
+#define EDU_ID_MAGIC		0xed	/* low byte of the ID register */
+/* Where the device's own buffer sits in its DMA address space */
+#define EDU_BUFFER_ADDR		0x40000
+
+/* One transfer: well inside the device's buffer, never up to its end */
+#define EDU_TRANSFER_BYTES	2048
+/* A buffer of the VMM that the device copies from or to: one page */
+#define EDU_VMM_BUFFER_BYTES	4096
+#define EDU_DMA_TIMEOUT_MS	10000
+
+/* A device the VMM drives through its VFIO device fd */
+struct edu_dev {
+	int device_fd;
+	__u8 *bar0;		/* BAR0 mmapped, or NULL */
+	size_t bar0_size;
+	__u64 bar0_offset;	/* of BAR0 in the device fd */
+	__u64 config_offset;	/* of the config space in the device fd */
+};
+
+static inline void sleep_ms(unsigned int ms)
+{
+	struct timespec delay = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * 1000000L,
+	};
+
+	nanosleep(&delay, NULL);
+}
+
+/*
+ * BAR0 accesses must reach the device exactly as written, one access of
+ * the register's width each: relaxed atomics are never merged, split or
+ * left out by the compiler, and on x86 they are plain moves.  The DMA
+ * registers are 64 bits wide and take one 8-byte access.
+ */
+static inline __u32 edu_read32(struct edu_dev *edu, unsigned int reg)
+{
+	return __atomic_load_n((__u32 *)(edu->bar0 + reg), __ATOMIC_RELAXED);
+}
+
+static inline void edu_write32(struct edu_dev *edu, unsigned int reg,
+			       __u32 value)
+{
+	__atomic_store_n((__u32 *)(edu->bar0 + reg), value, __ATOMIC_RELAXED);
+}
+
+static inline __u64 edu_read64(struct edu_dev *edu, unsigned int reg)
+{
+	return __atomic_load_n((__u64 *)(edu->bar0 + reg), __ATOMIC_RELAXED);
+}
+
+static inline void edu_write64(struct edu_dev *edu, unsigned int reg,
+			       __u64 value)
+{
+	__atomic_store_n((__u64 *)(edu->bar0 + reg), value, __ATOMIC_RELAXED);
+}
+
+static inline int vfio_region_info(int device_fd, __u32 index,
+				   struct vfio_region_info *region)
+{
+	*region = (struct vfio_region_info) {
+		.argsz = sizeof(*region),
+		.index = index,
+	};
+	return ioctl(device_fd, VFIO_DEVICE_GET_REGION_INFO, region);
+}
+
+static inline const char *edu_map_regions(struct edu_dev *edu)
+{
+	struct vfio_region_info region;
+	void *bar;
+
+	if (vfio_region_info(edu->device_fd, VFIO_PCI_BAR0_REGION_INDEX,
+			     &region))
+		return "VFIO_DEVICE_GET_REGION_INFO for BAR0";
+	if (!(region.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+		errno = EOPNOTSUPP;
+		return "VFIO offers BAR0 for mmap()";
+	}
+	bar = mmap(NULL, region.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   edu->device_fd, region.offset);
+	if (bar == MAP_FAILED)
+		return "mmap BAR0 into the VMM";
+	edu->bar0 = bar;
+	edu->bar0_size = region.size;
+	edu->bar0_offset = region.offset;
+
+	if (vfio_region_info(edu->device_fd, VFIO_PCI_CONFIG_REGION_INDEX,
+			     &region))
+		return "VFIO_DEVICE_GET_REGION_INFO for the config space";
+	edu->config_offset = region.offset;
+	return NULL;
+}
+
+/* Through the VFIO config region: the device may then master the bus */
+static inline const char *edu_enable_bus_master(struct edu_dev *edu)
+{
+	off_t where = edu->config_offset + PCI_COMMAND;
+	__u16 command;
+
+	errno = EIO;	/* for a short read or write */
+	if (pread(edu->device_fd, &command, sizeof(command), where) !=
+	    sizeof(command))
+		return "read the PCI command register";
+	command |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	if (pwrite(edu->device_fd, &command, sizeof(command), where) !=
+	    sizeof(command))
+		return "write the PCI command register";
+	command = 0;
+	if (pread(edu->device_fd, &command, sizeof(command), where) !=
+	    sizeof(command))
+		return "read the PCI command register back";
+	errno = EIO;
+	if (!(command & PCI_COMMAND_MASTER))
+		return "PCI_COMMAND_MASTER reads back as set";
+	return NULL;
+}
+
+/* BAR0 answers as edu's does; its ID register's value into *@id */
+static inline const char *edu_check_alive(struct edu_dev *edu, __u32 *id)
+{
+	__u32 probe = 0x5a5aa5a5;
+
+	errno = ENODEV;
+	*id = edu_read32(edu, EDU_REG_ID);
+	if ((*id & 0xff) != EDU_ID_MAGIC)
+		return "BAR0 answers with edu's ID";
+	edu_write32(edu, EDU_REG_LIVENESS, probe);
+	if (edu_read32(edu, EDU_REG_LIVENESS) != ~probe)
+		return "the liveness register inverts what was written";
+	return NULL;
+}
+
+/*
+ * Make the device behind @device_fd ready for DMA: BAR0 mmapped, bus
+ * mastering on, and BAR0 answering as edu's does (its ID into *@id).
+ * Returns NULL, or the step that failed with errno set; edu_close()
+ * undoes what was done either way.
+ */
+static inline const char *edu_open(struct edu_dev *edu, int device_fd,
+				   __u32 *id)
+{
+	const char *failed;
+
+	*edu = (struct edu_dev) { .device_fd = device_fd };
+	failed = edu_map_regions(edu);
+	if (!failed)
+		failed = edu_enable_bus_master(edu);
+	if (!failed)
+		failed = edu_check_alive(edu, id);
+	return failed;
+}
+
+static inline void edu_close(struct edu_dev *edu)
+{
+	if (edu->bar0)
+		munmap(edu->bar0, edu->bar0_size);
+	edu->bar0 = NULL;
+}
+
+/*
+ * One transfer of @count bytes by the DMA engine.  Returns false if it did
+ * not finish in time; edu reports no error for a transfer the IOMMU
+ * refused, which is why callers check the data itself.
+ */
+static inline bool edu_dma(struct edu_dev *edu, __u64 src, __u64 dst,
+			   __u32 count, bool to_ram)
+{
+	unsigned int waited_ms;
+
+	edu_write64(edu, EDU_REG_DMA_SRC, src);
+	edu_write64(edu, EDU_REG_DMA_DST, dst);
+	edu_write64(edu, EDU_REG_DMA_COUNT, count);
+	edu_write64(edu, EDU_REG_DMA_CMD,
+		    EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+	for (waited_ms = 0; waited_ms < EDU_DMA_TIMEOUT_MS; waited_ms += 5) {
+		if (!(edu_read64(edu, EDU_REG_DMA_CMD) & EDU_DMA_START))
+			return true;
+		sleep_ms(5);
+	}
+	return false;
+}
+
+/* ---- Round trips through the device ---------------------------------------- */
+
+/* Two buffers of the VMM, EDU_VMM_BUFFER_BYTES each, and their IOVAs */
+struct edu_buffers {
+	__u8 *src;
+	__u8 *dst;
+	__u64 src_iova;
+	__u64 dst_iova;
+};
+
+/* What edu_round_trip() saw */
+struct edu_round_trip {
+	bool read_done;		/* the device read the source in time */
+	bool write_done;	/* and wrote it out to the destination */
+	unsigned int differ;	/* bytes of the transfer that did not arrive */
+	unsigned int spilled;	/* bytes written past the transfer */
+};
+
+static inline void *vmm_buffer_alloc(void)
+{
+	void *buffer = mmap(NULL, EDU_VMM_BUFFER_BYTES, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return buffer == MAP_FAILED ? NULL : buffer;
+}
+
+/* Both buffers of @buffers, at the given IOVAs; false if out of memory */
+static inline bool edu_buffers_alloc(struct edu_buffers *buffers,
+				     __u64 src_iova, __u64 dst_iova)
+{
+	buffers->src = vmm_buffer_alloc();
+	buffers->dst = vmm_buffer_alloc();
+	buffers->src_iova = src_iova;
+	buffers->dst_iova = dst_iova;
+	return buffers->src && buffers->dst;
+}
+
+/* How many of the @len bytes at @buffer are not @value */
+static inline unsigned int bytes_not(const __u8 *buffer, size_t len,
+				     __u8 value)
+{
+	unsigned int bad = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		bad += buffer[i] != value;
+	return bad;
+}
+
+/*
+ * The round trip a VMM's device model would see: the device reads the
+ * source buffer, filled with a pattern made from @seed, through the IOMMU
+ * into its own memory, then writes it out to the zeroed destination
+ * buffer, again through the IOMMU.
+ */
+static inline void edu_round_trip(struct edu_dev *edu,
+				  const struct edu_buffers *buffers,
+				  unsigned int seed,
+				  struct edu_round_trip *seen)
+{
+	unsigned int i;
+
+	for (i = 0; i < EDU_VMM_BUFFER_BYTES; i++)
+		buffers->src[i] = (__u8)(i * 7 + seed * 31 + (i >> 8));
+	memset(buffers->dst, 0, EDU_VMM_BUFFER_BYTES);
+	*seen = (struct edu_round_trip) {};
+
+	seen->read_done = edu_dma(edu, buffers->src_iova, EDU_BUFFER_ADDR,
+				  EDU_TRANSFER_BYTES, false);
+	if (!seen->read_done)
+		return;
+	seen->write_done = edu_dma(edu, EDU_BUFFER_ADDR, buffers->dst_iova,
+				   EDU_TRANSFER_BYTES, true);
+	if (!seen->write_done)
+		return;
+	for (i = 0; i < EDU_TRANSFER_BYTES; i++)
+		seen->differ += buffers->src[i] != buffers->dst[i];
+	seen->spilled = bytes_not(buffers->dst + EDU_TRANSFER_BYTES,
+				  EDU_VMM_BUFFER_BYTES - EDU_TRANSFER_BYTES, 0);
 }
 
 #endif

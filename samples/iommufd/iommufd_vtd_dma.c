@@ -23,43 +23,18 @@
  * the same; --container=vfio or --container=iommufd also checks which one
  * it was.
  *
- * edu, as emulated by QEMU: BAR0 holds an ID register, a liveness register
- * that returns the inverse of what was written, and a DMA engine that
- * copies between bus addresses (here: IOVAs) and a 4 KiB buffer inside the
- * device at device address 0x40000.  Its DMA mask is 28 bits, and a
- * transfer that reaches exactly the end of its buffer stops QEMU, so the
- * transfers here stay well inside both.
+ * edu_vfio.h describes edu; its transfers here stay well inside the
+ * device's buffer and its 28-bit DMA mask.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <sys/klog.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <linux/pci_regs.h>
 
 #include "edu_vfio.h"
+#include "vmm_report.h"
 
-/* BAR0 registers */
-#define EDU_REG_ID		0x00
-#define EDU_REG_LIVENESS	0x04
-#define EDU_REG_DMA_SRC		0x80
-#define EDU_REG_DMA_DST		0x88
-#define EDU_REG_DMA_COUNT	0x90
-#define EDU_REG_DMA_CMD		0x98
-#define EDU_DMA_START		0x1
-#define EDU_DMA_TO_RAM		0x2
-/* Where the device's own buffer sits in its DMA address space */
-#define EDU_BUFFER_ADDR		0x40000
-#define EDU_ID_MAGIC		0xed	/* low byte of the ID register */
-
-/* One transfer: inside the 4 KiB buffer without reaching its end */
-#define TRANSFER_BYTES		2048
-#define BUFFER_BYTES		4096
 /* IOVAs the VMM picks for its two buffers: below edu's 28-bit DMA mask */
 #define IOVA_SRC		0x100000ULL
 #define IOVA_DST		0x200000ULL
 
-#define DMA_TIMEOUT_MS		10000
 #define FAULT_WAIT_MS		3000
 
 /* How the VMM gets its device and its address space */
@@ -83,78 +58,25 @@ struct vmm {
 	__u32 ioas_id;
 	__u32 auto_hwpt_id;
 	__u32 hwpt_id;
-	__u8 *bar0;
-	size_t bar0_size;
-	__u64 config_offset;
-	__u8 *src;
-	__u8 *dst;
+	struct edu_dev edu;
+	struct edu_buffers buffers;
 };
-
-static unsigned int checks_failed;
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-static void step(const char *title)
-{
-	say("\n== %s\n", title);
-}
-
-/* Record one check; the program's exit code is the sum of them */
-static bool check(bool passed, const char *what)
-{
-	say("   [%s] %s\n", passed ? " ok " : "FAIL", what);
-	if (!passed)
-		checks_failed++;
-	return passed;
-}
-
-static bool check_ioctl(int rc, const char *what)
-{
-	if (rc) {
-		say("   [FAIL] %s: %s\n", what, strerror(errno));
-		checks_failed++;
-		return false;
-	}
-	say("   [ ok ] %s\n", what);
-	return true;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec delay = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (ms % 1000) * 1000000L,
-	};
-
-	nanosleep(&delay, NULL);
-}
 
 /* ---- Finding the device and handing it to vfio-pci ----------------------- */
 
 static void show_iommu_of(struct vmm *vmm)
 {
-	char path[1024], target[256];
+	char unit[64] = "none";
 	bool grouped;
-	ssize_t len;
 
 	grouped = pci_iommu_group(vmm->bdf, vmm->group_name,
 				  sizeof(vmm->group_name));
 	say("   IOMMU group: %s\n", grouped ? vmm->group_name : "none");
 	check(grouped, "the device sits behind an IOMMU (it has an IOMMU group)");
 
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu", vmm->bdf);
-	len = readlink(path, target, sizeof(target) - 1);
-	target[len > 0 ? len : 0] = 0;
-	say("   IOMMU: %s\n", len > 0 ? strrchr(target, '/') + 1 : "none");
-	check(len > 0 && strstr(target, "dmar"),
+	pci_iommu_unit(vmm->bdf, unit, sizeof(unit));
+	say("   IOMMU: %s\n", unit);
+	check(!strncmp(unit, "dmar", 4),
 	      "that IOMMU is an Intel VT-d unit (dmarN)");
 }
 
@@ -191,179 +113,24 @@ static void show_hw_info(struct vmm *vmm)
 	    (unsigned long long)vtd.cap_reg, (unsigned long long)vtd.ecap_reg);
 }
 
-/* ---- The device: config space, BAR0, its DMA engine ------------------------ */
-
-static bool map_bar0(struct vmm *vmm)
-{
-	struct vfio_region_info region = {
-		.argsz = sizeof(region),
-		.index = VFIO_PCI_BAR0_REGION_INDEX,
-	};
-	void *bar;
-
-	if (!check_ioctl(ioctl(vmm->device_fd, VFIO_DEVICE_GET_REGION_INFO,
-			       &region),
-			 "VFIO_DEVICE_GET_REGION_INFO for BAR0"))
-		return false;
-	say("   BAR0: %llu bytes at offset 0x%llx of the device fd, flags 0x%x\n",
-	    (unsigned long long)region.size,
-	    (unsigned long long)region.offset, region.flags);
-	if (!check(region.flags & VFIO_REGION_INFO_FLAG_MMAP,
-		   "BAR0 can be mmap()ed"))
-		return false;
-	bar = mmap(NULL, region.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   vmm->device_fd, region.offset);
-	if (!check(bar != MAP_FAILED, "mmap BAR0 into the VMM"))
-		return false;
-	vmm->bar0 = bar;
-	vmm->bar0_size = region.size;
-
-	region = (struct vfio_region_info) {
-		.argsz = sizeof(region),
-		.index = VFIO_PCI_CONFIG_REGION_INDEX,
-	};
-	if (!check_ioctl(ioctl(vmm->device_fd, VFIO_DEVICE_GET_REGION_INFO,
-			       &region),
-			 "VFIO_DEVICE_GET_REGION_INFO for the config space"))
-		return false;
-	vmm->config_offset = region.offset;
-	return true;
-}
-
-/*
- * BAR0 accesses must reach the device exactly as written, one access of
- * the register's width each: relaxed atomics are never merged, split or
- * left out by the compiler, and on x86 they are plain moves.  The DMA
- * registers are 64 bits wide and take one 8-byte access.
- */
-static __u32 edu_read32(struct vmm *vmm, unsigned int reg)
-{
-	return __atomic_load_n((__u32 *)(vmm->bar0 + reg), __ATOMIC_RELAXED);
-}
-
-static void edu_write32(struct vmm *vmm, unsigned int reg, __u32 value)
-{
-	__atomic_store_n((__u32 *)(vmm->bar0 + reg), value, __ATOMIC_RELAXED);
-}
-
-static __u64 edu_read64(struct vmm *vmm, unsigned int reg)
-{
-	return __atomic_load_n((__u64 *)(vmm->bar0 + reg), __ATOMIC_RELAXED);
-}
-
-static void edu_write64(struct vmm *vmm, unsigned int reg, __u64 value)
-{
-	__atomic_store_n((__u64 *)(vmm->bar0 + reg), value, __ATOMIC_RELAXED);
-}
-
-static bool enable_bus_master(struct vmm *vmm)
-{
-	off_t where = vmm->config_offset + PCI_COMMAND;
-	__u16 command;
-
-	if (pread(vmm->device_fd, &command, sizeof(command), where) !=
-	    sizeof(command))
-		return check(false, "read the PCI command register");
-	command |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	if (pwrite(vmm->device_fd, &command, sizeof(command), where) !=
-	    sizeof(command))
-		return check(false, "write the PCI command register");
-	command = 0;
-	if (pread(vmm->device_fd, &command, sizeof(command), where) !=
-	    sizeof(command))
-		return check(false, "read the PCI command register back");
-	return check(command & PCI_COMMAND_MASTER,
-		     "bus mastering is on (PCI_COMMAND_MASTER, through the VFIO config region)");
-}
-
-static bool edu_alive(struct vmm *vmm)
-{
-	__u32 id = edu_read32(vmm, EDU_REG_ID);
-	__u32 probe = 0x5a5aa5a5;
-
-	say("   edu ID register: 0x%08x\n", id);
-	if (!check((id & 0xff) == EDU_ID_MAGIC, "BAR0 answers with edu's ID"))
-		return false;
-	edu_write32(vmm, EDU_REG_LIVENESS, probe);
-	return check(edu_read32(vmm, EDU_REG_LIVENESS) == ~probe,
-		     "the liveness register inverts what was written");
-}
-
-/*
- * One transfer of the DMA engine.  Returns false if it did not finish in
- * time; edu reports no error for a transfer the IOMMU refused, which is
- * why the data itself is checked.
- */
-static bool edu_dma(struct vmm *vmm, __u64 src, __u64 dst, bool to_ram)
-{
-	unsigned int waited_ms;
-
-	edu_write64(vmm, EDU_REG_DMA_SRC, src);
-	edu_write64(vmm, EDU_REG_DMA_DST, dst);
-	edu_write64(vmm, EDU_REG_DMA_COUNT, TRANSFER_BYTES);
-	edu_write64(vmm, EDU_REG_DMA_CMD,
-		    EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
-	for (waited_ms = 0; waited_ms < DMA_TIMEOUT_MS; waited_ms += 5) {
-		if (!(edu_read64(vmm, EDU_REG_DMA_CMD) & EDU_DMA_START))
-			return true;
-		sleep_ms(5);
-	}
-	return false;
-}
-
-static void fill_pattern(__u8 *buffer, unsigned int seed)
-{
-	unsigned int i;
-
-	for (i = 0; i < BUFFER_BYTES; i++)
-		buffer[i] = (__u8)(i * 7 + seed * 31 + (i >> 8));
-}
-
-/* How many of the @len bytes at @buffer are not @value */
-static unsigned int count_not(const __u8 *buffer, size_t len, __u8 value)
-{
-	unsigned int bad = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		bad += buffer[i] != value;
-	return bad;
-}
-
-static unsigned int count_mismatches(const __u8 *a, const __u8 *b,
-				     size_t len)
-{
-	unsigned int bad = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		bad += a[i] != b[i];
-	return bad;
-}
-
-/*
- * The round trip a VMM's device model would see: the device reads the
- * source buffer through the IOMMU into its own memory, then writes it out
- * to the destination buffer, again through the IOMMU.
- */
 /* ---- The VMM's address space ---------------------------------------------- */
 
 static int map_buffer(struct vmm *vmm, __u8 *buffer, __u64 iova)
 {
 	if (vmm->path == PATH_CONTAINER)
 		return vfio_type1_map(vmm->container_fd, buffer, iova,
-				      BUFFER_BYTES);
+				      EDU_VMM_BUFFER_BYTES);
 	return iommufd_map_fixed(vmm->iommufd, vmm->ioas_id, buffer,
-				 BUFFER_BYTES, iova);
+				 EDU_VMM_BUFFER_BYTES, iova);
 }
 
 static int unmap_buffer(struct vmm *vmm, __u64 iova, __u64 *unmapped)
 {
 	if (vmm->path == PATH_CONTAINER)
-		return vfio_type1_unmap(vmm->container_fd, iova, BUFFER_BYTES,
-					unmapped);
-	return iommufd_unmap(vmm->iommufd, vmm->ioas_id, iova, BUFFER_BYTES,
-			     unmapped);
+		return vfio_type1_unmap(vmm->container_fd, iova,
+					EDU_VMM_BUFFER_BYTES, unmapped);
+	return iommufd_unmap(vmm->iommufd, vmm->ioas_id, iova,
+			     EDU_VMM_BUFFER_BYTES, unmapped);
 }
 
 /* The name of the map or unmap call of the VMM's path */
@@ -376,24 +143,19 @@ static const char *map_call(struct vmm *vmm, bool unmap)
 
 static void dma_round_trip(struct vmm *vmm, unsigned int seed)
 {
-	unsigned int bad;
+	struct edu_round_trip seen;
 
-	fill_pattern(vmm->src, seed);
-	memset(vmm->dst, 0, BUFFER_BYTES);
 	say("   source filled with pattern %u, destination zeroed\n", seed);
-
-	if (!check(edu_dma(vmm, IOVA_SRC, EDU_BUFFER_ADDR, false),
+	edu_round_trip(&vmm->edu, &vmm->buffers, seed, &seen);
+	if (!check(seen.read_done,
 		   "edu DMA: source IOVA 0x100000 -> device buffer (2048 bytes)"))
 		return;
-	if (!check(edu_dma(vmm, EDU_BUFFER_ADDR, IOVA_DST, true),
+	if (!check(seen.write_done,
 		   "edu DMA: device buffer -> destination IOVA 0x200000 (2048 bytes)"))
 		return;
-	bad = count_mismatches(vmm->src, vmm->dst, TRANSFER_BYTES);
-	say("   %u of %d bytes differ\n", bad, TRANSFER_BYTES);
-	check(!bad, "every byte arrived in the destination buffer");
-	check(!count_not(vmm->dst + TRANSFER_BYTES,
-			 BUFFER_BYTES - TRANSFER_BYTES, 0),
-	      "nothing was written past the transfer");
+	say("   %u of %d bytes differ\n", seen.differ, EDU_TRANSFER_BYTES);
+	check(!seen.differ, "every byte arrived in the destination buffer");
+	check(!seen.spilled, "nothing was written past the transfer");
 }
 
 /* ---- The kernel log: did the IOMMU report the refused DMA? ----------------- */
@@ -442,20 +204,21 @@ static void dma_after_unmap(struct vmm *vmm)
 	char what[64];
 
 	step("Step 9: unmap the destination; the IOMMU must now refuse the device's writes there");
-	memset(vmm->dst, 0xee, BUFFER_BYTES);
+	memset(vmm->buffers.dst, 0xee, EDU_VMM_BUFFER_BYTES);
 	say("   destination buffer filled with 0xee; it stays mapped in the VMM\n");
 	snprintf(what, sizeof(what), "%s of IOVA 0x200000",
 		 map_call(vmm, true));
 	if (!check_ioctl(unmap_buffer(vmm, IOVA_DST, &unmapped), what))
 		return;
-	check(unmapped == BUFFER_BYTES, "4096 bytes were unmapped");
+	check(unmapped == EDU_VMM_BUFFER_BYTES, "4096 bytes were unmapped");
 
 	faults_before = count_dmar_faults(fault_line, sizeof(fault_line));
 	say("   %s\n",
 	    "the device writes its buffer to IOVA 0x200000 once more");
-	check(edu_dma(vmm, EDU_BUFFER_ADDR, IOVA_DST, true),
+	check(edu_dma(&vmm->edu, EDU_BUFFER_ADDR, IOVA_DST, EDU_TRANSFER_BYTES,
+		      true),
 	      "edu finished the transfer (it cannot tell that the IOMMU dropped it)");
-	check(!count_not(vmm->dst, BUFFER_BYTES, 0xee),
+	check(!bytes_not(vmm->buffers.dst, EDU_VMM_BUFFER_BYTES, 0xee),
 	      "the destination buffer is untouched: the DMA did not land");
 
 	/* The fault interrupt is handled asynchronously */
@@ -474,19 +237,10 @@ static void dma_after_unmap(struct vmm *vmm)
 
 /* ---- The program ----------------------------------------------------------- */
 
-static void *alloc_buffer(void)
-{
-	void *buffer = mmap(NULL, BUFFER_BYTES, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return buffer == MAP_FAILED ? NULL : buffer;
-}
-
 static bool alloc_buffers(struct vmm *vmm)
 {
-	vmm->src = alloc_buffer();
-	vmm->dst = alloc_buffer();
-	return check(vmm->src && vmm->dst, "allocated two 4 KiB buffers");
+	return check(edu_buffers_alloc(&vmm->buffers, IOVA_SRC, IOVA_DST),
+		     "allocated two 4 KiB buffers");
 }
 
 /* Both buffers into the device's address space, however the VMM got it */
@@ -498,11 +252,11 @@ static bool map_buffers(struct vmm *vmm)
 		say("   IOAS ID: %u\n", vmm->ioas_id);
 	snprintf(what, sizeof(what), "%s source buffer at IOVA 0x100000",
 		 map_call(vmm, false));
-	if (!check_ioctl(map_buffer(vmm, vmm->src, IOVA_SRC), what))
+	if (!check_ioctl(map_buffer(vmm, vmm->buffers.src, IOVA_SRC), what))
 		return false;
 	snprintf(what, sizeof(what), "%s destination buffer at IOVA 0x200000",
 		 map_call(vmm, false));
-	return check_ioctl(map_buffer(vmm, vmm->dst, IOVA_DST), what);
+	return check_ioctl(map_buffer(vmm, vmm->buffers.dst, IOVA_DST), what);
 }
 
 static bool setup_device(struct vmm *vmm)
@@ -687,8 +441,18 @@ static bool attach_to_ioas(struct vmm *vmm)
 
 static bool setup_bar(struct vmm *vmm)
 {
+	const char *failed;
+	__u32 id = 0;
+
 	step("Step 6: map BAR0 and let the device master the bus");
-	return map_bar0(vmm) && enable_bus_master(vmm) && edu_alive(vmm);
+	failed = edu_open(&vmm->edu, vmm->device_fd, &id);
+	if (vmm->edu.bar0)
+		say("   BAR0: %zu bytes at offset 0x%llx of the device fd, mmapped\n",
+		    vmm->edu.bar0_size,
+		    (unsigned long long)vmm->edu.bar0_offset);
+	say("   edu ID register: 0x%08x\n", id);
+	return check_steps(failed,
+			   "BAR0 answers as edu's (ID, liveness), and bus mastering is on (PCI_COMMAND_MASTER, through the VFIO config region)");
 }
 
 static void replace_hwpt(struct vmm *vmm)
@@ -710,12 +474,10 @@ static void replace_hwpt(struct vmm *vmm)
 			 "VFIO_DEVICE_ATTACH_IOMMUFD_PT to the new HWPT (replace)"))
 		return;
 	check(pt_id == vmm->hwpt_id, "the device is on the new HWPT");
-	errno = 0;
-	check(iommufd_destroy(vmm->iommufd, vmm->auto_hwpt_id) && errno == ENOENT,
-	      "the automatic HWPT went away with its last device (ENOENT)");
-	errno = 0;
-	check(iommufd_destroy(vmm->iommufd, vmm->hwpt_id) && errno == EBUSY,
-	      "a HWPT with a device attached cannot be destroyed (EBUSY)");
+	check_errno(iommufd_destroy(vmm->iommufd, vmm->auto_hwpt_id), ENOENT,
+		    "the automatic HWPT went away with its last device (ENOENT)");
+	check_errno(iommufd_destroy(vmm->iommufd, vmm->hwpt_id), EBUSY,
+		    "a HWPT with a device attached cannot be destroyed (EBUSY)");
 	say("   the same copy again, now through the new HWPT's page table:\n");
 	dma_round_trip(vmm, 2);
 }
@@ -730,8 +492,7 @@ static void teardown(struct vmm *vmm)
 			check_ioctl(iommufd_destroy(vmm->iommufd, vmm->hwpt_id),
 				    "IOMMU_DESTROY the HWPT");
 	}
-	if (vmm->bar0)
-		munmap((void *)vmm->bar0, vmm->bar0_size);
+	edu_close(&vmm->edu);
 	if (vmm->device_fd >= 0)
 		close(vmm->device_fd);
 	if (vmm->group_fd >= 0) {
@@ -818,11 +579,5 @@ int main(int argc, char **argv)
 		dma_after_unmap(&vmm);
 	}
 	teardown(&vmm);
-
-	if (checks_failed) {
-		say("\n%u check(s) FAILED\n", checks_failed);
-		return 1;
-	}
-	say("\nall checks passed\n");
-	return 0;
+	return report_result();
 }
