@@ -307,7 +307,11 @@ def cmd_bench():
         print('problems (results are incomplete):')
         print('\n'.join(f'  {p}' for p in problems))
     met = sum(1 for t in targets if t.met)
-    print(f'make bench: {len(targets)} targets, {met} met, {len(targets) - met} missed; '
+    unmeasured = sum(1 for t in targets if not t.measured)
+    counts = f'{met} met, {len(targets) - met - unmeasured} missed'
+    if unmeasured:
+        counts += f', {unmeasured} not measured'
+    print(f'make bench: {len(targets)} targets, {counts}; '
           f'{"results INCOMPLETE" if problems else "all boots delivered"} '
           f'[{fmt_duration(time.monotonic() - start)}]', flush=True)
     return 1 if problems else 0

@@ -155,6 +155,15 @@ class TargetTest(unittest.TestCase):
         self.assertEqual(len(huge.details), 1)
         self.assertIn('thp', huge.details[0])
 
+    def test_targets_of_a_machine_left_out_are_not_measured(self):
+        q35 = [time_line('map', 'mock', '4k', MIB, 1, 1000)]
+        lines, targets = bench.report(results(q35, q35))
+        by_title = {t.title.split(':')[0]: t for t in targets}
+        self.assertTrue(targets[0].met)
+        self.assertFalse(by_title['VT-d'].measured)
+        self.assertIn('[not measured] VT-d', '\n'.join(lines))
+        self.assertNotIn('[MISSED] VT-d', '\n'.join(lines))
+
     def test_memory_target_ignores_type1(self):
         mem = ('@bench mem path={} backing=4k domains=1 bytes=134217728 pages=32768 '
                'free=0 slab={} sec_pagetables=0 vmalloc=0 reps=3')

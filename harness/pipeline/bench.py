@@ -432,6 +432,13 @@ class Target:
     met: bool
     summary: str
     details: list
+    # False when no row of it was measured (BENCH= left its machine out)
+    measured: bool = True
+
+    def label(self):
+        if not self.measured:
+            return 'not measured'
+        return 'met' if self.met else 'MISSED'
 
 
 def noise_estimate(results):
@@ -479,7 +486,7 @@ def target_not_slower(results, noise):
     if len(missed) > MAX_LISTED:
         details.append(f'... {len(missed) - MAX_LISTED} more')
     return Target('ours at least as fast as stock on every row', compared > 0 and not missed,
-                  summary, details)
+                  summary, details, measured=compared > 0)
 
 
 def memory_spread(results, machine, key):
@@ -509,7 +516,7 @@ def target_memory(results):
                               f'{spread / 1024:.0f} KiB)')
     return Target('ours uses no more kernel memory per pinned page than stock',
                   compared > 0 and not missed,
-                  f'{compared - len(missed)} of {compared} measurements', missed)
+                  f'{compared - len(missed)} of {compared} measurements', missed, measured=compared > 0)
 
 
 def target_type1(results):
@@ -530,7 +537,7 @@ def target_type1(results):
         details.append(f'... {len(missed) - MAX_LISTED} more')
     return Target(f'VT-d: ours at least {TYPE1_FACTOR}x type1 for buffers of '
                   f'{fmt_size(TYPE1_MIN_BYTES)} and more', compared > 0 and not missed,
-                  f'{compared - len(missed)} of {compared} rows', details)
+                  f'{compared - len(missed)} of {compared} rows', details, measured=compared > 0)
 
 
 def target_huge(results):
@@ -554,7 +561,7 @@ def target_huge(results):
     return Target('huge-page buffers faster than 4 KiB ones where the domain has larger '
                   'IOMMU pages (VT-d, 2M and up; mock domains have one page size)',
                   compared > 0 and not missed, f'{compared - len(missed)} of {compared} rows',
-                  missed)
+                  missed, measured=compared > 0)
 
 
 def evaluate_targets(results):
@@ -591,7 +598,7 @@ def report(results):
                    f'them by {100 * noise[0]:.0f}% in a typical row (median), '
                    f'{100 * noise[1]:.0f}% at most')
     for target in targets:
-        out.append(f'  [{"met" if target.met else "MISSED"}] {target.title}: {target.summary}')
+        out.append(f'  [{target.label()}] {target.title}: {target.summary}')
         out += [f'      {line}' for line in target.details]
     return out, targets
 
