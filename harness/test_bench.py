@@ -84,6 +84,34 @@ class PoolTest(unittest.TestCase):
         self.assertAlmostEqual(timing.spread, 160.0)
         self.assertFalse(merged.done)
 
+    def test_samples_of_a_slow_guest_are_set_aside(self):
+        # The second and fourth samples ran while the host took the CPU away
+        run = bench.parse_run([time_line('map', 'mock', '4k', MIB, 1, 50)
+                               + ' all_ns=50,90,52,95,48 all_do_ns=25,45,26,47,24'
+                               + ' all_gauge_ns=100,180,110,150,105'])
+        timing = run.times[TimeKey('map', 'mock', '4k', MIB, 1)]
+        self.assertEqual(timing.all_ns, [48, 50, 52])
+        self.assertEqual((timing.ns, timing.do_ns), (50, 25))
+        self.assertEqual((timing.samples, timing.taken), (3, 5))
+
+    def test_the_fastest_gauge_is_the_boots_and_rows_keep_three(self):
+        # Against the boot's fastest gauge (10), no sample of this row is
+        # at full speed: the three of its fastest gauges stay
+        run = bench.parse_run([time_line('map', 'mock', '4k', MIB, 1, 50)
+                               + ' all_ns=70,50,60,40 all_do_ns=35,25,30,20'
+                               + ' all_gauge_ns=40,20,30,50',
+                               time_line('map', 'mock', '4k', MIB, 0, 5)
+                               + ' all_ns=5 all_do_ns=2 all_gauge_ns=10'])
+        timing = run.times[TimeKey('map', 'mock', '4k', MIB, 1)]
+        self.assertEqual(timing.all_ns, [50, 60, 70])
+        self.assertEqual(timing.taken, 4)
+
+    def test_kept_and_taken_samples_add_up_over_boots(self):
+        line = (time_line('map', 'mock', '4k', MIB, 1, 50)
+                + ' all_ns=50,90,52,48 all_do_ns=25,45,26,24 all_gauge_ns=100,200,100,100')
+        merged = bench.merge_runs([bench.parse_run([line]), bench.parse_run([line])])
+        self.assertEqual(bench.sample_counts(Results({'ours': {'q35': merged}})), (6, 8))
+
     def test_memory_of_two_boots_is_averaged(self):
         line = ('@bench mem path=mock backing=4k domains=1 bytes=8 copies=1 pages=2 free={} '
                 'slab={} sec_pagetables=0 vmalloc=0 reps=3')

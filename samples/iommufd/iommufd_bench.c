@@ -41,10 +41,12 @@
  * Every result is one line for the harness (harness/pipeline/bench.py):
  *   @bench time section=S path=P backing=B bytes=N domains=D ns=T
  *          do_ns=T undo_ns=T samples=K ops=O spread=PCT all_ns=T,...
- *          all_do_ns=T,...
+ *          all_do_ns=T,... all_gauge_ns=G,...
  *     T: nanoseconds per operation, in the median sample and in each
  *     sample (do: map, copy or pin; undo: unmap or unpin); spread:
- *     (slowest - fastest) / median.
+ *     (slowest - fastest) / median.  G: nanoseconds a fixed loop took
+ *     around each sample (the slower of before and after): how fast the
+ *     guest's CPU ran then.
  *   @bench mem path=P backing=B domains=D bytes=N copies=C pages=N
  *          free=X slab=X sec_pagetables=X vmalloc=X reps=K
  *     X: bytes the kernel took while C mappings of the N-byte buffer
@@ -99,6 +101,12 @@
  * that setting up deferred run now, not inside the next measurement.
  */
 #define QUIET_NS		20000000L
+/*
+ * Iterations of the loop that gauges the guest's CPU around each sample:
+ * about 0.2 ms under TCG, so that it costs little and yet is long enough
+ * to see the host take the CPU away.
+ */
+#define GAUGE_LOOPS		100000UL
 /* The selftest access refuses larger pins */
 #define ACCESS_MAX_BYTES	(16 * MIB)
 
@@ -196,6 +204,8 @@ struct row {
 	bool failed;
 	__u64 do_ns[SAMPLES];
 	__u64 undo_ns[SAMPLES];
+	/* The slower gauge of the guest's CPU, before and after the sample */
+	__u64 gauge_ns[SAMPLES];
 };
 
 /* Report a failed call with errno; the exit code counts them */
@@ -425,6 +435,23 @@ static void pause_ns(long ns)
 	nanosleep(&pause, NULL);
 }
 
+/*
+ * A fixed piece of CPU work, timed.  Under TCG the guest runs only while
+ * the host gives its QEMU threads a CPU, and anything else busy on the
+ * host slows every operation of the guest for a while.  The harness uses
+ * this to tell the samples taken at full speed from the others.
+ */
+static __u64 cpu_gauge_ns(void)
+{
+	volatile unsigned long sink = 0;
+	__u64 start = now_ns();
+	unsigned long i;
+
+	for (i = 0; i < GAUGE_LOOPS; i++)
+		sink += i;
+	return now_ns() - start;
+}
+
 /* Small rows repeat within a sample, so every sample takes about as long */
 static unsigned int ops_per_sample(size_t bytes)
 {
@@ -456,7 +483,7 @@ static void sample_row(struct row *row, int sample)
 {
 	const struct operation *op = row->phase->op;
 	struct target *target = &row->phase->target;
-	__u64 do_ns = 0, undo_ns = 0;
+	__u64 do_ns = 0, undo_ns = 0, gauge_before, gauge_after;
 	unsigned int i;
 
 	target->buffer = buffers[row->backing];
@@ -469,14 +496,18 @@ static void sample_row(struct row *row, int sample)
 		}
 		pause_ns(QUIET_NS);
 	}
+	gauge_before = cpu_gauge_ns();
 	for (i = 0; i < row->ops && !row->failed; i++)
 		row->failed = !do_and_undo(op, target, row->bytes, &do_ns,
 					   &undo_ns);
+	gauge_after = cpu_gauge_ns();
 	if (op->teardown)
 		op->teardown(target, row->bytes);
 	if (sample >= 0) {
 		row->do_ns[sample] = do_ns;
 		row->undo_ns[sample] = undo_ns;
+		row->gauge_ns[sample] = gauge_before > gauge_after ?
+					gauge_before : gauge_after;
 	}
 }
 
@@ -519,6 +550,7 @@ static void report_row(const struct row *row)
 	       row->ops, spread);
 	print_list("all_ns", total, row->ops);
 	print_list("all_do_ns", row->do_ns, row->ops);
+	print_list("all_gauge_ns", row->gauge_ns, 1);
 	printf("\n");
 }
 
