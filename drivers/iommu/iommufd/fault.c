@@ -89,8 +89,8 @@ static int iommufd_fault_copy_group(struct iopf_group *group, u32 cookie,
  * means nothing is queued (poll() for EPOLLIN to wait).  Each group read
  * is kept under its cookie until written back.
  */
-static ssize_t iommufd_fault_fops_read(struct file *filep, char __user *buf,
-				       size_t count, loff_t *ppos)
+static ssize_t fault_queue_read(struct file *filep, char __user *buf,
+				size_t count, loff_t *ppos)
 {
 	const size_t msg_size = sizeof(struct iommu_hwpt_pgfault);
 	struct iommufd_fault *fault = filep->private_data;
@@ -101,8 +101,8 @@ static ssize_t iommufd_fault_fops_read(struct file *filep, char __user *buf,
 	if (*ppos || count % msg_size)
 		return -ESPIPE;
 
-	guard(mutex)(&fault->mutex);
-	while ((group = list_first_entry_or_null(&fault->deliver,
+	guard(mutex)(&fault->lock);
+	while ((group = list_first_entry_or_null(&fault->unread,
 						 struct iopf_group, node))) {
 		size_t group_size = group->fault_count * msg_size;
 		u32 cookie;
@@ -111,13 +111,13 @@ static ssize_t iommufd_fault_fops_read(struct file *filep, char __user *buf,
 			rc = -EINVAL;
 			break;
 		}
-		rc = xa_alloc(&fault->response, &cookie, group, xa_limit_32b,
+		rc = xa_alloc(&fault->awaiting, &cookie, group, xa_limit_32b,
 			      GFP_KERNEL_ACCOUNT);
 		if (rc)
 			break;
 		rc = iommufd_fault_copy_group(group, cookie, buf + done);
 		if (rc) {
-			xa_erase(&fault->response, cookie);
+			xa_erase(&fault->awaiting, cookie);
 			break;
 		}
 		group->cookie = cookie;
@@ -132,9 +132,8 @@ static ssize_t iommufd_fault_fops_read(struct file *filep, char __user *buf,
  * with its cookie.  Stops at the first bad answer; what was written before
  * it counts.
  */
-static ssize_t iommufd_fault_fops_write(struct file *filep,
-					const char __user *buf, size_t count,
-					loff_t *ppos)
+static ssize_t fault_queue_write(struct file *filep, const char __user *buf,
+				 size_t count, loff_t *ppos)
 {
 	const size_t answer_size = sizeof(struct iommu_hwpt_page_response);
 	struct iommufd_fault *fault = filep->private_data;
@@ -146,7 +145,7 @@ static ssize_t iommufd_fault_fops_write(struct file *filep,
 	if (*ppos || count % answer_size)
 		return -ESPIPE;
 
-	guard(mutex)(&fault->mutex);
+	guard(mutex)(&fault->lock);
 	while (done < count) {
 		if (copy_from_user(&answer, buf + done, answer_size)) {
 			rc = -EFAULT;
@@ -157,7 +156,7 @@ static ssize_t iommufd_fault_fops_write(struct file *filep,
 			rc = -EINVAL;
 			break;
 		}
-		group = xa_erase(&fault->response, answer.cookie);
+		group = xa_erase(&fault->awaiting, answer.cookie);
 		if (!group) {
 			rc = -EINVAL;
 			break;
@@ -168,15 +167,14 @@ static ssize_t iommufd_fault_fops_write(struct file *filep,
 	return done ? done : rc;
 }
 
-static __poll_t iommufd_fault_fops_poll(struct file *filep,
-					struct poll_table_struct *wait)
+static __poll_t fault_queue_poll(struct file *filep, struct poll_table_struct *wait)
 {
 	struct iommufd_fault *fault = filep->private_data;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 
-	poll_wait(filep, &fault->wait_queue, wait);
-	guard(mutex)(&fault->mutex);
-	if (!list_empty(&fault->deliver))
+	poll_wait(filep, &fault->readers, wait);
+	guard(mutex)(&fault->lock);
+	if (!list_empty(&fault->unread))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
@@ -191,29 +189,29 @@ static void iommufd_fault_answer_from(struct iommufd_fault *fault,
 	struct iopf_group *group, *next;
 	unsigned long cookie;
 
-	lockdep_assert_held(&fault->mutex);
+	lockdep_assert_held(&fault->lock);
 
-	list_for_each_entry_safe(group, next, &fault->deliver, node) {
+	list_for_each_entry_safe(group, next, &fault->unread, node) {
 		if (handle && group->attach_handle != handle)
 			continue;
 		list_del(&group->node);
 		iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
 	}
-	xa_for_each(&fault->response, cookie, group) {
+	xa_for_each(&fault->awaiting, cookie, group) {
 		if (handle && group->attach_handle != handle)
 			continue;
-		xa_erase(&fault->response, cookie);
+		xa_erase(&fault->awaiting, cookie);
 		iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
 	}
 }
 
 /* Nobody can answer any more: answer everything, now and from now on */
-static int iommufd_fault_fops_release(struct inode *inode, struct file *filep)
+static int fault_queue_release(struct inode *inode, struct file *filep)
 {
 	struct iommufd_fault *fault = filep->private_data;
 	struct iommufd_ctx *ictx = fault->ictx;
 
-	scoped_guard(mutex, &fault->mutex) {
+	scoped_guard(mutex, &fault->lock) {
 		fault->closed = true;
 		iommufd_fault_answer_from(fault, NULL);
 	}
@@ -222,21 +220,55 @@ static int iommufd_fault_fops_release(struct inode *inode, struct file *filep)
 	return 0;
 }
 
-static const struct file_operations iommufd_fault_fops = {
+static const struct file_operations fault_queue_fops = {
 	.owner = THIS_MODULE,
-	.read = iommufd_fault_fops_read,
-	.write = iommufd_fault_fops_write,
-	.poll = iommufd_fault_fops_poll,
-	.release = iommufd_fault_fops_release,
+	.read = fault_queue_read,
+	.write = fault_queue_write,
+	.poll = fault_queue_poll,
+	.release = fault_queue_release,
 };
+
+/* An empty queue, allocated but not yet visible under its ID */
+static struct iommufd_fault *fault_queue_create(struct iommufd_ctx *ictx)
+{
+	struct iommufd_fault *fault;
+
+	fault = iommufd_object_alloc(ictx, struct iommufd_fault,
+				     IOMMUFD_OBJ_FAULT);
+	if (IS_ERR(fault))
+		return fault;
+	fault->ictx = ictx;
+	mutex_init(&fault->lock);
+	INIT_LIST_HEAD(&fault->unread);
+	xa_init_flags(&fault->awaiting, XA_FLAGS_ALLOC1);
+	init_waitqueue_head(&fault->readers);
+	return fault;
+}
+
+/*
+ * The queue's descriptor.  It owns a long-term reference on the queue and
+ * a reference on the context, both dropped by fault_queue_release().
+ */
+static struct file *fault_queue_open_file(struct iommufd_fault *fault)
+{
+	struct file *filep;
+
+	filep = anon_inode_getfile("[iommufd-pgfault]", &fault_queue_fops,
+				   fault, O_RDWR);
+	if (IS_ERR(filep))
+		return filep;
+	iommufd_object_ref(&fault->obj);
+	iommufd_ctx_get(fault->ictx);
+	return filep;
+}
 
 /**
  * iommufd_fault_alloc() - IOMMU_FAULT_QUEUE_ALLOC
  * @ucmd: the ioctl, holding a struct iommu_fault_alloc
  *
- * Creates the queue and its descriptor.  The IDs are written back before
- * the descriptor exists, so a failure leaves nothing for user space to
- * close.
+ * Creates the queue and its descriptor.  The file descriptor number is
+ * reserved and the IDs are written back before the file exists, so every
+ * step that can fail comes before anything user space could see or close.
  *
  * Context: process context; may sleep.
  * Return: 0; -EOPNOTSUPP for non-zero flags; -EMFILE, -ENFILE, -ENOMEM;
@@ -245,54 +277,39 @@ static const struct file_operations iommufd_fault_fops = {
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_fault_alloc *cmd = ucmd->cmd;
-	struct iommufd_ctx *ictx = ucmd->ictx;
 	struct iommufd_fault *fault;
 	struct file *filep;
-	int fdno;
 	int rc;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
-	fault = iommufd_object_alloc(ictx, struct iommufd_fault,
-				     IOMMUFD_OBJ_FAULT);
+	fault = fault_queue_create(ucmd->ictx);
 	if (IS_ERR(fault))
 		return PTR_ERR(fault);
-	fault->ictx = ictx;
-	mutex_init(&fault->mutex);
-	INIT_LIST_HEAD(&fault->deliver);
-	xa_init_flags(&fault->response, XA_FLAGS_ALLOC1);
-	init_waitqueue_head(&fault->wait_queue);
 
-	fdno = get_unused_fd_flags(O_CLOEXEC);
+	/* Given back by the class unless take_fd() hands it to the file */
+	CLASS(get_unused_fd, fdno)(O_CLOEXEC);
 	if (fdno < 0) {
 		rc = fdno;
-		goto err_abort;
+		goto out_abort;
 	}
 	cmd->out_fault_id = fault->obj.id;
 	cmd->out_fault_fd = fdno;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc)
-		goto err_put_fd;
-
-	filep = anon_inode_getfile("[iommufd-pgfault]", &iommufd_fault_fops,
-				   fault, O_RDWR);
+		goto out_abort;
+	filep = fault_queue_open_file(fault);
 	if (IS_ERR(filep)) {
 		rc = PTR_ERR(filep);
-		goto err_put_fd;
+		goto out_abort;
 	}
-	/* Both released by iommufd_fault_fops_release() */
-	iommufd_object_ref(&fault->obj);
-	iommufd_ctx_get(ictx);
-
-	iommufd_object_finalize(ictx, &fault->obj);
-	fd_install(fdno, filep);
+	iommufd_object_finalize(ucmd->ictx, &fault->obj);
+	fd_install(take_fd(fdno), filep);
 	return 0;
 
-err_put_fd:
-	put_unused_fd(fdno);
-err_abort:
-	iommufd_object_abort_and_destroy(ictx, &fault->obj);
+out_abort:
+	iommufd_object_abort_and_destroy(ucmd->ictx, &fault->obj);
 	return rc;
 }
 
@@ -306,9 +323,9 @@ void iommufd_fault_destroy(struct iommufd_object *obj)
 	struct iommufd_fault *fault =
 		container_of(obj, struct iommufd_fault, obj);
 
-	WARN_ON(!list_empty(&fault->deliver) || !xa_empty(&fault->response));
-	xa_destroy(&fault->response);
-	mutex_destroy(&fault->mutex);
+	WARN_ON(!list_empty(&fault->unread) || !xa_empty(&fault->awaiting));
+	xa_destroy(&fault->awaiting);
+	mutex_destroy(&fault->lock);
 }
 
 /**
@@ -329,10 +346,10 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 		iommufd_attach_from_handle(group->attach_handle);
 	struct iommufd_fault *fault = attach->hwpt->fault;
 
-	scoped_guard(mutex, &fault->mutex) {
+	scoped_guard(mutex, &fault->lock) {
 		if (!fault->closed) {
-			list_add_tail(&group->node, &fault->deliver);
-			wake_up_interruptible(&fault->wait_queue);
+			list_add_tail(&group->node, &fault->unread);
+			wake_up_interruptible(&fault->readers);
 			return 0;
 		}
 		iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
@@ -354,6 +371,6 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 void iommufd_fault_retire_handle(struct iommufd_fault *fault,
 				 struct iommu_attach_handle *handle)
 {
-	guard(mutex)(&fault->mutex);
+	guard(mutex)(&fault->lock);
 	iommufd_fault_answer_from(fault, handle);
 }

@@ -26,7 +26,7 @@
  *   invalid at once, so a device never waits for an answer nobody can
  *   give.
  *
- * Locking: fault->mutex protects the queues; it is taken inside the locks
+ * Locking: fault->lock protects the queues; it is taken inside the locks
  * of device.c and outside the iommu core's fault parameter lock, which
  * answering a group takes.
  */
@@ -47,22 +47,22 @@ struct iopf_group;
  * struct iommufd_fault - a fault queue
  * @obj: the object header
  * @ictx: the context; the descriptor holds a reference on it
- * @mutex: protects the members below
- * @deliver: struct iopf_group (by node) not yet read by user space, oldest
- *           first
- * @response: cookie -> struct iopf_group read by user space and waiting for
+ * @lock: protects the members below
+ * @unread: struct iopf_group (by node) not yet read by user space, oldest
+ *          first
+ * @awaiting: cookie -> struct iopf_group read by user space and waiting for
  *            its answer
- * @wait_queue: readers and pollers wait here for @deliver to fill
+ * @readers: readers and pollers wait here for @unread to fill
  * @closed: the descriptor is gone; new groups are answered at once
  */
 struct iommufd_fault {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
 	/* Protects the members below */
-	struct mutex mutex;
-	struct list_head deliver;
-	struct xarray response;
-	wait_queue_head_t wait_queue;
+	struct mutex lock;
+	struct list_head unread;
+	struct xarray awaiting;
+	wait_queue_head_t readers;
 	bool closed;
 };
 

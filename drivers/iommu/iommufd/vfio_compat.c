@@ -267,8 +267,8 @@ static int iommufd_vfio_cc_iommu(struct iommufd_ctx *ictx)
 }
 
 /* VFIO_CHECK_EXTENSION: 1 for what is supported, 0 for what is not */
-static int iommufd_vfio_check_extension(struct iommufd_ctx *ictx,
-					unsigned long extension)
+static long iommufd_vfio_check_extension(struct iommufd_ctx *ictx,
+					 unsigned long extension)
 {
 	switch (extension) {
 	case VFIO_TYPE1_IOMMU:
@@ -294,7 +294,7 @@ static int iommufd_vfio_check_extension(struct iommufd_ctx *ictx,
  * mode is accepted without any state: the other ioctls then fail for lack
  * of an IOAS, much as VFIO blocks them.
  */
-static int iommufd_vfio_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
+static long iommufd_vfio_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
 {
 	bool no_iommu = iommufd_vfio_is_no_iommu(ictx);
 	struct iommufd_ioas *ioas;
@@ -428,8 +428,9 @@ static void *iommufd_vfio_query(struct iommufd_iopt *iopt,
  * chain follows it only when argsz leaves room for all of it; otherwise
  * cap_offset is 0 and argsz tells user space how large to come back.
  */
-static int iommufd_vfio_get_info(struct iommufd_ctx *ictx, void __user *uarg)
+static long iommufd_vfio_get_info(struct iommufd_ctx *ictx, unsigned long arg)
 {
+	void __user *uarg = (void __user *)arg;
 	const size_t min_size =
 		offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
 	struct vfio_iommu_type1_info info = {};
@@ -467,8 +468,9 @@ static int iommufd_vfio_get_info(struct iommufd_ctx *ictx, void __user *uarg)
 }
 
 /* VFIO_IOMMU_MAP_DMA: map user memory at the IOVA user space chose */
-static int iommufd_vfio_map_dma(struct iommufd_ctx *ictx, void __user *uarg)
+static long iommufd_vfio_map_dma(struct iommufd_ctx *ictx, unsigned long arg)
 {
+	void __user *uarg = (void __user *)arg;
 	const size_t min_size =
 		offsetofend(struct vfio_iommu_type1_dma_map, size);
 	const u32 known_flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
@@ -543,8 +545,9 @@ static int iommufd_vfio_unmap_range(struct iommufd_iopt *iopt,
  * Reading dirty bits while unmapping (VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
  * is not offered: iommufd's dirty tracking replaced it.
  */
-static int iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx, void __user *uarg)
+static long iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx, unsigned long arg)
 {
+	void __user *uarg = (void __user *)arg;
 	const size_t min_size =
 		offsetofend(struct vfio_iommu_type1_dma_unmap, size);
 	struct vfio_iommu_type1_dma_unmap unmap;
@@ -578,6 +581,31 @@ static int iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx, void __user *uarg)
 	return rc;
 }
 
+/* VFIO_GET_API_VERSION: the one version VFIO has ever had */
+static long iommufd_vfio_api_version(struct iommufd_ctx *ictx,
+				     unsigned long arg)
+{
+	return VFIO_API_VERSION;
+}
+
+/*
+ * The container ioctls answered here.  Each handler gets the argument as
+ * it came: a value, or a user pointer it converts itself.  Anything else,
+ * VFIO_IOMMU_DIRTY_PAGES among them (iommufd's HWPT dirty tracking
+ * replaced it), is -ENOTTY.
+ */
+static const struct {
+	unsigned int cmd;
+	long (*handler)(struct iommufd_ctx *ictx, unsigned long arg);
+} iommufd_vfio_cmds[] = {
+	{ VFIO_GET_API_VERSION, iommufd_vfio_api_version },
+	{ VFIO_CHECK_EXTENSION, iommufd_vfio_check_extension },
+	{ VFIO_SET_IOMMU, iommufd_vfio_set_iommu },
+	{ VFIO_IOMMU_GET_INFO, iommufd_vfio_get_info },
+	{ VFIO_IOMMU_MAP_DMA, iommufd_vfio_map_dma },
+	{ VFIO_IOMMU_UNMAP_DMA, iommufd_vfio_unmap_dma },
+};
+
 /**
  * iommufd_vfio_ioctl() - a VFIO container ioctl made on /dev/iommu
  * @ictx: the context
@@ -590,23 +618,10 @@ static int iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx, void __user *uarg)
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 			unsigned long arg)
 {
-	void __user *uarg = (void __user *)arg;
+	unsigned int i;
 
-	switch (cmd) {
-	case VFIO_GET_API_VERSION:
-		return VFIO_API_VERSION;
-	case VFIO_CHECK_EXTENSION:
-		return iommufd_vfio_check_extension(ictx, arg);
-	case VFIO_SET_IOMMU:
-		return iommufd_vfio_set_iommu(ictx, arg);
-	case VFIO_IOMMU_GET_INFO:
-		return iommufd_vfio_get_info(ictx, uarg);
-	case VFIO_IOMMU_MAP_DMA:
-		return iommufd_vfio_map_dma(ictx, uarg);
-	case VFIO_IOMMU_UNMAP_DMA:
-		return iommufd_vfio_unmap_dma(ictx, uarg);
-	default:
-		/* Including VFIO_IOMMU_DIRTY_PAGES: see iommufd's dirty bits */
-		return -ENOTTY;
-	}
+	for (i = 0; i < ARRAY_SIZE(iommufd_vfio_cmds); i++)
+		if (iommufd_vfio_cmds[i].cmd == cmd)
+			return iommufd_vfio_cmds[i].handler(ictx, arg);
+	return -ENOTTY;
 }
