@@ -31,6 +31,7 @@ struct iopt_slice {
 void iopt_init(struct iommufd_iopt *iopt)
 {
 	init_rwsem(&iopt->iova_rwsem);
+	mutex_init(&iopt->unmap_lock);
 	iopt->mappings = RB_ROOT_CACHED;
 	iopt->reserved = RB_ROOT_CACHED;
 	iopt->allowed = RB_ROOT_CACHED;
@@ -304,7 +305,7 @@ undo:
 static int iopt_insert_slices(struct iommufd_iopt *iopt,
 			      struct list_head *slices, unsigned long length,
 			      unsigned long *iova, int iommu_prot,
-			      bool fixed_iova)
+			      bool fixed_iova, u64 *map_call)
 {
 	struct iopt_slice *first = list_first_entry(slices, struct iopt_slice,
 						    link);
@@ -328,9 +329,11 @@ static int iopt_insert_slices(struct iommufd_iopt *iopt,
 		return rc;
 
 	next_iova = *iova;
+	iopt->map_calls++;
 	list_for_each_entry(slice, slices, link) {
 		struct iopt_mapping *mapping = slice->mapping;
 
+		mapping->map_call = iopt->map_calls;
 		mapping->iova_node.start = next_iova;
 		mapping->iova_node.last = next_iova + slice->length - 1;
 		mapping->pages = slice->pages;
@@ -339,6 +342,8 @@ static int iopt_insert_slices(struct iommufd_iopt *iopt,
 		interval_tree_insert(&mapping->iova_node, &iopt->mappings);
 		next_iova += slice->length;
 	}
+	if (map_call)
+		*map_call = iopt->map_calls;
 
 	rc = iopt_fill_new_mappings(iopt, slices);
 	list_for_each_entry(slice, slices, link) {
@@ -364,6 +369,8 @@ static int iopt_insert_slices(struct iommufd_iopt *iopt,
  * @iova: in: the IOVA if @fixed_iova; out: where the mapping was placed
  * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE
  * @fixed_iova: use *@iova instead of choosing one
+ * @map_call: if not NULL, returns the number that iopt_undo_map() takes to
+ *            remove this call's mapping again
  *
  * Return: 0; -EINVAL for a misaligned IOVA or length, or a fixed range
  * touching reserved IOVA; -EEXIST if a fixed range touches a mapping;
@@ -372,7 +379,8 @@ static int iopt_insert_slices(struct iommufd_iopt *iopt,
  */
 int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
 		   unsigned long start_byte, unsigned long length,
-		   unsigned long *iova, int iommu_prot, bool fixed_iova)
+		   unsigned long *iova, int iommu_prot, bool fixed_iova,
+		   u64 *map_call)
 {
 	/* Only COPY needs a list of them: one slice lives on the stack */
 	struct iopt_slice slice = {
@@ -387,7 +395,7 @@ int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
 	if (slice.mapping) {
 		list_add_tail(&slice.link, &slices);
 		rc = iopt_insert_slices(iopt, &slices, length, iova,
-					iommu_prot, fixed_iova);
+					iommu_prot, fixed_iova, map_call);
 	}
 	iopt_release_slice(&slice);
 	return rc;
@@ -435,6 +443,7 @@ static int iopt_collect_slices(struct iommufd_iopt *src, unsigned long first,
  *          holes, by one or several mappings
  * @iommu_prot: protection of the new mapping
  * @fixed_iova: use *@dst_iova instead of choosing one
+ * @map_call: as for iopt_map_pages()
  *
  * The new mappings share the source's memory objects, so memory is pinned
  * (and charged) once however often it is copied.
@@ -444,7 +453,8 @@ static int iopt_collect_slices(struct iommufd_iopt *src, unsigned long first,
  */
 int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
 	      struct iommufd_iopt *src, unsigned long src_iova,
-	      unsigned long length, int iommu_prot, bool fixed_iova)
+	      unsigned long length, int iommu_prot, bool fixed_iova,
+	      u64 *map_call)
 {
 	unsigned long src_last;
 	LIST_HEAD(slices);
@@ -456,7 +466,7 @@ int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
 	rc = iopt_collect_slices(src, src_iova, src_last, &slices);
 	if (!rc)
 		rc = iopt_insert_slices(dst, &slices, length, dst_iova,
-					iommu_prot, fixed_iova);
+					iommu_prot, fixed_iova, map_call);
 	iopt_free_slices(&slices);
 	return rc;
 }
@@ -474,11 +484,25 @@ static void iopt_remove_mapping(struct iommufd_iopt *iopt,
 	kfree(mapping);
 }
 
-/* Let accesses pin from the mappings inside [first, last] again */
+/*
+ * Whether an unmap of the mappings created by call @map_call (0: of every
+ * mapping) covers @mapping, which lies at least partly inside its range.
+ */
+static bool iopt_unmap_takes(const struct iopt_mapping *mapping, u64 map_call)
+{
+	return !map_call || mapping->map_call == map_call;
+}
+
+/*
+ * Let accesses pin from the mappings inside [first, last] again.  Only the
+ * holder of unmap_lock marks mappings, so every mark there is its own.
+ */
 static void iopt_allow_pins(struct iommufd_iopt *iopt, unsigned long first,
 			    unsigned long last)
 {
 	struct iopt_mapping *mapping;
+
+	lockdep_assert_held(&iopt->unmap_lock);
 
 	for (mapping = iopt_first_mapping(iopt, first, last); mapping;
 	     mapping = iopt_next_mapping(mapping, first, last))
@@ -486,18 +510,21 @@ static void iopt_allow_pins(struct iommufd_iopt *iopt, unsigned long first,
 }
 
 /*
- * The first mapping inside [first, last] that accesses still pin, after
- * refusing new pins on it.  Any mapping sticking out of the range makes
- * the unmap fail with -ENOENT.
+ * The first mapping the unmap takes inside [first, last] that accesses
+ * still pin, after refusing new pins on it.  Any mapping it takes sticking
+ * out of the range makes the unmap fail with -ENOENT.
  */
 static int iopt_check_unmap(struct iommufd_iopt *iopt, unsigned long first,
-			    unsigned long last, struct iopt_mapping **pinned)
+			    unsigned long last, u64 map_call,
+			    struct iopt_mapping **pinned)
 {
 	struct iopt_mapping *mapping;
 
 	*pinned = NULL;
 	for (mapping = iopt_first_mapping(iopt, first, last); mapping;
 	     mapping = iopt_next_mapping(mapping, first, last)) {
+		if (!iopt_unmap_takes(mapping, map_call))
+			continue;
 		if (mapping->iova_node.start < first ||
 		    mapping->iova_node.last > last)
 			return -ENOENT;
@@ -510,13 +537,15 @@ static int iopt_check_unmap(struct iommufd_iopt *iopt, unsigned long first,
 }
 
 /*
- * Remove every mapping inside [first, last].  Nothing is removed when a
- * mapping sticks out of the range, so a failed unmap changes nothing.
- * Mappings that accesses pin are first given back by the accesses, whose
- * unmap callbacks run without the lock held.
+ * Remove the mappings inside [first, last] (only those created by call
+ * @map_call, unless it is 0).  Nothing is removed when a mapping sticks out
+ * of the range, so a failed unmap changes nothing.  Mappings that accesses
+ * pin are first given back by the accesses, whose unmap callbacks run
+ * without iova_rwsem held.
  */
 static int iopt_unmap_range(struct iommufd_iopt *iopt, unsigned long first,
-			    unsigned long last, unsigned long *unmapped)
+			    unsigned long last, u64 map_call,
+			    unsigned long *unmapped)
 {
 	struct iopt_mapping *mapping, *next;
 	unsigned long unmapped_bytes = 0;
@@ -524,11 +553,12 @@ static int iopt_unmap_range(struct iommufd_iopt *iopt, unsigned long first,
 	unsigned int tries = 0;
 	int rc;
 
+	guard(mutex)(&iopt->unmap_lock);
 	for (;;) {
 		unsigned long pinned_length;
 
 		down_write(&iopt->iova_rwsem);
-		rc = iopt_check_unmap(iopt, first, last, &mapping);
+		rc = iopt_check_unmap(iopt, first, last, map_call, &mapping);
 		if (rc || !mapping)
 			break;
 		/* Each pinned mapping gets its own rounds of notifications */
@@ -555,6 +585,8 @@ static int iopt_unmap_range(struct iommufd_iopt *iopt, unsigned long first,
 	for (mapping = iopt_first_mapping(iopt, first, last); mapping;
 	     mapping = next) {
 		next = iopt_next_mapping(mapping, first, last);
+		if (!iopt_unmap_takes(mapping, map_call))
+			continue;
 		unmapped_bytes += iopt_mapping_length(mapping);
 		iopt_remove_mapping(iopt, mapping);
 	}
@@ -583,7 +615,7 @@ int iopt_unmap(struct iommufd_iopt *iopt, unsigned long iova,
 	rc = iopt_check_range(iova, length, &last);
 	if (rc)
 		return rc;
-	return iopt_unmap_range(iopt, iova, last, unmapped);
+	return iopt_unmap_range(iopt, iova, last, 0, unmapped);
 }
 
 /**
@@ -595,7 +627,26 @@ int iopt_unmap(struct iommufd_iopt *iopt, unsigned long iova,
  */
 int iopt_unmap_all(struct iommufd_iopt *iopt, unsigned long *unmapped)
 {
-	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped);
+	return iopt_unmap_range(iopt, 0, ULONG_MAX, 0, unmapped);
+}
+
+/**
+ * iopt_undo_map() - take back what one MAP or COPY call mapped
+ * @iopt: the page table
+ * @iova: the IOVA the call placed its memory at
+ * @length: the length the call mapped
+ * @map_call: the number iopt_map_pages() or iopt_copy() returned
+ *
+ * Removes whichever of that call's mappings are still there, and nothing
+ * else: since the call returned, other threads may have unmapped its
+ * mappings and mapped their own memory in the same range.
+ */
+void iopt_undo_map(struct iommufd_iopt *iopt, unsigned long iova,
+		   unsigned long length, u64 map_call)
+{
+	/* The call's own mappings never stick out of its range */
+	WARN_ON(iopt_unmap_range(iopt, iova, iova + length - 1, map_call,
+				 NULL));
 }
 
 /**
@@ -657,16 +708,16 @@ int iopt_split(struct iommufd_iopt *iopt, unsigned long iova)
  * iopt_add_allowed_range() - add a range to a tree of allowed ranges
  * @ranges: a tree being built for iopt_set_allowed()
  * @first: first IOVA
- * @last: last IOVA, above @first
+ * @last: last IOVA, at or above @first (a range may be a single byte)
  *
- * Return: 0; -EINVAL if @last is not above @first or the range overlaps one
+ * Return: 0; -EINVAL if @last is below @first or the range overlaps one
  * already in the tree; -ENOMEM.
  */
 int iopt_add_allowed_range(struct rb_root_cached *ranges, u64 first, u64 last)
 {
 	struct iopt_allowed_range *range;
 
-	if (first >= last || last > ULONG_MAX ||
+	if (first > last || last > ULONG_MAX ||
 	    interval_tree_iter_first(ranges, first, last))
 		return -EINVAL;
 
@@ -800,6 +851,7 @@ void iopt_destroy(struct iommufd_iopt *iopt)
 	WARN_ON(!xa_empty(&iopt->accesses));
 	kfree(iopt->domains);
 	xa_destroy(&iopt->accesses);
+	mutex_destroy(&iopt->unmap_lock);
 
 	guard(rwsem_write)(&iopt->iova_rwsem);
 	while ((node = interval_tree_iter_first(&iopt->reserved, 0,

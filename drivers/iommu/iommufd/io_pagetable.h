@@ -31,12 +31,18 @@
  * Locking: iova_rwsem protects the three interval trees, the domains,
  * iova_alignment and large_pages_disabled; lookups and pins take it for
  * read, changes for write.  It is taken before any pages object's mutex.
+ * unmap_lock is held across a whole unmap, outside iova_rwsem and across
+ * the access unmap callbacks it waits for: unmaps of one page table run
+ * one at a time, so the mappings marked as being removed are exactly those
+ * of the one unmap that holds it, and a failing unmap can never let pins
+ * in on a mapping another unmap is waiting for.
  */
 #ifndef __IOMMUFD_IO_PAGETABLE_H
 #define __IOMMUFD_IO_PAGETABLE_H
 
 #include <linux/bits.h>
 #include <linux/interval_tree.h>
+#include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -68,7 +74,12 @@ struct page;
  *              domain with one lookup (under the pages object's mutex)
  * @access_pins: ranges of the mapping accesses have pinned now (under the
  *               pages object's mutex)
- * @removing: an unmap is waiting for the accesses to unpin; new pins fail
+ * @map_call: the number of the MAP or COPY call that created the mapping
+ *            (both halves of a split keep it), so that undoing that call
+ *            removes its own mappings and nothing another call put there
+ * @removing: the unmap holding the page table's unmap_lock is waiting for
+ *            the accesses to unpin; new pins fail.  Only that unmap sets
+ *            or clears it.
  */
 struct iopt_mapping {
 	struct interval_tree_node iova_node;
@@ -79,6 +90,7 @@ struct iopt_mapping {
 	struct iommu_domain *storage_domain;
 	unsigned long pfn_breaks;
 	unsigned int access_pins;
+	u64 map_call;
 	bool removing;
 };
 
@@ -118,6 +130,9 @@ struct iopt_allowed_range {
  * @ndomains: how many entries @domains has
  * @accesses: the attached accesses, managed by access.c: index -> the
  *            access, plus the IOVA alignment each one asked for
+ * @unmap_lock: serialises unmaps (see the locking rules above)
+ * @map_calls: how many MAP or COPY calls created mappings so far; the
+ *             number of the latest one (under @iova_rwsem)
  * @iova_alignment: power of two every IOVA and length must be a multiple of
  * @large_pages_disabled: IOMMU_OPTION_HUGE_PAGES is 0: fill domains one
  *                        CPU page per IOMMU mapping call instead of
@@ -125,12 +140,14 @@ struct iopt_allowed_range {
  */
 struct iommufd_iopt {
 	struct rw_semaphore iova_rwsem;
+	struct mutex unmap_lock; /* one unmap at a time, see above */
 	struct rb_root_cached mappings;
 	struct rb_root_cached reserved;
 	struct rb_root_cached allowed;
 	struct iommu_domain **domains;
 	unsigned int ndomains;
 	struct xarray accesses;
+	u64 map_calls;
 	unsigned long iova_alignment;
 	bool large_pages_disabled;
 };
@@ -152,12 +169,16 @@ int iopt_check_range(unsigned long iova, unsigned long length,
 		     unsigned long *last);
 int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
 		   unsigned long start_byte, unsigned long length,
-		   unsigned long *iova, int iommu_prot, bool fixed_iova);
+		   unsigned long *iova, int iommu_prot, bool fixed_iova,
+		   u64 *map_call);
 int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
 	      struct iommufd_iopt *src, unsigned long src_iova,
-	      unsigned long length, int iommu_prot, bool fixed_iova);
+	      unsigned long length, int iommu_prot, bool fixed_iova,
+	      u64 *map_call);
 int iopt_unmap(struct iommufd_iopt *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped);
+void iopt_undo_map(struct iommufd_iopt *iopt, unsigned long iova,
+		   unsigned long length, u64 map_call);
 int iopt_unmap_all(struct iommufd_iopt *iopt, unsigned long *unmapped);
 int iopt_split(struct iommufd_iopt *iopt, unsigned long iova);
 

@@ -225,18 +225,21 @@ static int iommufd_ioas_map_args(u32 flags, u64 iova, u64 length,
 
 /*
  * Report a new mapping's IOVA.  When user space cannot be told where the
- * mapping went, it could never unmap it by IOVA, so it is taken down again
- * and the call fails as if it had never happened.
+ * mapping went, it could never unmap it by IOVA, so the mappings this call
+ * made are taken down again (and only those: the range may have been
+ * unmapped and mapped again by another thread meanwhile), and the call
+ * fails as if it had never happened.
  */
 static int iommufd_ioas_respond_mapped(struct iommufd_ucmd *ucmd,
 				       size_t cmd_len,
 				       struct iommufd_iopt *iopt,
-				       unsigned long iova, unsigned long length)
+				       unsigned long iova, unsigned long length,
+				       u64 map_call)
 {
 	int rc = iommufd_ucmd_respond(ucmd, cmd_len);
 
 	if (rc)
-		iopt_unmap(iopt, iova, length, NULL);
+		iopt_undo_map(iopt, iova, length, map_call);
 	return rc;
 }
 
@@ -254,18 +257,19 @@ static int iommufd_ioas_map_new_pages(struct iommufd_ucmd *ucmd,
 				      size_t cmd_len)
 {
 	unsigned long placed_iova = *iova;
+	u64 map_call;
 	int rc;
 
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
 	rc = iopt_map_pages(&ioas->iopt, pages, start_byte, length,
 			    &placed_iova, iommu_prot,
-			    flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+			    flags & IOMMU_IOAS_MAP_FIXED_IOVA, &map_call);
 	if (rc)
 		return rc;
 	*iova = placed_iova;
 	return iommufd_ioas_respond_mapped(ucmd, cmd_len, &ioas->iopt,
-					   placed_iova, length);
+					   placed_iova, length, map_call);
 }
 
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
@@ -346,6 +350,7 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	struct iommufd_ioas *src_ioas, *dst_ioas;
 	unsigned long dst_iova = cmd->dst_iova;
 	unsigned long src_last;
+	u64 map_call;
 	int iommu_prot;
 	int rc;
 
@@ -371,12 +376,12 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 
 	rc = iopt_copy(&dst_ioas->iopt, &dst_iova, &src_ioas->iopt,
 		       cmd->src_iova, cmd->length, iommu_prot,
-		       cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+		       cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA, &map_call);
 	if (!rc) {
 		cmd->dst_iova = dst_iova;
 		rc = iommufd_ioas_respond_mapped(ucmd, sizeof(*cmd),
 						 &dst_ioas->iopt, dst_iova,
-						 cmd->length);
+						 cmd->length, map_call);
 	}
 	iommufd_put_object(ucmd->ictx, &dst_ioas->obj);
 out_put_src:

@@ -256,7 +256,7 @@ static int iommufd_vfio_cc_iommu(struct iommufd_ctx *ictx)
 		return PTR_ERR(ioas);
 	scoped_guard(mutex, &ioas->mutex) {
 		list_for_each_entry(hwpt_paging, &ioas->auto_hwpts, auto_link) {
-			if (!hwpt_paging->enforce_cache_coherency) {
+			if (!READ_ONCE(hwpt_paging->enforce_cache_coherency)) {
 				coherent = 0;
 				break;
 			}
@@ -504,7 +504,7 @@ static long iommufd_vfio_map_dma(struct iommufd_ctx *ictx, unsigned long arg)
 	} else {
 		iova = map.iova;
 		rc = iopt_map_pages(&ioas->iopt, pages, start_byte, map.size,
-				    &iova, iommu_prot, true);
+				    &iova, iommu_prot, true, NULL);
 	}
 	iommufd_put_object(ictx, &ioas->obj);
 	return rc;

@@ -10,9 +10,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
+#include "iommufd_uffd.h"
 
 #define BUF_PAGES 16
 #define BUF_SIZE (BUF_PAGES * PAGE_SIZE)
@@ -1505,6 +1507,175 @@ TEST_F(access, closing_an_access_races_with_unmaps)
 		ASSERT_EQ(0, close(race.access_fd));
 	}
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
+}
+
+/* ---- concurrent unmaps waiting for accesses ------------------------------ */
+
+/* An ioctl on another thread, and whether it has returned */
+struct background_call {
+	pthread_t thread;
+	int fd;
+	__u32 ioas_id;
+	int access_fd;
+	__u64 iova;
+	__u64 length;
+	const void *uptr;
+	int err;
+	bool returned;
+};
+
+static void background_call_done(struct background_call *call, int err)
+{
+	call->err = err;
+	__atomic_store_n(&call->returned, true, __ATOMIC_RELEASE);
+}
+
+static bool background_call_returned(struct background_call *call)
+{
+	return __atomic_load_n(&call->returned, __ATOMIC_ACQUIRE);
+}
+
+static void *background_unmap_run(void *arg)
+{
+	struct background_call *call = arg;
+
+	background_call_done(call, iommufd_ioas_unmap_err(call->fd,
+							  call->ioas_id,
+							  call->iova,
+							  call->length));
+	return NULL;
+}
+
+static void *background_pin_run(void *arg)
+{
+	struct background_call *call = arg;
+	__u32 pin_id;
+
+	background_call_done(call, iommufd_access_pin_err(call->fd,
+							  call->access_fd,
+							  call->iova,
+							  call->length,
+							  call->uptr, 0,
+							  &pin_id));
+	return NULL;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec pause = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * 1000000L,
+	};
+
+	nanosleep(&pause, NULL);
+}
+
+/*
+ * Pin [iova, iova + length) through @access_fd and let go at once; the
+ * error of the pin.  Once an unmap waits for the range, pins are EINVAL.
+ */
+static int probe_pin_err(int fd, int access_fd, __u64 iova, __u64 length)
+{
+	__u32 pin_id;
+	int err;
+
+	err = iommufd_access_pin_err(fd, access_fd, iova, length, NULL, 0,
+				     &pin_id);
+	if (!err)
+		iommufd_access_unpin_err(fd, access_fd, pin_id);
+	return err;
+}
+
+/*
+ * While one unmap waits for an access to unpin a mapping, new pins of it
+ * are refused.  Another unmap that fails (here: its range cuts a mapping)
+ * must not lift that refusal, or an access that keeps pinning starves the
+ * waiting unmap.  The test holds the access's unmap callback back by
+ * having the access busy in a pin whose page check waits on a userfaultfd
+ * page: the callback waits for the same lock.
+ */
+TEST_F(access, failed_unmap_keeps_pins_off_a_mapping_another_unmap_waits_for)
+{
+	struct background_call stuck_pin = { .fd = self->fd };
+	struct background_call waiting = { .fd = self->fd };
+	struct background_call failing = { .fd = self->fd };
+	struct uffd_page page = { .uffd = -1 };
+	int holder_fd, prober_fd;
+	__u32 pin_id;
+	unsigned int waited;
+	int err;
+
+	/* M at IOVA, Q four pages on, P (two pages) eight pages on */
+	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
+				   PAGE_SIZE, IOVA));
+	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
+				   self->buf + 4 * PAGE_SIZE, PAGE_SIZE,
+				   IOVA + 4 * PAGE_SIZE));
+	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
+				   self->buf + 8 * PAGE_SIZE, 2 * PAGE_SIZE,
+				   IOVA + 8 * PAGE_SIZE));
+	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
+					       &holder_fd));
+	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
+					       &prober_fd));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, holder_fd, IOVA,
+					    PAGE_SIZE, NULL, 0, &pin_id));
+	ASSERT_EQ(0, uffd_page_missing_err(&page));
+
+	/* The holder stays busy (its lock held) in a pin of Q */
+	stuck_pin.access_fd = holder_fd;
+	stuck_pin.iova = IOVA + 4 * PAGE_SIZE;
+	stuck_pin.length = PAGE_SIZE;
+	stuck_pin.uptr = page.addr;
+	ASSERT_EQ(0, pthread_create(&stuck_pin.thread, NULL,
+				    background_pin_run, &stuck_pin));
+	ASSERT_EQ(0, uffd_page_wait_blocked_err(&page, 10000));
+
+	/* Unmapping M waits in the holder's unmap callback */
+	waiting.ioas_id = self->ioas_id;
+	waiting.iova = IOVA;
+	waiting.length = PAGE_SIZE;
+	ASSERT_EQ(0, pthread_create(&waiting.thread, NULL,
+				    background_unmap_run, &waiting));
+	for (waited = 0; waited < 10000; waited++) {
+		err = probe_pin_err(self->fd, prober_fd, IOVA, PAGE_SIZE);
+		if (err)
+			break;
+		sleep_ms(1);
+	}
+	ASSERT_EQ(EINVAL, err);
+
+	/* An unmap whose range cuts P fails... */
+	failing.ioas_id = self->ioas_id;
+	failing.iova = IOVA;
+	failing.length = 9 * PAGE_SIZE;
+	ASSERT_EQ(0, pthread_create(&failing.thread, NULL,
+				    background_unmap_run, &failing));
+	for (waited = 0; waited < 1000; waited++) {
+		if (background_call_returned(&failing))
+			break;
+		sleep_ms(1);
+	}
+	/* ...and M stays closed to new pins while the first unmap waits */
+	EXPECT_EQ(EINVAL, probe_pin_err(self->fd, prober_fd, IOVA, PAGE_SIZE));
+	EXPECT_FALSE(background_call_returned(&waiting));
+
+	ASSERT_EQ(0, uffd_page_release_err(&page));
+	ASSERT_EQ(0, pthread_join(stuck_pin.thread, NULL));
+	ASSERT_EQ(0, pthread_join(waiting.thread, NULL));
+	ASSERT_EQ(0, pthread_join(failing.thread, NULL));
+	/* The zero page is not what Q maps */
+	EXPECT_EQ(EBADE, stuck_pin.err);
+	EXPECT_EQ(0, waiting.err);
+	EXPECT_EQ(ENOENT, failing.err);
+	/* M is gone, Q and P are still there */
+	EXPECT_EQ(ENOENT, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
+						 IOVA, PAGE_SIZE));
+	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
+					    IOVA, 10 * PAGE_SIZE));
+	close(prober_fd);
+	close(holder_fd);
+	uffd_page_close(&page);
 }
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,7 @@
 
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
+#include "iommufd_uffd.h"
 
 #define BUF_SIZE (4UL << 20)
 #define SZ_2M (2UL << 20)
@@ -461,13 +462,22 @@ TEST_F(ioas, iova_ranges_into_unwritable_memory_is_efault)
 
 /* ---- IOMMU_IOAS_ALLOW_IOVAS ---------------------------------------------- */
 
-TEST_F(ioas, allowed_range_must_have_start_below_last)
+TEST_F(ioas, allowed_range_must_not_end_before_it_starts)
 {
-	struct iommu_iova_range range = { .start = 0x5000, .last = 0x5000 };
+	struct iommu_iova_range range = { .start = 0x5000, .last = 0x4fff };
 
 	EXPECT_EQ(EINVAL, allow_err(self->fd, self->ioas_id, &range, 1));
-	range.last = 0x4fff;
-	EXPECT_EQ(EINVAL, allow_err(self->fd, self->ioas_id, &range, 1));
+}
+
+TEST_F(ioas, allowed_range_of_a_single_byte_is_taken)
+{
+	struct iommu_iova_range range = { .start = 0x5000, .last = 0x5000 };
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, allow_err(self->fd, self->ioas_id, &range, 1));
+	/* Nothing of a page fits in it */
+	EXPECT_EQ(ENOSPC, map_err(self->fd, self->ioas_id, RW, self->buf,
+				  0x1000, &iova));
 }
 
 TEST_F(ioas, overlapping_allowed_ranges_are_einval)
@@ -919,6 +929,94 @@ TEST_F(ioas, destroying_an_ioas_with_mappings_releases_them)
 	}
 	/* kmemleak in the debug profile catches anything left behind */
 	EXPECT_EQ(0, iommufd_destroy_err(self->fd, self->ioas_id));
+}
+
+/* ---- a reply that cannot be written ------------------------------------ */
+
+/* An ioctl whose struct lives in memory the test controls */
+struct background_ioctl {
+	pthread_t thread;
+	int fd;
+	unsigned long request;
+	void *arg;
+	int err;
+};
+
+static void *background_ioctl_run(void *arg)
+{
+	struct background_ioctl *call = arg;
+
+	call->err = iommufd_ioctl_err(call->fd, call->request, call->arg);
+	return NULL;
+}
+
+TEST_F(ioas, map_whose_reply_cannot_be_written_maps_nothing)
+{
+	struct iommu_ioas_map *cmd;
+	__u64 unmapped = 1;
+
+	cmd = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cmd);
+	*cmd = (struct iommu_ioas_map){
+		.size = sizeof(*cmd),
+		.flags = RW,
+		.ioas_id = self->ioas_id,
+		.user_va = (__u64)(uintptr_t)self->buf,
+		.length = 0x4000,
+	};
+	ASSERT_EQ(0, mprotect(cmd, PAGE_SIZE, PROT_READ));
+	EXPECT_EQ(EFAULT, iommufd_ioctl_err(self->fd, IOMMU_IOAS_MAP, cmd));
+	EXPECT_EQ(0, unmap_err(self->fd, self->ioas_id, 0, UINT64_MAX,
+			       &unmapped));
+	EXPECT_EQ(0, unmapped);
+	munmap(cmd, PAGE_SIZE);
+}
+
+/*
+ * Undoing a map whose reply could not be written must remove that call's
+ * mapping only: meanwhile another thread unmapped it and mapped its own
+ * memory at the same IOVA.  The reply is held back with a write-protected
+ * userfaultfd page, then made to fail by taking the page away.
+ */
+TEST_F(ioas, failed_map_reply_leaves_another_threads_mapping_alone)
+{
+	struct iommu_ioas_map request = {
+		.size = sizeof(request),
+		.flags = FIXED,
+		.ioas_id = self->ioas_id,
+		.user_va = (__u64)(uintptr_t)self->buf,
+		.length = 0x4000,
+		.iova = 0x100000,
+	};
+	struct background_ioctl map = {
+		.fd = self->fd,
+		.request = IOMMU_IOAS_MAP,
+	};
+	struct uffd_page page = { .uffd = -1 };
+	__u64 iova = 0x100000, unmapped = 0;
+
+	ASSERT_EQ(0, uffd_page_write_protected_err(&page, &request,
+						   sizeof(request)));
+	map.arg = page.addr;
+	ASSERT_EQ(0, pthread_create(&map.thread, NULL, background_ioctl_run,
+				    &map));
+	/* Mapped, and now writing the reply */
+	ASSERT_EQ(0, uffd_page_wait_blocked_err(&page, 10000));
+
+	ASSERT_EQ(0, unmap_err(self->fd, self->ioas_id, 0x100000, 0x4000,
+			       NULL));
+	ASSERT_EQ(0, map_err(self->fd, self->ioas_id, FIXED,
+			     self->buf + 0x10000, 0x4000, &iova));
+
+	ASSERT_EQ(0, uffd_page_fail_err(&page));
+	ASSERT_EQ(0, pthread_join(map.thread, NULL));
+	EXPECT_EQ(EFAULT, map.err);
+	/* The second mapping is still there, whole */
+	EXPECT_EQ(0, unmap_err(self->fd, self->ioas_id, 0x100000, 0x4000,
+			       &unmapped));
+	EXPECT_EQ(0x4000, unmapped);
+	uffd_page_close(&page);
 }
 
 TEST_HARNESS_MAIN
