@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/pci-ats.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -59,7 +60,6 @@ static struct iommufd_group *iommufd_group_new(struct iommufd_ctx *ictx,
 	INIT_LIST_HEAD(&igroup->devices);
 	mutex_init(&igroup->lock);
 	INIT_LIST_HEAD(&igroup->rid_attachments);
-	igroup->sw_msi_start = PHYS_ADDR_MAX;
 	return igroup;
 }
 
@@ -301,8 +301,8 @@ EXPORT_SYMBOL_NS_GPL(iommufd_ctx_has_group, IOMMUFD);
 /*
  * Reserve in @ioas the IOVA that @idev's platform claims (MSI doorbells,
  * firmware owned ranges), so that no mapping covers it while the device
- * translates through a domain of @ioas.  Remembers the software MSI window
- * for the group.  On failure nothing of @idev stays reserved in @ioas.
+ * translates through a domain of @ioas.  On failure nothing of @idev stays
+ * reserved in @ioas.
  */
 static int iommufd_device_reserve_regions(struct iommufd_device *idev,
 					  struct iommufd_ioas *ioas)
@@ -327,14 +327,34 @@ static int iommufd_device_reserve_regions(struct iommufd_device *idev,
 				  region->start + region->length - 1, idev);
 		if (rc)
 			break;
-		if (region->type == IOMMU_RESV_SW_MSI)
-			idev->igroup->sw_msi_start = region->start;
 	}
 	iommu_put_resv_regions(idev->dev, &regions);
 
 	if (rc)
 		iopt_unreserve(&ioas->iopt, idev);
 	return rc;
+}
+
+/*
+ * Where the IOMMU of @idev wants the software MSI window in its domains,
+ * or PHYS_ADDR_MAX if it needs none.  Read from the platform each time it
+ * is needed, so no attach that failed can leave a stale value behind.
+ */
+static phys_addr_t iommufd_device_sw_msi_start(struct iommufd_device *idev)
+{
+	phys_addr_t sw_msi_start = PHYS_ADDR_MAX;
+	struct iommu_resv_region *region;
+	LIST_HEAD(regions);
+
+	iommu_get_resv_regions(idev->dev, &regions);
+	list_for_each_entry(region, &regions, list) {
+		if (region->type == IOMMU_RESV_SW_MSI) {
+			sw_msi_start = region->start;
+			break;
+		}
+	}
+	iommu_put_resv_regions(idev->dev, &regions);
+	return sw_msi_start;
 }
 
 static void iommufd_group_unreserve_regions(struct iommufd_group *igroup,
@@ -369,22 +389,26 @@ static int iommufd_group_reserve_regions(struct iommufd_group *igroup,
  * the MSI doorbell there when the device's interrupts are requested.  A
  * domain gets one cookie, for the first group that needs it.  For a nested
  * HWPT that is its parent's domain, which maps the IOVA the doorbell is at.
+ * All devices of a group sit behind one IOMMU, so @idev speaks for all.
  */
-static int iommufd_group_setup_msi(struct iommufd_group *igroup,
+static int iommufd_group_setup_msi(struct iommufd_device *idev,
 				   struct iommufd_hwpt *hwpt)
 {
 	struct iommufd_hwpt_paging *hwpt_paging =
 		iommufd_hwpt_base_paging(hwpt);
+	phys_addr_t sw_msi_start;
 	int rc;
 
-	if (!hwpt_paging || igroup->sw_msi_start == PHYS_ADDR_MAX)
+	if (!hwpt_paging)
+		return 0;
+	sw_msi_start = iommufd_device_sw_msi_start(idev);
+	if (sw_msi_start == PHYS_ADDR_MAX)
 		return 0;
 
 	guard(mutex)(&iommufd_msi_cookie_lock);
 	if (hwpt_paging->msi_cookie)
 		return 0;
-	rc = iommu_get_msi_cookie(hwpt_paging->common.domain,
-				  igroup->sw_msi_start);
+	rc = iommu_get_msi_cookie(hwpt_paging->common.domain, sw_msi_start);
 	if (rc)
 		return rc;
 	hwpt_paging->msi_cookie = true;
@@ -450,25 +474,59 @@ static struct iommufd_attach *iommufd_attach_new(struct iommufd_device *idev,
 
 /*
  * Free an attachment record the iommu core does not know (any more).  If
- * its handle was the core's, iommufd_attach_retire() ran first.
+ * its handle was ever the core's, iommufd_attach_retire() ran first.
  */
 static void iommufd_attach_free(struct iommufd_attach *attach)
 {
 	if (attach->iopf_enabled)
 		iommufd_device_put_iopf(attach->idev);
-	kfree(attach);
+	kfree_rcu(attach, rcu);
 }
 
 /*
- * The core stopped using @attach's handle: answer the page requests still
- * queued through it (maintainer rule 3), before I/O page faults may be
- * turned off for the device and the handle freed.
+ * @attach is off its group's list and the core no longer delivers faults
+ * through it.  A delivery that looked the core's handle up (or walked the
+ * list) before that may still be running: wait for the device's fault
+ * queue to drain, then answer the page requests still queued with the
+ * attachment, before I/O page faults may be turned off for the device and
+ * the record freed.
  */
 static void iommufd_attach_retire(struct iommufd_attach *attach)
 {
-	if (attach->hwpt->fault)
-		iommufd_fault_retire_handle(attach->hwpt->fault,
-					    &attach->handle);
+	if (!attach->iopf_enabled)
+		return;
+	iopf_queue_flush_dev(attach->idev->dev);
+	iommufd_fault_retire_attach(attach->hwpt->fault, attach);
+}
+
+/**
+ * iommufd_attach_of_faulting_device() - the attachment a page request is for
+ * @raised_through: the attachment whose handle the iommu core delivered the
+ *                  request through; the core keeps one per IOMMU group
+ * @dev: the device that raised the request
+ *
+ * Called by the fault handler.  Lists of attachments change under the
+ * group lock, which a fault delivery must not wait for (detach flushes the
+ * deliveries while holding it), so the list is walked under RCU, and
+ * records taken off it are freed after a grace period.
+ *
+ * Context: any context the iommu core delivers faults in.
+ * Return: the attachment of @dev's RID in the same group, or NULL if @dev
+ * is not attached (any more).
+ */
+struct iommufd_attach *
+iommufd_attach_of_faulting_device(struct iommufd_attach *raised_through,
+				  struct device *dev)
+{
+	struct iommufd_group *igroup = raised_through->idev->igroup;
+	struct iommufd_attach *attach;
+
+	guard(rcu)();
+	list_for_each_entry_rcu(attach, &igroup->rid_attachments, rid_link) {
+		if (attach->idev->dev == dev)
+			return attach;
+	}
+	return NULL;
 }
 
 /* A domain serves only devices behind the IOMMU driver that made it */
@@ -476,6 +534,23 @@ static bool iommufd_domain_fits(struct iommufd_device *idev,
 				struct iommufd_hwpt *hwpt)
 {
 	return hwpt->domain->owner == dev_iommu_ops(idev->dev);
+}
+
+/*
+ * A device whose DMA the IOMMU can force to snoop only goes on a domain
+ * that does so: VFIO reports such a device as coherent, and KVM then
+ * stops emulating WBINVD for the guest.  A domain that does not enforce
+ * yet is asked to; one that cannot does not fit the device.
+ */
+static int iommufd_hwpt_fits_coherency(struct iommufd_device *idev,
+				       struct iommufd_hwpt *hwpt)
+{
+	struct iommufd_hwpt_paging *hwpt_paging =
+		iommufd_hwpt_base_paging(hwpt);
+
+	if (!idev->enforce_cache_coherency || !hwpt_paging)
+		return 0;
+	return iommufd_hwpt_paging_enforce_cc(hwpt_paging);
 }
 
 static bool iommufd_device_is_attached(struct iommufd_device *idev)
@@ -505,6 +580,9 @@ static int iommufd_group_attach(struct iommufd_device *idev,
 	if ((igroup->hwpt && igroup->hwpt != hwpt) ||
 	    !iommufd_domain_fits(idev, hwpt))
 		return -EINVAL;
+	rc = iommufd_hwpt_fits_coherency(idev, hwpt);
+	if (rc)
+		return rc;
 
 	attach = iommufd_attach_new(idev, hwpt, IOMMU_NO_PASID);
 	if (IS_ERR(attach))
@@ -520,7 +598,7 @@ static int iommufd_group_attach(struct iommufd_device *idev,
 			goto err_erase;
 	}
 	if (!igroup->hwpt) {
-		rc = iommufd_group_setup_msi(igroup, hwpt);
+		rc = iommufd_group_setup_msi(idev, hwpt);
 		if (!rc)
 			rc = iommu_attach_group_handle(hwpt->domain,
 						       igroup->group,
@@ -529,7 +607,7 @@ static int iommufd_group_attach(struct iommufd_device *idev,
 			goto err_unreserve;
 		igroup->hwpt = hwpt;
 	}
-	list_add_tail(&attach->rid_link, &igroup->rid_attachments);
+	list_add_tail_rcu(&attach->rid_link, &igroup->rid_attachments);
 	iommufd_object_ref(&hwpt->obj);
 	return 0;
 
@@ -543,32 +621,44 @@ err_free:
 	return rc;
 }
 
+/* Whether any attached device of @igroup needs cache coherency enforced */
+static int iommufd_group_fits_coherency(struct iommufd_group *igroup,
+					struct iommufd_hwpt *hwpt)
+{
+	struct iommufd_attach *attach;
+	int rc;
+
+	list_for_each_entry(attach, &igroup->rid_attachments, rid_link) {
+		rc = iommufd_hwpt_fits_coherency(attach->idev, hwpt);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /*
  * Put the attachments in @moved, made in the order of the group's current
- * ones, in their place, and free the current ones, whose first one's
- * handle the core has just given up.  Storing over existing xarray entries
+ * ones, in their place, retiring and freeing each current one, which the
+ * core has just stopped using.  Storing over existing xarray entries
  * allocates nothing, so this cannot fail.
  */
-static void iommufd_group_swap_attachments(struct iommufd_group *igroup,
-					   struct list_head *moved)
+static void iommufd_group_swap_attachments(struct list_head *moved)
 {
-	struct iommufd_attach *retired, *next;
-	LIST_HEAD(retired_list);
+	struct iommufd_attach *attach, *next;
 
-	iommufd_attach_retire(list_first_entry(&igroup->rid_attachments,
-					       struct iommufd_attach,
-					       rid_link));
-	list_splice_init(&igroup->rid_attachments, &retired_list);
-	list_for_each_entry(retired, &retired_list, rid_link) {
-		struct iommufd_attach *attach =
-			list_first_entry(moved, struct iommufd_attach, rid_link);
+	list_for_each_entry_safe(attach, next, moved, rid_link) {
+		struct iommufd_attach *retired;
 
-		list_move_tail(&attach->rid_link, &igroup->rid_attachments);
-		WARN_ON(xa_is_err(xa_store(&attach->idev->attachments,
-					   attach->pasid, attach, GFP_KERNEL)));
-	}
-	list_for_each_entry_safe(retired, next, &retired_list, rid_link)
+		retired = xa_store(&attach->idev->attachments, attach->pasid,
+				   attach, GFP_KERNEL);
+		if (WARN_ON(xa_is_err(retired) || !retired))
+			continue;
+		list_del(&attach->rid_link);
+		/* A fault delivery may be on the retired one: see _retire() */
+		list_replace_rcu(&retired->rid_link, &attach->rid_link);
+		iommufd_attach_retire(retired);
 		iommufd_attach_free(retired);
+	}
 }
 
 /*
@@ -604,6 +694,9 @@ static int iommufd_group_replace(struct iommufd_device *idev,
 	/* The target maps its IOAS already (maintainer rule 2) */
 	if (WARN_ON(new_paging && !new_paging->linked))
 		return -EINVAL;
+	rc = iommufd_group_fits_coherency(igroup, hwpt);
+	if (rc)
+		return rc;
 
 	list_for_each_entry(attach, &igroup->rid_attachments, rid_link) {
 		struct iommufd_attach *successor =
@@ -628,7 +721,7 @@ static int iommufd_group_replace(struct iommufd_device *idev,
 		if (rc)
 			goto err_free;
 	}
-	rc = iommufd_group_setup_msi(igroup, hwpt);
+	rc = iommufd_group_setup_msi(idev, hwpt);
 	if (rc)
 		goto err_unreserve;
 	attach = list_first_entry(&moved, struct iommufd_attach, rid_link);
@@ -639,7 +732,7 @@ static int iommufd_group_replace(struct iommufd_device *idev,
 
 	if (old_ioas_left)
 		iommufd_group_unreserve_regions(igroup, old_paging->ioas);
-	iommufd_group_swap_attachments(igroup, &moved);
+	iommufd_group_swap_attachments(&moved);
 	igroup->hwpt = hwpt;
 	for (i = 0; i != nr_moved; i++)
 		iommufd_object_ref(&hwpt->obj);
@@ -678,7 +771,8 @@ static struct iommufd_hwpt *iommufd_group_detach(struct iommufd_device *idev)
 
 	head = list_first_entry(&igroup->rid_attachments, struct iommufd_attach,
 				rid_link);
-	list_del(&attach->rid_link);
+	/* Fault deliveries may be walking the list: see _retire() */
+	list_del_rcu(&attach->rid_link);
 	if (list_empty(&igroup->rid_attachments)) {
 		iommu_detach_group_handle(hwpt->domain, igroup->group);
 		igroup->hwpt = NULL;
@@ -693,7 +787,6 @@ static struct iommufd_hwpt *iommufd_group_detach(struct iommufd_device *idev)
 		WARN_ON(iommu_replace_group_handle(igroup->group, hwpt->domain,
 						   &head->handle));
 	}
-	/* Nothing to answer if the core never had its handle */
 	iommufd_attach_retire(attach);
 
 	hwpt_paging = iommufd_hwpt_base_paging(hwpt);

@@ -53,9 +53,9 @@ struct iommufd_hwpt;
  * @rid_attachments: the RID attachments of the group's devices (struct
  *                   iommufd_attach, by rid_link) in the order they were
  *                   made; the first one's handle is the one the iommu core
- *                   holds for the group
- * @sw_msi_start: IOVA of the software MSI window the devices' IOMMU asked
- *                for, or PHYS_ADDR_MAX if there is none
+ *                   holds for the group.  Changed under @lock with the RCU
+ *                   list primitives, because fault deliveries walk it
+ *                   without @lock.
  */
 struct iommufd_group {
 	struct iommu_group *group;
@@ -65,7 +65,6 @@ struct iommufd_group {
 	struct mutex lock;
 	struct iommufd_hwpt *hwpt;
 	struct list_head rid_attachments;
-	phys_addr_t sw_msi_start;
 };
 
 /**
@@ -109,10 +108,14 @@ static_assert(offsetof(struct iommufd_device, obj) == 0);
  * @rid_link: entry in the group's rid_attachments (RID only)
  * @iopf_enabled: counted in @idev->iopf_users, because @hwpt has a fault
  *                queue
+ * @rcu: fault deliveries walk the group's list under RCU, so the record is
+ *       freed after a grace period
  *
- * Page requests the core raises through @handle are queued with it in the
- * HWPT's fault queue: before the handle is freed, they are all answered
- * (iommufd_fault_retire_handle(), maintainer rule 3).
+ * The core holds the handle of one attachment per group and PASID, but
+ * page requests are queued in the HWPT's fault queue with the attachment
+ * of the device that raised them (fault.h).  Before an attachment is freed
+ * the deliveries that might still use it are flushed and its queued
+ * requests are all answered (maintainer rule 3).
  */
 struct iommufd_attach {
 	struct iommu_attach_handle handle;
@@ -121,6 +124,7 @@ struct iommufd_attach {
 	ioasid_t pasid;
 	struct list_head rid_link;
 	bool iopf_enabled;
+	struct rcu_head rcu;
 };
 
 /* The attachment behind an attach handle that iommufd gave the core */
@@ -141,6 +145,9 @@ iommufd_get_device(struct iommufd_ctx *ictx, u32 id)
 			    struct iommufd_device, obj);
 }
 
+struct iommufd_attach *
+iommufd_attach_of_faulting_device(struct iommufd_attach *raised_through,
+				  struct device *dev);
 void iommufd_device_destroy(struct iommufd_object *obj);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 

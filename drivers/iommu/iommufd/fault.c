@@ -37,10 +37,10 @@ static void iommufd_fault_answer(struct iopf_group *group,
 	iopf_free_group(group);
 }
 
-/* The device the page requests of @group came from, through its handle */
-static struct iommufd_device *iommufd_fault_device(struct iopf_group *group)
+/* The ID user space knows the device that raised @group by */
+static u32 iommufd_fault_dev_id(struct iopf_group *group)
 {
-	return iommufd_attach_from_handle(group->attach_handle)->idev;
+	return iommufd_attach_from_handle(group->attach_handle)->idev->obj.id;
 }
 
 /* One page request of a group as user space reads it */
@@ -64,105 +64,233 @@ static void iommufd_fault_message(const struct iommu_fault *fault, u32 dev_id,
 }
 
 /*
- * Copy the page requests of @group to @buf with @cookie; on failure
- * nothing of the group counts as read.
+ * Most bytes one read() stages in kernel memory, unless the oldest group
+ * alone is larger: a read returns whole groups, at least one.
  */
-static int iommufd_fault_copy_group(struct iopf_group *group, u32 cookie,
-				    char __user *buf)
-{
-	u32 dev_id = iommufd_fault_device(group)->obj.id;
-	struct iommu_hwpt_pgfault msg;
-	struct iopf_fault *iopf;
+#define IOMMUFD_FAULT_READ_BATCH PAGE_SIZE
 
-	list_for_each_entry(iopf, &group->faults, list) {
-		iommufd_fault_message(&iopf->fault, dev_id, cookie, &msg);
-		if (copy_to_user(buf, &msg, sizeof(msg)))
-			return -EFAULT;
-		buf += sizeof(msg);
-	}
-	return 0;
+/* Messages a read() for @user_msgs messages should make room for */
+static size_t iommufd_fault_batch_msgs(struct iommufd_fault *fault,
+				       size_t user_msgs)
+{
+	const size_t msg_size = sizeof(struct iommu_hwpt_pgfault);
+	struct iopf_group *oldest;
+
+	guard(mutex)(&fault->lock);
+	oldest = list_first_entry_or_null(&fault->unread, struct iopf_group,
+					  node);
+	if (!oldest)
+		return 0;
+	return max(oldest->fault_count,
+		   min(user_msgs, IOMMUFD_FAULT_READ_BATCH / msg_size));
 }
 
 /*
- * read(): whole groups of struct iommu_hwpt_pgfault, oldest first, as many
- * as fit; -EINVAL if not even the first one does.  Never blocks; 0 bytes
- * means nothing is queued (poll() for EPOLLIN to wait).  Each group read
- * is kept under its cookie until written back.
+ * Move the oldest unread groups that fit both in @room staged messages and
+ * in @user_msgs to the awaiting answers, writing their messages to @msgs.
+ * Returns how many messages were staged: 0 when nothing is queued,
+ * -EINVAL if the oldest group is larger than @user_msgs, -EAGAIN if it is
+ * larger than @room only (it changed since the room was sized).
  */
-static ssize_t fault_queue_read(struct file *filep, char __user *buf,
-				size_t count, loff_t *ppos)
+static ssize_t iommufd_fault_stage(struct iommufd_fault *fault,
+				   struct iommu_hwpt_pgfault *msgs,
+				   size_t room, size_t user_msgs)
 {
-	const size_t msg_size = sizeof(struct iommu_hwpt_pgfault);
-	struct iommufd_fault *fault = filep->private_data;
+	size_t limit = min(room, user_msgs);
 	struct iopf_group *group;
-	size_t done = 0;
+	size_t staged = 0;
 	int rc = 0;
-
-	if (*ppos || count % msg_size)
-		return -ESPIPE;
 
 	guard(mutex)(&fault->lock);
 	while ((group = list_first_entry_or_null(&fault->unread,
 						 struct iopf_group, node))) {
-		size_t group_size = group->fault_count * msg_size;
+		u32 dev_id = iommufd_fault_dev_id(group);
+		struct iopf_fault *iopf;
 		u32 cookie;
 
-		if (group_size > count - done) {
-			rc = -EINVAL;
+		if (group->fault_count > limit - staged) {
+			if (!staged)
+				rc = group->fault_count > user_msgs ? -EINVAL :
+								      -EAGAIN;
 			break;
 		}
 		rc = xa_alloc(&fault->awaiting, &cookie, group, xa_limit_32b,
 			      GFP_KERNEL_ACCOUNT);
 		if (rc)
 			break;
-		rc = iommufd_fault_copy_group(group, cookie, buf + done);
-		if (rc) {
-			xa_erase(&fault->awaiting, cookie);
-			break;
-		}
 		group->cookie = cookie;
 		list_del(&group->node);
-		done += group_size;
+		list_for_each_entry(iopf, &group->faults, list)
+			iommufd_fault_message(&iopf->fault, dev_id, cookie,
+					      &msgs[staged++]);
 	}
-	return done ? done : rc;
+	return staged ? staged : rc;
 }
+
+/* Whether @msgs[@i] is the first message of its group */
+static bool iommufd_fault_group_starts(const struct iommu_hwpt_pgfault *msgs,
+				       size_t i)
+{
+	return !i || msgs[i - 1].cookie != msgs[i].cookie;
+}
+
+/*
+ * Give the groups of the staged @msgs[@first..@nr - 1], which never fully
+ * reached user space, back to the front of the unread queue in their
+ * order.  A group that was answered meanwhile (retired, or a guessed
+ * cookie) is gone already and stays gone.
+ */
+static void iommufd_fault_unstage(struct iommufd_fault *fault,
+				  const struct iommu_hwpt_pgfault *msgs,
+				  size_t first, size_t nr)
+{
+	struct iopf_group *group;
+	size_t i;
+
+	guard(mutex)(&fault->lock);
+	for (i = nr; i-- > first;) {
+		if (!iommufd_fault_group_starts(msgs, i))
+			continue;
+		group = xa_erase(&fault->awaiting, msgs[i].cookie);
+		if (group)
+			list_add(&group->node, &fault->unread);
+	}
+}
+
+/*
+ * Stage up to @user_msgs messages in @msgs (allocated here, freed by the
+ * caller).  Returns the number staged, 0, or a negative errno.
+ */
+static ssize_t iommufd_fault_stage_batch(struct iommufd_fault *fault,
+					 size_t user_msgs,
+					 struct iommu_hwpt_pgfault **msgs)
+{
+	ssize_t staged;
+	size_t room;
+
+	do {
+		kvfree(*msgs);
+		*msgs = NULL;
+		room = iommufd_fault_batch_msgs(fault, user_msgs);
+		if (!room)
+			return 0;
+		*msgs = kvcalloc(room, sizeof(**msgs), GFP_KERNEL_ACCOUNT);
+		if (!*msgs)
+			return -ENOMEM;
+		staged = iommufd_fault_stage(fault, *msgs, room, user_msgs);
+	} while (staged == -EAGAIN);
+	return staged;
+}
+
+/*
+ * read(): whole groups of struct iommu_hwpt_pgfault, oldest first, as many
+ * as fit (up to a batch); -EINVAL if not even the first one does.  Never
+ * blocks; 0 bytes means nothing is queued (poll() for EPOLLIN to wait).
+ * The messages are staged under the lock and copied out after it is
+ * dropped.  Each group read is kept under its cookie until written back;
+ * a group that could not be copied whole stays unread.
+ */
+static ssize_t fault_queue_read(struct file *filep, char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	const size_t msg_size = sizeof(struct iommu_hwpt_pgfault);
+	struct iommufd_fault *fault = filep->private_data;
+	struct iommu_hwpt_pgfault *msgs __free(kvfree) = NULL;
+	size_t copied;
+	ssize_t staged;
+
+	if (*ppos || count % msg_size)
+		return -ESPIPE;
+
+	staged = iommufd_fault_stage_batch(fault, count / msg_size, &msgs);
+	if (staged <= 0)
+		return staged;
+
+	copied = staged - DIV_ROUND_UP(copy_to_user(buf, msgs,
+						    staged * msg_size),
+				       msg_size);
+	if (copied == staged)
+		return copied * msg_size;
+	/* A group copied in part counts as not read */
+	while (!iommufd_fault_group_starts(msgs, copied))
+		copied--;
+	iommufd_fault_unstage(fault, msgs, copied, staged);
+	return copied ? copied * msg_size : -EFAULT;
+}
+
+/* The codes user space may answer with, both of them the PCI ones */
+static bool iommufd_fault_code_valid(u32 code)
+{
+	switch (code) {
+	case IOMMUFD_PAGE_RESP_SUCCESS:
+	case IOMMUFD_PAGE_RESP_INVALID:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Answer the groups that the @nr @answers name, in order; stops at the
+ * first bad answer.  Returns how many answers were good.  Answering
+ * happens under the lock: a group leaves the queue only answered, so that
+ * retiring an attachment (and then turning the device's faults off, which
+ * frees what is still pending) never races with an answer.
+ */
+static size_t iommufd_fault_answer_batch(struct iommufd_fault *fault,
+					 const struct iommu_hwpt_page_response *answers,
+					 size_t nr)
+{
+	struct iopf_group *group;
+	size_t i;
+
+	guard(mutex)(&fault->lock);
+	for (i = 0; i != nr; i++) {
+		if (!iommufd_fault_code_valid(answers[i].code))
+			break;
+		group = xa_erase(&fault->awaiting, answers[i].cookie);
+		if (!group)
+			break;
+		iommufd_fault_answer(group, answers[i].code);
+	}
+	return i;
+}
+
+/* Answers copied from user space per round; each round locks once */
+#define IOMMUFD_FAULT_WRITE_BATCH 16
 
 /*
  * write(): struct iommu_hwpt_page_response, each answering the group read
  * with its cookie.  Stops at the first bad answer; what was written before
- * it counts.
+ * it counts.  Answers are copied in before the lock is taken.
  */
 static ssize_t fault_queue_write(struct file *filep, const char __user *buf,
 				 size_t count, loff_t *ppos)
 {
 	const size_t answer_size = sizeof(struct iommu_hwpt_page_response);
+	struct iommu_hwpt_page_response answers[IOMMUFD_FAULT_WRITE_BATCH];
 	struct iommufd_fault *fault = filep->private_data;
-	struct iommu_hwpt_page_response answer;
-	struct iopf_group *group;
 	size_t done = 0;
 	int rc = 0;
 
 	if (*ppos || count % answer_size)
 		return -ESPIPE;
 
-	guard(mutex)(&fault->lock);
 	while (done < count) {
-		if (copy_from_user(&answer, buf + done, answer_size)) {
+		size_t nr = min((count - done) / answer_size,
+				ARRAY_SIZE(answers));
+		size_t good;
+
+		if (copy_from_user(answers, buf + done, nr * answer_size)) {
 			rc = -EFAULT;
 			break;
 		}
-		if (answer.code != IOMMUFD_PAGE_RESP_SUCCESS &&
-		    answer.code != IOMMUFD_PAGE_RESP_INVALID) {
+		good = iommufd_fault_answer_batch(fault, answers, nr);
+		done += good * answer_size;
+		if (good != nr) {
 			rc = -EINVAL;
 			break;
 		}
-		group = xa_erase(&fault->awaiting, answer.cookie);
-		if (!group) {
-			rc = -EINVAL;
-			break;
-		}
-		iommufd_fault_answer(group, answer.code);
-		done += answer_size;
 	}
 	return done ? done : rc;
 }
@@ -180,11 +308,11 @@ static __poll_t fault_queue_poll(struct file *filep, struct poll_table_struct *w
 }
 
 /*
- * Answer as invalid every group raised through @handle, or every group at
- * all for a NULL @handle, whether user space has read it or not.
+ * Answer as invalid every group of @attach, or every group at all for a
+ * NULL @attach, whether user space has read it or not.
  */
 static void iommufd_fault_answer_from(struct iommufd_fault *fault,
-				      const struct iommu_attach_handle *handle)
+				      const struct iommufd_attach *attach)
 {
 	struct iopf_group *group, *next;
 	unsigned long cookie;
@@ -192,13 +320,13 @@ static void iommufd_fault_answer_from(struct iommufd_fault *fault,
 	lockdep_assert_held(&fault->lock);
 
 	list_for_each_entry_safe(group, next, &fault->unread, node) {
-		if (handle && group->attach_handle != handle)
+		if (attach && group->attach_handle != &attach->handle)
 			continue;
 		list_del(&group->node);
 		iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
 	}
 	xa_for_each(&fault->awaiting, cookie, group) {
-		if (handle && group->attach_handle != handle)
+		if (attach && group->attach_handle != &attach->handle)
 			continue;
 		xa_erase(&fault->awaiting, cookie);
 		iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
@@ -333,8 +461,10 @@ void iommufd_fault_destroy(struct iommufd_object *obj)
  * @group: from the iommu core; its attach handle is one of device.c's
  *
  * Installed as the iopf_handler of the domains of HWPTs with a fault
- * queue.  Queues @group for user space and wakes the readers, or answers
- * it at once when the queue's descriptor is closed.
+ * queue.  Re-points @group at the attachment of the device that faulted
+ * (see fault.h) and queues it for user space, or answers it at once when
+ * the queue's descriptor is closed or the device is no longer attached.
+ * Never waits for user space.
  *
  * Context: process context (the IOMMU driver's fault thread, or the
  * selftest's IOMMU_TEST_OP_TRIGGER_IOPF).
@@ -342,35 +472,48 @@ void iommufd_fault_destroy(struct iommufd_object *obj)
  */
 int iommufd_fault_iopf_handler(struct iopf_group *group)
 {
-	struct iommufd_attach *attach =
+	struct iommufd_attach *raised_through =
 		iommufd_attach_from_handle(group->attach_handle);
-	struct iommufd_fault *fault = attach->hwpt->fault;
+	struct iommufd_attach *source;
+	struct iommufd_fault *fault;
 
-	scoped_guard(mutex, &fault->lock) {
+	source = iommufd_attach_of_faulting_device(raised_through,
+						   group->fault_param->dev);
+	/*
+	 * Queued where the device's current attachment retires it from: in
+	 * the middle of a replace that may be another HWPT's queue than the
+	 * one the request was raised through, or none at all.
+	 */
+	fault = source ? source->hwpt->fault : NULL;
+	if (fault) {
+		guard(mutex)(&fault->lock);
 		if (!fault->closed) {
+			/* The core does not look at the handle again */
+			group->attach_handle = &source->handle;
 			list_add_tail(&group->node, &fault->unread);
 			wake_up_interruptible(&fault->readers);
 			return 0;
 		}
-		iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
 	}
+	iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
 	return 0;
 }
 
 /**
- * iommufd_fault_retire_handle() - answer the groups raised through a handle
- * @fault: the fault queue of the HWPT @handle attached a device to
- * @handle: an attach handle the iommu core no longer uses
+ * iommufd_fault_retire_attach() - answer the groups of an attachment
+ * @fault: the fault queue of the HWPT @attach attached its device to
+ * @attach: an attachment the iommu core no longer delivers faults for,
+ *          and whose in-flight deliveries have been flushed
  *
- * Every group raised through @handle that user space has not answered,
- * read or not, is answered as invalid, so the device does not wait and the
- * handle can be freed.
+ * Every group of @attach that user space has not answered, read or not,
+ * is answered as invalid, so the device does not wait and the attachment
+ * can be freed.
  *
  * Context: process context; may sleep.
  */
-void iommufd_fault_retire_handle(struct iommufd_fault *fault,
-				 struct iommu_attach_handle *handle)
+void iommufd_fault_retire_attach(struct iommufd_fault *fault,
+				 struct iommufd_attach *attach)
 {
 	guard(mutex)(&fault->lock);
-	iommufd_fault_answer_from(fault, handle);
+	iommufd_fault_answer_from(fault, attach);
 }

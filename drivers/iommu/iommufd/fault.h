@@ -15,20 +15,30 @@
  *   Devices attached to such a HWPT have I/O page faults enabled for as
  *   long as they are attached.
  * - The iommu core hands each group of page requests, with the attach
- *   handle it was raised through, to iommufd_fault_iopf_handler(), which
- *   queues it.  read() gives it to user space with a cookie and keeps it
- *   until write() answers that cookie.
+ *   handle it was raised through, to iommufd_fault_iopf_handler().  The
+ *   core keeps one handle per IOMMU group, which may belong to another
+ *   device of the group than the one that faulted, so the handler
+ *   re-points the group at the faulting device's own attachment (named by
+ *   the core's fault parameter): from then on that attachment is what the
+ *   group is reported with and retired by.  read() gives a group to user
+ *   space with a cookie and keeps it until write() answers that cookie.
  * - Every group is answered exactly once: by user space, or by the kernel
- *   (as invalid) when the attach handle it came through stops being used
- *   (detach, replace: iommufd_fault_retire_handle(), which the caller must
- *   run before freeing the handle, maintainer rule 3), or when the
- *   descriptor is closed.  After the close, new groups are answered as
- *   invalid at once, so a device never waits for an answer nobody can
- *   give.
+ *   (as invalid) when the attachment it belongs to goes away (detach,
+ *   replace: iommufd_fault_retire_attach(), which the caller runs before
+ *   freeing the attachment, so that the device is never left waiting), or
+ *   when the descriptor is closed.  After the close, new groups are
+ *   answered as invalid at once, so a device never waits for an answer
+ *   nobody can give.
  *
- * Locking: fault->lock protects the queues; it is taken inside the locks
- * of device.c and outside the iommu core's fault parameter lock, which
- * answering a group takes.
+ * Locking: fault->lock protects the queues and is only ever held for a
+ * short, bounded time: never across a copy from or to user space, so that
+ * a reader whose buffer never faults in stalls neither the IOMMU's fault
+ * path nor a detach.  Groups are answered under it, so that a group is on
+ * a queue until the moment it is answered: retiring an attachment, after
+ * which the device's faults may be turned off (which frees every group
+ * still pending), then never races with an answer in flight.  It is taken
+ * inside the group lock of device.c and outside the iommu core's fault
+ * parameter lock, which answering takes.
  */
 #ifndef __IOMMUFD_FAULT_H
 #define __IOMMUFD_FAULT_H
@@ -40,19 +50,19 @@
 
 #include "iommufd_private.h"
 
-struct iommu_attach_handle;
+struct iommufd_attach;
 struct iopf_group;
 
 /**
  * struct iommufd_fault - a fault queue
  * @obj: the object header
  * @ictx: the context; the descriptor holds a reference on it
- * @lock: protects the members below
+ * @lock: protects the members below; see the locking rules above
  * @unread: struct iopf_group (by node) not yet read by user space, oldest
  *          first
- * @awaiting: cookie -> struct iopf_group read by user space and waiting for
- *            its answer
- * @readers: readers and pollers wait here for @unread to fill
+ * @awaiting: cookie -> struct iopf_group handed to user space and waiting
+ *            for its answer
+ * @readers: pollers wait here for @unread to fill
  * @closed: the descriptor is gone; new groups are answered at once
  */
 struct iommufd_fault {
@@ -82,7 +92,7 @@ static inline struct iommufd_fault *iommufd_get_fault(struct iommufd_ctx *ictx,
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
 void iommufd_fault_destroy(struct iommufd_object *obj);
 int iommufd_fault_iopf_handler(struct iopf_group *group);
-void iommufd_fault_retire_handle(struct iommufd_fault *fault,
-				 struct iommu_attach_handle *handle);
+void iommufd_fault_retire_attach(struct iommufd_fault *fault,
+				 struct iommufd_attach *attach);
 
 #endif

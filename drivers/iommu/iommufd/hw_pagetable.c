@@ -5,6 +5,7 @@
  * destruction, and the ioctls that work on an existing HWPT: cache
  * invalidation and dirty tracking.  hw_pagetable.h states the rules.
  */
+#include <linux/cleanup.h>
 #include <linux/err.h>
 #include <linux/iommu.h>
 #include <linux/mutex.h>
@@ -102,24 +103,53 @@ iommufd_hwpt_paging_alloc(struct iommufd_ioas *ioas,
 	hwpt_paging->common.domain = domain;
 
 	/*
-	 * Some IOMMUs choose snooping per PTE, so this must be settled before
-	 * the first mapping and never change.  The domain may still serve
-	 * devices that do not ask for it.  An IOMMU that offers enforcement
-	 * for the device but refuses it on a fresh domain is broken.
+	 * An IOMMU that offers enforcement for the device but refuses it on a
+	 * fresh domain is broken.  The domain may still serve devices that
+	 * do not ask for it.
 	 */
-	if (idev->enforce_cache_coherency) {
-		if (WARN_ON(!domain->ops->enforce_cache_coherency ||
-			    !domain->ops->enforce_cache_coherency(domain))) {
-			rc = -EINVAL;
-			goto err_destroy;
-		}
-		hwpt_paging->enforce_cache_coherency = true;
+	if (idev->enforce_cache_coherency &&
+	    WARN_ON(iommufd_hwpt_paging_enforce_cc(hwpt_paging))) {
+		rc = -EINVAL;
+		goto err_destroy;
 	}
 	return hwpt_paging;
 
 err_destroy:
 	iommufd_object_abort_and_destroy(idev->ictx, &hwpt_paging->common.obj);
 	return ERR_PTR(rc);
+}
+
+/* Serialises turning on cache coherency enforcement of any HWPT */
+static DEFINE_MUTEX(iommufd_hwpt_cc_lock);
+
+/**
+ * iommufd_hwpt_paging_enforce_cc() - make a paging HWPT's DMA snoop caches
+ * @hwpt_paging: the HWPT
+ *
+ * Some IOMMUs choose snooping per PTE, so a driver may only agree while
+ * its domain maps nothing yet: a domain filled without enforcement stays
+ * without it.  Mappings enter and leave the domain only with the IOAS page
+ * table's iova_rwsem held for writing, so holding it for reading keeps the
+ * domain's contents still while the driver decides.  Once on, enforcement
+ * is never turned off.
+ *
+ * Context: process context; may sleep.  Takes the IOAS's iova_rwsem.
+ * Return: 0 if the domain enforces coherency now; -EINVAL if its driver
+ * refuses.
+ */
+int iommufd_hwpt_paging_enforce_cc(struct iommufd_hwpt_paging *hwpt_paging)
+{
+	struct iommu_domain *domain = hwpt_paging->common.domain;
+
+	guard(mutex)(&iommufd_hwpt_cc_lock);
+	guard(rwsem_read)(&hwpt_paging->ioas->iopt.iova_rwsem);
+	if (hwpt_paging->enforce_cache_coherency)
+		return 0;
+	if (!domain->ops->enforce_cache_coherency ||
+	    !domain->ops->enforce_cache_coherency(domain))
+		return -EINVAL;
+	WRITE_ONCE(hwpt_paging->enforce_cache_coherency, true);
+	return 0;
 }
 
 /**

@@ -17,8 +17,10 @@
  *   destroyed when its last device leaves.  A HWPT made with
  *   IOMMU_HWPT_ALLOC is never automatic and lives until user space
  *   destroys it.
- * - Properties fixed at creation (cache coherency enforcement, nesting
- *   parent, dirty tracking capability) never change afterwards.
+ * - Properties fixed at creation (nesting parent, dirty tracking
+ *   capability) never change afterwards.  Cache coherency enforcement is
+ *   decided at creation for the device the HWPT is made for, and may be
+ *   turned on later, never off, when a device that needs it attaches.
  * - A nested HWPT owns a domain that user space describes in the IOMMU
  *   driver's own format (a stage-1 table living in guest memory), which
  *   translates on top of its parent's domain.  Its parent is a paging HWPT
@@ -69,7 +71,9 @@ static_assert(offsetof(struct iommufd_hwpt, obj) == 0);
  *             @ioas->mutex; empty otherwise
  * @auto_domain: created for a device attached straight to @ioas
  * @linked: @common.domain is linked to @ioas's page table
- * @enforce_cache_coherency: the domain forces DMA to snoop CPU caches
+ * @enforce_cache_coherency: the domain forces DMA to snoop CPU caches; set
+ *                           once under hw_pagetable.c's coherency lock,
+ *                           read without it
  * @nest_parent: allocated with IOMMU_HWPT_ALLOC_NEST_PARENT
  * @msi_cookie: the software MSI window of the attached devices is set up
  *              in the domain (under device.c's MSI cookie lock)
@@ -148,6 +152,7 @@ struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, u32 flags);
 int iommufd_hwpt_paging_link(struct iommufd_hwpt_paging *hwpt_paging);
+int iommufd_hwpt_paging_enforce_cc(struct iommufd_hwpt_paging *hwpt_paging);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
 void iommufd_hwpt_drop_device(struct iommufd_ctx *ictx,
 			      struct iommufd_hwpt *hwpt);

@@ -46,6 +46,14 @@ enum {
 };
 
 /*
+ * Ops of our own, absent upstream: numbered far above upstream's so that
+ * the ones upstream adds later keep their numbers here too.
+ */
+enum {
+	IOMMU_TEST_OP_MOCK_DOMAIN_IN_GROUP = 0x1000,
+};
+
+/*
  * The IOVA window every mock paging domain translates (first and last
  * byte); IOVAs outside it are reserved in any IOAS such a domain joins.
  */
@@ -89,6 +97,16 @@ enum {
 	MOCK_FLAGS_DEVICE_PASID = 1 << 2,
 };
 
+/*
+ * A device property of our own, in a high bit so that upstream's
+ * future flags do not collide: the device's IOMMU can force its DMA to
+ * snoop the CPU caches (IOMMU_CAP_ENFORCE_CACHE_COHERENCY), and its
+ * domains can only be made to while they map nothing.
+ */
+enum {
+	MOCK_FLAGS_DEVICE_ENFORCE_CC = 1 << 30,
+};
+
 /* Each nested mock domain models an IOTLB of this many u32 entries */
 enum {
 	MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = 3,
@@ -128,6 +146,9 @@ enum {
  * @check_iotlb: MD_CHECK_IOTLB: check one IOTLB entry of nested domain @id
  * @trigger_iopf: TRIGGER_IOPF: make the mock device behind iommufd device
  *                @dev_id raise a page request
+ * @mock_domain_in_group: MOCK_DOMAIN_IN_GROUP (ours): as MOCK_DOMAIN_FLAGS,
+ *                        the new device joining the IOMMU group of
+ *                        selftest device @group_peer_id
  * @last: end marker; never read
  */
 struct iommu_test_cmd {
@@ -211,6 +232,13 @@ struct iommu_test_cmd {
 			__u32 perm;
 			__u64 addr;
 		} trigger_iopf;
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			__u32 out_idev_id;
+			__u32 dev_flags;
+			__u32 group_peer_id;
+		} mock_domain_in_group;
 	};
 	__u32 last;
 };

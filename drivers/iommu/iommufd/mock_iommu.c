@@ -9,16 +9,20 @@
  * only where maps began and ended, no map over a live IO page, no domain
  * freed with mappings left.
  *
+ * Page requests are delivered the way hardware's are: from the driver's
+ * fault thread (here, a work item on the mock IOMMU's iopf queue), which
+ * nothing orders against the device's domain changing.  Whoever frees
+ * what a delivery may use flushes that queue first.
+ *
  * Locking
  * -------
- * mock_dev::domain_change_rwsem
- *	Readers report page requests; writers are the test handlers while
- *	they attach, replace or detach the device.  Taken outside every lock
- *	of the iommu core and of iommufd.
  * mock_paging_domain::ptes
  *	The xarray's own spinlock makes each PTE update atomic, so setting a
  *	dirty bit never races with an unmap of the same IO page.  Maps and
  *	unmaps of one IOVA range are never concurrent: iommufd orders them.
+ * mock_paging_domain::enforce_cc
+ *	Set by enforce_cache_coherency, which iommufd serialises and calls
+ *	with the domain's mappings held still.
  * mock_paging_domain::dirty_tracking
  *	Written only by set_dirty_tracking, which iommufd serialises per
  *	domain; read without a lock.
@@ -39,8 +43,8 @@
 #include <linux/iommu.h>
 #include <linux/overflow.h>
 #include <linux/property.h>
-#include <linux/rwsem.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "../iommu-priv.h"
@@ -72,14 +76,14 @@ static_assert((MOCK_PTE_FRAME | MOCK_PTE_MAP_FIRST | MOCK_PTE_MAP_LAST |
 /**
  * struct mock_dev - a device on the mock bus
  * @dev: the device; the bus notifier has the iommu core probe it
- * @domain_change_rwsem: held for reading while a page request is reported,
- *                       for writing while the attached domain changes
+ * @group_peer: while the device is being probed, a mock device whose IOMMU
+ *              group it joins, or NULL for a group of its own
  * @flags: MOCK_FLAGS_DEVICE_*, fixed at creation
  * @id: instance number, from mock_dev_ida
  */
 struct mock_dev {
 	struct device dev;
-	struct rw_semaphore domain_change_rwsem;
+	struct mock_dev *group_peer;
 	u32 flags;
 	int id;
 };
@@ -91,12 +95,14 @@ struct mock_dev {
  * @dirty_tracking: the device records writes in the PTEs' dirty bits
  * @nest_parent: allocated with IOMMU_HWPT_ALLOC_NEST_PARENT, so nested
  *               domains may be built on it
+ * @enforce_cc: every PTE makes DMA snoop the CPU caches
  */
 struct mock_paging_domain {
 	struct iommu_domain domain;
 	struct xarray ptes;
 	bool dirty_tracking;
 	bool nest_parent;
+	bool enforce_cc;
 };
 
 /**
@@ -315,6 +321,20 @@ static phys_addr_t mock_paging_iova_to_phys(struct iommu_domain *domain,
 	return phys;
 }
 
+/*
+ * Like a VT-d second stage table, the mock chooses snooping per PTE, so it
+ * can promise it for all DMA only while nothing is mapped yet.
+ */
+static bool mock_paging_enforce_cc(struct iommu_domain *domain)
+{
+	struct mock_paging_domain *mock = to_mock_paging(domain);
+
+	if (!mock->enforce_cc && !xa_empty(&mock->ptes))
+		return false;
+	mock->enforce_cc = true;
+	return true;
+}
+
 static void mock_paging_free(struct iommu_domain *domain)
 {
 	struct mock_paging_domain *mock = to_mock_paging(domain);
@@ -330,6 +350,7 @@ static const struct iommu_domain_ops mock_paging_ops = {
 	.map_pages = mock_paging_map_pages,
 	.unmap_pages = mock_paging_unmap_pages,
 	.iova_to_phys = mock_paging_iova_to_phys,
+	.enforce_cache_coherency = mock_paging_enforce_cc,
 	.free = mock_paging_free,
 };
 
@@ -694,6 +715,8 @@ static bool mock_iommu_capable(struct device *dev, enum iommu_cap cap)
 		return true;
 	case IOMMU_CAP_DIRTY_TRACKING:
 		return mock_dev_tracks_dirty(to_mock_dev(dev));
+	case IOMMU_CAP_ENFORCE_CACHE_COHERENCY:
+		return to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_ENFORCE_CC;
 	default:
 		return false;
 	}
@@ -737,6 +760,22 @@ static int mock_iommu_dev_disable_feat(struct device *dev,
 	return 0;
 }
 
+/*
+ * A device made with a group peer joins the peer's IOMMU group, as the
+ * functions of a multi-function device without ACS would; any other gets
+ * a group of its own.
+ */
+static struct iommu_group *mock_device_group(struct device *dev)
+{
+	struct mock_dev *peer = to_mock_dev(dev)->group_peer;
+	struct iommu_group *group;
+
+	if (!peer)
+		return generic_device_group(dev);
+	group = iommu_group_get(&peer->dev);
+	return group ?: ERR_PTR(-ENODEV);
+}
+
 /* Mock devices do not wait for the answer to a page request */
 static void mock_iommu_page_response(struct device *dev,
 				     struct iopf_fault *evt,
@@ -751,7 +790,7 @@ static const struct iommu_ops mock_ops = {
 	.domain_alloc_paging = mock_iommu_domain_alloc_paging,
 	.domain_alloc_user = mock_iommu_domain_alloc_user,
 	.probe_device = mock_iommu_probe_device,
-	.device_group = generic_device_group,
+	.device_group = mock_device_group,
 	.dev_enable_feat = mock_iommu_dev_enable_feat,
 	.dev_disable_feat = mock_iommu_dev_disable_feat,
 	.page_response = mock_iommu_page_response,
@@ -797,21 +836,25 @@ static int mock_dev_add_pasid_property(struct mock_dev *mdev)
 /**
  * mock_dev_create() - add a device to the mock bus
  * @dev_flags: MOCK_FLAGS_DEVICE_* properties of the device
+ * @group_peer: a mock device whose IOMMU group the new one joins, or NULL
  *
- * The iommu core probes the new device into an IOMMU group of its own and
- * attaches it to the blocking domain.  With MOCK_FLAGS_DEVICE_PASID the
- * device supports 1 << MOCK_PASID_WIDTH PASIDs; otherwise none.
+ * The iommu core probes the new device into @group_peer's IOMMU group, or
+ * into one of its own attached to the blocking domain.  With
+ * MOCK_FLAGS_DEVICE_PASID the device supports 1 << MOCK_PASID_WIDTH
+ * PASIDs; otherwise none.
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep.  The caller keeps @group_peer alive
+ * across the call.
  * Return: the device, or an ERR_PTR: -EINVAL for unknown flags, -ENOMEM,
  * or -ENODEV if the iommu core did not put the device behind the mock
  * IOMMU (another IOMMU driver claimed devices without firmware nodes).
  */
-struct mock_dev *mock_dev_create(u32 dev_flags)
+struct mock_dev *mock_dev_create(u32 dev_flags, struct mock_dev *group_peer)
 {
 	const u32 supported_flags = MOCK_FLAGS_DEVICE_NO_DIRTY |
 				    MOCK_FLAGS_DEVICE_HUGE_IOVA |
-				    MOCK_FLAGS_DEVICE_PASID;
+				    MOCK_FLAGS_DEVICE_PASID |
+				    MOCK_FLAGS_DEVICE_ENFORCE_CC;
 	struct mock_dev *mdev;
 	int rc;
 
@@ -828,7 +871,6 @@ struct mock_dev *mock_dev_create(u32 dev_flags)
 		return ERR_PTR(rc);
 	}
 	mdev->flags = dev_flags;
-	init_rwsem(&mdev->domain_change_rwsem);
 
 	/* From here on mock_dev_release() undoes everything above */
 	device_initialize(&mdev->dev);
@@ -842,7 +884,10 @@ struct mock_dev *mock_dev_create(u32 dev_flags)
 		if (rc)
 			goto err_put;
 	}
+	/* Read by mock_device_group() while device_add() probes */
+	mdev->group_peer = group_peer;
 	rc = device_add(&mdev->dev);
+	mdev->group_peer = NULL;
 	if (rc)
 		goto err_put;
 	if (!device_iommu_mapped(&mdev->dev)) {
@@ -898,31 +943,26 @@ struct mock_dev *mock_dev_from_device(struct device *dev)
 }
 
 /**
- * mock_dev_domain_change_begin() - hold off page requests of a device
- * @mdev: the mock device
- *
- * To be taken around every attach, replace and detach of @mdev, most
- * simply with guard(mock_dev_domain_change)(mdev): the iommu core's attach
- * handle that a page request is delivered through may be freed by a
- * detach, so no request may be in flight while the domain changes.
- *
- * Context: process context; may sleep.  Not to be taken while holding
- * iommufd or iommu core locks.
+ * struct mock_page_request - a page request on its way to the iommu core
+ * @work: runs on the mock IOMMU's iopf queue, the mock's fault thread
+ * @mdev: the device raising it
+ * @fault: the request
+ * @rc: what iommu_report_device_fault() returned
  */
-void mock_dev_domain_change_begin(struct mock_dev *mdev)
-{
-	down_write(&mdev->domain_change_rwsem);
-}
+struct mock_page_request {
+	struct work_struct work;
+	struct mock_dev *mdev;
+	struct iopf_fault fault;
+	int rc;
+};
 
-/**
- * mock_dev_domain_change_end() - let page requests of a device through
- * @mdev: the mock device, after mock_dev_domain_change_begin()
- *
- * Context: process context.
- */
-void mock_dev_domain_change_end(struct mock_dev *mdev)
+static void mock_page_request_deliver(struct work_struct *work)
 {
-	up_write(&mdev->domain_change_rwsem);
+	struct mock_page_request *request =
+		container_of(work, struct mock_page_request, work);
+
+	request->rc = iommu_report_device_fault(&request->mdev->dev,
+						&request->fault);
 }
 
 /**
@@ -933,21 +973,24 @@ void mock_dev_domain_change_end(struct mock_dev *mdev)
  * @perm: IOMMU_FAULT_PERM_* access the device asked for
  * @addr: the faulting address
  *
- * Delivers the request to the fault handler of the domain attached to
- * @pasid, or for a PASID without a domain of its own, to the nested domain
- * attached to the RID.  Waits for a domain change of @mdev in progress.
+ * Delivers the request from the mock's fault thread to the fault handler
+ * of the domain attached to @pasid, or for a PASID without a domain of its
+ * own, to the nested domain attached to the RID, and waits until it was
+ * delivered.  Nothing holds the device's domain still meanwhile, as with
+ * hardware.
  *
  * Context: process context; may sleep.
  * Return: 0 if a fault handler took the request; otherwise the error of
  * iommu_report_device_fault(), after which the request was already
- * answered as invalid (-ENODEV without CONFIG_IOMMU_IOPF).  Upstream's
+ * answered as invalid; -ENODEV without CONFIG_IOMMU_IOPF.  Upstream's
  * IOMMU_TEST_OP_TRIGGER_IOPF reports success to user space either way.
  */
 int mock_dev_report_page_request(struct mock_dev *mdev, u32 pasid, u32 grpid,
 				 u32 perm, u64 addr)
 {
-	struct iopf_fault page_request = {
-		.fault = {
+	struct mock_page_request request = {
+		.mdev = mdev,
+		.fault.fault = {
 			.type = IOMMU_FAULT_PAGE_REQ,
 			.prm = {
 				.flags = IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE,
@@ -959,12 +1002,17 @@ int mock_dev_report_page_request(struct mock_dev *mdev, u32 pasid, u32 grpid,
 		},
 	};
 
+	if (!mock_iopf_queue)
+		return -ENODEV;
 	if (pasid != IOMMU_NO_PASID)
-		page_request.fault.prm.flags |=
+		request.fault.fault.prm.flags |=
 			IOMMU_FAULT_PAGE_REQUEST_PASID_VALID;
 
-	guard(rwsem_read)(&mdev->domain_change_rwsem);
-	return iommu_report_device_fault(&mdev->dev, &page_request);
+	INIT_WORK_ONSTACK(&request.work, mock_page_request_deliver);
+	queue_work(mock_iopf_queue->wq, &request.work);
+	flush_work(&request.work);
+	destroy_work_on_stack(&request.work);
+	return request.rc;
 }
 
 /**

@@ -7,7 +7,6 @@
 #define __IOMMUFD_MOCK_IOMMU_H
 
 #include <linux/bits.h>
-#include <linux/cleanup.h>
 #include <linux/types.h>
 #include <asm/page.h>
 
@@ -37,11 +36,13 @@
  * or mock_nested_domain_*() functions, which assume that kind of domain.
  *
  * The caller keeps the mock device or the domain alive across each call.
- * The driver locks its own state; the one lock of the driver's that callers
- * take is a mock device's domain-change lock, which the handlers hold
- * around every attach, replace and detach of that device (most simply with
- * guard(mock_dev_domain_change)), so that no page request is reported
- * while the device's domain changes.
+ * The driver locks its own state.  Page requests are delivered from the
+ * mock IOMMU's iopf queue, like a hardware IOMMU's from its fault thread,
+ * with nothing holding the device's domain still: flushing the device's
+ * iopf queue (iopf_queue_flush_dev()) waits for deliveries in flight.
+ *
+ * mock_dev_create() can put a device into the IOMMU group of another mock
+ * device, so that groups of several devices can be tested.
  *
  * Paging domains translate in IO pages of MOCK_IO_PAGE_SIZE, half a CPU
  * page, so that IOVAs and lengths that are not CPU page aligned get
@@ -81,14 +82,9 @@ static inline struct mock_dev *mock_dev_from_device(struct device *dev)
 
 /* Everything below exists only with CONFIG_IOMMUFD_TEST */
 
-struct mock_dev *mock_dev_create(u32 dev_flags);
+struct mock_dev *mock_dev_create(u32 dev_flags, struct mock_dev *group_peer);
 void mock_dev_destroy(struct mock_dev *mdev);
 struct device *mock_dev_device(struct mock_dev *mdev);
-
-void mock_dev_domain_change_begin(struct mock_dev *mdev);
-void mock_dev_domain_change_end(struct mock_dev *mdev);
-DEFINE_GUARD(mock_dev_domain_change, struct mock_dev *,
-	     mock_dev_domain_change_begin(_T), mock_dev_domain_change_end(_T))
 
 int mock_dev_report_page_request(struct mock_dev *mdev, u32 pasid, u32 grpid,
 				 u32 perm, u64 addr);

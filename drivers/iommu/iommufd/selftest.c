@@ -90,10 +90,8 @@ void iommufd_selftest_destroy(struct iommufd_object *obj)
 	struct iommufd_selftest_dev *stdev =
 		container_of(obj, struct iommufd_selftest_dev, obj);
 
-	if (stdev->attached) {
-		guard(mock_dev_domain_change)(stdev->mdev);
+	if (stdev->attached)
 		iommufd_device_detach(stdev->idev);
-	}
 	if (stdev->idev)
 		iommufd_device_unbind(stdev->idev);
 	if (stdev->mdev)
@@ -107,25 +105,27 @@ iommufd_get_selftest_dev(struct iommufd_ctx *ictx, u32 id)
 			    struct iommufd_selftest_dev, obj);
 }
 
-/* IOMMU_TEST_OP_MOCK_DOMAIN and _FLAGS: a new mock device attached to @id */
-static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd,
-				    struct iommu_test_cmd *cmd)
+/*
+ * A new mock device with @dev_flags, in the IOMMU group of @group_peer or
+ * in one of its own, bound to the context and attached to @pt_id; its IDs
+ * are written to @cmd's mock_domain members.
+ */
+static int iommufd_test_new_mock_device(struct iommufd_ucmd *ucmd,
+					struct iommu_test_cmd *cmd,
+					u32 dev_flags,
+					struct mock_dev *group_peer)
 {
 	struct iommufd_selftest_dev *stdev;
-	u32 dev_flags = 0;
 	u32 pt_id = cmd->id;
 	u32 idev_id;
 	int rc;
-
-	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
-		dev_flags = cmd->mock_domain_flags.dev_flags;
 
 	stdev = iommufd_object_alloc(ucmd->ictx, struct iommufd_selftest_dev,
 				     IOMMUFD_OBJ_SELFTEST);
 	if (IS_ERR(stdev))
 		return PTR_ERR(stdev);
 
-	stdev->mdev = mock_dev_create(dev_flags);
+	stdev->mdev = mock_dev_create(dev_flags, group_peer);
 	if (IS_ERR(stdev->mdev)) {
 		rc = PTR_ERR(stdev->mdev);
 		stdev->mdev = NULL;
@@ -139,13 +139,12 @@ static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd,
 		stdev->idev = NULL;
 		goto err_destroy;
 	}
-	scoped_guard(mock_dev_domain_change, stdev->mdev)
-		rc = iommufd_device_attach(stdev->idev, &pt_id);
+	rc = iommufd_device_attach(stdev->idev, &pt_id);
 	if (rc)
 		goto err_destroy;
 	stdev->attached = true;
 
-	/* mock_domain_flags shares these members' layout */
+	/* mock_domain_flags and mock_domain_in_group share this layout */
 	cmd->mock_domain.out_stdev_id = stdev->obj.id;
 	cmd->mock_domain.out_hwpt_id = pt_id;
 	cmd->mock_domain.out_idev_id = idev_id;
@@ -153,6 +152,39 @@ static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd,
 
 err_destroy:
 	iommufd_object_abort_and_destroy(ucmd->ictx, &stdev->obj);
+	return rc;
+}
+
+/* IOMMU_TEST_OP_MOCK_DOMAIN and _FLAGS: a new mock device attached to @id */
+static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd,
+				    struct iommu_test_cmd *cmd)
+{
+	u32 dev_flags = 0;
+
+	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
+		dev_flags = cmd->mock_domain_flags.dev_flags;
+	return iommufd_test_new_mock_device(ucmd, cmd, dev_flags, NULL);
+}
+
+/*
+ * IOMMU_TEST_OP_MOCK_DOMAIN_IN_GROUP: the same, the new device joining the
+ * IOMMU group of selftest device group_peer_id.  Holding the peer's object
+ * keeps its mock device alive until the new one is probed.
+ */
+static int iommufd_test_mock_domain_in_group(struct iommufd_ucmd *ucmd,
+					     struct iommu_test_cmd *cmd)
+{
+	struct iommufd_selftest_dev *peer;
+	int rc;
+
+	peer = iommufd_get_selftest_dev(ucmd->ictx,
+					cmd->mock_domain_in_group.group_peer_id);
+	if (IS_ERR(peer))
+		return PTR_ERR(peer);
+	rc = iommufd_test_new_mock_device(ucmd, cmd,
+					  cmd->mock_domain_in_group.dev_flags,
+					  peer->mdev);
+	iommufd_put_object(ucmd->ictx, &peer->obj);
 	return rc;
 }
 
@@ -172,8 +204,7 @@ static int iommufd_test_mock_domain_replace(struct iommufd_ucmd *ucmd,
 	if (IS_ERR(stdev))
 		return PTR_ERR(stdev);
 
-	scoped_guard(mock_dev_domain_change, stdev->mdev)
-		rc = iommufd_device_replace(stdev->idev, &pt_id);
+	rc = iommufd_device_replace(stdev->idev, &pt_id);
 	if (!rc) {
 		cmd->mock_domain_replace.pt_id = pt_id;
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -460,6 +491,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return iommufd_test_mock_domain(ucmd, cmd);
 	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
 		return iommufd_test_mock_domain_replace(ucmd, cmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_IN_GROUP:
+		return iommufd_test_mock_domain_in_group(ucmd, cmd);
 	case IOMMU_TEST_OP_MD_CHECK_MAP:
 		return iommufd_test_md_check_map(ucmd, cmd);
 	case IOMMU_TEST_OP_MD_CHECK_REFS:

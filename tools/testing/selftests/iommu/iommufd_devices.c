@@ -1322,4 +1322,92 @@ TEST_F(devices, every_failure_on_the_device_paths_unwinds)
 	ASSERT_TRUE(false && "too many fault sites");
 }
 
+/* ---- cache coherency enforcement ---------------------------------------- */
+
+/*
+ * A device whose IOMMU can force its DMA to snoop must only go on domains
+ * that do: VFIO tells KVM such a device is coherent.  A mock domain can be
+ * made to enforce only while it maps nothing, as a VT-d second stage.
+ */
+TEST_F(devices, coherent_device_refuses_a_filled_domain_that_does_not_snoop)
+{
+	__u32 plain_hwpt_id, stdev_id;
+
+	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
+				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
+					     &plain_hwpt_id, NULL));
+	EXPECT_EQ(EINVAL,
+		  iommufd_mock_domain_flags_err(self->fd, plain_hwpt_id,
+						MOCK_FLAGS_DEVICE_ENFORCE_CC,
+						&stdev_id, NULL, NULL));
+}
+
+TEST_F(devices, coherent_device_on_the_ioas_gets_its_own_automatic_domain)
+{
+	__u32 plain_hwpt_id, coherent_hwpt_id, again_hwpt_id;
+
+	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
+				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
+					     &plain_hwpt_id, NULL));
+	ASSERT_EQ(0, iommufd_mock_domain_flags_err(self->fd, self->ioas_id,
+						   MOCK_FLAGS_DEVICE_ENFORCE_CC,
+						   NULL, &coherent_hwpt_id,
+						   NULL));
+	EXPECT_NE(plain_hwpt_id, coherent_hwpt_id);
+	/* That one snoops: plain and coherent devices may both share it */
+	ASSERT_EQ(0, iommufd_mock_domain_flags_err(self->fd, self->ioas_id,
+						   MOCK_FLAGS_DEVICE_ENFORCE_CC,
+						   NULL, &again_hwpt_id, NULL));
+	EXPECT_EQ(coherent_hwpt_id, again_hwpt_id);
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, coherent_hwpt_id, NULL,
+					     NULL, NULL));
+	/* The mapping is in the new domain too */
+	EXPECT_EQ(0, iommufd_check_map_err(self->fd, coherent_hwpt_id,
+					   APERTURE_IOVA, PAGE_SIZE,
+					   self->buf));
+}
+
+TEST_F(devices, empty_domain_is_made_to_snoop_for_a_coherent_device)
+{
+	__u32 plain_stdev_id, plain_idev_id, hwpt_id, coherent_stdev_id;
+
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id,
+					     &plain_stdev_id, NULL,
+					     &plain_idev_id));
+	/* Allocated for a device that does not need it, still empty */
+	ASSERT_EQ(0, iommufd_hwpt_alloc_err(self->fd, plain_idev_id,
+					    self->ioas_id, 0, &hwpt_id));
+	ASSERT_EQ(0, iommufd_mock_domain_flags_err(self->fd, hwpt_id,
+						   MOCK_FLAGS_DEVICE_ENFORCE_CC,
+						   &coherent_stdev_id, NULL,
+						   NULL));
+	/* Enforcement stays: mapping afterwards is fine */
+	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
+				   PAGE_SIZE, APERTURE_IOVA));
+	EXPECT_EQ(0, iommufd_check_map_err(self->fd, hwpt_id, APERTURE_IOVA,
+					   PAGE_SIZE, self->buf));
+}
+
+TEST_F(devices, replace_onto_a_filled_domain_that_does_not_snoop_is_einval)
+{
+	__u32 coherent_stdev_id, coherent_hwpt_id, plain_hwpt_id, pt_id;
+
+	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
+				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
+					     &plain_hwpt_id, NULL));
+	ASSERT_EQ(0, iommufd_mock_domain_flags_err(self->fd, self->ioas_id,
+						   MOCK_FLAGS_DEVICE_ENFORCE_CC,
+						   &coherent_stdev_id,
+						   &coherent_hwpt_id, NULL));
+	pt_id = plain_hwpt_id;
+	EXPECT_EQ(EINVAL, iommufd_mock_domain_replace_err(self->fd,
+							  coherent_stdev_id,
+							  &pt_id));
+	/* Still where it was: the domain it had keeps mapping */
+	EXPECT_EQ(EBUSY, iommufd_destroy_err(self->fd, coherent_hwpt_id));
+}
+
 TEST_HARNESS_MAIN

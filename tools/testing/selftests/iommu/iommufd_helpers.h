@@ -798,4 +798,36 @@ static inline int iommufd_test_dirty_err(int fd, __u32 hwpt_id, __u64 iova,
 	return err;
 }
 
+/*
+ * IOMMU_TEST_OP_MOCK_DOMAIN_IN_GROUP (ours): a new mock device with
+ * @dev_flags in the IOMMU group of selftest device @peer_stdev_id, bound
+ * and attached to @pt_id.  Any of the output IDs may be NULL.
+ */
+static inline int iommufd_mock_domain_in_group_err(int fd, __u32 peer_stdev_id,
+						   __u32 pt_id, __u32 dev_flags,
+						   __u32 *stdev_id,
+						   __u32 *hwpt_id,
+						   __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_IN_GROUP,
+		.id = pt_id,
+		.mock_domain_in_group = {
+			.dev_flags = dev_flags,
+			.group_peer_id = peer_stdev_id,
+		},
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (err)
+		return err;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain_in_group.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain_in_group.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain_in_group.out_idev_id;
+	return 0;
+}
+
 #endif

@@ -12,11 +12,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "iommufd_helpers.h"
+#include "iommufd_uffd.h"
 #include "../kselftest_harness.h"
 
 #define RECORD_SIZE sizeof(struct iommu_hwpt_pgfault)
@@ -471,6 +474,286 @@ TEST_F(pgfault, closing_the_context_with_requests_pending_is_clean)
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
+}
+
+/* A read() of one record on another thread, into @buffer */
+struct background_read {
+	pthread_t thread;
+	int fault_fd;
+	void *buffer;
+	ssize_t result;
+};
+
+static void *background_read_run(void *arg)
+{
+	struct background_read *reader = arg;
+
+	reader->result = read_records(reader->fault_fd, reader->buffer,
+				      RECORD_SIZE);
+	return NULL;
+}
+
+/*
+ * A reader whose buffer never arrives (here: a page userfaultfd holds
+ * back) must not keep the queue's lock: the fault path of every device
+ * on the IOMMU, and a detach, would wait for it.
+ */
+TEST_F(pgfault, reader_stuck_in_its_buffer_stalls_no_delivery_or_detach)
+{
+	struct background_read reader = { .fault_fd = self->fault_fd };
+	struct iommu_hwpt_pgfault record;
+	struct uffd_page page = { .uffd = -1 };
+	__u32 other_stdev_id, other_idev_id;
+
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id,
+					     &other_stdev_id, NULL,
+					     &other_idev_id));
+	ASSERT_EQ(0, move_device_err(self->fd, other_stdev_id,
+				     self->iopf_hwpt_id));
+	ASSERT_EQ(0, uffd_page_missing_err(&page));
+
+	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
+	reader.buffer = page.addr;
+	ASSERT_EQ(0, pthread_create(&reader.thread, NULL, background_read_run,
+				    &reader));
+	/* The reader is now inside its copy to user space */
+	ASSERT_EQ(0, uffd_page_wait_blocked_err(&page, 10000));
+
+	/* Another device's request is delivered and can be read meanwhile */
+	ASSERT_EQ(0, trigger_err(self->fd, other_idev_id, 1, 2));
+	ASSERT_EQ(RECORD_SIZE, read_records(self->fault_fd, &record,
+					    sizeof(record)));
+	EXPECT_EQ(other_idev_id, record.dev_id);
+	EXPECT_EQ(2, record.grpid);
+	EXPECT_EQ(ANSWER_SIZE, answer(self->fault_fd, record.cookie,
+				      IOMMUFD_PAGE_RESP_SUCCESS));
+	/* And the device whose request the reader holds can be detached */
+	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
+				     self->ioas_id));
+
+	ASSERT_EQ(0, uffd_page_release_err(&page));
+	ASSERT_EQ(0, pthread_join(reader.thread, NULL));
+	/* It got its record, whose request the detach has answered since */
+	ASSERT_EQ(RECORD_SIZE, reader.result);
+	memcpy(&record, page.addr, sizeof(record));
+	EXPECT_EQ(self->idev_id, record.dev_id);
+	EXPECT_EQ(1, record.grpid);
+	EXPECT_EQ(-EINVAL, answer(self->fault_fd, record.cookie,
+				  IOMMUFD_PAGE_RESP_SUCCESS));
+	uffd_page_close(&page);
+}
+
+TEST_F(pgfault, reader_whose_buffer_goes_away_leaves_the_request_unread)
+{
+	struct background_read reader = { .fault_fd = self->fault_fd };
+	struct iommu_hwpt_pgfault record;
+	struct uffd_page page = { .uffd = -1 };
+
+	ASSERT_EQ(0, uffd_page_missing_err(&page));
+	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 4));
+	reader.buffer = page.addr;
+	ASSERT_EQ(0, pthread_create(&reader.thread, NULL, background_read_run,
+				    &reader));
+	ASSERT_EQ(0, uffd_page_wait_blocked_err(&page, 10000));
+	ASSERT_EQ(0, uffd_page_fail_err(&page));
+	ASSERT_EQ(0, pthread_join(reader.thread, NULL));
+	EXPECT_EQ(-EFAULT, reader.result);
+
+	/* The request was not lost: the next read gets it */
+	ASSERT_EQ(RECORD_SIZE, read_records(self->fault_fd, &record,
+					    sizeof(record)));
+	EXPECT_EQ(4, record.grpid);
+	EXPECT_EQ(ANSWER_SIZE, answer(self->fault_fd, record.cookie,
+				      IOMMUFD_PAGE_RESP_SUCCESS));
+	uffd_page_close(&page);
+}
+
+/*
+ * A second device in the IOMMU group of the fixture's device, attached
+ * with it to the nested HWPT.  The iommu core keeps one attach handle for
+ * the group, the first device's.
+ */
+static int add_group_peer_err(int fd, __u32 first_stdev_id, __u32 hwpt_id,
+			      __u32 *stdev_id, __u32 *idev_id)
+{
+	return iommufd_mock_domain_in_group_err(fd, first_stdev_id, hwpt_id, 0,
+						stdev_id, NULL, idev_id);
+}
+
+TEST_F(pgfault, request_of_a_group_peer_names_the_peer)
+{
+	struct iommu_hwpt_pgfault record;
+	__u32 peer_stdev_id, peer_idev_id;
+
+	ASSERT_EQ(0, add_group_peer_err(self->fd, self->stdev_id,
+					self->iopf_hwpt_id, &peer_stdev_id,
+					&peer_idev_id));
+	ASSERT_EQ(0, raise_and_read_err(self->fd, peer_idev_id, self->fault_fd,
+					1, &record));
+	EXPECT_EQ(peer_idev_id, record.dev_id);
+	EXPECT_EQ(ANSWER_SIZE, answer(self->fault_fd, record.cookie,
+				      IOMMUFD_PAGE_RESP_SUCCESS));
+	ASSERT_EQ(0, raise_and_read_err(self->fd, self->idev_id, self->fault_fd,
+					2, &record));
+	EXPECT_EQ(self->idev_id, record.dev_id);
+	EXPECT_EQ(ANSWER_SIZE, answer(self->fault_fd, record.cookie,
+				      IOMMUFD_PAGE_RESP_SUCCESS));
+}
+
+TEST_F(pgfault, detaching_a_group_peer_answers_its_own_requests_only)
+{
+	struct iommu_hwpt_pgfault records[2];
+	__u32 peer_stdev_id, peer_idev_id;
+
+	ASSERT_EQ(0, add_group_peer_err(self->fd, self->stdev_id,
+					self->iopf_hwpt_id, &peer_stdev_id,
+					&peer_idev_id));
+	ASSERT_EQ(0, trigger_err(self->fd, peer_idev_id, 1, 1));
+	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 2));
+	/* Detached and unbound */
+	ASSERT_EQ(0, iommufd_destroy_err(self->fd, peer_stdev_id));
+
+	ASSERT_EQ(RECORD_SIZE, read_records(self->fault_fd, records,
+					    sizeof(records)));
+	EXPECT_EQ(self->idev_id, records[0].dev_id);
+	EXPECT_EQ(2, records[0].grpid);
+	EXPECT_EQ(ANSWER_SIZE, answer(self->fault_fd, records[0].cookie,
+				      IOMMUFD_PAGE_RESP_SUCCESS));
+}
+
+TEST_F(pgfault, detaching_the_first_device_keeps_the_peers_requests)
+{
+	struct iommu_hwpt_pgfault read_early, records[2];
+	__u32 peer_stdev_id, peer_idev_id;
+
+	ASSERT_EQ(0, add_group_peer_err(self->fd, self->stdev_id,
+					self->iopf_hwpt_id, &peer_stdev_id,
+					&peer_idev_id));
+	ASSERT_EQ(0, raise_and_read_err(self->fd, peer_idev_id, self->fault_fd,
+					1, &read_early));
+	ASSERT_EQ(0, trigger_err(self->fd, peer_idev_id, 1, 2));
+	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 3));
+	/* The device whose attach handle the core holds goes */
+	ASSERT_EQ(0, iommufd_destroy_err(self->fd, self->stdev_id));
+
+	/* The peer's requests, read or not, are still the peer's to answer */
+	EXPECT_EQ(ANSWER_SIZE, answer(self->fault_fd, read_early.cookie,
+				      IOMMUFD_PAGE_RESP_SUCCESS));
+	ASSERT_EQ(RECORD_SIZE, read_records(self->fault_fd, records,
+					    sizeof(records)));
+	EXPECT_EQ(peer_idev_id, records[0].dev_id);
+	EXPECT_EQ(2, records[0].grpid);
+	EXPECT_EQ(ANSWER_SIZE, answer(self->fault_fd, records[0].cookie,
+				      IOMMUFD_PAGE_RESP_SUCCESS));
+	/* And its new ones still arrive */
+	ASSERT_EQ(0, raise_and_read_err(self->fd, peer_idev_id, self->fault_fd,
+					4, &records[0]));
+	EXPECT_EQ(peer_idev_id, records[0].dev_id);
+}
+
+/* Requests raised and requests read and answered on other threads */
+struct fault_traffic {
+	int fd;
+	int fault_fd;
+	__u32 idev_id;
+	bool stop;
+	unsigned int raised;
+	unsigned int answered;
+};
+
+static bool fault_traffic_stopped(struct fault_traffic *traffic)
+{
+	return __atomic_load_n(&traffic->stop, __ATOMIC_RELAXED);
+}
+
+static void *fault_traffic_raise(void *arg)
+{
+	struct fault_traffic *traffic = arg;
+
+	while (!fault_traffic_stopped(traffic)) {
+		trigger_err(traffic->fd, traffic->idev_id, 1,
+			    traffic->raised & 0x1ff);
+		traffic->raised++;
+	}
+	return NULL;
+}
+
+static void *fault_traffic_answer(void *arg)
+{
+	struct fault_traffic *traffic = arg;
+	struct iommu_hwpt_pgfault records[8];
+	ssize_t done;
+	unsigned int i;
+
+	while (!fault_traffic_stopped(traffic)) {
+		done = read_records(traffic->fault_fd, records,
+				    sizeof(records));
+		for (i = 0; done > 0 && i != done / RECORD_SIZE; i++) {
+			/* Retired meanwhile is fine too */
+			if (answer(traffic->fault_fd, records[i].cookie,
+				   IOMMUFD_PAGE_RESP_SUCCESS) == ANSWER_SIZE)
+				traffic->answered++;
+		}
+	}
+	return NULL;
+}
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) +
+	       (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/*
+ * Deliveries race with the device moving between two fault-capable HWPTs
+ * and off them: a delivery that found the old attachment must be done
+ * with it before it is freed (KASAN in the debug profile watches).
+ */
+TEST_F(pgfault, deliveries_race_with_replace_and_detach)
+{
+	struct fault_traffic traffic = {
+		.fd = self->fd,
+		.fault_fd = self->fault_fd,
+		.idev_id = self->idev_id,
+	};
+	pthread_t raiser, answerer;
+	struct timespec start;
+	unsigned int moves = 0;
+	__u32 other_hwpt_id;
+	__u32 targets[3];
+
+	ASSERT_EQ(0, nested_with_fault_err(self->fd, self->idev_id,
+					   self->parent_id, self->fault_id,
+					   &other_hwpt_id));
+	targets[0] = other_hwpt_id;
+	targets[1] = self->ioas_id;
+	targets[2] = self->iopf_hwpt_id;
+
+	ASSERT_EQ(0, pthread_create(&raiser, NULL, fault_traffic_raise,
+				    &traffic));
+	ASSERT_EQ(0, pthread_create(&answerer, NULL, fault_traffic_answer,
+				    &traffic));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (moves < 200 || seconds_since(&start) < 2) {
+		ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
+					     targets[moves % 3]));
+		moves++;
+		if (seconds_since(&start) > 10)
+			break;
+	}
+	__atomic_store_n(&traffic.stop, true, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_join(raiser, NULL));
+	ASSERT_EQ(0, pthread_join(answerer, NULL));
+	EXPECT_LT(0, traffic.raised);
+
+	/* Every request went somewhere: answered, or retired by a move */
+	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id, self->ioas_id));
+	EXPECT_FALSE(readable(self->fault_fd));
+	EXPECT_EQ(0, iommufd_destroy_err(self->fd, other_hwpt_id));
+	EXPECT_EQ(0, iommufd_destroy_err(self->fd, self->iopf_hwpt_id));
 }
 
 TEST_HARNESS_MAIN
