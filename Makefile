@@ -1,6 +1,7 @@
 # Build, boot and test pipeline of our iommufd for Linux 6.12 (see README.md).
 # Every target first installs missing Debian packages (no apt call when none
-# is missing), then hands over to harness/main.py.
+# is missing), then hands over to harness/main.py (run as the module
+# harness.main, from this directory).
 #
 # Variables (also read from the environment):
 #   PROFILE=normal|debug   kernel profile (make kernel/test/shell)
@@ -13,7 +14,7 @@
 #   V=1                    show build and console output
 
 PYTHON := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3) -B
-HARNESS := $(PYTHON) harness/main.py
+HARNESS := $(PYTHON) -m harness.main
 
 export PROFILE VARIANT SUITE ARGS MACHINE V
 

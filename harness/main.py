@@ -1,8 +1,8 @@
-#!/usr/bin/env python3
 """Entry point of the pipeline; the top-level Makefile's targets call this.
 
-Usage: main.py COMMAND   with COMMAND one of check run build kernel test
-conformance shell lint tree series bench clean. Options come from the environment,
+Usage, from the top of the repository: python3 -m harness.main COMMAND, with
+COMMAND one of check run build kernel test conformance shell lint tree series
+bench clean. Options come from the environment,
 as make passes them: PROFILE (normal|debug), VARIANT (ours|stock), SUITE, MACHINE,
 ARGS, V=1.
 """
@@ -14,21 +14,19 @@ import sys
 import time
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from machines import MACHINES, PROFILES  # noqa: E402
-from pipeline import bench as bench_mod  # noqa: E402
-from pipeline import suites as suites_mod  # noqa: E402
-from pipeline.conformance import load_pending  # noqa: E402
-from pipeline.common import (CACHE, REPO, CacheLock, PipelineError, cache_path, die,  # noqa: E402
-                             fmt_duration, log)
-from pipeline.guest import UserPrograms, build_initramfs, qemu_command  # noqa: E402
-from pipeline.kbuild import KernelBuild  # noqa: E402
-from pipeline.lint import run_lint  # noqa: E402
-from pipeline.results import Row, summary_table, totals  # noqa: E402
-from pipeline.runner import Boot  # noqa: E402
-from pipeline.series import make_series  # noqa: E402
-from pipeline.tree import IOMMUFD_DIR, Base, Tree  # noqa: E402
+from .machines import MACHINES, PROFILES
+from .pipeline import bench as bench_mod
+from .pipeline import suites as suites_mod
+from .pipeline.conformance import load_pending
+from .pipeline.common import (CACHE, REPO, CacheLock, PipelineError, cache_path, die,
+                              fmt_duration, log)
+from .pipeline.guest import UserPrograms, build_initramfs, qemu_command
+from .pipeline.kbuild import KernelBuild
+from .pipeline.lint import run_lint
+from .pipeline.results import Row, summary_table, totals
+from .pipeline.runner import Boot
+from .pipeline.series import make_series
+from .pipeline.tree import IOMMUFD_DIR, Base, Tree
 
 PROFILE = os.environ.get('PROFILE') or 'normal'
 VARIANT = os.environ.get('VARIANT') or 'ours'

@@ -1,17 +1,12 @@
-#!/usr/bin/env python3
 """Unit tests of make bench's parsing, ratios and targets (no kernel, no QEMU).
 
 Run: python3 -m unittest discover -s harness -p 'test_*.py'
 """
 
-import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from pipeline import bench  # noqa: E402
-from pipeline.bench import MemKey, Results, TimeKey  # noqa: E402
+from harness.pipeline import bench
+from harness.pipeline.bench import MemKey, Results, TimeKey
 
 MIB = 1 << 20
 

@@ -1,21 +1,17 @@
-#!/usr/bin/env python3
 """Unit tests of the harness's own parsing (no kernel, no QEMU needed).
 
 Run: python3 -m unittest discover -s harness -p 'test_*.py'
 """
 
 import os
-import sys
 import tempfile
 import textwrap
 import unittest
 from unittest import mock
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from pipeline import runner  # noqa: E402
-from pipeline.results import Row, SplatScanner, count_tap  # noqa: E402
-from pipeline.suites import Suite  # noqa: E402
+from harness.pipeline import runner
+from harness.pipeline.results import Row, SplatScanner, count_tap
+from harness.pipeline.suites import Suite
 
 TAP_OK = textwrap.dedent('''\
     TAP version 13
@@ -113,13 +109,13 @@ class FakeBuild:
     arch = 'x86_64'
 
 
-def fake_boot(console, suites, kmemleak=False, limit=None):
+def fake_boot(console, suites, kmemleak=False, limit=None, build=FakeBuild):
     """Run Boot on a shell script that prints console (with the boot's nonce)."""
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, 'console')
         with open(script, 'w') as f:
             f.write(console)
-        boot = runner.Boot(FakeBuild(), '/dev/null', 'q35', suites, kmemleak=kmemleak)
+        boot = runner.Boot(build(), '/dev/null', 'q35', suites, kmemleak=kmemleak)
         boot.logfile = os.path.join(tmp, 'boot.log')
         text = console.replace('NONCE', boot.nonce)
         with open(script, 'w') as f:

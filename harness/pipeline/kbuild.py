@@ -6,8 +6,7 @@ import os
 import re
 import time
 
-from machines import ARCHES, PROFILES
-
+from ..machines import ARCHES, PROFILES
 from .common import (REPO, PipelineError, cache_path, fmt_duration, kbuild_env, kmake_cmd,
                      log, run_logged, sha256_file, write_atomic)
 from .tree import IOMMUFD_DIR

@@ -3,8 +3,7 @@
 import os
 from dataclasses import dataclass
 
-from machines import MACHINES, PROFILES
-
+from ..machines import MACHINES, PROFILES
 from .common import HARNESS, PipelineError
 
 SUITES_FILE = os.path.join(HARNESS, 'suites.conf')
