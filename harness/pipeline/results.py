@@ -197,8 +197,12 @@ def summary_table(rows):
                              for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
         if cells is head:
             out.append('  '.join('-' * w for w in widths))
-    notes = [f'  {r.suite} ({r.profile}): {n}' for r in rows for n in r.notes if r.failed]
-    return '\n'.join(out), notes
+    return '\n'.join(out), [f'  {note}' for note in failure_notes(rows)]
+
+
+def failure_notes(rows):
+    """'suite (profile): note' for every note of a failed row."""
+    return [f'{r.suite} ({r.profile}): {n}' for r in rows for n in r.notes if r.failed]
 
 
 def totals(rows):
