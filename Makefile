@@ -14,6 +14,7 @@
 #   V=1                    show build and console output
 
 PYTHON := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3) -B
+# .ci/run runs 'check' with this same command, without make (see there).
 HARNESS := $(PYTHON) -m harness.main
 
 export PROFILE VARIANT SUITE ARGS MACHINE V
@@ -36,6 +37,9 @@ help:
 deps:
 	@bash harness/deps.sh
 
+# The harness's exit status is the target's: non-zero when anything failed,
+# and then make adds its own 'make: *** [...] Error 1' line (on stderr) after
+# the harness's last line.
 check run build kernel test conformance lint tree series bench clean: deps
 	@$(HARNESS) $@
 
