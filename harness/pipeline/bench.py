@@ -22,6 +22,7 @@ import time
 
 from .common import PipelineError, cache_path, fmt_duration, log
 from .guest import UserPrograms
+from .results import text_table
 from .runner import Boot
 from .suites import select
 
@@ -271,19 +272,6 @@ def ratio(faster, slower):
 
 def fmt_ratio(value):
     return '-' if value is None else f'{value:.2f}'
-
-
-def text_table(head, body, left=1):
-    """Columns aligned; the first 'left' columns to the left, the rest to the right."""
-    rows = [tuple(head)] + [tuple(r) for r in body]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    out = []
-    for n, cells in enumerate(rows):
-        out.append('  '.join(c.ljust(w) if i < left else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
-        if n == 0:
-            out.append('  '.join('-' * w for w in widths))
-    return '\n'.join(out)
 
 
 def row_sort_key(key):
