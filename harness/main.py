@@ -16,8 +16,10 @@ import time
 import traceback
 
 from .machines import MACHINES, PROFILES
-from .pipeline import bench as bench_mod
 from .pipeline import suites as suites_mod
+from .pipeline.bench import render as bench_render
+from .pipeline.bench.boots import run_bench
+from .pipeline.bench.data import VARIANTS as BENCH_VARIANTS
 from .pipeline.conformance import load_pending
 from .pipeline.common import (CACHE, REPO, VERBOSE, CacheLock, PipelineError, cache_path, die,
                               fmt_duration, log)
@@ -313,7 +315,7 @@ def build_bench_kernels(rows):
     Each build's row (and any harness failure) is added to rows.
     """
     builds = {}
-    for variant in bench_mod.VARIANTS:
+    for variant in BENCH_VARIANTS:
         log(f'== build: {variant}, normal profile ==')
         tree = guarded(rows, assemble_tree, variant)
         # Only the benchmark program matters here: our selftests, laid
@@ -336,26 +338,13 @@ def cmd_bench():
     start = time.monotonic()
     with CacheLock():
         builds = build_bench_kernels(rows)
-        results, problems = bench_mod.run_bench(builds)
-    lines, targets = bench_mod.report(results)
-    print('\n'.join(lines))
+        results, problems = run_bench(builds)
+    lines, targets = bench_render.report(results)
     # A program that did not build for one variant is a problem; one that
     # did while something else of that profile failed is only noted.
-    notes = failure_notes(rows)
-    if notes:
-        print('notes from the builds:')
-        print('\n'.join(f'  {n}' for n in notes))
-    if problems:
-        print('problems (results are incomplete):')
-        print('\n'.join(f'  {p}' for p in problems))
-    met = sum(1 for t in targets if t.met)
-    unmeasured = sum(1 for t in targets if not t.measured)
-    counts = f'{met} met, {len(targets) - met - unmeasured} missed'
-    if unmeasured:
-        counts += f', {unmeasured} not measured'
-    print(f'make bench: {len(targets)} targets, {counts}; '
-          f'{"results INCOMPLETE" if problems else "all boots delivered"} '
-          f'[{fmt_duration(time.monotonic() - start)}]', flush=True)
+    lines += bench_render.closing_lines(targets, failure_notes(rows), problems,
+                                        time.monotonic() - start)
+    print('\n'.join(lines), flush=True)
     return 1 if problems else 0
 
 
