@@ -1,15 +1,20 @@
-"""Unit tests of make bench's parsing, ratios and targets (no kernel, no QEMU).
+"""Unit tests of make bench: parsing, statistics, tables, targets, boots (no kernel, no QEMU).
 
 Run: python3 -m unittest discover -s harness -p 'test_*.py'
 """
 
+import os
+import tempfile
 import unittest
+from unittest import mock
 
 from harness.pipeline.bench import boots, parse, render, stats, tables
-from harness.pipeline.bench.data import MACHINES, MemKey, Results, TimeKey, Timing
-from harness.pipeline.bench.targets import evaluate_targets, target_memory
+from harness.pipeline.bench.data import MACHINES, Memory, MemKey, Results, TimeKey, Timing
+from harness.pipeline.bench.targets import (Target, evaluate_targets, listed, target_memory,
+                                            target_not_slower)
 from harness.pipeline.common import PipelineError
-from harness.pipeline.results import text_table
+from harness.pipeline.results import Row, text_table
+from harness.pipeline.suites import Suite
 
 MIB = 1 << 20
 
@@ -240,6 +245,184 @@ class TargetTest(unittest.TestCase):
         self.assertEqual(boots.selected_machines('q35-vtd, mock'), ('q35', 'q35-vtd'))
         with self.assertRaises(PipelineError):
             boots.selected_machines('amd')
+
+
+
+def mem_line(backing, domains, slab, pages=4, path='mock'):
+    return (f'@bench mem path={path} backing={backing} domains={domains} bytes=8388608 '
+            f'copies=1 pages={pages} free=0 slab={slab} sec_pagetables=0 vmalloc=0 reps=3')
+
+
+def table_row(table, n=0):
+    """The cells of the n-th body row of a text_table."""
+    return table.splitlines()[2 + n].split()
+
+
+class TableTest(unittest.TestCase):
+    def test_cells_round_by_size(self):
+        slow = Timing(10 ** 9, 150000, 2500, 5, 1, 0.0)
+        self.assertEqual(tables.rate_cell(slow, 50 * MIB), '50.0')
+        self.assertEqual(tables.rate_cell(slow, 150 * MIB), '150')
+        self.assertEqual(tables.us_cell(slow), '150+2.5')
+        self.assertEqual((tables.rate_cell(None, MIB), tables.us_cell(None)), ('-', '-'))
+
+    def test_mock_table_marks_what_stock_did_not_measure(self):
+        lines = tables.mock_tables(results([time_line('map', 'mock', '4k', MIB, 1, 1000)], []))
+        self.assertEqual(len(lines), 2)
+        self.assertIn('IOMMU_IOAS_MAP', lines[0])
+        self.assertEqual(table_row(lines[1]),
+                         ['4k', '1M', '1', '1000000', '-', '-', '0.5+0.5', '-'])
+
+    def test_vtd_table_compares_each_kernel_with_its_own_type1(self):
+        ours = [time_line('map', 'auto', '4k', 2 * MIB, 1, 1000),
+                time_line('map', 'type1', '4k', 2 * MIB, 1, 3000)]
+        stock = [time_line('map', 'auto', '4k', 2 * MIB, 1, 2000),
+                 time_line('map', 'type1', '4k', 2 * MIB, 1, 4000)]
+        lines = tables.vtd_table(results([], [], ours, stock))
+        self.assertEqual(table_row(lines[-1]),
+                         ['4k', '2M', 'auto', '2000000', '1000000', '666667', '500000',
+                          '2.00', '3.00', '2.00', '0.5+0.5', '1.0+1.0', '1.5+1.5'])
+
+    def test_memory_row_per_page_with_the_ratio_after_kernel(self):
+        ours = Memory(8 * MIB, 4, 0, 40, 8, 0, 3)
+        stock = Memory(8 * MIB, 4, 0, 24, 0, 0, 3)
+        self.assertEqual(tables.memory_row('q35', MemKey('mock', '4k', 1), ours, stock),
+                         ['q35', 'mock', '4k', '1', '8M', '12.00', '6.00', '2.00',
+                          '10.00', '6.00', '2.00', '0.00', '0.00', '0.00'])
+        self.assertEqual(tables.memory_row('q35', MemKey('mock', '4k', 1), None, stock),
+                         ['q35', 'mock', '4k', '1', '8M', '-', '6.00', '-',
+                          '-', '6.00', '-', '0.00', '-', '0.00'])
+
+    def test_memory_table_lists_rows_of_either_kernel(self):
+        res = results([mem_line('4k', 1, 40)], [mem_line('thp', 2, 40)])
+        table = tables.memory_table(res)[-1]
+        self.assertEqual([table_row(table, n)[:4] for n in range(2)],
+                         [['q35', 'mock', '4k', '1'], ['q35', 'mock', 'thp', '2']])
+
+    def test_domain_cost_from_one_and_two_domains(self):
+        res = results([mem_line('4k', 1, 40), mem_line('4k', 2, 56)], [])
+        lines = tables.domain_cost_table(res)
+        self.assertEqual(table_row(lines[-1]), ['4k', '6.0', '4.0', '-', '-'])
+        self.assertEqual(table_row(lines[-1], 1), ['thp', '-', '-', '-', '-'])
+        self.assertEqual(tables.domain_cost_table(results([mem_line('4k', 1, 40)], [])), [])
+
+
+class RenderTest(unittest.TestCase):
+    def test_last_line_counts_the_targets(self):
+        targets = [Target('a', 2, 0, []), Target('b', 2, 1, []), Target('c', 0, 0, [])]
+        self.assertEqual(render.closing_lines(targets, [], [], 65),
+                         ['make bench: 3 targets, 1 met, 1 missed, 1 not measured; '
+                          'all boots delivered [1m05s]'])
+
+    def test_notes_and_problems_come_before_the_last_line(self):
+        lines = render.closing_lines([Target('a', 1, 0, [])], ['build (normal): x'],
+                                     ['ours on q35, boot 1 of 2: y'], 5)
+        self.assertEqual(lines, ['notes from the builds:', '  build (normal): x',
+                                 'problems (results are incomplete):',
+                                 '  ours on q35, boot 1 of 2: y',
+                                 'make bench: 1 targets, 1 met, 0 missed; results INCOMPLETE [5s]'])
+
+
+class ListTest(unittest.TestCase):
+    def test_long_lists_are_cut(self):
+        lines = [str(n) for n in range(15)]
+        self.assertEqual(listed(lines), lines[:12] + ['... 3 more'])
+        self.assertEqual(listed(lines[:12]), lines[:12])
+
+    def test_slower_rows_are_told_against_the_noise(self):
+        res = results([time_line('map', 'mock', '4k', MIB, 1, 1000),
+                       time_line('map', 'mock', '4k', MIB, 2, 1000)],
+                      [time_line('map', 'mock', '4k', MIB, 1, 970),
+                       time_line('map', 'mock', '4k', MIB, 2, 600)])
+        target = target_not_slower(res, (0.05, 0.5))
+        self.assertEqual(target.summary, '0 of 2 rows; of the 2 slower, 1 by less than the '
+                         'typical and 2 by less than the largest difference of identical code '
+                         '(see noise)')
+        self.assertEqual(target.details[1:], ['0.60  map 4k 1M (2 mock dom)',
+                                              '0.97  map 4k 1M (1 mock dom)'])
+
+
+BENCH_SUITE = Suite('bench-smoke', 'q35', ['normal'], 600, 'exit', ['check'],
+                    '/tests/samples/iommufd_bench')
+
+
+class FakeBoot:
+    """Boot's part that run_bench uses; stock fails on q35-vtd."""
+    booted = []
+
+    def __init__(self, kb, initramfs, machine, suites, args=''):
+        self.booted.append((kb, machine, args))
+        self.fails = (kb, machine) == ('stock', 'q35-vtd')
+        self.logfile = os.path.join(os.environ['BENCH_TMP'], f'boot-{kb}-{machine}.log')
+        with open(self.logfile, 'w') as f:
+            f.write('console\n')
+        lines = ['@bench error IOMMU_HWPT_ALLOC: No such device'] if self.fails else [
+            time_line('map', 'mock', '4k', MIB, 1, 1000) + ' all_ns=1000 all_do_ns=500',
+            '@bench done errors=0']
+        self.lines = {suites[0].name: lines}
+
+    def run(self):
+        pass
+
+    def report_problems(self):
+        pass
+
+    def rows(self):
+        row = Row(BENCH_SUITE.name, 'normal')
+        if self.fails:
+            row.fail('exit code 1')
+        return [row]
+
+
+class RunBenchTest(unittest.TestCase):
+    def run_bench(self, builds, bench='', missing_program=()):
+        def require_program(kb):
+            if kb in missing_program:
+                raise PipelineError(f'{boots.PROGRAM} was not built for {kb}')
+        FakeBoot.booted = []
+        with tempfile.TemporaryDirectory() as tmp, \
+                mock.patch.dict(os.environ, {'BENCH': bench, 'BENCH_TMP': tmp}), \
+                mock.patch.object(boots, 'Boot', FakeBoot), \
+                mock.patch.object(boots, 'measuring_suite', lambda: BENCH_SUITE), \
+                mock.patch.object(boots, 'require_program', require_program), \
+                mock.patch.object(boots, 'cache_path', lambda *p: os.path.join(tmp, *p)), \
+                mock.patch.object(boots, 'log'):
+            os.makedirs(os.path.join(tmp, 'logs'))
+            res, problems = boots.run_bench(builds)
+            kept = sorted(os.listdir(os.path.join(tmp, 'logs')))
+        return res, [p.replace(tmp, 'TMP') for p in problems], kept
+
+    def test_boots_go_abba_and_pool_per_kernel(self):
+        res, problems, kept = self.run_bench({'ours': ('ours', 'i'), 'stock': ('stock', 'i')})
+        self.assertEqual([(kb, m) for kb, m, _ in FakeBoot.booted],
+                         [('ours', 'q35'), ('stock', 'q35'), ('stock', 'q35'), ('ours', 'q35'),
+                          ('ours', 'q35-vtd'), ('stock', 'q35-vtd'), ('stock', 'q35-vtd'),
+                          ('ours', 'q35-vtd')])
+        self.assertEqual({args for _, _, args in FakeBoot.booted}, {'--measure'})
+        self.assertEqual(res.timing('ours', 'q35', TimeKey('map', 'mock', '4k', MIB, 1)).samples,
+                         2)
+        self.assertEqual(len(kept), 8)
+        self.assertIn('bench-stock-q35-vtd-2.log', kept)
+        self.assertEqual(problems[:3], [
+            'stock on q35-vtd, boot 1 of 2: bench-smoke: exit code 1',
+            'stock on q35-vtd, boot 1 of 2: the benchmark did not finish (console log '
+            'TMP/logs/bench-stock-q35-vtd-1.log)',
+            'stock on q35-vtd, boot 1 of 2: IOMMU_HWPT_ALLOC: No such device'])
+        self.assertEqual(len(problems), 6)
+
+    def test_a_variant_without_kernel_or_program_does_not_boot(self):
+        res, problems, _ = self.run_bench({'ours': ('ours', 'i')}, missing_program=('ours',))
+        self.assertEqual(FakeBoot.booted, [])
+        self.assertEqual(problems, ['ours: samples/iommufd_bench was not built for ours',
+                                    'stock: no kernel to boot (its build failed)'])
+        self.assertEqual(res.run('ours', 'q35').times, {})
+
+    def test_bench_mock_boots_only_q35(self):
+        _, problems, _ = self.run_bench({'ours': ('ours', 'i'), 'stock': ('stock', 'i')},
+                                        bench='mock')
+        self.assertEqual({m for _, m, _ in FakeBoot.booted}, {'q35'})
+        self.assertEqual(len(FakeBoot.booted), 4)
+        self.assertEqual(problems, [])
 
 
 if __name__ == '__main__':
