@@ -11,7 +11,8 @@ from unittest import mock
 
 from harness.pipeline import runner
 from harness.pipeline.results import Row, SplatScanner, count_tap
-from harness.pipeline.suites import Suite
+from harness.pipeline.common import PipelineError
+from harness.pipeline.suites import Suite, load_suites
 
 TAP_OK = textwrap.dedent('''\
     TAP version 13
@@ -188,6 +189,27 @@ class BootTest(unittest.TestCase):
                              '@@harness:NONCE:end:demo:rc=3@@', '@@harness:NONCE:done@@', ''])
         _, rows = fake_boot(console, [DEMO])
         self.assertEqual(rows['demo'].failed, 1)
+
+
+
+class SuitesFileTest(unittest.TestCase):
+    def load(self, text):
+        with tempfile.NamedTemporaryFile('w', suffix='.conf') as f:
+            f.write(text)
+            f.flush()
+            return load_suites(f.name)
+
+    def test_comments_and_blank_lines_are_skipped(self):
+        suites = self.load('# name machine profiles timeout format groups command\n\n'
+                           'core q35 normal,debug 300 tap check /tests/iommu/iommufd_core -v\n'
+                           '   # an indented comment\n')
+        self.assertEqual(list(suites), ['core'])
+        self.assertEqual(suites['core'].profiles, ['normal', 'debug'])
+        self.assertEqual(suites['core'].command, '/tests/iommu/iommufd_core -v')
+
+    def test_an_error_names_its_line(self):
+        with self.assertRaisesRegex(PipelineError, r'\.conf:3: expected 7 fields, got 3'):
+            self.load('# comment\n\nbad q35 normal\n')
 
 
 if __name__ == '__main__':
