@@ -1,6 +1,7 @@
 # Build, boot and test pipeline of our iommufd for Linux 6.12 (see README.md).
 # Every target first installs missing Debian packages (no apt call when none
-# is missing), then hands over to harness/main.py.
+# is missing), then hands over to harness/main.py (run as the module
+# harness.main, from this directory).
 #
 # Variables (also read from the environment):
 #   PROFILE=normal|debug   kernel profile (make kernel/test/shell)
@@ -13,7 +14,8 @@
 #   V=1                    show build and console output
 
 PYTHON := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3) -B
-HARNESS := $(PYTHON) harness/main.py
+# .ci/run runs 'check' with this same command, without make (see there).
+HARNESS := $(PYTHON) -m harness.main
 
 export PROFILE VARIANT SUITE ARGS MACHINE V
 
@@ -35,6 +37,9 @@ help:
 deps:
 	@bash harness/deps.sh
 
+# The harness's exit status is the target's: non-zero when anything failed,
+# and then make adds its own 'make: *** [...] Error 1' line (on stderr) after
+# the harness's last line.
 check run build kernel test conformance lint tree series bench clean: deps
 	@$(HARNESS) $@
 

@@ -1,12 +1,13 @@
-#!/usr/bin/env python3
 """Entry point of the pipeline; the top-level Makefile's targets call this.
 
-Usage: main.py COMMAND   with COMMAND one of check run build kernel test
-conformance shell lint tree series bench clean. Options come from the environment,
-as make passes them: PROFILE (normal|debug), VARIANT (ours|stock), SUITE, MACHINE,
-ARGS, V=1.
+Usage, from the top of the repository: python3 -m harness.main COMMAND, with
+COMMAND one of check run build kernel test conformance shell lint tree series
+bench clean. Options come from the environment, as make passes them: PROFILE
+(normal|debug), VARIANT (ours|stock), SUITE, MACHINE, ARGS, BENCH, SERIES_DIR,
+V=1.
 """
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -14,25 +15,24 @@ import sys
 import time
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from machines import MACHINES, PROFILES  # noqa: E402
-from pipeline import bench as bench_mod  # noqa: E402
-from pipeline import suites as suites_mod  # noqa: E402
-from pipeline.conformance import load_pending  # noqa: E402
-from pipeline.common import (CACHE, REPO, CacheLock, PipelineError, cache_path, die,  # noqa: E402
-                             fmt_duration, log)
-from pipeline.guest import UserPrograms, build_initramfs, qemu_command  # noqa: E402
-from pipeline.kbuild import KernelBuild  # noqa: E402
-from pipeline.lint import run_lint  # noqa: E402
-from pipeline.results import Row, summary_table, totals  # noqa: E402
-from pipeline.runner import Boot  # noqa: E402
-from pipeline.series import make_series  # noqa: E402
-from pipeline.tree import IOMMUFD_DIR, Base, Tree  # noqa: E402
+from .machines import MACHINES, PROFILES
+from .pipeline import suites as suites_mod
+from .pipeline.bench import render as bench_render
+from .pipeline.bench.boots import run_bench
+from .pipeline.bench.data import VARIANTS as BENCH_VARIANTS
+from .pipeline.conformance import load_pending
+from .pipeline.common import (CACHE, REPO, VERBOSE, CacheLock, PipelineError, cache_path, die,
+                              fmt_duration, log)
+from .pipeline.guest import UserPrograms, build_initramfs, qemu_command
+from .pipeline.kbuild import KernelBuild
+from .pipeline.lint import run_lint
+from .pipeline.results import Row, failure_notes, summary_table, totals
+from .pipeline.runner import Boot
+from .pipeline.series import make_series
+from .pipeline.tree import IOMMUFD_DIR, Base, Tree
 
 PROFILE = os.environ.get('PROFILE') or 'normal'
 VARIANT = os.environ.get('VARIANT') or 'ours'
-VERBOSE = os.environ.get('V', '') not in ('', '0')
 
 
 def show_error(err, indent='  '):
@@ -41,9 +41,14 @@ def show_error(err, indent='  '):
         log(f'{indent}| {line}')
 
 
+def console_echo(default):
+    """What a boot echoes of the guest's console: V=1 shows all of it."""
+    return 'all' if VERBOSE else default
+
+
 # ---------------------------------------------------------------- stages
 
-def assemble(variant=VARIANT):
+def assemble_tree(variant=VARIANT):
     base = Base()
     tree = Tree(base, variant)
     start = time.monotonic()
@@ -67,40 +72,56 @@ def require_kernel_sources(tree):
                             'iommufd cannot be built (VARIANT=stock builds upstream\'s)')
 
 
-def prepare(tree, profile, progs_detail=True):
-    """Kernel, user programs and initramfs of one profile. Returns (kb, initramfs, row).
+@dataclasses.dataclass
+class Prepared:
+    """What prepare() made of one profile; kb and initramfs are None when it failed."""
+    row: Row
+    kb: KernelBuild = None
+    initramfs: str = None
 
-    progs_detail=False reports a failed user program build in one line.
+    @property
+    def bootable(self):
+        return self.kb is not None and self.initramfs is not None
+
+
+def build_guest_image(kb, row, full_program_errors):
+    """The user programs and the initramfs that carries them.
+
+    A failed program build fails row, but the kernel is fine: the image is
+    made all the same, and only the suites whose program is missing fail.
     """
-    row = Row('build', profile)
+    progs = UserPrograms(kb)
+    try:
+        progs.build()
+    except PipelineError as e:
+        if full_program_errors:
+            show_error(e)
+        else:
+            log(f'  note: {e}')
+        row.fail(f'user programs: {e}')
+    return build_initramfs(progs)
+
+
+def prepare(tree, profile, full_program_errors=True):
+    """Kernel, user programs and initramfs of one profile, with its 'build' row."""
+    prepared = Prepared(Row('build', profile))
     start = time.monotonic()
     kb = KernelBuild(tree, profile)
-    initramfs = None
     try:
         require_kernel_sources(tree)
         kb.build()
-        progs = UserPrograms(kb)
-        try:
-            progs.build()
-        except PipelineError as e:
-            # The kernel is fine: boot anyway, the suites missing a program fail.
-            if progs_detail:
-                show_error(e)
-            else:
-                log(f'  note: {e}')
-            row.fail(f'user programs: {e}')
-        initramfs = build_initramfs(progs)
-        if not row.failed:
-            row.passed = 1
+        prepared.initramfs = build_guest_image(kb, prepared.row, full_program_errors)
+        prepared.kb = kb
+        if not prepared.row.failed:
+            prepared.row.passed = 1
     except PipelineError as e:
         show_error(e)
-        row.fail(str(e))
-        kb = None
-    row.seconds = time.monotonic() - start
-    return kb, initramfs, row
+        prepared.row.fail(str(e))
+    prepared.row.seconds = time.monotonic() - start
+    return prepared
 
 
-def by_machine(suites):
+def suites_by_machine(suites):
     groups = {}
     for suite in suites:
         groups.setdefault(suite.machine, []).append(suite)
@@ -108,8 +129,9 @@ def by_machine(suites):
 
 
 def run_suites(kb, initramfs, suites, args='', echo=None):
+    """One boot per machine the suites need; their rows."""
     rows = []
-    for machine, group in by_machine(suites).items():
+    for machine, group in suites_by_machine(suites).items():
         boot = Boot(kb, initramfs, machine, group, kmemleak=PROFILES[kb.profile]['kmemleak'],
                     args=args, echo=echo)
         boot.run()
@@ -120,17 +142,39 @@ def run_suites(kb, initramfs, suites, args='', echo=None):
 
 def profile_stage(tree, profile, suites, args='', echo=None):
     log(f'== profile {profile} ({tree.variant}) ==')
-    kb, initramfs, build_row = prepare(tree, profile)
-    rows = [build_row]
-    if kb is None or initramfs is None:
-        for suite in suites:
-            rows.append(Row(suite.name, profile, failed=1, notes=['not run: build failed']))
-        return rows
-    return rows + run_suites(kb, initramfs, suites, args=args, echo=echo)
+    prepared = prepare(tree, profile)
+    rows = [prepared.row]
+    if not prepared.bootable:
+        return rows + [Row(suite.name, profile, failed=1, notes=['not run: build failed'])
+                       for suite in suites]
+    return rows + run_suites(prepared.kb, prepared.initramfs, suites, args=args, echo=echo)
+
+
+def guarded(rows, fn, *args, **kwargs):
+    """Run a stage; an unexpected crash of the harness itself counts as a failure."""
+    try:
+        return fn(*args, **kwargs)
+    except PipelineError as e:
+        show_error(e)
+        rows.append(Row('harness', '-', failed=1, notes=[str(e)]))
+    except Exception as e:  # noqa: BLE001 - the final line must still be printed
+        traceback.print_exc()
+        rows.append(Row('harness', '-', failed=1, notes=[f'harness crashed: {e!r}']))
+    return None
+
+
+def run_profile(rows, tree, profile, suites, args='', echo=None):
+    """profile_stage() under guard, its rows added to rows."""
+    stage_rows = guarded(rows, profile_stage, tree, profile, suites, args=args, echo=echo)
+    rows.extend(stage_rows or [])
 
 
 def finish(rows, title):
-    """Print the one summary table and the final count; return the exit status."""
+    """Print the one summary table and the final count; return the exit status.
+
+    Every command that tests ends here, so the count is its last line (what
+    .ci/run's log must end with).
+    """
     table, notes = summary_table(rows)
     passed, failed = totals(rows)
     print(f'\n== {title} ==')
@@ -157,26 +201,13 @@ def pending_report(rows, verbose):
     return seen
 
 
-def guarded(rows, fn, *args, **kwargs):
-    """Run a stage; an unexpected crash of the harness itself counts as a failure."""
-    try:
-        return fn(*args, **kwargs)
-    except PipelineError as e:
-        show_error(e)
-        rows.append(Row('harness', '-', failed=1, notes=[str(e)]))
-    except Exception as e:  # noqa: BLE001 - the final line must still be printed
-        traceback.print_exc()
-        rows.append(Row('harness', '-', failed=1, notes=[f'harness crashed: {e!r}']))
-    return None
-
-
 # ---------------------------------------------------------------- commands
 
 def cmd_check():
     rows = []
     start = time.monotonic()
     with CacheLock():
-        tree = guarded(rows, assemble)
+        tree = guarded(rows, assemble_tree)
         if tree:
             if tree.variant == 'ours':
                 log('== lint ==')
@@ -184,10 +215,9 @@ def cmd_check():
                 rows.append(lint_row)
                 guarded(rows, run_lint, tree, KernelBuild(tree, 'normal'), lint_row)
             for profile in ('normal', 'debug'):
-                chosen = suites_mod.select(group='check', profile=profile)
-                stage = guarded(rows, profile_stage, tree, profile, chosen,
-                                echo='all' if VERBOSE else None)
-                rows += stage or []
+                run_profile(rows, tree, profile,
+                            suites_mod.select(group='check', profile=profile),
+                            echo=console_echo(None))
     pending_report(rows, verbose=False)
     return finish(rows, f'make check ({VARIANT}, {fmt_duration(time.monotonic() - start)})')
 
@@ -195,33 +225,43 @@ def cmd_check():
 def cmd_run():
     rows = []
     with CacheLock():
-        tree = guarded(rows, assemble)
+        tree = guarded(rows, assemble_tree)
         if tree:
-            chosen = suites_mod.select(group='run', profile='normal')
-            rows += guarded(rows, profile_stage, tree, 'normal', chosen, echo='suite') or []
+            run_profile(rows, tree, 'normal', suites_mod.select(group='run', profile='normal'),
+                        echo='suite')
     return finish(rows, 'make run')
+
+
+def print_conformance_changes():
+    """The lines of the upstream selftests changed to build (see conformance.py)."""
+    report = cache_path('progs', f'{VARIANT}-{PROFILE}', 'conformance-changes.txt')
+    if os.path.exists(report):
+        log('')
+        with open(report) as f:
+            log(f.read().rstrip())
+
+
+def print_pending_tests(rows):
+    log('\n== not yet expected to pass (harness/conformance.conf) ==')
+    seen = pending_report(rows, verbose=True)
+    for name, reason in load_pending().items():
+        if name not in seen:
+            log(f'  {name}: not in this run\'s results ({reason})')
 
 
 def cmd_conformance():
     """The base tree's upstream selftests against our (or the stock) kernel."""
     rows = []
     with CacheLock():
-        tree = guarded(rows, assemble)
+        tree = guarded(rows, assemble_tree)
         if tree:
-            chosen = suites_mod.select(group='conformance', profile=PROFILE)
-            rows += guarded(rows, profile_stage, tree, PROFILE, chosen,
-                            echo='all' if VERBOSE else None) or []
-    report = cache_path('progs', f'{VARIANT}-{PROFILE}', 'conformance-changes.txt')
-    if os.path.exists(report):
-        log('')
-        with open(report) as f:
-            log(f.read().rstrip())
+            run_profile(rows, tree, PROFILE,
+                        suites_mod.select(group='conformance', profile=PROFILE),
+                        echo=console_echo(None))
+    print_conformance_changes()
+    # Only our kernel has a list of the tests it does not pass yet.
     if VARIANT == 'ours':
-        log('\n== not yet expected to pass (harness/conformance.conf) ==')
-        seen = pending_report(rows, verbose=True)
-        for name, reason in load_pending().items():
-            if name not in seen:
-                log(f'  {name}: not in this run\'s results ({reason})')
+        print_pending_tests(rows)
     return finish(rows, f'make conformance ({VARIANT}, {PROFILE})')
 
 
@@ -235,23 +275,19 @@ def cmd_test():
         suite = suites_mod.select(name=name)[0]
         if PROFILE not in suite.profiles:
             log(f'note: suite {name} is not listed for profile {PROFILE}; running it anyway')
-        tree = guarded(rows, assemble)
+        tree = guarded(rows, assemble_tree)
         if tree:
-            echo = 'all' if VERBOSE else 'suite'
-            rows += guarded(rows, profile_stage, tree, PROFILE, [suite], args=args,
-                            echo=echo) or []
+            run_profile(rows, tree, PROFILE, [suite], args=args, echo=console_echo('suite'))
     return finish(rows, f'make test SUITE={name} PROFILE={PROFILE}'
                   + (f' ARGS={args}' if args else ''))
 
 
 def cmd_kernel(profiles):
     with CacheLock():
-        tree = assemble()
-        failed = False
-        for profile in profiles:
-            kb, _, row = prepare(tree, profile)
-            failed |= bool(row.failed)
-    return 1 if failed else 0
+        tree = assemble_tree()
+        # Every profile is built, whether or not an earlier one failed.
+        failed = [prepare(tree, profile).row.failed for profile in profiles]
+    return 1 if any(failed) else 0
 
 
 def cmd_shell():
@@ -260,17 +296,37 @@ def cmd_shell():
         die(f'unknown MACHINE={machine} (one of {", ".join(MACHINES)})')
     if not sys.stdin.isatty():
         die('make shell needs a terminal on stdin')
-    lock = CacheLock()
-    with lock:
-        tree = assemble()
-        kb, initramfs, row = prepare(tree, PROFILE)
-        if kb is None or initramfs is None:
+    with CacheLock():
+        prepared = prepare(assemble_tree(), PROFILE)
+        if not prepared.bootable:
             return 1
-        cmd = qemu_command(machine, kb, initramfs, ['harness.nonce=shell', 'harness.shell=1'],
-                           interactive=True)
-        lock.release()
+        kb = prepared.kb
+        cmd = qemu_command(machine, kb, prepared.initramfs,
+                           ['harness.nonce=shell', 'harness.shell=1'], interactive=True)
+    # The lock is not held while the shell is open, which can be for hours:
+    # QEMU only reads the kernel and the initramfs.
     log(f'booting {machine} ({kb.name}); leave the shell with "exit" (or Ctrl-A X)')
     return subprocess.call(cmd)
+
+
+def build_bench_kernels(rows):
+    """{variant: (KernelBuild, initramfs)} of the variants whose normal kernel boots.
+
+    Each build's row (and any harness failure) is added to rows.
+    """
+    builds = {}
+    for variant in BENCH_VARIANTS:
+        log(f'== build: {variant}, normal profile ==')
+        tree = guarded(rows, assemble_tree, variant)
+        # Only the benchmark program matters here: our selftests, laid
+        # over the stock tree too, need uAPI that stock lacks.
+        prepared = tree and guarded(rows, prepare, tree, 'normal', full_program_errors=False)
+        if not prepared:
+            continue
+        rows.append(prepared.row)
+        if prepared.bootable:
+            builds[variant] = (prepared.kb, prepared.initramfs)
+    return builds
 
 
 def cmd_bench():
@@ -279,48 +335,23 @@ def cmd_bench():
     Exits 0 when every boot delivered its results, whatever the targets say.
     """
     rows = []
-    builds = {}
     start = time.monotonic()
     with CacheLock():
-        for variant in bench_mod.VARIANTS:
-            log(f'== build: {variant}, normal profile ==')
-            tree = guarded(rows, assemble, variant)
-            # Only the benchmark program matters here: our selftests, laid
-            # over the stock tree too, need uAPI that stock lacks.
-            prepared = tree and guarded(rows, prepare, tree, 'normal', progs_detail=False)
-            if not prepared:
-                continue
-            kb, initramfs, build_row = prepared
-            rows.append(build_row)
-            if kb is not None and initramfs is not None:
-                builds[variant] = (kb, initramfs)
-        results, problems = bench_mod.run_bench(builds)
-    lines, targets = bench_mod.report(results)
-    print('\n'.join(lines))
+        builds = build_bench_kernels(rows)
+        results, problems = run_bench(builds)
+    lines, targets = bench_render.report(results)
     # A program that did not build for one variant is a problem; one that
     # did while something else of that profile failed is only noted.
-    notes = [f'{r.suite} ({r.profile}): {n}' for r in rows for n in r.notes if r.failed]
-    if notes:
-        print('notes from the builds:')
-        print('\n'.join(f'  {n}' for n in notes))
-    if problems:
-        print('problems (results are incomplete):')
-        print('\n'.join(f'  {p}' for p in problems))
-    met = sum(1 for t in targets if t.met)
-    unmeasured = sum(1 for t in targets if not t.measured)
-    counts = f'{met} met, {len(targets) - met - unmeasured} missed'
-    if unmeasured:
-        counts += f', {unmeasured} not measured'
-    print(f'make bench: {len(targets)} targets, {counts}; '
-          f'{"results INCOMPLETE" if problems else "all boots delivered"} '
-          f'[{fmt_duration(time.monotonic() - start)}]', flush=True)
+    lines += bench_render.closing_lines(targets, failure_notes(rows), problems,
+                                        time.monotonic() - start)
+    print('\n'.join(lines), flush=True)
     return 1 if problems else 0
 
 
 def cmd_lint():
     rows = [Row('lint', '-')]
     with CacheLock():
-        tree = guarded(rows, assemble, 'ours')
+        tree = guarded(rows, assemble_tree, 'ours')
         if tree:
             guarded(rows, run_lint, tree, KernelBuild(tree, 'normal'), rows[0])
     return finish(rows, 'make lint')
@@ -328,7 +359,7 @@ def cmd_lint():
 
 def cmd_tree():
     with CacheLock():
-        tree = assemble()
+        tree = assemble_tree()
         log(tree.dir)
     return 0
 
@@ -369,7 +400,7 @@ COMMANDS = {
 
 def main():
     if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
-        die(f'usage: {sys.argv[0]} {{{",".join(COMMANDS)}}}')
+        die(f'usage: python3 -m harness.main {{{",".join(COMMANDS)}}}')
     if PROFILE not in PROFILES:
         die(f'unknown PROFILE={PROFILE} (one of {", ".join(PROFILES)})')
     os.chdir(REPO)

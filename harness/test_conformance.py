@@ -1,21 +1,16 @@
-#!/usr/bin/env python3
 """Unit tests of the conformance stage: line fixes, pending list, counting.
 
 Run: python3 -m unittest discover -s harness -p 'test_*.py'
 """
 
-import os
-import sys
 import textwrap
 import unittest
 from unittest import mock
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from pipeline import conformance, runner  # noqa: E402
-from pipeline.results import Row, count_tap  # noqa: E402
-from pipeline.suites import Suite  # noqa: E402
-from test_pipeline import fake_boot  # noqa: E402
+from harness.pipeline import conformance, runner
+from harness.pipeline.results import Row, count_tap
+from harness.pipeline.suites import Suite
+from harness.test_pipeline import fake_boot
 
 UTILS = textwrap.dedent('''\
     static int get_info(int fd, __u32 data_type)
@@ -122,9 +117,8 @@ class UpstreamSuiteTest(unittest.TestCase):
         console = '\n'.join(['@@harness:NONCE:init@@', '@@harness:NONCE:begin:conformance@@',
                              *TAP, '@@harness:NONCE:end:conformance:rc=1@@',
                              '@@harness:NONCE:done@@', ''])
-        with mock.patch.object(runner, 'load_pending', return_value=PENDING), \
-                mock.patch('test_pipeline.FakeBuild', VariantBuild):
-            _, rows = fake_boot(console, [UPSTREAM])
+        with mock.patch.object(runner, 'load_pending', return_value=PENDING):
+            _, rows = fake_boot(console, [UPSTREAM], build=VariantBuild)
         return rows['conformance']
 
     def test_exit_code_of_expected_failures_is_accepted_for_ours(self):

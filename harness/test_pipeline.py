@@ -1,21 +1,18 @@
-#!/usr/bin/env python3
 """Unit tests of the harness's own parsing (no kernel, no QEMU needed).
 
 Run: python3 -m unittest discover -s harness -p 'test_*.py'
 """
 
 import os
-import sys
 import tempfile
 import textwrap
 import unittest
 from unittest import mock
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from pipeline import runner  # noqa: E402
-from pipeline.results import Row, SplatScanner, count_tap  # noqa: E402
-from pipeline.suites import Suite  # noqa: E402
+from harness.pipeline import runner
+from harness.pipeline.results import Row, SplatScanner, count_tap
+from harness.pipeline.common import PipelineError
+from harness.pipeline.suites import Suite, load_suites
 
 TAP_OK = textwrap.dedent('''\
     TAP version 13
@@ -113,13 +110,13 @@ class FakeBuild:
     arch = 'x86_64'
 
 
-def fake_boot(console, suites, kmemleak=False, limit=None):
+def fake_boot(console, suites, kmemleak=False, limit=None, build=FakeBuild):
     """Run Boot on a shell script that prints console (with the boot's nonce)."""
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, 'console')
         with open(script, 'w') as f:
             f.write(console)
-        boot = runner.Boot(FakeBuild(), '/dev/null', 'q35', suites, kmemleak=kmemleak)
+        boot = runner.Boot(build(), '/dev/null', 'q35', suites, kmemleak=kmemleak)
         boot.logfile = os.path.join(tmp, 'boot.log')
         text = console.replace('NONCE', boot.nonce)
         with open(script, 'w') as f:
@@ -192,6 +189,27 @@ class BootTest(unittest.TestCase):
                              '@@harness:NONCE:end:demo:rc=3@@', '@@harness:NONCE:done@@', ''])
         _, rows = fake_boot(console, [DEMO])
         self.assertEqual(rows['demo'].failed, 1)
+
+
+
+class SuitesFileTest(unittest.TestCase):
+    def load(self, text):
+        with tempfile.NamedTemporaryFile('w', suffix='.conf') as f:
+            f.write(text)
+            f.flush()
+            return load_suites(f.name)
+
+    def test_comments_and_blank_lines_are_skipped(self):
+        suites = self.load('# name machine profiles timeout format groups command\n\n'
+                           'core q35 normal,debug 300 tap check /tests/iommu/iommufd_core -v\n'
+                           '   # an indented comment\n')
+        self.assertEqual(list(suites), ['core'])
+        self.assertEqual(suites['core'].profiles, ['normal', 'debug'])
+        self.assertEqual(suites['core'].command, '/tests/iommu/iommufd_core -v')
+
+    def test_an_error_names_its_line(self):
+        with self.assertRaisesRegex(PipelineError, r'\.conf:3: expected 7 fields, got 3'):
+            self.load('# comment\n\nbad q35 normal\n')
 
 
 if __name__ == '__main__':

@@ -1,7 +1,4 @@
-"""The build/boot/test pipeline behind the top-level Makefile (stdlib only)."""
+"""The build/boot/test pipeline behind the top-level Makefile (stdlib only).
 
-import os
-import sys
-
-# harness/machines.py is data that the modules here import as 'machines'.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+Imports nothing, like every package below harness/: see bench/__init__.py.
+"""

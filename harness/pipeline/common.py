@@ -138,6 +138,15 @@ def run_quiet(cmd, cwd=None, env=None, check=True):
     return proc
 
 
+def config_lines(path):
+    """(line number, text) of each line of a config file that is not blank or a comment."""
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if line and not line.startswith('#'):
+                yield lineno, line
+
+
 def write_atomic(path, data):
     """Write path by rename so no reader (and no hardlink) sees a partial file."""
     tmp = f'{path}.tmp{os.getpid()}'

@@ -21,7 +21,8 @@ import re
 import shutil
 from dataclasses import dataclass
 
-from .common import HARNESS, PipelineError, clean_env, log, run_logged, write_atomic
+from .common import (HARNESS, PipelineError, clean_env, config_lines, log, run_logged,
+                     write_atomic)
 
 UPSTREAM_DIR = 'tools/testing/selftests/iommu'
 TEST_HEADER = 'drivers/iommu/iommufd/iommufd_test.h'
@@ -188,13 +189,9 @@ def load_pending(path=PENDING_FILE):
     pending = {}
     if not os.path.exists(path):
         return pending
-    with open(path) as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if not line or line.startswith('#'):
-                continue
-            fields = line.split(None, 1)
-            if len(fields) != 2:
-                raise PipelineError(f'{path}:{lineno}: expected "<test name> <reason>"')
-            pending[fields[0]] = fields[1]
+    for lineno, line in config_lines(path):
+        fields = line.split(None, 1)
+        if len(fields) != 2:
+            raise PipelineError(f'{path}:{lineno}: expected "<test name> <reason>"')
+        pending[fields[0]] = fields[1]
     return pending

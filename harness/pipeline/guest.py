@@ -7,8 +7,7 @@ import os
 import shutil
 import stat
 
-from machines import ARCHES, BASE_CMDLINE, MACHINES, PROFILES
-
+from ..machines import ARCHES, BASE_CMDLINE, MACHINES, PROFILES
 from .common import (HARNESS, PipelineError, cache_path, clean_env, log, run_logged,
                      write_atomic)
 from .conformance import UpstreamSelftests

@@ -6,10 +6,9 @@ import os
 import re
 import time
 
-from machines import ARCHES, PROFILES
-
-from .common import (REPO, PipelineError, cache_path, fmt_duration, kbuild_env, kmake_cmd,
-                     log, run_logged, sha256_file, write_atomic)
+from ..machines import ARCHES, PROFILES
+from .common import (JOBS, REPO, PipelineError, cache_path, fmt_duration, kbuild_env,
+                     kmake_cmd, log, run_logged, sha256_file, write_atomic)
 from .tree import IOMMUFD_DIR
 
 CONFIG_LINE = re.compile(r'^(CONFIG_[A-Za-z0-9_]+)=(.*)$')
@@ -127,7 +126,7 @@ class KernelBuild:
         """Config (if needed), kernel image, uAPI headers; returns seconds spent."""
         start = time.monotonic()
         self.configure()
-        log(f'  building kernel {self.name} (-j{os.cpu_count() + 1}, log {self.logfile}) ...')
+        log(f'  building kernel {self.name} (-j{JOBS}, log {self.logfile}) ...')
         self.make(title=f'kernel build {self.name}')
         self.make('headers_install', title=f'headers_install {self.name}')
         if not os.path.exists(self.image):

@@ -3,11 +3,10 @@
 import os
 import re
 import shutil
-import subprocess
 import time
 
 from .common import (HARNESS, REPO, PipelineError, cache_path, clean_env, fmt_duration,
-                     kbuild_env, log)
+                     kbuild_env, kmake_cmd, log, run_quiet)
 from .tree import IOMMUFD_DIR, SAMPLES_DIR, SELFTEST_DIR
 
 CHECKPATCH_ROOTS = (IOMMUFD_DIR + '/', 'include/', SELFTEST_DIR + '/', SAMPLES_DIR + '/')
@@ -32,9 +31,8 @@ class Check:
 
 
 def _run(cmd, cwd, env=None, logname=None):
-    proc = subprocess.run(cmd, cwd=cwd, env=env or clean_env(), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          errors='replace')
+    """(exit code, output lines) of cmd; with logname, also written to lint-<logname>.log."""
+    proc = run_quiet(cmd, cwd=cwd, env=env, check=False)
     if logname:
         path = cache_path('logs', f'lint-{logname}.log')
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -104,8 +102,7 @@ def _diagnostics_on(lines, ours, out_dir, tree_dir, sparse_only=False):
 
 def _kbuild_check(kb, name, extra_args, ours):
     check = Check(name)
-    cmd = ['make', '-C', kb.tree.dir, f'O={kb.out}', f'-j{os.cpu_count() + 1}',
-           'CC=ccache gcc', 'HOSTCC=ccache gcc', *extra_args, IOMMUFD_DIR + '/']
+    cmd = kmake_cmd(kb.tree.dir, kb.out, *extra_args, IOMMUFD_DIR + '/')
     with _objects_set_aside(kb):
         rc, out = _run(cmd, kb.tree.dir, env=kbuild_env(), logname=name)
     hits = _diagnostics_on(out, ours, kb.out, kb.tree.dir, sparse_only=name == 'sparse')

@@ -186,19 +186,30 @@ class SplatScanner:
 
 # ---------------------------------------------------------------- summary
 
+def text_table(head, body, left=1):
+    """Columns aligned; the first 'left' columns to the left, the rest to the right."""
+    rows = [tuple(head)] + [tuple(r) for r in body]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    out = []
+    for n, cells in enumerate(rows):
+        out.append('  '.join(c.ljust(w) if i < left else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
+        if n == 0:
+            out.append('  '.join('-' * w for w in widths))
+    return '\n'.join(out)
+
+
 def summary_table(rows):
+    """The table of make check (and the other test commands) and its failure notes."""
     head = ('suite', 'profile', 'passed', 'failed', 'skipped', 'time')
     body = [(r.suite, r.profile, str(r.passed), str(r.failed), str(r.skipped),
              fmt_duration(r.seconds)) for r in rows]
-    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
-    out = []
-    for cells in [head] + body:
-        out.append('  '.join(c.ljust(w) if i < 2 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
-        if cells is head:
-            out.append('  '.join('-' * w for w in widths))
-    notes = [f'  {r.suite} ({r.profile}): {n}' for r in rows for n in r.notes if r.failed]
-    return '\n'.join(out), notes
+    return text_table(head, body, left=2), [f'  {note}' for note in failure_notes(rows)]
+
+
+def failure_notes(rows):
+    """'suite (profile): note' for every note of a failed row."""
+    return [f'{r.suite} ({r.profile}): {n}' for r in rows for n in r.notes if r.failed]
 
 
 def totals(rows):

@@ -9,8 +9,7 @@ import select
 import subprocess
 import time
 
-from machines import PROFILES
-
+from ..machines import PROFILES
 from .common import cache_path, fmt_duration, log
 from .conformance import load_pending
 from .guest import qemu_command

@@ -3,9 +3,8 @@
 import os
 from dataclasses import dataclass
 
-from machines import MACHINES, PROFILES
-
-from .common import HARNESS, PipelineError
+from ..machines import MACHINES, PROFILES
+from .common import HARNESS, PipelineError, config_lines
 
 SUITES_FILE = os.path.join(HARNESS, 'suites.conf')
 FORMATS = ('tap', 'upstream', 'exit')
@@ -27,28 +26,24 @@ class Suite:
 
 def load_suites(path=SUITES_FILE):
     suites = {}
-    with open(path) as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if not line or line.startswith('#'):
-                continue
-            fields = line.split(None, 6)
-            where = f'{path}:{lineno}'
-            if len(fields) != 7:
-                raise PipelineError(f'{where}: expected 7 fields, got {len(fields)}')
-            name, machine, profiles, timeout, fmt, groups, command = fields
-            if machine not in MACHINES:
-                raise PipelineError(f'{where}: unknown machine {machine}')
-            profile_list = profiles.split(',')
-            for profile in profile_list:
-                if profile not in PROFILES:
-                    raise PipelineError(f'{where}: unknown profile {profile}')
-            if fmt not in FORMATS:
-                raise PipelineError(f'{where}: format must be one of {FORMATS}')
-            if name in suites or name in ('boot', 'kmemleak', 'lint', 'build'):
-                raise PipelineError(f'{where}: suite name {name} is taken')
-            suites[name] = Suite(name, machine, profile_list, int(timeout), fmt,
-                                 [] if groups == '-' else groups.split(','), command)
+    for lineno, line in config_lines(path):
+        fields = line.split(None, 6)
+        where = f'{path}:{lineno}'
+        if len(fields) != 7:
+            raise PipelineError(f'{where}: expected 7 fields, got {len(fields)}')
+        name, machine, profiles, timeout, fmt, groups, command = fields
+        if machine not in MACHINES:
+            raise PipelineError(f'{where}: unknown machine {machine}')
+        profile_list = profiles.split(',')
+        for profile in profile_list:
+            if profile not in PROFILES:
+                raise PipelineError(f'{where}: unknown profile {profile}')
+        if fmt not in FORMATS:
+            raise PipelineError(f'{where}: format must be one of {FORMATS}')
+        if name in suites or name in ('boot', 'kmemleak', 'lint', 'build'):
+            raise PipelineError(f'{where}: suite name {name} is taken')
+        suites[name] = Suite(name, machine, profile_list, int(timeout), fmt,
+                             [] if groups == '-' else groups.split(','), command)
     return suites
 
 

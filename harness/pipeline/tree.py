@@ -262,11 +262,7 @@ class Tree:
         """Which file rel should have after overlay and patches (None: absent)."""
         if rel in self.patched:
             return self.patched[rel]
-        if rel in self.ours:
-            return self.ours[rel]
-        if any(rel.startswith(d + '/') for d in self.spec['wholesale']):
-            return None
-        return self.base.path(rel) if self.base.has(rel) else None
+        return self._overlay_view(rel)
 
     def _overlay_view(self, rel):
         """rel after the overlay, before patches (what the patches apply to)."""

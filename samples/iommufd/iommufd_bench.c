@@ -38,7 +38,7 @@
  * (a new iommufd context, the device bound and attached again), which is
  * also what lets the VT-d paths take turns on the one device.
  *
- * Every result is one line for the harness (harness/pipeline/bench.py):
+ * Every result is one line for the harness (harness/pipeline/bench/parse.py):
  *   @bench time section=S path=P backing=B bytes=N domains=D ns=T
  *          do_ns=T undo_ns=T samples=K ops=O spread=PCT all_ns=T,...
  *          all_do_ns=T,... all_gauge_ns=G,...

@@ -1,0 +1,123 @@
+"""What the benchmark program reports: the rows' keys, their times and memory."""
+
+import dataclasses
+
+VARIANTS = ('ours', 'stock')
+MACHINES = ('q35', 'q35-vtd')
+# The paths through iommufd on q35-vtd (type1 is VFIO's own container)
+IOMMUFD_VTD_PATHS = ('auto', 'hwpt')
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class TimeKey:
+    """One row of a time table: what was measured, on which buffer."""
+    section: str        # map, copy, access
+    path: str           # mock, auto, hwpt, type1
+    backing: str        # 4k, thp, hugetlb
+    size: int           # bytes per operation
+    domains: int
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class MemKey:
+    path: str
+    backing: str
+    domains: int
+
+
+@dataclasses.dataclass
+class Timing:
+    """One row's samples, as nanoseconds per operation."""
+    ns: int             # do + undo, median sample
+    do_ns: int
+    undo_ns: int
+    samples: int
+    ops: int
+    spread: float       # percent: (slowest - fastest) / median
+    all_ns: list = dataclasses.field(default_factory=list)
+    all_do_ns: list = dataclasses.field(default_factory=list)
+    # How long the program's CPU gauge took around each sample
+    all_gauge_ns: list = dataclasses.field(default_factory=list)
+    # Samples taken, before those at less than full speed were set aside
+    taken: int = 0
+
+    def mib_per_s(self, size):
+        return size / (1 << 20) / (self.ns / 1e9) if self.ns else 0.0
+
+
+@dataclasses.dataclass
+class Memory:
+    """Bytes the kernel took while a buffer was mapped (medians of 'reps' maps)."""
+    size: int
+    pages: int
+    # The drop of MemFree; the growth of Slab, SecPageTables, VmallocUsed
+    free: int
+    slab: int
+    sec_pagetables: int
+    vmalloc: int
+    reps: int
+
+    @property
+    def kernel(self):
+        """What the kernel allocated where /proc/meminfo counts it exactly."""
+        return self.slab + self.sec_pagetables + self.vmalloc
+
+    def per_page(self, what='kernel'):
+        return getattr(self, what) / self.pages if self.pages else 0.0
+
+
+@dataclasses.dataclass
+class Run:
+    """What one boot's benchmark program reported."""
+    times: dict = dataclasses.field(default_factory=dict)
+    memory: dict = dataclasses.field(default_factory=dict)
+    info: list = dataclasses.field(default_factory=list)
+    errors: list = dataclasses.field(default_factory=list)
+    done: bool = False
+    # Every boot's Memory per key, when boots were merged
+    memory_boots: dict = dataclasses.field(default_factory=dict)
+
+
+# Where a path or a backing goes in a table: in the order of this dict
+ORDER = {'4k': 0, 'thp': 1, 'hugetlb': 2, 'mock': 0, 'access': 1, 'auto': 2, 'hwpt': 3,
+         'type1': 4}
+LAST = 9
+
+
+def row_sort_key(key):
+    """Time rows by section, path, domains, backing, size."""
+    return (key.section, ORDER.get(key.path, LAST), key.domains, ORDER.get(key.backing, LAST),
+            key.size)
+
+
+def memory_sort_key(machine_and_key):
+    """Memory rows by machine, path, domains, backing."""
+    machine, key = machine_and_key
+    return machine, ORDER.get(key.path, LAST), key.domains, ORDER.get(key.backing, LAST)
+
+
+@dataclasses.dataclass
+class Results:
+    """runs[variant][machine] -> Run (missing when that boot failed)."""
+    runs: dict
+
+    def run(self, variant, machine):
+        return self.runs.get(variant, {}).get(machine) or Run()
+
+    def timing(self, variant, machine, key):
+        return self.run(variant, machine).times.get(key)
+
+    def keys(self, machine, paths):
+        """The time rows of any variant on machine through one of paths, in table order."""
+        found = set()
+        for variant in VARIANTS:
+            found |= {k for k in self.run(variant, machine).times if k.path in paths}
+        return sorted(found, key=row_sort_key)
+
+    def memory_keys(self):
+        """(machine, MemKey) of every memory row of any variant, in table order."""
+        found = set()
+        for variant in VARIANTS:
+            for machine in MACHINES:
+                found |= {(machine, k) for k in self.run(variant, machine).memory}
+        return sorted(found, key=memory_sort_key)
