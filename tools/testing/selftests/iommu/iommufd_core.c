@@ -18,8 +18,6 @@
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
 
-#define NO_SUCH_ID 0x7ffffff0u
-
 /* ---- contexts ---------------------------------------------------------- */
 
 TEST(dev_iommu_is_a_char_device)

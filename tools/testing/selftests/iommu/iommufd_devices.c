@@ -14,14 +14,7 @@
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
 
-#define NO_SUCH_ID 0x7ffffff0u
 #define BUF_PAGES 16
-#define BUF_SIZE (BUF_PAGES * PAGE_SIZE)
-#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
-#define FIXED_RW (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
-/* Where mock domains translate */
-#define APERTURE_IOVA ((__u64)MOCK_APERTURE_START)
-#define IO_PAGE_SIZE (PAGE_SIZE / 2)
 
 FIXTURE(devices)
 {
@@ -53,7 +46,7 @@ FIXTURE_TEARDOWN(devices)
 static int map_fixed_err(int fd, __u32 ioas_id, void *va, __u64 length,
 			 __u64 iova)
 {
-	return iommufd_ioas_map_err(fd, ioas_id, FIXED_RW, va, length, &iova);
+	return iommufd_ioas_map_err(fd, ioas_id, FIXED, va, length, &iova);
 }
 
 /* ---- mock devices on an IOAS ------------------------------------------- */
@@ -1250,7 +1243,7 @@ static int run_device_sequence(struct device_sequence *seq)
 	__u32 idev_id, pt_id;
 	int err;
 
-	err = iommufd_ioas_map_err(seq->fd, seq->ioas_id, FIXED_RW, seq->buf,
+	err = iommufd_ioas_map_err(seq->fd, seq->ioas_id, FIXED, seq->buf,
 				   BUF_SIZE, &iova);
 	if (!err)
 		err = iommufd_mock_domain_err(seq->fd, seq->ioas_id,

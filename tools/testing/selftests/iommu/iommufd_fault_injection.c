@@ -18,13 +18,9 @@
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
 
-#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
-#define FIXED (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
 #define MAX_IOAS 2
 #define MAX_SEGMENTS 16
 #define MAX_FAULT_SITES 5000
-/* Mock domains translate only their aperture: sequences with them map here */
-#define DOMAIN_IOVA ((__u64)MOCK_APERTURE_START)
 /* Sequences with mock domains cross several hundred fault sites */
 #define DOMAIN_TEST_TIMEOUT 240
 
@@ -325,8 +321,7 @@ static int seq_map_and_unmap(struct sequence_state *state)
 	if (!err)
 		err = map_into(state, 0, RW, 0, 0x10000, 0);
 	if (!err)
-		err = map_into(state, 0, IOMMU_IOAS_MAP_FIXED_IOVA | RW,
-			       0x1000, 0x4000, 0x40000000);
+		err = map_into(state, 0, FIXED, 0x1000, 0x4000, 0x40000000);
 	if (!err) {
 		query.ioas_id = state->ioas[0];
 		err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_IOVA_RANGES,
@@ -345,15 +340,13 @@ static int seq_copy(struct sequence_state *state)
 	if (!err)
 		err = add_ioas(state);
 	if (!err)
-		err = map_into(state, 0, IOMMU_IOAS_MAP_FIXED_IOVA | RW, 0,
-			       0x8000, 0x100000);
+		err = map_into(state, 0, FIXED, 0, 0x8000, 0x100000);
 	if (!err)
-		err = map_into(state, 0, IOMMU_IOAS_MAP_FIXED_IOVA | RW, 0x8000,
-			       0x8000, 0x108000);
+		err = map_into(state, 0, FIXED, 0x8000, 0x8000, 0x108000);
 	/* Spans both source mappings */
 	if (!err)
-		err = copy_between(state, 1, 0, IOMMU_IOAS_MAP_FIXED_IOVA | RW,
-				   0x104000, 0x8000, 0x200000);
+		err = copy_between(state, 1, 0, FIXED, 0x104000, 0x8000,
+				   0x200000);
 	if (!err)
 		err = copy_between(state, 0, 0, RW, 0x100000, 0x10000, 0);
 	return err;
@@ -412,13 +405,13 @@ static int seq_map_with_one_domain(struct sequence_state *state)
 	if (!err)
 		err = add_domain(state, 0);
 	if (!err)
-		err = map_into(state, 0, FIXED, 0, 0x10000, DOMAIN_IOVA);
+		err = map_into(state, 0, FIXED, 0, 0x10000, APERTURE_IOVA);
 	/* Right after the first one, of other memory */
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x20000, 0x8000,
-			       DOMAIN_IOVA + 0x10000);
+			       APERTURE_IOVA + 0x10000);
 	if (!err)
-		err = unmap_from(state, 0, DOMAIN_IOVA, 0x10000);
+		err = unmap_from(state, 0, APERTURE_IOVA, 0x10000);
 	return err;
 }
 
@@ -432,10 +425,10 @@ static int seq_map_with_two_domains(struct sequence_state *state)
 	if (!err)
 		err = add_domain(state, 0);
 	if (!err)
-		err = map_into(state, 0, FIXED, 0, 0x10000, DOMAIN_IOVA);
+		err = map_into(state, 0, FIXED, 0, 0x10000, APERTURE_IOVA);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x40000, 0x3000,
-			       DOMAIN_IOVA + 0x100000);
+			       APERTURE_IOVA + 0x100000);
 	return err;
 }
 
@@ -445,13 +438,13 @@ static int seq_domains_linked_to_mappings(struct sequence_state *state)
 
 	err = add_ioas(state);
 	if (!err)
-		err = map_into(state, 0, FIXED, 0, 0x10000, DOMAIN_IOVA);
+		err = map_into(state, 0, FIXED, 0, 0x10000, APERTURE_IOVA);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x10000, 0x4000,
-			       DOMAIN_IOVA + 0x20000);
+			       APERTURE_IOVA + 0x20000);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x30000, 0x1000,
-			       DOMAIN_IOVA + 0x40000);
+			       APERTURE_IOVA + 0x40000);
 	/* Each one filled from every mapping */
 	if (!err)
 		err = add_domain(state, 0);
@@ -472,17 +465,17 @@ static int seq_copy_with_domains(struct sequence_state *state)
 	if (!err)
 		err = add_domain(state, 1);
 	if (!err)
-		err = map_into(state, 0, FIXED, 0, 0x8000, DOMAIN_IOVA);
+		err = map_into(state, 0, FIXED, 0, 0x8000, APERTURE_IOVA);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x8000, 0x8000,
-			       DOMAIN_IOVA + 0x8000);
+			       APERTURE_IOVA + 0x8000);
 	/* Across both source mappings, into the other IOAS */
 	if (!err)
-		err = copy_between(state, 1, 0, FIXED, DOMAIN_IOVA + 0x4000,
-				   0x8000, DOMAIN_IOVA + 0x100000);
+		err = copy_between(state, 1, 0, FIXED, APERTURE_IOVA + 0x4000,
+				   0x8000, APERTURE_IOVA + 0x100000);
 	if (!err)
-		err = copy_between(state, 0, 0, FIXED, DOMAIN_IOVA, 0x10000,
-				   DOMAIN_IOVA + 0x200000);
+		err = copy_between(state, 0, 0, FIXED, APERTURE_IOVA, 0x10000,
+				   APERTURE_IOVA + 0x200000);
 	return err;
 }
 
@@ -494,16 +487,16 @@ static int seq_unmap_with_domains(struct sequence_state *state)
 	if (!err)
 		err = add_domain(state, 0);
 	if (!err)
-		err = map_into(state, 0, FIXED, 0, 0x4000, DOMAIN_IOVA);
+		err = map_into(state, 0, FIXED, 0, 0x4000, APERTURE_IOVA);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x4000, 0x4000,
-			       DOMAIN_IOVA + 0x8000);
+			       APERTURE_IOVA + 0x8000);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x8000, 0x4000,
-			       DOMAIN_IOVA + 0x10000);
+			       APERTURE_IOVA + 0x10000);
 	/* The first two and the hole between them */
 	if (!err)
-		err = unmap_from(state, 0, DOMAIN_IOVA, 0xc000);
+		err = unmap_from(state, 0, APERTURE_IOVA, 0xc000);
 	/* Unlinked: the rest is unpinned; linked again: pinned again */
 	if (!err)
 		err = remove_domain(state, 0);
@@ -675,7 +668,6 @@ static void check_domains_hold_nothing_else(struct __test_metadata *_metadata,
 					    struct sequence_state *state)
 {
 	const struct segment_list *list = &state->tried_segments;
-	const __u64 mock_page = PAGE_SIZE / 2;
 	__u8 *buf = state->buf;
 	unsigned int i;
 	__u64 off;
@@ -685,13 +677,13 @@ static void check_domains_hold_nothing_else(struct __test_metadata *_metadata,
 		const struct iommufd_domain_set *domains =
 			&state->domains[seg->ioas];
 
-		for (off = 0; off < seg->length; off += mock_page) {
+		for (off = 0; off < seg->length; off += IO_PAGE_SIZE) {
 			__u64 iova = seg->iova + off;
 
 			if (is_mapped(state, seg->ioas, iova))
 				continue;
 			ASSERT_EQ(0, domains_translating(state->fd, domains,
-							 iova, mock_page,
+							 iova, IO_PAGE_SIZE,
 							 buf + seg->buf_offset +
 								 off));
 		}

@@ -27,12 +27,34 @@
 #define PAGE_SIZE 4096UL
 #endif
 
-/* The IO page of mock domains (MOCK_IO_PAGE_SIZE in the kernel) */
-#define IOMMUFD_MOCK_IO_PAGE_SIZE (PAGE_SIZE / 2)
-
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]))
 #endif
+
+#define SZ_1M 0x100000UL
+#define SZ_2M 0x200000UL
+
+/*
+ * A program's test buffer: its tests are sized to it, so each program that
+ * uses BUF_SIZE defines BUF_PAGES itself
+ */
+#define BUF_SIZE (BUF_PAGES * PAGE_SIZE)
+
+/* Flags of IOMMU_IOAS_MAP and COPY, at an automatic IOVA and at a fixed one */
+#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+#define FIXED (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
+
+/* An ID far above any a test's context hands out */
+#define NO_SUCH_ID 0x7ffffff0u
+
+/* The IO page of mock domains (MOCK_IO_PAGE_SIZE in the kernel) */
+#define IO_PAGE_SIZE (PAGE_SIZE / 2)
+
+/*
+ * The first IOVA every mock domain translates: a test that may have one
+ * maps from here on
+ */
+#define APERTURE_IOVA ((__u64)MOCK_APERTURE_START)
 
 /* Run an ioctl; 0 on success, otherwise the errno it set */
 static inline int iommufd_ioctl_err(int fd, unsigned long request, void *arg)
@@ -369,10 +391,9 @@ static inline bool iommufd_hwpt_maps_none_of(int fd, __u32 hwpt_id,
 	__u8 *bytes = va;
 	__u64 done;
 
-	for (done = 0; done < length; done += IOMMUFD_MOCK_IO_PAGE_SIZE)
+	for (done = 0; done < length; done += IO_PAGE_SIZE)
 		if (iommufd_check_map_err(fd, hwpt_id, iova + done,
-					  IOMMUFD_MOCK_IO_PAGE_SIZE,
-					  bytes + done) != EINVAL)
+					  IO_PAGE_SIZE, bytes + done) != EINVAL)
 			return false;
 	return true;
 }

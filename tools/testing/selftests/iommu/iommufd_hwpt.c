@@ -15,14 +15,7 @@
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
 
-#define NO_SUCH_ID 0x7ffffff0u
 #define BUF_PAGES 64
-#define BUF_SIZE (BUF_PAGES * PAGE_SIZE)
-#define FIXED_RW (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | \
-		  IOMMU_IOAS_MAP_WRITEABLE)
-#define APERTURE_IOVA ((__u64)MOCK_APERTURE_START)
-/* The mock IO page: half a CPU page, the IOVA granule of mock domains */
-#define IO_PAGE_SIZE (PAGE_SIZE / 2)
 #define IO_PAGES (BUF_SIZE / IO_PAGE_SIZE)
 /* u64 words of a bitmap with one bit per IO page of the buffer */
 #define BITMAP_WORDS ((IO_PAGES + 63) / 64)
@@ -34,7 +27,7 @@
 static int map_fixed_err(int fd, __u32 ioas_id, void *va, __u64 length,
 			 __u64 iova)
 {
-	return iommufd_ioas_map_err(fd, ioas_id, FIXED_RW, va, length, &iova);
+	return iommufd_ioas_map_err(fd, ioas_id, FIXED, va, length, &iova);
 }
 
 static bool bit_is_set(const __u64 *bitmap, unsigned int bit)

@@ -11,11 +11,8 @@
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
 
-#define BUF_SIZE (4UL << 20)
-#define SZ_2M (2UL << 20)
-#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
-#define FIXED (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
-#define NO_SUCH_ID 0x7ffffff0u
+/* 4 MiB: two 2 MiB aligned halves */
+#define BUF_PAGES 1024
 
 static int map_err(int fd, __u32 ioas_id, __u32 flags, void *va, __u64 length,
 		   __u64 *iova)

@@ -23,17 +23,8 @@
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
 
-#define SZ_1M 0x100000UL
-#define SZ_2M 0x200000UL
-#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
-#define FIXED (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
-/* The page size of a mock domain; MOCK_IO_PAGE_SIZE in the kernel */
-#define MOCK_PAGE_SIZE (PAGE_SIZE / 2)
-/* First IOVA every mock domain translates; the tests map from here on */
-#define IOVA_BASE ((__u64)MOCK_APERTURE_START)
 /* First IOVA past the mock aperture */
 #define APERTURE_END ((__u64)MOCK_APERTURE_LAST + 1)
-#define NO_SUCH_ID 0x7ffffff0u
 
 /* No domain translates any IOVA of the page aligned range */
 static bool domains_map_none_of(int fd,
@@ -119,7 +110,7 @@ static void *alloc_small_pages(size_t size, int share)
 
 /* ==== Mappings and 0, 1 or 2 linked domains ============================= */
 
-#define BUF_SIZE (256 * PAGE_SIZE)
+#define BUF_PAGES 256
 #define HALF (BUF_SIZE / 2)
 
 FIXTURE(pinning)
@@ -171,7 +162,7 @@ FIXTURE_TEARDOWN(pinning)
 
 TEST_F(pinning, map_reaches_every_domain_and_pins_once)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, BUF_SIZE, &iova));
@@ -197,7 +188,7 @@ TEST_F(pinning, automatic_iova_is_mapped_in_every_domain)
 
 TEST_F(pinning, unmap_leaves_every_domain_and_unpins)
 {
-	__u64 iova = IOVA_BASE, unmapped = 0;
+	__u64 iova = APERTURE_IOVA, unmapped = 0;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, BUF_SIZE, &iova));
@@ -214,7 +205,7 @@ TEST_F(pinning, domain_linked_after_mappings_is_filled)
 {
 	struct iommufd_domain_set later =
 		iommufd_more_domains_for(&self->domains);
-	__u64 iova = IOVA_BASE, next_iova = IOVA_BASE + SZ_1M;
+	__u64 iova = APERTURE_IOVA, next_iova = APERTURE_IOVA + SZ_1M;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, HALF, &iova));
@@ -238,7 +229,7 @@ TEST_F(pinning, domain_linked_after_mappings_is_filled)
 
 TEST_F(pinning, unlinking_the_last_domain_unpins_but_keeps_the_mapping)
 {
-	__u64 iova = IOVA_BASE, unmapped = 0;
+	__u64 iova = APERTURE_IOVA, unmapped = 0;
 
 	if (!self->domains.count)
 		ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
@@ -261,21 +252,22 @@ TEST_F(pinning, unlinking_the_last_domain_unpins_but_keeps_the_mapping)
 
 TEST_F(pinning, adjacent_maps_translate_as_one_range)
 {
-	__u64 iova = IOVA_BASE, unmapped = 0;
+	__u64 iova = APERTURE_IOVA, unmapped = 0;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, HALF, &iova));
-	iova = IOVA_BASE + HALF;
+	iova = APERTURE_IOVA + HALF;
 	ASSERT_EQ(0,
 		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
 				       self->buf + HALF, HALF, &iova));
-	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
-					   BUF_SIZE, self->buf));
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
+					   APERTURE_IOVA, BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
 					    pins_with(&self->domains)));
 	ASSERT_EQ(0,
 		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
-					       IOVA_BASE, BUF_SIZE, &unmapped));
+					       APERTURE_IOVA, BUF_SIZE,
+					       &unmapped));
 	EXPECT_EQ(BUF_SIZE, unmapped);
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 }
@@ -285,7 +277,7 @@ TEST_F(pinning, overlapping_map_is_refused_and_pins_nothing)
 	static const __s64 shifts[] = {
 		-(__s64)HALF / 2, HALF / 2, 0, PAGE_SIZE, -(__s64)PAGE_SIZE,
 	};
-	const __u64 first = IOVA_BASE + HALF;
+	const __u64 first = APERTURE_IOVA + HALF;
 	__u64 iova = first;
 	unsigned int i;
 
@@ -320,12 +312,12 @@ TEST_F(pinning, unmap_cutting_a_mapping_is_enoent_and_removes_nothing)
 		{ PAGE_SIZE, PAGE_SIZE }, /* inside it */
 		{ PAGE_SIZE, BUF_SIZE }, /* into the next one */
 	};
-	__u64 iova = IOVA_BASE, unmapped = 0;
+	__u64 iova = APERTURE_IOVA, unmapped = 0;
 	unsigned int i;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, HALF, &iova));
-	iova = IOVA_BASE + HALF;
+	iova = APERTURE_IOVA + HALF;
 	ASSERT_EQ(0,
 		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
 				       self->buf + HALF, HALF, &iova));
@@ -333,15 +325,16 @@ TEST_F(pinning, unmap_cutting_a_mapping_is_enoent_and_removes_nothing)
 		EXPECT_EQ(ENOENT,
 			  iommufd_ioas_unmap_err(self->fd,
 						 self->domains.ioas_id,
-						 IOVA_BASE + cuts[i].offset,
+						 APERTURE_IOVA + cuts[i].offset,
 						 cuts[i].length));
-	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
-					   BUF_SIZE, self->buf));
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
+					   APERTURE_IOVA, BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
 					    pins_with(&self->domains)));
 	ASSERT_EQ(0,
 		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
-					       IOVA_BASE, BUF_SIZE, &unmapped));
+					       APERTURE_IOVA, BUF_SIZE,
+					       &unmapped));
 	EXPECT_EQ(BUF_SIZE, unmapped);
 }
 
@@ -353,14 +346,14 @@ TEST_F(pinning, unmap_of_a_range_spanning_several_mappings_removes_them_all)
 
 	/* Four mappings with a gap of one page before each */
 	for (i = 0; i != 4; i++) {
-		iova = IOVA_BASE + i * (quarter + PAGE_SIZE) + PAGE_SIZE;
+		iova = APERTURE_IOVA + i * (quarter + PAGE_SIZE) + PAGE_SIZE;
 		ASSERT_EQ(0,
 			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					       FIXED, self->buf + i * quarter,
 					       quarter, &iova));
 	}
 	/* The middle two and the gaps around them */
-	iova = IOVA_BASE + quarter + PAGE_SIZE;
+	iova = APERTURE_IOVA + quarter + PAGE_SIZE;
 	ASSERT_EQ(0, iommufd_ioas_unmap_count_err(self->fd,
 						  self->domains.ioas_id, iova,
 						  2 * (quarter + PAGE_SIZE),
@@ -371,12 +364,12 @@ TEST_F(pinning, unmap_of_a_range_spanning_several_mappings_removes_them_all)
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, quarter,
 					    pins_with(&self->domains)));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
-					   IOVA_BASE + PAGE_SIZE, quarter,
+					   APERTURE_IOVA + PAGE_SIZE, quarter,
 					   self->buf));
 	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains,
-					IOVA_BASE + quarter + 2 * PAGE_SIZE,
+					APERTURE_IOVA + quarter + 2 * PAGE_SIZE,
 					quarter, self->buf + quarter));
-	iova = IOVA_BASE + 3 * (quarter + PAGE_SIZE) + PAGE_SIZE;
+	iova = APERTURE_IOVA + 3 * (quarter + PAGE_SIZE) + PAGE_SIZE;
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   quarter, self->buf + 3 * quarter));
 }
@@ -412,7 +405,7 @@ TEST_F(pinning, unmap_all_empties_every_domain)
 
 TEST_F(pinning, memory_mapped_twice_is_pinned_twice)
 {
-	__u64 iova_a = IOVA_BASE, iova_b = IOVA_BASE + BUF_SIZE;
+	__u64 iova_a = APERTURE_IOVA, iova_b = APERTURE_IOVA + BUF_SIZE;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, BUF_SIZE, &iova_a));
@@ -432,7 +425,7 @@ TEST_F(pinning, memory_mapped_twice_is_pinned_twice)
 
 TEST_F(pinning, copy_within_the_ioas_shares_the_pin)
 {
-	__u64 iova = IOVA_BASE, copy_iova = IOVA_BASE + 2 * BUF_SIZE;
+	__u64 iova = APERTURE_IOVA, copy_iova = APERTURE_IOVA + 2 * BUF_SIZE;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, BUF_SIZE, &iova));
@@ -456,7 +449,7 @@ TEST_F(pinning, copy_within_the_ioas_shares_the_pin)
 TEST_F(pinning, copy_into_an_ioas_with_its_own_domain)
 {
 	struct iommufd_domain_set dst = {};
-	__u64 iova = IOVA_BASE, dst_iova = IOVA_BASE + SZ_1M;
+	__u64 iova = APERTURE_IOVA, dst_iova = APERTURE_IOVA + SZ_1M;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &dst.ioas_id));
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &dst, 0));
@@ -490,7 +483,7 @@ TEST_F(pinning, copy_into_an_ioas_with_its_own_domain)
 
 TEST_F(pinning, copy_into_an_unknown_ioas_is_enoent_and_pins_nothing)
 {
-	__u64 iova = IOVA_BASE, dst_iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA, dst_iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, BUF_SIZE, &iova));
@@ -503,7 +496,7 @@ TEST_F(pinning, copy_into_an_unknown_ioas_is_enoent_and_pins_nothing)
 
 TEST_F(pinning, check_map_tells_wrong_memory_and_holes_apart)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 	unsigned int i;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
@@ -542,7 +535,7 @@ TEST_F(pinning, check_refs_rejects_misaligned_arguments)
 TEST_F(pinning, copy_outlives_its_destroyed_source_ioas)
 {
 	__u32 ioas_id;
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	/* A source IOAS without devices, which could not be destroyed */
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
@@ -595,36 +588,36 @@ static int hole_neighbours_refs_err(int fd, __u8 *buf, size_t size)
 TEST_F(pinning, map_over_a_hole_in_memory_is_efault_when_domains_pin_it)
 {
 	int expected = self->domains.count ? EFAULT : 0;
-	__u64 iova = IOVA_BASE, unmapped = 0;
+	__u64 iova = APERTURE_IOVA, unmapped = 0;
 
 	ASSERT_EQ(0, munmap(self->buf + HOLE_OFFSET, HOLE_SIZE));
 	EXPECT_EQ(expected,
 		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
 				       self->buf, BUF_SIZE, &iova));
 	EXPECT_EQ(0, hole_neighbours_refs_err(self->fd, self->buf, BUF_SIZE));
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, IOVA_BASE,
+	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, APERTURE_IOVA,
 					HOLE_OFFSET, self->buf));
 	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains,
-					IOVA_BASE + PAST_HOLE,
+					APERTURE_IOVA + PAST_HOLE,
 					BUF_SIZE - PAST_HOLE,
 					self->buf + PAST_HOLE));
 	if (expected) {
 		EXPECT_EQ(ENOENT,
 			  iommufd_ioas_unmap_err(self->fd,
 						 self->domains.ioas_id,
-						 IOVA_BASE, BUF_SIZE));
+						 APERTURE_IOVA, BUF_SIZE));
 	} else {
 		EXPECT_EQ(0, iommufd_ioas_unmap_count_err(self->fd,
 							  self->domains.ioas_id,
-							  IOVA_BASE, BUF_SIZE,
-							  &unmapped));
+							  APERTURE_IOVA,
+							  BUF_SIZE, &unmapped));
 		EXPECT_EQ(BUF_SIZE, unmapped);
 	}
 }
 
 TEST_F(pinning, closing_the_context_unpins_everything)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 	int probe_fd;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
@@ -751,13 +744,13 @@ TEST_F(single, domain_is_refused_while_a_mapping_lies_outside_its_aperture)
 
 TEST_F(single, mock_domain_sets_the_iova_alignment_to_its_page_size)
 {
-	const __u64 half_page = MOCK_PAGE_SIZE;
+	const __u64 half_page = IO_PAGE_SIZE;
 	__u64 iova;
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 
 	/* Half a page, from the middle of a page, at a matching IOVA */
-	iova = IOVA_BASE + half_page;
+	iova = APERTURE_IOVA + half_page;
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf + half_page,
 					  half_page, &iova));
@@ -766,11 +759,11 @@ TEST_F(single, mock_domain_sets_the_iova_alignment_to_its_page_size)
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, PAGE_SIZE, 1));
 
 	/* Finer than the mock page size: IOVA, length, memory offset */
-	iova = IOVA_BASE + PAGE_SIZE + half_page / 2;
+	iova = APERTURE_IOVA + PAGE_SIZE + half_page / 2;
 	EXPECT_EQ(EINVAL, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					       FIXED, self->buf + PAGE_SIZE,
 					       half_page, &iova));
-	iova = IOVA_BASE + PAGE_SIZE;
+	iova = APERTURE_IOVA + PAGE_SIZE;
 	EXPECT_EQ(EINVAL, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					       FIXED, self->buf + PAGE_SIZE,
 					       half_page / 2, &iova));
@@ -784,11 +777,11 @@ TEST_F(single, mock_domain_sets_the_iova_alignment_to_its_page_size)
 
 TEST_F(single, domain_is_refused_while_a_mapping_is_finer_than_its_pages)
 {
-	__u64 iova = IOVA_BASE + MOCK_PAGE_SIZE / 2;
+	__u64 iova = APERTURE_IOVA + IO_PAGE_SIZE / 2;
 
 	/* Without a domain any byte alignment goes */
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
-					  FIXED, self->buf + MOCK_PAGE_SIZE / 2,
+					  FIXED, self->buf + IO_PAGE_SIZE / 2,
 					  PAGE_SIZE, &iova));
 	EXPECT_EQ(EADDRINUSE, iommufd_link_domain(self->fd, &self->domains, 0));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, 2 * PAGE_SIZE,
@@ -825,7 +818,7 @@ static void check_unlinked_ioas_as_it_was(struct __test_metadata *_metadata,
 
 TEST_F(single, mock_device_on_an_ioas_whose_memory_is_gone_is_efault)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, BUF_SIZE, &iova));
@@ -838,7 +831,7 @@ TEST_F(single, mock_device_on_an_ioas_whose_memory_is_gone_is_efault)
 
 TEST_F(single, hwpt_on_an_ioas_whose_memory_is_gone_is_efault)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 	__u32 other_ioas;
 
 	/* A device attached elsewhere, to allocate the HWPT for */
@@ -860,7 +853,7 @@ TEST_F(single, hwpt_on_an_ioas_whose_memory_is_gone_is_efault)
 TEST_F(single, mock_device_on_a_file_mapping_past_its_end_is_einval)
 {
 	int memfd = iommufd_memfd(BUF_SIZE, 0);
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 	__u8 *view;
 
 	ASSERT_LE(0, memfd);
@@ -874,7 +867,7 @@ TEST_F(single, mock_device_on_a_file_mapping_past_its_end_is_einval)
 	EXPECT_EQ(EINVAL, iommufd_link_domain(self->fd, &self->domains, 0));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, HALF, 0));
 	check_unlinked_ioas_as_it_was(_metadata, self->fd,
-				      self->domains.ioas_id, IOVA_BASE,
+				      self->domains.ioas_id, APERTURE_IOVA,
 				      BUF_SIZE);
 	munmap(view, HALF);
 	close(memfd);
@@ -883,7 +876,7 @@ TEST_F(single, mock_device_on_a_file_mapping_past_its_end_is_einval)
 TEST_F(single, mapping_through_an_access_and_a_domain_pins_once)
 {
 	const __u32 access_flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 	__u32 pin_id;
 	int access_fd;
 
@@ -925,7 +918,7 @@ static __u64 get_huge_pages(int fd, __u32 ioas_id)
 
 TEST_F(single, huge_pages_off_is_refused_while_a_domain_maps_memory)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
@@ -944,7 +937,7 @@ TEST_F(single, huge_pages_off_is_refused_while_a_domain_maps_memory)
 
 TEST_F(single, huge_pages_off_is_accepted_with_mappings_but_no_domain)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, HALF, &iova));
@@ -958,27 +951,26 @@ TEST_F(single, huge_pages_off_is_accepted_with_mappings_but_no_domain)
 
 TEST_F(single, huge_pages_off_requires_page_aligned_iova)
 {
-	__u64 iova = IOVA_BASE + MOCK_PAGE_SIZE;
+	__u64 iova = APERTURE_IOVA + IO_PAGE_SIZE;
 
 	ASSERT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
-	EXPECT_EQ(EINVAL,
-		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
-				       self->buf + MOCK_PAGE_SIZE,
-				       MOCK_PAGE_SIZE, &iova));
+	EXPECT_EQ(EINVAL, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					       FIXED, self->buf + IO_PAGE_SIZE,
+					       IO_PAGE_SIZE, &iova));
 	/* Back on, the mock page size is the granule again */
 	ASSERT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 1));
 	EXPECT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
-					  FIXED, self->buf + MOCK_PAGE_SIZE,
-					  MOCK_PAGE_SIZE, &iova));
+					  FIXED, self->buf + IO_PAGE_SIZE,
+					  IO_PAGE_SIZE, &iova));
 }
 
 TEST_F(single, huge_pages_off_refused_while_a_mapping_is_finer_than_a_page)
 {
-	__u64 iova = IOVA_BASE + MOCK_PAGE_SIZE;
+	__u64 iova = APERTURE_IOVA + IO_PAGE_SIZE;
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
-					  FIXED, self->buf + MOCK_PAGE_SIZE,
+					  FIXED, self->buf + IO_PAGE_SIZE,
 					  PAGE_SIZE, &iova));
 	EXPECT_EQ(EADDRINUSE,
 		  set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
@@ -1176,7 +1168,7 @@ FIXTURE_TEARDOWN_PARENT(huge)
 
 TEST_F(huge, huge_memory_maps_into_a_huge_iova_domain)
 {
-	__u64 iova = IOVA_BASE, unmapped = 0;
+	__u64 iova = APERTURE_IOVA, unmapped = 0;
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains,
 					 MOCK_FLAGS_DEVICE_HUGE_IOVA));
@@ -1195,7 +1187,7 @@ TEST_F(huge, huge_memory_maps_into_a_huge_iova_domain)
 
 TEST_F(huge, huge_iova_domain_linked_after_the_map_is_filled)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0,
 		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
@@ -1210,7 +1202,7 @@ TEST_F(huge, slice_across_huge_pages_at_an_unaligned_iova)
 {
 	const __u64 offset = SZ_1M + 3 * PAGE_SIZE;
 	const __u64 length = SZ_2M + 5 * PAGE_SIZE;
-	__u64 iova = IOVA_BASE + 7 * PAGE_SIZE;
+	__u64 iova = APERTURE_IOVA + 7 * PAGE_SIZE;
 
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains,
 					 MOCK_FLAGS_DEVICE_HUGE_IOVA));
@@ -1351,10 +1343,12 @@ static int map_file_fixed_err(int fd, __u32 ioas_id, int memfd, __u64 start,
 
 TEST_F(file_pinning, file_mapping_reaches_every_domain_and_pins_once)
 {
-	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
-					self->memfd, 0, FILE_SIZE, IOVA_BASE));
-	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
-					   FILE_SIZE, self->view));
+	ASSERT_EQ(0,
+		  map_file_fixed_err(self->fd, self->domains.ioas_id,
+				     self->memfd, 0, FILE_SIZE, APERTURE_IOVA));
+	EXPECT_EQ(0,
+		  iommufd_check_domains(self->fd, &self->domains, APERTURE_IOVA,
+					FILE_SIZE, self->view));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, FILE_SIZE,
 					    pins_with(&self->domains)));
 }
@@ -1367,15 +1361,15 @@ TEST_F(file_pinning, file_pages_never_written_are_made_when_pinned)
 
 	ASSERT_LE(0, memfd);
 	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id, memfd,
-					0, FILE_SIZE, IOVA_BASE));
+					0, FILE_SIZE, APERTURE_IOVA));
 	/* Mapped only now: it finds the pages the pinning put in the file */
 	view = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
 		    0);
 	ASSERT_NE(MAP_FAILED, view);
 	for (i = 0; i != FILE_SIZE; i += PAGE_SIZE)
 		ASSERT_EQ(0, view[i]);
-	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
-					   FILE_SIZE, view));
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
+					   APERTURE_IOVA, FILE_SIZE, view));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, FILE_SIZE,
 					    pins_with(&self->domains)));
 	munmap(view, FILE_SIZE);
@@ -1388,9 +1382,10 @@ TEST_F(file_pinning, file_mapping_from_an_offset_maps_the_pages_there)
 
 	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
 					self->memfd, start, length,
-					IOVA_BASE));
-	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
-					   length, self->view + start));
+					APERTURE_IOVA));
+	EXPECT_EQ(0,
+		  iommufd_check_domains(self->fd, &self->domains, APERTURE_IOVA,
+					length, self->view + start));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view + start,
 					    length,
 					    pins_with(&self->domains)));
@@ -1405,14 +1400,15 @@ TEST_F(file_pinning, unmapping_a_file_mapping_unpins_its_pages)
 {
 	__u64 unmapped = 0;
 
-	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
-					self->memfd, 0, FILE_SIZE, IOVA_BASE));
+	ASSERT_EQ(0,
+		  map_file_fixed_err(self->fd, self->domains.ioas_id,
+				     self->memfd, 0, FILE_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0,
 		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
-					       IOVA_BASE, FILE_SIZE,
+					       APERTURE_IOVA, FILE_SIZE,
 					       &unmapped));
 	EXPECT_EQ(FILE_SIZE, unmapped);
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, IOVA_BASE,
+	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, APERTURE_IOVA,
 					FILE_SIZE, self->view));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, FILE_SIZE,
 					    0));
@@ -1423,10 +1419,11 @@ TEST_F(file_pinning, domain_linked_after_a_file_mapping_is_filled)
 	struct iommufd_domain_set later =
 		iommufd_more_domains_for(&self->domains);
 
-	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
-					self->memfd, 0, FILE_SIZE, IOVA_BASE));
+	ASSERT_EQ(0,
+		  map_file_fixed_err(self->fd, self->domains.ioas_id,
+				     self->memfd, 0, FILE_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &later, variant->dev_flags));
-	EXPECT_EQ(0, iommufd_check_domains(self->fd, &later, IOVA_BASE,
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &later, APERTURE_IOVA,
 					   FILE_SIZE, self->view));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, FILE_SIZE,
 					    1));
@@ -1441,13 +1438,14 @@ TEST_F(file_pinning, an_access_pins_the_pages_of_the_file)
 	int access_fd;
 	__u32 pin_id;
 
-	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
-					self->memfd, 0, FILE_SIZE, IOVA_BASE));
+	ASSERT_EQ(0,
+		  map_file_fixed_err(self->fd, self->domains.ioas_id,
+				     self->memfd, 0, FILE_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->domains.ioas_id,
 					       FILE_ACCESS, &access_fd));
 	/* The kernel checks each pinned page against the view's page */
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
-					    IOVA_BASE + start, length,
+					    APERTURE_IOVA + start, length,
 					    self->view + start,
 					    MOCK_FLAGS_ACCESS_WRITE, &pin_id));
 	/* Domains and the access share one pin of each page */
@@ -1468,22 +1466,24 @@ TEST_F(file_pinning, an_access_reads_and_writes_the_file)
 	unsigned int i;
 	int access_fd;
 
-	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
-					self->memfd, 0, FILE_SIZE, IOVA_BASE));
+	ASSERT_EQ(0,
+		  map_file_fixed_err(self->fd, self->domains.ioas_id,
+				     self->memfd, 0, FILE_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->domains.ioas_id,
 					       0, &access_fd));
 	for (i = 0; i != ARRAY_SIZE(rw_flags); i++) {
 		ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd,
-						   IOVA_BASE + offset, bytes,
-						   length, rw_flags[i]));
+						   APERTURE_IOVA + offset,
+						   bytes, length, rw_flags[i]));
 		EXPECT_EQ(0, memcmp(bytes, self->view + offset, length));
 
 		memset(bytes, 0x40 + i, length);
-		ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd,
-						   IOVA_BASE + offset, bytes,
-						   length,
-						   rw_flags[i] |
-						   MOCK_ACCESS_RW_WRITE));
+		ASSERT_EQ(0,
+			  iommufd_access_rw_err(self->fd, access_fd,
+						APERTURE_IOVA + offset, bytes,
+						length,
+						rw_flags[i] |
+							MOCK_ACCESS_RW_WRITE));
 		/* Through the file itself, not only through the view */
 		ASSERT_EQ(length, pread(self->memfd, from_file, length,
 					offset));
@@ -1669,7 +1669,7 @@ TEST_F(memlock, rlimit_mode_beyond_1_is_einval)
 
 TEST_F(memlock, pins_of_a_privileged_process_show_in_vmpin_only)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	/* With CAP_IPC_LOCK nothing is charged against a limit */
 	self->charge.in_vmlck = false;
@@ -1685,7 +1685,7 @@ TEST_F(memlock, pins_of_a_privileged_process_show_in_vmpin_only)
 
 TEST_F(memlock, map_past_the_limit_is_enomem_and_charges_nothing)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
@@ -1694,7 +1694,7 @@ TEST_F(memlock, map_past_the_limit_is_enomem_and_charges_nothing)
 	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES - 1));
 
 	/* Two more pages do not fit, nor does a much bigger map */
-	iova = IOVA_BASE + SZ_1M;
+	iova = APERTURE_IOVA + SZ_1M;
 	EXPECT_EQ(ENOMEM, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					       FIXED, self->buf + LIMIT_BYTES,
 					       2 * PAGE_SIZE, &iova));
@@ -1739,7 +1739,7 @@ TEST_F(memlock, unmap_gives_the_charge_back_exactly)
 
 TEST_F(memlock, copy_shares_the_charge_of_its_source)
 {
-	__u64 iova = IOVA_BASE, copy_iova = 0;
+	__u64 iova = APERTURE_IOVA, copy_iova = 0;
 
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
 	ASSERT_EQ(0,
@@ -1760,7 +1760,7 @@ TEST_F(memlock, copy_shares_the_charge_of_its_source)
 TEST_F(memlock, nothing_is_charged_without_a_domain)
 {
 	__u32 lazy_ioas;
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &lazy_ioas));
@@ -1782,7 +1782,7 @@ TEST_F(memlock, nothing_is_charged_without_a_domain)
 
 TEST_F(memlock, closing_the_context_gives_the_charge_back)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
 	ASSERT_EQ(0,
@@ -1797,7 +1797,7 @@ TEST_F(memlock, closing_the_context_gives_the_charge_back)
 TEST_F(memlock, map_over_a_hole_in_memory_is_efault_and_charges_nothing)
 {
 	const __u64 hole = LIMIT_BYTES / 2;
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
 	ASSERT_EQ(0, munmap(self->buf + hole, PAGE_SIZE));
@@ -1820,10 +1820,10 @@ TEST_F(memlock, file_pins_are_charged_and_given_back)
 	ASSERT_LE(0, memfd);
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
 	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id, memfd,
-					0, LIMIT_BYTES, IOVA_BASE));
+					0, LIMIT_BYTES, APERTURE_IOVA));
 	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
-					    IOVA_BASE, LIMIT_BYTES));
+					    APERTURE_IOVA, LIMIT_BYTES));
 	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 	close(memfd);
 }
@@ -1839,15 +1839,15 @@ TEST_F(memlock, map_file_past_the_limit_is_enomem_and_charges_nothing)
 	ASSERT_NE(MAP_FAILED, view);
 	stamp_pages(view, 2 * LIMIT_BYTES, 0);
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
-	EXPECT_EQ(ENOMEM, map_file_fixed_err(self->fd, self->domains.ioas_id,
-					     memfd, 0, 2 * LIMIT_BYTES,
-					     IOVA_BASE));
+	EXPECT_EQ(ENOMEM,
+		  map_file_fixed_err(self->fd, self->domains.ioas_id, memfd, 0,
+				     2 * LIMIT_BYTES, APERTURE_IOVA));
 	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, 2 * LIMIT_BYTES,
 					    0));
-	EXPECT_EQ(ENOENT, iommufd_ioas_unmap_err(self->fd,
-						 self->domains.ioas_id,
-						 IOVA_BASE, 2 * LIMIT_BYTES));
+	EXPECT_EQ(ENOENT,
+		  iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					 APERTURE_IOVA, 2 * LIMIT_BYTES));
 	munmap(view, 2 * LIMIT_BYTES);
 	close(memfd);
 }
@@ -1940,7 +1940,7 @@ TEST_F(small_batches, memory_limit_below_one_batch_entry_is_einval)
 
 TEST_F(small_batches, large_map_reaches_every_domain)
 {
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0,
 		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
@@ -1966,12 +1966,13 @@ TEST_F(small_batches, large_file_mapping_reaches_every_domain)
 	ASSERT_NE(MAP_FAILED, view);
 	fault_in_backwards(view, BATCH_BUF_SIZE);
 	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id, memfd,
-					0, BATCH_BUF_SIZE, IOVA_BASE));
-	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, IOVA_BASE,
-					   BATCH_BUF_SIZE, view));
+					0, BATCH_BUF_SIZE, APERTURE_IOVA));
+	EXPECT_EQ(0,
+		  iommufd_check_domains(self->fd, &self->domains, APERTURE_IOVA,
+					BATCH_BUF_SIZE, view));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, BATCH_BUF_SIZE, 1));
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
-					    IOVA_BASE, BATCH_BUF_SIZE));
+					    APERTURE_IOVA, BATCH_BUF_SIZE));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, BATCH_BUF_SIZE, 0));
 	munmap(view, BATCH_BUF_SIZE);
 	close(memfd);
@@ -1981,7 +1982,7 @@ TEST_F(small_batches, fragments_fill_a_domain_linked_later)
 {
 	struct iommufd_domain_set later =
 		iommufd_more_domains_for(&self->domains);
-	__u64 offset = 0, iova = IOVA_BASE;
+	__u64 offset = 0, iova = APERTURE_IOVA;
 	unsigned int n = 1;
 
 	/* Mappings of 1, 2, 3 ... pages, each with a one page hole after */
@@ -1997,7 +1998,7 @@ TEST_F(small_batches, fragments_fill_a_domain_linked_later)
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &later, 0));
 
 	offset = 0;
-	iova = IOVA_BASE;
+	iova = APERTURE_IOVA;
 	for (n = 1; offset + n * PAGE_SIZE <= BATCH_BUF_SIZE; n++) {
 		EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
 						   iova, n * PAGE_SIZE,
@@ -2019,30 +2020,30 @@ TEST_F(small_batches, fragments_fill_a_domain_linked_later)
 TEST_F(small_batches, map_over_a_hole_in_memory_unwinds_every_batch)
 {
 	const __u64 hole = BATCH_BUF_SIZE - 64 * PAGE_SIZE;
-	__u64 iova = IOVA_BASE;
+	__u64 iova = APERTURE_IOVA;
 
 	ASSERT_EQ(0, munmap(self->buf + hole, PAGE_SIZE));
 	EXPECT_EQ(EFAULT,
 		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
 				       self->buf, BATCH_BUF_SIZE, &iova));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, hole, 0));
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, IOVA_BASE,
+	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, APERTURE_IOVA,
 					hole, self->buf));
-	EXPECT_EQ(ENOENT, iommufd_ioas_unmap_err(self->fd,
-						 self->domains.ioas_id,
-						 IOVA_BASE, BATCH_BUF_SIZE));
+	EXPECT_EQ(ENOENT,
+		  iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					 APERTURE_IOVA, BATCH_BUF_SIZE));
 }
 
 TEST_F(small_batches, copy_of_a_range_over_many_sources)
 {
 	struct iommufd_domain_set dst = {};
 	const __u64 chunk = 7 * PAGE_SIZE;
-	__u64 offset, iova, copied, dst_iova = IOVA_BASE;
+	__u64 offset, iova, copied, dst_iova = APERTURE_IOVA;
 	__u8 *copied_va = self->buf + PAGE_SIZE;
 
 	/* Back to back mappings, each of different memory than the last */
 	for (offset = 0; offset + chunk <= BATCH_BUF_SIZE; offset += chunk) {
-		iova = IOVA_BASE + offset;
+		iova = APERTURE_IOVA + offset;
 		ASSERT_EQ(0,
 			  iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					       FIXED, self->buf + offset, chunk,
@@ -2054,7 +2055,7 @@ TEST_F(small_batches, copy_of_a_range_over_many_sources)
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &dst, 0));
 	ASSERT_EQ(0, iommufd_ioas_copy_err(self->fd, dst.ioas_id,
 					   self->domains.ioas_id, FIXED,
-					   IOVA_BASE + PAGE_SIZE, copied,
+					   APERTURE_IOVA + PAGE_SIZE, copied,
 					   &dst_iova));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &dst, dst_iova, copied,
 					   copied_va));
@@ -2110,7 +2111,7 @@ FIXTURE_SETUP(after_fork)
 	self->buf = alloc_small_pages(FORK_BUF_SIZE, variant->share);
 	ASSERT_NE(NULL, self->buf);
 	stamp_pages(self->buf, FORK_BUF_SIZE, PARENT_SEED);
-	self->iova = IOVA_BASE;
+	self->iova = APERTURE_IOVA;
 	ASSERT_EQ(0,
 		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
 				       self->buf, FORK_BUF_SIZE, &self->iova));
@@ -2264,10 +2265,10 @@ FIXTURE_SETUP(many_areas)
 	for (i = 0; i != variant->mock_domains; i++)
 		ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 	/* Two windows of exactly WINDOW_PAGES pages, apart */
-	self->windows[0].start = IOVA_BASE + 16 * SZ_1M;
+	self->windows[0].start = APERTURE_IOVA + 16 * SZ_1M;
 	self->windows[0].last =
 		self->windows[0].start + WINDOW_PAGES * PAGE_SIZE - 1;
-	self->windows[1].start = IOVA_BASE + 64 * SZ_1M + PAGE_SIZE;
+	self->windows[1].start = APERTURE_IOVA + 64 * SZ_1M + PAGE_SIZE;
 	self->windows[1].last =
 		self->windows[1].start + WINDOW_PAGES * PAGE_SIZE - 1;
 	allow.ioas_id = self->domains.ioas_id;

@@ -14,8 +14,6 @@
 #include "iommufd_helpers.h"
 
 #define BUF_PAGES 8
-#define BUF_SIZE (BUF_PAGES * PAGE_SIZE)
-#define APERTURE_IOVA ((__u64)MOCK_APERTURE_START)
 #define INFO_BUF_SIZE 4096
 /* A byte the kernel never writes into an info reply of ours */
 #define POISON 0xa5
