@@ -18,29 +18,6 @@
 #define FIXED_RO (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE)
 #define PIN MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
 
-/* Every mapping here is at a fixed IOVA */
-static int map_fixed_err(int fd, __u32 ioas_id, __u32 flags, void *va,
-			 __u64 length, __u64 iova)
-{
-	return iommufd_ioas_map_err(fd, ioas_id, flags, va, length, &iova);
-}
-
-static int copy_fixed_err(int fd, __u32 dst_id, __u64 dst_iova, __u32 src_id,
-			  __u64 src_iova, __u64 length)
-{
-	struct iommu_ioas_copy cmd = {
-		.size = sizeof(cmd),
-		.flags = FIXED,
-		.dst_ioas_id = dst_id,
-		.src_ioas_id = src_id,
-		.length = length,
-		.dst_iova = dst_iova,
-		.src_iova = src_iova,
-	};
-
-	return iommufd_ioctl_err(fd, IOMMU_IOAS_COPY, &cmd);
-}
-
 /* The IOAS's out_iova_alignment, or 0 if IOMMU_IOAS_IOVA_RANGES failed */
 static __u64 ioas_alignment(int fd, __u32 ioas_id)
 {
@@ -245,8 +222,9 @@ TEST_F(access, an_access_of_another_context_is_ebadfd)
 	other_fd = iommufd_open();
 	ASSERT_LE(0, other_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(other_fd, &other_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(other_fd, other_ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(other_fd, other_ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(other_fd, other_ioas_id, PIN,
 					       &access_fd));
 
@@ -269,8 +247,9 @@ TEST_F(access, an_access_keeps_its_context_after_the_iommufd_is_closed)
 	other_fd = iommufd_open();
 	ASSERT_LE(0, other_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(other_fd, &other_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(other_fd, other_ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(other_fd, other_ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(other_fd, other_ioas_id, PIN,
 					       &access_fd));
 	ASSERT_EQ(0, iommufd_access_pin_err(other_fd, access_fd, APERTURE_IOVA,
@@ -314,11 +293,12 @@ TEST_F(access, sub_page_mappings_are_refused_while_a_pinning_access_is_on)
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
 	EXPECT_EQ(EINVAL,
-		  map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				PAGE_SIZE / 2, APERTURE_IOVA));
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE / 2, APERTURE_IOVA));
 	EXPECT_EQ(EINVAL,
-		  map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				PAGE_SIZE, APERTURE_IOVA + PAGE_SIZE / 2));
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE,
+					     APERTURE_IOVA + PAGE_SIZE / 2));
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -326,8 +306,9 @@ TEST_F(access, a_pinning_access_cannot_join_an_ioas_with_a_sub_page_mapping)
 {
 	int access_fd = -1;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE / 2, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE / 2, APERTURE_IOVA));
 	EXPECT_EQ(EADDRINUSE,
 		  iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					    &access_fd));
@@ -344,7 +325,8 @@ static int mapped_pinning_access(int fd, __u32 ioas_id, __u8 *buf)
 {
 	int access_fd = -1;
 
-	if (map_fixed_err(fd, ioas_id, FIXED, buf, BUF_SIZE, APERTURE_IOVA) ||
+	if (iommufd_ioas_map_fixed_err(fd, ioas_id, buf, BUF_SIZE,
+				       APERTURE_IOVA) ||
 	    iommufd_create_access_err(fd, ioas_id, PIN, &access_fd))
 		return -1;
 	return access_fd;
@@ -433,8 +415,9 @@ TEST_F(access, pin_needs_an_access_made_for_pinning)
 {
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	EXPECT_EQ(EOPNOTSUPP,
@@ -505,11 +488,13 @@ TEST_F(access, pin_across_a_hole_is_enoent_and_pins_nothing)
 {
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-				   self->buf + 2 * PAGE_SIZE, PAGE_SIZE,
-				   APERTURE_IOVA + 2 * PAGE_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf + 2 * PAGE_SIZE,
+						PAGE_SIZE,
+						APERTURE_IOVA + 2 * PAGE_SIZE));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
 	EXPECT_EQ(ENOENT,
@@ -538,11 +523,12 @@ TEST_F(access, pin_after_the_range_was_unmapped_is_enoent)
 
 TEST_F(access, pin_for_writing_of_a_read_only_mapping_is_eperm)
 {
+	__u64 iova = APERTURE_IOVA;
 	int access_fd;
 	__u32 pin_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED_RO, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->ioas_id, FIXED_RO,
+					  self->buf, BUF_SIZE, &iova));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
 	EXPECT_EQ(EPERM, iommufd_access_pin_err(self->fd, access_fd,
@@ -560,11 +546,12 @@ TEST_F(access, a_pin_may_span_adjacent_mappings)
 	int access_fd;
 	__u32 pin_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   half, APERTURE_IOVA));
 	ASSERT_EQ(0,
-		  map_fixed_err(self->fd, self->ioas_id, FIXED,
-				self->buf + half, half, APERTURE_IOVA + half));
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     half, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf + half, half,
+						APERTURE_IOVA + half));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
@@ -655,10 +642,12 @@ TEST_F(access, syz_flag_names_the_iova_by_mapping_number)
 	__u32 pin_id;
 
 	memcpy(&iova, syz_iova, sizeof(iova));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->other,
-				   BUF_SIZE, APERTURE_IOVA + 2 * BUF_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->other, BUF_SIZE,
+						APERTURE_IOVA + 2 * BUF_SIZE));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, iova,
@@ -732,9 +721,11 @@ TEST_F(access, unmap_over_more_than_a_hundred_pinned_mappings_revokes_all)
 					       &access_fd));
 	/* One page per mapping, each pinned on its own */
 	for (i = 0; i != MANY_PINNED_MAPPINGS; i++) {
-		ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-					   many + i * PAGE_SIZE, PAGE_SIZE,
-					   APERTURE_IOVA + i * PAGE_SIZE));
+		ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+							many + i * PAGE_SIZE,
+							PAGE_SIZE,
+							APERTURE_IOVA +
+								i * PAGE_SIZE));
 		ASSERT_EQ(0,
 			  iommufd_access_pin_err(self->fd, access_fd,
 						 APERTURE_IOVA + i * PAGE_SIZE,
@@ -743,8 +734,9 @@ TEST_F(access, unmap_over_more_than_a_hundred_pinned_mappings_revokes_all)
 						 &pin_ids[i]));
 	}
 	/* And one more right after the range, which must keep its pin */
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA + size));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA + size));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
 					    APERTURE_IOVA + size, PAGE_SIZE,
 					    self->buf, 0, &outside_pin));
@@ -773,8 +765,9 @@ TEST_F(access, unmap_elsewhere_leaves_the_pin_alone)
 	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->other,
-				   BUF_SIZE, APERTURE_IOVA + BUF_SIZE));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->other, BUF_SIZE,
+						APERTURE_IOVA + BUF_SIZE));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    PAGE_SIZE, self->buf, 0, &pin_id));
 	EXPECT_EQ(0,
@@ -832,8 +825,8 @@ TEST_F(access, an_ioas_whose_pins_were_revoked_can_be_destroyed)
 	int access_fd;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, ioas_id, self->buf,
+						BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, ioas_id, PIN,
 					       &access_fd));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
@@ -890,8 +883,9 @@ TEST_F(access, rw_copies_both_ways_around_page_boundaries)
 {
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	check_rw_around_boundaries(_metadata, self->fd, access_fd,
@@ -903,8 +897,9 @@ TEST_F(access, rw_slow_path_copies_both_ways_around_page_boundaries)
 {
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	check_rw_around_boundaries(_metadata, self->fd, access_fd,
@@ -936,8 +931,9 @@ TEST_F(access, rw_of_the_whole_buffer_at_once)
 
 	tmp = alloc_buffer(BUF_SIZE);
 	ASSERT_NE(NULL, tmp);
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd, APERTURE_IOVA,
@@ -957,10 +953,12 @@ TEST_F(access, rw_spans_adjacent_mappings_of_different_memory)
 	__u8 tmp[2 * 64];
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->other,
-				   PAGE_SIZE, APERTURE_IOVA + PAGE_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->other, PAGE_SIZE,
+						APERTURE_IOVA + PAGE_SIZE));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd,
@@ -986,14 +984,15 @@ TEST_F(access, rw_of_a_sub_page_mapping_where_one_can_be_made)
 	int access_fd;
 
 	if (variant->mock_domains) {
-		EXPECT_EQ(EINVAL, map_fixed_err(self->fd, self->ioas_id, FIXED,
-						self->buf + 7, sizeof(tmp),
-						APERTURE_IOVA + 7));
+		EXPECT_EQ(EINVAL,
+			  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						     self->buf + 7, sizeof(tmp),
+						     APERTURE_IOVA + 7));
 		return;
 	}
-	ASSERT_EQ(0,
-		  map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf + 7,
-				sizeof(tmp), APERTURE_IOVA + 7));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf + 7, sizeof(tmp),
+						APERTURE_IOVA + 7));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	ASSERT_EQ(0,
@@ -1010,8 +1009,9 @@ TEST_F(access, rw_of_unmapped_iova_is_enoent)
 	__u8 tmp[16];
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	EXPECT_EQ(ENOENT,
@@ -1029,11 +1029,12 @@ TEST_F(access, rw_of_unmapped_iova_is_enoent)
 
 TEST_F(access, rw_writing_a_read_only_mapping_is_eperm)
 {
+	__u64 iova = APERTURE_IOVA;
 	__u8 tmp[16];
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED_RO, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->ioas_id, FIXED_RO,
+					  self->buf, BUF_SIZE, &iova));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	memset(tmp, 0x33, sizeof(tmp));
@@ -1051,8 +1052,9 @@ TEST_F(access, rw_argument_errors)
 	int access_fd;
 	__u8 tmp[16];
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	EXPECT_EQ(EOPNOTSUPP,
@@ -1083,10 +1085,12 @@ TEST_F(access, replace_moves_the_access_to_the_other_ioas)
 	__u8 byte;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &new_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, new_ioas_id, FIXED, self->other,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, new_ioas_id, self->other,
+					     PAGE_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
 	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd,
@@ -1115,8 +1119,9 @@ TEST_F(access, replace_revokes_the_pins_of_the_old_ioas)
 
 	ASSERT_LE(0, access_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &new_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, new_ioas_id, FIXED, self->other,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, new_ioas_id, self->other,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    BUF_SIZE, self->buf, 0, &pin_id));
 
@@ -1176,8 +1181,9 @@ TEST_F(access, replace_into_an_ioas_with_a_sub_page_mapping_fails_cleanly)
 
 	ASSERT_LE(0, access_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &new_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, new_ioas_id, FIXED, self->other,
-				   PAGE_SIZE / 2, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, new_ioas_id, self->other,
+					     PAGE_SIZE / 2, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    PAGE_SIZE, self->buf, 0, &pin_id));
 
@@ -1198,8 +1204,9 @@ TEST_F(access, a_replaced_access_stops_hearing_of_the_old_ioas)
 
 	ASSERT_LE(0, access_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &new_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, new_ioas_id, FIXED, self->other,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, new_ioas_id, self->other,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_access_replace_err(self->fd, access_fd,
 						new_ioas_id));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
@@ -1216,20 +1223,22 @@ TEST_F(access, a_replaced_access_stops_hearing_of_the_old_ioas)
 
 TEST_F(access, copies_of_a_mapping_share_its_pins)
 {
+	__u64 dst_iova = APERTURE_IOVA + BUF_SIZE;
 	__u32 src_ioas_id, src_pin, dst_pin;
 	int src_fd, dst_fd;
 
 	/* The source has no domains; the copy lands in the fixture's IOAS */
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &src_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, src_ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, src_ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, src_ioas_id, PIN,
 					       &src_fd));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, src_fd, APERTURE_IOVA,
 					    BUF_SIZE, self->buf, 0, &src_pin));
-	ASSERT_EQ(0, copy_fixed_err(self->fd, self->ioas_id,
-				    APERTURE_IOVA + BUF_SIZE, src_ioas_id,
-				    APERTURE_IOVA, BUF_SIZE));
+	ASSERT_EQ(0, iommufd_ioas_copy_err(self->fd, self->ioas_id, src_ioas_id,
+					   FIXED, APERTURE_IOVA, BUF_SIZE,
+					   &dst_iova));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &dst_fd));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, dst_fd,
@@ -1255,18 +1264,21 @@ TEST_F(access, copies_of_a_mapping_share_its_pins)
 
 TEST_F(access, unmapping_a_copy_leaves_the_source_pin)
 {
+	__u64 dst_iova = APERTURE_IOVA;
 	__u32 src_ioas_id, src_pin;
 	int src_fd;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &src_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, src_ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, src_ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, src_ioas_id, PIN,
 					       &src_fd));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, src_fd, APERTURE_IOVA,
 					    BUF_SIZE, self->buf, 0, &src_pin));
-	ASSERT_EQ(0, copy_fixed_err(self->fd, self->ioas_id, APERTURE_IOVA,
-				    src_ioas_id, APERTURE_IOVA, BUF_SIZE));
+	ASSERT_EQ(0, iommufd_ioas_copy_err(self->fd, self->ioas_id, src_ioas_id,
+					   FIXED, APERTURE_IOVA, BUF_SIZE,
+					   &dst_iova));
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
 					    APERTURE_IOVA, BUF_SIZE));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 1));
@@ -1336,8 +1348,9 @@ TEST_F(access, every_failure_on_the_access_paths_unwinds)
 {
 	unsigned int nth;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_fail_nth_setup());
 	for (nth = 1; nth != 5000; nth++) {
 		struct access_sequence seq = {
@@ -1351,8 +1364,10 @@ TEST_F(access, every_failure_on_the_access_paths_unwinds)
 
 		ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd,
 						    &seq.other_ioas_id));
-		ASSERT_EQ(0, map_fixed_err(self->fd, seq.other_ioas_id, FIXED,
-					   self->buf, BUF_SIZE, APERTURE_IOVA));
+		ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd,
+							seq.other_ioas_id,
+							self->buf, BUF_SIZE,
+							APERTURE_IOVA));
 		ASSERT_EQ(0, iommufd_fail_nth_arm(nth));
 		err = run_access_sequence(&seq);
 		injected = iommufd_fail_nth_disarm();
@@ -1447,8 +1462,9 @@ TEST_F(access, pins_racing_with_unmaps_never_block_an_unmap)
 		ASSERT_EQ(0, pthread_create(&threads[i], NULL, pin_loop,
 					    &race));
 	for (i = 0; i != RACE_ROUNDS; i++) {
-		if (map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				  BUF_SIZE, APERTURE_IOVA) ||
+		if (iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+					       self->buf, BUF_SIZE,
+					       APERTURE_IOVA) ||
 		    iommufd_ioas_unmap_err(self->fd, self->ioas_id,
 					   APERTURE_IOVA, BUF_SIZE))
 			failures++;
@@ -1473,8 +1489,9 @@ TEST_F(access, pins_racing_with_replace_are_all_revoked)
 	ioas_ids[0] = self->ioas_id;
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_ids[1]));
 	for (i = 0; i != ARRAY_SIZE(ioas_ids); i++)
-		ASSERT_EQ(0, map_fixed_err(self->fd, ioas_ids[i], FIXED,
-					   self->buf, BUF_SIZE, APERTURE_IOVA));
+		ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, ioas_ids[i],
+							self->buf, BUF_SIZE,
+							APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &race.access_fd));
 	for (i = 0; i != RACE_PINNERS; i++)
@@ -1504,8 +1521,9 @@ TEST_F(access, closing_an_access_races_with_unmaps)
 		struct pin_race race = { .fd = self->fd };
 		pthread_t thread;
 
-		ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-					   self->buf, BUF_SIZE, APERTURE_IOVA));
+		ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+							self->buf, BUF_SIZE,
+							APERTURE_IOVA));
 		ASSERT_EQ(0, iommufd_create_access_err(self->fd,
 						       self->ioas_id, PIN,
 						       &race.access_fd));

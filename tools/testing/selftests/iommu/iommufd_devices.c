@@ -43,12 +43,6 @@ FIXTURE_TEARDOWN(devices)
 	close(self->fd);
 }
 
-static int map_fixed_err(int fd, __u32 ioas_id, void *va, __u64 length,
-			 __u64 iova)
-{
-	return iommufd_ioas_map_err(fd, ioas_id, FIXED, va, length, &iova);
-}
-
 /* ---- mock devices on an IOAS ------------------------------------------- */
 
 TEST_F(devices, mock_domain_returns_three_distinct_ids)
@@ -253,8 +247,9 @@ TEST_F(devices, hwpt_id_where_an_ioas_is_expected_is_enoent)
 
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &hwpt_id, NULL));
-	EXPECT_EQ(ENOENT, map_fixed_err(self->fd, hwpt_id, self->buf,
-					PAGE_SIZE, APERTURE_IOVA));
+	EXPECT_EQ(ENOENT,
+		  iommufd_ioas_map_fixed_err(self->fd, hwpt_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
 	EXPECT_EQ(ENOENT, iommufd_iova_ranges_err(self->fd, hwpt_id, &range,
 						  &count));
 	EXPECT_EQ(ENOENT, iommufd_add_reserved_err(self->fd, hwpt_id,
@@ -829,8 +824,9 @@ static void *race_map_loop(void *arg)
 						    mapper->slot);
 			__u64 unmapped = 0;
 
-			if (map_fixed_err(mapper->fd, mapper->ioas_ids[i], va,
-					  RACE_SLOT_SIZE, iova))
+			if (iommufd_ioas_map_fixed_err(mapper->fd,
+						       mapper->ioas_ids[i], va,
+						       RACE_SLOT_SIZE, iova))
 				mapper->failures++;
 			/* The last round leaves the even slots mapped */
 			if (round == RACE_ROUNDS &&
@@ -942,11 +938,14 @@ TEST_F(devices, mapping_into_reserved_iova_fails)
 {
 	ASSERT_EQ(0, iommufd_add_reserved_err(self->fd, self->ioas_id,
 					      APERTURE_IOVA, BUF_SIZE));
-	EXPECT_EQ(EINVAL, map_fixed_err(self->fd, self->ioas_id, self->buf,
-					PAGE_SIZE, APERTURE_IOVA + PAGE_SIZE));
+	EXPECT_EQ(EINVAL,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE,
+					     APERTURE_IOVA + PAGE_SIZE));
 	/* Right after it is fine */
-	EXPECT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA + BUF_SIZE));
+	EXPECT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf, PAGE_SIZE,
+						APERTURE_IOVA + BUF_SIZE));
 }
 
 TEST_F(devices, reserved_iova_is_a_hole_in_the_iova_ranges)
@@ -967,8 +966,9 @@ TEST_F(devices, reserved_iova_is_a_hole_in_the_iova_ranges)
 
 TEST_F(devices, reserving_over_a_mapping_is_eaddrinuse)
 {
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
 	EXPECT_EQ(EADDRINUSE, iommufd_add_reserved_err(self->fd, self->ioas_id,
 						       APERTURE_IOVA,
 						       PAGE_SIZE));
@@ -1020,8 +1020,9 @@ TEST_F(devices, mapping_outside_the_aperture_keeps_a_mock_device_out)
 {
 	__u32 stdev_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, PAGE_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, PAGE_SIZE));
 	EXPECT_EQ(EADDRINUSE, iommufd_mock_domain_err(self->fd, self->ioas_id,
 						      &stdev_id, NULL, NULL));
 	/* The IOAS is as it was: its mapping is there, nothing holds it */
@@ -1036,8 +1037,9 @@ TEST_F(devices, domain_maps_what_was_mapped_before_the_device_came)
 {
 	__u32 hwpt_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &hwpt_id, NULL));
 	EXPECT_EQ(0, iommufd_check_map_err(self->fd, hwpt_id, APERTURE_IOVA,
@@ -1050,8 +1052,9 @@ TEST_F(devices, domain_maps_what_is_mapped_after_the_device_came)
 
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &hwpt_id, NULL));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	EXPECT_EQ(0, iommufd_check_map_err(self->fd, hwpt_id, APERTURE_IOVA,
 					   BUF_SIZE, self->buf));
 	/* Half a CPU page in, IO page granular */
@@ -1067,8 +1070,9 @@ TEST_F(devices, unmapped_iova_is_gone_from_the_domain)
 
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &hwpt_id, NULL));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
 					    APERTURE_IOVA, BUF_SIZE));
 	EXPECT_EQ(EINVAL, iommufd_check_map_err(self->fd, hwpt_id,
@@ -1081,11 +1085,12 @@ TEST_F(devices, replaced_device_finds_its_new_ioas_mapped)
 	__u32 stdev_id, other_ioas, pt_id;
 	__u8 *other_buf = self->buf + BUF_SIZE / 2;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE / 2, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE / 2, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &other_ioas));
-	ASSERT_EQ(0, map_fixed_err(self->fd, other_ioas, other_buf,
-				   BUF_SIZE / 2, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, other_ioas, other_buf,
+						BUF_SIZE / 2, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id,
 					     &stdev_id, NULL, NULL));
 	pt_id = other_ioas;
@@ -1102,8 +1107,9 @@ TEST_F(devices, pages_are_pinned_once_while_domains_map_them)
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     NULL, &idev_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 1));
 	/* A second domain of the IOAS shares the pin */
 	ASSERT_EQ(0, iommufd_hwpt_alloc_err(self->fd, idev_id, self->ioas_id,
@@ -1122,8 +1128,9 @@ TEST_F(devices, check_map_of_another_buffer_is_einval)
 
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &hwpt_id, NULL));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
 	EXPECT_EQ(EINVAL, iommufd_check_map_err(self->fd, hwpt_id,
 						APERTURE_IOVA, PAGE_SIZE,
 						self->buf + PAGE_SIZE));
@@ -1305,8 +1312,9 @@ TEST_F(devices, every_failure_on_the_device_paths_unwinds)
 						 seq.other_ioas_id));
 		/* Unmapping all of it also proves no domain is left */
 		iommufd_ioas_unmap_err(self->fd, self->ioas_id, 0, UINT64_MAX);
-		ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-					   BUF_SIZE, 0));
+		ASSERT_EQ(0,
+			  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						     self->buf, BUF_SIZE, 0));
 		ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, 0,
 						    BUF_SIZE));
 		if (!injected)

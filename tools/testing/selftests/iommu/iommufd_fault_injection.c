@@ -212,14 +212,7 @@ static void note_efault(struct sequence_state *state, unsigned int index,
 static int map_into(struct sequence_state *state, unsigned int index,
 		    __u32 flags, size_t offset, size_t length, __u64 iova)
 {
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.ioas_id = state->ioas[index],
-		.user_va = (__u64)(uintptr_t)state->buf + offset,
-		.length = length,
-		.iova = iova,
-	};
+	__u64 mapped_iova = iova;
 	int err;
 
 	if (offset + length > state->buf_used)
@@ -227,10 +220,12 @@ static int map_into(struct sequence_state *state, unsigned int index,
 	if (flags & IOMMU_IOAS_MAP_FIXED_IOVA)
 		add_segment(&state->tried_segments, index, iova, length, offset,
 			    0);
-	err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_MAP, &cmd);
+	err = iommufd_ioas_map_err(state->fd, state->ioas[index], flags,
+				   (__u8 *)state->buf + offset, length,
+				   &mapped_iova);
 	if (!err) {
 		state->mapped[index] += length;
-		add_segment(&state->mapped_segments, index, cmd.iova, length,
+		add_segment(&state->mapped_segments, index, mapped_iova, length,
 			    offset, ++state->last_map_serial);
 	} else if (err == EFAULT) {
 		note_efault(state, index, flags & IOMMU_IOAS_MAP_FIXED_IOVA,
@@ -242,16 +237,12 @@ static int map_into(struct sequence_state *state, unsigned int index,
 static int unmap_from(struct sequence_state *state, unsigned int index,
 		      __u64 iova, __u64 length)
 {
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = state->ioas[index],
-		.iova = iova,
-		.length = length,
-	};
-	int err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_UNMAP, &cmd);
+	__u64 unmapped;
+	int err = iommufd_ioas_unmap_count_err(state->fd, state->ioas[index],
+					       iova, length, &unmapped);
 
 	if (!err) {
-		state->mapped[index] -= cmd.length;
+		state->mapped[index] -= unmapped;
 		drop_segments(&state->mapped_segments, index, iova,
 			      iova + length - 1);
 	} else if (err == EFAULT) {
@@ -264,25 +255,19 @@ static int copy_between(struct sequence_state *state, unsigned int dst,
 			unsigned int src, __u32 flags, __u64 src_iova,
 			__u64 length, __u64 dst_iova)
 {
-	struct iommu_ioas_copy cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dst_ioas_id = state->ioas[dst],
-		.src_ioas_id = state->ioas[src],
-		.length = length,
-		.dst_iova = dst_iova,
-		.src_iova = src_iova,
-	};
+	__u64 copied_iova = dst_iova;
 	int err;
 
 	if (flags & IOMMU_IOAS_MAP_FIXED_IOVA)
 		copy_segments(state, &state->tried_segments, dst, src,
 			      src_iova, length, dst_iova);
-	err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_COPY, &cmd);
+	err = iommufd_ioas_copy_err(state->fd, state->ioas[dst],
+				    state->ioas[src], flags, src_iova, length,
+				    &copied_iova);
 	if (!err) {
 		state->mapped[dst] += length;
 		copy_segments(state, &state->mapped_segments, dst, src,
-			      src_iova, length, cmd.dst_iova);
+			      src_iova, length, copied_iova);
 	} else if (err == EFAULT) {
 		note_efault(state, dst, flags & IOMMU_IOAS_MAP_FIXED_IOVA,
 			    false, dst_iova, length);
@@ -310,11 +295,7 @@ static int seq_ioas_options(struct sequence_state *state)
 static int seq_map_and_unmap(struct sequence_state *state)
 {
 	struct iommu_iova_range ranges[4];
-	struct iommu_ioas_iova_ranges query = {
-		.size = sizeof(query),
-		.num_iovas = ARRAY_SIZE(ranges),
-		.allowed_iovas = (__u64)(uintptr_t)ranges,
-	};
+	__u32 nr_ranges = ARRAY_SIZE(ranges);
 	int err;
 
 	err = add_ioas(state);
@@ -322,11 +303,9 @@ static int seq_map_and_unmap(struct sequence_state *state)
 		err = map_into(state, 0, RW, 0, 0x10000, 0);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x1000, 0x4000, 0x40000000);
-	if (!err) {
-		query.ioas_id = state->ioas[0];
-		err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_IOVA_RANGES,
-					&query);
-	}
+	if (!err)
+		err = iommufd_iova_ranges_err(state->fd, state->ioas[0], ranges,
+					      &nr_ranges);
 	if (!err)
 		err = unmap_from(state, 0, 0x40000000, 0x4000);
 	return err;
@@ -359,19 +338,12 @@ static int seq_allowed_ranges(struct sequence_state *state)
 		{ .start = 0x400000, .last = 0x7fffff },
 		{ .start = 0x1000000, .last = 0x1ffffff },
 	};
-	struct iommu_ioas_allow_iovas allow = {
-		.size = sizeof(allow),
-		.num_iovas = ARRAY_SIZE(ranges),
-		.allowed_iovas = (__u64)(uintptr_t)ranges,
-	};
 	int err;
 
 	err = add_ioas(state);
-	if (!err) {
-		allow.ioas_id = state->ioas[0];
-		err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_ALLOW_IOVAS,
-					&allow);
-	}
+	if (!err)
+		err = iommufd_ioas_allow_iovas_err(state->fd, state->ioas[0],
+						   ranges, ARRAY_SIZE(ranges));
 	if (!err)
 		err = map_into(state, 0, RW, 0, 0x200000, 0);
 	return err;
@@ -379,20 +351,15 @@ static int seq_allowed_ranges(struct sequence_state *state)
 
 static int seq_map_file(struct sequence_state *state)
 {
-	struct iommu_ioas_map_file cmd = {
-		.size = sizeof(cmd),
-		.flags = RW,
-		.fd = state->memfd,
-		.length = 0x200000,
-	};
+	__u64 iova = 0;
 	int err;
 
 	err = add_ioas(state);
 	if (!err) {
-		cmd.ioas_id = state->ioas[0];
-		err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_MAP_FILE, &cmd);
+		err = iommufd_ioas_map_file_err(state->fd, state->ioas[0], RW,
+						state->memfd, 0, SZ_2M, &iova);
 		if (!err)
-			state->mapped[0] += cmd.length;
+			state->mapped[0] += SZ_2M;
 	}
 	return err;
 }
@@ -719,16 +686,14 @@ static void check_state(struct __test_metadata *_metadata,
 		check_pins(_metadata, state);
 
 	for (i = 0; i != state->nr_ioas; i++) {
-		struct iommu_ioas_unmap unmap_all = {
-			.size = sizeof(unmap_all),
-			.ioas_id = state->ioas[i],
-			.length = (__u64)-1,
-		};
+		__u64 unmapped;
 
-		ASSERT_EQ(0, iommufd_ioctl_err(state->fd, IOMMU_IOAS_UNMAP,
-					       &unmap_all));
+		ASSERT_EQ(0,
+			  iommufd_ioas_unmap_count_err(state->fd,
+						       state->ioas[i], 0,
+						       (__u64)-1, &unmapped));
 		if (!state->mapped_unknown[i])
-			ASSERT_EQ(state->mapped[i], unmap_all.length);
+			ASSERT_EQ(state->mapped[i], unmapped);
 		drop_segments(&state->mapped_segments, i, 0, UINT64_MAX);
 	}
 	/* Empty IOAS, empty domains */

@@ -211,6 +211,22 @@ static inline int iommufd_ioas_map_file_err(int fd, __u32 ioas_id,
 	return err;
 }
 
+/* Map @va read-write at the fixed IOVA @iova */
+static inline int iommufd_ioas_map_fixed_err(int fd, __u32 ioas_id, void *va,
+					     __u64 length, __u64 iova)
+{
+	return iommufd_ioas_map_err(fd, ioas_id, FIXED, va, length, &iova);
+}
+
+/* Map [start, start + length) of @file_fd read-write at the fixed @iova */
+static inline int iommufd_ioas_map_file_fixed_err(int fd, __u32 ioas_id,
+						  int file_fd, __u64 start,
+						  __u64 length, __u64 iova)
+{
+	return iommufd_ioas_map_file_err(fd, ioas_id, FIXED, file_fd, start,
+					 length, &iova);
+}
+
 /*
  * A memfd of @size bytes made with MFD_* @memfd_flags (MFD_HUGETLB for
  * hugetlbfs); its descriptor, or -1
@@ -228,8 +244,13 @@ static inline int iommufd_memfd(size_t size, unsigned int memfd_flags)
 	return memfd;
 }
 
-static inline int iommufd_ioas_unmap_err(int fd, __u32 ioas_id, __u64 iova,
-					 __u64 length)
+/*
+ * IOMMU_IOAS_UNMAP; on success *unmapped (unless NULL) receives how many
+ * bytes went
+ */
+static inline int iommufd_ioas_unmap_count_err(int fd, __u32 ioas_id,
+					       __u64 iova, __u64 length,
+					       __u64 *unmapped)
 {
 	struct iommu_ioas_unmap cmd = {
 		.size = sizeof(cmd),
@@ -237,8 +258,32 @@ static inline int iommufd_ioas_unmap_err(int fd, __u32 ioas_id, __u64 iova,
 		.iova = iova,
 		.length = length,
 	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
 
-	return iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
+	if (!err && unmapped)
+		*unmapped = cmd.length;
+	return err;
+}
+
+static inline int iommufd_ioas_unmap_err(int fd, __u32 ioas_id, __u64 iova,
+					 __u64 length)
+{
+	return iommufd_ioas_unmap_count_err(fd, ioas_id, iova, length, NULL);
+}
+
+/* IOMMU_IOAS_ALLOW_IOVAS of the @count ranges at @ranges */
+static inline int iommufd_ioas_allow_iovas_err(int fd, __u32 ioas_id,
+					       struct iommu_iova_range *ranges,
+					       __u32 count)
+{
+	struct iommu_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = count,
+		.allowed_iovas = (__u64)(uintptr_t)ranges,
+	};
+
+	return iommufd_ioctl_err(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
 }
 
 /*
@@ -503,24 +548,6 @@ static inline int iommufd_access_replace_err(int fd, int access_fd,
 	};
 
 	return iommufd_test_cmd_err(fd, &cmd);
-}
-
-/* IOMMU_IOAS_UNMAP; on success *unmapped receives how many bytes went */
-static inline int iommufd_ioas_unmap_count_err(int fd, __u32 ioas_id,
-					       __u64 iova, __u64 length,
-					       __u64 *unmapped)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas_id,
-		.iova = iova,
-		.length = length,
-	};
-	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
-
-	if (!err)
-		*unmapped = cmd.length;
-	return err;
 }
 
 /* IOMMU_IOAS_COPY; *dst_iova is the fixed IOVA in, where it was copied out */

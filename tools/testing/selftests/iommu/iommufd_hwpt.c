@@ -24,12 +24,6 @@
 #define INV_LEN sizeof(struct iommu_hwpt_invalidate_selftest)
 #define NO_CLEAR IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR
 
-static int map_fixed_err(int fd, __u32 ioas_id, void *va, __u64 length,
-			 __u64 iova)
-{
-	return iommufd_ioas_map_err(fd, ioas_id, FIXED, va, length, &iova);
-}
-
 static bool bit_is_set(const __u64 *bitmap, unsigned int bit)
 {
 	return bitmap[bit / 64] & (1ULL << (bit % 64));
@@ -294,15 +288,17 @@ TEST_F(nesting, parent_keeps_mapping_the_ioas_across_nested_users)
 {
 	__u32 nested_id, stdev_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, nested_err(&self->parent, 1, &nested_id));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, nested_id, &stdev_id,
 					     NULL, NULL));
 	/* A mapping made while a device sits on the nested HWPT */
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id,
-				   self->buf + PAGE_SIZE, PAGE_SIZE,
-				   APERTURE_IOVA + PAGE_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+					     self->buf + PAGE_SIZE, PAGE_SIZE,
+					     APERTURE_IOVA + PAGE_SIZE));
 	EXPECT_EQ(0, iommufd_check_map_err(self->fd, self->parent.hwpt_id,
 					   APERTURE_IOVA, 2 * PAGE_SIZE,
 					   self->buf));
@@ -310,9 +306,10 @@ TEST_F(nesting, parent_keeps_mapping_the_ioas_across_nested_users)
 	/* Neither the device leaving nor the nested HWPT going unlinks it */
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, stdev_id));
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, nested_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id,
-				   self->buf + 2 * PAGE_SIZE, PAGE_SIZE,
-				   APERTURE_IOVA + 2 * PAGE_SIZE));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf + 2 * PAGE_SIZE,
+						PAGE_SIZE,
+						APERTURE_IOVA + 2 * PAGE_SIZE));
 	EXPECT_EQ(0, iommufd_check_map_err(self->fd, self->parent.hwpt_id,
 					   APERTURE_IOVA, 3 * PAGE_SIZE,
 					   self->buf));
@@ -979,8 +976,9 @@ FIXTURE_SETUP(dirty)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
 	memset(self->buf, 0x3c, BUF_SIZE);
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 }
 
 FIXTURE_TEARDOWN(dirty)
@@ -1265,11 +1263,12 @@ static int remap_in_two_err(int fd, __u32 ioas_id, __u8 *buf, __u64 seam,
 	int err = iommufd_ioas_unmap_err(fd, ioas_id, APERTURE_IOVA, BUF_SIZE);
 
 	if (!err)
-		err = map_fixed_err(fd, ioas_id, buf, seam, APERTURE_IOVA);
+		err = iommufd_ioas_map_fixed_err(fd, ioas_id, buf, seam,
+						 APERTURE_IOVA);
 	if (!err)
-		err = map_fixed_err(fd, ioas_id, buf + seam + gap,
-				    BUF_SIZE - seam - gap,
-				    APERTURE_IOVA + seam + gap);
+		err = iommufd_ioas_map_fixed_err(fd, ioas_id, buf + seam + gap,
+						 BUF_SIZE - seam - gap,
+						 APERTURE_IOVA + seam + gap);
 	return err;
 }
 

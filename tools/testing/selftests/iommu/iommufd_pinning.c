@@ -1334,18 +1334,12 @@ FIXTURE_TEARDOWN(file_pinning)
 	close(self->fd);
 }
 
-static int map_file_fixed_err(int fd, __u32 ioas_id, int memfd, __u64 start,
-			      __u64 length, __u64 iova)
-{
-	return iommufd_ioas_map_file_err(fd, ioas_id, FIXED, memfd, start,
-					 length, &iova);
-}
-
 TEST_F(file_pinning, file_mapping_reaches_every_domain_and_pins_once)
 {
-	ASSERT_EQ(0,
-		  map_file_fixed_err(self->fd, self->domains.ioas_id,
-				     self->memfd, 0, FILE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_file_fixed_err(self->fd,
+						     self->domains.ioas_id,
+						     self->memfd, 0, FILE_SIZE,
+						     APERTURE_IOVA));
 	EXPECT_EQ(0,
 		  iommufd_check_domains(self->fd, &self->domains, APERTURE_IOVA,
 					FILE_SIZE, self->view));
@@ -1360,8 +1354,10 @@ TEST_F(file_pinning, file_pages_never_written_are_made_when_pinned)
 	size_t i;
 
 	ASSERT_LE(0, memfd);
-	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id, memfd,
-					0, FILE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_file_fixed_err(self->fd,
+						  self->domains.ioas_id, memfd,
+						  0, FILE_SIZE, APERTURE_IOVA));
 	/* Mapped only now: it finds the pages the pinning put in the file */
 	view = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
 		    0);
@@ -1380,9 +1376,10 @@ TEST_F(file_pinning, file_mapping_from_an_offset_maps_the_pages_there)
 {
 	const __u64 start = 5 * PAGE_SIZE, length = SZ_2M + 3 * PAGE_SIZE;
 
-	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id,
-					self->memfd, start, length,
-					APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_file_fixed_err(self->fd,
+						     self->domains.ioas_id,
+						     self->memfd, start, length,
+						     APERTURE_IOVA));
 	EXPECT_EQ(0,
 		  iommufd_check_domains(self->fd, &self->domains, APERTURE_IOVA,
 					length, self->view + start));
@@ -1400,9 +1397,10 @@ TEST_F(file_pinning, unmapping_a_file_mapping_unpins_its_pages)
 {
 	__u64 unmapped = 0;
 
-	ASSERT_EQ(0,
-		  map_file_fixed_err(self->fd, self->domains.ioas_id,
-				     self->memfd, 0, FILE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_file_fixed_err(self->fd,
+						     self->domains.ioas_id,
+						     self->memfd, 0, FILE_SIZE,
+						     APERTURE_IOVA));
 	ASSERT_EQ(0,
 		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
 					       APERTURE_IOVA, FILE_SIZE,
@@ -1419,9 +1417,10 @@ TEST_F(file_pinning, domain_linked_after_a_file_mapping_is_filled)
 	struct iommufd_domain_set later =
 		iommufd_more_domains_for(&self->domains);
 
-	ASSERT_EQ(0,
-		  map_file_fixed_err(self->fd, self->domains.ioas_id,
-				     self->memfd, 0, FILE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_file_fixed_err(self->fd,
+						     self->domains.ioas_id,
+						     self->memfd, 0, FILE_SIZE,
+						     APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &later, variant->dev_flags));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &later, APERTURE_IOVA,
 					   FILE_SIZE, self->view));
@@ -1438,9 +1437,10 @@ TEST_F(file_pinning, an_access_pins_the_pages_of_the_file)
 	int access_fd;
 	__u32 pin_id;
 
-	ASSERT_EQ(0,
-		  map_file_fixed_err(self->fd, self->domains.ioas_id,
-				     self->memfd, 0, FILE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_file_fixed_err(self->fd,
+						     self->domains.ioas_id,
+						     self->memfd, 0, FILE_SIZE,
+						     APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->domains.ioas_id,
 					       FILE_ACCESS, &access_fd));
 	/* The kernel checks each pinned page against the view's page */
@@ -1466,9 +1466,10 @@ TEST_F(file_pinning, an_access_reads_and_writes_the_file)
 	unsigned int i;
 	int access_fd;
 
-	ASSERT_EQ(0,
-		  map_file_fixed_err(self->fd, self->domains.ioas_id,
-				     self->memfd, 0, FILE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_file_fixed_err(self->fd,
+						     self->domains.ioas_id,
+						     self->memfd, 0, FILE_SIZE,
+						     APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->domains.ioas_id,
 					       0, &access_fd));
 	for (i = 0; i != ARRAY_SIZE(rw_flags); i++) {
@@ -1819,8 +1820,10 @@ TEST_F(memlock, file_pins_are_charged_and_given_back)
 
 	ASSERT_LE(0, memfd);
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
-	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id, memfd,
-					0, LIMIT_BYTES, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_file_fixed_err(self->fd,
+						     self->domains.ioas_id,
+						     memfd, 0, LIMIT_BYTES,
+						     APERTURE_IOVA));
 	EXPECT_TRUE(charged(_metadata, &self->charge, LIMIT_PAGES));
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
 					    APERTURE_IOVA, LIMIT_BYTES));
@@ -1840,8 +1843,10 @@ TEST_F(memlock, map_file_past_the_limit_is_enomem_and_charges_nothing)
 	stamp_pages(view, 2 * LIMIT_BYTES, 0);
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
 	EXPECT_EQ(ENOMEM,
-		  map_file_fixed_err(self->fd, self->domains.ioas_id, memfd, 0,
-				     2 * LIMIT_BYTES, APERTURE_IOVA));
+		  iommufd_ioas_map_file_fixed_err(self->fd,
+						  self->domains.ioas_id, memfd,
+						  0, 2 * LIMIT_BYTES,
+						  APERTURE_IOVA));
 	EXPECT_TRUE(charged(_metadata, &self->charge, 0));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, 2 * LIMIT_BYTES,
 					    0));
@@ -1965,8 +1970,10 @@ TEST_F(small_batches, large_file_mapping_reaches_every_domain)
 		    memfd, 0);
 	ASSERT_NE(MAP_FAILED, view);
 	fault_in_backwards(view, BATCH_BUF_SIZE);
-	ASSERT_EQ(0, map_file_fixed_err(self->fd, self->domains.ioas_id, memfd,
-					0, BATCH_BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_file_fixed_err(self->fd,
+						     self->domains.ioas_id,
+						     memfd, 0, BATCH_BUF_SIZE,
+						     APERTURE_IOVA));
 	EXPECT_EQ(0,
 		  iommufd_check_domains(self->fd, &self->domains, APERTURE_IOVA,
 					BATCH_BUF_SIZE, view));
@@ -2252,11 +2259,6 @@ FIXTURE_VARIANT_ADD(many_areas, one_domain)
 
 FIXTURE_SETUP(many_areas)
 {
-	struct iommu_ioas_allow_iovas allow = {
-		.size = sizeof(allow),
-		.num_iovas = ARRAY_SIZE(self->windows),
-		.allowed_iovas = (__u64)(uintptr_t)self->windows,
-	};
 	unsigned int i;
 
 	self->fd = iommufd_open();
@@ -2271,9 +2273,10 @@ FIXTURE_SETUP(many_areas)
 	self->windows[1].start = APERTURE_IOVA + 64 * SZ_1M + PAGE_SIZE;
 	self->windows[1].last =
 		self->windows[1].start + WINDOW_PAGES * PAGE_SIZE - 1;
-	allow.ioas_id = self->domains.ioas_id;
 	ASSERT_EQ(0,
-		  iommufd_ioctl_err(self->fd, IOMMU_IOAS_ALLOW_IOVAS, &allow));
+		  iommufd_ioas_allow_iovas_err(self->fd, self->domains.ioas_id,
+					       self->windows,
+					       ARRAY_SIZE(self->windows)));
 	self->buf = alloc_small_pages(MANY_MAPS * PAGE_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->buf);
 }
