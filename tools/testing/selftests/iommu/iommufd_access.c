@@ -543,8 +543,15 @@ TEST_F(access, pin_for_writing_of_a_read_only_mapping_is_eperm)
 TEST_F(access, a_pin_may_span_adjacent_mappings)
 {
 	size_t half = BUF_SIZE / 2;
+	struct iommufd_pin_unmap op = {
+		.pin_iova = APERTURE_IOVA + PAGE_SIZE,
+		.pin_length = BUF_SIZE - 2 * PAGE_SIZE,
+		.uptr = self->buf + PAGE_SIZE,
+		.ioas_id = self->ioas_id,
+		.unmap_iova = APERTURE_IOVA + half,
+		.unmap_length = half,
+	};
 	int access_fd;
-	__u32 pin_id;
 
 	ASSERT_EQ(0,
 		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
@@ -554,15 +561,10 @@ TEST_F(access, a_pin_may_span_adjacent_mappings)
 						APERTURE_IOVA + half));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
-					    APERTURE_IOVA + PAGE_SIZE,
-					    BUF_SIZE - 2 * PAGE_SIZE,
-					    self->buf + PAGE_SIZE, 0, &pin_id));
+	ASSERT_EQ(0, iommufd_pin_unmap_unpin_err(self->fd, access_fd, &op));
+	EXPECT_EQ(0, op.unmap_err);
 	/* Unmapping either half revokes the pin that spans both */
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-					    APERTURE_IOVA + half, half));
-	EXPECT_EQ(ENOENT, iommufd_access_unpin_err(self->fd, access_fd,
-						   pin_id));
+	EXPECT_EQ(ENOENT, op.unpin_err);
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -661,18 +663,22 @@ TEST_F(access, syz_flag_names_the_iova_by_mapping_number)
 
 TEST_F(access, unmap_of_a_pinned_range_revokes_the_pin)
 {
+	struct iommufd_pin_unmap op = {
+		.pin_iova = APERTURE_IOVA,
+		.pin_length = BUF_SIZE,
+		.uptr = self->buf,
+		.ioas_id = self->ioas_id,
+		.unmap_iova = APERTURE_IOVA,
+		.unmap_length = BUF_SIZE,
+	};
 	int access_fd = mapped_pinning_access(self->fd, self->ioas_id,
 					      self->buf);
-	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
-					    BUF_SIZE, self->buf, 0, &pin_id));
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-					    APERTURE_IOVA, BUF_SIZE));
+	ASSERT_EQ(0, iommufd_pin_unmap_unpin_err(self->fd, access_fd, &op));
+	EXPECT_EQ(0, op.unmap_err);
 	/* The unmap callback unpinned it and forgot it */
-	EXPECT_EQ(ENOENT, iommufd_access_unpin_err(self->fd, access_fd,
-						   pin_id));
+	EXPECT_EQ(ENOENT, op.unpin_err);
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 	EXPECT_EQ(0, close(access_fd));
 }
@@ -760,36 +766,45 @@ TEST_F(access, unmap_over_more_than_a_hundred_pinned_mappings_revokes_all)
 
 TEST_F(access, unmap_elsewhere_leaves_the_pin_alone)
 {
+	struct iommufd_pin_unmap op = {
+		.pin_iova = APERTURE_IOVA,
+		.pin_length = PAGE_SIZE,
+		.uptr = self->buf,
+		.ioas_id = self->ioas_id,
+		.unmap_iova = APERTURE_IOVA + BUF_SIZE,
+		.unmap_length = BUF_SIZE,
+	};
 	int access_fd = mapped_pinning_access(self->fd, self->ioas_id,
 					      self->buf);
-	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
 	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
 						self->other, BUF_SIZE,
 						APERTURE_IOVA + BUF_SIZE));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
-					    PAGE_SIZE, self->buf, 0, &pin_id));
-	EXPECT_EQ(0,
-		  iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-					 APERTURE_IOVA + BUF_SIZE, BUF_SIZE));
-	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
+	ASSERT_EQ(0, iommufd_pin_unmap_unpin_err(self->fd, access_fd, &op));
+	EXPECT_EQ(0, op.unmap_err);
+	EXPECT_EQ(0, op.unpin_err);
 	EXPECT_EQ(0, close(access_fd));
 }
 
 TEST_F(access, a_failed_unmap_keeps_the_pin)
 {
+	struct iommufd_pin_unmap op = {
+		.pin_iova = APERTURE_IOVA,
+		.pin_length = PAGE_SIZE,
+		.uptr = self->buf,
+		.ioas_id = self->ioas_id,
+		.unmap_iova = APERTURE_IOVA,
+		.unmap_length = PAGE_SIZE,
+	};
 	int access_fd = mapped_pinning_access(self->fd, self->ioas_id,
 					      self->buf);
-	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
-					    PAGE_SIZE, self->buf, 0, &pin_id));
+	ASSERT_EQ(0, iommufd_pin_unmap_unpin_err(self->fd, access_fd, &op));
 	/* Cuts the mapping: refused before anyone is told to unpin */
-	EXPECT_EQ(ENOENT, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-						 APERTURE_IOVA, PAGE_SIZE));
-	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
+	EXPECT_EQ(ENOENT, op.unmap_err);
+	EXPECT_EQ(0, op.unpin_err);
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -1198,9 +1213,18 @@ TEST_F(access, replace_into_an_ioas_with_a_sub_page_mapping_fails_cleanly)
 
 TEST_F(access, a_replaced_access_stops_hearing_of_the_old_ioas)
 {
+	/* The same IOVA, unmapped in the old IOAS: none of its business */
+	struct iommufd_pin_unmap op = {
+		.pin_iova = APERTURE_IOVA,
+		.pin_length = BUF_SIZE,
+		.uptr = self->other,
+		.ioas_id = self->ioas_id,
+		.unmap_iova = APERTURE_IOVA,
+		.unmap_length = BUF_SIZE,
+	};
 	int access_fd = mapped_pinning_access(self->fd, self->ioas_id,
 					      self->buf);
-	__u32 new_ioas_id, pin_id;
+	__u32 new_ioas_id;
 
 	ASSERT_LE(0, access_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &new_ioas_id));
@@ -1209,12 +1233,9 @@ TEST_F(access, a_replaced_access_stops_hearing_of_the_old_ioas)
 					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_access_replace_err(self->fd, access_fd,
 						new_ioas_id));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
-					    BUF_SIZE, self->other, 0, &pin_id));
-	/* Unmapping the same IOVA in the old IOAS is none of its business */
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-					    APERTURE_IOVA, BUF_SIZE));
-	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
+	ASSERT_EQ(0, iommufd_pin_unmap_unpin_err(self->fd, access_fd, &op));
+	EXPECT_EQ(0, op.unmap_err);
+	EXPECT_EQ(0, op.unpin_err);
 	EXPECT_EQ(0, close(access_fd));
 	EXPECT_EQ(0, iommufd_destroy_err(self->fd, new_ioas_id));
 }

@@ -550,6 +550,41 @@ static inline int iommufd_access_replace_err(int fd, int access_fd,
 	return iommufd_test_cmd_err(fd, &cmd);
 }
 
+/*
+ * A pin that an access holds while its IOAS, or another one, unmaps a
+ * range: what is pinned, what is unmapped, and what the unmap and the
+ * unpin after it returned
+ */
+struct iommufd_pin_unmap {
+	__u64 pin_iova;
+	__u64 pin_length;
+	/* The user memory the kernel checks the pinned pages against */
+	void *uptr;
+	__u32 ioas_id;
+	__u64 unmap_iova;
+	__u64 unmap_length;
+	int unmap_err;
+	/* ENOENT when the unmap revoked the pin */
+	int unpin_err;
+};
+
+/* Pin, unmap and unpin as @op says; 0 or the errno of the pin */
+static inline int iommufd_pin_unmap_unpin_err(int fd, int access_fd,
+					      struct iommufd_pin_unmap *op)
+{
+	__u32 pin_id;
+	int err;
+
+	err = iommufd_access_pin_err(fd, access_fd, op->pin_iova,
+				     op->pin_length, op->uptr, 0, &pin_id);
+	if (err)
+		return err;
+	op->unmap_err = iommufd_ioas_unmap_err(fd, op->ioas_id, op->unmap_iova,
+					       op->unmap_length);
+	op->unpin_err = iommufd_access_unpin_err(fd, access_fd, pin_id);
+	return 0;
+}
+
 /* IOMMU_IOAS_COPY; *dst_iova is the fixed IOVA in, where it was copied out */
 static inline int iommufd_ioas_copy_err(int fd, __u32 dst_ioas_id,
 					__u32 src_ioas_id, __u32 flags,
