@@ -32,20 +32,6 @@ static __u64 ioas_alignment(int fd, __u32 ioas_id)
 	return cmd.out_iova_alignment;
 }
 
-/* Anonymous memory in small pages, each one touched */
-static __u8 *alloc_buffer(size_t size)
-{
-	__u8 *buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf == MAP_FAILED)
-		return NULL;
-	/* MD_CHECK_REFS only counts pins on small pages */
-	madvise(buf, size, MADV_NOHUGEPAGE);
-	memset(buf, 0, size);
-	return buf;
-}
-
 static void fill_pattern(__u8 *buf, size_t size, unsigned int seed)
 {
 	size_t i;
@@ -99,9 +85,9 @@ FIXTURE_SETUP(access)
 	for (i = 0; i != variant->mock_domains; i++)
 		ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id,
 						     NULL, NULL, NULL));
-	self->buf = alloc_buffer(BUF_SIZE);
+	self->buf = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->buf);
-	self->other = alloc_buffer(BUF_SIZE);
+	self->other = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->other);
 	fill_pattern(self->buf, BUF_SIZE, 1);
 	fill_pattern(self->other, BUF_SIZE, 99);
@@ -721,7 +707,7 @@ TEST_F(access, unmap_over_more_than_a_hundred_pinned_mappings_revokes_all)
 	int access_fd;
 	__u8 *many;
 
-	many = alloc_buffer(size);
+	many = iommufd_alloc_small_pages(size, MAP_PRIVATE);
 	ASSERT_NE(NULL, many);
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
@@ -944,7 +930,7 @@ TEST_F(access, rw_of_the_whole_buffer_at_once)
 	int access_fd;
 	__u8 *tmp;
 
-	tmp = alloc_buffer(BUF_SIZE);
+	tmp = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, tmp);
 	ASSERT_EQ(0,
 		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,

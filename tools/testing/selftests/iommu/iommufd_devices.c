@@ -29,11 +29,8 @@ FIXTURE_SETUP(devices)
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->ioas_id));
-	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	/* Pin counts are checked per small page */
-	madvise(self->buf, BUF_SIZE, MADV_NOHUGEPAGE);
+	self->buf = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
 	memset(self->buf, 0xa5, BUF_SIZE);
 }
 
@@ -785,10 +782,8 @@ FIXTURE_SETUP(replace_race)
 		self->targets[0] = hwpt_id;
 		self->target_ioas[0] = 0;
 	}
-	self->buf = mmap(NULL, RACE_BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	madvise(self->buf, RACE_BUF_SIZE, MADV_NOHUGEPAGE);
+	self->buf = iommufd_alloc_small_pages(RACE_BUF_SIZE, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
 	memset(self->buf, 0x3c, RACE_BUF_SIZE);
 }
 

@@ -13,7 +13,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
@@ -483,17 +482,12 @@ FIXTURE_SETUP(fault_injection)
 {
 	ASSERT_EQ(0, configure_fault_injection());
 	self->state.buf_size = 4 << 20;
-	self->state.buf = mmap(NULL, self->state.buf_size,
-			       PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->state.buf);
-	/* Small pages, present: MD_CHECK_REFS counts pins of those only */
-	ASSERT_EQ(0, madvise(self->state.buf, self->state.buf_size,
-			     MADV_NOHUGEPAGE));
+	self->state.buf =
+		iommufd_alloc_small_pages(self->state.buf_size, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->state.buf);
 	memset(self->state.buf, 0x5a, self->state.buf_size);
-	self->state.memfd = syscall(SYS_memfd_create, "fault-injection", 0);
+	self->state.memfd = iommufd_memfd(SZ_2M, 0);
 	ASSERT_LE(0, self->state.memfd);
-	ASSERT_EQ(0, ftruncate(self->state.memfd, 0x200000));
 }
 
 FIXTURE_TEARDOWN(fault_injection)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/iommufd.h>
@@ -245,6 +246,74 @@ static inline int iommufd_memfd(size_t size, unsigned int memfd_flags)
 }
 
 /*
+ * @size bytes of fresh memory aligned to @align (a power of two, at least
+ * a page), or MAP_FAILED.  The surplus of the bigger reservation is given
+ * back so that a plain munmap(ptr, size) releases it all.
+ */
+static inline void *iommufd_mmap_aligned(size_t size, size_t align, int prot,
+					 int flags)
+{
+	size_t span = size + align;
+	__u8 *raw, *start;
+
+	raw = mmap(NULL, span, prot, flags, -1, 0);
+	if (raw == MAP_FAILED)
+		return MAP_FAILED;
+	start = (__u8 *)(((uintptr_t)raw + align - 1) &
+			 ~(uintptr_t)(align - 1));
+	if (start != raw)
+		munmap(raw, start - raw);
+	if (start + size != raw + span)
+		munmap(start + size, raw + span - (start + size));
+	return start;
+}
+
+/*
+ * Write a value identifying (@seed, page index) into every page, which also
+ * faults each page in for writing
+ */
+static inline void iommufd_stamp_pages(void *va, size_t size, __u64 seed)
+{
+	__u8 *bytes = va;
+	size_t off;
+
+	for (off = 0; off < size; off += PAGE_SIZE)
+		*(__u64 *)(bytes + off) = seed ^ (off / PAGE_SIZE);
+}
+
+static inline bool iommufd_pages_carry_stamp(const void *va, size_t size,
+					     __u64 seed)
+{
+	const __u8 *bytes = va;
+	size_t off;
+
+	for (off = 0; off < size; off += PAGE_SIZE)
+		if (*(const __u64 *)(bytes + off) != (seed ^ (off / PAGE_SIZE)))
+			return false;
+	return true;
+}
+
+/*
+ * @size bytes of anonymous memory, MAP_PRIVATE or MAP_SHARED as @share says,
+ * every page faulted in; NULL on failure.  Small pages only: MD_CHECK_REFS
+ * does not look into compound pages.
+ */
+static inline void *iommufd_alloc_small_pages(size_t size, int share)
+{
+	void *va = iommufd_mmap_aligned(size, SZ_2M, PROT_READ | PROT_WRITE,
+					share | MAP_ANONYMOUS);
+
+	if (va == MAP_FAILED)
+		return NULL;
+	if (madvise(va, size, MADV_NOHUGEPAGE)) {
+		munmap(va, size);
+		return NULL;
+	}
+	iommufd_stamp_pages(va, size, 0);
+	return va;
+}
+
+/*
  * IOMMU_IOAS_UNMAP; on success *unmapped (unless NULL) receives how many
  * bytes went
  */
@@ -284,6 +353,24 @@ static inline int iommufd_ioas_allow_iovas_err(int fd, __u32 ioas_id,
 	};
 
 	return iommufd_ioctl_err(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+/*
+ * IOMMU_VFIO_IOAS with IOMMU_VFIO_IOAS_* @op; *ioas_id is the IOAS in and,
+ * on success, the compatibility IOAS out
+ */
+static inline int iommufd_vfio_ioas_err(int fd, __u16 op, __u32 *ioas_id)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = *ioas_id,
+		.op = op,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_VFIO_IOAS, &cmd);
+
+	if (!err)
+		*ioas_id = cmd.ioas_id;
+	return err;
 }
 
 /*
@@ -378,6 +465,26 @@ static inline int iommufd_mock_domain_err(int fd, __u32 pt_id,
 	if (idev_id)
 		*idev_id = cmd.mock_domain.out_idev_id;
 	return 0;
+}
+
+/*
+ * A new IOAS with a mock device attached to it, and a HWPT allocated for
+ * the device on the IOAS with IOMMU_HWPT_ALLOC_* @flags: where the tests
+ * of nesting parents and of dirty tracking start.  @stdev_id may be NULL.
+ */
+static inline int iommufd_mock_device_hwpt_err(int fd, __u32 flags,
+					       __u32 *ioas_id, __u32 *stdev_id,
+					       __u32 *idev_id, __u32 *hwpt_id)
+{
+	int err = iommufd_ioas_alloc_err(fd, ioas_id);
+
+	if (!err)
+		err = iommufd_mock_domain_err(fd, *ioas_id, stdev_id, NULL,
+					      idev_id);
+	if (!err)
+		err = iommufd_hwpt_alloc_err(fd, *idev_id, *ioas_id, flags,
+					     hwpt_id);
+	return err;
 }
 
 /* IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE; *pt_id receives the new HWPT's ID */
@@ -696,6 +803,22 @@ static inline int iommufd_unlink_domain(int fd,
 		domains->idev_id = 0;
 	domains->count--;
 	return 0;
+}
+
+/*
+ * A new IOAS for @domains, linked to @count domains; new mock devices get
+ * MOCK_FLAGS_DEVICE_* @dev_flags.  0, the errno, or -1 when the set is full.
+ */
+static inline int
+iommufd_ioas_with_domains_err(int fd, struct iommufd_domain_set *domains,
+			      unsigned int count, __u32 dev_flags)
+{
+	int err = iommufd_ioas_alloc_err(fd, &domains->ioas_id);
+	unsigned int i;
+
+	for (i = 0; !err && i != count; i++)
+		err = iommufd_link_domain(fd, domains, dev_flags);
+	return err;
 }
 
 /* Another set of domains for the IOAS of @domains, using its device */

@@ -20,7 +20,6 @@ FIXTURE(ioas)
 	__u32 ioas_id;
 	/* BUF_SIZE bytes, 2 MiB aligned */
 	__u8 *buf;
-	void *buf_alloc;
 };
 
 FIXTURE_SETUP(ioas)
@@ -28,16 +27,15 @@ FIXTURE_SETUP(ioas)
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->ioas_id));
-	self->buf_alloc = mmap(NULL, BUF_SIZE + SZ_2M, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf_alloc);
-	self->buf = (__u8 *)(((uintptr_t)self->buf_alloc + SZ_2M - 1) &
-			     ~(SZ_2M - 1));
+	self->buf = iommufd_mmap_aligned(BUF_SIZE, SZ_2M,
+					 PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS);
+	ASSERT_NE(MAP_FAILED, self->buf);
 }
 
 FIXTURE_TEARDOWN(ioas)
 {
-	munmap(self->buf_alloc, BUF_SIZE + SZ_2M);
+	munmap(self->buf, BUF_SIZE);
 	close(self->fd);
 }
 

@@ -46,68 +46,6 @@ static __u32 pins_with(const struct iommufd_domain_set *domains)
 	return domains->count ? 1 : 0;
 }
 
-/*
- * @size bytes of fresh memory aligned to @align (a power of two, at least
- * a page), or MAP_FAILED.  The surplus of the bigger reservation is given
- * back so that a plain munmap(ptr, size) releases it all.
- */
-static void *mmap_aligned(size_t size, size_t align, int prot, int flags)
-{
-	size_t span = size + align;
-	__u8 *raw, *start;
-
-	raw = mmap(NULL, span, prot, flags, -1, 0);
-	if (raw == MAP_FAILED)
-		return MAP_FAILED;
-	start = (__u8 *)(((uintptr_t)raw + align - 1) &
-			 ~(uintptr_t)(align - 1));
-	if (start != raw)
-		munmap(raw, start - raw);
-	if (start + size != raw + span)
-		munmap(start + size, raw + span - (start + size));
-	return start;
-}
-
-/*
- * Write a value identifying (@seed, page index) into every page, which also
- * faults each page in for writing
- */
-static void stamp_pages(void *va, size_t size, __u64 seed)
-{
-	__u8 *bytes = va;
-	size_t off;
-
-	for (off = 0; off < size; off += PAGE_SIZE)
-		*(__u64 *)(bytes + off) = seed ^ (off / PAGE_SIZE);
-}
-
-static bool pages_carry_stamp(const void *va, size_t size, __u64 seed)
-{
-	const __u8 *bytes = va;
-	size_t off;
-
-	for (off = 0; off < size; off += PAGE_SIZE)
-		if (*(const __u64 *)(bytes + off) != (seed ^ (off / PAGE_SIZE)))
-			return false;
-	return true;
-}
-
-/* Small pages only: MD_CHECK_REFS does not look into compound pages */
-static void *alloc_small_pages(size_t size, int share)
-{
-	void *va = mmap_aligned(size, SZ_2M, PROT_READ | PROT_WRITE,
-				share | MAP_ANONYMOUS);
-
-	if (va == MAP_FAILED)
-		return NULL;
-	if (madvise(va, size, MADV_NOHUGEPAGE)) {
-		munmap(va, size);
-		return NULL;
-	}
-	stamp_pages(va, size, 0);
-	return va;
-}
-
 /* ==== Mappings and 0, 1 or 2 linked domains ============================= */
 
 #define BUF_PAGES 256
@@ -143,14 +81,11 @@ FIXTURE_VARIANT_ADD(pinning, two_domains)
 
 FIXTURE_SETUP(pinning)
 {
-	unsigned int i;
-
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->domains.ioas_id));
-	for (i = 0; i != variant->mock_domains; i++)
-		ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
-	self->buf = alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
+	ASSERT_EQ(0, iommufd_ioas_with_domains_err(self->fd, &self->domains,
+						   variant->mock_domains, 0));
+	self->buf = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->buf);
 }
 
@@ -644,7 +579,7 @@ FIXTURE_SETUP(single)
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->domains.ioas_id));
-	self->buf = alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
+	self->buf = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->buf);
 }
 
@@ -859,7 +794,7 @@ TEST_F(single, mock_device_on_a_file_mapping_past_its_end_is_einval)
 	ASSERT_LE(0, memfd);
 	view = mmap(NULL, HALF, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	ASSERT_NE(MAP_FAILED, view);
-	stamp_pages(view, HALF, 0);
+	iommufd_stamp_pages(view, HALF, 0);
 	ASSERT_EQ(0, iommufd_ioas_map_file_err(self->fd,
 					       self->domains.ioas_id, FIXED,
 					       memfd, 0, BUF_SIZE, &iova));
@@ -999,15 +934,9 @@ static long read_long_file(const char *path)
 static int write_long_file(const char *path, long value)
 {
 	char text[32];
-	int fd = open(path, O_WRONLY);
-	int len, ok;
 
-	if (fd < 0)
-		return -1;
-	len = snprintf(text, sizeof(text), "%ld", value);
-	ok = write(fd, text, len) == len;
-	close(fd);
-	return ok ? 0 : -1;
+	snprintf(text, sizeof(text), "%ld", value);
+	return iommufd_write_file(path, text);
 }
 
 /* The number on the "Name:  N [kB]" line of a /proc status file, or -1 */
@@ -1116,13 +1045,13 @@ static void *alloc_thp(void)
 	long before = proc_kb("/proc/meminfo", "AnonHugePages");
 	void *va;
 
-	va = mmap_aligned(HUGE_BUF_SIZE, SZ_2M, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS);
+	va = iommufd_mmap_aligned(HUGE_BUF_SIZE, SZ_2M, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS);
 	if (va == MAP_FAILED)
 		return NULL;
 	if (madvise(va, HUGE_BUF_SIZE, MADV_HUGEPAGE))
 		goto out_unmap;
-	stamp_pages(va, HUGE_BUF_SIZE, 0);
+	iommufd_stamp_pages(va, HUGE_BUF_SIZE, 0);
 	if (before < 0 ||
 	    proc_kb("/proc/meminfo", "AnonHugePages") < before + SZ_2M / 1024)
 		goto out_unmap;
@@ -1156,7 +1085,7 @@ FIXTURE_SETUP(huge)
 		self->saved_nr_hugepages = -1;
 	}
 	ASSERT_NE(NULL, self->buf);
-	stamp_pages(self->buf, HUGE_BUF_SIZE, 0);
+	iommufd_stamp_pages(self->buf, HUGE_BUF_SIZE, 0);
 }
 
 FIXTURE_TEARDOWN_PARENT(huge)
@@ -1310,21 +1239,18 @@ FIXTURE_VARIANT_ADD(file_pinning, hugetlb_two_huge_iova_domains)
 
 FIXTURE_SETUP(file_pinning)
 {
-	unsigned int i;
-
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->domains.ioas_id));
-	for (i = 0; i != variant->mock_domains; i++)
-		ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains,
-						 variant->dev_flags));
+	ASSERT_EQ(0, iommufd_ioas_with_domains_err(self->fd, &self->domains,
+						   variant->mock_domains,
+						   variant->dev_flags));
 	/* The guest reserves 2 MiB huge pages for hugetlbfs files */
 	self->memfd = iommufd_memfd(FILE_SIZE, variant->memfd_flags);
 	ASSERT_LE(0, self->memfd);
 	self->view = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			  self->memfd, 0);
 	ASSERT_NE(MAP_FAILED, self->view);
-	stamp_pages(self->view, FILE_SIZE, FILE_SEED);
+	iommufd_stamp_pages(self->view, FILE_SIZE, FILE_SEED);
 }
 
 FIXTURE_TEARDOWN(file_pinning)
@@ -1591,9 +1517,9 @@ FIXTURE_SETUP(memlock)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, iommufd_option_err(self->fd, IOMMU_OPTION_RLIMIT_MODE,
 					IOMMU_OPTION_OP_SET, 0, &mode));
-	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->domains.ioas_id));
-	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
-	self->buf = alloc_small_pages(MEMLOCK_BUF_SIZE, MAP_PRIVATE);
+	ASSERT_EQ(0, iommufd_ioas_with_domains_err(self->fd, &self->domains, 1,
+						   0));
+	self->buf = iommufd_alloc_small_pages(MEMLOCK_BUF_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->buf);
 	self->charge.base_pin_kb = pinned_kb();
 	self->charge.base_lck_kb = locked_kb();
@@ -1840,7 +1766,7 @@ TEST_F(memlock, map_file_past_the_limit_is_enomem_and_charges_nothing)
 	view = mmap(NULL, 2 * LIMIT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    memfd, 0);
 	ASSERT_NE(MAP_FAILED, view);
-	stamp_pages(view, 2 * LIMIT_BYTES, 0);
+	iommufd_stamp_pages(view, 2 * LIMIT_BYTES, 0);
 	ASSERT_EQ(0, limit_memlock(LIMIT_BYTES));
 	EXPECT_EQ(ENOMEM,
 		  iommufd_ioas_map_file_fixed_err(self->fd,
@@ -1909,15 +1835,13 @@ static void fault_in_backwards(__u8 *va, size_t size)
 
 FIXTURE_SETUP(small_batches)
 {
-	unsigned int i;
-
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->domains.ioas_id));
-	for (i = 0; i != variant->mock_domains; i++)
-		ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
-	self->buf = mmap_aligned(BATCH_BUF_SIZE, SZ_2M, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS);
+	ASSERT_EQ(0, iommufd_ioas_with_domains_err(self->fd, &self->domains,
+						   variant->mock_domains, 0));
+	self->buf = iommufd_mmap_aligned(BATCH_BUF_SIZE, SZ_2M,
+					 PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS);
 	ASSERT_NE(MAP_FAILED, self->buf);
 	ASSERT_EQ(0, madvise(self->buf, BATCH_BUF_SIZE, MADV_NOHUGEPAGE));
 	fault_in_backwards(self->buf, BATCH_BUF_SIZE);
@@ -2113,11 +2037,11 @@ FIXTURE_SETUP(after_fork)
 {
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->domains.ioas_id));
-	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
-	self->buf = alloc_small_pages(FORK_BUF_SIZE, variant->share);
+	ASSERT_EQ(0, iommufd_ioas_with_domains_err(self->fd, &self->domains, 1,
+						   0));
+	self->buf = iommufd_alloc_small_pages(FORK_BUF_SIZE, variant->share);
 	ASSERT_NE(NULL, self->buf);
-	stamp_pages(self->buf, FORK_BUF_SIZE, PARENT_SEED);
+	iommufd_stamp_pages(self->buf, FORK_BUF_SIZE, PARENT_SEED);
 	self->iova = APERTURE_IOVA;
 	ASSERT_EQ(0,
 		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
@@ -2138,7 +2062,7 @@ FIXTURE_TEARDOWN(after_fork)
 static void child_writes_and_checks(int fd, __u32 hwpt_id, __u64 iova,
 				    __u8 *buf)
 {
-	stamp_pages(buf, FORK_BUF_SIZE, CHILD_SEED);
+	iommufd_stamp_pages(buf, FORK_BUF_SIZE, CHILD_SEED);
 	_exit(iommufd_check_map_err(fd, hwpt_id, iova, FORK_BUF_SIZE, buf));
 }
 
@@ -2163,7 +2087,8 @@ TEST_F(after_fork, mapping_stays_with_the_parent_after_the_child_exits)
 					   FORK_BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, FORK_BUF_SIZE,
 					    1));
-	EXPECT_TRUE(pages_carry_stamp(self->buf, FORK_BUF_SIZE, PARENT_SEED));
+	EXPECT_TRUE(iommufd_pages_carry_stamp(self->buf, FORK_BUF_SIZE,
+					      PARENT_SEED));
 }
 
 TEST_F(after_fork, child_writes_reach_the_domain_only_through_shared_memory)
@@ -2185,13 +2110,13 @@ TEST_F(after_fork, child_writes_reach_the_domain_only_through_shared_memory)
 	if (variant->share == MAP_SHARED) {
 		/* One memory for both: the child saw the domain's pages */
 		EXPECT_EQ(0, child_check);
-		EXPECT_TRUE(pages_carry_stamp(self->buf, FORK_BUF_SIZE,
-					      CHILD_SEED));
+		EXPECT_TRUE(iommufd_pages_carry_stamp(self->buf, FORK_BUF_SIZE,
+						      CHILD_SEED));
 	} else {
 		/* The child got copies; the parent's pages are untouched */
 		EXPECT_EQ(EINVAL, child_check);
-		EXPECT_TRUE(pages_carry_stamp(self->buf, FORK_BUF_SIZE,
-					      PARENT_SEED));
+		EXPECT_TRUE(iommufd_pages_carry_stamp(self->buf, FORK_BUF_SIZE,
+						      PARENT_SEED));
 	}
 }
 
@@ -2209,15 +2134,15 @@ TEST_F(after_fork, parent_writes_after_fork_keep_the_pinned_pages)
 		close(to_child[1]);
 		if (read(to_child[0], &go, 1) != 1)
 			_exit(2);
-		_exit(pages_carry_stamp(self->buf, FORK_BUF_SIZE,
-					variant->share == MAP_SHARED ?
-						CHILD_SEED :
-						PARENT_SEED) ?
+		_exit(iommufd_pages_carry_stamp(self->buf, FORK_BUF_SIZE,
+						variant->share == MAP_SHARED ?
+							CHILD_SEED :
+							PARENT_SEED) ?
 			      0 :
 			      1);
 	}
 	close(to_child[0]);
-	stamp_pages(self->buf, FORK_BUF_SIZE, CHILD_SEED);
+	iommufd_stamp_pages(self->buf, FORK_BUF_SIZE, CHILD_SEED);
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, self->iova,
 					   FORK_BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, FORK_BUF_SIZE,
@@ -2259,13 +2184,10 @@ FIXTURE_VARIANT_ADD(many_areas, one_domain)
 
 FIXTURE_SETUP(many_areas)
 {
-	unsigned int i;
-
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->domains.ioas_id));
-	for (i = 0; i != variant->mock_domains; i++)
-		ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
+	ASSERT_EQ(0, iommufd_ioas_with_domains_err(self->fd, &self->domains,
+						   variant->mock_domains, 0));
 	/* Two windows of exactly WINDOW_PAGES pages, apart */
 	self->windows[0].start = APERTURE_IOVA + 16 * SZ_1M;
 	self->windows[0].last =
@@ -2277,7 +2199,8 @@ FIXTURE_SETUP(many_areas)
 		  iommufd_ioas_allow_iovas_err(self->fd, self->domains.ioas_id,
 					       self->windows,
 					       ARRAY_SIZE(self->windows)));
-	self->buf = alloc_small_pages(MANY_MAPS * PAGE_SIZE, MAP_PRIVATE);
+	self->buf =
+		iommufd_alloc_small_pages(MANY_MAPS * PAGE_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->buf);
 }
 
