@@ -105,6 +105,25 @@ static inline int iommufd_option_err(int fd, __u32 option_id, __u16 op,
 	return err;
 }
 
+/* IOMMU_OPTION_HUGE_PAGES of IOAS @ioas_id: 1 on, 0 off */
+static inline int iommufd_set_huge_pages_err(int fd, __u32 ioas_id,
+					     __u64 enable)
+{
+	return iommufd_option_err(fd, IOMMU_OPTION_HUGE_PAGES,
+				  IOMMU_OPTION_OP_SET, ioas_id, &enable);
+}
+
+/* IOMMU_OPTION_HUGE_PAGES of IOAS @ioas_id, or UINT64_MAX */
+static inline __u64 iommufd_get_huge_pages(int fd, __u32 ioas_id)
+{
+	__u64 val = UINT64_MAX;
+
+	if (iommufd_option_err(fd, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET,
+			       ioas_id, &val))
+		return UINT64_MAX;
+	return val;
+}
+
 /* Write @value to the file at @path; 0 or -1 */
 static inline int iommufd_write_file(const char *path, const char *value)
 {
@@ -117,6 +136,27 @@ static inline int iommufd_write_file(const char *path, const char *value)
 	ok = write(fd, value, len) == len;
 	close(fd);
 	return ok ? 0 : -1;
+}
+
+/* The number on the "Name:  N [kB]" line of a /proc status file, or -1 */
+static inline long iommufd_proc_kb(const char *path, const char *name)
+{
+	size_t name_len = strlen(name);
+	char line[256];
+	long kb = -1;
+	FILE *file;
+
+	file = fopen(path, "r");
+	if (!file)
+		return -1;
+	while (fgets(line, sizeof(line), file)) {
+		if (!strncmp(line, name, name_len) && line[name_len] == ':') {
+			kb = strtol(line + name_len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(file);
+	return kb;
 }
 
 /*
@@ -849,6 +889,27 @@ iommufd_check_domains(int fd, const struct iommufd_domain_set *domains,
 			return err;
 	}
 	return 0;
+}
+
+/* No domain translates any IOVA of the page aligned range */
+static inline bool
+iommufd_domains_map_none_of(int fd, const struct iommufd_domain_set *domains,
+			    __u64 iova, __u64 length, void *va)
+{
+	unsigned int i;
+
+	for (i = 0; i != domains->count; i++)
+		if (!iommufd_hwpt_maps_none_of(fd, domains->hwpt_id[i], iova,
+					       length, va))
+			return false;
+	return true;
+}
+
+/* Pin count of memory mapped once into an IOAS with these domains */
+static inline __u32
+iommufd_pins_with(const struct iommufd_domain_set *domains)
+{
+	return domains->count ? 1 : 0;
 }
 
 /* ---- HWPTs: nesting, invalidation, hardware info, dirty tracking -------- */

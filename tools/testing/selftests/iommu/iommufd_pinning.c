@@ -26,26 +26,6 @@
 /* First IOVA past the mock aperture */
 #define APERTURE_END ((__u64)MOCK_APERTURE_LAST + 1)
 
-/* No domain translates any IOVA of the page aligned range */
-static bool domains_map_none_of(int fd,
-				const struct iommufd_domain_set *domains,
-				__u64 iova, __u64 length, void *va)
-{
-	unsigned int i;
-
-	for (i = 0; i != domains->count; i++)
-		if (!iommufd_hwpt_maps_none_of(fd, domains->hwpt_id[i], iova,
-					       length, va))
-			return false;
-	return true;
-}
-
-/* Pin count of memory mapped once into an IOAS with these domains */
-static __u32 pins_with(const struct iommufd_domain_set *domains)
-{
-	return domains->count ? 1 : 0;
-}
-
 /* ==== Mappings and 0, 1 or 2 linked domains ============================= */
 
 #define BUF_PAGES 256
@@ -104,7 +84,7 @@ TEST_F(pinning, map_reaches_every_domain_and_pins_once)
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 }
 
 TEST_F(pinning, automatic_iova_is_mapped_in_every_domain)
@@ -131,8 +111,8 @@ TEST_F(pinning, unmap_leaves_every_domain_and_unpins)
 		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
 					       iova, BUF_SIZE, &unmapped));
 	EXPECT_EQ(BUF_SIZE, unmapped);
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, iova,
-					BUF_SIZE, self->buf));
+	EXPECT_TRUE(iommufd_domains_map_none_of(self->fd, &self->domains, iova,
+						BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 }
 
@@ -157,7 +137,7 @@ TEST_F(pinning, domain_linked_after_mappings_is_filled)
 	/* Unlinking it again leaves the pins of the fixture's domains */
 	ASSERT_EQ(0, iommufd_unlink_domain(self->fd, &later));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova, HALF,
 					   self->buf));
 }
@@ -198,7 +178,7 @@ TEST_F(pinning, adjacent_maps_translate_as_one_range)
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
 					   APERTURE_IOVA, BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 	ASSERT_EQ(0,
 		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
 					       APERTURE_IOVA, BUF_SIZE,
@@ -228,7 +208,7 @@ TEST_F(pinning, overlapping_map_is_refused_and_pins_nothing)
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, first,
 					   HALF, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, HALF,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 	EXPECT_EQ(0,
 		  iommufd_check_refs_err(self->fd, self->buf + HALF, HALF, 0));
 }
@@ -265,7 +245,7 @@ TEST_F(pinning, unmap_cutting_a_mapping_is_enoent_and_removes_nothing)
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
 					   APERTURE_IOVA, BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 	ASSERT_EQ(0,
 		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
 					       APERTURE_IOVA, BUF_SIZE,
@@ -297,13 +277,14 @@ TEST_F(pinning, unmap_of_a_range_spanning_several_mappings_removes_them_all)
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf + quarter,
 					    2 * quarter, 0));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, quarter,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
 					   APERTURE_IOVA + PAGE_SIZE, quarter,
 					   self->buf));
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains,
-					APERTURE_IOVA + quarter + 2 * PAGE_SIZE,
-					quarter, self->buf + quarter));
+	EXPECT_TRUE(iommufd_domains_map_none_of(self->fd, &self->domains,
+						APERTURE_IOVA + quarter +
+							2 * PAGE_SIZE,
+						quarter, self->buf + quarter));
 	iova = APERTURE_IOVA + 3 * (quarter + PAGE_SIZE) + PAGE_SIZE;
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   quarter, self->buf + 3 * quarter));
@@ -327,9 +308,10 @@ TEST_F(pinning, unmap_all_empties_every_domain)
 					       0, UINT64_MAX, &unmapped));
 	EXPECT_EQ(BUF_SIZE, unmapped);
 	for (i = 0; i != ARRAY_SIZE(iovas); i++)
-		EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains,
-						iovas[i], piece,
-						self->buf + i * piece));
+		EXPECT_TRUE(iommufd_domains_map_none_of(self->fd,
+							&self->domains,
+							iovas[i], piece,
+							self->buf + i * piece));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 	/* Unmapping all of nothing is no error */
 	EXPECT_EQ(0,
@@ -341,6 +323,7 @@ TEST_F(pinning, unmap_all_empties_every_domain)
 TEST_F(pinning, memory_mapped_twice_is_pinned_twice)
 {
 	__u64 iova_a = APERTURE_IOVA, iova_b = APERTURE_IOVA + BUF_SIZE;
+	__u32 pins = iommufd_pins_with(&self->domains);
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, BUF_SIZE, &iova_a));
@@ -351,11 +334,11 @@ TEST_F(pinning, memory_mapped_twice_is_pinned_twice)
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova_b,
 					   BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    2 * pins_with(&self->domains)));
+					    2 * pins));
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
 					    iova_a, BUF_SIZE));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    pins_with(&self->domains)));
+					    pins));
 }
 
 TEST_F(pinning, copy_within_the_ioas_shares_the_pin)
@@ -370,7 +353,7 @@ TEST_F(pinning, copy_within_the_ioas_shares_the_pin)
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, copy_iova,
 					   BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 
 	/* The copy keeps the memory after the source is gone */
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
@@ -378,7 +361,7 @@ TEST_F(pinning, copy_within_the_ioas_shares_the_pin)
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, copy_iova,
 					   BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 }
 
 TEST_F(pinning, copy_into_an_ioas_with_its_own_domain)
@@ -400,10 +383,10 @@ TEST_F(pinning, copy_into_an_ioas_with_its_own_domain)
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf + PAGE_SIZE,
 					    HALF, 1));
 	/* The rest of the source is pinned by its own domains only */
-	EXPECT_EQ(0, iommufd_check_refs_err(self->fd,
-					    self->buf + PAGE_SIZE + HALF,
-					    HALF - PAGE_SIZE,
-					    pins_with(&self->domains)));
+	EXPECT_EQ(0,
+		  iommufd_check_refs_err(self->fd, self->buf + PAGE_SIZE + HALF,
+					 HALF - PAGE_SIZE,
+					 iommufd_pins_with(&self->domains)));
 
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
 					    iova, BUF_SIZE));
@@ -426,7 +409,7 @@ TEST_F(pinning, copy_into_an_unknown_ioas_is_enoent_and_pins_nothing)
 						self->domains.ioas_id, FIXED,
 						iova, BUF_SIZE, &dst_iova));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 }
 
 TEST_F(pinning, check_map_tells_wrong_memory_and_holes_apart)
@@ -480,12 +463,12 @@ TEST_F(pinning, copy_outlives_its_destroyed_source_ioas)
 		  iommufd_ioas_copy_err(self->fd, self->domains.ioas_id,
 					ioas_id, FIXED, iova, BUF_SIZE, &iova));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, ioas_id));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
 					   BUF_SIZE, self->buf));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
 					    iova, BUF_SIZE));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
@@ -530,12 +513,13 @@ TEST_F(pinning, map_over_a_hole_in_memory_is_efault_when_domains_pin_it)
 		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
 				       self->buf, BUF_SIZE, &iova));
 	EXPECT_EQ(0, hole_neighbours_refs_err(self->fd, self->buf, BUF_SIZE));
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, APERTURE_IOVA,
-					HOLE_OFFSET, self->buf));
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains,
-					APERTURE_IOVA + PAST_HOLE,
-					BUF_SIZE - PAST_HOLE,
-					self->buf + PAST_HOLE));
+	EXPECT_TRUE(iommufd_domains_map_none_of(self->fd, &self->domains,
+						APERTURE_IOVA, HOLE_OFFSET,
+						self->buf));
+	EXPECT_TRUE(iommufd_domains_map_none_of(self->fd, &self->domains,
+						APERTURE_IOVA + PAST_HOLE,
+						BUF_SIZE - PAST_HOLE,
+						self->buf + PAST_HOLE));
 	if (expected) {
 		EXPECT_EQ(ENOENT,
 			  iommufd_ioas_unmap_err(self->fd,
@@ -835,22 +819,6 @@ TEST_F(single, mapping_through_an_access_and_a_domain_pins_once)
 
 /* ==== IOMMU_OPTION_HUGE_PAGES ============================================ */
 
-static int set_huge_pages_err(int fd, __u32 ioas_id, __u64 enable)
-{
-	return iommufd_option_err(fd, IOMMU_OPTION_HUGE_PAGES,
-				  IOMMU_OPTION_OP_SET, ioas_id, &enable);
-}
-
-static __u64 get_huge_pages(int fd, __u32 ioas_id)
-{
-	__u64 val = UINT64_MAX;
-
-	if (iommufd_option_err(fd, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET,
-			       ioas_id, &val))
-		return UINT64_MAX;
-	return val;
-}
-
 TEST_F(single, huge_pages_off_is_refused_while_a_domain_maps_memory)
 {
 	__u64 iova = APERTURE_IOVA;
@@ -858,16 +826,18 @@ TEST_F(single, huge_pages_off_is_refused_while_a_domain_maps_memory)
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, HALF, &iova));
-	EXPECT_EQ(EINVAL,
-		  set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
-	EXPECT_EQ(1, get_huge_pages(self->fd, self->domains.ioas_id));
+	EXPECT_EQ(EINVAL, iommufd_set_huge_pages_err(self->fd,
+						     self->domains.ioas_id, 0));
+	EXPECT_EQ(1, iommufd_get_huge_pages(self->fd, self->domains.ioas_id));
 	/* Turning it on is always fine */
-	EXPECT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 1));
+	EXPECT_EQ(0, iommufd_set_huge_pages_err(self->fd, self->domains.ioas_id,
+						1));
 
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
 					    iova, HALF));
-	EXPECT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
-	EXPECT_EQ(0, get_huge_pages(self->fd, self->domains.ioas_id));
+	EXPECT_EQ(0, iommufd_set_huge_pages_err(self->fd, self->domains.ioas_id,
+						0));
+	EXPECT_EQ(0, iommufd_get_huge_pages(self->fd, self->domains.ioas_id));
 }
 
 TEST_F(single, huge_pages_off_is_accepted_with_mappings_but_no_domain)
@@ -876,7 +846,8 @@ TEST_F(single, huge_pages_off_is_accepted_with_mappings_but_no_domain)
 
 	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf, HALF, &iova));
-	EXPECT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
+	EXPECT_EQ(0, iommufd_set_huge_pages_err(self->fd, self->domains.ioas_id,
+						0));
 	/* A domain linked now is filled one page at a time */
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova, HALF,
@@ -888,13 +859,15 @@ TEST_F(single, huge_pages_off_requires_page_aligned_iova)
 {
 	__u64 iova = APERTURE_IOVA + IO_PAGE_SIZE;
 
-	ASSERT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
+	ASSERT_EQ(0, iommufd_set_huge_pages_err(self->fd, self->domains.ioas_id,
+						0));
 	ASSERT_EQ(0, iommufd_link_domain(self->fd, &self->domains, 0));
 	EXPECT_EQ(EINVAL, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					       FIXED, self->buf + IO_PAGE_SIZE,
 					       IO_PAGE_SIZE, &iova));
 	/* Back on, the mock page size is the granule again */
-	ASSERT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id, 1));
+	ASSERT_EQ(0, iommufd_set_huge_pages_err(self->fd, self->domains.ioas_id,
+						1));
 	EXPECT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
 					  FIXED, self->buf + IO_PAGE_SIZE,
 					  IO_PAGE_SIZE, &iova));
@@ -908,8 +881,9 @@ TEST_F(single, huge_pages_off_refused_while_a_mapping_is_finer_than_a_page)
 					  FIXED, self->buf + IO_PAGE_SIZE,
 					  PAGE_SIZE, &iova));
 	EXPECT_EQ(EADDRINUSE,
-		  set_huge_pages_err(self->fd, self->domains.ioas_id, 0));
-	EXPECT_EQ(1, get_huge_pages(self->fd, self->domains.ioas_id));
+		  iommufd_set_huge_pages_err(self->fd, self->domains.ioas_id,
+					     0));
+	EXPECT_EQ(1, iommufd_get_huge_pages(self->fd, self->domains.ioas_id));
 }
 
 /* ==== Huge pages: THP and hugetlbfs into domains with large IO pages ===== */
@@ -937,27 +911,6 @@ static int write_long_file(const char *path, long value)
 
 	snprintf(text, sizeof(text), "%ld", value);
 	return iommufd_write_file(path, text);
-}
-
-/* The number on the "Name:  N [kB]" line of a /proc status file, or -1 */
-static long proc_kb(const char *path, const char *name)
-{
-	size_t name_len = strlen(name);
-	char line[256];
-	long kb = -1;
-	FILE *file;
-
-	file = fopen(path, "r");
-	if (!file)
-		return -1;
-	while (fgets(line, sizeof(line), file)) {
-		if (!strncmp(line, name, name_len) && line[name_len] == ':') {
-			kb = strtol(line + name_len + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(file);
-	return kb;
 }
 
 enum huge_kind {
@@ -1019,7 +972,8 @@ static int reserve_hugetlb_pages(long *saved)
 		return -1;
 	if (write_long_file(NR_HUGEPAGES_PATH, before + HUGETLB_PAGES_WANTED))
 		return -1;
-	if (proc_kb("/proc/meminfo", "HugePages_Free") < HUGETLB_PAGES_WANTED) {
+	if (iommufd_proc_kb("/proc/meminfo", "HugePages_Free") <
+	    HUGETLB_PAGES_WANTED) {
 		write_long_file(NR_HUGEPAGES_PATH, before);
 		return -1;
 	}
@@ -1042,7 +996,7 @@ static void *alloc_hugetlb(void)
  */
 static void *alloc_thp(void)
 {
-	long before = proc_kb("/proc/meminfo", "AnonHugePages");
+	long before = iommufd_proc_kb("/proc/meminfo", "AnonHugePages");
 	void *va;
 
 	va = iommufd_mmap_aligned(HUGE_BUF_SIZE, SZ_2M, PROT_READ | PROT_WRITE,
@@ -1052,8 +1006,8 @@ static void *alloc_thp(void)
 	if (madvise(va, HUGE_BUF_SIZE, MADV_HUGEPAGE))
 		goto out_unmap;
 	iommufd_stamp_pages(va, HUGE_BUF_SIZE, 0);
-	if (before < 0 ||
-	    proc_kb("/proc/meminfo", "AnonHugePages") < before + SZ_2M / 1024)
+	if (before < 0 || iommufd_proc_kb("/proc/meminfo", "AnonHugePages") <
+				  before + SZ_2M / 1024)
 		goto out_unmap;
 	return va;
 
@@ -1068,8 +1022,8 @@ FIXTURE_SETUP(huge)
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->domains.ioas_id));
-	ASSERT_EQ(0, set_huge_pages_err(self->fd, self->domains.ioas_id,
-					variant->huge_pages));
+	ASSERT_EQ(0, iommufd_set_huge_pages_err(self->fd, self->domains.ioas_id,
+						variant->huge_pages));
 	if (variant->kind == HUGE_THP) {
 		self->buf = alloc_thp();
 		if (!self->buf)
@@ -1110,8 +1064,8 @@ TEST_F(huge, huge_memory_maps_into_a_huge_iova_domain)
 		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
 					       iova, HUGE_BUF_SIZE, &unmapped));
 	EXPECT_EQ(HUGE_BUF_SIZE, unmapped);
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, iova,
-					HUGE_BUF_SIZE, self->buf));
+	EXPECT_TRUE(iommufd_domains_map_none_of(self->fd, &self->domains, iova,
+						HUGE_BUF_SIZE, self->buf));
 }
 
 TEST_F(huge, huge_iova_domain_linked_after_the_map_is_filled)
@@ -1168,8 +1122,8 @@ TEST_F(huge, huge_and_small_iova_domains_map_the_same_memory)
 					    iova, HUGE_BUF_SIZE));
 	EXPECT_EQ(EINVAL, iommufd_check_map_err(self->fd, small_hwpt, iova,
 						PAGE_SIZE, self->buf));
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, iova,
-					HUGE_BUF_SIZE, self->buf));
+	EXPECT_TRUE(iommufd_domains_map_none_of(self->fd, &self->domains, iova,
+						HUGE_BUF_SIZE, self->buf));
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, small_hwpt));
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, plain_stdev));
 }
@@ -1270,7 +1224,7 @@ TEST_F(file_pinning, file_mapping_reaches_every_domain_and_pins_once)
 		  iommufd_check_domains(self->fd, &self->domains, APERTURE_IOVA,
 					FILE_SIZE, self->view));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, FILE_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 }
 
 TEST_F(file_pinning, file_pages_never_written_are_made_when_pinned)
@@ -1293,7 +1247,7 @@ TEST_F(file_pinning, file_pages_never_written_are_made_when_pinned)
 	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains,
 					   APERTURE_IOVA, FILE_SIZE, view));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, view, FILE_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 	munmap(view, FILE_SIZE);
 	close(memfd);
 }
@@ -1309,9 +1263,9 @@ TEST_F(file_pinning, file_mapping_from_an_offset_maps_the_pages_there)
 	EXPECT_EQ(0,
 		  iommufd_check_domains(self->fd, &self->domains, APERTURE_IOVA,
 					length, self->view + start));
-	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view + start,
-					    length,
-					    pins_with(&self->domains)));
+	EXPECT_EQ(0,
+		  iommufd_check_refs_err(self->fd, self->view + start, length,
+					 iommufd_pins_with(&self->domains)));
 	/* Only the pages asked for */
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, start, 0));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd,
@@ -1332,8 +1286,9 @@ TEST_F(file_pinning, unmapping_a_file_mapping_unpins_its_pages)
 					       APERTURE_IOVA, FILE_SIZE,
 					       &unmapped));
 	EXPECT_EQ(FILE_SIZE, unmapped);
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, APERTURE_IOVA,
-					FILE_SIZE, self->view));
+	EXPECT_TRUE(iommufd_domains_map_none_of(self->fd, &self->domains,
+						APERTURE_IOVA, FILE_SIZE,
+						self->view));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, FILE_SIZE,
 					    0));
 }
@@ -1354,7 +1309,7 @@ TEST_F(file_pinning, domain_linked_after_a_file_mapping_is_filled)
 					    1));
 	ASSERT_EQ(0, iommufd_unlink_domain(self->fd, &later));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view, FILE_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 }
 
 TEST_F(file_pinning, an_access_pins_the_pages_of_the_file)
@@ -1378,9 +1333,9 @@ TEST_F(file_pinning, an_access_pins_the_pages_of_the_file)
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view + start,
 					    length, 1));
 	ASSERT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
-	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->view + start,
-					    length,
-					    pins_with(&self->domains)));
+	EXPECT_EQ(0,
+		  iommufd_check_refs_err(self->fd, self->view + start, length,
+					 iommufd_pins_with(&self->domains)));
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -1501,12 +1456,12 @@ static int limit_memlock(size_t bytes)
 
 static long pinned_kb(void)
 {
-	return proc_kb("/proc/self/status", "VmPin");
+	return iommufd_proc_kb("/proc/self/status", "VmPin");
 }
 
 static long locked_kb(void)
 {
-	return proc_kb("/proc/self/status", "VmLck");
+	return iommufd_proc_kb("/proc/self/status", "VmLck");
 }
 
 FIXTURE_SETUP(memlock)
@@ -1958,8 +1913,9 @@ TEST_F(small_batches, map_over_a_hole_in_memory_unwinds_every_batch)
 		  iommufd_ioas_map_err(self->fd, self->domains.ioas_id, FIXED,
 				       self->buf, BATCH_BUF_SIZE, &iova));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, hole, 0));
-	EXPECT_TRUE(domains_map_none_of(self->fd, &self->domains, APERTURE_IOVA,
-					hole, self->buf));
+	EXPECT_TRUE(iommufd_domains_map_none_of(self->fd, &self->domains,
+						APERTURE_IOVA, hole,
+						self->buf));
 	EXPECT_EQ(ENOENT,
 		  iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
 					 APERTURE_IOVA, BATCH_BUF_SIZE));
@@ -2258,7 +2214,7 @@ TEST_F(many_areas, thousands_of_automatic_iovas_fill_the_windows_exactly)
 	EXPECT_EQ(0, overlaps);
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf,
 					    MANY_MAPS * PAGE_SIZE,
-					    pins_with(&self->domains)));
+					    iommufd_pins_with(&self->domains)));
 
 	ASSERT_EQ(0,
 		  iommufd_ioas_unmap_count_err(self->fd, self->domains.ioas_id,
