@@ -17,37 +17,8 @@
 #include "iommufd_uffd.h"
 
 #define BUF_PAGES 16
-#define BUF_SIZE (BUF_PAGES * PAGE_SIZE)
-#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
-#define FIXED (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
 #define FIXED_RO (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE)
 #define PIN MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
-#define NO_SUCH_ID 0x7ffffff0u
-/* Inside the aperture of mock domains, so every variant can map it */
-#define IOVA ((__u64)MOCK_APERTURE_START)
-
-/* Every mapping here is at a fixed IOVA */
-static int map_fixed_err(int fd, __u32 ioas_id, __u32 flags, void *va,
-			 __u64 length, __u64 iova)
-{
-	return iommufd_ioas_map_err(fd, ioas_id, flags, va, length, &iova);
-}
-
-static int copy_fixed_err(int fd, __u32 dst_id, __u64 dst_iova, __u32 src_id,
-			  __u64 src_iova, __u64 length)
-{
-	struct iommu_ioas_copy cmd = {
-		.size = sizeof(cmd),
-		.flags = FIXED,
-		.dst_ioas_id = dst_id,
-		.src_ioas_id = src_id,
-		.length = length,
-		.dst_iova = dst_iova,
-		.src_iova = src_iova,
-	};
-
-	return iommufd_ioctl_err(fd, IOMMU_IOAS_COPY, &cmd);
-}
 
 /* The IOAS's out_iova_alignment, or 0 if IOMMU_IOAS_IOVA_RANGES failed */
 static __u64 ioas_alignment(int fd, __u32 ioas_id)
@@ -61,20 +32,6 @@ static __u64 ioas_alignment(int fd, __u32 ioas_id)
 	if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd) && errno != EMSGSIZE)
 		return 0;
 	return cmd.out_iova_alignment;
-}
-
-/* Anonymous memory in small pages, each one touched */
-static __u8 *alloc_buffer(size_t size)
-{
-	__u8 *buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf == MAP_FAILED)
-		return NULL;
-	/* MD_CHECK_REFS only counts pins on small pages */
-	madvise(buf, size, MADV_NOHUGEPAGE);
-	memset(buf, 0, size);
-	return buf;
 }
 
 static void fill_pattern(__u8 *buf, size_t size, unsigned int seed)
@@ -130,9 +87,9 @@ FIXTURE_SETUP(access)
 	for (i = 0; i != variant->mock_domains; i++)
 		ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id,
 						     NULL, NULL, NULL));
-	self->buf = alloc_buffer(BUF_SIZE);
+	self->buf = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->buf);
-	self->other = alloc_buffer(BUF_SIZE);
+	self->other = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->other);
 	fill_pattern(self->buf, BUF_SIZE, 1);
 	fill_pattern(self->other, BUF_SIZE, 99);
@@ -230,13 +187,15 @@ TEST_F(access, ops_on_a_descriptor_that_is_not_an_access_are_ebadfd)
 	unsigned int i;
 
 	for (i = 0; i != ARRAY_SIZE(fds); i++) {
-		EXPECT_EQ(EBADFD, iommufd_access_pin_err(self->fd, fds[i], IOVA,
-							 PAGE_SIZE, NULL, 0,
-							 NULL));
+		EXPECT_EQ(EBADFD,
+			  iommufd_access_pin_err(self->fd, fds[i],
+						 APERTURE_IOVA, PAGE_SIZE, NULL,
+						 0, NULL));
 		EXPECT_EQ(EBADFD,
 			  iommufd_access_unpin_err(self->fd, fds[i], 0));
-		EXPECT_EQ(EBADFD, iommufd_access_rw_err(self->fd, fds[i], IOVA,
-							&byte, 1, 0));
+		EXPECT_EQ(EBADFD,
+			  iommufd_access_rw_err(self->fd, fds[i], APERTURE_IOVA,
+						&byte, 1, 0));
 		EXPECT_EQ(EBADFD, iommufd_access_replace_err(self->fd, fds[i],
 							     self->ioas_id));
 	}
@@ -251,17 +210,19 @@ TEST_F(access, an_access_of_another_context_is_ebadfd)
 	other_fd = iommufd_open();
 	ASSERT_LE(0, other_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(other_fd, &other_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(other_fd, other_ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(other_fd, other_ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(other_fd, other_ioas_id, PIN,
 					       &access_fd));
 
-	EXPECT_EQ(EBADFD, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-						 PAGE_SIZE, NULL, 0, NULL));
-	EXPECT_EQ(EBADFD, iommufd_access_rw_err(self->fd, access_fd, IOVA,
-						&byte, 1, 0));
-	EXPECT_EQ(0, iommufd_access_rw_err(other_fd, access_fd, IOVA, &byte,
-					   1, 0));
+	EXPECT_EQ(EBADFD,
+		  iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					 PAGE_SIZE, NULL, 0, NULL));
+	EXPECT_EQ(EBADFD, iommufd_access_rw_err(self->fd, access_fd,
+						APERTURE_IOVA, &byte, 1, 0));
+	EXPECT_EQ(0, iommufd_access_rw_err(other_fd, access_fd, APERTURE_IOVA,
+					   &byte, 1, 0));
 	EXPECT_EQ(0, close(access_fd));
 	EXPECT_EQ(0, close(other_fd));
 }
@@ -274,11 +235,12 @@ TEST_F(access, an_access_keeps_its_context_after_the_iommufd_is_closed)
 	other_fd = iommufd_open();
 	ASSERT_LE(0, other_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(other_fd, &other_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(other_fd, other_ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(other_fd, other_ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(other_fd, other_ioas_id, PIN,
 					       &access_fd));
-	ASSERT_EQ(0, iommufd_access_pin_err(other_fd, access_fd, IOVA,
+	ASSERT_EQ(0, iommufd_access_pin_err(other_fd, access_fd, APERTURE_IOVA,
 					    BUF_SIZE, self->buf, 0, &pin_id));
 	ASSERT_EQ(0, close(other_fd));
 	/* The context goes only now; kmemleak checks that all of it did */
@@ -318,11 +280,13 @@ TEST_F(access, sub_page_mappings_are_refused_while_a_pinning_access_is_on)
 
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
-	EXPECT_EQ(EINVAL, map_fixed_err(self->fd, self->ioas_id, FIXED,
-					self->buf, PAGE_SIZE / 2, IOVA));
-	EXPECT_EQ(EINVAL, map_fixed_err(self->fd, self->ioas_id, FIXED,
-					self->buf, PAGE_SIZE,
-					IOVA + PAGE_SIZE / 2));
+	EXPECT_EQ(EINVAL,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE / 2, APERTURE_IOVA));
+	EXPECT_EQ(EINVAL,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE,
+					     APERTURE_IOVA + PAGE_SIZE / 2));
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -330,8 +294,9 @@ TEST_F(access, a_pinning_access_cannot_join_an_ioas_with_a_sub_page_mapping)
 {
 	int access_fd = -1;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE / 2, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE / 2, APERTURE_IOVA));
 	EXPECT_EQ(EADDRINUSE,
 		  iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					    &access_fd));
@@ -343,12 +308,13 @@ TEST_F(access, a_pinning_access_cannot_join_an_ioas_with_a_sub_page_mapping)
 
 /* ---- pinning ------------------------------------------------------------ */
 
-/* Map @buf at IOVA and create a pinning access; its fd, or -1 */
+/* Map @buf at APERTURE_IOVA and create a pinning access; its fd, or -1 */
 static int mapped_pinning_access(int fd, __u32 ioas_id, __u8 *buf)
 {
 	int access_fd = -1;
 
-	if (map_fixed_err(fd, ioas_id, FIXED, buf, BUF_SIZE, IOVA) ||
+	if (iommufd_ioas_map_fixed_err(fd, ioas_id, buf, BUF_SIZE,
+				       APERTURE_IOVA) ||
 	    iommufd_create_access_err(fd, ioas_id, PIN, &access_fd))
 		return -1;
 	return access_fd;
@@ -361,7 +327,7 @@ TEST_F(access, pin_and_unpin_a_range)
 	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    BUF_SIZE, self->buf, 0, &pin_id));
 	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
 	EXPECT_EQ(ENOENT, iommufd_access_unpin_err(self->fd, access_fd,
@@ -376,10 +342,11 @@ TEST_F(access, pin_for_writing_and_unpin)
 	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
-					    IOVA + PAGE_SIZE, 3 * PAGE_SIZE,
-					    self->buf + PAGE_SIZE,
-					    MOCK_FLAGS_ACCESS_WRITE, &pin_id));
+	ASSERT_EQ(0,
+		  iommufd_access_pin_err(self->fd, access_fd,
+					 APERTURE_IOVA + PAGE_SIZE,
+					 3 * PAGE_SIZE, self->buf + PAGE_SIZE,
+					 MOCK_FLAGS_ACCESS_WRITE, &pin_id));
 	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
 	EXPECT_EQ(0, close(access_fd));
 }
@@ -393,7 +360,8 @@ TEST_F(access, every_length_from_one_page_to_the_whole_buffer_pins)
 
 	ASSERT_LE(0, access_fd);
 	for (npages = 1; npages <= BUF_PAGES; npages++) {
-		ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
+		ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
+						    APERTURE_IOVA,
 						    npages * PAGE_SIZE,
 						    self->buf, 0, &pin_id));
 		ASSERT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd,
@@ -409,7 +377,7 @@ TEST_F(access, a_partial_last_page_is_pinned)
 	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    PAGE_SIZE + 100, self->buf, 0,
 					    &pin_id));
 	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
@@ -422,9 +390,9 @@ TEST_F(access, pin_checks_the_pages_against_user_memory)
 					      self->buf);
 
 	ASSERT_LE(0, access_fd);
-	EXPECT_EQ(EBADE, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-						PAGE_SIZE, self->other, 0,
-						NULL));
+	EXPECT_EQ(EBADE,
+		  iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					 PAGE_SIZE, self->other, 0, NULL));
 	/* Pinning the wrong pages left nothing pinned behind */
 	ASSERT_EQ(0, close(access_fd));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
@@ -435,13 +403,14 @@ TEST_F(access, pin_needs_an_access_made_for_pinning)
 {
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
-	EXPECT_EQ(EOPNOTSUPP, iommufd_access_pin_err(self->fd, access_fd,
-						     IOVA, PAGE_SIZE, NULL, 0,
-						     NULL));
+	EXPECT_EQ(EOPNOTSUPP,
+		  iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					 PAGE_SIZE, NULL, 0, NULL));
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -451,9 +420,9 @@ TEST_F(access, pin_with_unknown_flags_is_eopnotsupp)
 					      self->buf);
 
 	ASSERT_LE(0, access_fd);
-	EXPECT_EQ(EOPNOTSUPP, iommufd_access_pin_err(self->fd, access_fd,
-						     IOVA, PAGE_SIZE, NULL,
-						     1 << 1, NULL));
+	EXPECT_EQ(EOPNOTSUPP,
+		  iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					 PAGE_SIZE, NULL, 1 << 1, NULL));
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -463,19 +432,21 @@ TEST_F(access, pin_argument_errors)
 					      self->buf);
 
 	ASSERT_LE(0, access_fd);
-	EXPECT_EQ(EINVAL, iommufd_access_pin_err(self->fd, access_fd, IOVA, 0,
-						 NULL, 0, NULL));
-	EXPECT_EQ(EINVAL, iommufd_access_pin_err(self->fd, access_fd,
-						 IOVA + 8, PAGE_SIZE, NULL, 0,
-						 NULL));
+	EXPECT_EQ(EINVAL,
+		  iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA, 0,
+					 NULL, 0, NULL));
+	EXPECT_EQ(EINVAL,
+		  iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA + 8,
+					 PAGE_SIZE, NULL, 0, NULL));
 	EXPECT_EQ(EOVERFLOW,
 		  iommufd_access_pin_err(self->fd, access_fd,
 					 (__u64)-1 & ~(PAGE_SIZE - 1),
 					 2 * PAGE_SIZE, NULL, 0, NULL));
 	/* Refused before the kernel sizes anything for it */
-	EXPECT_EQ(ENOMEM, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-						 (16UL << 20) + PAGE_SIZE,
-						 NULL, 0, NULL));
+	EXPECT_EQ(ENOMEM,
+		  iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					 (16UL << 20) + PAGE_SIZE, NULL, 0,
+					 NULL));
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -487,16 +458,15 @@ TEST_F(access, pin_of_unmapped_iova_is_enoent)
 	ASSERT_LE(0, access_fd);
 	/* Entirely outside, then running off either end */
 	EXPECT_EQ(ENOENT, iommufd_access_pin_err(self->fd, access_fd,
-						 IOVA + BUF_SIZE, PAGE_SIZE,
-						 NULL, 0, NULL));
+						 APERTURE_IOVA + BUF_SIZE,
+						 PAGE_SIZE, NULL, 0, NULL));
+	EXPECT_EQ(ENOENT,
+		  iommufd_access_pin_err(self->fd, access_fd,
+					 APERTURE_IOVA + BUF_SIZE - PAGE_SIZE,
+					 2 * PAGE_SIZE, NULL, 0, NULL));
 	EXPECT_EQ(ENOENT, iommufd_access_pin_err(self->fd, access_fd,
-						 IOVA + BUF_SIZE - PAGE_SIZE,
-						 2 * PAGE_SIZE, NULL, 0,
-						 NULL));
-	EXPECT_EQ(ENOENT, iommufd_access_pin_err(self->fd, access_fd,
-						 IOVA - PAGE_SIZE,
-						 2 * PAGE_SIZE, NULL, 0,
-						 NULL));
+						 APERTURE_IOVA - PAGE_SIZE,
+						 2 * PAGE_SIZE, NULL, 0, NULL));
 	ASSERT_EQ(0, close(access_fd));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
 					    self->unpinned_refs));
@@ -506,19 +476,21 @@ TEST_F(access, pin_across_a_hole_is_enoent_and_pins_nothing)
 {
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE, IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-				   self->buf + 2 * PAGE_SIZE, PAGE_SIZE,
-				   IOVA + 2 * PAGE_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf + 2 * PAGE_SIZE,
+						PAGE_SIZE,
+						APERTURE_IOVA + 2 * PAGE_SIZE));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
-	EXPECT_EQ(ENOENT, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-						 3 * PAGE_SIZE, NULL, 0,
-						 NULL));
+	EXPECT_EQ(ENOENT,
+		  iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					 3 * PAGE_SIZE, NULL, 0, NULL));
 	/* The first page was given back: nothing blocks its unmap */
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, IOVA,
-					    PAGE_SIZE));
+	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
+					    APERTURE_IOVA, PAGE_SIZE));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, PAGE_SIZE, 0));
 	EXPECT_EQ(0, close(access_fd));
 }
@@ -529,29 +501,29 @@ TEST_F(access, pin_after_the_range_was_unmapped_is_enoent)
 					      self->buf);
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, IOVA,
-					    BUF_SIZE));
-	EXPECT_EQ(ENOENT, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-						 PAGE_SIZE, NULL, 0, NULL));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
+					    APERTURE_IOVA, BUF_SIZE));
+	EXPECT_EQ(ENOENT,
+		  iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					 PAGE_SIZE, NULL, 0, NULL));
 	EXPECT_EQ(0, close(access_fd));
 }
 
 TEST_F(access, pin_for_writing_of_a_read_only_mapping_is_eperm)
 {
+	__u64 iova = APERTURE_IOVA;
 	int access_fd;
 	__u32 pin_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED_RO,
-				   self->buf, BUF_SIZE, IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->ioas_id, FIXED_RO,
+					  self->buf, BUF_SIZE, &iova));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
-	EXPECT_EQ(EPERM, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-						PAGE_SIZE, NULL,
-						MOCK_FLAGS_ACCESS_WRITE,
-						NULL));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-					    PAGE_SIZE, self->buf, 0,
-					    &pin_id));
+	EXPECT_EQ(EPERM, iommufd_access_pin_err(self->fd, access_fd,
+						APERTURE_IOVA, PAGE_SIZE, NULL,
+						MOCK_FLAGS_ACCESS_WRITE, NULL));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					    PAGE_SIZE, self->buf, 0, &pin_id));
 	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
 	EXPECT_EQ(0, close(access_fd));
 }
@@ -559,25 +531,28 @@ TEST_F(access, pin_for_writing_of_a_read_only_mapping_is_eperm)
 TEST_F(access, a_pin_may_span_adjacent_mappings)
 {
 	size_t half = BUF_SIZE / 2;
+	struct iommufd_pin_unmap op = {
+		.pin_iova = APERTURE_IOVA + PAGE_SIZE,
+		.pin_length = BUF_SIZE - 2 * PAGE_SIZE,
+		.uptr = self->buf + PAGE_SIZE,
+		.ioas_id = self->ioas_id,
+		.unmap_iova = APERTURE_IOVA + half,
+		.unmap_length = half,
+	};
 	int access_fd;
-	__u32 pin_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   half, IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-				   self->buf + half, half, IOVA + half));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     half, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf + half, half,
+						APERTURE_IOVA + half));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
-					    IOVA + PAGE_SIZE,
-					    BUF_SIZE - 2 * PAGE_SIZE,
-					    self->buf + PAGE_SIZE, 0,
-					    &pin_id));
+	ASSERT_EQ(0, iommufd_pin_unmap_unpin_err(self->fd, access_fd, &op));
+	EXPECT_EQ(0, op.unmap_err);
 	/* Unmapping either half revokes the pin that spans both */
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-					    IOVA + half, half));
-	EXPECT_EQ(ENOENT, iommufd_access_unpin_err(self->fd, access_fd,
-						   pin_id));
+	EXPECT_EQ(ENOENT, op.unpin_err);
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -588,12 +563,11 @@ TEST_F(access, the_same_range_may_be_pinned_twice)
 	__u32 first_id, second_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-					    BUF_SIZE, self->buf, 0,
-					    &first_id));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-					    BUF_SIZE, self->buf, 0,
-					    &second_id));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					    BUF_SIZE, self->buf, 0, &first_id));
+	ASSERT_EQ(0,
+		  iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					 BUF_SIZE, self->buf, 0, &second_id));
 	EXPECT_NE(first_id, second_id);
 	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, first_id));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 1));
@@ -612,10 +586,10 @@ TEST_F(access, md_check_refs_follows_the_pins)
 	ASSERT_LE(0, access_fd);
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
 					    self->unpinned_refs));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
-					    IOVA + PAGE_SIZE, PAGE_SIZE,
-					    self->buf + PAGE_SIZE, 0,
-					    &pin_id));
+	ASSERT_EQ(0,
+		  iommufd_access_pin_err(self->fd, access_fd,
+					 APERTURE_IOVA + PAGE_SIZE, PAGE_SIZE,
+					 self->buf + PAGE_SIZE, 0, &pin_id));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf + PAGE_SIZE,
 					    PAGE_SIZE, 1));
 	/* Only the page asked for */
@@ -635,16 +609,17 @@ TEST_F(access, closing_the_access_releases_its_pins)
 
 	ASSERT_LE(0, access_fd);
 	for (i = 0; i != BUF_PAGES; i++)
-		ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
-						    IOVA + i * PAGE_SIZE,
-						    PAGE_SIZE,
-						    self->buf + i * PAGE_SIZE,
-						    0, NULL));
+		ASSERT_EQ(0,
+			  iommufd_access_pin_err(self->fd, access_fd,
+						 APERTURE_IOVA + i * PAGE_SIZE,
+						 PAGE_SIZE,
+						 self->buf + i * PAGE_SIZE, 0,
+						 NULL));
 	ASSERT_EQ(0, close(access_fd));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
 					    self->unpinned_refs));
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, IOVA,
-					    BUF_SIZE));
+	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
+					    APERTURE_IOVA, BUF_SIZE));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 }
 
@@ -657,10 +632,12 @@ TEST_F(access, syz_flag_names_the_iova_by_mapping_number)
 	__u32 pin_id;
 
 	memcpy(&iova, syz_iova, sizeof(iova));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-				   self->other, BUF_SIZE, IOVA + 2 * BUF_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->other, BUF_SIZE,
+						APERTURE_IOVA + 2 * BUF_SIZE));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
 	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, iova,
@@ -674,18 +651,22 @@ TEST_F(access, syz_flag_names_the_iova_by_mapping_number)
 
 TEST_F(access, unmap_of_a_pinned_range_revokes_the_pin)
 {
+	struct iommufd_pin_unmap op = {
+		.pin_iova = APERTURE_IOVA,
+		.pin_length = BUF_SIZE,
+		.uptr = self->buf,
+		.ioas_id = self->ioas_id,
+		.unmap_iova = APERTURE_IOVA,
+		.unmap_length = BUF_SIZE,
+	};
 	int access_fd = mapped_pinning_access(self->fd, self->ioas_id,
 					      self->buf);
-	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-					    BUF_SIZE, self->buf, 0, &pin_id));
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, IOVA,
-					    BUF_SIZE));
+	ASSERT_EQ(0, iommufd_pin_unmap_unpin_err(self->fd, access_fd, &op));
+	EXPECT_EQ(0, op.unmap_err);
 	/* The unmap callback unpinned it and forgot it */
-	EXPECT_EQ(ENOENT, iommufd_access_unpin_err(self->fd, access_fd,
-						   pin_id));
+	EXPECT_EQ(ENOENT, op.unpin_err);
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 	EXPECT_EQ(0, close(access_fd));
 }
@@ -699,10 +680,11 @@ TEST_F(access, unmap_all_revokes_every_pin)
 
 	ASSERT_LE(0, access_fd);
 	for (i = 0; i != BUF_PAGES; i++)
-		ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
-						    IOVA + i * PAGE_SIZE,
-						    PAGE_SIZE, NULL, 0,
-						    &pin_ids[i]));
+		ASSERT_EQ(0,
+			  iommufd_access_pin_err(self->fd, access_fd,
+						 APERTURE_IOVA + i * PAGE_SIZE,
+						 PAGE_SIZE, NULL, 0,
+						 &pin_ids[i]));
 	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, 0,
 					    (__u64)-1));
 	for (i = 0; i != BUF_PAGES; i++)
@@ -727,30 +709,35 @@ TEST_F(access, unmap_over_more_than_a_hundred_pinned_mappings_revokes_all)
 	int access_fd;
 	__u8 *many;
 
-	many = alloc_buffer(size);
+	many = iommufd_alloc_small_pages(size, MAP_PRIVATE);
 	ASSERT_NE(NULL, many);
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
 	/* One page per mapping, each pinned on its own */
 	for (i = 0; i != MANY_PINNED_MAPPINGS; i++) {
-		ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-					   many + i * PAGE_SIZE, PAGE_SIZE,
-					   IOVA + i * PAGE_SIZE));
-		ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
-						    IOVA + i * PAGE_SIZE,
-						    PAGE_SIZE,
-						    many + i * PAGE_SIZE, 0,
-						    &pin_ids[i]));
+		ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+							many + i * PAGE_SIZE,
+							PAGE_SIZE,
+							APERTURE_IOVA +
+								i * PAGE_SIZE));
+		ASSERT_EQ(0,
+			  iommufd_access_pin_err(self->fd, access_fd,
+						 APERTURE_IOVA + i * PAGE_SIZE,
+						 PAGE_SIZE,
+						 many + i * PAGE_SIZE, 0,
+						 &pin_ids[i]));
 	}
 	/* And one more right after the range, which must keep its pin */
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE, IOVA + size));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA + size,
-					    PAGE_SIZE, self->buf, 0,
-					    &outside_pin));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA + size));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd,
+					    APERTURE_IOVA + size, PAGE_SIZE,
+					    self->buf, 0, &outside_pin));
 
-	ASSERT_EQ(0, iommufd_ioas_unmap_count_err(self->fd, self->ioas_id,
-						  IOVA, size, &unmapped));
+	ASSERT_EQ(0,
+		  iommufd_ioas_unmap_count_err(self->fd, self->ioas_id,
+					       APERTURE_IOVA, size, &unmapped));
 	EXPECT_EQ(size, unmapped);
 	for (i = 0; i != MANY_PINNED_MAPPINGS; i++)
 		EXPECT_EQ(ENOENT, iommufd_access_unpin_err(self->fd, access_fd,
@@ -758,7 +745,7 @@ TEST_F(access, unmap_over_more_than_a_hundred_pinned_mappings_revokes_all)
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, many, size, 0));
 	/* Nothing of the range is left mapped */
 	EXPECT_EQ(ENOENT, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-						 IOVA, size));
+						 APERTURE_IOVA, size));
 	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd,
 					      outside_pin));
 	EXPECT_EQ(0, close(access_fd));
@@ -767,34 +754,45 @@ TEST_F(access, unmap_over_more_than_a_hundred_pinned_mappings_revokes_all)
 
 TEST_F(access, unmap_elsewhere_leaves_the_pin_alone)
 {
+	struct iommufd_pin_unmap op = {
+		.pin_iova = APERTURE_IOVA,
+		.pin_length = PAGE_SIZE,
+		.uptr = self->buf,
+		.ioas_id = self->ioas_id,
+		.unmap_iova = APERTURE_IOVA + BUF_SIZE,
+		.unmap_length = BUF_SIZE,
+	};
 	int access_fd = mapped_pinning_access(self->fd, self->ioas_id,
 					      self->buf);
-	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-				   self->other, BUF_SIZE, IOVA + BUF_SIZE));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-					    PAGE_SIZE, self->buf, 0, &pin_id));
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-					    IOVA + BUF_SIZE, BUF_SIZE));
-	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->other, BUF_SIZE,
+						APERTURE_IOVA + BUF_SIZE));
+	ASSERT_EQ(0, iommufd_pin_unmap_unpin_err(self->fd, access_fd, &op));
+	EXPECT_EQ(0, op.unmap_err);
+	EXPECT_EQ(0, op.unpin_err);
 	EXPECT_EQ(0, close(access_fd));
 }
 
 TEST_F(access, a_failed_unmap_keeps_the_pin)
 {
+	struct iommufd_pin_unmap op = {
+		.pin_iova = APERTURE_IOVA,
+		.pin_length = PAGE_SIZE,
+		.uptr = self->buf,
+		.ioas_id = self->ioas_id,
+		.unmap_iova = APERTURE_IOVA,
+		.unmap_length = PAGE_SIZE,
+	};
 	int access_fd = mapped_pinning_access(self->fd, self->ioas_id,
 					      self->buf);
-	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-					    PAGE_SIZE, self->buf, 0, &pin_id));
+	ASSERT_EQ(0, iommufd_pin_unmap_unpin_err(self->fd, access_fd, &op));
 	/* Cuts the mapping: refused before anyone is told to unpin */
-	EXPECT_EQ(ENOENT, iommufd_ioas_unmap_err(self->fd, self->ioas_id, IOVA,
-						 PAGE_SIZE));
-	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
+	EXPECT_EQ(ENOENT, op.unmap_err);
+	EXPECT_EQ(0, op.unpin_err);
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -808,14 +806,14 @@ TEST_F(access, every_access_of_the_ioas_is_told_to_unpin)
 	ASSERT_LE(0, first_fd);
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &second_fd));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, first_fd, IOVA,
-					    BUF_SIZE, self->buf, 0,
-					    &first_pin));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, second_fd, IOVA,
-					    PAGE_SIZE, self->buf, 0,
-					    &second_pin));
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, IOVA,
-					    BUF_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_access_pin_err(self->fd, first_fd, APERTURE_IOVA,
+					 BUF_SIZE, self->buf, 0, &first_pin));
+	ASSERT_EQ(0,
+		  iommufd_access_pin_err(self->fd, second_fd, APERTURE_IOVA,
+					 PAGE_SIZE, self->buf, 0, &second_pin));
+	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
+					    APERTURE_IOVA, BUF_SIZE));
 	EXPECT_EQ(ENOENT, iommufd_access_unpin_err(self->fd, first_fd,
 						   first_pin));
 	EXPECT_EQ(ENOENT, iommufd_access_unpin_err(self->fd, second_fd,
@@ -830,11 +828,11 @@ TEST_F(access, an_ioas_whose_pins_were_revoked_can_be_destroyed)
 	int access_fd;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, ioas_id, self->buf,
+						BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, ioas_id, PIN,
 					       &access_fd));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    BUF_SIZE, self->buf, 0, &pin_id));
 	ASSERT_EQ(0, close(access_fd));
 	/* Destroying unmaps everything; nothing is pinned any more */
@@ -845,8 +843,8 @@ TEST_F(access, an_ioas_whose_pins_were_revoked_can_be_destroyed)
 /* ---- copying ------------------------------------------------------------ */
 
 /*
- * Copy [off, off + len) of @buf, mapped at IOVA, out through the access and
- * then new contents in, comparing with @buf each time
+ * Copy [off, off + len) of @buf, mapped at APERTURE_IOVA, out through the
+ * access and then new contents in, comparing with @buf each time
  */
 static void check_rw_at(struct __test_metadata *_metadata, int fd,
 			int access_fd, __u8 *buf, size_t off, size_t len,
@@ -856,13 +854,14 @@ static void check_rw_at(struct __test_metadata *_metadata, int fd,
 
 	ASSERT_LE(len, sizeof(tmp));
 	memset(tmp, 0xaa, len);
-	ASSERT_EQ(0, iommufd_access_rw_err(fd, access_fd, IOVA + off, tmp,
-					   len, flags));
+	ASSERT_EQ(0, iommufd_access_rw_err(fd, access_fd, APERTURE_IOVA + off,
+					   tmp, len, flags));
 	ASSERT_EQ(0, memcmp(tmp, buf + off, len));
 
 	fill_pattern(tmp, len, (unsigned int)(off + len));
-	ASSERT_EQ(0, iommufd_access_rw_err(fd, access_fd, IOVA + off, tmp,
-					   len, flags | MOCK_ACCESS_RW_WRITE));
+	ASSERT_EQ(0,
+		  iommufd_access_rw_err(fd, access_fd, APERTURE_IOVA + off, tmp,
+					len, flags | MOCK_ACCESS_RW_WRITE));
 	ASSERT_EQ(0, memcmp(tmp, buf + off, len));
 }
 
@@ -887,8 +886,9 @@ TEST_F(access, rw_copies_both_ways_around_page_boundaries)
 {
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	check_rw_around_boundaries(_metadata, self->fd, access_fd,
@@ -900,8 +900,9 @@ TEST_F(access, rw_slow_path_copies_both_ways_around_page_boundaries)
 {
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	check_rw_around_boundaries(_metadata, self->fd, access_fd,
@@ -916,7 +917,7 @@ TEST_F(access, rw_of_pinned_pages_copies_both_ways)
 	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    BUF_SIZE, self->buf, 0, &pin_id));
 	check_rw_at(_metadata, self->fd, access_fd, self->buf, PAGE_SIZE - 5,
 		    10, 0);
@@ -931,18 +932,20 @@ TEST_F(access, rw_of_the_whole_buffer_at_once)
 	int access_fd;
 	__u8 *tmp;
 
-	tmp = alloc_buffer(BUF_SIZE);
+	tmp = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
 	ASSERT_NE(NULL, tmp);
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
-	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd, IOVA, tmp,
-					   BUF_SIZE, 0));
+	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd, APERTURE_IOVA,
+					   tmp, BUF_SIZE, 0));
 	EXPECT_EQ(0, memcmp(tmp, self->buf, BUF_SIZE));
 	fill_pattern(tmp, BUF_SIZE, 5);
-	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd, IOVA, tmp,
-					   BUF_SIZE, MOCK_ACCESS_RW_WRITE));
+	ASSERT_EQ(0,
+		  iommufd_access_rw_err(self->fd, access_fd, APERTURE_IOVA, tmp,
+					BUF_SIZE, MOCK_ACCESS_RW_WRITE));
 	EXPECT_EQ(0, memcmp(tmp, self->buf, BUF_SIZE));
 	EXPECT_EQ(0, close(access_fd));
 	munmap(tmp, BUF_SIZE);
@@ -953,21 +956,23 @@ TEST_F(access, rw_spans_adjacent_mappings_of_different_memory)
 	__u8 tmp[2 * 64];
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE, IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-				   self->other, PAGE_SIZE, IOVA + PAGE_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->other, PAGE_SIZE,
+						APERTURE_IOVA + PAGE_SIZE));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd,
-					   IOVA + PAGE_SIZE - 64, tmp,
+					   APERTURE_IOVA + PAGE_SIZE - 64, tmp,
 					   sizeof(tmp), 0));
 	EXPECT_EQ(0, memcmp(tmp, self->buf + PAGE_SIZE - 64, 64));
 	EXPECT_EQ(0, memcmp(tmp + 64, self->other, 64));
 
 	memset(tmp, 0x5c, sizeof(tmp));
 	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd,
-					   IOVA + PAGE_SIZE - 64, tmp,
+					   APERTURE_IOVA + PAGE_SIZE - 64, tmp,
 					   sizeof(tmp), MOCK_ACCESS_RW_WRITE));
 	EXPECT_EQ(0x5c, self->buf[PAGE_SIZE - 1]);
 	EXPECT_EQ(0x5c, self->other[63]);
@@ -982,20 +987,23 @@ TEST_F(access, rw_of_a_sub_page_mapping_where_one_can_be_made)
 	int access_fd;
 
 	if (variant->mock_domains) {
-		EXPECT_EQ(EINVAL, map_fixed_err(self->fd, self->ioas_id, FIXED,
-						self->buf + 7, sizeof(tmp),
-						IOVA + 7));
+		EXPECT_EQ(EINVAL,
+			  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						     self->buf + 7, sizeof(tmp),
+						     APERTURE_IOVA + 7));
 		return;
 	}
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-				   self->buf + 7, sizeof(tmp), IOVA + 7));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf + 7, sizeof(tmp),
+						APERTURE_IOVA + 7));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
-	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd, IOVA + 7, tmp,
-					   sizeof(tmp), 0));
+	ASSERT_EQ(0,
+		  iommufd_access_rw_err(self->fd, access_fd, APERTURE_IOVA + 7,
+					tmp, sizeof(tmp), 0));
 	EXPECT_EQ(0, memcmp(tmp, self->buf + 7, sizeof(tmp)));
-	EXPECT_EQ(ENOENT, iommufd_access_rw_err(self->fd, access_fd, IOVA + 6,
-						tmp, 2, 0));
+	EXPECT_EQ(ENOENT, iommufd_access_rw_err(self->fd, access_fd,
+						APERTURE_IOVA + 6, tmp, 2, 0));
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -1004,37 +1012,41 @@ TEST_F(access, rw_of_unmapped_iova_is_enoent)
 	__u8 tmp[16];
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
-	EXPECT_EQ(ENOENT, iommufd_access_rw_err(self->fd, access_fd,
-						IOVA + BUF_SIZE, tmp, 1, 0));
-	EXPECT_EQ(ENOENT, iommufd_access_rw_err(self->fd, access_fd,
-						IOVA + BUF_SIZE - 8, tmp,
-						sizeof(tmp),
-						MOCK_ACCESS_RW_WRITE));
-	EXPECT_EQ(ENOENT, iommufd_access_rw_err(self->fd, access_fd, IOVA - 8,
-						tmp, sizeof(tmp), 0));
+	EXPECT_EQ(ENOENT,
+		  iommufd_access_rw_err(self->fd, access_fd,
+					APERTURE_IOVA + BUF_SIZE, tmp, 1, 0));
+	EXPECT_EQ(ENOENT,
+		  iommufd_access_rw_err(self->fd, access_fd,
+					APERTURE_IOVA + BUF_SIZE - 8, tmp,
+					sizeof(tmp), MOCK_ACCESS_RW_WRITE));
+	EXPECT_EQ(ENOENT,
+		  iommufd_access_rw_err(self->fd, access_fd, APERTURE_IOVA - 8,
+					tmp, sizeof(tmp), 0));
 	EXPECT_EQ(0, close(access_fd));
 }
 
 TEST_F(access, rw_writing_a_read_only_mapping_is_eperm)
 {
+	__u64 iova = APERTURE_IOVA;
 	__u8 tmp[16];
 	int access_fd;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED_RO,
-				   self->buf, BUF_SIZE, IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->ioas_id, FIXED_RO,
+					  self->buf, BUF_SIZE, &iova));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
 	memset(tmp, 0x33, sizeof(tmp));
-	EXPECT_EQ(EPERM, iommufd_access_rw_err(self->fd, access_fd, IOVA, tmp,
-					       sizeof(tmp),
-					       MOCK_ACCESS_RW_WRITE));
+	EXPECT_EQ(EPERM,
+		  iommufd_access_rw_err(self->fd, access_fd, APERTURE_IOVA, tmp,
+					sizeof(tmp), MOCK_ACCESS_RW_WRITE));
 	EXPECT_NE(0x33, self->buf[1]);
-	EXPECT_EQ(0, iommufd_access_rw_err(self->fd, access_fd, IOVA, tmp,
-					   sizeof(tmp), 0));
+	EXPECT_EQ(0, iommufd_access_rw_err(self->fd, access_fd, APERTURE_IOVA,
+					   tmp, sizeof(tmp), 0));
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -1043,24 +1055,27 @@ TEST_F(access, rw_argument_errors)
 	int access_fd;
 	__u8 tmp[16];
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, 0,
 					       &access_fd));
-	EXPECT_EQ(EOPNOTSUPP, iommufd_access_rw_err(self->fd, access_fd, IOVA,
-						    tmp, 1, 1 << 1));
-	EXPECT_EQ(EINVAL, iommufd_access_rw_err(self->fd, access_fd, IOVA,
-						tmp, 0, 0));
+	EXPECT_EQ(EOPNOTSUPP,
+		  iommufd_access_rw_err(self->fd, access_fd, APERTURE_IOVA, tmp,
+					1, 1 << 1));
+	EXPECT_EQ(EINVAL, iommufd_access_rw_err(self->fd, access_fd,
+						APERTURE_IOVA, tmp, 0, 0));
 	EXPECT_EQ(EOVERFLOW, iommufd_access_rw_err(self->fd, access_fd,
 						   (__u64)-4, tmp, 8, 0));
-	EXPECT_EQ(ENOMEM, iommufd_access_rw_err(self->fd, access_fd, IOVA,
-						tmp, (16UL << 20) + 1, 0));
+	EXPECT_EQ(ENOMEM,
+		  iommufd_access_rw_err(self->fd, access_fd, APERTURE_IOVA, tmp,
+					(16UL << 20) + 1, 0));
 	/* User memory that cannot be read or written */
-	EXPECT_EQ(EFAULT, iommufd_access_rw_err(self->fd, access_fd, IOVA,
-						NULL, 8,
-						MOCK_ACCESS_RW_WRITE));
-	EXPECT_EQ(EFAULT, iommufd_access_rw_err(self->fd, access_fd, IOVA,
-						NULL, 8, 0));
+	EXPECT_EQ(EFAULT,
+		  iommufd_access_rw_err(self->fd, access_fd, APERTURE_IOVA,
+					NULL, 8, MOCK_ACCESS_RW_WRITE));
+	EXPECT_EQ(EFAULT, iommufd_access_rw_err(self->fd, access_fd,
+						APERTURE_IOVA, NULL, 8, 0));
 	EXPECT_EQ(0, close(access_fd));
 }
 
@@ -1073,20 +1088,22 @@ TEST_F(access, replace_moves_the_access_to_the_other_ioas)
 	__u8 byte;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &new_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE, IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, new_ioas_id, FIXED, self->other,
-				   PAGE_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, new_ioas_id, self->other,
+					     PAGE_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &access_fd));
-	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd, IOVA + 3,
-					   &byte, 1, 0));
+	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd,
+					   APERTURE_IOVA + 3, &byte, 1, 0));
 	EXPECT_EQ(self->buf[3], byte);
 
 	ASSERT_EQ(0, iommufd_access_replace_err(self->fd, access_fd,
 						new_ioas_id));
-	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd, IOVA + 3,
-					   &byte, 1, 0));
+	ASSERT_EQ(0, iommufd_access_rw_err(self->fd, access_fd,
+					   APERTURE_IOVA + 3, &byte, 1, 0));
 	EXPECT_EQ(self->other[3], byte);
 	/* The old IOAS is free to go, the new one is held */
 	EXPECT_EQ(EBUSY, iommufd_destroy_err(self->fd, new_ioas_id));
@@ -1105,9 +1122,10 @@ TEST_F(access, replace_revokes_the_pins_of_the_old_ioas)
 
 	ASSERT_LE(0, access_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &new_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, new_ioas_id, FIXED, self->other,
-				   BUF_SIZE, IOVA));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, new_ioas_id, self->other,
+					     BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    BUF_SIZE, self->buf, 0, &pin_id));
 
 	ASSERT_EQ(0, iommufd_access_replace_err(self->fd, access_fd,
@@ -1117,9 +1135,8 @@ TEST_F(access, replace_revokes_the_pins_of_the_old_ioas)
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE,
 					    self->unpinned_refs));
 	/* Pins now come from the new IOAS */
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-					    BUF_SIZE, self->other, 0,
-					    &pin_id));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
+					    BUF_SIZE, self->other, 0, &pin_id));
 	EXPECT_EQ(0,
 		  iommufd_check_refs_err(self->fd, self->other, BUF_SIZE, 1));
 	EXPECT_EQ(0, close(access_fd));
@@ -1135,7 +1152,7 @@ TEST_F(access, replace_to_an_unknown_ioas_fails_and_changes_nothing)
 	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    PAGE_SIZE, self->buf, 0, &pin_id));
 	EXPECT_EQ(ENOENT, iommufd_access_replace_err(self->fd, access_fd,
 						     NO_SUCH_ID));
@@ -1151,7 +1168,7 @@ TEST_F(access, replace_to_the_same_ioas_keeps_the_pins)
 	__u32 pin_id;
 
 	ASSERT_LE(0, access_fd);
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    PAGE_SIZE, self->buf, 0, &pin_id));
 	EXPECT_EQ(0, iommufd_access_replace_err(self->fd, access_fd,
 						self->ioas_id));
@@ -1167,9 +1184,10 @@ TEST_F(access, replace_into_an_ioas_with_a_sub_page_mapping_fails_cleanly)
 
 	ASSERT_LE(0, access_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &new_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, new_ioas_id, FIXED, self->other,
-				   PAGE_SIZE / 2, IOVA));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, new_ioas_id, self->other,
+					     PAGE_SIZE / 2, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, APERTURE_IOVA,
 					    PAGE_SIZE, self->buf, 0, &pin_id));
 
 	EXPECT_EQ(EADDRINUSE, iommufd_access_replace_err(self->fd, access_fd,
@@ -1183,23 +1201,29 @@ TEST_F(access, replace_into_an_ioas_with_a_sub_page_mapping_fails_cleanly)
 
 TEST_F(access, a_replaced_access_stops_hearing_of_the_old_ioas)
 {
+	/* The same IOVA, unmapped in the old IOAS: none of its business */
+	struct iommufd_pin_unmap op = {
+		.pin_iova = APERTURE_IOVA,
+		.pin_length = BUF_SIZE,
+		.uptr = self->other,
+		.ioas_id = self->ioas_id,
+		.unmap_iova = APERTURE_IOVA,
+		.unmap_length = BUF_SIZE,
+	};
 	int access_fd = mapped_pinning_access(self->fd, self->ioas_id,
 					      self->buf);
-	__u32 new_ioas_id, pin_id;
+	__u32 new_ioas_id;
 
 	ASSERT_LE(0, access_fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &new_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, new_ioas_id, FIXED, self->other,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, new_ioas_id, self->other,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_access_replace_err(self->fd, access_fd,
 						new_ioas_id));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, access_fd, IOVA,
-					    BUF_SIZE, self->other, 0,
-					    &pin_id));
-	/* Unmapping the same IOVA in the old IOAS is none of its business */
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, IOVA,
-					    BUF_SIZE));
-	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, access_fd, pin_id));
+	ASSERT_EQ(0, iommufd_pin_unmap_unpin_err(self->fd, access_fd, &op));
+	EXPECT_EQ(0, op.unmap_err);
+	EXPECT_EQ(0, op.unpin_err);
 	EXPECT_EQ(0, close(access_fd));
 	EXPECT_EQ(0, iommufd_destroy_err(self->fd, new_ioas_id));
 }
@@ -1208,29 +1232,33 @@ TEST_F(access, a_replaced_access_stops_hearing_of_the_old_ioas)
 
 TEST_F(access, copies_of_a_mapping_share_its_pins)
 {
+	__u64 dst_iova = APERTURE_IOVA + BUF_SIZE;
 	__u32 src_ioas_id, src_pin, dst_pin;
 	int src_fd, dst_fd;
 
 	/* The source has no domains; the copy lands in the fixture's IOAS */
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &src_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, src_ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, src_ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, src_ioas_id, PIN,
 					       &src_fd));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, src_fd, IOVA, BUF_SIZE,
-					    self->buf, 0, &src_pin));
-	ASSERT_EQ(0, copy_fixed_err(self->fd, self->ioas_id, IOVA + BUF_SIZE,
-				    src_ioas_id, IOVA, BUF_SIZE));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, src_fd, APERTURE_IOVA,
+					    BUF_SIZE, self->buf, 0, &src_pin));
+	ASSERT_EQ(0, iommufd_ioas_copy_err(self->fd, self->ioas_id, src_ioas_id,
+					   FIXED, APERTURE_IOVA, BUF_SIZE,
+					   &dst_iova));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &dst_fd));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, dst_fd, IOVA + BUF_SIZE,
-					    BUF_SIZE, self->buf, 0, &dst_pin));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, dst_fd,
+					    APERTURE_IOVA + BUF_SIZE, BUF_SIZE,
+					    self->buf, 0, &dst_pin));
 	/* Two accesses and maybe domains: each page is still pinned once */
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 1));
 
 	/* Unmapping the source revokes only the source's pin */
-	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, src_ioas_id, IOVA,
-					    BUF_SIZE));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, src_ioas_id,
+					    APERTURE_IOVA, BUF_SIZE));
 	EXPECT_EQ(ENOENT, iommufd_access_unpin_err(self->fd, src_fd,
 						   src_pin));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 1));
@@ -1245,20 +1273,23 @@ TEST_F(access, copies_of_a_mapping_share_its_pins)
 
 TEST_F(access, unmapping_a_copy_leaves_the_source_pin)
 {
+	__u64 dst_iova = APERTURE_IOVA;
 	__u32 src_ioas_id, src_pin;
 	int src_fd;
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &src_ioas_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, src_ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, src_ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, src_ioas_id, PIN,
 					       &src_fd));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, src_fd, IOVA, BUF_SIZE,
-					    self->buf, 0, &src_pin));
-	ASSERT_EQ(0, copy_fixed_err(self->fd, self->ioas_id, IOVA,
-				    src_ioas_id, IOVA, BUF_SIZE));
-	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, IOVA,
-					    BUF_SIZE));
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, src_fd, APERTURE_IOVA,
+					    BUF_SIZE, self->buf, 0, &src_pin));
+	ASSERT_EQ(0, iommufd_ioas_copy_err(self->fd, self->ioas_id, src_ioas_id,
+					   FIXED, APERTURE_IOVA, BUF_SIZE,
+					   &dst_iova));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
+					    APERTURE_IOVA, BUF_SIZE));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 1));
 	EXPECT_EQ(0, iommufd_access_unpin_err(self->fd, src_fd, src_pin));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
@@ -1287,28 +1318,29 @@ static int run_access_sequence(struct access_sequence *seq)
 	err = iommufd_create_access_err(seq->fd, seq->ioas_id, PIN,
 					&seq->access_fd);
 	if (!err)
-		err = iommufd_access_pin_err(seq->fd, seq->access_fd, IOVA,
-					     BUF_SIZE, seq->buf,
+		err = iommufd_access_pin_err(seq->fd, seq->access_fd,
+					     APERTURE_IOVA, BUF_SIZE, seq->buf,
 					     MOCK_FLAGS_ACCESS_WRITE, &pin_id);
 	if (!err)
 		err = iommufd_access_rw_err(seq->fd, seq->access_fd,
-					    IOVA + PAGE_SIZE - 32, bytes,
-					    sizeof(bytes), 0);
+					    APERTURE_IOVA + PAGE_SIZE - 32,
+					    bytes, sizeof(bytes), 0);
 	if (!err)
 		err = iommufd_access_rw_err(seq->fd, seq->access_fd,
-					    IOVA + PAGE_SIZE - 32, bytes,
-					    sizeof(bytes),
+					    APERTURE_IOVA + PAGE_SIZE - 32,
+					    bytes, sizeof(bytes),
 					    MOCK_ACCESS_RW_WRITE |
-					    MOCK_ACCESS_RW_SLOW_PATH);
+						    MOCK_ACCESS_RW_SLOW_PATH);
 	if (!err)
 		err = iommufd_access_replace_err(seq->fd, seq->access_fd,
 						 seq->other_ioas_id);
 	if (!err)
-		err = iommufd_access_pin_err(seq->fd, seq->access_fd, IOVA,
-					     PAGE_SIZE, seq->buf, 0, &pin_id);
+		err = iommufd_access_pin_err(seq->fd, seq->access_fd,
+					     APERTURE_IOVA, PAGE_SIZE, seq->buf,
+					     0, &pin_id);
 	if (!err)
-		err = iommufd_ioas_unmap_err(seq->fd, seq->other_ioas_id, IOVA,
-					     BUF_SIZE);
+		err = iommufd_ioas_unmap_err(seq->fd, seq->other_ioas_id,
+					     APERTURE_IOVA, BUF_SIZE);
 	if (!err)
 		err = iommufd_access_replace_err(seq->fd, seq->access_fd,
 						 seq->ioas_id);
@@ -1325,8 +1357,9 @@ TEST_F(access, every_failure_on_the_access_paths_unwinds)
 {
 	unsigned int nth;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   BUF_SIZE, IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_fail_nth_setup());
 	for (nth = 1; nth != 5000; nth++) {
 		struct access_sequence seq = {
@@ -1340,8 +1373,10 @@ TEST_F(access, every_failure_on_the_access_paths_unwinds)
 
 		ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd,
 						    &seq.other_ioas_id));
-		ASSERT_EQ(0, map_fixed_err(self->fd, seq.other_ioas_id, FIXED,
-					   self->buf, BUF_SIZE, IOVA));
+		ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd,
+							seq.other_ioas_id,
+							self->buf, BUF_SIZE,
+							APERTURE_IOVA));
 		ASSERT_EQ(0, iommufd_fail_nth_arm(nth));
 		err = run_access_sequence(&seq);
 		injected = iommufd_fail_nth_disarm();
@@ -1393,11 +1428,11 @@ static void *pin_loop(void *arg)
 		int err;
 
 		err = iommufd_access_rw_err(race->fd, race->access_fd,
-					    IOVA + 5, &byte, 1, 0);
+					    APERTURE_IOVA + 5, &byte, 1, 0);
 		if (err && err != ENOENT && err != EINVAL)
 			count(&race->unexpected);
-		err = iommufd_access_pin_err(race->fd, race->access_fd, IOVA,
-					     BUF_SIZE, NULL,
+		err = iommufd_access_pin_err(race->fd, race->access_fd,
+					     APERTURE_IOVA, BUF_SIZE, NULL,
 					     MOCK_FLAGS_ACCESS_WRITE, &pin_id);
 		if (err == ENOENT || err == EINVAL)
 			continue;
@@ -1436,10 +1471,11 @@ TEST_F(access, pins_racing_with_unmaps_never_block_an_unmap)
 		ASSERT_EQ(0, pthread_create(&threads[i], NULL, pin_loop,
 					    &race));
 	for (i = 0; i != RACE_ROUNDS; i++) {
-		if (map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				  BUF_SIZE, IOVA) ||
-		    iommufd_ioas_unmap_err(self->fd, self->ioas_id, IOVA,
-					   BUF_SIZE))
+		if (iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+					       self->buf, BUF_SIZE,
+					       APERTURE_IOVA) ||
+		    iommufd_ioas_unmap_err(self->fd, self->ioas_id,
+					   APERTURE_IOVA, BUF_SIZE))
 			failures++;
 	}
 	stop_pinners(&race, threads, RACE_PINNERS);
@@ -1462,8 +1498,9 @@ TEST_F(access, pins_racing_with_replace_are_all_revoked)
 	ioas_ids[0] = self->ioas_id;
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_ids[1]));
 	for (i = 0; i != ARRAY_SIZE(ioas_ids); i++)
-		ASSERT_EQ(0, map_fixed_err(self->fd, ioas_ids[i], FIXED,
-					   self->buf, BUF_SIZE, IOVA));
+		ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, ioas_ids[i],
+							self->buf, BUF_SIZE,
+							APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &race.access_fd));
 	for (i = 0; i != RACE_PINNERS; i++)
@@ -1479,8 +1516,8 @@ TEST_F(access, pins_racing_with_replace_are_all_revoked)
 	EXPECT_EQ(0, race.unexpected);
 	EXPECT_EQ(0, close(race.access_fd));
 	/* Both IOASes can go: nothing pinned and nothing attached remains */
-	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, ioas_ids[0], IOVA,
-					    BUF_SIZE));
+	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, ioas_ids[0],
+					    APERTURE_IOVA, BUF_SIZE));
 	EXPECT_EQ(0, iommufd_destroy_err(self->fd, ioas_ids[1]));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 }
@@ -1493,15 +1530,16 @@ TEST_F(access, closing_an_access_races_with_unmaps)
 		struct pin_race race = { .fd = self->fd };
 		pthread_t thread;
 
-		ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-					   self->buf, BUF_SIZE, IOVA));
+		ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+							self->buf, BUF_SIZE,
+							APERTURE_IOVA));
 		ASSERT_EQ(0, iommufd_create_access_err(self->fd,
 						       self->ioas_id, PIN,
 						       &race.access_fd));
 		ASSERT_EQ(0, pthread_create(&thread, NULL, pin_loop, &race));
 		usleep(100);
 		ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-						    IOVA, BUF_SIZE));
+						    APERTURE_IOVA, BUF_SIZE));
 		stop_pinners(&race, &thread, 1);
 		EXPECT_EQ(0, race.unexpected);
 		ASSERT_EQ(0, close(race.access_fd));
@@ -1600,31 +1638,34 @@ TEST_F(access, failed_unmap_keeps_pins_off_a_mapping_another_unmap_waits_for)
 	struct background_call waiting = { .fd = self->fd };
 	struct background_call failing = { .fd = self->fd };
 	struct uffd_page page = { .uffd = -1 };
+	const __u64 m_iova = APERTURE_IOVA;
+	const __u64 q_iova = m_iova + 4 * PAGE_SIZE;
+	const __u64 p_iova = m_iova + 8 * PAGE_SIZE;
 	int holder_fd, prober_fd;
 	__u32 pin_id;
 	unsigned int waited;
 	int err;
 
-	/* M at IOVA, Q four pages on, P (two pages) eight pages on */
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED, self->buf,
-				   PAGE_SIZE, IOVA));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-				   self->buf + 4 * PAGE_SIZE, PAGE_SIZE,
-				   IOVA + 4 * PAGE_SIZE));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, FIXED,
-				   self->buf + 8 * PAGE_SIZE, 2 * PAGE_SIZE,
-				   IOVA + 8 * PAGE_SIZE));
+	/* M at m_iova, Q four pages on, P (two pages) eight pages on */
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf, PAGE_SIZE, m_iova));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf + 4 * PAGE_SIZE,
+						PAGE_SIZE, q_iova));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf + 8 * PAGE_SIZE,
+						2 * PAGE_SIZE, p_iova));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &holder_fd));
 	ASSERT_EQ(0, iommufd_create_access_err(self->fd, self->ioas_id, PIN,
 					       &prober_fd));
-	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, holder_fd, IOVA,
+	ASSERT_EQ(0, iommufd_access_pin_err(self->fd, holder_fd, m_iova,
 					    PAGE_SIZE, NULL, 0, &pin_id));
 	ASSERT_EQ(0, uffd_page_missing_err(&page));
 
 	/* The holder stays busy (its lock held) in a pin of Q */
 	stuck_pin.access_fd = holder_fd;
-	stuck_pin.iova = IOVA + 4 * PAGE_SIZE;
+	stuck_pin.iova = q_iova;
 	stuck_pin.length = PAGE_SIZE;
 	stuck_pin.uptr = page.addr;
 	ASSERT_EQ(0, pthread_create(&stuck_pin.thread, NULL,
@@ -1633,12 +1674,12 @@ TEST_F(access, failed_unmap_keeps_pins_off_a_mapping_another_unmap_waits_for)
 
 	/* Unmapping M waits in the holder's unmap callback */
 	waiting.ioas_id = self->ioas_id;
-	waiting.iova = IOVA;
+	waiting.iova = m_iova;
 	waiting.length = PAGE_SIZE;
 	ASSERT_EQ(0, pthread_create(&waiting.thread, NULL,
 				    background_unmap_run, &waiting));
 	for (waited = 0; waited < 10000; waited++) {
-		err = probe_pin_err(self->fd, prober_fd, IOVA, PAGE_SIZE);
+		err = probe_pin_err(self->fd, prober_fd, m_iova, PAGE_SIZE);
 		if (err)
 			break;
 		sleep_ms(1);
@@ -1647,7 +1688,7 @@ TEST_F(access, failed_unmap_keeps_pins_off_a_mapping_another_unmap_waits_for)
 
 	/* An unmap whose range cuts P fails... */
 	failing.ioas_id = self->ioas_id;
-	failing.iova = IOVA;
+	failing.iova = m_iova;
 	failing.length = 9 * PAGE_SIZE;
 	ASSERT_EQ(0, pthread_create(&failing.thread, NULL,
 				    background_unmap_run, &failing));
@@ -1657,7 +1698,7 @@ TEST_F(access, failed_unmap_keeps_pins_off_a_mapping_another_unmap_waits_for)
 		sleep_ms(1);
 	}
 	/* ...and M stays closed to new pins while the first unmap waits */
-	EXPECT_EQ(EINVAL, probe_pin_err(self->fd, prober_fd, IOVA, PAGE_SIZE));
+	EXPECT_EQ(EINVAL, probe_pin_err(self->fd, prober_fd, m_iova, PAGE_SIZE));
 	EXPECT_FALSE(background_call_returned(&waiting));
 
 	ASSERT_EQ(0, uffd_page_release_err(&page));
@@ -1670,9 +1711,9 @@ TEST_F(access, failed_unmap_keeps_pins_off_a_mapping_another_unmap_waits_for)
 	EXPECT_EQ(ENOENT, failing.err);
 	/* M is gone, Q and P are still there */
 	EXPECT_EQ(ENOENT, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-						 IOVA, PAGE_SIZE));
+						 m_iova, PAGE_SIZE));
 	EXPECT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
-					    IOVA, 10 * PAGE_SIZE));
+					    m_iova, 10 * PAGE_SIZE));
 	close(prober_fd);
 	close(holder_fd);
 	uffd_page_close(&page);

@@ -18,8 +18,6 @@
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
 
-#define NO_SUCH_ID 0x7ffffff0u
-
 /* ---- contexts ---------------------------------------------------------- */
 
 TEST(dev_iommu_is_a_char_device)
@@ -399,19 +397,6 @@ static int sized_call(int fd, unsigned long request, __u8 *buf, __u32 size)
 	return iommufd_ioctl_err(fd, request, buf);
 }
 
-static int vfio_ioas_err(int fd, __u16 op, __u32 *ioas_id)
-{
-	struct iommu_vfio_ioas cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = *ioas_id,
-		.op = op,
-	};
-	int rc = iommufd_ioctl_err(fd, IOMMU_VFIO_IOAS, &cmd);
-
-	*ioas_id = cmd.ioas_id;
-	return rc;
-}
-
 /* GET succeeds only once an IOAS has been chosen for VFIO compatibility */
 static void build_vfio_ioas_get(struct __test_metadata *_metadata, int fd,
 				void *buf)
@@ -419,7 +404,7 @@ static void build_vfio_ioas_get(struct __test_metadata *_metadata, int fd,
 	struct iommu_vfio_ioas *cmd = buf;
 	__u32 ioas_id = build_ioas(_metadata, fd);
 
-	ASSERT_EQ(0, vfio_ioas_err(fd, IOMMU_VFIO_IOAS_SET, &ioas_id));
+	ASSERT_EQ(0, iommufd_vfio_ioas_err(fd, IOMMU_VFIO_IOAS_SET, &ioas_id));
 	cmd->op = IOMMU_VFIO_IOAS_GET;
 }
 
@@ -1190,8 +1175,8 @@ TEST_F(context, vfio_ioas_get_without_one_is_enodev)
 {
 	__u32 ioas_id = 0;
 
-	EXPECT_EQ(ENODEV, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET,
-					&ioas_id));
+	EXPECT_EQ(ENODEV, iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET,
+						&ioas_id));
 }
 
 TEST_F(context, vfio_ioas_set_then_get_returns_it)
@@ -1200,12 +1185,16 @@ TEST_F(context, vfio_ioas_set_then_get_returns_it)
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &first));
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &second));
-	ASSERT_EQ(0, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET, &first));
-	ASSERT_EQ(0, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	ASSERT_EQ(0,
+		  iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET, &first));
+	ASSERT_EQ(0,
+		  iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET, &got));
 	EXPECT_EQ(first, got);
 	/* SET again moves the designation */
-	ASSERT_EQ(0, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET, &second));
-	ASSERT_EQ(0, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	ASSERT_EQ(0, iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET,
+					   &second));
+	ASSERT_EQ(0,
+		  iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET, &got));
 	EXPECT_EQ(second, got);
 }
 
@@ -1213,11 +1202,11 @@ TEST_F(context, vfio_ioas_set_of_something_else_is_enoent)
 {
 	__u32 ioas_id = NO_SUCH_ID;
 
-	EXPECT_EQ(ENOENT, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET,
-					&ioas_id));
+	EXPECT_EQ(ENOENT, iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET,
+						&ioas_id));
 	ioas_id = 0;
-	EXPECT_EQ(ENOENT, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET,
-					&ioas_id));
+	EXPECT_EQ(ENOENT, iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET,
+						&ioas_id));
 }
 
 TEST_F(context, vfio_ioas_clear_forgets_but_keeps_the_ioas)
@@ -1226,11 +1215,15 @@ TEST_F(context, vfio_ioas_clear_forgets_but_keeps_the_ioas)
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
 	got = ioas_id;
-	ASSERT_EQ(0, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET, &got));
-	ASSERT_EQ(0, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_CLEAR, &got));
-	EXPECT_EQ(ENODEV, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	ASSERT_EQ(0,
+		  iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET, &got));
+	ASSERT_EQ(0,
+		  iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_CLEAR, &got));
+	EXPECT_EQ(ENODEV,
+		  iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET, &got));
 	/* Clearing twice is fine */
-	EXPECT_EQ(0, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_CLEAR, &got));
+	EXPECT_EQ(0,
+		  iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_CLEAR, &got));
 	EXPECT_EQ(0, iommufd_destroy_err(self->fd, ioas_id));
 }
 
@@ -1240,21 +1233,25 @@ TEST_F(context, vfio_ioas_destroyed_is_forgotten)
 
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
 	got = ioas_id;
-	ASSERT_EQ(0, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET, &got));
+	ASSERT_EQ(0,
+		  iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET, &got));
 	/* The designation is no dependency: destroying it is allowed */
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, ioas_id));
-	EXPECT_EQ(ENODEV, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	EXPECT_EQ(ENODEV,
+		  iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET, &got));
 	/* Not even an IOAS that gets the same ID again is the compat one */
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &reused));
-	EXPECT_EQ(ENODEV, vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	EXPECT_EQ(ENODEV,
+		  iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_GET, &got));
 }
 
 TEST_F(context, vfio_ioas_unknown_op_is_eopnotsupp)
 {
 	__u32 ioas_id = 0;
 
-	EXPECT_EQ(EOPNOTSUPP, vfio_ioas_err(self->fd, 3, &ioas_id));
-	EXPECT_EQ(EOPNOTSUPP, vfio_ioas_err(self->fd, 0xffff, &ioas_id));
+	EXPECT_EQ(EOPNOTSUPP, iommufd_vfio_ioas_err(self->fd, 3, &ioas_id));
+	EXPECT_EQ(EOPNOTSUPP,
+		  iommufd_vfio_ioas_err(self->fd, 0xffff, &ioas_id));
 }
 
 TEST_F(context, vfio_ioas_reserved_field_set_is_eopnotsupp)

@@ -14,14 +14,7 @@
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
 
-#define NO_SUCH_ID 0x7ffffff0u
 #define BUF_PAGES 16
-#define BUF_SIZE (BUF_PAGES * PAGE_SIZE)
-#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
-#define FIXED_RW (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
-/* Where mock domains translate */
-#define APERTURE_IOVA ((__u64)MOCK_APERTURE_START)
-#define IO_PAGE_SIZE (PAGE_SIZE / 2)
 
 FIXTURE(devices)
 {
@@ -36,11 +29,8 @@ FIXTURE_SETUP(devices)
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->ioas_id));
-	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	/* Pin counts are checked per small page */
-	madvise(self->buf, BUF_SIZE, MADV_NOHUGEPAGE);
+	self->buf = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
 	memset(self->buf, 0xa5, BUF_SIZE);
 }
 
@@ -48,12 +38,6 @@ FIXTURE_TEARDOWN(devices)
 {
 	munmap(self->buf, BUF_SIZE);
 	close(self->fd);
-}
-
-static int map_fixed_err(int fd, __u32 ioas_id, void *va, __u64 length,
-			 __u64 iova)
-{
-	return iommufd_ioas_map_err(fd, ioas_id, FIXED_RW, va, length, &iova);
 }
 
 /* ---- mock devices on an IOAS ------------------------------------------- */
@@ -260,8 +244,9 @@ TEST_F(devices, hwpt_id_where_an_ioas_is_expected_is_enoent)
 
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &hwpt_id, NULL));
-	EXPECT_EQ(ENOENT, map_fixed_err(self->fd, hwpt_id, self->buf,
-					PAGE_SIZE, APERTURE_IOVA));
+	EXPECT_EQ(ENOENT,
+		  iommufd_ioas_map_fixed_err(self->fd, hwpt_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
 	EXPECT_EQ(ENOENT, iommufd_iova_ranges_err(self->fd, hwpt_id, &range,
 						  &count));
 	EXPECT_EQ(ENOENT, iommufd_add_reserved_err(self->fd, hwpt_id,
@@ -797,10 +782,8 @@ FIXTURE_SETUP(replace_race)
 		self->targets[0] = hwpt_id;
 		self->target_ioas[0] = 0;
 	}
-	self->buf = mmap(NULL, RACE_BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	madvise(self->buf, RACE_BUF_SIZE, MADV_NOHUGEPAGE);
+	self->buf = iommufd_alloc_small_pages(RACE_BUF_SIZE, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->buf);
 	memset(self->buf, 0x3c, RACE_BUF_SIZE);
 }
 
@@ -836,8 +819,9 @@ static void *race_map_loop(void *arg)
 						    mapper->slot);
 			__u64 unmapped = 0;
 
-			if (map_fixed_err(mapper->fd, mapper->ioas_ids[i], va,
-					  RACE_SLOT_SIZE, iova))
+			if (iommufd_ioas_map_fixed_err(mapper->fd,
+						       mapper->ioas_ids[i], va,
+						       RACE_SLOT_SIZE, iova))
 				mapper->failures++;
 			/* The last round leaves the even slots mapped */
 			if (round == RACE_ROUNDS &&
@@ -949,11 +933,14 @@ TEST_F(devices, mapping_into_reserved_iova_fails)
 {
 	ASSERT_EQ(0, iommufd_add_reserved_err(self->fd, self->ioas_id,
 					      APERTURE_IOVA, BUF_SIZE));
-	EXPECT_EQ(EINVAL, map_fixed_err(self->fd, self->ioas_id, self->buf,
-					PAGE_SIZE, APERTURE_IOVA + PAGE_SIZE));
+	EXPECT_EQ(EINVAL,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE,
+					     APERTURE_IOVA + PAGE_SIZE));
 	/* Right after it is fine */
-	EXPECT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA + BUF_SIZE));
+	EXPECT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf, PAGE_SIZE,
+						APERTURE_IOVA + BUF_SIZE));
 }
 
 TEST_F(devices, reserved_iova_is_a_hole_in_the_iova_ranges)
@@ -974,8 +961,9 @@ TEST_F(devices, reserved_iova_is_a_hole_in_the_iova_ranges)
 
 TEST_F(devices, reserving_over_a_mapping_is_eaddrinuse)
 {
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
 	EXPECT_EQ(EADDRINUSE, iommufd_add_reserved_err(self->fd, self->ioas_id,
 						       APERTURE_IOVA,
 						       PAGE_SIZE));
@@ -1027,8 +1015,9 @@ TEST_F(devices, mapping_outside_the_aperture_keeps_a_mock_device_out)
 {
 	__u32 stdev_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, PAGE_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, PAGE_SIZE));
 	EXPECT_EQ(EADDRINUSE, iommufd_mock_domain_err(self->fd, self->ioas_id,
 						      &stdev_id, NULL, NULL));
 	/* The IOAS is as it was: its mapping is there, nothing holds it */
@@ -1043,8 +1032,9 @@ TEST_F(devices, domain_maps_what_was_mapped_before_the_device_came)
 {
 	__u32 hwpt_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &hwpt_id, NULL));
 	EXPECT_EQ(0, iommufd_check_map_err(self->fd, hwpt_id, APERTURE_IOVA,
@@ -1057,8 +1047,9 @@ TEST_F(devices, domain_maps_what_is_mapped_after_the_device_came)
 
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &hwpt_id, NULL));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	EXPECT_EQ(0, iommufd_check_map_err(self->fd, hwpt_id, APERTURE_IOVA,
 					   BUF_SIZE, self->buf));
 	/* Half a CPU page in, IO page granular */
@@ -1074,8 +1065,9 @@ TEST_F(devices, unmapped_iova_is_gone_from_the_domain)
 
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &hwpt_id, NULL));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id,
 					    APERTURE_IOVA, BUF_SIZE));
 	EXPECT_EQ(EINVAL, iommufd_check_map_err(self->fd, hwpt_id,
@@ -1088,11 +1080,12 @@ TEST_F(devices, replaced_device_finds_its_new_ioas_mapped)
 	__u32 stdev_id, other_ioas, pt_id;
 	__u8 *other_buf = self->buf + BUF_SIZE / 2;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE / 2, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE / 2, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &other_ioas));
-	ASSERT_EQ(0, map_fixed_err(self->fd, other_ioas, other_buf,
-				   BUF_SIZE / 2, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, other_ioas, other_buf,
+						BUF_SIZE / 2, APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id,
 					     &stdev_id, NULL, NULL));
 	pt_id = other_ioas;
@@ -1109,8 +1102,9 @@ TEST_F(devices, pages_are_pinned_once_while_domains_map_them)
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 0));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     NULL, &idev_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BUF_SIZE, 1));
 	/* A second domain of the IOAS shares the pin */
 	ASSERT_EQ(0, iommufd_hwpt_alloc_err(self->fd, idev_id, self->ioas_id,
@@ -1129,8 +1123,9 @@ TEST_F(devices, check_map_of_another_buffer_is_einval)
 
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &hwpt_id, NULL));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
 	EXPECT_EQ(EINVAL, iommufd_check_map_err(self->fd, hwpt_id,
 						APERTURE_IOVA, PAGE_SIZE,
 						self->buf + PAGE_SIZE));
@@ -1250,7 +1245,7 @@ static int run_device_sequence(struct device_sequence *seq)
 	__u32 idev_id, pt_id;
 	int err;
 
-	err = iommufd_ioas_map_err(seq->fd, seq->ioas_id, FIXED_RW, seq->buf,
+	err = iommufd_ioas_map_err(seq->fd, seq->ioas_id, FIXED, seq->buf,
 				   BUF_SIZE, &iova);
 	if (!err)
 		err = iommufd_mock_domain_err(seq->fd, seq->ioas_id,
@@ -1312,8 +1307,9 @@ TEST_F(devices, every_failure_on_the_device_paths_unwinds)
 						 seq.other_ioas_id));
 		/* Unmapping all of it also proves no domain is left */
 		iommufd_ioas_unmap_err(self->fd, self->ioas_id, 0, UINT64_MAX);
-		ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-					   BUF_SIZE, 0));
+		ASSERT_EQ(0,
+			  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						     self->buf, BUF_SIZE, 0));
 		ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->ioas_id, 0,
 						    BUF_SIZE));
 		if (!injected)
@@ -1333,8 +1329,9 @@ TEST_F(devices, coherent_device_refuses_a_filled_domain_that_does_not_snoop)
 {
 	__u32 plain_hwpt_id, stdev_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf, PAGE_SIZE,
+						APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &plain_hwpt_id, NULL));
 	EXPECT_EQ(EINVAL,
@@ -1347,8 +1344,9 @@ TEST_F(devices, coherent_device_on_the_ioas_gets_its_own_automatic_domain)
 {
 	__u32 plain_hwpt_id, coherent_hwpt_id, again_hwpt_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf, PAGE_SIZE,
+						APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &plain_hwpt_id, NULL));
 	ASSERT_EQ(0, iommufd_mock_domain_flags_err(self->fd, self->ioas_id,
@@ -1384,8 +1382,9 @@ TEST_F(devices, empty_domain_is_made_to_snoop_for_a_coherent_device)
 						   &coherent_stdev_id, NULL,
 						   NULL));
 	/* Enforcement stays: mapping afterwards is fine */
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf, PAGE_SIZE,
+						APERTURE_IOVA));
 	EXPECT_EQ(0, iommufd_check_map_err(self->fd, hwpt_id, APERTURE_IOVA,
 					   PAGE_SIZE, self->buf));
 }
@@ -1394,8 +1393,9 @@ TEST_F(devices, replace_onto_a_filled_domain_that_does_not_snoop_is_einval)
 {
 	__u32 coherent_stdev_id, coherent_hwpt_id, plain_hwpt_id, pt_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf, PAGE_SIZE,
+						APERTURE_IOVA));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &plain_hwpt_id, NULL));
 	ASSERT_EQ(0, iommufd_mock_domain_flags_err(self->fd, self->ioas_id,

@@ -13,18 +13,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
 
-#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
-#define FIXED (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
 #define MAX_IOAS 2
 #define MAX_SEGMENTS 16
 #define MAX_FAULT_SITES 5000
-/* Mock domains translate only their aperture: sequences with them map here */
-#define DOMAIN_IOVA ((__u64)MOCK_APERTURE_START)
 /* Sequences with mock domains cross several hundred fault sites */
 #define DOMAIN_TEST_TIMEOUT 240
 
@@ -216,14 +211,7 @@ static void note_efault(struct sequence_state *state, unsigned int index,
 static int map_into(struct sequence_state *state, unsigned int index,
 		    __u32 flags, size_t offset, size_t length, __u64 iova)
 {
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.ioas_id = state->ioas[index],
-		.user_va = (__u64)(uintptr_t)state->buf + offset,
-		.length = length,
-		.iova = iova,
-	};
+	__u64 mapped_iova = iova;
 	int err;
 
 	if (offset + length > state->buf_used)
@@ -231,10 +219,12 @@ static int map_into(struct sequence_state *state, unsigned int index,
 	if (flags & IOMMU_IOAS_MAP_FIXED_IOVA)
 		add_segment(&state->tried_segments, index, iova, length, offset,
 			    0);
-	err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_MAP, &cmd);
+	err = iommufd_ioas_map_err(state->fd, state->ioas[index], flags,
+				   (__u8 *)state->buf + offset, length,
+				   &mapped_iova);
 	if (!err) {
 		state->mapped[index] += length;
-		add_segment(&state->mapped_segments, index, cmd.iova, length,
+		add_segment(&state->mapped_segments, index, mapped_iova, length,
 			    offset, ++state->last_map_serial);
 	} else if (err == EFAULT) {
 		note_efault(state, index, flags & IOMMU_IOAS_MAP_FIXED_IOVA,
@@ -246,16 +236,12 @@ static int map_into(struct sequence_state *state, unsigned int index,
 static int unmap_from(struct sequence_state *state, unsigned int index,
 		      __u64 iova, __u64 length)
 {
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = state->ioas[index],
-		.iova = iova,
-		.length = length,
-	};
-	int err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_UNMAP, &cmd);
+	__u64 unmapped;
+	int err = iommufd_ioas_unmap_count_err(state->fd, state->ioas[index],
+					       iova, length, &unmapped);
 
 	if (!err) {
-		state->mapped[index] -= cmd.length;
+		state->mapped[index] -= unmapped;
 		drop_segments(&state->mapped_segments, index, iova,
 			      iova + length - 1);
 	} else if (err == EFAULT) {
@@ -268,25 +254,19 @@ static int copy_between(struct sequence_state *state, unsigned int dst,
 			unsigned int src, __u32 flags, __u64 src_iova,
 			__u64 length, __u64 dst_iova)
 {
-	struct iommu_ioas_copy cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dst_ioas_id = state->ioas[dst],
-		.src_ioas_id = state->ioas[src],
-		.length = length,
-		.dst_iova = dst_iova,
-		.src_iova = src_iova,
-	};
+	__u64 copied_iova = dst_iova;
 	int err;
 
 	if (flags & IOMMU_IOAS_MAP_FIXED_IOVA)
 		copy_segments(state, &state->tried_segments, dst, src,
 			      src_iova, length, dst_iova);
-	err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_COPY, &cmd);
+	err = iommufd_ioas_copy_err(state->fd, state->ioas[dst],
+				    state->ioas[src], flags, src_iova, length,
+				    &copied_iova);
 	if (!err) {
 		state->mapped[dst] += length;
 		copy_segments(state, &state->mapped_segments, dst, src,
-			      src_iova, length, cmd.dst_iova);
+			      src_iova, length, copied_iova);
 	} else if (err == EFAULT) {
 		note_efault(state, dst, flags & IOMMU_IOAS_MAP_FIXED_IOVA,
 			    false, dst_iova, length);
@@ -314,24 +294,17 @@ static int seq_ioas_options(struct sequence_state *state)
 static int seq_map_and_unmap(struct sequence_state *state)
 {
 	struct iommu_iova_range ranges[4];
-	struct iommu_ioas_iova_ranges query = {
-		.size = sizeof(query),
-		.num_iovas = ARRAY_SIZE(ranges),
-		.allowed_iovas = (__u64)(uintptr_t)ranges,
-	};
+	__u32 nr_ranges = ARRAY_SIZE(ranges);
 	int err;
 
 	err = add_ioas(state);
 	if (!err)
 		err = map_into(state, 0, RW, 0, 0x10000, 0);
 	if (!err)
-		err = map_into(state, 0, IOMMU_IOAS_MAP_FIXED_IOVA | RW,
-			       0x1000, 0x4000, 0x40000000);
-	if (!err) {
-		query.ioas_id = state->ioas[0];
-		err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_IOVA_RANGES,
-					&query);
-	}
+		err = map_into(state, 0, FIXED, 0x1000, 0x4000, 0x40000000);
+	if (!err)
+		err = iommufd_iova_ranges_err(state->fd, state->ioas[0], ranges,
+					      &nr_ranges);
 	if (!err)
 		err = unmap_from(state, 0, 0x40000000, 0x4000);
 	return err;
@@ -345,15 +318,13 @@ static int seq_copy(struct sequence_state *state)
 	if (!err)
 		err = add_ioas(state);
 	if (!err)
-		err = map_into(state, 0, IOMMU_IOAS_MAP_FIXED_IOVA | RW, 0,
-			       0x8000, 0x100000);
+		err = map_into(state, 0, FIXED, 0, 0x8000, 0x100000);
 	if (!err)
-		err = map_into(state, 0, IOMMU_IOAS_MAP_FIXED_IOVA | RW, 0x8000,
-			       0x8000, 0x108000);
+		err = map_into(state, 0, FIXED, 0x8000, 0x8000, 0x108000);
 	/* Spans both source mappings */
 	if (!err)
-		err = copy_between(state, 1, 0, IOMMU_IOAS_MAP_FIXED_IOVA | RW,
-				   0x104000, 0x8000, 0x200000);
+		err = copy_between(state, 1, 0, FIXED, 0x104000, 0x8000,
+				   0x200000);
 	if (!err)
 		err = copy_between(state, 0, 0, RW, 0x100000, 0x10000, 0);
 	return err;
@@ -366,19 +337,12 @@ static int seq_allowed_ranges(struct sequence_state *state)
 		{ .start = 0x400000, .last = 0x7fffff },
 		{ .start = 0x1000000, .last = 0x1ffffff },
 	};
-	struct iommu_ioas_allow_iovas allow = {
-		.size = sizeof(allow),
-		.num_iovas = ARRAY_SIZE(ranges),
-		.allowed_iovas = (__u64)(uintptr_t)ranges,
-	};
 	int err;
 
 	err = add_ioas(state);
-	if (!err) {
-		allow.ioas_id = state->ioas[0];
-		err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_ALLOW_IOVAS,
-					&allow);
-	}
+	if (!err)
+		err = iommufd_ioas_allow_iovas_err(state->fd, state->ioas[0],
+						   ranges, ARRAY_SIZE(ranges));
 	if (!err)
 		err = map_into(state, 0, RW, 0, 0x200000, 0);
 	return err;
@@ -386,20 +350,15 @@ static int seq_allowed_ranges(struct sequence_state *state)
 
 static int seq_map_file(struct sequence_state *state)
 {
-	struct iommu_ioas_map_file cmd = {
-		.size = sizeof(cmd),
-		.flags = RW,
-		.fd = state->memfd,
-		.length = 0x200000,
-	};
+	__u64 iova = 0;
 	int err;
 
 	err = add_ioas(state);
 	if (!err) {
-		cmd.ioas_id = state->ioas[0];
-		err = iommufd_ioctl_err(state->fd, IOMMU_IOAS_MAP_FILE, &cmd);
+		err = iommufd_ioas_map_file_err(state->fd, state->ioas[0], RW,
+						state->memfd, 0, SZ_2M, &iova);
 		if (!err)
-			state->mapped[0] += cmd.length;
+			state->mapped[0] += SZ_2M;
 	}
 	return err;
 }
@@ -412,13 +371,13 @@ static int seq_map_with_one_domain(struct sequence_state *state)
 	if (!err)
 		err = add_domain(state, 0);
 	if (!err)
-		err = map_into(state, 0, FIXED, 0, 0x10000, DOMAIN_IOVA);
+		err = map_into(state, 0, FIXED, 0, 0x10000, APERTURE_IOVA);
 	/* Right after the first one, of other memory */
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x20000, 0x8000,
-			       DOMAIN_IOVA + 0x10000);
+			       APERTURE_IOVA + 0x10000);
 	if (!err)
-		err = unmap_from(state, 0, DOMAIN_IOVA, 0x10000);
+		err = unmap_from(state, 0, APERTURE_IOVA, 0x10000);
 	return err;
 }
 
@@ -432,10 +391,10 @@ static int seq_map_with_two_domains(struct sequence_state *state)
 	if (!err)
 		err = add_domain(state, 0);
 	if (!err)
-		err = map_into(state, 0, FIXED, 0, 0x10000, DOMAIN_IOVA);
+		err = map_into(state, 0, FIXED, 0, 0x10000, APERTURE_IOVA);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x40000, 0x3000,
-			       DOMAIN_IOVA + 0x100000);
+			       APERTURE_IOVA + 0x100000);
 	return err;
 }
 
@@ -445,13 +404,13 @@ static int seq_domains_linked_to_mappings(struct sequence_state *state)
 
 	err = add_ioas(state);
 	if (!err)
-		err = map_into(state, 0, FIXED, 0, 0x10000, DOMAIN_IOVA);
+		err = map_into(state, 0, FIXED, 0, 0x10000, APERTURE_IOVA);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x10000, 0x4000,
-			       DOMAIN_IOVA + 0x20000);
+			       APERTURE_IOVA + 0x20000);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x30000, 0x1000,
-			       DOMAIN_IOVA + 0x40000);
+			       APERTURE_IOVA + 0x40000);
 	/* Each one filled from every mapping */
 	if (!err)
 		err = add_domain(state, 0);
@@ -472,17 +431,17 @@ static int seq_copy_with_domains(struct sequence_state *state)
 	if (!err)
 		err = add_domain(state, 1);
 	if (!err)
-		err = map_into(state, 0, FIXED, 0, 0x8000, DOMAIN_IOVA);
+		err = map_into(state, 0, FIXED, 0, 0x8000, APERTURE_IOVA);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x8000, 0x8000,
-			       DOMAIN_IOVA + 0x8000);
+			       APERTURE_IOVA + 0x8000);
 	/* Across both source mappings, into the other IOAS */
 	if (!err)
-		err = copy_between(state, 1, 0, FIXED, DOMAIN_IOVA + 0x4000,
-				   0x8000, DOMAIN_IOVA + 0x100000);
+		err = copy_between(state, 1, 0, FIXED, APERTURE_IOVA + 0x4000,
+				   0x8000, APERTURE_IOVA + 0x100000);
 	if (!err)
-		err = copy_between(state, 0, 0, FIXED, DOMAIN_IOVA, 0x10000,
-				   DOMAIN_IOVA + 0x200000);
+		err = copy_between(state, 0, 0, FIXED, APERTURE_IOVA, 0x10000,
+				   APERTURE_IOVA + 0x200000);
 	return err;
 }
 
@@ -494,16 +453,16 @@ static int seq_unmap_with_domains(struct sequence_state *state)
 	if (!err)
 		err = add_domain(state, 0);
 	if (!err)
-		err = map_into(state, 0, FIXED, 0, 0x4000, DOMAIN_IOVA);
+		err = map_into(state, 0, FIXED, 0, 0x4000, APERTURE_IOVA);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x4000, 0x4000,
-			       DOMAIN_IOVA + 0x8000);
+			       APERTURE_IOVA + 0x8000);
 	if (!err)
 		err = map_into(state, 0, FIXED, 0x8000, 0x4000,
-			       DOMAIN_IOVA + 0x10000);
+			       APERTURE_IOVA + 0x10000);
 	/* The first two and the hole between them */
 	if (!err)
-		err = unmap_from(state, 0, DOMAIN_IOVA, 0xc000);
+		err = unmap_from(state, 0, APERTURE_IOVA, 0xc000);
 	/* Unlinked: the rest is unpinned; linked again: pinned again */
 	if (!err)
 		err = remove_domain(state, 0);
@@ -523,17 +482,12 @@ FIXTURE_SETUP(fault_injection)
 {
 	ASSERT_EQ(0, configure_fault_injection());
 	self->state.buf_size = 4 << 20;
-	self->state.buf = mmap(NULL, self->state.buf_size,
-			       PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->state.buf);
-	/* Small pages, present: MD_CHECK_REFS counts pins of those only */
-	ASSERT_EQ(0, madvise(self->state.buf, self->state.buf_size,
-			     MADV_NOHUGEPAGE));
+	self->state.buf =
+		iommufd_alloc_small_pages(self->state.buf_size, MAP_PRIVATE);
+	ASSERT_NE(NULL, self->state.buf);
 	memset(self->state.buf, 0x5a, self->state.buf_size);
-	self->state.memfd = syscall(SYS_memfd_create, "fault-injection", 0);
+	self->state.memfd = iommufd_memfd(SZ_2M, 0);
 	ASSERT_LE(0, self->state.memfd);
-	ASSERT_EQ(0, ftruncate(self->state.memfd, 0x200000));
 }
 
 FIXTURE_TEARDOWN(fault_injection)
@@ -675,7 +629,6 @@ static void check_domains_hold_nothing_else(struct __test_metadata *_metadata,
 					    struct sequence_state *state)
 {
 	const struct segment_list *list = &state->tried_segments;
-	const __u64 mock_page = PAGE_SIZE / 2;
 	__u8 *buf = state->buf;
 	unsigned int i;
 	__u64 off;
@@ -685,13 +638,13 @@ static void check_domains_hold_nothing_else(struct __test_metadata *_metadata,
 		const struct iommufd_domain_set *domains =
 			&state->domains[seg->ioas];
 
-		for (off = 0; off < seg->length; off += mock_page) {
+		for (off = 0; off < seg->length; off += IO_PAGE_SIZE) {
 			__u64 iova = seg->iova + off;
 
 			if (is_mapped(state, seg->ioas, iova))
 				continue;
 			ASSERT_EQ(0, domains_translating(state->fd, domains,
-							 iova, mock_page,
+							 iova, IO_PAGE_SIZE,
 							 buf + seg->buf_offset +
 								 off));
 		}
@@ -727,16 +680,14 @@ static void check_state(struct __test_metadata *_metadata,
 		check_pins(_metadata, state);
 
 	for (i = 0; i != state->nr_ioas; i++) {
-		struct iommu_ioas_unmap unmap_all = {
-			.size = sizeof(unmap_all),
-			.ioas_id = state->ioas[i],
-			.length = (__u64)-1,
-		};
+		__u64 unmapped;
 
-		ASSERT_EQ(0, iommufd_ioctl_err(state->fd, IOMMU_IOAS_UNMAP,
-					       &unmap_all));
+		ASSERT_EQ(0,
+			  iommufd_ioas_unmap_count_err(state->fd,
+						       state->ioas[i], 0,
+						       (__u64)-1, &unmapped));
 		if (!state->mapped_unknown[i])
-			ASSERT_EQ(state->mapped[i], unmap_all.length);
+			ASSERT_EQ(state->mapped[i], unmapped);
 		drop_segments(&state->mapped_segments, i, 0, UINT64_MAX);
 	}
 	/* Empty IOAS, empty domains */

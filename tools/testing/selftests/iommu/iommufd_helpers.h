@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/iommufd.h>
@@ -27,12 +28,34 @@
 #define PAGE_SIZE 4096UL
 #endif
 
-/* The IO page of mock domains (MOCK_IO_PAGE_SIZE in the kernel) */
-#define IOMMUFD_MOCK_IO_PAGE_SIZE (PAGE_SIZE / 2)
-
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]))
 #endif
+
+#define SZ_1M 0x100000UL
+#define SZ_2M 0x200000UL
+
+/*
+ * A program's test buffer: its tests are sized to it, so each program that
+ * uses BUF_SIZE defines BUF_PAGES itself
+ */
+#define BUF_SIZE (BUF_PAGES * PAGE_SIZE)
+
+/* Flags of IOMMU_IOAS_MAP and COPY, at an automatic IOVA and at a fixed one */
+#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+#define FIXED (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
+
+/* An ID far above any a test's context hands out */
+#define NO_SUCH_ID 0x7ffffff0u
+
+/* The IO page of mock domains (MOCK_IO_PAGE_SIZE in the kernel) */
+#define IO_PAGE_SIZE (PAGE_SIZE / 2)
+
+/*
+ * The first IOVA every mock domain translates: a test that may have one
+ * maps from here on
+ */
+#define APERTURE_IOVA ((__u64)MOCK_APERTURE_START)
 
 /* Run an ioctl; 0 on success, otherwise the errno it set */
 static inline int iommufd_ioctl_err(int fd, unsigned long request, void *arg)
@@ -82,6 +105,25 @@ static inline int iommufd_option_err(int fd, __u32 option_id, __u16 op,
 	return err;
 }
 
+/* IOMMU_OPTION_HUGE_PAGES of IOAS @ioas_id: 1 on, 0 off */
+static inline int iommufd_set_huge_pages_err(int fd, __u32 ioas_id,
+					     __u64 enable)
+{
+	return iommufd_option_err(fd, IOMMU_OPTION_HUGE_PAGES,
+				  IOMMU_OPTION_OP_SET, ioas_id, &enable);
+}
+
+/* IOMMU_OPTION_HUGE_PAGES of IOAS @ioas_id, or UINT64_MAX */
+static inline __u64 iommufd_get_huge_pages(int fd, __u32 ioas_id)
+{
+	__u64 val = UINT64_MAX;
+
+	if (iommufd_option_err(fd, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET,
+			       ioas_id, &val))
+		return UINT64_MAX;
+	return val;
+}
+
 /* Write @value to the file at @path; 0 or -1 */
 static inline int iommufd_write_file(const char *path, const char *value)
 {
@@ -94,6 +136,27 @@ static inline int iommufd_write_file(const char *path, const char *value)
 	ok = write(fd, value, len) == len;
 	close(fd);
 	return ok ? 0 : -1;
+}
+
+/* The number on the "Name:  N [kB]" line of a /proc status file, or -1 */
+static inline long iommufd_proc_kb(const char *path, const char *name)
+{
+	size_t name_len = strlen(name);
+	char line[256];
+	long kb = -1;
+	FILE *file;
+
+	file = fopen(path, "r");
+	if (!file)
+		return -1;
+	while (fgets(line, sizeof(line), file)) {
+		if (!strncmp(line, name, name_len) && line[name_len] == ':') {
+			kb = strtol(line + name_len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(file);
+	return kb;
 }
 
 /*
@@ -189,6 +252,22 @@ static inline int iommufd_ioas_map_file_err(int fd, __u32 ioas_id,
 	return err;
 }
 
+/* Map @va read-write at the fixed IOVA @iova */
+static inline int iommufd_ioas_map_fixed_err(int fd, __u32 ioas_id, void *va,
+					     __u64 length, __u64 iova)
+{
+	return iommufd_ioas_map_err(fd, ioas_id, FIXED, va, length, &iova);
+}
+
+/* Map [start, start + length) of @file_fd read-write at the fixed @iova */
+static inline int iommufd_ioas_map_file_fixed_err(int fd, __u32 ioas_id,
+						  int file_fd, __u64 start,
+						  __u64 length, __u64 iova)
+{
+	return iommufd_ioas_map_file_err(fd, ioas_id, FIXED, file_fd, start,
+					 length, &iova);
+}
+
 /*
  * A memfd of @size bytes made with MFD_* @memfd_flags (MFD_HUGETLB for
  * hugetlbfs); its descriptor, or -1
@@ -206,8 +285,81 @@ static inline int iommufd_memfd(size_t size, unsigned int memfd_flags)
 	return memfd;
 }
 
-static inline int iommufd_ioas_unmap_err(int fd, __u32 ioas_id, __u64 iova,
-					 __u64 length)
+/*
+ * @size bytes of fresh memory aligned to @align (a power of two, at least
+ * a page), or MAP_FAILED.  The surplus of the bigger reservation is given
+ * back so that a plain munmap(ptr, size) releases it all.
+ */
+static inline void *iommufd_mmap_aligned(size_t size, size_t align, int prot,
+					 int flags)
+{
+	size_t span = size + align;
+	__u8 *raw, *start;
+
+	raw = mmap(NULL, span, prot, flags, -1, 0);
+	if (raw == MAP_FAILED)
+		return MAP_FAILED;
+	start = (__u8 *)(((uintptr_t)raw + align - 1) &
+			 ~(uintptr_t)(align - 1));
+	if (start != raw)
+		munmap(raw, start - raw);
+	if (start + size != raw + span)
+		munmap(start + size, raw + span - (start + size));
+	return start;
+}
+
+/*
+ * Write a value identifying (@seed, page index) into every page, which also
+ * faults each page in for writing
+ */
+static inline void iommufd_stamp_pages(void *va, size_t size, __u64 seed)
+{
+	__u8 *bytes = va;
+	size_t off;
+
+	for (off = 0; off < size; off += PAGE_SIZE)
+		*(__u64 *)(bytes + off) = seed ^ (off / PAGE_SIZE);
+}
+
+static inline bool iommufd_pages_carry_stamp(const void *va, size_t size,
+					     __u64 seed)
+{
+	const __u8 *bytes = va;
+	size_t off;
+
+	for (off = 0; off < size; off += PAGE_SIZE)
+		if (*(const __u64 *)(bytes + off) != (seed ^ (off / PAGE_SIZE)))
+			return false;
+	return true;
+}
+
+/*
+ * @size bytes of anonymous memory, MAP_PRIVATE or MAP_SHARED as @share says,
+ * every page faulted in; NULL on failure.  Small pages only: MD_CHECK_REFS
+ * does not look into compound pages.
+ */
+static inline void *iommufd_alloc_small_pages(size_t size, int share)
+{
+	void *va = iommufd_mmap_aligned(size, SZ_2M, PROT_READ | PROT_WRITE,
+					share | MAP_ANONYMOUS);
+
+	if (va == MAP_FAILED)
+		return NULL;
+	if (madvise(va, size, MADV_NOHUGEPAGE)) {
+		munmap(va, size);
+		return NULL;
+	}
+	iommufd_stamp_pages(va, size, 0);
+	return va;
+}
+
+/*
+ * IOMMU_IOAS_UNMAP; on success *unmapped (unless NULL) receives how many
+ * bytes went
+ */
+static inline int iommufd_ioas_unmap_count_err(int fd, __u32 ioas_id,
+					       __u64 iova, __u64 length,
+					       __u64 *unmapped)
 {
 	struct iommu_ioas_unmap cmd = {
 		.size = sizeof(cmd),
@@ -215,8 +367,50 @@ static inline int iommufd_ioas_unmap_err(int fd, __u32 ioas_id, __u64 iova,
 		.iova = iova,
 		.length = length,
 	};
+	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
 
-	return iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
+	if (!err && unmapped)
+		*unmapped = cmd.length;
+	return err;
+}
+
+static inline int iommufd_ioas_unmap_err(int fd, __u32 ioas_id, __u64 iova,
+					 __u64 length)
+{
+	return iommufd_ioas_unmap_count_err(fd, ioas_id, iova, length, NULL);
+}
+
+/* IOMMU_IOAS_ALLOW_IOVAS of the @count ranges at @ranges */
+static inline int iommufd_ioas_allow_iovas_err(int fd, __u32 ioas_id,
+					       struct iommu_iova_range *ranges,
+					       __u32 count)
+{
+	struct iommu_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = count,
+		.allowed_iovas = (__u64)(uintptr_t)ranges,
+	};
+
+	return iommufd_ioctl_err(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+/*
+ * IOMMU_VFIO_IOAS with IOMMU_VFIO_IOAS_* @op; *ioas_id is the IOAS in and,
+ * on success, the compatibility IOAS out
+ */
+static inline int iommufd_vfio_ioas_err(int fd, __u16 op, __u32 *ioas_id)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = *ioas_id,
+		.op = op,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_VFIO_IOAS, &cmd);
+
+	if (!err)
+		*ioas_id = cmd.ioas_id;
+	return err;
 }
 
 /*
@@ -313,6 +507,26 @@ static inline int iommufd_mock_domain_err(int fd, __u32 pt_id,
 	return 0;
 }
 
+/*
+ * A new IOAS with a mock device attached to it, and a HWPT allocated for
+ * the device on the IOAS with IOMMU_HWPT_ALLOC_* @flags: where the tests
+ * of nesting parents and of dirty tracking start.  @stdev_id may be NULL.
+ */
+static inline int iommufd_mock_device_hwpt_err(int fd, __u32 flags,
+					       __u32 *ioas_id, __u32 *stdev_id,
+					       __u32 *idev_id, __u32 *hwpt_id)
+{
+	int err = iommufd_ioas_alloc_err(fd, ioas_id);
+
+	if (!err)
+		err = iommufd_mock_domain_err(fd, *ioas_id, stdev_id, NULL,
+					      idev_id);
+	if (!err)
+		err = iommufd_hwpt_alloc_err(fd, *idev_id, *ioas_id, flags,
+					     hwpt_id);
+	return err;
+}
+
 /* IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE; *pt_id receives the new HWPT's ID */
 static inline int iommufd_mock_domain_replace_err(int fd, __u32 stdev_id,
 						  __u32 *pt_id)
@@ -369,10 +583,9 @@ static inline bool iommufd_hwpt_maps_none_of(int fd, __u32 hwpt_id,
 	__u8 *bytes = va;
 	__u64 done;
 
-	for (done = 0; done < length; done += IOMMUFD_MOCK_IO_PAGE_SIZE)
+	for (done = 0; done < length; done += IO_PAGE_SIZE)
 		if (iommufd_check_map_err(fd, hwpt_id, iova + done,
-					  IOMMUFD_MOCK_IO_PAGE_SIZE,
-					  bytes + done) != EINVAL)
+					  IO_PAGE_SIZE, bytes + done) != EINVAL)
 			return false;
 	return true;
 }
@@ -484,22 +697,39 @@ static inline int iommufd_access_replace_err(int fd, int access_fd,
 	return iommufd_test_cmd_err(fd, &cmd);
 }
 
-/* IOMMU_IOAS_UNMAP; on success *unmapped receives how many bytes went */
-static inline int iommufd_ioas_unmap_count_err(int fd, __u32 ioas_id,
-					       __u64 iova, __u64 length,
-					       __u64 *unmapped)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas_id,
-		.iova = iova,
-		.length = length,
-	};
-	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
+/*
+ * A pin that an access holds while its IOAS, or another one, unmaps a
+ * range: what is pinned, what is unmapped, and what the unmap and the
+ * unpin after it returned
+ */
+struct iommufd_pin_unmap {
+	__u64 pin_iova;
+	__u64 pin_length;
+	/* The user memory the kernel checks the pinned pages against */
+	void *uptr;
+	__u32 ioas_id;
+	__u64 unmap_iova;
+	__u64 unmap_length;
+	int unmap_err;
+	/* ENOENT when the unmap revoked the pin */
+	int unpin_err;
+};
 
-	if (!err)
-		*unmapped = cmd.length;
-	return err;
+/* Pin, unmap and unpin as @op says; 0 or the errno of the pin */
+static inline int iommufd_pin_unmap_unpin_err(int fd, int access_fd,
+					      struct iommufd_pin_unmap *op)
+{
+	__u32 pin_id;
+	int err;
+
+	err = iommufd_access_pin_err(fd, access_fd, op->pin_iova,
+				     op->pin_length, op->uptr, 0, &pin_id);
+	if (err)
+		return err;
+	op->unmap_err = iommufd_ioas_unmap_err(fd, op->ioas_id, op->unmap_iova,
+					       op->unmap_length);
+	op->unpin_err = iommufd_access_unpin_err(fd, access_fd, pin_id);
+	return 0;
 }
 
 /* IOMMU_IOAS_COPY; *dst_iova is the fixed IOVA in, where it was copied out */
@@ -615,6 +845,22 @@ static inline int iommufd_unlink_domain(int fd,
 	return 0;
 }
 
+/*
+ * A new IOAS for @domains, linked to @count domains; new mock devices get
+ * MOCK_FLAGS_DEVICE_* @dev_flags.  0, the errno, or -1 when the set is full.
+ */
+static inline int
+iommufd_ioas_with_domains_err(int fd, struct iommufd_domain_set *domains,
+			      unsigned int count, __u32 dev_flags)
+{
+	int err = iommufd_ioas_alloc_err(fd, &domains->ioas_id);
+	unsigned int i;
+
+	for (i = 0; !err && i != count; i++)
+		err = iommufd_link_domain(fd, domains, dev_flags);
+	return err;
+}
+
 /* Another set of domains for the IOAS of @domains, using its device */
 static inline struct iommufd_domain_set
 iommufd_more_domains_for(const struct iommufd_domain_set *domains)
@@ -643,6 +889,27 @@ iommufd_check_domains(int fd, const struct iommufd_domain_set *domains,
 			return err;
 	}
 	return 0;
+}
+
+/* No domain translates any IOVA of the page aligned range */
+static inline bool
+iommufd_domains_map_none_of(int fd, const struct iommufd_domain_set *domains,
+			    __u64 iova, __u64 length, void *va)
+{
+	unsigned int i;
+
+	for (i = 0; i != domains->count; i++)
+		if (!iommufd_hwpt_maps_none_of(fd, domains->hwpt_id[i], iova,
+					       length, va))
+			return false;
+	return true;
+}
+
+/* Pin count of memory mapped once into an IOAS with these domains */
+static inline __u32
+iommufd_pins_with(const struct iommufd_domain_set *domains)
+{
+	return domains->count ? 1 : 0;
 }
 
 /* ---- HWPTs: nesting, invalidation, hardware info, dirty tracking -------- */

@@ -15,14 +15,7 @@
 #include "../kselftest_harness.h"
 #include "iommufd_helpers.h"
 
-#define NO_SUCH_ID 0x7ffffff0u
 #define BUF_PAGES 64
-#define BUF_SIZE (BUF_PAGES * PAGE_SIZE)
-#define FIXED_RW (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | \
-		  IOMMU_IOAS_MAP_WRITEABLE)
-#define APERTURE_IOVA ((__u64)MOCK_APERTURE_START)
-/* The mock IO page: half a CPU page, the IOVA granule of mock domains */
-#define IO_PAGE_SIZE (PAGE_SIZE / 2)
 #define IO_PAGES (BUF_SIZE / IO_PAGE_SIZE)
 /* u64 words of a bitmap with one bit per IO page of the buffer */
 #define BITMAP_WORDS ((IO_PAGES + 63) / 64)
@@ -30,12 +23,6 @@
 #define INV_TYPE IOMMU_HWPT_INVALIDATE_DATA_SELFTEST
 #define INV_LEN sizeof(struct iommu_hwpt_invalidate_selftest)
 #define NO_CLEAR IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR
-
-static int map_fixed_err(int fd, __u32 ioas_id, void *va, __u64 length,
-			 __u64 iova)
-{
-	return iommufd_ioas_map_err(fd, ioas_id, FIXED_RW, va, length, &iova);
-}
 
 static bool bit_is_set(const __u64 *bitmap, unsigned int bit)
 {
@@ -91,14 +78,12 @@ FIXTURE_SETUP(nesting)
 {
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->ioas_id));
-	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id,
-					     &self->stdev_id, NULL,
-					     &self->idev_id));
-	ASSERT_EQ(0, iommufd_hwpt_alloc_err(self->fd, self->idev_id,
-					    self->ioas_id,
-					    IOMMU_HWPT_ALLOC_NEST_PARENT,
-					    &self->parent.hwpt_id));
+	ASSERT_EQ(0,
+		  iommufd_mock_device_hwpt_err(self->fd,
+					       IOMMU_HWPT_ALLOC_NEST_PARENT,
+					       &self->ioas_id, &self->stdev_id,
+					       &self->idev_id,
+					       &self->parent.hwpt_id));
 	self->parent.fd = self->fd;
 	self->parent.idev_id = self->idev_id;
 	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
@@ -301,15 +286,17 @@ TEST_F(nesting, parent_keeps_mapping_the_ioas_across_nested_users)
 {
 	__u32 nested_id, stdev_id;
 
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     PAGE_SIZE, APERTURE_IOVA));
 	ASSERT_EQ(0, nested_err(&self->parent, 1, &nested_id));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, nested_id, &stdev_id,
 					     NULL, NULL));
 	/* A mapping made while a device sits on the nested HWPT */
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id,
-				   self->buf + PAGE_SIZE, PAGE_SIZE,
-				   APERTURE_IOVA + PAGE_SIZE));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+					     self->buf + PAGE_SIZE, PAGE_SIZE,
+					     APERTURE_IOVA + PAGE_SIZE));
 	EXPECT_EQ(0, iommufd_check_map_err(self->fd, self->parent.hwpt_id,
 					   APERTURE_IOVA, 2 * PAGE_SIZE,
 					   self->buf));
@@ -317,9 +304,10 @@ TEST_F(nesting, parent_keeps_mapping_the_ioas_across_nested_users)
 	/* Neither the device leaving nor the nested HWPT going unlinks it */
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, stdev_id));
 	ASSERT_EQ(0, iommufd_destroy_err(self->fd, nested_id));
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id,
-				   self->buf + 2 * PAGE_SIZE, PAGE_SIZE,
-				   APERTURE_IOVA + 2 * PAGE_SIZE));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
+						self->buf + 2 * PAGE_SIZE,
+						PAGE_SIZE,
+						APERTURE_IOVA + 2 * PAGE_SIZE));
 	EXPECT_EQ(0, iommufd_check_map_err(self->fd, self->parent.hwpt_id,
 					   APERTURE_IOVA, 3 * PAGE_SIZE,
 					   self->buf));
@@ -434,12 +422,11 @@ FIXTURE_SETUP(invalidate)
 
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &ioas_id));
-	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, ioas_id, NULL, NULL,
-					     &self->idev_id));
-	ASSERT_EQ(0, iommufd_hwpt_alloc_err(self->fd, self->idev_id, ioas_id,
-					    IOMMU_HWPT_ALLOC_NEST_PARENT,
-					    &self->parent_id));
+	ASSERT_EQ(0,
+		  iommufd_mock_device_hwpt_err(self->fd,
+					       IOMMU_HWPT_ALLOC_NEST_PARENT,
+					       &ioas_id, NULL, &self->idev_id,
+					       &self->parent_id));
 	ASSERT_EQ(0, iommufd_hwpt_alloc_nested_err(self->fd, self->idev_id,
 						   self->parent_id,
 						   IOMMU_TEST_IOTLB_DEFAULT,
@@ -974,20 +961,18 @@ FIXTURE_SETUP(dirty)
 {
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->ioas_id));
-	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id,
-					     &self->stdev_id, NULL,
-					     &self->idev_id));
-	ASSERT_EQ(0, iommufd_hwpt_alloc_err(self->fd, self->idev_id,
-					    self->ioas_id,
-					    IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-					    &self->hwpt_id));
+	ASSERT_EQ(0,
+		  iommufd_mock_device_hwpt_err(self->fd,
+					       IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+					       &self->ioas_id, &self->stdev_id,
+					       &self->idev_id, &self->hwpt_id));
 	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
 	memset(self->buf, 0x3c, BUF_SIZE);
-	ASSERT_EQ(0, map_fixed_err(self->fd, self->ioas_id, self->buf,
-				   BUF_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0,
+		  iommufd_ioas_map_fixed_err(self->fd, self->ioas_id, self->buf,
+					     BUF_SIZE, APERTURE_IOVA));
 }
 
 FIXTURE_TEARDOWN(dirty)
@@ -1003,13 +988,6 @@ static int write_io_pages_err(int fd, __u32 hwpt_id, const __u64 *written,
 	return iommufd_test_dirty_err(fd, hwpt_id, APERTURE_IOVA,
 				      (__u64)nbits * IO_PAGE_SIZE,
 				      IO_PAGE_SIZE, written, nr_dirty);
-}
-
-static int read_bitmap_err(int fd, __u32 hwpt_id, __u64 iova, __u64 length,
-			   __u64 page_size, __u64 *bitmap, __u32 flags)
-{
-	return iommufd_get_dirty_bitmap_err(fd, hwpt_id, iova, length,
-					    page_size, bitmap, flags);
 }
 
 TEST_F(dirty, tracking_hwpt_for_a_device_that_cannot_is_eopnotsupp)
@@ -1130,15 +1108,15 @@ TEST_F(dirty, harvest_reports_written_pages_and_clears_them)
 	ASSERT_EQ(0, write_io_pages_err(self->fd, self->hwpt_id, written,
 					IO_PAGES, NULL));
 
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE,
-				     IO_PAGE_SIZE, bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA, BUF_SIZE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	EXPECT_EQ(0, memcmp(written, bitmap, sizeof(bitmap)));
 
 	memset(bitmap, 0, sizeof(bitmap));
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE,
-				     IO_PAGE_SIZE, bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA, BUF_SIZE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	EXPECT_EQ(0, count_bits(bitmap, IO_PAGES));
 }
 
@@ -1154,21 +1132,22 @@ TEST_F(dirty, no_clear_leaves_the_dirty_state)
 					IO_PAGES, NULL));
 	for (round = 0; round != 2; round++) {
 		memset(bitmap, 0, sizeof(bitmap));
-		ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id,
-					     APERTURE_IOVA, BUF_SIZE,
-					     IO_PAGE_SIZE, bitmap,
-					     NO_CLEAR));
+		ASSERT_EQ(0,
+			  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						       APERTURE_IOVA, BUF_SIZE,
+						       IO_PAGE_SIZE, bitmap,
+						       NO_CLEAR));
 		EXPECT_EQ(0, memcmp(written, bitmap, sizeof(bitmap)));
 	}
 	memset(bitmap, 0, sizeof(bitmap));
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE,
-				     IO_PAGE_SIZE, bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA, BUF_SIZE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	EXPECT_EQ(1, count_bits(bitmap, IO_PAGES));
 	memset(bitmap, 0, sizeof(bitmap));
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE,
-				     IO_PAGE_SIZE, bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA, BUF_SIZE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	EXPECT_EQ(0, count_bits(bitmap, IO_PAGES));
 }
 
@@ -1185,9 +1164,9 @@ TEST_F(dirty, switching_tracking_on_starts_from_a_clean_state)
 						    false));
 	ASSERT_EQ(0, iommufd_set_dirty_tracking_err(self->fd, self->hwpt_id,
 						    true));
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE,
-				     IO_PAGE_SIZE, bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA, BUF_SIZE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	EXPECT_EQ(0, count_bits(bitmap, IO_PAGES));
 }
 
@@ -1204,17 +1183,18 @@ TEST_F(dirty, harvest_of_an_odd_length_touches_no_bit_past_its_end)
 	ASSERT_EQ(0, write_io_pages_err(self->fd, self->hwpt_id, written,
 					IO_PAGES, NULL));
 
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     (__u64)nbits * IO_PAGE_SIZE, IO_PAGE_SIZE,
-				     bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA,
+						  (__u64)nbits * IO_PAGE_SIZE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	for (bit = 0; bit != IO_PAGES; bit++)
 		EXPECT_EQ(bit < nbits && bit % 3 == 0, bit_is_set(bitmap, bit));
 
 	/* The pages past the range kept their dirty state */
 	memset(bitmap, 0, sizeof(bitmap));
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE,
-				     IO_PAGE_SIZE, bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA, BUF_SIZE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	for (bit = 0; bit != IO_PAGES; bit++)
 		EXPECT_EQ(bit >= nbits && bit % 3 == 0,
 			  bit_is_set(bitmap, bit));
@@ -1235,10 +1215,11 @@ TEST_F(dirty, harvest_from_the_middle_of_the_mapping)
 	ASSERT_EQ(0, write_io_pages_err(self->fd, self->hwpt_id, written,
 					IO_PAGES, NULL));
 
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id,
-				     APERTURE_IOVA + first * IO_PAGE_SIZE,
-				     (__u64)nbits * IO_PAGE_SIZE, IO_PAGE_SIZE,
-				     bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA +
+							  first * IO_PAGE_SIZE,
+						  (__u64)nbits * IO_PAGE_SIZE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	for (bit = 0; bit != 64; bit++)
 		EXPECT_EQ(bit == 0 || bit == nbits - 1,
 			  bit_is_set(bitmap, bit));
@@ -1258,9 +1239,9 @@ TEST_F(dirty, larger_bitmap_pages_cover_several_io_pages)
 	set_bit_in(written, 13);
 	ASSERT_EQ(0, write_io_pages_err(self->fd, self->hwpt_id, written,
 					IO_PAGES, NULL));
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE, page_size,
-				     bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA, BUF_SIZE,
+						  page_size, bitmap, 0));
 	for (bit = 0; bit != BUF_SIZE / page_size; bit++)
 		EXPECT_EQ(bit == 1 || bit == 3, bit_is_set(bitmap, bit));
 }
@@ -1272,11 +1253,12 @@ static int remap_in_two_err(int fd, __u32 ioas_id, __u8 *buf, __u64 seam,
 	int err = iommufd_ioas_unmap_err(fd, ioas_id, APERTURE_IOVA, BUF_SIZE);
 
 	if (!err)
-		err = map_fixed_err(fd, ioas_id, buf, seam, APERTURE_IOVA);
+		err = iommufd_ioas_map_fixed_err(fd, ioas_id, buf, seam,
+						 APERTURE_IOVA);
 	if (!err)
-		err = map_fixed_err(fd, ioas_id, buf + seam + gap,
-				    BUF_SIZE - seam - gap,
-				    APERTURE_IOVA + seam + gap);
+		err = iommufd_ioas_map_fixed_err(fd, ioas_id, buf + seam + gap,
+						 BUF_SIZE - seam - gap,
+						 APERTURE_IOVA + seam + gap);
 	return err;
 }
 
@@ -1296,8 +1278,9 @@ TEST_F(dirty, harvest_across_adjacent_mappings_reports_both)
 	ASSERT_EQ(0, write_io_pages_err(self->fd, self->hwpt_id, written,
 					IO_PAGES, NULL));
 
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE, IO_PAGE_SIZE, bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA, BUF_SIZE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	EXPECT_EQ(0, memcmp(written, bitmap, sizeof(bitmap)));
 }
 
@@ -1329,21 +1312,24 @@ TEST_F(dirty, range_with_an_unmapped_hole_is_einval_and_clears_nothing)
 
 	ASSERT_EQ(0, write_around_a_hole_err(self->fd, self->ioas_id,
 					     self->hwpt_id, self->buf));
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA, BUF_SIZE,
-					  IO_PAGE_SIZE, bitmap, 0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA, BUF_SIZE,
+					       IO_PAGE_SIZE, bitmap, 0));
 	for (bit = 0; bit != IO_PAGES; bit++)
 		EXPECT_FALSE(bit_is_set(bitmap, bit));
 
 	/* Both mapped sides still hold every write */
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     HOLE, IO_PAGE_SIZE, bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA, HOLE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	for (bit = 0; bit != hole_first; bit++)
 		EXPECT_TRUE(bit_is_set(bitmap, bit));
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id,
-				     APERTURE_IOVA + HOLE + HOLE_SIZE,
-				     BUF_SIZE - HOLE - HOLE_SIZE,
-				     IO_PAGE_SIZE, after_hole, 0));
+	ASSERT_EQ(0,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA + HOLE + HOLE_SIZE,
+					       BUF_SIZE - HOLE - HOLE_SIZE,
+					       IO_PAGE_SIZE, after_hole, 0));
 	for (bit = 0; bit != IO_PAGES - hole_first - hole_bits; bit++)
 		EXPECT_TRUE(bit_is_set(after_hole, bit));
 }
@@ -1356,17 +1342,21 @@ TEST_F(dirty, range_reaching_into_unmapped_iova_is_einval)
 	ASSERT_EQ(0, write_around_a_hole_err(self->fd, self->ioas_id,
 					     self->hwpt_id, self->buf));
 	/* The hole alone, past the end, before the start */
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA + HOLE, HOLE_SIZE,
-					  IO_PAGE_SIZE, bitmap, 0));
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA + BUF_SIZE - PAGE_SIZE,
-					  2 * PAGE_SIZE, IO_PAGE_SIZE, bitmap,
-					  0));
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA - PAGE_SIZE,
-					  2 * PAGE_SIZE, IO_PAGE_SIZE, bitmap,
-					  0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA + HOLE, HOLE_SIZE,
+					       IO_PAGE_SIZE, bitmap, 0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA + BUF_SIZE -
+						       PAGE_SIZE,
+					       2 * PAGE_SIZE, IO_PAGE_SIZE,
+					       bitmap, 0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA - PAGE_SIZE,
+					       2 * PAGE_SIZE, IO_PAGE_SIZE,
+					       bitmap, 0));
 }
 
 TEST_F(dirty, bitmap_straddling_a_page_boundary)
@@ -1389,9 +1379,9 @@ TEST_F(dirty, bitmap_straddling_a_page_boundary)
 	set_bit_in(written, IO_PAGES - 1);
 	ASSERT_EQ(0, write_io_pages_err(self->fd, self->hwpt_id, written,
 					IO_PAGES, NULL));
-	ASSERT_EQ(0, read_bitmap_err(self->fd, self->hwpt_id, APERTURE_IOVA,
-				     BUF_SIZE,
-				     IO_PAGE_SIZE, bitmap, 0));
+	ASSERT_EQ(0, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						  APERTURE_IOVA, BUF_SIZE,
+						  IO_PAGE_SIZE, bitmap, 0));
 	for (bit = 0; bit != IO_PAGES; bit++)
 		EXPECT_EQ(bit_is_set(written, bit), bit_is_set(bitmap, bit));
 	munmap(pages, 2 * PAGE_SIZE);
@@ -1401,9 +1391,10 @@ TEST_F(dirty, harvest_while_tracking_is_off_is_einval)
 {
 	__u64 bitmap[BITMAP_WORDS] = {};
 
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA, BUF_SIZE,
-					  IO_PAGE_SIZE, bitmap, 0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA, BUF_SIZE,
+					       IO_PAGE_SIZE, bitmap, 0));
 }
 
 TEST_F(dirty, harvest_of_a_misaligned_range_is_einval)
@@ -1413,21 +1404,25 @@ TEST_F(dirty, harvest_of_a_misaligned_range_is_einval)
 	ASSERT_EQ(0, iommufd_set_dirty_tracking_err(self->fd, self->hwpt_id,
 						    true));
 	/* Start or end off the IOAS's IO page granule */
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA + 512,
-					  BUF_SIZE - 512, 512, bitmap, 0));
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA,
-					  BUF_SIZE - 512, 512, bitmap, 0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA + 512,
+					       BUF_SIZE - 512, 512, bitmap, 0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA, BUF_SIZE - 512,
+					       512, bitmap, 0));
 	/* Start or end off the bitmap's page size */
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA + IO_PAGE_SIZE,
-					  BUF_SIZE - IO_PAGE_SIZE,
-					  2 * IO_PAGE_SIZE, bitmap, 0));
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA,
-					  BUF_SIZE - IO_PAGE_SIZE,
-					  2 * IO_PAGE_SIZE, bitmap, 0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA + IO_PAGE_SIZE,
+					       BUF_SIZE - IO_PAGE_SIZE,
+					       2 * IO_PAGE_SIZE, bitmap, 0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA,
+					       BUF_SIZE - IO_PAGE_SIZE,
+					       2 * IO_PAGE_SIZE, bitmap, 0));
 }
 
 TEST_F(dirty, harvest_with_bad_sizes_is_einval_or_eoverflow)
@@ -1436,19 +1431,22 @@ TEST_F(dirty, harvest_with_bad_sizes_is_einval_or_eoverflow)
 
 	ASSERT_EQ(0, iommufd_set_dirty_tracking_err(self->fd, self->hwpt_id,
 						    true));
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA, 0,
-					  IO_PAGE_SIZE, bitmap, 0));
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA, BUF_SIZE, 0,
-					  bitmap, 0));
-	EXPECT_EQ(EINVAL, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA, BUF_SIZE,
-					  3 * IO_PAGE_SIZE, bitmap, 0));
-	EXPECT_EQ(EOVERFLOW, read_bitmap_err(self->fd, self->hwpt_id,
-					     ~0ULL - IO_PAGE_SIZE + 1,
-					     2 * IO_PAGE_SIZE, IO_PAGE_SIZE,
-					     bitmap, 0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA, 0, IO_PAGE_SIZE,
+					       bitmap, 0));
+	EXPECT_EQ(EINVAL, iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+						       APERTURE_IOVA, BUF_SIZE,
+						       0, bitmap, 0));
+	EXPECT_EQ(EINVAL,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA, BUF_SIZE,
+					       3 * IO_PAGE_SIZE, bitmap, 0));
+	EXPECT_EQ(EOVERFLOW,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       ~0ULL - IO_PAGE_SIZE + 1,
+					       2 * IO_PAGE_SIZE, IO_PAGE_SIZE,
+					       bitmap, 0));
 }
 
 TEST_F(dirty, harvest_flags_or_reserved_are_eopnotsupp)
@@ -1507,9 +1505,10 @@ TEST_F(dirty, harvest_into_unwritable_memory_is_efault)
 {
 	ASSERT_EQ(0, iommufd_set_dirty_tracking_err(self->fd, self->hwpt_id,
 						    true));
-	EXPECT_EQ(EFAULT, read_bitmap_err(self->fd, self->hwpt_id,
-					  APERTURE_IOVA, BUF_SIZE,
-					  IO_PAGE_SIZE, (__u64 *)8, 0));
+	EXPECT_EQ(EFAULT,
+		  iommufd_get_dirty_bitmap_err(self->fd, self->hwpt_id,
+					       APERTURE_IOVA, BUF_SIZE,
+					       IO_PAGE_SIZE, (__u64 *)8, 0));
 }
 
 TEST_F(dirty, dirty_op_with_bad_arguments)

@@ -152,14 +152,12 @@ FIXTURE_SETUP(pgfault)
 {
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->ioas_id));
-	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id,
-					     &self->stdev_id, NULL,
-					     &self->idev_id));
-	ASSERT_EQ(0, iommufd_hwpt_alloc_err(self->fd, self->idev_id,
-					    self->ioas_id,
-					    IOMMU_HWPT_ALLOC_NEST_PARENT,
-					    &self->parent_id));
+	ASSERT_EQ(0,
+		  iommufd_mock_device_hwpt_err(self->fd,
+					       IOMMU_HWPT_ALLOC_NEST_PARENT,
+					       &self->ioas_id, &self->stdev_id,
+					       &self->idev_id,
+					       &self->parent_id));
 	ASSERT_EQ(0, fault_queue_alloc_err(self->fd, 0, &self->fault_id,
 					   &self->fault_fd));
 	ASSERT_EQ(0, nested_with_fault_err(self->fd, self->idev_id,

@@ -14,8 +14,6 @@
 #include "iommufd_helpers.h"
 
 #define BUF_PAGES 8
-#define BUF_SIZE (BUF_PAGES * PAGE_SIZE)
-#define APERTURE_IOVA ((__u64)MOCK_APERTURE_START)
 #define INFO_BUF_SIZE 4096
 /* A byte the kernel never writes into an info reply of ours */
 #define POISON 0xa5
@@ -46,17 +44,6 @@ static int vfio_unmap_err(int fd, __u32 flags, __u64 iova, __u64 *size)
 
 	*size = unmap.size;
 	return err;
-}
-
-static int vfio_compat_ioas_set_err(int fd, __u32 ioas_id)
-{
-	struct iommu_vfio_ioas cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_VFIO_IOAS_SET,
-		.ioas_id = ioas_id,
-	};
-
-	return iommufd_ioctl_err(fd, IOMMU_VFIO_IOAS, &cmd);
 }
 
 /* ---- a context without a compatibility IOAS --------------------------- */
@@ -167,7 +154,8 @@ FIXTURE_SETUP(container)
 	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &self->ioas_id));
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
 					     &self->hwpt_id, NULL));
-	ASSERT_EQ(0, vfio_compat_ioas_set_err(self->fd, self->ioas_id));
+	ASSERT_EQ(0, iommufd_vfio_ioas_err(self->fd, IOMMU_VFIO_IOAS_SET,
+					   &self->ioas_id));
 	ASSERT_EQ(0, ioctl(self->fd, VFIO_SET_IOMMU, variant->iommu_type));
 
 	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
