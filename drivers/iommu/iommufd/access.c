@@ -95,6 +95,20 @@ static int iommufd_access_change_ioas_id(struct iommufd_access *access,
 	return rc;
 }
 
+/* The object's destroy callback; iommufd_access_destroy() did the work */
+static void iommufd_access_destroy_object(struct iommufd_object *obj)
+{
+	struct iommufd_access *access =
+		container_of(obj, struct iommufd_access, obj);
+
+	WARN_ON(access->ioas);
+	mutex_destroy(&access->change_lock);
+}
+
+static const struct iommufd_object_ops iommufd_access_ops = {
+	.destroy = iommufd_access_destroy_object,
+};
+
 /**
  * iommufd_access_create() - create an emulated access
  * @ictx: the context to create it in
@@ -121,7 +135,7 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 		return ERR_PTR(-EINVAL);
 
 	access = iommufd_object_alloc(ictx, struct iommufd_access,
-				      IOMMUFD_OBJ_ACCESS);
+				      IOMMUFD_OBJ_ACCESS, &iommufd_access_ops);
 	if (IS_ERR(access))
 		return access;
 
@@ -167,16 +181,6 @@ void iommufd_access_destroy(struct iommufd_access *access)
 	iommufd_ctx_put(ictx);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_destroy, IOMMUFD);
-
-/* The object's destroy callback; iommufd_access_destroy() did the work */
-void iommufd_access_destroy_object(struct iommufd_object *obj)
-{
-	struct iommufd_access *access =
-		container_of(obj, struct iommufd_access, obj);
-
-	WARN_ON(access->ioas);
-	mutex_destroy(&access->change_lock);
-}
 
 /**
  * iommufd_access_attach() - attach an access to an IOAS

@@ -103,7 +103,6 @@ struct iommufd_access {
 
 static_assert(offsetof(struct iommufd_access, obj) == 0);
 
-void iommufd_access_destroy_object(struct iommufd_object *obj);
 
 #if IS_ENABLED(CONFIG_IOMMUFD_TEST)
 unsigned long iommufd_access_test_nth_iova(struct iommufd_access *access,

@@ -26,7 +26,6 @@
 #include "fault.h"
 #include "hw_pagetable.h"
 #include "ioas.h"
-#include "mock_iommu.h"
 
 /* iommu_{attach,replace,detach}_group_handle() */
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
@@ -121,18 +120,101 @@ static void iommufd_group_leave(struct iommufd_device *idev)
 /*
  * Without MSI isolation a device's DMA write to the MSI doorbell could
  * raise any interrupt of the system.  As with VFIO, the administrator may
- * accept that risk.  Mock devices raise no interrupts at all.
+ * accept that risk.
  */
 static int iommufd_device_check_msi(struct device *dev,
 				    struct iommu_group *group)
 {
-	if (mock_dev_from_device(dev) || iommu_group_has_isolated_msi(group))
+	if (iommu_group_has_isolated_msi(group))
 		return 0;
 	if (!allow_unsafe_interrupts)
 		return -EPERM;
 	dev_warn(dev,
 		 "MSIs of this device cannot be isolated (is interrupt remapping on?); bound anyway because of iommufd.allow_unsafe_interrupts\n");
 	return 0;
+}
+
+/**
+ * iommufd_device_destroy() - release what a device object holds
+ * @obj: the device's object
+ */
+static void iommufd_device_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
+
+	/* The owner detaches first; clean up after it if it did not */
+	if (WARN_ON(!xa_empty(&idev->attachments)))
+		iommufd_device_detach(idev);
+	iommu_device_release_dma_owner(idev->dev);
+	iommufd_group_leave(idev);
+	xa_destroy(&idev->attachments);
+}
+
+static const struct iommufd_object_ops iommufd_device_ops = {
+	.destroy = iommufd_device_destroy,
+};
+
+/*
+ * Bind @dev to @ictx.  With @ref_ictx the new device holds a reference on
+ * the context for its owner; see iommufd_device_bind_owned() for when it
+ * must not.
+ */
+static struct iommufd_device *iommufd_device_do_bind(struct iommufd_ctx *ictx,
+						     struct device *dev,
+						     u32 *id, bool ref_ictx)
+{
+	struct iommufd_device *idev;
+	struct iommu_group *group;
+	int rc;
+
+	/* Every mapping is made with IOMMU_CACHE; nothing else is offered */
+	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
+		return ERR_PTR(-EINVAL);
+
+	group = iommu_group_get(dev);
+	if (!group)
+		return ERR_PTR(-ENODEV);
+	rc = iommufd_device_check_msi(dev, group);
+	if (rc)
+		goto out_put_group;
+
+	idev = iommufd_object_alloc(ictx, struct iommufd_device,
+				    IOMMUFD_OBJ_DEVICE, &iommufd_device_ops);
+	if (IS_ERR(idev)) {
+		rc = PTR_ERR(idev);
+		goto out_put_group;
+	}
+	idev->ictx = ictx;
+	idev->dev = dev;
+	xa_init(&idev->attachments);
+	idev->enforce_cache_coherency =
+		device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
+
+	rc = iommu_device_claim_dma_owner(dev, ictx);
+	if (rc)
+		goto err_abort;
+	rc = iommufd_group_join(idev, group);
+	if (rc)
+		goto err_release_owner;
+	iommu_group_put(group);
+
+	idev->ictx_referenced = ref_ictx;
+	if (ref_ictx)
+		iommufd_ctx_get(ictx);
+	/* The caller's, until iommufd_device_unbind() */
+	iommufd_object_ref(&idev->obj);
+	*id = idev->obj.id;
+	iommufd_object_finalize(ictx, &idev->obj);
+	return idev;
+
+err_release_owner:
+	iommu_device_release_dma_owner(dev);
+err_abort:
+	iommufd_object_abort(ictx, &idev->obj);
+out_put_group:
+	iommu_group_put(group);
+	return ERR_PTR(rc);
 }
 
 /**
@@ -158,59 +240,29 @@ static int iommufd_device_check_msi(struct device *dev,
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   struct device *dev, u32 *id)
 {
-	struct iommufd_device *idev;
-	struct iommu_group *group;
-	int rc;
-
-	/* Every mapping is made with IOMMU_CACHE; nothing else is offered */
-	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
-		return ERR_PTR(-EINVAL);
-
-	group = iommu_group_get(dev);
-	if (!group)
-		return ERR_PTR(-ENODEV);
-	rc = iommufd_device_check_msi(dev, group);
-	if (rc)
-		goto out_put_group;
-
-	idev = iommufd_object_alloc(ictx, struct iommufd_device,
-				    IOMMUFD_OBJ_DEVICE);
-	if (IS_ERR(idev)) {
-		rc = PTR_ERR(idev);
-		goto out_put_group;
-	}
-	idev->ictx = ictx;
-	idev->dev = dev;
-	xa_init(&idev->attachments);
-	idev->enforce_cache_coherency =
-		device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
-
-	rc = iommu_device_claim_dma_owner(dev, ictx);
-	if (rc)
-		goto err_abort;
-	rc = iommufd_group_join(idev, group);
-	if (rc)
-		goto err_release_owner;
-	iommu_group_put(group);
-
-	idev->holds_ctx = !mock_dev_from_device(dev);
-	if (idev->holds_ctx)
-		iommufd_ctx_get(ictx);
-	/* The caller's, until iommufd_device_unbind() */
-	iommufd_object_ref(&idev->obj);
-	*id = idev->obj.id;
-	iommufd_object_finalize(ictx, &idev->obj);
-	return idev;
-
-err_release_owner:
-	iommu_device_release_dma_owner(dev);
-err_abort:
-	iommufd_object_abort(ictx, &idev->obj);
-out_put_group:
-	iommu_group_put(group);
-	return ERR_PTR(rc);
+	return iommufd_device_do_bind(ictx, dev, id, true);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_bind, IOMMUFD);
+
+/**
+ * iommufd_device_bind_owned() - bind a device for an owner inside the context
+ * @ictx: the context
+ * @dev: the device, as for iommufd_device_bind()
+ * @id: set to the ID of the new device object
+ *
+ * As iommufd_device_bind(), for an owner that is itself an object of @ictx
+ * (the selftest's mock device objects).  The device takes no reference on
+ * the context: one held from inside the context would keep it from ever
+ * being released, and the owner goes with the context anyway.
+ *
+ * Context: process context; may sleep.
+ * Return: as iommufd_device_bind().
+ */
+struct iommufd_device *iommufd_device_bind_owned(struct iommufd_ctx *ictx,
+						 struct device *dev, u32 *id)
+{
+	return iommufd_device_do_bind(ictx, dev, id, false);
+}
 
 /**
  * iommufd_device_to_id() - the object ID of a bound device
@@ -238,31 +290,14 @@ EXPORT_SYMBOL_NS_GPL(iommufd_device_to_id, IOMMUFD);
 void iommufd_device_unbind(struct iommufd_device *idev)
 {
 	struct iommufd_ctx *ictx = idev->ictx;
-	bool holds_ctx = idev->holds_ctx;
+	bool ictx_referenced = idev->ictx_referenced;
 
 	WARN_ON(iommufd_object_unref_destroy(ictx, &idev->obj));
 	/* Last, so the context outlives the destroy of its object */
-	if (holds_ctx)
+	if (ictx_referenced)
 		iommufd_ctx_put(ictx);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_unbind, IOMMUFD);
-
-/**
- * iommufd_device_destroy() - release what a device object holds
- * @obj: the device's object
- */
-void iommufd_device_destroy(struct iommufd_object *obj)
-{
-	struct iommufd_device *idev =
-		container_of(obj, struct iommufd_device, obj);
-
-	/* The owner detaches first; clean up after it if it did not */
-	if (WARN_ON(!xa_empty(&idev->attachments)))
-		iommufd_device_detach(idev);
-	iommu_device_release_dma_owner(idev->dev);
-	iommufd_group_leave(idev);
-	xa_destroy(&idev->attachments);
-}
 
 /**
  * iommufd_device_to_ictx() - the context a device is bound to
@@ -691,7 +726,7 @@ static int iommufd_group_replace(struct iommufd_device *idev,
 		return 0;
 	if (!iommufd_domain_fits(idev, hwpt))
 		return -EINVAL;
-	/* The target maps its IOAS already (maintainer rule 2) */
+	/* Replace moves to a filled domain: the target maps its IOAS */
 	if (WARN_ON(new_paging && !new_paging->linked))
 		return -EINVAL;
 	rc = iommufd_group_fits_coherency(igroup, hwpt);
@@ -847,15 +882,15 @@ static int iommufd_device_new_auto_hwpt(struct iommufd_device *idev,
 	hwpt = &hwpt_paging->common;
 
 	if (replace) {
-		/* A replace only moves to a filled domain (rule 2) */
+		/* Replace moves to a filled domain: link it first */
 		rc = iommufd_hwpt_paging_link(hwpt_paging);
 		if (!rc)
 			rc = iommufd_group_replace(idev, hwpt, released);
 	} else {
 		/*
-		 * The one path that attaches a domain before filling it (rule
-		 * 2): some drivers settle a domain's aperture and page sizes
-		 * at its first attach.
+		 * The one path that attaches a domain before filling it: some
+		 * drivers settle a domain's aperture and page sizes at its
+		 * first attach, and no device can be on it yet for a replace.
 		 */
 		rc = iommufd_group_attach(idev, hwpt);
 		if (!rc) {

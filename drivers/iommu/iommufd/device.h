@@ -15,9 +15,9 @@
  *   it back to blocking DMA.
  * - Each attachment of a device (today its RID, later also its PASIDs) is
  *   a struct iommufd_attach carrying the iommu core's attach handle, so
- *   that the core's handle leads back to the device (maintainer rule 3).
- *   A device has at most one attachment per PASID; attaching again is
- *   -EBUSY, moving it is a replace (maintainer rule 5).
+ *   that the core's handle leads back to the device in O(1).  A device has
+ *   at most one attachment per PASID; attaching again is -EBUSY, moving it
+ *   is a replace ("one attachment per device and PASID").
  * - While a device is attached to a paging HWPT, the IOVA its platform
  *   reserves (MSI doorbells, firmware ranges) is reserved in that HWPT's
  *   IOAS, owned by the struct iommufd_device.
@@ -80,9 +80,8 @@ struct iommufd_group {
  *              device's I/O page faults enabled; under @igroup->lock
  * @enforce_cache_coherency: the IOMMU can force the device's DMA to snoop,
  *                           so the domains made for it do
- * @holds_ctx: a reference on @ictx is held.  A mock device belongs to a
- *             selftest object inside @ictx, and a reference from there
- *             would keep the context from ever being released.
+ * @ictx_referenced: a reference on @ictx is held for the owner; not for an
+ *                   owner inside @ictx (iommufd_device_bind_owned())
  */
 struct iommufd_device {
 	struct iommufd_object obj;
@@ -93,7 +92,7 @@ struct iommufd_device {
 	struct xarray attachments;
 	unsigned int iopf_users;
 	bool enforce_cache_coherency;
-	bool holds_ctx;
+	bool ictx_referenced;
 };
 
 static_assert(offsetof(struct iommufd_device, obj) == 0);
@@ -115,7 +114,8 @@ static_assert(offsetof(struct iommufd_device, obj) == 0);
  * page requests are queued in the HWPT's fault queue with the attachment
  * of the device that raised them (fault.h).  Before an attachment is freed
  * the deliveries that might still use it are flushed and its queued
- * requests are all answered (maintainer rule 3).
+ * requests are all answered ("detach answers the faults it leaves
+ * behind").
  */
 struct iommufd_attach {
 	struct iommu_attach_handle handle;
@@ -145,10 +145,11 @@ iommufd_get_device(struct iommufd_ctx *ictx, u32 id)
 			    struct iommufd_device, obj);
 }
 
+struct iommufd_device *iommufd_device_bind_owned(struct iommufd_ctx *ictx,
+						 struct device *dev, u32 *id);
 struct iommufd_attach *
 iommufd_attach_of_faulting_device(struct iommufd_attach *raised_through,
 				  struct device *dev);
-void iommufd_device_destroy(struct iommufd_object *obj);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 
 #endif

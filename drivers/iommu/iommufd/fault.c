@@ -356,13 +356,32 @@ static const struct file_operations fault_queue_fops = {
 	.release = fault_queue_release,
 };
 
+/**
+ * iommufd_fault_destroy() - release what a fault queue holds
+ * @obj: the queue's object; its descriptor is closed and no HWPT uses it,
+ *       so every group it ever got was answered
+ */
+static void iommufd_fault_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_fault *fault =
+		container_of(obj, struct iommufd_fault, obj);
+
+	WARN_ON(!list_empty(&fault->unread) || !xa_empty(&fault->awaiting));
+	xa_destroy(&fault->awaiting);
+	mutex_destroy(&fault->lock);
+}
+
+static const struct iommufd_object_ops iommufd_fault_ops = {
+	.destroy = iommufd_fault_destroy,
+};
+
 /* An empty queue, allocated but not yet visible under its ID */
 static struct iommufd_fault *fault_queue_create(struct iommufd_ctx *ictx)
 {
 	struct iommufd_fault *fault;
 
 	fault = iommufd_object_alloc(ictx, struct iommufd_fault,
-				     IOMMUFD_OBJ_FAULT);
+				     IOMMUFD_OBJ_FAULT, &iommufd_fault_ops);
 	if (IS_ERR(fault))
 		return fault;
 	fault->ictx = ictx;
@@ -439,21 +458,6 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 out_abort:
 	iommufd_object_abort_and_destroy(ucmd->ictx, &fault->obj);
 	return rc;
-}
-
-/**
- * iommufd_fault_destroy() - release what a fault queue holds
- * @obj: the queue's object; its descriptor is closed and no HWPT uses it,
- *       so every group it ever got was answered
- */
-void iommufd_fault_destroy(struct iommufd_object *obj)
-{
-	struct iommufd_fault *fault =
-		container_of(obj, struct iommufd_fault, obj);
-
-	WARN_ON(!list_empty(&fault->unread) || !xa_empty(&fault->awaiting));
-	xa_destroy(&fault->awaiting);
-	mutex_destroy(&fault->lock);
 }
 
 /**

@@ -90,7 +90,6 @@ static inline struct iommufd_fault *iommufd_get_fault(struct iommufd_ctx *ictx,
 }
 
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
-void iommufd_fault_destroy(struct iommufd_object *obj);
 int iommufd_fault_iopf_handler(struct iopf_group *group);
 void iommufd_fault_retire_attach(struct iommufd_fault *fault,
 				 struct iommufd_attach *attach);

@@ -60,15 +60,45 @@ static struct iommu_domain *iommufd_paging_domain_new(struct iommufd_device *ide
 }
 
 /**
+ * iommufd_hwpt_paging_destroy() - release what a paging HWPT holds
+ * @obj: the HWPT's object; no device is attached any more
+ *
+ * Also undoes a creation that failed part way, so every step checks
+ * whether it was reached.
+ */
+static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_paging *hwpt_paging =
+		container_of(obj, struct iommufd_hwpt_paging, common.obj);
+	struct iommufd_ioas *ioas = hwpt_paging->ioas;
+
+	/* Only a finalized automatic HWPT is on the list */
+	if (!list_empty(&hwpt_paging->auto_link)) {
+		scoped_guard(mutex, &ioas->mutex)
+			list_del(&hwpt_paging->auto_link);
+	}
+	if (hwpt_paging->linked)
+		iopt_remove_domain(&ioas->iopt, hwpt_paging->common.domain);
+	if (hwpt_paging->common.domain)
+		iommu_domain_free(hwpt_paging->common.domain);
+	iommufd_object_unref(&ioas->obj);
+}
+
+static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
+	.destroy = iommufd_hwpt_paging_destroy,
+};
+
+/**
  * iommufd_hwpt_paging_alloc() - create a paging HWPT for a device
  * @ioas: the IOAS the HWPT will mirror; the caller holds a reference
  * @idev: the device whose IOMMU makes the domain
  * @flags: IOMMU_HWPT_ALLOC_* flags from user space, 0 for automatic HWPTs
  *
  * The HWPT is created unlinked and unpublished, in @idev's context.  The
- * caller links it with iommufd_hwpt_paging_link() (maintainer rule 2 says
- * when), then finalizes it, or undoes everything with
- * iommufd_object_abort_and_destroy().
+ * caller links it with iommufd_hwpt_paging_link() (before any device can
+ * see it, except on the automatic path of a first attach: "replace moves
+ * to a filled domain" in iommufd_private.h), then finalizes it, or undoes
+ * everything with iommufd_object_abort_and_destroy().
  *
  * Context: process context; may sleep.
  * Return: the new HWPT; ERR_PTR(-EOPNOTSUPP) for flags the device's IOMMU
@@ -86,8 +116,10 @@ iommufd_hwpt_paging_alloc(struct iommufd_ioas *ioas,
 	if (rc)
 		return ERR_PTR(rc);
 
-	hwpt_paging = iommufd_object_alloc(idev->ictx, struct iommufd_hwpt_paging,
-					   IOMMUFD_OBJ_HWPT_PAGING);
+	hwpt_paging = iommufd_object_alloc(idev->ictx,
+					   struct iommufd_hwpt_paging,
+					   IOMMUFD_OBJ_HWPT_PAGING,
+					   &iommufd_hwpt_paging_ops);
 	if (IS_ERR(hwpt_paging))
 		return hwpt_paging;
 	INIT_LIST_HEAD(&hwpt_paging->auto_link);
@@ -176,31 +208,6 @@ int iommufd_hwpt_paging_link(struct iommufd_hwpt_paging *hwpt_paging)
 }
 
 /**
- * iommufd_hwpt_paging_destroy() - release what a paging HWPT holds
- * @obj: the HWPT's object; no device is attached any more
- *
- * Also undoes a creation that failed part way, so every step checks
- * whether it was reached.
- */
-void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
-{
-	struct iommufd_hwpt_paging *hwpt_paging =
-		container_of(obj, struct iommufd_hwpt_paging, common.obj);
-	struct iommufd_ioas *ioas = hwpt_paging->ioas;
-
-	/* Only a finalized automatic HWPT is on the list */
-	if (!list_empty(&hwpt_paging->auto_link)) {
-		scoped_guard(mutex, &ioas->mutex)
-			list_del(&hwpt_paging->auto_link);
-	}
-	if (hwpt_paging->linked)
-		iopt_remove_domain(&ioas->iopt, hwpt_paging->common.domain);
-	if (hwpt_paging->common.domain)
-		iommu_domain_free(hwpt_paging->common.domain);
-	iommufd_object_unref(&ioas->obj);
-}
-
-/**
  * iommufd_hwpt_drop_device() - a device attachment let go of a HWPT
  * @ictx: the context of the HWPT
  * @hwpt: the HWPT, on which the attachment held a long-term reference
@@ -238,7 +245,7 @@ static int iommufd_hwpt_alloc_paging(struct iommufd_ucmd *ucmd,
 	hwpt_paging = iommufd_hwpt_paging_alloc(ioas, idev, cmd->flags);
 	if (IS_ERR(hwpt_paging))
 		return PTR_ERR(hwpt_paging);
-	/* Linked before anyone can attach to it (maintainer rule 2) */
+	/* Linked before anyone can attach to it: no replace finds it empty */
 	rc = iommufd_hwpt_paging_link(hwpt_paging);
 	if (rc) {
 		iommufd_object_abort_and_destroy(ucmd->ictx,
@@ -256,7 +263,7 @@ static int iommufd_hwpt_alloc_paging(struct iommufd_ucmd *ucmd,
  *
  * Also undoes a creation that failed after the parent was referenced.
  */
-void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_nested *hwpt_nested =
 		container_of(obj, struct iommufd_hwpt_nested, common.obj);
@@ -268,9 +275,14 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 	iommufd_object_unref(&hwpt_nested->parent->common.obj);
 }
 
+static const struct iommufd_object_ops iommufd_hwpt_nested_ops = {
+	.destroy = iommufd_hwpt_nested_destroy,
+};
+
 /*
  * Whether @parent may carry a nested HWPT for @idev: it was made for
- * nesting, explicitly (maintainer rule 1), by the device's own IOMMU driver.
+ * nesting, explicitly (a nesting parent is never an automatic HWPT, whose
+ * life devices decide), by the device's own IOMMU driver.
  */
 static bool iommufd_hwpt_can_nest_on(struct iommufd_hwpt_paging *parent,
 				     struct iommufd_device *idev)
@@ -351,7 +363,8 @@ static int iommufd_hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
 
 	hwpt_nested = iommufd_object_alloc(ucmd->ictx,
 					   struct iommufd_hwpt_nested,
-					   IOMMUFD_OBJ_HWPT_NESTED);
+					   IOMMUFD_OBJ_HWPT_NESTED,
+					   &iommufd_hwpt_nested_ops);
 	if (IS_ERR(hwpt_nested))
 		return PTR_ERR(hwpt_nested);
 	hwpt_nested->parent = parent;

@@ -7,8 +7,9 @@
  * - A paging HWPT owns one paging domain and depends on exactly one IOAS
  *   (a long-term reference).  Its domain is linked to that IOAS's page
  *   table, and so maps every mapping of the IOAS, from the moment the HWPT
- *   becomes visible until it is destroyed (maintainer rule 1).  Attaching
- *   and detaching devices never links or unlinks it.
+ *   becomes visible until it is destroyed ("a paging HWPT mirrors one IOAS
+ *   for life", iommufd_private.h).  Attaching and detaching devices never
+ *   links or unlinks it.
  * - Every device attached to a HWPT holds a long-term reference on it, so
  *   a HWPT in use cannot be destroyed (-EBUSY).
  * - An automatic HWPT is one the kernel created because a device was
@@ -27,8 +28,8 @@
  *   made with IOMMU_HWPT_ALLOC_NEST_PARENT, never an automatic one, on
  *   which it holds a long-term reference.  A nested HWPT is linked to no
  *   IOAS: the parent's linkage alone puts the IOAS under it, and devices
- *   coming and going on the nested HWPT leave that linkage alone
- *   (maintainer rule 1).  The IOVA that attached devices reserve is
+ *   coming and going on the nested HWPT leave that linkage alone.  The
+ *   IOVA that attached devices reserve is
  *   reserved in the parent's IOAS, because that is where their DMA ends.
  * - A nested HWPT may send the I/O page faults of its devices to a fault
  *   queue (fault.h), named at allocation and referenced for its life.
@@ -153,7 +154,6 @@ iommufd_hwpt_paging_alloc(struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, u32 flags);
 int iommufd_hwpt_paging_link(struct iommufd_hwpt_paging *hwpt_paging);
 int iommufd_hwpt_paging_enforce_cc(struct iommufd_hwpt_paging *hwpt_paging);
-void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
 void iommufd_hwpt_drop_device(struct iommufd_ctx *ictx,
 			      struct iommufd_hwpt *hwpt);
 
@@ -169,7 +169,6 @@ iommufd_get_hwpt_nested(struct iommufd_ctx *ictx, u32 id)
 			    struct iommufd_hwpt_nested, common.obj);
 }
 
-void iommufd_hwpt_nested_destroy(struct iommufd_object *obj);
 
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);

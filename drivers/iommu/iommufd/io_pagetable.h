@@ -17,7 +17,8 @@
  * - iova_alignment is the granule every IOVA and length must respect; it is
  *   1 while nothing restricts it, else the largest of the smallest page size
  *   of every linked domain and the alignment every access asked for.
- * - Every linked domain maps every mapping, always (maintainer rule 1): a
+ * - Every linked domain maps every mapping, always ("a paging HWPT mirrors
+ *   one IOAS for life", iommufd_private.h): a
  *   domain is filled when it is linked and emptied when it is unlinked, a
  *   new mapping is put into every domain before the call returns, and an
  *   unmap takes it out of every domain before its pages are unpinned.

@@ -42,6 +42,20 @@ static struct iommufd_ioas *iommufd_ioas_for_cmd(struct iommufd_ucmd *ucmd,
 	return iommufd_get_ioas(ucmd->ictx, ioas_id);
 }
 
+static void iommufd_ioas_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
+
+	/* While the ID is still reserved: no lookup can find the IOAS now */
+	iommufd_vfio_compat_forget_ioas(ioas);
+	iopt_destroy(&ioas->iopt);
+	mutex_destroy(&ioas->mutex);
+}
+
+static const struct iommufd_object_ops iommufd_ioas_ops = {
+	.destroy = iommufd_ioas_destroy,
+};
+
 /**
  * iommufd_ioas_alloc() - make an empty IOAS
  * @ictx: the context it will live in
@@ -54,7 +68,7 @@ struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx)
 	struct iommufd_ioas *new_ioas;
 
 	new_ioas = iommufd_object_alloc(ictx, struct iommufd_ioas,
-					IOMMUFD_OBJ_IOAS);
+					IOMMUFD_OBJ_IOAS, &iommufd_ioas_ops);
 	if (IS_ERR(new_ioas))
 		return new_ioas;
 	new_ioas->ictx = ictx;
@@ -79,16 +93,6 @@ int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd)
 	cmd->out_ioas_id = new_ioas->obj.id;
 	return iommufd_object_publish_to_user(ucmd, &new_ioas->obj,
 					      sizeof(*cmd));
-}
-
-void iommufd_ioas_destroy(struct iommufd_object *obj)
-{
-	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
-
-	/* While the ID is still reserved: no lookup can find the IOAS now */
-	iommufd_vfio_compat_forget_ioas(ioas);
-	iopt_destroy(&ioas->iopt);
-	mutex_destroy(&ioas->mutex);
 }
 
 /* Copy the usable IOVA ranges out, as many as fit; count them all */

@@ -43,7 +43,6 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_option_huge_pages(struct iommufd_ucmd *ucmd);
-void iommufd_ioas_destroy(struct iommufd_object *obj);
 
 /* vfio_compat.c: the IOAS VFIO's legacy container path works on */
 void iommufd_vfio_compat_forget_ioas(struct iommufd_ioas *ioas);

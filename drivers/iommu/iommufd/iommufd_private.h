@@ -1,18 +1,88 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What every part of iommufd shares: the per-file context and the shape of
- * an ioctl as the dispatcher hands it to a command handler.  Each object
- * kind states its own contract in its own header.
+ * What every part of iommufd shares: the per-file context, the shape of an
+ * ioctl as the dispatcher hands it to a command handler, and the design
+ * rules below.  Each object kind states its own contract in its own
+ * header.
  */
 #ifndef __IOMMUFD_PRIVATE_H
 #define __IOMMUFD_PRIVATE_H
 
+/**
+ * DOC: Design rules
+ *
+ * Decisions the whole subsystem relies on.  Comments elsewhere name the
+ * rule they lean on by its title.
+ *
+ * **A paging HWPT mirrors one IOAS for life.**  A paging HWPT's domain is
+ * linked to its IOAS when the HWPT is created (by IOMMU_HWPT_ALLOC, or
+ * automatically for a device attached straight to an IOAS) and unlinked
+ * only when it is destroyed.  Attaching and detaching devices never link
+ * or unlink anything; a nested HWPT links nothing (its parent's linkage
+ * puts the IOAS under it); a nesting parent is only ever made explicitly.
+ * So what a domain maps never depends on who is attached, and the count of
+ * attached devices only decides whether a HWPT may be destroyed.
+ *
+ * **Replace moves to a filled domain.**  Replacing moves an attached device
+ * to a HWPT that exists and is linked already, so that its DMA is never
+ * blocked or let through untranslated in between.  Only the automatic path
+ * of a first attach attaches a domain while it is empty and fills it
+ * afterwards, for drivers that settle a domain's aperture and page sizes at
+ * its first attach.  The IOVA a device's platform reserves (MSI doorbells,
+ * firmware ranges) is reserved in the target IOAS before the device can
+ * reach it, and the group lock alone protects attach, replace and detach.
+ *
+ * **Detach answers the faults it leaves behind.**  Each attachment of a
+ * device (its RID, or a PASID) embeds the attach handle the iommu core
+ * keeps, so a fault leads back to the device without a search; the record
+ * needs no reference count of its own.  Before it is freed, fault
+ * deliveries that might still use it are flushed and every page request of
+ * that attachment user space has not answered is answered by the kernel,
+ * so a device never waits for an answer nobody can give.
+ *
+ * **A vIOMMU holds the IOMMU instance, not the device that named it.**
+ * User space names a physical IOMMU by one of its devices; the device is
+ * only needed while allocating.  Devices come and go under a vIOMMU (they
+ * can be hot-unplugged), and whatever is attached through it must sit
+ * behind the same IOMMU instance.
+ *
+ * **One attachment per device and PASID.**  Attaching a device (or one of
+ * its PASIDs) that is attached already is -EBUSY; moving it is a replace.
+ * Nothing counts duplicate attachments, so no detach can undo somebody
+ * else's.  Sub-devices that share hardware are objects of their own (an
+ * emulated access, or a device).
+ *
+ * **No lock the fault path needs is held across user copies.**  Fault
+ * delivery runs in the IOMMU's fault thread for every device behind it;
+ * user memory may take forever to fault in.
+ */
+
+/**
+ * DOC: Lock order
+ *
+ * Outermost first; each header says what its locks protect.
+ *
+ * - ioas->mutex (finding or making an automatic HWPT), then the group lock
+ *   of device.c, then hw_pagetable.c's coherency lock or device.c's MSI
+ *   cookie lock, then the IOAS page table's iova_rwsem, then a pages
+ *   object's mutex, then mmap_lock.
+ * - The group lock, then a fault queue's lock, then the iommu core's fault
+ *   parameter lock (answering a page request).
+ * - An access owner's locks, then the access's change_lock, then its
+ *   ioas_rwsem, then iova_rwsem and the pages mutex (access.h).
+ * - The page table's unmap_lock outside all of those: an unmap holds it
+ *   across the access unmap callbacks it waits for.
+ */
+
+#include <linux/minmax.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include "object.h"
 
+struct file;
 struct iommufd_ioas;
 
 /*
@@ -70,7 +140,43 @@ struct iommufd_ucmd {
 	void *cmd;
 };
 
-int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
+/**
+ * iommufd_ucmd_respond() - copy a command struct back to user space
+ * @ucmd: the ioctl
+ * @cmd_len: the kernel's size of the struct
+ *
+ * Writes no more than user space declared, so an older, shorter struct
+ * never has memory past its end overwritten.
+ *
+ * Return: 0, or -EFAULT.
+ */
+static inline int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd,
+				       size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+/* context.c: the life of a context (see also <linux/iommufd.h>) */
+struct iommufd_ctx *iommufd_ctx_create(struct file *file,
+				       bool as_vfio_container);
+void iommufd_ctx_destroy(struct iommufd_ctx *ictx);
+
+/*
+ * A fault point ("fail_iommufd": debugfs, and fail-nth) where iommufd
+ * calls something that can fail in a way no allocation failure reproduces,
+ * such as pinning memory part way.  Always false without the test build.
+ */
+#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
+bool iommufd_should_fail(void);
+#else
+static inline bool iommufd_should_fail(void)
+{
+	return false;
+}
+#endif
 
 /* Command handlers, one per ioctl, each in the file of the object it serves */
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
@@ -78,8 +184,5 @@ int iommufd_option(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 			unsigned long arg);
-
-/* Per-type object behaviour, indexed by enum iommufd_object_type */
-extern const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX];
 
 #endif

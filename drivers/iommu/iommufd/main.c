@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * /dev/iommu: one iommufd context per open file, the ioctl dispatcher that
- * applies the extensible-struct rules once for every command, and the
- * in-kernel API that hands contexts to other subsystems.
+ * /dev/iommu, the top of iommufd: the device files, the ioctl dispatcher
+ * that applies the extensible-struct rules once for every command and
+ * hands each to the file of the object it serves, the in-kernel API that
+ * hands the context behind a /dev/iommu file to other subsystems, and
+ * module init.  Nothing below calls up into this file.
  */
 #define pr_fmt(fmt) "iommufd: " fmt
 
@@ -10,7 +12,6 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/iommufd.h>
 #include <uapi/linux/iommufd.h>
@@ -20,35 +21,7 @@
 #include "fault.h"
 #include "hw_pagetable.h"
 #include "ioas.h"
-#include "iommufd_test.h"
-#include "mock_iommu.h"
 #include "selftest.h"
-
-const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
-	[IOMMUFD_OBJ_IOAS] = {
-		.destroy = iommufd_ioas_destroy,
-	},
-	[IOMMUFD_OBJ_HWPT_PAGING] = {
-		.destroy = iommufd_hwpt_paging_destroy,
-	},
-	[IOMMUFD_OBJ_HWPT_NESTED] = {
-		.destroy = iommufd_hwpt_nested_destroy,
-	},
-	[IOMMUFD_OBJ_DEVICE] = {
-		.destroy = iommufd_device_destroy,
-	},
-	[IOMMUFD_OBJ_ACCESS] = {
-		.destroy = iommufd_access_destroy_object,
-	},
-	[IOMMUFD_OBJ_FAULT] = {
-		.destroy = iommufd_fault_destroy,
-	},
-#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
-	[IOMMUFD_OBJ_SELFTEST] = {
-		.destroy = iommufd_selftest_destroy,
-	},
-#endif
-};
 
 /* Large enough for the kernel's version of every command struct */
 union iommufd_cmd_buffer {
@@ -154,24 +127,6 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 #endif
 };
 
-/**
- * iommufd_ucmd_respond() - copy a command struct back to user space
- * @ucmd: the ioctl
- * @cmd_len: the kernel's size of the struct
- *
- * Writes no more than user space declared, so an older, shorter struct
- * never has memory past its end overwritten.
- *
- * Return: 0, or -EFAULT.
- */
-int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
-{
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, cmd_len)))
-		return -EFAULT;
-	return 0;
-}
-
 static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 			       unsigned long arg)
 {
@@ -220,32 +175,18 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	bool as_vfio_container = filp->private_data == &vfio_misc_dev;
 	struct iommufd_ctx *ictx;
 
-	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
-	if (!ictx)
-		return -ENOMEM;
-
-	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-	init_waitqueue_head(&ictx->destroy_wait);
-	xa_init(&ictx->groups);
-	ictx->account_mode = IOMMUFD_ACCOUNT_USER;
-	/* VFIO's own container charges pinned memory to the process */
-	if (as_vfio_container) {
-		ictx->account_mode = IOMMUFD_ACCOUNT_MM;
-		pr_info_once("iommufd: /dev/vfio/vfio is served by iommufd\n");
-	}
-	ictx->file = filp;
+	ictx = iommufd_ctx_create(filp, as_vfio_container);
+	if (IS_ERR(ictx))
+		return PTR_ERR(ictx);
+	if (as_vfio_container)
+		pr_info_once("/dev/vfio/vfio is served by iommufd\n");
 	filp->private_data = ictx;
 	return 0;
 }
 
 static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
-	struct iommufd_ctx *ictx = filp->private_data;
-
-	iommufd_object_destroy_all(ictx);
-	/* A group record goes with the last of its devices */
-	WARN_ON(!xa_empty(&ictx->groups));
-	kfree(ictx);
+	iommufd_ctx_destroy(filp->private_data);
 	return 0;
 }
 
@@ -263,21 +204,6 @@ static struct iommufd_ctx *iommufd_file_ctx(struct file *file)
 {
 	return file->f_op == &iommufd_fops ? file->private_data : NULL;
 }
-
-/**
- * iommufd_ctx_get() - take another reference on a context
- * @ictx: a context the caller already holds a reference on
- *
- * A reference on the context is a reference on its file: the context lives
- * until the last one is dropped with iommufd_ctx_put().
- *
- * Context: any context.
- */
-void iommufd_ctx_get(struct iommufd_ctx *ictx)
-{
-	get_file(ictx->file);
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_ctx_get, IOMMUFD);
 
 /**
  * iommufd_ctx_from_file() - get the context behind an open /dev/iommu file
@@ -318,21 +244,6 @@ struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_fd, IOMMUFD);
 
-/**
- * iommufd_ctx_put() - drop a reference on a context
- * @ictx: the context
- *
- * Dropping the last reference (once user space has closed its descriptors
- * too) destroys every object of the context.
- *
- * Context: process context, or any context where fput() may be called.
- */
-void iommufd_ctx_put(struct iommufd_ctx *ictx)
-{
-	fput(ictx->file);
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_ctx_put, IOMMUFD);
-
 static struct miscdevice iommufd_misc_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "iommu",
@@ -359,14 +270,13 @@ static int __init iommufd_init(void)
 {
 	int rc;
 
-	iommufd_test_init();
-	/* The mock IOMMU of CONFIG_IOMMUFD_TEST exists before anyone can ask */
-	rc = mock_iommu_init();
+	/* The test build's mock IOMMU exists before anyone can ask for it */
+	rc = iommufd_test_init();
 	if (rc)
-		goto err_test;
+		return rc;
 	rc = misc_register(&iommufd_misc_dev);
 	if (rc)
-		goto err_mock;
+		goto err_test;
 	if (IS_ENABLED(CONFIG_IOMMUFD_VFIO_CONTAINER)) {
 		rc = misc_register(&vfio_misc_dev);
 		if (rc)
@@ -376,8 +286,6 @@ static int __init iommufd_init(void)
 
 err_iommu_dev:
 	misc_deregister(&iommufd_misc_dev);
-err_mock:
-	mock_iommu_exit();
 err_test:
 	iommufd_test_exit();
 	return rc;
@@ -388,7 +296,6 @@ static void __exit iommufd_exit(void)
 	if (IS_ENABLED(CONFIG_IOMMUFD_VFIO_CONTAINER))
 		misc_deregister(&vfio_misc_dev);
 	misc_deregister(&iommufd_misc_dev);
-	mock_iommu_exit();
 	iommufd_test_exit();
 }
 

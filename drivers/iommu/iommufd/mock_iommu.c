@@ -41,6 +41,7 @@
 #include <linux/fault-inject.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
+#include <linux/irqdomain.h>
 #include <linux/overflow.h>
 #include <linux/property.h>
 #include <linux/slab.h>
@@ -132,6 +133,16 @@ static struct iommu_device mock_iommu = {
 
 /* NULL exactly when the kernel has no I/O page fault support */
 static struct iopf_queue *mock_iopf_queue;
+
+/*
+ * The MSI domain every mock device sits behind.  It hands out no
+ * interrupts (mock devices raise none); like an interrupt remapping unit
+ * or a GICv3 ITS, it tells the iommu core that a device's DMA writes
+ * cannot raise interrupts that belong to others, so mock devices bind to
+ * iommufd like isolated hardware.
+ */
+static struct irq_domain *mock_msi_domain;
+static const struct irq_domain_ops mock_msi_domain_ops = {};
 
 static DEFINE_IDA(mock_dev_ida);
 
@@ -884,6 +895,7 @@ struct mock_dev *mock_dev_create(u32 dev_flags, struct mock_dev *group_peer)
 		if (rc)
 			goto err_put;
 	}
+	dev_set_msi_domain(&mdev->dev, mock_msi_domain);
 	/* Read by mock_device_group() while device_add() probes */
 	mdev->group_peer = group_peer;
 	rc = device_add(&mdev->dev);
@@ -1015,10 +1027,36 @@ int mock_dev_report_page_request(struct mock_dev *mdev, u32 pasid, u32 grpid,
 	return request.rc;
 }
 
+static int __init mock_msi_domain_create(void)
+{
+	struct fwnode_handle *fwnode;
+
+	fwnode = irq_domain_alloc_named_fwnode("iommufd-mock-msi");
+	if (!fwnode)
+		return -ENOMEM;
+	mock_msi_domain = irq_domain_create_linear(fwnode, 0,
+						   &mock_msi_domain_ops, NULL);
+	if (!mock_msi_domain) {
+		irq_domain_free_fwnode(fwnode);
+		return -ENOMEM;
+	}
+	mock_msi_domain->flags |= IRQ_DOMAIN_FLAG_ISOLATED_MSI;
+	return 0;
+}
+
+static void mock_msi_domain_remove(void)
+{
+	struct fwnode_handle *fwnode = mock_msi_domain->fwnode;
+
+	irq_domain_remove(mock_msi_domain);
+	irq_domain_free_fwnode(fwnode);
+	mock_msi_domain = NULL;
+}
+
 /**
  * mock_iommu_init() - register the mock bus and the mock IOMMU
  *
- * Called once from iommufd's module init.  Undoes itself on failure.
+ * Called once when the test build comes up.  Undoes itself on failure.
  *
  * Context: process context; may sleep.
  * Return: 0, or a negative errno.
@@ -1031,9 +1069,13 @@ int __init mock_iommu_init(void)
 	mock_map_fault_dir = fault_create_debugfs_attr("fail_iommufd_mock_map",
 						       NULL, &mock_map_fault);
 
-	rc = bus_register(&mock_bus);
+	rc = mock_msi_domain_create();
 	if (rc)
 		goto err_debugfs;
+
+	rc = bus_register(&mock_bus);
+	if (rc)
+		goto err_msi_domain;
 
 	mock_iopf_queue = iopf_queue_alloc("mock-iopfq");
 	if (IS_ENABLED(CONFIG_IOMMU_IOPF) && !mock_iopf_queue) {
@@ -1059,6 +1101,8 @@ err_iopf_queue:
 	mock_iopf_queue = NULL;
 err_bus:
 	bus_unregister(&mock_bus);
+err_msi_domain:
+	mock_msi_domain_remove();
 err_debugfs:
 	debugfs_remove_recursive(mock_map_fault_dir);
 	return rc;
@@ -1078,5 +1122,6 @@ void mock_iommu_exit(void)
 	iopf_queue_free(mock_iopf_queue);
 	mock_iopf_queue = NULL;
 	bus_unregister(&mock_bus);
+	mock_msi_domain_remove();
 	debugfs_remove_recursive(mock_map_fault_dir);
 }

@@ -18,12 +18,12 @@
  * dirty tracking domains, hardware information, I/O page faults) without
  * hardware.
  *
- * Its users are: iommufd's module init and exit, which bring it up and down
- * with mock_iommu_init() and mock_iommu_exit(); iommufd's core, which may
- * ask whether a device is a mock device with mock_dev_from_device() (these
- * three have stubs when CONFIG_IOMMUFD_TEST is off); and the IOMMU_TEST_CMD
- * handlers, which alone call everything else.  The driver knows nothing of
- * iommufd objects: the handlers look up devices and HWPTs themselves and
+ * Its only users are the files of the test build: selftest.c brings it up
+ * and down with mock_iommu_init() and mock_iommu_exit(), and the
+ * IOMMU_TEST_CMD handlers call everything else.  iommufd's core knows
+ * nothing of it: mock devices look to the core like any device behind an
+ * IOMMU whose platform isolates MSIs.  The driver knows nothing of iommufd
+ * objects either: the handlers look up devices and HWPTs themselves and
  * pass in the mock device or the iommu_domain.
  *
  * Mock devices are opaque.  mock_dev_create() adds one to the mock bus, and
@@ -60,27 +60,9 @@ struct mock_dev;
 #define MOCK_IO_PAGE_SIZE	BIT(MOCK_IO_PAGE_SHIFT)
 #define MOCK_HUGE_PAGE_SIZE	(512 * MOCK_IO_PAGE_SIZE)
 
-#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
 int mock_iommu_init(void);
 void mock_iommu_exit(void);
 struct mock_dev *mock_dev_from_device(struct device *dev);
-#else
-static inline int mock_iommu_init(void)
-{
-	return 0;
-}
-
-static inline void mock_iommu_exit(void)
-{
-}
-
-static inline struct mock_dev *mock_dev_from_device(struct device *dev)
-{
-	return NULL;
-}
-#endif
-
-/* Everything below exists only with CONFIG_IOMMUFD_TEST */
 
 struct mock_dev *mock_dev_create(u32 dev_flags, struct mock_dev *group_peer);
 void mock_dev_destroy(struct mock_dev *mdev);

@@ -19,6 +19,7 @@
  * @ictx: the owning context
  * @size: size of the containing structure, which starts with the object
  * @type: the object's type
+ * @ops: the behaviour of objects of @type
  *
  * The object is invisible to lookups until iommufd_object_finalize(); until
  * then its creator owns it outright and undoes it with one of the abort
@@ -26,9 +27,10 @@
  *
  * Return: the zeroed object, or an ERR_PTR on allocation failure.
  */
-struct iommufd_object *iommufd_object_alloc_raw(struct iommufd_ctx *ictx,
-						size_t size,
-						enum iommufd_object_type type)
+struct iommufd_object *
+iommufd_object_alloc_raw(struct iommufd_ctx *ictx, size_t size,
+			 enum iommufd_object_type type,
+			 const struct iommufd_object_ops *ops)
 {
 	struct iommufd_object *new_obj __free(kfree) =
 		kzalloc(size, GFP_KERNEL_ACCOUNT);
@@ -40,6 +42,7 @@ struct iommufd_object *iommufd_object_alloc_raw(struct iommufd_ctx *ictx,
 		.short_users = REFCOUNT_INIT(1),
 		.long_users = REFCOUNT_INIT(1),
 		.type = type,
+		.ops = ops,
 	};
 	/* Storing NULL in an allocating xarray reserves the index */
 	rc = xa_alloc(&ictx->objects, &new_obj->id, NULL, xa_limit_31b,
@@ -93,17 +96,13 @@ void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
  * @ictx: the owning context
  * @obj: the object, not yet finalized
  *
- * Runs the type's abort (or destroy) callback to release what the object had
- * gathered so far, then frees it as iommufd_object_abort() does.
+ * Runs the type's destroy callback to release what the object had gathered
+ * so far, then frees it as iommufd_object_abort() does.
  */
 void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj)
 {
-	const struct iommufd_object_ops *ops = &iommufd_object_ops[obj->type];
-	void (*undo_creation)(struct iommufd_object *obj);
-
-	undo_creation = ops->abort ?: ops->destroy;
-	undo_creation(obj);
+	obj->ops->destroy(obj);
 	iommufd_object_abort(ictx, obj);
 }
 
@@ -234,7 +233,7 @@ static int iommufd_object_drain_short_users(struct iommufd_ctx *ictx,
 static void iommufd_object_free(struct iommufd_ctx *ictx,
 				struct iommufd_object *obj)
 {
-	iommufd_object_ops[obj->type].destroy(obj);
+	obj->ops->destroy(obj);
 	/* The ID is handed out again only once the object is really gone */
 	xa_erase(&ictx->objects, obj->id);
 	kfree(obj);

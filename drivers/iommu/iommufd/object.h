@@ -51,44 +51,52 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_MAX,
 };
 
+struct iommufd_object_ops;
+
 /**
  * struct iommufd_object - header embedded first in every iommufd object
  * @short_users: code paths working on the object now (see the contract above)
  * @long_users: objects depending on this one, plus one for the table
  * @type: what the containing structure is
  * @id: the user-visible ID, stable for the object's life
+ * @ops: the behaviour of objects of @type, given by the file that makes them
  */
 struct iommufd_object {
 	refcount_t short_users;
 	refcount_t long_users;
 	enum iommufd_object_type type;
 	u32 id;
+	const struct iommufd_object_ops *ops;
 };
 
 /**
  * struct iommufd_object_ops - per-type behaviour of objects
- * @destroy: release everything the object holds.  Called once, with no
- *           short or long users left; the core frees the memory afterwards.
- * @abort: optional; undo a creation that failed after the object was
- *         allocated but before it was finalized.  Defaults to @destroy.
+ * @destroy: release everything the object holds.  Called once: with no
+ *           short or long users left, or on a creation that failed after
+ *           the object was allocated but before it was finalized (so it
+ *           checks what it got to).  The core frees the memory afterwards.
+ *
+ * Each object kind keeps its ops in the file that creates its objects and
+ * hands them to iommufd_object_alloc(), so that the object table needs to
+ * know no kind.
  */
 struct iommufd_object_ops {
 	void (*destroy)(struct iommufd_object *obj);
-	void (*abort)(struct iommufd_object *obj);
 };
 
-struct iommufd_object *iommufd_object_alloc_raw(struct iommufd_ctx *ictx,
-						size_t size,
-						enum iommufd_object_type type);
+struct iommufd_object *
+iommufd_object_alloc_raw(struct iommufd_ctx *ictx, size_t size,
+			 enum iommufd_object_type type,
+			 const struct iommufd_object_ops *ops);
 
 /*
  * Allocate a zeroed object of type _struct and reserve an ID for it.  The
  * structure must start with its struct iommufd_object (named obj), which its
  * header asserts, so the cast below also carries error pointers unchanged.
  */
-#define iommufd_object_alloc(ictx, _struct, type)                              \
+#define iommufd_object_alloc(ictx, _struct, type, ops)                         \
 	((typeof(_struct) *)iommufd_object_alloc_raw(ictx, sizeof(_struct),    \
-						     type))
+						     type, ops))
 
 void iommufd_object_finalize(struct iommufd_ctx *ictx,
 			     struct iommufd_object *obj);

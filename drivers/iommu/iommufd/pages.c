@@ -23,7 +23,6 @@
 #include "io_pagetable.h"
 #include "iommufd_private.h"
 #include "pages.h"
-#include "selftest.h"
 
 /* Everything common to both sources; the caller fills in the source */
 static struct iommufd_pages *iommufd_pages_alloc(struct iommufd_ctx *ictx,

@@ -23,6 +23,7 @@
 #include "mock_iommu.h"
 #include "pages.h"
 #include "selftest.h"
+#include "selftest_access.h"
 
 /**
  * struct iommufd_selftest_dev - a mock device bound and attached for a test
@@ -59,22 +60,35 @@ bool iommufd_should_fail(void)
 }
 
 /**
- * iommufd_test_init() - set up the debugfs knobs of the fault point
+ * iommufd_test_init() - bring up the test build
  *
- * Without debugfs fail-nth still reaches the point, so failing here is
- * not fatal.
+ * Sets up the debugfs knobs of the fault point (without debugfs fail-nth
+ * still reaches it, so failing there is not fatal) and the mock IOMMU, so
+ * that it exists before anyone can ask for a mock device.
+ *
+ * Context: module init.
+ * Return: 0, or the error of the mock IOMMU's setup.
  */
-void iommufd_test_init(void)
+int __init iommufd_test_init(void)
 {
+	int rc;
+
 	fail_iommufd_dir = fault_create_debugfs_attr("fail_iommufd", NULL,
 						     &fail_iommufd);
+	rc = mock_iommu_init();
+	if (rc)
+		debugfs_remove_recursive(fail_iommufd_dir);
+	return rc;
 }
 
 /**
- * iommufd_test_exit() - remove the debugfs knobs of the fault point
+ * iommufd_test_exit() - take down what iommufd_test_init() set up
+ *
+ * Context: module exit.
  */
 void iommufd_test_exit(void)
 {
+	mock_iommu_exit();
 	debugfs_remove_recursive(fail_iommufd_dir);
 }
 
@@ -85,7 +99,7 @@ static const u8 iommufd_test_reservation_owner;
  * iommufd_selftest_destroy() - remove the mock device of a selftest object
  * @obj: the selftest object
  */
-void iommufd_selftest_destroy(struct iommufd_object *obj)
+static void iommufd_selftest_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_selftest_dev *stdev =
 		container_of(obj, struct iommufd_selftest_dev, obj);
@@ -97,6 +111,10 @@ void iommufd_selftest_destroy(struct iommufd_object *obj)
 	if (stdev->mdev)
 		mock_dev_destroy(stdev->mdev);
 }
+
+static const struct iommufd_object_ops iommufd_selftest_ops = {
+	.destroy = iommufd_selftest_destroy,
+};
 
 static struct iommufd_selftest_dev *
 iommufd_get_selftest_dev(struct iommufd_ctx *ictx, u32 id)
@@ -121,7 +139,8 @@ static int iommufd_test_new_mock_device(struct iommufd_ucmd *ucmd,
 	int rc;
 
 	stdev = iommufd_object_alloc(ucmd->ictx, struct iommufd_selftest_dev,
-				     IOMMUFD_OBJ_SELFTEST);
+				     IOMMUFD_OBJ_SELFTEST,
+				     &iommufd_selftest_ops);
 	if (IS_ERR(stdev))
 		return PTR_ERR(stdev);
 
@@ -131,9 +150,10 @@ static int iommufd_test_new_mock_device(struct iommufd_ucmd *ucmd,
 		stdev->mdev = NULL;
 		goto err_destroy;
 	}
-	stdev->idev = iommufd_device_bind(ucmd->ictx,
-					  mock_dev_device(stdev->mdev),
-					  &idev_id);
+	/* The selftest object is inside the context: see the binding's doc */
+	stdev->idev = iommufd_device_bind_owned(ucmd->ictx,
+						mock_dev_device(stdev->mdev),
+						&idev_id);
 	if (IS_ERR(stdev->idev)) {
 		rc = PTR_ERR(stdev->idev);
 		stdev->idev = NULL;

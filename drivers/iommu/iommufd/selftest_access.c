@@ -23,7 +23,7 @@
 
 #include "access.h"
 #include "iommufd_test.h"
-#include "selftest.h"
+#include "selftest_access.h"
 
 /* Larger pins and copies are refused before any kernel memory is sized */
 #define TEST_ACCESS_MAX_BYTES SZ_16M

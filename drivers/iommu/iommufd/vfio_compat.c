@@ -182,36 +182,63 @@ int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx)
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_vfio_compat_ioas_create, IOMMUFD_VFIO);
 
-/* IOMMU_VFIO_IOAS: read, choose or forget the compatibility IOAS */
+/* IOMMU_VFIO_IOAS_GET: the compatibility IOAS's ID, made on first use */
+static int iommufd_vfio_ioas_report(struct iommufd_ucmd *ucmd,
+				    struct iommu_vfio_ioas *cmd)
+{
+	struct iommufd_ioas *ioas = iommufd_compat_ioas_get(ucmd->ictx);
+
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	cmd->ioas_id = ioas->obj.id;
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* IOMMU_VFIO_IOAS_SET: make IOAS ioas_id the compatibility IOAS */
+static int iommufd_vfio_ioas_choose(struct iommufd_ucmd *ucmd,
+				    struct iommu_vfio_ioas *cmd)
+{
+	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	iommufd_compat_ioas_set(ucmd->ictx, ioas);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return 0;
+}
+
+/* IOMMU_VFIO_IOAS_CLEAR: no compatibility IOAS until the next GET or SET */
+static int iommufd_vfio_ioas_forget(struct iommufd_ucmd *ucmd,
+				    struct iommu_vfio_ioas *cmd)
+{
+	iommufd_compat_ioas_set(ucmd->ictx, NULL);
+	return 0;
+}
+
+/**
+ * iommufd_vfio_ioas() - IOMMU_VFIO_IOAS
+ * @ucmd: the ioctl, holding a struct iommu_vfio_ioas
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EOPNOTSUPP for an unknown op or a non-zero __reserved;
+ * -ENOENT if ioas_id names no IOAS (SET); the errors of creating the
+ * compatibility IOAS (GET); -EFAULT.
+ */
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd)
 {
+	static int (*const op_handlers[])(struct iommufd_ucmd *ucmd,
+					  struct iommu_vfio_ioas *cmd) = {
+		[IOMMU_VFIO_IOAS_GET] = iommufd_vfio_ioas_report,
+		[IOMMU_VFIO_IOAS_SET] = iommufd_vfio_ioas_choose,
+		[IOMMU_VFIO_IOAS_CLEAR] = iommufd_vfio_ioas_forget,
+	};
 	struct iommu_vfio_ioas *cmd = ucmd->cmd;
-	struct iommufd_ioas *ioas;
 
-	if (cmd->__reserved)
+	if (cmd->__reserved || cmd->op >= ARRAY_SIZE(op_handlers) ||
+	    !op_handlers[cmd->op])
 		return -EOPNOTSUPP;
-
-	switch (cmd->op) {
-	case IOMMU_VFIO_IOAS_GET:
-		ioas = iommufd_compat_ioas_get(ucmd->ictx);
-		if (IS_ERR(ioas))
-			return PTR_ERR(ioas);
-		cmd->ioas_id = ioas->obj.id;
-		iommufd_put_object(ucmd->ictx, &ioas->obj);
-		return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-	case IOMMU_VFIO_IOAS_SET:
-		ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
-		if (IS_ERR(ioas))
-			return PTR_ERR(ioas);
-		iommufd_compat_ioas_set(ucmd->ictx, ioas);
-		iommufd_put_object(ucmd->ictx, &ioas->obj);
-		return 0;
-	case IOMMU_VFIO_IOAS_CLEAR:
-		iommufd_compat_ioas_set(ucmd->ictx, NULL);
-		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
+	return op_handlers[cmd->op](ucmd, cmd);
 }
 
 /*
