@@ -169,7 +169,6 @@ iommufd_get_hwpt_nested(struct iommufd_ctx *ictx, u32 id)
 			    struct iommufd_hwpt_nested, common.obj);
 }
 
-
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
