@@ -378,37 +378,3 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 	return iopt_rw(&access->ioas->iopt, iova, data, len, flags);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_rw, IOMMUFD);
-
-#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
-/**
- * iommufd_access_test_nth_iova() - an IOVA named by mapping number
- * @access: the access
- * @nth: which mapping of the access's IOAS, in IOVA order from 0
- * @offset: bytes into that mapping
- *
- * For IOMMU_TEST_CMD's MOCK_FLAGS_ACCESS_SYZ, where a fuzzer names IOVAs
- * it could not otherwise guess.
- *
- * Return: the IOVA, or 0 if the access is detached or there is no such
- * mapping.
- */
-unsigned long iommufd_access_test_nth_iova(struct iommufd_access *access,
-					   unsigned int nth,
-					   unsigned long offset)
-{
-	struct interval_tree_node *node;
-	struct iommufd_iopt *iopt;
-
-	guard(rwsem_read)(&access->ioas_rwsem);
-	if (!access->ioas)
-		return 0;
-	iopt = &access->ioas->iopt;
-
-	guard(rwsem_read)(&iopt->iova_rwsem);
-	for (node = interval_tree_iter_first(&iopt->mappings, 0, ULONG_MAX);
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
-		if (!nth--)
-			return node->start + offset;
-	return 0;
-}
-#endif

@@ -103,10 +103,4 @@ struct iommufd_access {
 
 static_assert(offsetof(struct iommufd_access, obj) == 0);
 
-#if IS_ENABLED(CONFIG_IOMMUFD_TEST)
-unsigned long iommufd_access_test_nth_iova(struct iommufd_access *access,
-					   unsigned int nth,
-					   unsigned long offset);
-#endif
-
 #endif

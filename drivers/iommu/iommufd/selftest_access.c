@@ -22,6 +22,7 @@
 #include <linux/xarray.h>
 
 #include "access.h"
+#include "ioas.h"
 #include "iommufd_test.h"
 #include "selftest_access.h"
 
@@ -150,6 +151,32 @@ static int test_access_drop_pin(struct test_access *staccess, u32 pin_id)
 }
 
 /*
+ * The IOVA @offset bytes into mapping number @nth (in IOVA order, from 0)
+ * of the IOAS @access is attached to, or 0 if it is detached or there is
+ * no such mapping.  For MOCK_FLAGS_ACCESS_SYZ, where a fuzzer names IOVAs
+ * it could not otherwise guess.
+ */
+static unsigned long test_access_nth_iova(struct iommufd_access *access,
+					  unsigned int nth,
+					  unsigned long offset)
+{
+	struct interval_tree_node *node;
+	struct iommufd_iopt *iopt;
+
+	guard(rwsem_read)(&access->ioas_rwsem);
+	if (!access->ioas)
+		return 0;
+	iopt = &access->ioas->iopt;
+
+	guard(rwsem_read)(&iopt->iova_rwsem);
+	for (node = interval_tree_iter_first(&iopt->mappings, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+		if (!nth--)
+			return node->start + offset;
+	return 0;
+}
+
+/*
  * With MOCK_FLAGS_ACCESS_SYZ an IOVA field holds, in its memory layout, a
  * u32 mapping number and then a u32 offset into that mapping.
  */
@@ -163,8 +190,8 @@ static unsigned long test_access_syz_iova(struct test_access *staccess,
 
 	BUILD_BUG_ON(sizeof(syz) != sizeof(u64));
 	memcpy(&syz, field, sizeof(syz));
-	return iommufd_access_test_nth_iova(staccess->access, syz.nth_mapping,
-					    syz.offset);
+	return test_access_nth_iova(staccess->access, syz.nth_mapping,
+				    syz.offset);
 }
 
 int iommufd_test_create_access(struct iommufd_ucmd *ucmd,
