@@ -54,7 +54,7 @@ struct iommufd_pages;
 struct page;
 
 /**
- * struct iopt_mapping - an IOVA range backed by a slice of a pages object
+ * struct iopt_mapping - an IOVA range backed by part of a pages object
  * @iova_node: [first, last] IOVA, in iommufd_iopt.mappings
  * @pages: the memory, one reference held
  * @start_byte: offset of the first mapped byte from the start of the pages
