@@ -476,27 +476,6 @@ static bool iommufd_pages_unused(struct iommufd_pages *pages,
 	       IOMMUFD_PFN_UNPINNED;
 }
 
-/* The first byte of page @index that @mapping maps, as an IOVA */
-static unsigned long iopt_mapping_index_iova(struct iopt_mapping *mapping,
-					     unsigned long index)
-{
-	unsigned long byte = max(index << PAGE_SHIFT, mapping->start_byte);
-
-	return mapping->iova_node.start + byte - mapping->start_byte;
-}
-
-/* The last byte of page @index that @mapping maps, as an IOVA */
-static unsigned long iopt_mapping_index_last_iova(struct iopt_mapping *mapping,
-						  unsigned long index)
-{
-	unsigned long last_byte = mapping->start_byte +
-				  (mapping->iova_node.last -
-				   mapping->iova_node.start);
-	unsigned long byte = min(((index + 1) << PAGE_SHIFT) - 1, last_byte);
-
-	return mapping->iova_node.start + byte - mapping->start_byte;
-}
-
 static unsigned long iopt_mapping_read_pfn(struct iopt_mapping *mapping,
 					   unsigned long index)
 {
@@ -1123,17 +1102,6 @@ static void iommufd_unfill_range(struct iommufd_unfill *unfill,
 	iommufd_unfill_flush(unfill);
 	if (unfill->runs.runs != backup)
 		iommufd_pfn_batch_destroy(&unfill->runs);
-}
-
-static unsigned long iopt_mapping_first_index(struct iopt_mapping *mapping)
-{
-	return mapping->start_byte >> PAGE_SHIFT;
-}
-
-static unsigned long iopt_mapping_last_index(struct iopt_mapping *mapping)
-{
-	return (mapping->start_byte + mapping->iova_node.last -
-		mapping->iova_node.start) >> PAGE_SHIFT;
 }
 
 /* ---- mappings entering and leaving domains ------------------------------ */
