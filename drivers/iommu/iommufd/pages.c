@@ -396,85 +396,112 @@ static void iommufd_pages_unpin_pages(struct iommufd_pages *pages,
 	iommufd_pages_uncharge(pages, npages);
 }
 
-/* ---- where the pfn of a page index comes from --------------------------- */
+/* ---- who has a page pinned ---------------------------------------------- */
 
 /*
- * Whether some node of @root covers @index, and up to which index (at most
- * @last) that answer holds.
+ * Who pins what changes only at the ends of the nodes of the two trees, so
+ * every question below is answered for a stretch of page indexes at once:
+ * *@seg_last says up to which index (at most @last) the answer holds.
  */
-static bool iommufd_tree_covers(struct rb_root_cached *root,
-				unsigned long index, unsigned long last,
-				unsigned long *seg_last)
+
+/* The node of @root that covers @index, if any */
+static struct interval_tree_node *
+iommufd_pages_node_at(struct rb_root_cached *root, unsigned long index,
+		      unsigned long last, unsigned long *seg_last)
 {
 	struct interval_tree_node *node;
 
 	node = interval_tree_iter_first(root, index, last);
 	if (node && node->start <= index) {
 		*seg_last = min(node->last, last);
-		return true;
-	}
-	*seg_last = node ? node->start - 1 : last;
-	return false;
-}
-
-/*
- * The mapping in domains that covers @index, if any, and up to which index
- * (at most @last) that answer holds.
- */
-static struct iopt_mapping *iommufd_domain_user(struct iommufd_pages *pages,
-						unsigned long index,
-						unsigned long last,
-						unsigned long *seg_last)
-{
-	struct interval_tree_node *node;
-
-	node = interval_tree_iter_first(&pages->domain_users, index, last);
-	if (node && node->start <= index) {
-		*seg_last = min(node->last, last);
-		return container_of(node, struct iopt_mapping, pages_node);
+		return node;
 	}
 	*seg_last = node ? node->start - 1 : last;
 	return NULL;
 }
 
-enum iommufd_pfn_source {
-	/* Pinned for a mapping in domains: read back from its storage domain */
-	IOMMUFD_PFN_FROM_DOMAIN,
-	/* Pinned for an access: in access_pfns */
-	IOMMUFD_PFN_FROM_ACCESS,
-	/* Nobody has it pinned */
-	IOMMUFD_PFN_UNPINNED,
+/*
+ * The mapping in domains that covers page @index, if any: its storage
+ * domain holds the pfn of the page.
+ */
+static struct iopt_mapping *
+iommufd_pages_domain_mapping_at(struct iommufd_pages *pages,
+				unsigned long index, unsigned long last,
+				unsigned long *seg_last)
+{
+	struct interval_tree_node *node;
+
+	lockdep_assert_held(&pages->mutex);
+
+	node = iommufd_pages_node_at(&pages->domain_users, index, last,
+				     seg_last);
+	return node ? container_of(node, struct iopt_mapping, pages_node) :
+		      NULL;
+}
+
+/* Whether an access pin covers page @index: access_pfns holds its pfn */
+static bool iommufd_pages_access_pinned_at(struct iommufd_pages *pages,
+					   unsigned long index,
+					   unsigned long last,
+					   unsigned long *seg_last)
+{
+	lockdep_assert_held(&pages->mutex);
+
+	return iommufd_pages_node_at(&pages->access_users, index, last,
+				     seg_last);
+}
+
+enum iommufd_pages_pinner {
+	/* A mapping in domains: read the pfn back from its storage domain */
+	IOMMUFD_PINNED_BY_DOMAIN,
+	/* An access, and no mapping in domains: the pfn is in access_pfns */
+	IOMMUFD_PINNED_BY_ACCESS,
+	IOMMUFD_PINNED_BY_NONE,
 };
 
 /*
- * Who has page @index pinned, and up to which index (at most @last) the
- * answer stays the same.  For IOMMUFD_PFN_FROM_DOMAIN, *@user is the
- * mapping to read the pfns from.
+ * Who has page @index pinned.  For IOMMUFD_PINNED_BY_DOMAIN, *@holder is
+ * the mapping to read the pfns from.
  */
-static enum iommufd_pfn_source
-iommufd_pages_source(struct iommufd_pages *pages, unsigned long index,
-		     unsigned long last, unsigned long *seg_last,
-		     struct iopt_mapping **user)
+static enum iommufd_pages_pinner
+iommufd_pages_pinned_by(struct iommufd_pages *pages, unsigned long index,
+			unsigned long last, unsigned long *seg_last,
+			struct iopt_mapping **holder)
 {
-	*user = iommufd_domain_user(pages, index, last, seg_last);
-	if (*user)
-		return IOMMUFD_PFN_FROM_DOMAIN;
-	if (iommufd_tree_covers(&pages->access_users, index, *seg_last,
-				seg_last))
-		return IOMMUFD_PFN_FROM_ACCESS;
-	return IOMMUFD_PFN_UNPINNED;
+	*holder = iommufd_pages_domain_mapping_at(pages, index, last, seg_last);
+	if (*holder)
+		return IOMMUFD_PINNED_BY_DOMAIN;
+	if (iommufd_pages_access_pinned_at(pages, index, *seg_last, seg_last))
+		return IOMMUFD_PINNED_BY_ACCESS;
+	return IOMMUFD_PINNED_BY_NONE;
 }
 
-/* Whether nobody has page @index pinned, and up to which index (<= @last) */
-static bool iommufd_pages_unused(struct iommufd_pages *pages,
-				 unsigned long index, unsigned long last,
-				 unsigned long *seg_last)
+/* Whether nobody has page @index pinned */
+static bool iommufd_pages_unpinned_at(struct iommufd_pages *pages,
+				      unsigned long index, unsigned long last,
+				      unsigned long *seg_last)
 {
-	struct iopt_mapping *user;
+	struct iopt_mapping *holder;
 
-	return iommufd_pages_source(pages, index, last, seg_last, &user) ==
-	       IOMMUFD_PFN_UNPINNED;
+	return iommufd_pages_pinned_by(pages, index, last, seg_last,
+				       &holder) == IOMMUFD_PINNED_BY_NONE;
 }
+
+/* Whether nobody has some page of [index, last] pinned */
+static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
+				       unsigned long index, unsigned long last)
+{
+	while (index <= last) {
+		unsigned long seg_last;
+
+		if (iommufd_pages_unpinned_at(pages, index, last, &seg_last))
+			return true;
+		index = seg_last + 1;
+	}
+	return false;
+}
+
+/* ---- pfns read back from a domain --------------------------------------- */
 
 static unsigned long iopt_mapping_read_pfn(struct iopt_mapping *mapping,
 					   unsigned long index)
@@ -544,17 +571,10 @@ static bool iopt_pfn_read(struct iopt_pfn_reader *reader, unsigned long *pfn,
 	return true;
 }
 
-/*
- * The pfn of a page someone has pinned: read back from @user's storage
- * domain when a mapping in domains has it (@user is then that mapping), or
- * from access_pfns.
- */
-static unsigned long iommufd_pages_known_pfn(struct iommufd_pages *pages,
-					     struct iopt_mapping *user,
-					     unsigned long index)
+/* The pfn an access pin recorded for page @index */
+static unsigned long iommufd_access_pfn(struct iommufd_pages *pages,
+					unsigned long index)
 {
-	if (user)
-		return iopt_mapping_read_pfn(user, index);
 	return xa_to_value(xa_load(&pages->access_pfns, index));
 }
 
@@ -648,7 +668,7 @@ static unsigned long iommufd_pages_unpin_unused(struct iommufd_pages *pages,
 	bool unused;
 	unsigned int i;
 
-	unused = iommufd_pages_unused(pages, index, last, &seg_last);
+	unused = iommufd_pages_unpinned_at(pages, index, last, &seg_last);
 	for (i = 0; i < nruns; i++) {
 		unsigned long run_last = index + runs[i].npages - 1;
 		unsigned long pfn = runs[i].pfn;
@@ -657,8 +677,9 @@ static unsigned long iommufd_pages_unpin_unused(struct iommufd_pages *pages,
 			unsigned long end;
 
 			if (index > seg_last)
-				unused = iommufd_pages_unused(pages, index, last,
-							      &seg_last);
+				unused = iommufd_pages_unpinned_at(pages, index,
+								   last,
+								   &seg_last);
 			end = min(seg_last, run_last);
 			if (unused) {
 				iommufd_pages_unpin_run(pages, pfn,
@@ -866,12 +887,12 @@ static int iommufd_fill_add_pages(struct iommufd_fill *fill,
 }
 
 /*
- * Append the pages of [index, last] that @user, a mapping in domains, has
+ * Append the pages of [index, last] that @holder, a mapping in domains, has
  * pinned, read back from its storage domain a known contiguous stretch at
  * a time.
  */
 static int iommufd_fill_add_from_domain(struct iommufd_fill *fill,
-					struct iopt_mapping *user,
+					struct iopt_mapping *holder,
 					unsigned long index,
 					unsigned long last)
 {
@@ -879,7 +900,8 @@ static int iommufd_fill_add_from_domain(struct iommufd_fill *fill,
 	unsigned long pfn, npages;
 	int rc;
 
-	iopt_pfn_reader_init(&reader, user, user->storage_domain, index, last);
+	iopt_pfn_reader_init(&reader, holder, holder->storage_domain, index,
+			     last);
 	while (iopt_pfn_read(&reader, &pfn, &npages)) {
 		rc = iommufd_fill_add(fill, pfn, npages);
 		if (rc)
@@ -919,30 +941,29 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 	while (index <= last) {
 		struct page **list = fill->batch.pages;
 		unsigned long seg_last, added;
-		struct iopt_mapping *user;
+		struct iopt_mapping *holder;
 		long pinned;
 
-		switch (iommufd_pages_source(pages, index, last, &seg_last,
-					     &user)) {
-		case IOMMUFD_PFN_FROM_DOMAIN:
-			rc = iommufd_fill_add_from_domain(fill, user, index,
+		switch (iommufd_pages_pinned_by(pages, index, last, &seg_last,
+						&holder)) {
+		case IOMMUFD_PINNED_BY_DOMAIN:
+			rc = iommufd_fill_add_from_domain(fill, holder, index,
 							  seg_last);
 			if (rc)
 				return rc;
 			index = seg_last + 1;
 			break;
-		case IOMMUFD_PFN_FROM_ACCESS:
+		case IOMMUFD_PINNED_BY_ACCESS:
 			for (; index <= seg_last; index++) {
-				unsigned long pfn =
-					iommufd_pages_known_pfn(pages, NULL,
-								index);
+				unsigned long pfn = iommufd_access_pfn(pages,
+								       index);
 
 				rc = iommufd_fill_add(fill, pfn, 1);
 				if (rc)
 					return rc;
 			}
 			break;
-		case IOMMUFD_PFN_UNPINNED:
+		case IOMMUFD_PINNED_BY_NONE:
 			seg_last = min(seg_last,
 				       index + fill->batch.max_pages - 1);
 			pinned = iommufd_pages_pin_batch(pages, index,
@@ -1021,19 +1042,6 @@ static void iommufd_unfill_flush(struct iommufd_unfill *unfill)
 	runs->nruns -= unfill->cut_runs;
 	unfill->unmapped_index = unfill->cut_index;
 	unfill->cut_runs = 0;
-}
-
-static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
-				       unsigned long index, unsigned long last)
-{
-	while (index <= last) {
-		unsigned long seg_last;
-
-		if (iommufd_pages_unused(pages, index, last, &seg_last))
-			return true;
-		index = seg_last + 1;
-	}
-	return false;
 }
 
 /*
@@ -1370,17 +1378,19 @@ static int iommufd_access_store(struct iommufd_pages *pages,
 }
 
 /*
- * The pages of [index, last] that @user, a mapping in domains, has pinned,
- * read back from its storage domain a known contiguous stretch at a time
+ * The pages of [index, last] that @holder, a mapping in domains, has
+ * pinned, read back from its storage domain a known contiguous stretch at a
+ * time
  */
-static void iommufd_access_read_domain(struct iopt_mapping *user,
+static void iommufd_access_read_domain(struct iopt_mapping *holder,
 				       unsigned long index, unsigned long last,
 				       struct page **out)
 {
 	struct iopt_pfn_reader reader;
 	unsigned long pfn, npages;
 
-	iopt_pfn_reader_init(&reader, user, user->storage_domain, index, last);
+	iopt_pfn_reader_init(&reader, holder, holder->storage_domain, index,
+			     last);
 	while (iopt_pfn_read(&reader, &pfn, &npages))
 		while (npages--)
 			*out++ = pfn_to_page(pfn++);
@@ -1443,7 +1453,7 @@ static unsigned long iommufd_access_forget(struct iommufd_pages *pages,
 
 /*
  * Forget the pfns of [first, last] that no access pin in the tree covers,
- * and unpin those no domain user has either, giving their charge back at
+ * and unpin those no mapping in domains has either, giving their charge back at
  * once.
  */
 static void iommufd_access_release(struct iommufd_pages *pages,
@@ -1455,13 +1465,14 @@ static void iommufd_access_release(struct iommufd_pages *pages,
 		unsigned long seg_last;
 		bool in_domain;
 
-		if (iommufd_tree_covers(&pages->access_users, index, last,
-					&seg_last)) {
+		if (iommufd_pages_access_pinned_at(pages, index, last,
+						   &seg_last)) {
 			index = seg_last + 1;
 			continue;
 		}
-		in_domain = iommufd_tree_covers(&pages->domain_users, index,
-						seg_last, &seg_last);
+		in_domain = iommufd_pages_domain_mapping_at(pages, index,
+							    seg_last,
+							    &seg_last);
 		unpinned += iommufd_access_forget(pages, index, seg_last,
 						  !in_domain);
 		index = seg_last + 1;
@@ -1484,19 +1495,21 @@ static int iommufd_access_gather(struct iommufd_pages *pages,
 
 	while (index <= last) {
 		unsigned long seg_last, npages, stored;
-		struct iopt_mapping *user;
+		struct iopt_mapping *holder;
 		long pinned;
 
 		*reached = index;
-		if (iommufd_tree_covers(&pages->access_users, index, last,
-					&seg_last)) {
+		if (iommufd_pages_access_pinned_at(pages, index, last,
+						   &seg_last)) {
 			iommufd_access_load(pages, index, seg_last, out);
 			goto next;
 		}
 
-		user = iommufd_domain_user(pages, index, seg_last, &seg_last);
-		if (user) {
-			iommufd_access_read_domain(user, index, seg_last, out);
+		holder = iommufd_pages_domain_mapping_at(pages, index, seg_last,
+							 &seg_last);
+		if (holder) {
+			iommufd_access_read_domain(holder, index, seg_last,
+						   out);
 		} else {
 			pinned = iommufd_pages_pin_batch(pages, index,
 							 seg_last - index + 1,
@@ -1509,7 +1522,7 @@ static int iommufd_access_gather(struct iommufd_pages *pages,
 		rc = iommufd_access_store(pages, index, out, npages, &stored);
 		if (rc) {
 			/* Pinned just now and not recorded: nobody knows them */
-			if (!user)
+			if (!holder)
 				iommufd_pages_unpin_pages(pages, out + stored,
 							  npages - stored);
 			*reached = index + stored;
@@ -1636,17 +1649,20 @@ static int iommufd_pages_rw_page(struct iommufd_pages *pages,
 				 size_t length, unsigned int flags)
 {
 	unsigned long index = offset >> PAGE_SHIFT;
-	struct iopt_mapping *user;
+	struct iopt_mapping *holder;
 	unsigned long seg_last;
 	struct page *page;
 	bool temporary = false;
 	void *vaddr;
 	long pinned;
 
-	switch (iommufd_pages_source(pages, index, index, &seg_last, &user)) {
-	case IOMMUFD_PFN_FROM_DOMAIN:
-	case IOMMUFD_PFN_FROM_ACCESS:
-		page = pfn_to_page(iommufd_pages_known_pfn(pages, user, index));
+	switch (iommufd_pages_pinned_by(pages, index, index, &seg_last,
+					&holder)) {
+	case IOMMUFD_PINNED_BY_DOMAIN:
+		page = pfn_to_page(iopt_mapping_read_pfn(holder, index));
+		break;
+	case IOMMUFD_PINNED_BY_ACCESS:
+		page = pfn_to_page(iommufd_access_pfn(pages, index));
 		break;
 	default:
 		pinned = iommufd_pages_pin(pages, index, 1, &page);
