@@ -281,9 +281,9 @@ static int iopt_fill_new_mappings(struct iommufd_iopt *iopt,
 	if (!iopt->ndomains)
 		return 0;
 	list_for_each_entry(pending, to_map, link) {
-		rc = iommufd_pages_map_domains(pending->pages, pending->mapping,
-					       iopt->domains, iopt->ndomains,
-					       iopt->large_pages_disabled);
+		rc = pages_domains_map(pending->pages, pending->mapping,
+				       iopt->domains, iopt->ndomains,
+				       iopt->large_pages_disabled);
 		if (rc)
 			goto undo;
 	}
@@ -293,8 +293,8 @@ undo:
 	list_for_each_entry(done, to_map, link) {
 		if (done == pending)
 			break;
-		iommufd_pages_unmap_all_domains(done->pages, done->mapping,
-						iopt->domains, iopt->ndomains);
+		pages_domains_unmap_all(done->pages, done->mapping,
+					iopt->domains, iopt->ndomains);
 	}
 	return rc;
 }
@@ -479,8 +479,8 @@ static void iopt_remove_mapping(struct iommufd_iopt *iopt,
 				struct iopt_mapping *mapping)
 {
 	if (iopt->ndomains)
-		iommufd_pages_unmap_all_domains(mapping->pages, mapping,
-						iopt->domains, iopt->ndomains);
+		pages_domains_unmap_all(mapping->pages, mapping, iopt->domains,
+					iopt->ndomains);
 	interval_tree_remove(&mapping->iova_node, &iopt->mappings);
 	iommufd_pages_put(mapping->pages);
 	kfree(mapping);
@@ -698,7 +698,7 @@ int iopt_split(struct iommufd_iopt *iopt, unsigned long iova)
 	tail->iommu_prot = head->iommu_prot;
 	iommufd_pages_get(head->pages);
 	tail->pages = head->pages;
-	iommufd_pages_split_mapping(head->pages, head, tail);
+	pages_domains_split(head->pages, head, tail);
 	interval_tree_insert(&head->iova_node, &iopt->mappings);
 	interval_tree_insert(&no_free_ptr(tail)->iova_node, &iopt->mappings);
 	return 0;
@@ -937,11 +937,10 @@ static void iopt_unfill_mapping(struct iommufd_iopt *iopt,
 				struct iommu_domain *domain)
 {
 	if (iopt->ndomains)
-		iommufd_pages_unmap_one_domain(mapping->pages, mapping, domain,
-					       iopt->domains[0]);
+		pages_domains_unmap_one(mapping->pages, mapping, domain,
+					iopt->domains[0]);
 	else
-		iommufd_pages_unmap_all_domains(mapping->pages, mapping,
-						&domain, 1);
+		pages_domains_unmap_all(mapping->pages, mapping, &domain, 1);
 }
 
 /* Map every mapping into @domain, which is not in iopt->domains yet */
@@ -953,9 +952,8 @@ static int iopt_fill_domain(struct iommufd_iopt *iopt,
 
 	for (mapping = iopt_first_mapping(iopt, 0, ULONG_MAX); mapping;
 	     mapping = iopt_next_mapping(mapping, 0, ULONG_MAX)) {
-		rc = iommufd_pages_map_domains(mapping->pages, mapping,
-					       &domain, 1,
-					       iopt->large_pages_disabled);
+		rc = pages_domains_map(mapping->pages, mapping, &domain, 1,
+				       iopt->large_pages_disabled);
 		if (rc)
 			goto undo;
 	}

@@ -503,8 +503,9 @@ static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
 
 /* ---- pfns read back from a domain --------------------------------------- */
 
-static unsigned long iopt_mapping_read_pfn(struct iopt_mapping *mapping,
-					   unsigned long index)
+/* The pfn of page @index, read back from @mapping's storage domain */
+static unsigned long pages_domains_read_pfn(struct iopt_mapping *mapping,
+					    unsigned long index)
 {
 	phys_addr_t phys;
 
@@ -522,7 +523,7 @@ static unsigned long iopt_mapping_read_pfn(struct iopt_mapping *mapping,
  * contiguous run.  With memory of 2 MiB pages (and IOVA aligned like it)
  * that is a lookup per 2 MiB; with no break at all, one per mapping.
  */
-struct iopt_pfn_reader {
+struct pages_domains_reader {
 	struct iopt_mapping *mapping;
 	struct iommu_domain *domain;
 	unsigned long index;
@@ -533,10 +534,10 @@ struct iopt_pfn_reader {
 	unsigned long stretch_mask;
 };
 
-static void iopt_pfn_reader_init(struct iopt_pfn_reader *reader,
-				 struct iopt_mapping *mapping,
-				 struct iommu_domain *domain,
-				 unsigned long index, unsigned long last)
+static void pages_domains_reader_init(struct pages_domains_reader *reader,
+				      struct iopt_mapping *mapping,
+				      struct iommu_domain *domain,
+				      unsigned long index, unsigned long last)
 {
 	unsigned long breaks = mapping->pfn_breaks;
 
@@ -552,8 +553,8 @@ static void iopt_pfn_reader_init(struct iopt_pfn_reader *reader,
  * The pfn of the next page, and in *@npages how many pages from it on
  * follow it physically; false once the whole range was read.
  */
-static bool iopt_pfn_read(struct iopt_pfn_reader *reader, unsigned long *pfn,
-			  unsigned long *npages)
+static bool pages_domains_reader_next(struct pages_domains_reader *reader,
+				      unsigned long *pfn, unsigned long *npages)
 {
 	struct iopt_mapping *mapping = reader->mapping;
 	unsigned long block_last = reader->iova | reader->stretch_mask;
@@ -580,7 +581,8 @@ static unsigned long iommufd_access_pfn(struct iommufd_pages *pages,
 
 /* ---- batches of pfn runs ------------------------------------------------ */
 
-struct iommufd_pfn_run {
+/* @npages physically contiguous pages, the first at @pfn */
+struct iommufd_pages_run {
 	unsigned long pfn;
 	unsigned long npages;
 };
@@ -589,8 +591,8 @@ struct iommufd_pfn_run {
  * Physically contiguous runs of consecutive page indexes, starting at
  * first_index, on their way into or out of the domains.
  */
-struct iommufd_pfn_batch {
-	struct iommufd_pfn_run *runs;
+struct pages_domains_batch {
+	struct iommufd_pages_run *runs;
 	unsigned int nruns;
 	unsigned int max_runs;
 	unsigned long first_index;
@@ -605,8 +607,8 @@ struct iommufd_pfn_batch {
  * fewer flushes make a batch cheaper, and the pinning array is only needed
  * while pages are pinned.
  */
-static int iommufd_pfn_batch_init(struct iommufd_pfn_batch *batch,
-				  unsigned long npages, bool with_pages)
+static int pages_domains_batch_init(struct pages_domains_batch *batch,
+				    unsigned long npages, bool with_pages)
 {
 	size_t bytes = iommufd_pages_temp_bytes();
 
@@ -631,15 +633,15 @@ static int iommufd_pfn_batch_init(struct iommufd_pfn_batch *batch,
 	return 0;
 }
 
-static void iommufd_pfn_batch_destroy(struct iommufd_pfn_batch *batch)
+static void pages_domains_batch_destroy(struct pages_domains_batch *batch)
 {
 	kfree(batch->runs);
 	kfree(batch->pages);
 }
 
 /* Forget the first @nruns runs, keeping the rest */
-static void iommufd_pfn_batch_consume(struct iommufd_pfn_batch *batch,
-				      unsigned int nruns)
+static void pages_domains_batch_consume(struct pages_domains_batch *batch,
+					unsigned int nruns)
 {
 	unsigned int i;
 
@@ -654,15 +656,14 @@ static void iommufd_pfn_batch_consume(struct iommufd_pfn_batch *batch,
 
 /*
  * Unpin the pages of @runs (the first at page index @index, the last at
- * @last) that nobody has pinned any more.  Who pins what changes only at
- * the ends of users, so that is looked up once per stretch, not per page.
- * Returns how many were unpinned; the caller gives their charge back.
+ * @last) that nobody has pinned any more, and give their charge back.  Who
+ * pins what changes only at the ends of users, so that is looked up once
+ * per stretch, not per page.
  */
-static unsigned long iommufd_pages_unpin_unused(struct iommufd_pages *pages,
-						unsigned long index,
-						unsigned long last,
-						const struct iommufd_pfn_run *runs,
-						unsigned int nruns)
+static void pages_domains_unpin_unused(struct iommufd_pages *pages,
+				       unsigned long index, unsigned long last,
+				       const struct iommufd_pages_run *runs,
+				       unsigned int nruns)
 {
 	unsigned long seg_last, unpinned = 0;
 	bool unused;
@@ -690,18 +691,23 @@ static unsigned long iommufd_pages_unpin_unused(struct iommufd_pages *pages,
 			index = end + 1;
 		}
 	}
-	return unpinned;
+	iommufd_pages_uncharge(pages, unpinned);
 }
 
 /* ---- filling domains ---------------------------------------------------- */
 
-struct iommufd_fill {
+/*
+ * A mapping on its way into @domains: the pfns of its pages are gathered
+ * into @batch (pinning the pages nobody has pinned yet), and what the batch
+ * holds is mapped into every domain whenever it runs out of room.
+ */
+struct pages_domains_fill {
 	struct iommufd_pages *pages;
 	struct iopt_mapping *mapping;
 	struct iommu_domain *const *domains;
 	unsigned int ndomains;
 	bool small_pages;
-	struct iommufd_pfn_batch batch;
+	struct pages_domains_batch batch;
 	/* What becomes the mapping's pfn_breaks */
 	unsigned long pfn_breaks;
 };
@@ -710,10 +716,10 @@ struct iommufd_fill {
  * Map [iova, iova + size) to @phys in one domain, page by page if asked.
  * The IOMMU is not synced: the caller does that once for a whole batch.
  */
-static int iommufd_fill_map_range(struct iommufd_fill *fill,
-				  struct iommu_domain *domain,
-				  unsigned long iova, phys_addr_t phys,
-				  size_t size)
+static int pages_domains_fill_map_range(struct pages_domains_fill *fill,
+					struct iommu_domain *domain,
+					unsigned long iova, phys_addr_t phys,
+					size_t size)
 {
 	int prot = fill->mapping->iommu_prot;
 	size_t done = 0;
@@ -746,9 +752,9 @@ static int iommufd_fill_map_range(struct iommufd_fill *fill,
  * invalidation, and memory of small pages is one run per page.  On failure
  * the domain is left as it was.
  */
-static int iommufd_fill_map_runs(struct iommufd_fill *fill,
-				 struct iommu_domain *domain,
-				 unsigned int nruns)
+static int pages_domains_fill_map_runs(struct pages_domains_fill *fill,
+				       struct iommu_domain *domain,
+				       unsigned int nruns)
 {
 	struct iopt_mapping *mapping = fill->mapping;
 	unsigned long index = fill->batch.first_index;
@@ -758,7 +764,7 @@ static int iommufd_fill_map_runs(struct iommufd_fill *fill,
 	int rc;
 
 	for (i = 0; i < nruns; i++) {
-		struct iommufd_pfn_run *run = &fill->batch.runs[i];
+		struct iommufd_pages_run *run = &fill->batch.runs[i];
 		unsigned long last = index + run->npages - 1;
 		unsigned long last_iova =
 			iopt_mapping_index_last_iova(mapping, last);
@@ -767,8 +773,8 @@ static int iommufd_fill_map_runs(struct iommufd_fill *fill,
 				   ((iova - mapping->iova_node.start +
 				     mapping->start_byte) & ~PAGE_MASK);
 
-		rc = iommufd_fill_map_range(fill, domain, iova, phys,
-					    last_iova - iova + 1);
+		rc = pages_domains_fill_map_range(fill, domain, iova, phys,
+						  last_iova - iova + 1);
 		if (rc)
 			goto undo;
 		index = last + 1;
@@ -790,7 +796,7 @@ undo:
  * the last, which may still grow) into every domain, then drop them from
  * the batch.  On failure the domains are left as they were before.
  */
-static int iommufd_fill_flush(struct iommufd_fill *fill, bool all)
+static int pages_domains_fill_flush(struct pages_domains_fill *fill, bool all)
 {
 	unsigned int nruns = all ? fill->batch.nruns : fill->batch.nruns - 1;
 	unsigned long first_iova, last_iova, npages = 0;
@@ -800,11 +806,11 @@ static int iommufd_fill_flush(struct iommufd_fill *fill, bool all)
 	if (!nruns)
 		return 0;
 	for (i = 0; i < fill->ndomains; i++) {
-		rc = iommufd_fill_map_runs(fill, fill->domains[i], nruns);
+		rc = pages_domains_fill_map_runs(fill, fill->domains[i], nruns);
 		if (rc)
 			goto undo;
 	}
-	iommufd_pfn_batch_consume(&fill->batch, nruns);
+	pages_domains_batch_consume(&fill->batch, nruns);
 	return 0;
 
 undo:
@@ -827,11 +833,11 @@ undo:
  * page indexes; when a new run is needed and there is no room for it,
  * what the batch holds is mapped first.  On failure nothing was appended.
  */
-static int iommufd_fill_add(struct iommufd_fill *fill, unsigned long pfn,
-			    unsigned long npages)
+static int pages_domains_fill_add(struct pages_domains_fill *fill,
+				  unsigned long pfn, unsigned long npages)
 {
-	struct iommufd_pfn_batch *batch = &fill->batch;
-	struct iommufd_pfn_run *run;
+	struct pages_domains_batch *batch = &fill->batch;
+	struct iommufd_pages_run *run;
 	int rc;
 
 	if (batch->nruns) {
@@ -847,7 +853,7 @@ static int iommufd_fill_add(struct iommufd_fill *fill, unsigned long pfn,
 						batch->first_index +
 						batch->npages);
 		if (batch->nruns == batch->max_runs) {
-			rc = iommufd_fill_flush(fill, false);
+			rc = pages_domains_fill_flush(fill, false);
 			if (rc)
 				return rc;
 		}
@@ -863,9 +869,10 @@ static int iommufd_fill_add(struct iommufd_fill *fill, unsigned long pfn,
  * Append pages just pinned, a physically contiguous stretch at a time.
  * *@added says how many were appended: all of them unless this fails.
  */
-static int iommufd_fill_add_pages(struct iommufd_fill *fill,
-				  struct page **list, unsigned long npages,
-				  unsigned long *added)
+static int pages_domains_fill_add_pages(struct pages_domains_fill *fill,
+					struct page **list,
+					unsigned long npages,
+					unsigned long *added)
 {
 	unsigned long done = 0;
 	int rc = 0;
@@ -877,7 +884,7 @@ static int iommufd_fill_add_pages(struct iommufd_fill *fill,
 		while (done + n < npages &&
 		       page_to_pfn(list[done + n]) == pfn + n)
 			n++;
-		rc = iommufd_fill_add(fill, pfn, n);
+		rc = pages_domains_fill_add(fill, pfn, n);
 		if (rc)
 			break;
 		done += n;
@@ -891,19 +898,19 @@ static int iommufd_fill_add_pages(struct iommufd_fill *fill,
  * pinned, read back from its storage domain a known contiguous stretch at
  * a time.
  */
-static int iommufd_fill_add_from_domain(struct iommufd_fill *fill,
-					struct iopt_mapping *holder,
-					unsigned long index,
-					unsigned long last)
+static int pages_domains_fill_add_mapped(struct pages_domains_fill *fill,
+					 struct iopt_mapping *holder,
+					 unsigned long index,
+					 unsigned long last)
 {
-	struct iopt_pfn_reader reader;
+	struct pages_domains_reader reader;
 	unsigned long pfn, npages;
 	int rc;
 
-	iopt_pfn_reader_init(&reader, holder, holder->storage_domain, index,
-			     last);
-	while (iopt_pfn_read(&reader, &pfn, &npages)) {
-		rc = iommufd_fill_add(fill, pfn, npages);
+	pages_domains_reader_init(&reader, holder, holder->storage_domain,
+				  index, last);
+	while (pages_domains_reader_next(&reader, &pfn, &npages)) {
+		rc = pages_domains_fill_add(fill, pfn, npages);
 		if (rc)
 			return rc;
 	}
@@ -931,8 +938,8 @@ static long iommufd_pages_pin_batch(struct iommufd_pages *pages,
  * batch.first_index are mapped in every domain and those in the batch in
  * none.
  */
-static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
-			       unsigned long last)
+static int pages_domains_fill_gather(struct pages_domains_fill *fill,
+				     unsigned long index, unsigned long last)
 {
 	struct iommufd_pages *pages = fill->pages;
 	unsigned int batches = 0;
@@ -947,8 +954,8 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 		switch (iommufd_pages_pinned_by(pages, index, last, &seg_last,
 						&holder)) {
 		case IOMMUFD_PINNED_BY_DOMAIN:
-			rc = iommufd_fill_add_from_domain(fill, holder, index,
-							  seg_last);
+			rc = pages_domains_fill_add_mapped(fill, holder, index,
+							   seg_last);
 			if (rc)
 				return rc;
 			index = seg_last + 1;
@@ -958,7 +965,7 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 				unsigned long pfn = iommufd_access_pfn(pages,
 								       index);
 
-				rc = iommufd_fill_add(fill, pfn, 1);
+				rc = pages_domains_fill_add(fill, pfn, 1);
 				if (rc)
 					return rc;
 			}
@@ -971,7 +978,8 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 							 list, &batches);
 			if (pinned < 0)
 				return pinned;
-			rc = iommufd_fill_add_pages(fill, list, pinned, &added);
+			rc = pages_domains_fill_add_pages(fill, list, pinned,
+							  &added);
 			if (rc) {
 				/* Not in the batch: nobody else knows them */
 				iommufd_pages_unpin_pages(pages, list + added,
@@ -982,13 +990,13 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
 			break;
 		}
 	}
-	return iommufd_fill_flush(fill, true);
+	return pages_domains_fill_flush(fill, true);
 }
 
 /* ---- emptying domains --------------------------------------------------- */
 
 /*
- * Taking a range of a mapping out of the domains.  Pages nobody else uses
+ * A range of a mapping on its way out of @domains.  Pages nobody else uses
  * are unpinned, but only after they are unmapped everywhere, so their pfns
  * are read from the storage domain first and kept as runs of physically
  * contiguous pages, whoever pins them.  When the runs fill up, what has
@@ -998,13 +1006,13 @@ static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
  * have one to flush at.  Which pages of a run to unpin is decided at the
  * flush, from who else pins them.
  */
-struct iommufd_unfill {
+struct pages_domains_empty {
 	struct iommufd_pages *pages;
 	struct iopt_mapping *mapping;
 	struct iommu_domain *storage;
 	struct iommu_domain *const *domains;
 	unsigned int ndomains;
-	struct iommufd_pfn_batch runs;
+	struct pages_domains_batch batch;
 	/* Pages before this index are unmapped and unpinned already */
 	unsigned long unmapped_index;
 	/* The latest discontinuity, and how many runs lie before it */
@@ -1012,64 +1020,60 @@ struct iommufd_unfill {
 	unsigned int cut_runs;
 };
 
-static void iommufd_unfill_unmap(struct iommufd_unfill *unfill,
-				 unsigned long first, unsigned long last)
+static void pages_domains_empty_unmap(struct pages_domains_empty *empty,
+				      unsigned long first, unsigned long last)
 {
-	unsigned long iova = iopt_mapping_index_iova(unfill->mapping, first);
+	unsigned long iova = iopt_mapping_index_iova(empty->mapping, first);
 	unsigned long last_iova =
-		iopt_mapping_index_last_iova(unfill->mapping, last);
+		iopt_mapping_index_last_iova(empty->mapping, last);
 	unsigned int i;
 
-	for (i = 0; i < unfill->ndomains; i++)
-		iommu_unmap(unfill->domains[i], iova, last_iova - iova + 1);
+	for (i = 0; i < empty->ndomains; i++)
+		iommu_unmap(empty->domains[i], iova, last_iova - iova + 1);
 }
 
 /* Unmap up to the latest discontinuity and unpin the runs before it */
-static void iommufd_unfill_flush(struct iommufd_unfill *unfill)
+static void pages_domains_empty_flush(struct pages_domains_empty *empty)
 {
-	struct iommufd_pfn_batch *runs = &unfill->runs;
+	struct pages_domains_batch *batch = &empty->batch;
 
-	iommufd_unfill_unmap(unfill, unfill->unmapped_index,
-			     unfill->cut_index - 1);
-	iommufd_pages_uncharge(unfill->pages,
-			       iommufd_pages_unpin_unused(unfill->pages,
-							  unfill->unmapped_index,
-							  unfill->cut_index - 1,
-							  runs->runs,
-							  unfill->cut_runs));
-	memmove(runs->runs, runs->runs + unfill->cut_runs,
-		(runs->nruns - unfill->cut_runs) * sizeof(*runs->runs));
-	runs->nruns -= unfill->cut_runs;
-	unfill->unmapped_index = unfill->cut_index;
-	unfill->cut_runs = 0;
+	pages_domains_empty_unmap(empty, empty->unmapped_index,
+				  empty->cut_index - 1);
+	pages_domains_unpin_unused(empty->pages, empty->unmapped_index,
+				   empty->cut_index - 1, batch->runs,
+				   empty->cut_runs);
+	memmove(batch->runs, batch->runs + empty->cut_runs,
+		(batch->nruns - empty->cut_runs) * sizeof(*batch->runs));
+	batch->nruns -= empty->cut_runs;
+	empty->unmapped_index = empty->cut_index;
+	empty->cut_runs = 0;
 }
 
 /*
  * Record @npages physically contiguous pages, the first at @index and
  * @pfn, in the runs
  */
-static void iommufd_unfill_add(struct iommufd_unfill *unfill,
-			       unsigned long index, unsigned long pfn,
-			       unsigned long npages)
+static void pages_domains_empty_add(struct pages_domains_empty *empty,
+				    unsigned long index, unsigned long pfn,
+				    unsigned long npages)
 {
-	struct iommufd_pfn_batch *runs = &unfill->runs;
-	struct iommufd_pfn_run *prev = runs->nruns ?
-					       &runs->runs[runs->nruns - 1] :
-					       NULL;
+	struct pages_domains_batch *batch = &empty->batch;
+	struct iommufd_pages_run *prev =
+		batch->nruns ? &batch->runs[batch->nruns - 1] : NULL;
 
 	if (prev && pfn == prev->pfn + prev->npages) {
 		prev->npages += npages;
 		return;
 	}
-	if (index != unfill->unmapped_index) {
-		unfill->cut_index = index;
-		unfill->cut_runs = runs->nruns;
+	if (index != empty->unmapped_index) {
+		empty->cut_index = index;
+		empty->cut_runs = batch->nruns;
 	}
-	if (runs->nruns == runs->max_runs)
-		iommufd_unfill_flush(unfill);
-	runs->runs[runs->nruns].pfn = pfn;
-	runs->runs[runs->nruns].npages = npages;
-	runs->nruns++;
+	if (batch->nruns == batch->max_runs)
+		pages_domains_empty_flush(empty);
+	batch->runs[batch->nruns].pfn = pfn;
+	batch->runs[batch->nruns].npages = npages;
+	batch->nruns++;
 }
 
 /*
@@ -1078,69 +1082,66 @@ static void iommufd_unfill_add(struct iommufd_unfill *unfill,
  * contiguous stretch (see the mapping's pfn_breaks) at a time.  The
  * mapping itself must not be in the domain users tree.
  */
-static void iommufd_unfill_range(struct iommufd_unfill *unfill,
-				 unsigned long first, unsigned long last)
+static void pages_domains_empty_range(struct pages_domains_empty *empty,
+				      unsigned long first, unsigned long last)
 {
-	struct iommufd_pfn_run backup[2];
-	struct iopt_pfn_reader reader;
+	struct iommufd_pages_run backup[2];
+	struct pages_domains_reader reader;
 	unsigned long index, pfn, npages;
 
-	if (!iommufd_pages_any_unpinned(unfill->pages, first, last)) {
-		iommufd_unfill_unmap(unfill, first, last);
+	if (!iommufd_pages_any_unpinned(empty->pages, first, last)) {
+		pages_domains_empty_unmap(empty, first, last);
 		return;
 	}
 
 	/* Two runs always make progress; more only make it faster */
-	if (iommufd_pfn_batch_init(&unfill->runs, last - first + 1, false)) {
-		unfill->runs.runs = backup;
-		unfill->runs.max_runs = ARRAY_SIZE(backup);
+	if (pages_domains_batch_init(&empty->batch, last - first + 1, false)) {
+		empty->batch.runs = backup;
+		empty->batch.max_runs = ARRAY_SIZE(backup);
 	}
-	unfill->unmapped_index = first;
-	unfill->cut_runs = 0;
+	empty->unmapped_index = first;
+	empty->cut_runs = 0;
 
-	iopt_pfn_reader_init(&reader, unfill->mapping, unfill->storage, first,
-			     last);
-	for (index = first; iopt_pfn_read(&reader, &pfn, &npages);
+	pages_domains_reader_init(&reader, empty->mapping, empty->storage,
+				  first, last);
+	for (index = first; pages_domains_reader_next(&reader, &pfn, &npages);
 	     index += npages)
-		iommufd_unfill_add(unfill, index, pfn, npages);
+		pages_domains_empty_add(empty, index, pfn, npages);
 
 	/* Everything left: unmap it all, then unpin every run */
-	unfill->cut_index = last + 1;
-	unfill->cut_runs = unfill->runs.nruns;
-	iommufd_unfill_flush(unfill);
-	if (unfill->runs.runs != backup)
-		iommufd_pfn_batch_destroy(&unfill->runs);
+	empty->cut_index = last + 1;
+	empty->cut_runs = empty->batch.nruns;
+	pages_domains_empty_flush(empty);
+	if (empty->batch.runs != backup)
+		pages_domains_batch_destroy(&empty->batch);
 }
 
 /* ---- mappings entering and leaving domains ------------------------------ */
 
 /* A failed fill: unpin what sits in the batch and nobody else has */
-static void iommufd_fill_unpin_batch(struct iommufd_fill *fill)
+static void pages_domains_fill_unpin_batch(struct pages_domains_fill *fill)
 {
-	struct iommufd_pfn_batch *batch = &fill->batch;
+	struct pages_domains_batch *batch = &fill->batch;
 
 	if (!batch->nruns)
 		return;
-	iommufd_pages_uncharge(fill->pages,
-			       iommufd_pages_unpin_unused(fill->pages,
-							  batch->first_index,
-							  batch->first_index +
-							  batch->npages - 1,
-							  batch->runs,
-							  batch->nruns));
+	pages_domains_unpin_unused(fill->pages, batch->first_index,
+				   batch->first_index + batch->npages - 1,
+				   batch->runs, batch->nruns);
 }
 
 /* The mapping is in other domains already: copy it from its storage */
-static int iommufd_fill_from_storage(struct iommufd_fill *fill,
-				     unsigned long first, unsigned long last)
+static int pages_domains_fill_from_storage(struct pages_domains_fill *fill,
+					   unsigned long first,
+					   unsigned long last)
 {
 	unsigned long start = fill->mapping->iova_node.start;
 	unsigned int i;
 	int rc;
 
-	rc = iommufd_fill_add_from_domain(fill, fill->mapping, first, last);
+	rc = pages_domains_fill_add_mapped(fill, fill->mapping, first, last);
 	if (!rc)
-		rc = iommufd_fill_flush(fill, true);
+		rc = pages_domains_fill_flush(fill, true);
 	if (rc && fill->batch.first_index != first)
 		for (i = 0; i < fill->ndomains; i++)
 			iommu_unmap(fill->domains[i], start,
@@ -1151,7 +1152,7 @@ static int iommufd_fill_from_storage(struct iommufd_fill *fill,
 }
 
 /**
- * iommufd_pages_map_domains() - map a mapping into more domains
+ * pages_domains_map() - map a mapping into more domains
  * @pages: the mapping's memory
  * @mapping: the mapping; if it is in no domain yet, its pages get pinned
  * @domains: the domains to map it into
@@ -1163,15 +1164,14 @@ static int iommufd_fill_from_storage(struct iommufd_fill *fill,
  * without memory, -EFAULT for memory that cannot be pinned, or what the
  * IOMMU driver returned.
  */
-int iommufd_pages_map_domains(struct iommufd_pages *pages,
-			      struct iopt_mapping *mapping,
-			      struct iommu_domain *const *domains,
-			      unsigned int ndomains, bool small_pages)
+int pages_domains_map(struct iommufd_pages *pages, struct iopt_mapping *mapping,
+		      struct iommu_domain *const *domains,
+		      unsigned int ndomains, bool small_pages)
 {
 	unsigned long first = iopt_mapping_first_index(mapping);
 	unsigned long last = iopt_mapping_last_index(mapping);
 	bool already_in_domains = mapping->storage_domain;
-	struct iommufd_fill fill = {
+	struct pages_domains_fill fill = {
 		.pages = pages,
 		.mapping = mapping,
 		.domains = domains,
@@ -1182,22 +1182,22 @@ int iommufd_pages_map_domains(struct iommufd_pages *pages,
 
 	guard(mutex)(&pages->mutex);
 
-	rc = iommufd_pfn_batch_init(&fill.batch, last - first + 1,
-				    !already_in_domains);
+	rc = pages_domains_batch_init(&fill.batch, last - first + 1,
+				      !already_in_domains);
 	if (rc)
 		return rc;
 	fill.batch.first_index = first;
 
 	if (already_in_domains) {
-		rc = iommufd_fill_from_storage(&fill, first, last);
+		rc = pages_domains_fill_from_storage(&fill, first, last);
 		goto out;
 	}
 
-	rc = iommufd_fill_gather(&fill, first, last);
+	rc = pages_domains_fill_gather(&fill, first, last);
 	/* Also what the undo below reads the mapped part back by */
 	mapping->pfn_breaks = fill.pfn_breaks;
 	if (rc) {
-		struct iommufd_unfill unfill = {
+		struct pages_domains_empty empty = {
 			.pages = pages,
 			.mapping = mapping,
 			.storage = domains[0],
@@ -1205,10 +1205,10 @@ int iommufd_pages_map_domains(struct iommufd_pages *pages,
 			.ndomains = ndomains,
 		};
 
-		iommufd_fill_unpin_batch(&fill);
+		pages_domains_fill_unpin_batch(&fill);
 		if (fill.batch.first_index != first)
-			iommufd_unfill_range(&unfill, first,
-					     fill.batch.first_index - 1);
+			pages_domains_empty_range(&empty, first,
+						  fill.batch.first_index - 1);
 		goto out;
 	}
 	mapping->storage_domain = domains[0];
@@ -1216,12 +1216,12 @@ int iommufd_pages_map_domains(struct iommufd_pages *pages,
 	mapping->pages_node.last = last;
 	interval_tree_insert(&mapping->pages_node, &pages->domain_users);
 out:
-	iommufd_pfn_batch_destroy(&fill.batch);
+	pages_domains_batch_destroy(&fill.batch);
 	return rc;
 }
 
 /**
- * iommufd_pages_unmap_all_domains() - take a mapping out of every domain
+ * pages_domains_unmap_all() - take a mapping out of every domain
  * @pages: the mapping's memory
  * @mapping: a mapping that is in @domains (and in no other domain)
  * @domains: every domain of its page table
@@ -1229,12 +1229,12 @@ out:
  *
  * Pages that no other mapping or access uses are unpinned and uncharged.
  */
-void iommufd_pages_unmap_all_domains(struct iommufd_pages *pages,
-				     struct iopt_mapping *mapping,
-				     struct iommu_domain *const *domains,
-				     unsigned int ndomains)
+void pages_domains_unmap_all(struct iommufd_pages *pages,
+			     struct iopt_mapping *mapping,
+			     struct iommu_domain *const *domains,
+			     unsigned int ndomains)
 {
-	struct iommufd_unfill unfill = {
+	struct pages_domains_empty empty = {
 		.pages = pages,
 		.mapping = mapping,
 		.storage = mapping->storage_domain,
@@ -1245,23 +1245,23 @@ void iommufd_pages_unmap_all_domains(struct iommufd_pages *pages,
 	guard(mutex)(&pages->mutex);
 
 	interval_tree_remove(&mapping->pages_node, &pages->domain_users);
-	iommufd_unfill_range(&unfill, iopt_mapping_first_index(mapping),
-			     iopt_mapping_last_index(mapping));
+	pages_domains_empty_range(&empty, iopt_mapping_first_index(mapping),
+				  iopt_mapping_last_index(mapping));
 	mapping->storage_domain = NULL;
 }
 
 /**
- * iommufd_pages_unmap_one_domain() - take a mapping out of one of its domains
+ * pages_domains_unmap_one() - take a mapping out of one of its domains
  * @pages: the mapping's memory
  * @mapping: the mapping, which stays in at least one other domain
  * @domain: the domain to remove it from
  * @new_storage: another domain the mapping is in, to read pfns from if
  *               @domain was its storage domain
  */
-void iommufd_pages_unmap_one_domain(struct iommufd_pages *pages,
-				    struct iopt_mapping *mapping,
-				    struct iommu_domain *domain,
-				    struct iommu_domain *new_storage)
+void pages_domains_unmap_one(struct iommufd_pages *pages,
+			     struct iopt_mapping *mapping,
+			     struct iommu_domain *domain,
+			     struct iommu_domain *new_storage)
 {
 	guard(mutex)(&pages->mutex);
 
@@ -1272,7 +1272,7 @@ void iommufd_pages_unmap_one_domain(struct iommufd_pages *pages,
 }
 
 /**
- * iommufd_pages_split_mapping() - let two mappings take over one's pages
+ * pages_domains_split() - let two mappings take over one's pages
  * @pages: the memory of @head
  * @head: a mapping just shortened to end where @tail starts
  * @tail: the rest of what @head mapped, with its own reference on @pages
@@ -1281,9 +1281,8 @@ void iommufd_pages_unmap_one_domain(struct iommufd_pages *pages,
  * replaced by one for each half.  The halves together cover the same page
  * indexes the whole did, so nothing is pinned or unpinned.
  */
-void iommufd_pages_split_mapping(struct iommufd_pages *pages,
-				 struct iopt_mapping *head,
-				 struct iopt_mapping *tail)
+void pages_domains_split(struct iommufd_pages *pages, struct iopt_mapping *head,
+			 struct iopt_mapping *tail)
 {
 	guard(mutex)(&pages->mutex);
 
@@ -1386,12 +1385,12 @@ static void iommufd_access_read_domain(struct iopt_mapping *holder,
 				       unsigned long index, unsigned long last,
 				       struct page **out)
 {
-	struct iopt_pfn_reader reader;
+	struct pages_domains_reader reader;
 	unsigned long pfn, npages;
 
-	iopt_pfn_reader_init(&reader, holder, holder->storage_domain, index,
-			     last);
-	while (iopt_pfn_read(&reader, &pfn, &npages))
+	pages_domains_reader_init(&reader, holder, holder->storage_domain,
+				  index, last);
+	while (pages_domains_reader_next(&reader, &pfn, &npages))
 		while (npages--)
 			*out++ = pfn_to_page(pfn++);
 }
@@ -1409,7 +1408,7 @@ static unsigned long iommufd_access_forget(struct iommufd_pages *pages,
 					   unsigned long last, bool unpin)
 {
 	XA_STATE(xas, &pages->access_pfns, index);
-	struct iommufd_pfn_run runs[16];
+	struct iommufd_pages_run runs[16];
 	unsigned long unpinned = 0;
 	unsigned int nruns, i;
 	void *entry;
@@ -1422,7 +1421,7 @@ static unsigned long iommufd_access_forget(struct iommufd_pages *pages,
 		xas_lock(&xas);
 		xas_for_each(&xas, entry, last) {
 			unsigned long pfn = xa_to_value(entry);
-			struct iommufd_pfn_run *run = runs + nruns;
+			struct iommufd_pages_run *run = runs + nruns;
 
 			if (unpin && nruns &&
 			    run[-1].pfn + run[-1].npages == pfn) {
@@ -1659,7 +1658,7 @@ static int iommufd_pages_rw_page(struct iommufd_pages *pages,
 	switch (iommufd_pages_pinned_by(pages, index, index, &seg_last,
 					&holder)) {
 	case IOMMUFD_PINNED_BY_DOMAIN:
-		page = pfn_to_page(iopt_mapping_read_pfn(holder, index));
+		page = pfn_to_page(pages_domains_read_pfn(holder, index));
 		break;
 	case IOMMUFD_PINNED_BY_ACCESS:
 		page = pfn_to_page(iommufd_access_pfn(pages, index));

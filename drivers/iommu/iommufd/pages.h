@@ -116,21 +116,20 @@ static inline void iommufd_pages_get(struct iommufd_pages *pages)
 
 void iommufd_pages_put(struct iommufd_pages *pages);
 
-int iommufd_pages_map_domains(struct iommufd_pages *pages,
-			      struct iopt_mapping *mapping,
-			      struct iommu_domain *const *domains,
-			      unsigned int ndomains, bool small_pages);
-void iommufd_pages_unmap_all_domains(struct iommufd_pages *pages,
-				     struct iopt_mapping *mapping,
-				     struct iommu_domain *const *domains,
-				     unsigned int ndomains);
-void iommufd_pages_split_mapping(struct iommufd_pages *pages,
-				 struct iopt_mapping *head,
-				 struct iopt_mapping *tail);
-void iommufd_pages_unmap_one_domain(struct iommufd_pages *pages,
-				    struct iopt_mapping *mapping,
-				    struct iommu_domain *domain,
-				    struct iommu_domain *new_storage);
+/* Putting mappings into IOMMU domains and taking them out again */
+int pages_domains_map(struct iommufd_pages *pages, struct iopt_mapping *mapping,
+		      struct iommu_domain *const *domains,
+		      unsigned int ndomains, bool small_pages);
+void pages_domains_unmap_all(struct iommufd_pages *pages,
+			     struct iopt_mapping *mapping,
+			     struct iommu_domain *const *domains,
+			     unsigned int ndomains);
+void pages_domains_split(struct iommufd_pages *pages, struct iopt_mapping *head,
+			 struct iopt_mapping *tail);
+void pages_domains_unmap_one(struct iommufd_pages *pages,
+			     struct iopt_mapping *mapping,
+			     struct iommu_domain *domain,
+			     struct iommu_domain *new_storage);
 
 int iommufd_pages_pin_access(struct iommufd_pages *pages,
 			     struct iopt_mapping *mapping,
