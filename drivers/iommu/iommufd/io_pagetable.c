@@ -1224,11 +1224,9 @@ static void iopt_unpin_range(struct iommufd_iopt *iopt, unsigned long first,
 	while ((rc = iopt_range_next(&walk, &seg_first, &seg_last)) > 0) {
 		struct iopt_mapping *mapping = walk.mapping;
 
-		iommufd_pages_unpin_access(mapping->pages, mapping,
-					   iopt_mapping_iova_index(mapping,
-								   seg_first),
-					   iopt_mapping_iova_index(mapping,
-								   seg_last));
+		pages_access_unpin(mapping->pages, mapping,
+				   iopt_mapping_iova_index(mapping, seg_first),
+				   iopt_mapping_iova_index(mapping, seg_last));
 	}
 	WARN_ON(rc);
 }
@@ -1269,9 +1267,8 @@ int iopt_pin_pages(struct iommufd_iopt *iopt, unsigned long iova,
 			break;
 		first_index = iopt_mapping_iova_index(mapping, seg_first);
 		last_index = iopt_mapping_iova_index(mapping, seg_last);
-		rc = iommufd_pages_pin_access(mapping->pages, mapping,
-					      first_index, last_index,
-					      out_pages);
+		rc = pages_access_pin(mapping->pages, mapping, first_index,
+				      last_index, out_pages);
 		if (rc)
 			break;
 		out_pages += last_index - first_index + 1;
@@ -1330,10 +1327,10 @@ int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
 					    flags & IOMMUFD_ACCESS_RW_WRITE);
 		if (rc)
 			return rc;
-		rc = iommufd_pages_rw(mapping->pages,
-				      mapping->start_byte + seg_first -
-				      mapping->iova_node.start,
-				      data, bytes, flags);
+		rc = pages_access_rw(mapping->pages,
+				     mapping->start_byte + seg_first -
+				     mapping->iova_node.start,
+				     data, bytes, flags);
 		if (rc)
 			return rc;
 		data += bytes;

@@ -573,8 +573,8 @@ static bool pages_domains_reader_next(struct pages_domains_reader *reader,
 }
 
 /* The pfn an access pin recorded for page @index */
-static unsigned long iommufd_access_pfn(struct iommufd_pages *pages,
-					unsigned long index)
+static unsigned long pages_access_pfn(struct iommufd_pages *pages,
+				      unsigned long index)
 {
 	return xa_to_value(xa_load(&pages->access_pfns, index));
 }
@@ -962,8 +962,8 @@ static int pages_domains_fill_gather(struct pages_domains_fill *fill,
 			break;
 		case IOMMUFD_PINNED_BY_ACCESS:
 			for (; index <= seg_last; index++) {
-				unsigned long pfn = iommufd_access_pfn(pages,
-								       index);
+				unsigned long pfn =
+					pages_access_pfn(pages, index);
 
 				rc = pages_domains_fill_add(fill, pfn, 1);
 				if (rc)
@@ -1302,17 +1302,17 @@ void pages_domains_split(struct iommufd_pages *pages, struct iopt_mapping *head,
 /* ---- access pins --------------------------------------------------------- */
 
 /**
- * struct iommufd_access_pin - pages pinned by accesses for one index range
+ * struct pages_access_range - pages pinned by accesses for one index range
  * @node: [first, last] page index, in iommufd_pages.access_users
  * @users: pins of exactly this range not yet unpinned
  */
-struct iommufd_access_pin {
+struct pages_access_range {
 	struct interval_tree_node node;
 	unsigned int users;
 };
 
-static struct iommufd_access_pin *
-iommufd_access_pin_find(struct iommufd_pages *pages, unsigned long first,
+static struct pages_access_range *
+pages_access_range_find(struct iommufd_pages *pages, unsigned long first,
 			unsigned long last)
 {
 	struct interval_tree_node *node;
@@ -1320,7 +1320,7 @@ iommufd_access_pin_find(struct iommufd_pages *pages, unsigned long first,
 	for (node = interval_tree_iter_first(&pages->access_users, first, last);
 	     node; node = interval_tree_iter_next(node, first, last))
 		if (node->start == first && node->last == last)
-			return container_of(node, struct iommufd_access_pin,
+			return container_of(node, struct pages_access_range,
 					    node);
 	return NULL;
 }
@@ -1330,9 +1330,9 @@ iommufd_access_pin_find(struct iommufd_pages *pages, unsigned long first,
  * their recorded pfns: one walk of access_pfns.  Writers hold the mutex
  * too, so the walk meets no concurrent change.
  */
-static void iommufd_access_load(struct iommufd_pages *pages,
-				unsigned long index, unsigned long last,
-				struct page **out)
+static void pages_access_pfns_load(struct iommufd_pages *pages,
+				   unsigned long index, unsigned long last,
+				   struct page **out)
 {
 	XA_STATE(xas, &pages->access_pfns, index);
 
@@ -1354,9 +1354,9 @@ static void iommufd_access_load(struct iommufd_pages *pages,
  * @index on, in one walk of access_pfns.  *@stored says how many were
  * recorded: all of them unless this fails.
  */
-static int iommufd_access_store(struct iommufd_pages *pages,
-				unsigned long index, struct page **list,
-				unsigned long npages, unsigned long *stored)
+static int pages_access_pfns_store(struct iommufd_pages *pages,
+				   unsigned long index, struct page **list,
+				   unsigned long npages, unsigned long *stored)
 {
 	XA_STATE(xas, &pages->access_pfns, index);
 	unsigned long done = 0;
@@ -1381,9 +1381,9 @@ static int iommufd_access_store(struct iommufd_pages *pages,
  * pinned, read back from its storage domain a known contiguous stretch at a
  * time
  */
-static void iommufd_access_read_domain(struct iopt_mapping *holder,
-				       unsigned long index, unsigned long last,
-				       struct page **out)
+static void pages_access_read_domain(struct iopt_mapping *holder,
+				     unsigned long index, unsigned long last,
+				     struct page **out)
 {
 	struct pages_domains_reader reader;
 	unsigned long pfn, npages;
@@ -1403,9 +1403,9 @@ static void iommufd_access_read_domain(struct iopt_mapping *holder,
  * store of NULL freed a node.)  Returns how many pages were unpinned; the
  * caller gives their charge back.
  */
-static unsigned long iommufd_access_forget(struct iommufd_pages *pages,
-					   unsigned long index,
-					   unsigned long last, bool unpin)
+static unsigned long pages_access_pfns_forget(struct iommufd_pages *pages,
+					      unsigned long index,
+					      unsigned long last, bool unpin)
 {
 	XA_STATE(xas, &pages->access_pfns, index);
 	struct iommufd_pages_run runs[16];
@@ -1455,8 +1455,8 @@ static unsigned long iommufd_access_forget(struct iommufd_pages *pages,
  * and unpin those no mapping in domains has either, giving their charge back at
  * once.
  */
-static void iommufd_access_release(struct iommufd_pages *pages,
-				   unsigned long first, unsigned long last)
+static void pages_access_release(struct iommufd_pages *pages,
+				 unsigned long first, unsigned long last)
 {
 	unsigned long index = first, unpinned = 0;
 
@@ -1472,8 +1472,8 @@ static void iommufd_access_release(struct iommufd_pages *pages,
 		in_domain = iommufd_pages_domain_mapping_at(pages, index,
 							    seg_last,
 							    &seg_last);
-		unpinned += iommufd_access_forget(pages, index, seg_last,
-						  !in_domain);
+		unpinned += pages_access_pfns_forget(pages, index, seg_last,
+						     !in_domain);
 		index = seg_last + 1;
 	}
 	iommufd_pages_uncharge(pages, unpinned);
@@ -1485,9 +1485,9 @@ static void iommufd_access_release(struct iommufd_pages *pages,
  * mappings in domains have, and pages nobody has, which get pinned.  On
  * failure the pfns of [index, *@reached) are recorded, and nothing else.
  */
-static int iommufd_access_gather(struct iommufd_pages *pages,
-				 unsigned long index, unsigned long last,
-				 struct page **out, unsigned long *reached)
+static int pages_access_gather(struct iommufd_pages *pages, unsigned long index,
+			       unsigned long last, struct page **out,
+			       unsigned long *reached)
 {
 	unsigned int batches = 0;
 	int rc;
@@ -1500,15 +1500,14 @@ static int iommufd_access_gather(struct iommufd_pages *pages,
 		*reached = index;
 		if (iommufd_pages_access_pinned_at(pages, index, last,
 						   &seg_last)) {
-			iommufd_access_load(pages, index, seg_last, out);
+			pages_access_pfns_load(pages, index, seg_last, out);
 			goto next;
 		}
 
 		holder = iommufd_pages_domain_mapping_at(pages, index, seg_last,
 							 &seg_last);
 		if (holder) {
-			iommufd_access_read_domain(holder, index, seg_last,
-						   out);
+			pages_access_read_domain(holder, index, seg_last, out);
 		} else {
 			pinned = iommufd_pages_pin_batch(pages, index,
 							 seg_last - index + 1,
@@ -1518,7 +1517,8 @@ static int iommufd_access_gather(struct iommufd_pages *pages,
 			seg_last = index + pinned - 1;
 		}
 		npages = seg_last - index + 1;
-		rc = iommufd_access_store(pages, index, out, npages, &stored);
+		rc = pages_access_pfns_store(pages, index, out, npages,
+					     &stored);
 		if (rc) {
 			/* Pinned just now and not recorded: nobody knows them */
 			if (!holder)
@@ -1536,7 +1536,7 @@ next:
 }
 
 /**
- * iommufd_pages_pin_access() - pin pages for an access
+ * pages_access_pin() - pin pages for an access
  * @pages: the memory
  * @mapping: the mapping the pages are reached through
  * @first_index: first page index
@@ -1545,76 +1545,75 @@ next:
  *
  * Return: 0; on failure nothing changed: -ENOMEM, -EFAULT.
  */
-int iommufd_pages_pin_access(struct iommufd_pages *pages,
-			     struct iopt_mapping *mapping,
-			     unsigned long first_index, unsigned long last_index,
-			     struct page **out_pages)
+int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
+		     unsigned long first_index, unsigned long last_index,
+		     struct page **out_pages)
 {
-	struct iommufd_access_pin *pin;
+	struct pages_access_range *range;
 	unsigned long reached;
 	int rc;
 
 	guard(mutex)(&pages->mutex);
 
-	pin = iommufd_access_pin_find(pages, first_index, last_index);
-	if (pin) {
-		iommufd_access_load(pages, first_index, last_index, out_pages);
-		pin->users++;
+	range = pages_access_range_find(pages, first_index, last_index);
+	if (range) {
+		pages_access_pfns_load(pages, first_index, last_index,
+				       out_pages);
+		range->users++;
 		mapping->access_pins++;
 		return 0;
 	}
 
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
-	if (!pin)
+	range = kzalloc(sizeof(*range), GFP_KERNEL_ACCOUNT);
+	if (!range)
 		return -ENOMEM;
-	rc = iommufd_access_gather(pages, first_index, last_index, out_pages,
-				   &reached);
+	rc = pages_access_gather(pages, first_index, last_index, out_pages,
+				 &reached);
 	if (rc) {
 		if (reached != first_index)
-			iommufd_access_release(pages, first_index, reached - 1);
-		kfree(pin);
+			pages_access_release(pages, first_index, reached - 1);
+		kfree(range);
 		return rc;
 	}
-	pin->node.start = first_index;
-	pin->node.last = last_index;
-	pin->users = 1;
-	interval_tree_insert(&pin->node, &pages->access_users);
+	range->node.start = first_index;
+	range->node.last = last_index;
+	range->users = 1;
+	interval_tree_insert(&range->node, &pages->access_users);
 	mapping->access_pins++;
 	return 0;
 }
 
 /**
- * iommufd_pages_unpin_access() - undo one iommufd_pages_pin_access()
+ * pages_access_unpin() - undo one pages_access_pin()
  * @pages: the memory
  * @mapping: the mapping given when pinning
  * @first_index: first page index given when pinning
  * @last_index: last page index given when pinning
  */
-void iommufd_pages_unpin_access(struct iommufd_pages *pages,
-				struct iopt_mapping *mapping,
-				unsigned long first_index,
-				unsigned long last_index)
+void pages_access_unpin(struct iommufd_pages *pages,
+			struct iopt_mapping *mapping, unsigned long first_index,
+			unsigned long last_index)
 {
-	struct iommufd_access_pin *pin;
+	struct pages_access_range *range;
 
 	guard(mutex)(&pages->mutex);
 
-	pin = iommufd_access_pin_find(pages, first_index, last_index);
-	if (WARN_ON(!pin) || WARN_ON(!mapping->access_pins))
+	range = pages_access_range_find(pages, first_index, last_index);
+	if (WARN_ON(!range) || WARN_ON(!mapping->access_pins))
 		return;
 	mapping->access_pins--;
-	if (--pin->users)
+	if (--range->users)
 		return;
-	interval_tree_remove(&pin->node, &pages->access_users);
-	kfree(pin);
-	iommufd_access_release(pages, first_index, last_index);
+	interval_tree_remove(&range->node, &pages->access_users);
+	kfree(range);
+	pages_access_release(pages, first_index, last_index);
 }
 
 /* ---- reading and writing ------------------------------------------------- */
 
-static int iommufd_pages_rw_user(struct iommufd_pages *pages,
-				 unsigned long offset, void *data,
-				 size_t length, unsigned int flags)
+static int pages_access_rw_user(struct iommufd_pages *pages,
+				unsigned long offset, void *data, size_t length,
+				unsigned int flags)
 {
 	void __user *uptr = pages->uptr + offset;
 	unsigned long left;
@@ -1627,25 +1626,25 @@ static int iommufd_pages_rw_user(struct iommufd_pages *pages,
 }
 
 /* A kthread borrows the creator's address space to copy directly */
-static int iommufd_pages_rw_kthread(struct iommufd_pages *pages,
-				    unsigned long offset, void *data,
-				    size_t length, unsigned int flags)
+static int pages_access_rw_kthread(struct iommufd_pages *pages,
+				   unsigned long offset, void *data,
+				   size_t length, unsigned int flags)
 {
 	int rc;
 
 	if (!mmget_not_zero(pages->source_mm))
 		return -EFAULT;
 	kthread_use_mm(pages->source_mm);
-	rc = iommufd_pages_rw_user(pages, offset, data, length, flags);
+	rc = pages_access_rw_user(pages, offset, data, length, flags);
 	kthread_unuse_mm(pages->source_mm);
 	mmput(pages->source_mm);
 	return rc;
 }
 
 /* Copy through the struct page, pinning it for the copy if needed */
-static int iommufd_pages_rw_page(struct iommufd_pages *pages,
-				 unsigned long offset, void *data,
-				 size_t length, unsigned int flags)
+static int pages_access_rw_page(struct iommufd_pages *pages,
+				unsigned long offset, void *data, size_t length,
+				unsigned int flags)
 {
 	unsigned long index = offset >> PAGE_SHIFT;
 	struct iopt_mapping *holder;
@@ -1661,7 +1660,7 @@ static int iommufd_pages_rw_page(struct iommufd_pages *pages,
 		page = pfn_to_page(pages_domains_read_pfn(holder, index));
 		break;
 	case IOMMUFD_PINNED_BY_ACCESS:
-		page = pfn_to_page(iommufd_access_pfn(pages, index));
+		page = pfn_to_page(pages_access_pfn(pages, index));
 		break;
 	default:
 		pinned = iommufd_pages_pin(pages, index, 1, &page);
@@ -1686,7 +1685,7 @@ static int iommufd_pages_rw_page(struct iommufd_pages *pages,
 }
 
 /**
- * iommufd_pages_rw() - copy between a kernel buffer and the memory
+ * pages_access_rw() - copy between a kernel buffer and the memory
  * @pages: the memory
  * @offset: byte offset from the start of page 0
  * @data: the kernel buffer
@@ -1699,17 +1698,17 @@ static int iommufd_pages_rw_page(struct iommufd_pages *pages,
  *
  * Return: 0, -EFAULT, -ENOMEM.
  */
-int iommufd_pages_rw(struct iommufd_pages *pages, unsigned long offset,
-		     void *data, size_t length, unsigned int flags)
+int pages_access_rw(struct iommufd_pages *pages, unsigned long offset,
+		    void *data, size_t length, unsigned int flags)
 {
 	if (pages->source == IOMMUFD_PAGES_USER &&
 	    !(flags & __IOMMUFD_ACCESS_RW_SLOW_PATH)) {
 		if (current->mm == pages->source_mm)
-			return iommufd_pages_rw_user(pages, offset, data,
-						     length, flags);
+			return pages_access_rw_user(pages, offset, data, length,
+						    flags);
 		if ((flags & IOMMUFD_ACCESS_RW_KTHREAD) && !current->mm)
-			return iommufd_pages_rw_kthread(pages, offset, data,
-							length, flags);
+			return pages_access_rw_kthread(pages, offset, data,
+						       length, flags);
 	}
 
 	guard(mutex)(&pages->mutex);
@@ -1718,7 +1717,7 @@ int iommufd_pages_rw(struct iommufd_pages *pages, unsigned long offset,
 				     PAGE_SIZE - offset_in_page(offset));
 		int rc;
 
-		rc = iommufd_pages_rw_page(pages, offset, data, chunk, flags);
+		rc = pages_access_rw_page(pages, offset, data, chunk, flags);
 		if (rc)
 			return rc;
 		offset += chunk;

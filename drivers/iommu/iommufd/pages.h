@@ -68,7 +68,7 @@ enum iommufd_pages_source {
  * @source_user: the user charged in IOMMUFD_ACCOUNT_USER mode (referenced)
  * @mutex: see the locking rules above
  * @domain_users: struct iopt_mapping.pages_node of mappings in domains
- * @access_users: struct iommufd_access_pin.node of access pins
+ * @access_users: struct pages_access_range.node of access pins
  * @access_pfns: page index -> xa_mk_value(pfn) of every page an access
  *               has pinned
  * @npinned: pages pinned (and charged) now
@@ -131,16 +131,15 @@ void pages_domains_unmap_one(struct iommufd_pages *pages,
 			     struct iommu_domain *domain,
 			     struct iommu_domain *new_storage);
 
-int iommufd_pages_pin_access(struct iommufd_pages *pages,
-			     struct iopt_mapping *mapping,
-			     unsigned long first_index, unsigned long last_index,
-			     struct page **out_pages);
-void iommufd_pages_unpin_access(struct iommufd_pages *pages,
-				struct iopt_mapping *mapping,
-				unsigned long first_index,
-				unsigned long last_index);
-int iommufd_pages_rw(struct iommufd_pages *pages, unsigned long offset,
-		     void *data, size_t length, unsigned int flags);
+/* Pins for accesses, and copies to and from the memory for them */
+int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
+		     unsigned long first_index, unsigned long last_index,
+		     struct page **out_pages);
+void pages_access_unpin(struct iommufd_pages *pages,
+			struct iopt_mapping *mapping, unsigned long first_index,
+			unsigned long last_index);
+int pages_access_rw(struct iommufd_pages *pages, unsigned long offset,
+		    void *data, size_t length, unsigned int flags);
 
 /*
  * Bytes of temporary memory one pinning batch may use; 0 restores the
