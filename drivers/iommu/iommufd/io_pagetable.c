@@ -14,6 +14,7 @@
 
 #include "io_pagetable.h"
 #include "pages.h"
+#include "pages_domains.h"
 
 /*
  * A piece of memory on its way to becoming a mapping: its pages object, the

@@ -23,6 +23,7 @@
 #include "io_pagetable.h"
 #include "iommufd_private.h"
 #include "pages.h"
+#include "pages_domains.h"
 #include "selftest.h"
 
 /* Everything common to both sources; the caller fills in the source */
@@ -231,8 +232,12 @@ static int iommufd_pages_charge(struct iommufd_pages *pages,
 	return 0;
 }
 
-static void iommufd_pages_uncharge(struct iommufd_pages *pages,
-				   unsigned long npages)
+/**
+ * iommufd_pages_uncharge() - give back the charge of unpinned pages
+ * @pages: the pages object
+ * @npages: how many of its pages were unpinned
+ */
+void iommufd_pages_uncharge(struct iommufd_pages *pages, unsigned long npages)
 {
 	if (!npages || WARN_ON(npages > pages->npinned))
 		return;
@@ -255,7 +260,12 @@ void iommufd_pages_set_temp_limit(unsigned int bytes)
 	WRITE_ONCE(iommufd_pages_temp_limit, bytes);
 }
 
-static size_t iommufd_pages_temp_bytes(void)
+/**
+ * iommufd_pages_temp_bytes() - bytes one temporary array may use
+ *
+ * Return: the limit iommufd_pages_set_temp_limit() set, or the default.
+ */
+size_t iommufd_pages_temp_bytes(void)
 {
 	return READ_ONCE(iommufd_pages_temp_limit) ?:
 	       IOMMUFD_PAGES_DEFAULT_TEMP_LIMIT;
@@ -338,13 +348,19 @@ static long iommufd_pages_pin_file(struct iommufd_pages *pages,
 	return done;
 }
 
-/*
- * Pin up to @npages pages from @index on, charging them.  Returns how many
- * were pinned (at least one) or an error; nothing is left pinned or charged
- * on error.
+/**
+ * iommufd_pages_pin() - pin pages from the source and charge them
+ * @pages: the pages object, its mutex held
+ * @index: index of the first page
+ * @npages: how many pages to pin at most
+ * @out: receives a page pointer per page pinned
+ *
+ * Return: how many pages were pinned from @index on, at least one; or
+ * -ENOMEM (also past RLIMIT_MEMLOCK) or -EFAULT, with nothing left pinned
+ * or charged.
  */
-static long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
-			      unsigned long npages, struct page **out)
+long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
+		       unsigned long npages, struct page **out)
 {
 	long pinned;
 	int rc;
@@ -366,12 +382,17 @@ static long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
 	return pinned;
 }
 
-/*
- * Unpin a physically contiguous run of pages.  The caller gives the charge
- * back, once for everything it unpins.
+/**
+ * iommufd_pages_unpin_run() - unpin physically contiguous pages
+ * @pages: the pages object, its mutex held
+ * @pfn: the first page
+ * @npages: how many
+ *
+ * The caller gives the charge back with iommufd_pages_uncharge(), once for
+ * everything it unpins.
  */
-static void iommufd_pages_unpin_run(struct iommufd_pages *pages,
-				    unsigned long pfn, unsigned long npages)
+void iommufd_pages_unpin_run(struct iommufd_pages *pages, unsigned long pfn,
+			     unsigned long npages)
 {
 	lockdep_assert_held(&pages->mutex);
 
@@ -380,28 +401,63 @@ static void iommufd_pages_unpin_run(struct iommufd_pages *pages,
 					 pages->writable);
 }
 
-/* Unpin a physically contiguous run of pages and give the charge back */
-static void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
-				unsigned long npages)
+/**
+ * iommufd_pages_unpin() - unpin physically contiguous pages and uncharge them
+ * @pages: the pages object, its mutex held
+ * @pfn: the first page
+ * @npages: how many
+ */
+void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
+			 unsigned long npages)
 {
 	iommufd_pages_unpin_run(pages, pfn, npages);
 	iommufd_pages_uncharge(pages, npages);
 }
 
-/* Unpin pages that were pinned but never mapped anywhere */
-static void iommufd_pages_unpin_pages(struct iommufd_pages *pages,
-				      struct page **list, unsigned long npages)
+/**
+ * iommufd_pages_unpin_pages() - unpin and uncharge pages just pinned
+ * @pages: the pages object, its mutex held
+ * @list: pages iommufd_pages_pin() returned, not yet mapped or recorded
+ *        anywhere
+ * @npages: how many
+ */
+void iommufd_pages_unpin_pages(struct iommufd_pages *pages, struct page **list,
+			       unsigned long npages)
 {
 	unpin_user_pages(list, npages);
 	iommufd_pages_uncharge(pages, npages);
+}
+
+/**
+ * iommufd_pages_pin_batch() - iommufd_pages_pin() for one batch of a gather
+ * @pages: the pages object, its mutex held
+ * @index: index of the first page
+ * @npages: how many pages to pin at most
+ * @out: receives a page pointer per page pinned
+ * @batches: the gather's count of batches, 0 before its first
+ *
+ * Fault injection (fail_iommufd) fails the second batch of pages a gather
+ * pins, as GUP fails for memory unmapped part way: what the first batch
+ * did must then be undone.  One fault site per gather, not per batch,
+ * keeps fail-nth sweeps of small batches short.
+ *
+ * Return: as iommufd_pages_pin().
+ */
+long iommufd_pages_pin_batch(struct iommufd_pages *pages, unsigned long index,
+			     unsigned long npages, struct page **out,
+			     unsigned int *batches)
+{
+	if (++*batches == 2 && iommufd_should_fail())
+		return -EFAULT;
+	return iommufd_pages_pin(pages, index, npages, out);
 }
 
 /* ---- who has a page pinned ---------------------------------------------- */
 
 /*
  * Who pins what changes only at the ends of the nodes of the two trees, so
- * every question below is answered for a stretch of page indexes at once:
- * *@seg_last says up to which index (at most @last) the answer holds.
+ * every question below is answered for a stretch of page indexes at once,
+ * up to the index it returns in *seg_last.
  */
 
 /* The node of @root that covers @index, if any */
@@ -420,11 +476,17 @@ iommufd_pages_node_at(struct rb_root_cached *root, unsigned long index,
 	return NULL;
 }
 
-/*
- * The mapping in domains that covers page @index, if any: its storage
- * domain holds the pfn of the page.
+/**
+ * iommufd_pages_domain_mapping_at() - the mapping in domains covering a page
+ * @pages: the pages object, its mutex held
+ * @index: the page index
+ * @last: the last page index the answer is wanted for
+ * @seg_last: returns up to which index, at most @last, the answer holds
+ *
+ * Return: the mapping, whose storage domain holds the pfn of the page, or
+ * NULL.
  */
-static struct iopt_mapping *
+struct iopt_mapping *
 iommufd_pages_domain_mapping_at(struct iommufd_pages *pages,
 				unsigned long index, unsigned long last,
 				unsigned long *seg_last)
@@ -439,11 +501,18 @@ iommufd_pages_domain_mapping_at(struct iommufd_pages *pages,
 		      NULL;
 }
 
-/* Whether an access pin covers page @index: access_pfns holds its pfn */
-static bool iommufd_pages_access_pinned_at(struct iommufd_pages *pages,
-					   unsigned long index,
-					   unsigned long last,
-					   unsigned long *seg_last)
+/**
+ * iommufd_pages_access_pinned_at() - whether an access pin covers a page
+ * @pages: the pages object, its mutex held
+ * @index: the page index
+ * @last: the last page index the answer is wanted for
+ * @seg_last: returns up to which index, at most @last, the answer holds
+ *
+ * Return: true if one does; access_pfns then holds the pfn of the page.
+ */
+bool iommufd_pages_access_pinned_at(struct iommufd_pages *pages,
+				    unsigned long index, unsigned long last,
+				    unsigned long *seg_last)
 {
 	lockdep_assert_held(&pages->mutex);
 
@@ -451,19 +520,18 @@ static bool iommufd_pages_access_pinned_at(struct iommufd_pages *pages,
 				     seg_last);
 }
 
-enum iommufd_pages_pinner {
-	/* A mapping in domains: read the pfn back from its storage domain */
-	IOMMUFD_PINNED_BY_DOMAIN,
-	/* An access, and no mapping in domains: the pfn is in access_pfns */
-	IOMMUFD_PINNED_BY_ACCESS,
-	IOMMUFD_PINNED_BY_NONE,
-};
-
-/*
- * Who has page @index pinned.  For IOMMUFD_PINNED_BY_DOMAIN, *@holder is
- * the mapping to read the pfns from.
+/**
+ * iommufd_pages_pinned_by() - who has a page pinned
+ * @pages: the pages object, its mutex held
+ * @index: the page index
+ * @last: the last page index the answer is wanted for
+ * @seg_last: returns up to which index, at most @last, the answer holds
+ * @holder: returns the mapping to read the pfns from for
+ *          IOMMUFD_PINNED_BY_DOMAIN, else NULL
+ *
+ * Return: enum iommufd_pages_pinner
  */
-static enum iommufd_pages_pinner
+enum iommufd_pages_pinner
 iommufd_pages_pinned_by(struct iommufd_pages *pages, unsigned long index,
 			unsigned long last, unsigned long *seg_last,
 			struct iopt_mapping **holder)
@@ -476,10 +544,17 @@ iommufd_pages_pinned_by(struct iommufd_pages *pages, unsigned long index,
 	return IOMMUFD_PINNED_BY_NONE;
 }
 
-/* Whether nobody has page @index pinned */
-static bool iommufd_pages_unpinned_at(struct iommufd_pages *pages,
-				      unsigned long index, unsigned long last,
-				      unsigned long *seg_last)
+/**
+ * iommufd_pages_unpinned_at() - whether nobody has a page pinned
+ * @pages: the pages object, its mutex held
+ * @index: the page index
+ * @last: the last page index the answer is wanted for
+ * @seg_last: returns up to which index, at most @last, the answer holds
+ *
+ * Return: true if nobody has.
+ */
+bool iommufd_pages_unpinned_at(struct iommufd_pages *pages, unsigned long index,
+			       unsigned long last, unsigned long *seg_last)
 {
 	struct iopt_mapping *holder;
 
@@ -487,9 +562,17 @@ static bool iommufd_pages_unpinned_at(struct iommufd_pages *pages,
 				       &holder) == IOMMUFD_PINNED_BY_NONE;
 }
 
-/* Whether nobody has some page of [index, last] pinned */
-static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
-				       unsigned long index, unsigned long last)
+/**
+ * iommufd_pages_any_unpinned() - whether nobody has some page of a range
+ *                                pinned
+ * @pages: the pages object, its mutex held
+ * @index: the first page index of the range
+ * @last: the last page index of the range
+ *
+ * Return: true if some page of [@index, @last] is pinned by nobody.
+ */
+bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
+				unsigned long index, unsigned long last)
 {
 	while (index <= last) {
 		unsigned long seg_last;
@@ -501,802 +584,10 @@ static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
 	return false;
 }
 
-/* ---- pfns read back from a domain --------------------------------------- */
-
-/* The pfn of page @index, read back from @mapping's storage domain */
-static unsigned long pages_domains_read_pfn(struct iopt_mapping *mapping,
-					    unsigned long index)
-{
-	phys_addr_t phys;
-
-	phys = iommu_iova_to_phys(mapping->storage_domain,
-				  iopt_mapping_index_iova(mapping, index));
-	return PHYS_PFN(phys);
-}
-
-/*
- * Reads the pfns of pages [index, last] of a mapping back from a domain it
- * is in, with one lookup per stretch of pages that the mapping's
- * pfn_breaks prove physically contiguous: every IOVA in pfn_breaks is a
- * multiple of its lowest set bit, so no page that starts after the first
- * of a stretch and before the next such multiple starts a new physically
- * contiguous run.  With memory of 2 MiB pages (and IOVA aligned like it)
- * that is a lookup per 2 MiB; with no break at all, one per mapping.
- */
-struct pages_domains_reader {
-	struct iopt_mapping *mapping;
-	struct iommu_domain *domain;
-	unsigned long index;
-	unsigned long last;
-	/* IOVA of the first byte of page @index */
-	unsigned long iova;
-	/* A stretch ends at the next IOVA with all of these bits set */
-	unsigned long stretch_mask;
-};
-
-static void pages_domains_reader_init(struct pages_domains_reader *reader,
-				      struct iopt_mapping *mapping,
-				      struct iommu_domain *domain,
-				      unsigned long index, unsigned long last)
-{
-	unsigned long breaks = mapping->pfn_breaks;
-
-	reader->mapping = mapping;
-	reader->domain = domain;
-	reader->index = index;
-	reader->last = last;
-	reader->iova = iopt_mapping_index_iova(mapping, index);
-	reader->stretch_mask = breaks ? (breaks & -breaks) - 1 : ULONG_MAX;
-}
-
-/*
- * The pfn of the next page, and in *@npages how many pages from it on
- * follow it physically; false once the whole range was read.
- */
-static bool pages_domains_reader_next(struct pages_domains_reader *reader,
-				      unsigned long *pfn, unsigned long *npages)
-{
-	struct iopt_mapping *mapping = reader->mapping;
-	unsigned long block_last = reader->iova | reader->stretch_mask;
-	unsigned long stretch_last = reader->last;
-
-	if (reader->index > reader->last)
-		return false;
-	if (block_last < mapping->iova_node.last)
-		stretch_last = min(iopt_mapping_iova_index(mapping, block_last),
-				   stretch_last);
-	*pfn = PHYS_PFN(iommu_iova_to_phys(reader->domain, reader->iova));
-	*npages = stretch_last - reader->index + 1;
-	reader->index = stretch_last + 1;
-	reader->iova = iopt_mapping_index_iova(mapping, reader->index);
-	return true;
-}
-
 /* The pfn an access pin recorded for page @index */
-static unsigned long pages_access_pfn(struct iommufd_pages *pages,
-				      unsigned long index)
+unsigned long pages_access_pfn(struct iommufd_pages *pages, unsigned long index)
 {
 	return xa_to_value(xa_load(&pages->access_pfns, index));
-}
-
-/* ---- batches of pfn runs ------------------------------------------------ */
-
-/* @npages physically contiguous pages, the first at @pfn */
-struct iommufd_pages_run {
-	unsigned long pfn;
-	unsigned long npages;
-};
-
-/*
- * Physically contiguous runs of consecutive page indexes, starting at
- * first_index, on their way into or out of the domains.
- */
-struct pages_domains_batch {
-	struct iommufd_pages_run *runs;
-	unsigned int nruns;
-	unsigned int max_runs;
-	unsigned long first_index;
-	unsigned long npages;
-	/* Scratch space for pinning, max_pages entries */
-	struct page **pages;
-	unsigned int max_pages;
-};
-
-/*
- * Each array gets the whole temporary budget: fewer, larger pin calls and
- * fewer flushes make a batch cheaper, and the pinning array is only needed
- * while pages are pinned.
- */
-static int pages_domains_batch_init(struct pages_domains_batch *batch,
-				    unsigned long npages, bool with_pages)
-{
-	size_t bytes = iommufd_pages_temp_bytes();
-
-	memset(batch, 0, sizeof(*batch));
-	/* Never more runs than pages, never fewer than two */
-	batch->max_runs = clamp_t(unsigned long, bytes / sizeof(*batch->runs),
-				  2, max(npages, 2UL));
-	batch->runs = kmalloc_array(batch->max_runs, sizeof(*batch->runs),
-				    GFP_KERNEL);
-	if (!batch->runs)
-		return -ENOMEM;
-	if (!with_pages)
-		return 0;
-	batch->max_pages = clamp_t(unsigned long,
-				   bytes / sizeof(*batch->pages), 1, npages);
-	batch->pages = kmalloc_array(batch->max_pages, sizeof(*batch->pages),
-				     GFP_KERNEL);
-	if (!batch->pages) {
-		kfree(batch->runs);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static void pages_domains_batch_destroy(struct pages_domains_batch *batch)
-{
-	kfree(batch->runs);
-	kfree(batch->pages);
-}
-
-/* Forget the first @nruns runs, keeping the rest */
-static void pages_domains_batch_consume(struct pages_domains_batch *batch,
-					unsigned int nruns)
-{
-	unsigned int i;
-
-	for (i = 0; i < nruns; i++) {
-		batch->first_index += batch->runs[i].npages;
-		batch->npages -= batch->runs[i].npages;
-	}
-	memmove(batch->runs, batch->runs + nruns,
-		(batch->nruns - nruns) * sizeof(*batch->runs));
-	batch->nruns -= nruns;
-}
-
-/*
- * Unpin the pages of @runs (the first at page index @index, the last at
- * @last) that nobody has pinned any more, and give their charge back.  Who
- * pins what changes only at the ends of users, so that is looked up once
- * per stretch, not per page.
- */
-static void pages_domains_unpin_unused(struct iommufd_pages *pages,
-				       unsigned long index, unsigned long last,
-				       const struct iommufd_pages_run *runs,
-				       unsigned int nruns)
-{
-	unsigned long seg_last, unpinned = 0;
-	bool unused;
-	unsigned int i;
-
-	unused = iommufd_pages_unpinned_at(pages, index, last, &seg_last);
-	for (i = 0; i < nruns; i++) {
-		unsigned long run_last = index + runs[i].npages - 1;
-		unsigned long pfn = runs[i].pfn;
-
-		while (index <= run_last) {
-			unsigned long end;
-
-			if (index > seg_last)
-				unused = iommufd_pages_unpinned_at(pages, index,
-								   last,
-								   &seg_last);
-			end = min(seg_last, run_last);
-			if (unused) {
-				iommufd_pages_unpin_run(pages, pfn,
-							end - index + 1);
-				unpinned += end - index + 1;
-			}
-			pfn += end - index + 1;
-			index = end + 1;
-		}
-	}
-	iommufd_pages_uncharge(pages, unpinned);
-}
-
-/* ---- filling domains ---------------------------------------------------- */
-
-/*
- * A mapping on its way into @domains: the pfns of its pages are gathered
- * into @batch (pinning the pages nobody has pinned yet), and what the batch
- * holds is mapped into every domain whenever it runs out of room.
- */
-struct pages_domains_fill {
-	struct iommufd_pages *pages;
-	struct iopt_mapping *mapping;
-	struct iommu_domain *const *domains;
-	unsigned int ndomains;
-	bool small_pages;
-	struct pages_domains_batch batch;
-	/* What becomes the mapping's pfn_breaks */
-	unsigned long pfn_breaks;
-};
-
-/*
- * Map [iova, iova + size) to @phys in one domain, page by page if asked.
- * The IOMMU is not synced: the caller does that once for a whole batch.
- */
-static int pages_domains_fill_map_range(struct pages_domains_fill *fill,
-					struct iommu_domain *domain,
-					unsigned long iova, phys_addr_t phys,
-					size_t size)
-{
-	int prot = fill->mapping->iommu_prot;
-	size_t done = 0;
-	int rc;
-
-	if (!fill->small_pages)
-		return iommu_map_nosync(domain, iova, phys, size, prot,
-					GFP_KERNEL_ACCOUNT);
-
-	while (done < size) {
-		size_t chunk = min_t(size_t, size - done,
-				     PAGE_SIZE - offset_in_page(phys + done));
-
-		rc = iommu_map_nosync(domain, iova + done, phys + done, chunk,
-				      prot, GFP_KERNEL_ACCOUNT);
-		if (rc) {
-			if (done)
-				iommu_unmap(domain, iova, done);
-			return rc;
-		}
-		done += chunk;
-	}
-	return 0;
-}
-
-/*
- * Map the first @nruns runs of the batch into one domain, each run with its
- * own call so that it can become large IOMMU pages, and then sync the IOMMU
- * once for all of them: on VT-d in caching mode every sync is an IOTLB
- * invalidation, and memory of small pages is one run per page.  On failure
- * the domain is left as it was.
- */
-static int pages_domains_fill_map_runs(struct pages_domains_fill *fill,
-				       struct iommu_domain *domain,
-				       unsigned int nruns)
-{
-	struct iopt_mapping *mapping = fill->mapping;
-	unsigned long index = fill->batch.first_index;
-	unsigned long first_iova = iopt_mapping_index_iova(mapping, index);
-	unsigned long iova = first_iova;
-	unsigned int i;
-	int rc;
-
-	for (i = 0; i < nruns; i++) {
-		struct iommufd_pages_run *run = &fill->batch.runs[i];
-		unsigned long last = index + run->npages - 1;
-		unsigned long last_iova =
-			iopt_mapping_index_last_iova(mapping, last);
-		/* Only the first page of a mapping can start mid-page */
-		phys_addr_t phys = PFN_PHYS(run->pfn) +
-				   ((iova - mapping->iova_node.start +
-				     mapping->start_byte) & ~PAGE_MASK);
-
-		rc = pages_domains_fill_map_range(fill, domain, iova, phys,
-						  last_iova - iova + 1);
-		if (rc)
-			goto undo;
-		index = last + 1;
-		iova = last_iova + 1;
-	}
-
-	rc = iommu_sync_map(domain, first_iova, iova - first_iova);
-	if (!rc)
-		return 0;
-undo:
-	/* Unmapping syncs the IOMMU itself */
-	if (iova != first_iova)
-		iommu_unmap(domain, first_iova, iova - first_iova);
-	return rc;
-}
-
-/*
- * Map the complete runs of the batch (all of them when @all, else all but
- * the last, which may still grow) into every domain, then drop them from
- * the batch.  On failure the domains are left as they were before.
- */
-static int pages_domains_fill_flush(struct pages_domains_fill *fill, bool all)
-{
-	unsigned int nruns = all ? fill->batch.nruns : fill->batch.nruns - 1;
-	unsigned long first_iova, last_iova, npages = 0;
-	unsigned int i;
-	int rc;
-
-	if (!nruns)
-		return 0;
-	for (i = 0; i < fill->ndomains; i++) {
-		rc = pages_domains_fill_map_runs(fill, fill->domains[i], nruns);
-		if (rc)
-			goto undo;
-	}
-	pages_domains_batch_consume(&fill->batch, nruns);
-	return 0;
-
-undo:
-	/* What the domains before the failed one got: the first @nruns */
-	while (nruns--)
-		npages += fill->batch.runs[nruns].npages;
-	first_iova = iopt_mapping_index_iova(fill->mapping,
-					     fill->batch.first_index);
-	last_iova = iopt_mapping_index_last_iova(fill->mapping,
-						 fill->batch.first_index +
-						 npages - 1);
-	while (i--)
-		iommu_unmap(fill->domains[i], first_iova,
-			    last_iova - first_iova + 1);
-	return rc;
-}
-
-/*
- * Append @npages physically contiguous pages, from @pfn on, for the next
- * page indexes; when a new run is needed and there is no room for it,
- * what the batch holds is mapped first.  On failure nothing was appended.
- */
-static int pages_domains_fill_add(struct pages_domains_fill *fill,
-				  unsigned long pfn, unsigned long npages)
-{
-	struct pages_domains_batch *batch = &fill->batch;
-	struct iommufd_pages_run *run;
-	int rc;
-
-	if (batch->nruns) {
-		run = &batch->runs[batch->nruns - 1];
-		if (run->pfn + run->npages == pfn) {
-			run->npages += npages;
-			batch->npages += npages;
-			return 0;
-		}
-		/* The batch only ever starts at the mapping's first page */
-		fill->pfn_breaks |=
-			iopt_mapping_index_iova(fill->mapping,
-						batch->first_index +
-						batch->npages);
-		if (batch->nruns == batch->max_runs) {
-			rc = pages_domains_fill_flush(fill, false);
-			if (rc)
-				return rc;
-		}
-	}
-	run = &batch->runs[batch->nruns++];
-	run->pfn = pfn;
-	run->npages = npages;
-	batch->npages += npages;
-	return 0;
-}
-
-/*
- * Append pages just pinned, a physically contiguous stretch at a time.
- * *@added says how many were appended: all of them unless this fails.
- */
-static int pages_domains_fill_add_pages(struct pages_domains_fill *fill,
-					struct page **list,
-					unsigned long npages,
-					unsigned long *added)
-{
-	unsigned long done = 0;
-	int rc = 0;
-
-	while (done < npages) {
-		unsigned long pfn = page_to_pfn(list[done]);
-		unsigned long n = 1;
-
-		while (done + n < npages &&
-		       page_to_pfn(list[done + n]) == pfn + n)
-			n++;
-		rc = pages_domains_fill_add(fill, pfn, n);
-		if (rc)
-			break;
-		done += n;
-	}
-	*added = done;
-	return rc;
-}
-
-/*
- * Append the pages of [index, last] that @holder, a mapping in domains, has
- * pinned, read back from its storage domain a known contiguous stretch at
- * a time.
- */
-static int pages_domains_fill_add_mapped(struct pages_domains_fill *fill,
-					 struct iopt_mapping *holder,
-					 unsigned long index,
-					 unsigned long last)
-{
-	struct pages_domains_reader reader;
-	unsigned long pfn, npages;
-	int rc;
-
-	pages_domains_reader_init(&reader, holder, holder->storage_domain,
-				  index, last);
-	while (pages_domains_reader_next(&reader, &pfn, &npages)) {
-		rc = pages_domains_fill_add(fill, pfn, npages);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-/*
- * Fault injection (fail_iommufd) fails the second batch of pages a gather
- * pins, as GUP fails for memory unmapped part way: what the first batch
- * did must then be undone.  One fault site per gather, not per batch,
- * keeps fail-nth sweeps of small batches short.
- */
-static long iommufd_pages_pin_batch(struct iommufd_pages *pages,
-				    unsigned long index, unsigned long npages,
-				    struct page **out, unsigned int *batches)
-{
-	if (++*batches == 2 && iommufd_should_fail())
-		return -EFAULT;
-	return iommufd_pages_pin(pages, index, npages, out);
-}
-
-/*
- * Gather the pfns of [index, last], pinning the pages nobody has pinned,
- * and map them batch by batch.  On failure the pages before
- * batch.first_index are mapped in every domain and those in the batch in
- * none.
- */
-static int pages_domains_fill_gather(struct pages_domains_fill *fill,
-				     unsigned long index, unsigned long last)
-{
-	struct iommufd_pages *pages = fill->pages;
-	unsigned int batches = 0;
-	int rc;
-
-	while (index <= last) {
-		struct page **list = fill->batch.pages;
-		unsigned long seg_last, added;
-		struct iopt_mapping *holder;
-		long pinned;
-
-		switch (iommufd_pages_pinned_by(pages, index, last, &seg_last,
-						&holder)) {
-		case IOMMUFD_PINNED_BY_DOMAIN:
-			rc = pages_domains_fill_add_mapped(fill, holder, index,
-							   seg_last);
-			if (rc)
-				return rc;
-			index = seg_last + 1;
-			break;
-		case IOMMUFD_PINNED_BY_ACCESS:
-			for (; index <= seg_last; index++) {
-				unsigned long pfn =
-					pages_access_pfn(pages, index);
-
-				rc = pages_domains_fill_add(fill, pfn, 1);
-				if (rc)
-					return rc;
-			}
-			break;
-		case IOMMUFD_PINNED_BY_NONE:
-			seg_last = min(seg_last,
-				       index + fill->batch.max_pages - 1);
-			pinned = iommufd_pages_pin_batch(pages, index,
-							 seg_last - index + 1,
-							 list, &batches);
-			if (pinned < 0)
-				return pinned;
-			rc = pages_domains_fill_add_pages(fill, list, pinned,
-							  &added);
-			if (rc) {
-				/* Not in the batch: nobody else knows them */
-				iommufd_pages_unpin_pages(pages, list + added,
-							  pinned - added);
-				return rc;
-			}
-			index += pinned;
-			break;
-		}
-	}
-	return pages_domains_fill_flush(fill, true);
-}
-
-/* ---- emptying domains --------------------------------------------------- */
-
-/*
- * A range of a mapping on its way out of @domains.  Pages nobody else uses
- * are unpinned, but only after they are unmapped everywhere, so their pfns
- * are read from the storage domain first and kept as runs of physically
- * contiguous pages, whoever pins them.  When the runs fill up, what has
- * been read is unmapped up to the latest physical discontinuity: no IOMMU
- * page can span one, so a partial unmap never cuts a large IOMMU page.
- * Every run after the first starts at a discontinuity, so full runs always
- * have one to flush at.  Which pages of a run to unpin is decided at the
- * flush, from who else pins them.
- */
-struct pages_domains_empty {
-	struct iommufd_pages *pages;
-	struct iopt_mapping *mapping;
-	struct iommu_domain *storage;
-	struct iommu_domain *const *domains;
-	unsigned int ndomains;
-	struct pages_domains_batch batch;
-	/* Pages before this index are unmapped and unpinned already */
-	unsigned long unmapped_index;
-	/* The latest discontinuity, and how many runs lie before it */
-	unsigned long cut_index;
-	unsigned int cut_runs;
-};
-
-static void pages_domains_empty_unmap(struct pages_domains_empty *empty,
-				      unsigned long first, unsigned long last)
-{
-	unsigned long iova = iopt_mapping_index_iova(empty->mapping, first);
-	unsigned long last_iova =
-		iopt_mapping_index_last_iova(empty->mapping, last);
-	unsigned int i;
-
-	for (i = 0; i < empty->ndomains; i++)
-		iommu_unmap(empty->domains[i], iova, last_iova - iova + 1);
-}
-
-/* Unmap up to the latest discontinuity and unpin the runs before it */
-static void pages_domains_empty_flush(struct pages_domains_empty *empty)
-{
-	struct pages_domains_batch *batch = &empty->batch;
-
-	pages_domains_empty_unmap(empty, empty->unmapped_index,
-				  empty->cut_index - 1);
-	pages_domains_unpin_unused(empty->pages, empty->unmapped_index,
-				   empty->cut_index - 1, batch->runs,
-				   empty->cut_runs);
-	memmove(batch->runs, batch->runs + empty->cut_runs,
-		(batch->nruns - empty->cut_runs) * sizeof(*batch->runs));
-	batch->nruns -= empty->cut_runs;
-	empty->unmapped_index = empty->cut_index;
-	empty->cut_runs = 0;
-}
-
-/*
- * Record @npages physically contiguous pages, the first at @index and
- * @pfn, in the runs
- */
-static void pages_domains_empty_add(struct pages_domains_empty *empty,
-				    unsigned long index, unsigned long pfn,
-				    unsigned long npages)
-{
-	struct pages_domains_batch *batch = &empty->batch;
-	struct iommufd_pages_run *prev =
-		batch->nruns ? &batch->runs[batch->nruns - 1] : NULL;
-
-	if (prev && pfn == prev->pfn + prev->npages) {
-		prev->npages += npages;
-		return;
-	}
-	if (index != empty->unmapped_index) {
-		empty->cut_index = index;
-		empty->cut_runs = batch->nruns;
-	}
-	if (batch->nruns == batch->max_runs)
-		pages_domains_empty_flush(empty);
-	batch->runs[batch->nruns].pfn = pfn;
-	batch->runs[batch->nruns].npages = npages;
-	batch->nruns++;
-}
-
-/*
- * Unmap [first, last] of the mapping from the domains and unpin the pages
- * of it that no other user has, reading their pfns from @storage a known
- * contiguous stretch (see the mapping's pfn_breaks) at a time.  The
- * mapping itself must not be in the domain users tree.
- */
-static void pages_domains_empty_range(struct pages_domains_empty *empty,
-				      unsigned long first, unsigned long last)
-{
-	struct iommufd_pages_run backup[2];
-	struct pages_domains_reader reader;
-	unsigned long index, pfn, npages;
-
-	if (!iommufd_pages_any_unpinned(empty->pages, first, last)) {
-		pages_domains_empty_unmap(empty, first, last);
-		return;
-	}
-
-	/* Two runs always make progress; more only make it faster */
-	if (pages_domains_batch_init(&empty->batch, last - first + 1, false)) {
-		empty->batch.runs = backup;
-		empty->batch.max_runs = ARRAY_SIZE(backup);
-	}
-	empty->unmapped_index = first;
-	empty->cut_runs = 0;
-
-	pages_domains_reader_init(&reader, empty->mapping, empty->storage,
-				  first, last);
-	for (index = first; pages_domains_reader_next(&reader, &pfn, &npages);
-	     index += npages)
-		pages_domains_empty_add(empty, index, pfn, npages);
-
-	/* Everything left: unmap it all, then unpin every run */
-	empty->cut_index = last + 1;
-	empty->cut_runs = empty->batch.nruns;
-	pages_domains_empty_flush(empty);
-	if (empty->batch.runs != backup)
-		pages_domains_batch_destroy(&empty->batch);
-}
-
-/* ---- mappings entering and leaving domains ------------------------------ */
-
-/* A failed fill: unpin what sits in the batch and nobody else has */
-static void pages_domains_fill_unpin_batch(struct pages_domains_fill *fill)
-{
-	struct pages_domains_batch *batch = &fill->batch;
-
-	if (!batch->nruns)
-		return;
-	pages_domains_unpin_unused(fill->pages, batch->first_index,
-				   batch->first_index + batch->npages - 1,
-				   batch->runs, batch->nruns);
-}
-
-/* The mapping is in other domains already: copy it from its storage */
-static int pages_domains_fill_from_storage(struct pages_domains_fill *fill,
-					   unsigned long first,
-					   unsigned long last)
-{
-	unsigned long start = fill->mapping->iova_node.start;
-	unsigned int i;
-	int rc;
-
-	rc = pages_domains_fill_add_mapped(fill, fill->mapping, first, last);
-	if (!rc)
-		rc = pages_domains_fill_flush(fill, true);
-	if (rc && fill->batch.first_index != first)
-		for (i = 0; i < fill->ndomains; i++)
-			iommu_unmap(fill->domains[i], start,
-				    iopt_mapping_index_iova(fill->mapping,
-							    fill->batch.first_index) -
-				    start);
-	return rc;
-}
-
-/**
- * pages_domains_map() - map a mapping into more domains
- * @pages: the mapping's memory
- * @mapping: the mapping; if it is in no domain yet, its pages get pinned
- * @domains: the domains to map it into
- * @ndomains: how many, at least one
- * @small_pages: map each CPU page with its own call, so that no IOMMU page
- *               is larger than a CPU page
- *
- * Return: 0; on failure nothing changed: -ENOMEM past RLIMIT_MEMLOCK or
- * without memory, -EFAULT for memory that cannot be pinned, or what the
- * IOMMU driver returned.
- */
-int pages_domains_map(struct iommufd_pages *pages, struct iopt_mapping *mapping,
-		      struct iommu_domain *const *domains,
-		      unsigned int ndomains, bool small_pages)
-{
-	unsigned long first = iopt_mapping_first_index(mapping);
-	unsigned long last = iopt_mapping_last_index(mapping);
-	bool already_in_domains = mapping->storage_domain;
-	struct pages_domains_fill fill = {
-		.pages = pages,
-		.mapping = mapping,
-		.domains = domains,
-		.ndomains = ndomains,
-		.small_pages = small_pages,
-	};
-	int rc;
-
-	guard(mutex)(&pages->mutex);
-
-	rc = pages_domains_batch_init(&fill.batch, last - first + 1,
-				      !already_in_domains);
-	if (rc)
-		return rc;
-	fill.batch.first_index = first;
-
-	if (already_in_domains) {
-		rc = pages_domains_fill_from_storage(&fill, first, last);
-		goto out;
-	}
-
-	rc = pages_domains_fill_gather(&fill, first, last);
-	/* Also what the undo below reads the mapped part back by */
-	mapping->pfn_breaks = fill.pfn_breaks;
-	if (rc) {
-		struct pages_domains_empty empty = {
-			.pages = pages,
-			.mapping = mapping,
-			.storage = domains[0],
-			.domains = domains,
-			.ndomains = ndomains,
-		};
-
-		pages_domains_fill_unpin_batch(&fill);
-		if (fill.batch.first_index != first)
-			pages_domains_empty_range(&empty, first,
-						  fill.batch.first_index - 1);
-		goto out;
-	}
-	mapping->storage_domain = domains[0];
-	mapping->pages_node.start = first;
-	mapping->pages_node.last = last;
-	interval_tree_insert(&mapping->pages_node, &pages->domain_users);
-out:
-	pages_domains_batch_destroy(&fill.batch);
-	return rc;
-}
-
-/**
- * pages_domains_unmap_all() - take a mapping out of every domain
- * @pages: the mapping's memory
- * @mapping: a mapping that is in @domains (and in no other domain)
- * @domains: every domain of its page table
- * @ndomains: how many
- *
- * Pages that no other mapping or access uses are unpinned and uncharged.
- */
-void pages_domains_unmap_all(struct iommufd_pages *pages,
-			     struct iopt_mapping *mapping,
-			     struct iommu_domain *const *domains,
-			     unsigned int ndomains)
-{
-	struct pages_domains_empty empty = {
-		.pages = pages,
-		.mapping = mapping,
-		.storage = mapping->storage_domain,
-		.domains = domains,
-		.ndomains = ndomains,
-	};
-
-	guard(mutex)(&pages->mutex);
-
-	interval_tree_remove(&mapping->pages_node, &pages->domain_users);
-	pages_domains_empty_range(&empty, iopt_mapping_first_index(mapping),
-				  iopt_mapping_last_index(mapping));
-	mapping->storage_domain = NULL;
-}
-
-/**
- * pages_domains_unmap_one() - take a mapping out of one of its domains
- * @pages: the mapping's memory
- * @mapping: the mapping, which stays in at least one other domain
- * @domain: the domain to remove it from
- * @new_storage: another domain the mapping is in, to read pfns from if
- *               @domain was its storage domain
- */
-void pages_domains_unmap_one(struct iommufd_pages *pages,
-			     struct iopt_mapping *mapping,
-			     struct iommu_domain *domain,
-			     struct iommu_domain *new_storage)
-{
-	guard(mutex)(&pages->mutex);
-
-	iommu_unmap(domain, mapping->iova_node.start,
-		    mapping->iova_node.last - mapping->iova_node.start + 1);
-	if (mapping->storage_domain == domain)
-		mapping->storage_domain = new_storage;
-}
-
-/**
- * pages_domains_split() - let two mappings take over one's pages
- * @pages: the memory of @head
- * @head: a mapping just shortened to end where @tail starts
- * @tail: the rest of what @head mapped, with its own reference on @pages
- *
- * When @head is in domains, its entry among the domain users of @pages is
- * replaced by one for each half.  The halves together cover the same page
- * indexes the whole did, so nothing is pinned or unpinned.
- */
-void pages_domains_split(struct iommufd_pages *pages, struct iopt_mapping *head,
-			 struct iopt_mapping *tail)
-{
-	guard(mutex)(&pages->mutex);
-
-	tail->storage_domain = head->storage_domain;
-	if (!head->storage_domain)
-		return;
-	/* The breaks of the whole include those of either half */
-	tail->pfn_breaks = head->pfn_breaks;
-	interval_tree_remove(&head->pages_node, &pages->domain_users);
-	head->pages_node.last = iopt_mapping_last_index(head);
-	tail->pages_node.start = iopt_mapping_first_index(tail);
-	tail->pages_node.last = iopt_mapping_last_index(tail);
-	interval_tree_insert(&head->pages_node, &pages->domain_users);
-	interval_tree_insert(&tail->pages_node, &pages->domain_users);
 }
 
 /* ---- access pins --------------------------------------------------------- */

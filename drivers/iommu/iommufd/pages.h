@@ -24,8 +24,18 @@
  * A page is never unpinned before it is unmapped from every domain.
  *
  * Locking: mutex protects both trees, access_pfns, npinned and every
- * mapping's pages_node, storage_domain and access_pins.  It nests inside
- * the page table's iova_rwsem and outside mmap_lock.
+ * mapping's pages_node, storage_domain, pfn_breaks and access_pins.  It
+ * nests inside the page table's iova_rwsem and outside mmap_lock.
+ *
+ * Files
+ * -----
+ * pages.c (iommufd_pages_*) is the object itself: creation, references,
+ * pinning and unpinning pages from the source, charging them, the
+ * temporary-memory limit, and who pins which page; it also pins pages for
+ * emulated accesses and copies to and from the memory for them
+ * (pages_access_*).  pages_domains.c (pages_domains_*, pages_domains.h)
+ * puts mappings into IOMMU domains and takes them out again.  The second
+ * part of this header is for pages_domains.c only.
  */
 #ifndef __IOMMUFD_PAGES_H
 #define __IOMMUFD_PAGES_H
@@ -116,21 +126,6 @@ static inline void iommufd_pages_get(struct iommufd_pages *pages)
 
 void iommufd_pages_put(struct iommufd_pages *pages);
 
-/* Putting mappings into IOMMU domains and taking them out again */
-int pages_domains_map(struct iommufd_pages *pages, struct iopt_mapping *mapping,
-		      struct iommu_domain *const *domains,
-		      unsigned int ndomains, bool small_pages);
-void pages_domains_unmap_all(struct iommufd_pages *pages,
-			     struct iopt_mapping *mapping,
-			     struct iommu_domain *const *domains,
-			     unsigned int ndomains);
-void pages_domains_split(struct iommufd_pages *pages, struct iopt_mapping *head,
-			 struct iopt_mapping *tail);
-void pages_domains_unmap_one(struct iommufd_pages *pages,
-			     struct iopt_mapping *mapping,
-			     struct iommu_domain *domain,
-			     struct iommu_domain *new_storage);
-
 /* Pins for accesses, and copies to and from the memory for them */
 int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
 		     unsigned long first_index, unsigned long last_index,
@@ -147,5 +142,70 @@ int pages_access_rw(struct iommufd_pages *pages, unsigned long offset,
  * tests cross batch boundaries.
  */
 void iommufd_pages_set_temp_limit(unsigned int bytes);
+
+/* ---- for pages_domains.c only ------------------------------------------ */
+
+/*
+ * Pinning and unpinning: every function below runs with the mutex held.
+ * A page is pinned and charged once, however many users it has; whoever
+ * finds that a page lost its last user unpins it and gives the charge
+ * back.
+ */
+size_t iommufd_pages_temp_bytes(void);
+long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
+		       unsigned long npages, struct page **out);
+long iommufd_pages_pin_batch(struct iommufd_pages *pages, unsigned long index,
+			     unsigned long npages, struct page **out,
+			     unsigned int *batches);
+void iommufd_pages_unpin_run(struct iommufd_pages *pages, unsigned long pfn,
+			     unsigned long npages);
+void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
+			 unsigned long npages);
+void iommufd_pages_unpin_pages(struct iommufd_pages *pages, struct page **list,
+			       unsigned long npages);
+void iommufd_pages_uncharge(struct iommufd_pages *pages, unsigned long npages);
+
+/**
+ * struct iommufd_pages_run - physically contiguous pages
+ * @pfn: the first page
+ * @npages: how many
+ */
+struct iommufd_pages_run {
+	unsigned long pfn;
+	unsigned long npages;
+};
+
+/**
+ * enum iommufd_pages_pinner - who has a page pinned
+ * @IOMMUFD_PINNED_BY_DOMAIN: a mapping in domains; the pfn is read back
+ *                            from its storage domain
+ * @IOMMUFD_PINNED_BY_ACCESS: an access and no mapping in domains; the pfn
+ *                            is in access_pfns
+ * @IOMMUFD_PINNED_BY_NONE: nobody
+ */
+enum iommufd_pages_pinner {
+	IOMMUFD_PINNED_BY_DOMAIN,
+	IOMMUFD_PINNED_BY_ACCESS,
+	IOMMUFD_PINNED_BY_NONE,
+};
+
+struct iopt_mapping *
+iommufd_pages_domain_mapping_at(struct iommufd_pages *pages,
+				unsigned long index, unsigned long last,
+				unsigned long *seg_last);
+bool iommufd_pages_access_pinned_at(struct iommufd_pages *pages,
+				    unsigned long index, unsigned long last,
+				    unsigned long *seg_last);
+enum iommufd_pages_pinner
+iommufd_pages_pinned_by(struct iommufd_pages *pages, unsigned long index,
+			unsigned long last, unsigned long *seg_last,
+			struct iopt_mapping **holder);
+bool iommufd_pages_unpinned_at(struct iommufd_pages *pages, unsigned long index,
+			       unsigned long last, unsigned long *seg_last);
+bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
+				unsigned long index, unsigned long last);
+
+unsigned long pages_access_pfn(struct iommufd_pages *pages,
+			       unsigned long index);
 
 #endif
