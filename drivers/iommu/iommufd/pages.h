@@ -31,11 +31,11 @@
  * -----
  * pages.c (iommufd_pages_*) is the object itself: creation, references,
  * pinning and unpinning pages from the source, charging them, the
- * temporary-memory limit, and who pins which page; it also pins pages for
- * emulated accesses and copies to and from the memory for them
- * (pages_access_*).  pages_domains.c (pages_domains_*, pages_domains.h)
- * puts mappings into IOMMU domains and takes them out again.  The second
- * part of this header is for pages_domains.c only.
+ * temporary-memory limit, and who pins which page.  pages_domains.c
+ * (pages_domains_*, pages_domains.h) puts mappings into IOMMU domains and
+ * takes them out again; pages_access.c (pages_access_*, pages_access.h)
+ * pins pages for emulated accesses and copies to and from the memory for
+ * them.  The second part of this header is for those two files only.
  */
 #ifndef __IOMMUFD_PAGES_H
 #define __IOMMUFD_PAGES_H
@@ -126,16 +126,6 @@ static inline void iommufd_pages_get(struct iommufd_pages *pages)
 
 void iommufd_pages_put(struct iommufd_pages *pages);
 
-/* Pins for accesses, and copies to and from the memory for them */
-int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
-		     unsigned long first_index, unsigned long last_index,
-		     struct page **out_pages);
-void pages_access_unpin(struct iommufd_pages *pages,
-			struct iopt_mapping *mapping, unsigned long first_index,
-			unsigned long last_index);
-int pages_access_rw(struct iommufd_pages *pages, unsigned long offset,
-		    void *data, size_t length, unsigned int flags);
-
 /*
  * Bytes of temporary memory one pinning batch may use; 0 restores the
  * default.  IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT makes it small so that the
@@ -143,13 +133,13 @@ int pages_access_rw(struct iommufd_pages *pages, unsigned long offset,
  */
 void iommufd_pages_set_temp_limit(unsigned int bytes);
 
-/* ---- for pages_domains.c only ------------------------------------------ */
+/* ---- for pages_domains.c and pages_access.c only ----------------------- */
 
 /*
- * Pinning and unpinning: every function below runs with the mutex held.
- * A page is pinned and charged once, however many users it has; whoever
- * finds that a page lost its last user unpins it and gives the charge
- * back.
+ * Every function below but iommufd_pages_temp_bytes() wants the mutex
+ * held.  A page is pinned and charged once, however many users it has:
+ * whoever gives a page its first user pins it, and whoever finds that it
+ * lost its last one unpins it and gives the charge back.
  */
 size_t iommufd_pages_temp_bytes(void);
 long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
@@ -189,6 +179,7 @@ enum iommufd_pages_pinner {
 	IOMMUFD_PINNED_BY_NONE,
 };
 
+/* Who pins which page, for a stretch of page indexes at a time */
 struct iopt_mapping *
 iommufd_pages_domain_mapping_at(struct iommufd_pages *pages,
 				unsigned long index, unsigned long last,
@@ -204,8 +195,5 @@ bool iommufd_pages_unpinned_at(struct iommufd_pages *pages, unsigned long index,
 			       unsigned long last, unsigned long *seg_last);
 bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
 				unsigned long index, unsigned long last);
-
-unsigned long pages_access_pfn(struct iommufd_pages *pages,
-			       unsigned long index);
 
 #endif

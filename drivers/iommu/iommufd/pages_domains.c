@@ -20,6 +20,7 @@
 
 #include "io_pagetable.h"
 #include "pages.h"
+#include "pages_access.h"
 #include "pages_domains.h"
 
 /* ---- pfns read back from a domain --------------------------------------- */
