@@ -14,12 +14,15 @@
 
 #include "io_pagetable.h"
 #include "pages.h"
+#include "pages_access.h"
+#include "pages_domains.h"
 
 /*
- * One piece of memory on its way into a page table: COPY produces one per
- * source mapping it crosses, MAP exactly one.
+ * A piece of memory on its way to becoming a mapping: its pages object, the
+ * byte range of it to map, and the mapping allocated for it in advance.
+ * COPY produces one per source mapping it crosses, MAP exactly one.
  */
-struct iopt_slice {
+struct iopt_pending_mapping {
 	struct list_head link;
 	struct iommufd_pages *pages;
 	unsigned long start_byte;
@@ -214,55 +217,56 @@ static int iopt_check_fixed(struct iommufd_iopt *iopt, unsigned long iova,
 
 /* ---- creating mappings -------------------------------------------------- */
 
-/* Drop what a slice still owns: nothing, once a page table took it over */
-static void iopt_release_slice(struct iopt_slice *slice)
+/* Drop what a pending mapping still owns: nothing once a page table has it */
+static void iopt_release_pending(struct iopt_pending_mapping *pending)
 {
-	if (slice->pages)
-		iommufd_pages_put(slice->pages);
-	kfree(slice->mapping);
+	if (pending->pages)
+		iommufd_pages_put(pending->pages);
+	kfree(pending->mapping);
 }
 
-static void iopt_free_slices(struct list_head *slices)
+static void iopt_free_pending(struct list_head *to_map)
 {
-	struct iopt_slice *slice, *next;
+	struct iopt_pending_mapping *pending, *next;
 
-	list_for_each_entry_safe(slice, next, slices, link) {
-		iopt_release_slice(slice);
-		kfree(slice);
+	list_for_each_entry_safe(pending, next, to_map, link) {
+		iopt_release_pending(pending);
+		kfree(pending);
 	}
 }
 
 /* Takes over the caller's reference on @pages, also on failure */
-static int iopt_add_slice(struct list_head *slices,
-			  struct iommufd_pages *pages,
-			  unsigned long start_byte, unsigned long length)
+static int iopt_add_pending(struct list_head *to_map,
+			    struct iommufd_pages *pages,
+			    unsigned long start_byte, unsigned long length)
 {
-	struct iopt_slice *slice;
+	struct iopt_pending_mapping *pending;
 
-	slice = kzalloc(sizeof(*slice), GFP_KERNEL_ACCOUNT);
-	if (!slice) {
+	pending = kzalloc(sizeof(*pending), GFP_KERNEL_ACCOUNT);
+	if (!pending) {
 		iommufd_pages_put(pages);
 		return -ENOMEM;
 	}
-	list_add_tail(&slice->link, slices);
-	slice->pages = pages;
-	slice->start_byte = start_byte;
-	slice->length = length;
-	slice->mapping = kzalloc(sizeof(*slice->mapping), GFP_KERNEL_ACCOUNT);
-	return slice->mapping ? 0 : -ENOMEM;
+	list_add_tail(&pending->link, to_map);
+	pending->pages = pages;
+	pending->start_byte = start_byte;
+	pending->length = length;
+	pending->mapping = kzalloc(sizeof(*pending->mapping),
+				   GFP_KERNEL_ACCOUNT);
+	return pending->mapping ? 0 : -ENOMEM;
 }
 
-/* Whether every slice can go into @iopt with @iommu_prot */
-static int iopt_check_slices(struct iommufd_iopt *iopt,
-			     struct list_head *slices, int iommu_prot)
+/* Whether every pending mapping can go into @iopt with @iommu_prot */
+static int iopt_check_pending(struct iommufd_iopt *iopt,
+			      struct list_head *to_map, int iommu_prot)
 {
-	struct iopt_slice *slice;
+	struct iopt_pending_mapping *pending;
 
-	list_for_each_entry(slice, slices, link) {
-		if ((iommu_prot & IOMMU_WRITE) && !slice->pages->writable)
+	list_for_each_entry(pending, to_map, link) {
+		if ((iommu_prot & IOMMU_WRITE) && !pending->pages->writable)
 			return -EPERM;
 		/* The IOMMU maps whole granules of each page */
-		if ((slice->length | offset_in_page(slice->start_byte)) &
+		if ((pending->length | offset_in_page(pending->start_byte)) &
 		    (iopt->iova_alignment - 1))
 			return -EINVAL;
 	}
@@ -271,51 +275,51 @@ static int iopt_check_slices(struct iommufd_iopt *iopt,
 
 /* Put new mappings into every linked domain, all or none */
 static int iopt_fill_new_mappings(struct iommufd_iopt *iopt,
-				  struct list_head *slices)
+				  struct list_head *to_map)
 {
-	struct iopt_slice *slice, *done;
+	struct iopt_pending_mapping *pending, *done;
 	int rc;
 
 	if (!iopt->ndomains)
 		return 0;
-	list_for_each_entry(slice, slices, link) {
-		rc = iommufd_pages_map_domains(slice->pages, slice->mapping,
-					       iopt->domains, iopt->ndomains,
-					       iopt->large_pages_disabled);
+	list_for_each_entry(pending, to_map, link) {
+		rc = pages_domains_map(pending->pages, pending->mapping,
+				       iopt->domains, iopt->ndomains,
+				       iopt->large_pages_disabled);
 		if (rc)
 			goto undo;
 	}
 	return 0;
 
 undo:
-	list_for_each_entry(done, slices, link) {
-		if (done == slice)
+	list_for_each_entry(done, to_map, link) {
+		if (done == pending)
 			break;
-		iommufd_pages_unmap_all_domains(done->pages, done->mapping,
-						iopt->domains, iopt->ndomains);
+		pages_domains_unmap_all(done->pages, done->mapping,
+					iopt->domains, iopt->ndomains);
 	}
 	return rc;
 }
 
 /*
- * Put @slices into @iopt back to back from *@iova (placed automatically
- * unless @fixed_iova).  On success the mappings own the slices' pages
- * references and mapping memory.
+ * Put the pending mappings of @to_map into @iopt back to back from *@iova
+ * (placed automatically unless @fixed_iova).  On success the mappings own
+ * their pages references and mapping memory.
  */
-static int iopt_insert_slices(struct iommufd_iopt *iopt,
-			      struct list_head *slices, unsigned long length,
-			      unsigned long *iova, int iommu_prot,
-			      bool fixed_iova, u64 *map_call)
+static int iopt_insert_pending(struct iommufd_iopt *iopt,
+			       struct list_head *to_map, unsigned long length,
+			       unsigned long *iova, int iommu_prot,
+			       bool fixed_iova, u64 *map_call)
 {
-	struct iopt_slice *first = list_first_entry(slices, struct iopt_slice,
-						    link);
+	struct iopt_pending_mapping *first =
+		list_first_entry(to_map, struct iopt_pending_mapping, link);
 	unsigned long next_iova;
-	struct iopt_slice *slice;
+	struct iopt_pending_mapping *pending;
 	int rc;
 
 	guard(rwsem_write)(&iopt->iova_rwsem);
 
-	rc = iopt_check_slices(iopt, slices, iommu_prot);
+	rc = iopt_check_pending(iopt, to_map, iommu_prot);
 	if (rc)
 		return rc;
 	if (fixed_iova)
@@ -330,31 +334,31 @@ static int iopt_insert_slices(struct iommufd_iopt *iopt,
 
 	next_iova = *iova;
 	iopt->map_calls++;
-	list_for_each_entry(slice, slices, link) {
-		struct iopt_mapping *mapping = slice->mapping;
+	list_for_each_entry(pending, to_map, link) {
+		struct iopt_mapping *mapping = pending->mapping;
 
 		mapping->map_call = iopt->map_calls;
 		mapping->iova_node.start = next_iova;
-		mapping->iova_node.last = next_iova + slice->length - 1;
-		mapping->pages = slice->pages;
-		mapping->start_byte = slice->start_byte;
+		mapping->iova_node.last = next_iova + pending->length - 1;
+		mapping->pages = pending->pages;
+		mapping->start_byte = pending->start_byte;
 		mapping->iommu_prot = iommu_prot;
 		interval_tree_insert(&mapping->iova_node, &iopt->mappings);
-		next_iova += slice->length;
+		next_iova += pending->length;
 	}
 	if (map_call)
 		*map_call = iopt->map_calls;
 
-	rc = iopt_fill_new_mappings(iopt, slices);
-	list_for_each_entry(slice, slices, link) {
+	rc = iopt_fill_new_mappings(iopt, to_map);
+	list_for_each_entry(pending, to_map, link) {
 		if (rc) {
-			interval_tree_remove(&slice->mapping->iova_node,
+			interval_tree_remove(&pending->mapping->iova_node,
 					     &iopt->mappings);
 			continue;
 		}
 		/* Owned by the page table now */
-		slice->pages = NULL;
-		slice->mapping = NULL;
+		pending->pages = NULL;
+		pending->mapping = NULL;
 	}
 	return rc;
 }
@@ -382,28 +386,28 @@ int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
 		   unsigned long *iova, int iommu_prot, bool fixed_iova,
 		   u64 *map_call)
 {
-	/* Only COPY needs a list of them: one slice lives on the stack */
-	struct iopt_slice slice = {
+	/* Only COPY needs a list of them: MAP's one lives on the stack */
+	struct iopt_pending_mapping pending = {
 		.pages = pages,
 		.start_byte = start_byte,
 		.length = length,
 	};
-	LIST_HEAD(slices);
+	LIST_HEAD(to_map);
 	int rc = -ENOMEM;
 
-	slice.mapping = kzalloc(sizeof(*slice.mapping), GFP_KERNEL_ACCOUNT);
-	if (slice.mapping) {
-		list_add_tail(&slice.link, &slices);
-		rc = iopt_insert_slices(iopt, &slices, length, iova,
-					iommu_prot, fixed_iova, map_call);
+	pending.mapping = kzalloc(sizeof(*pending.mapping), GFP_KERNEL_ACCOUNT);
+	if (pending.mapping) {
+		list_add_tail(&pending.link, &to_map);
+		rc = iopt_insert_pending(iopt, &to_map, length, iova,
+					 iommu_prot, fixed_iova, map_call);
 	}
-	iopt_release_slice(&slice);
+	iopt_release_pending(&pending);
 	return rc;
 }
 
 /* Take references on the memory behind [first, last] of @src, in order */
-static int iopt_collect_slices(struct iommufd_iopt *src, unsigned long first,
-			       unsigned long last, struct list_head *slices)
+static int iopt_collect_pending(struct iommufd_iopt *src, unsigned long first,
+				unsigned long last, struct list_head *to_map)
 {
 	unsigned long next = first;
 	struct iopt_mapping *mapping;
@@ -413,7 +417,7 @@ static int iopt_collect_slices(struct iommufd_iopt *src, unsigned long first,
 
 	for (mapping = iopt_first_mapping(src, first, last); mapping;
 	     mapping = iopt_next_mapping(mapping, first, last)) {
-		unsigned long slice_last = min(last, mapping->iova_node.last);
+		unsigned long part_last = min(last, mapping->iova_node.last);
 		unsigned long skip;
 
 		/* A hole inside the range: there is nothing to copy there */
@@ -421,14 +425,14 @@ static int iopt_collect_slices(struct iommufd_iopt *src, unsigned long first,
 			return -ENOENT;
 		skip = next - mapping->iova_node.start;
 		iommufd_pages_get(mapping->pages);
-		rc = iopt_add_slice(slices, mapping->pages,
-				    mapping->start_byte + skip,
-				    slice_last - next + 1);
+		rc = iopt_add_pending(to_map, mapping->pages,
+				      mapping->start_byte + skip,
+				      part_last - next + 1);
 		if (rc)
 			return rc;
-		if (slice_last == last)
+		if (part_last == last)
 			return 0;
-		next = slice_last + 1;
+		next = part_last + 1;
 	}
 	return -ENOENT;
 }
@@ -457,17 +461,17 @@ int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
 	      u64 *map_call)
 {
 	unsigned long src_last;
-	LIST_HEAD(slices);
+	LIST_HEAD(to_map);
 	int rc;
 
 	rc = iopt_check_range(src_iova, length, &src_last);
 	if (rc)
 		return rc;
-	rc = iopt_collect_slices(src, src_iova, src_last, &slices);
+	rc = iopt_collect_pending(src, src_iova, src_last, &to_map);
 	if (!rc)
-		rc = iopt_insert_slices(dst, &slices, length, dst_iova,
-					iommu_prot, fixed_iova, map_call);
-	iopt_free_slices(&slices);
+		rc = iopt_insert_pending(dst, &to_map, length, dst_iova,
+					 iommu_prot, fixed_iova, map_call);
+	iopt_free_pending(&to_map);
 	return rc;
 }
 
@@ -477,8 +481,8 @@ static void iopt_remove_mapping(struct iommufd_iopt *iopt,
 				struct iopt_mapping *mapping)
 {
 	if (iopt->ndomains)
-		iommufd_pages_unmap_all_domains(mapping->pages, mapping,
-						iopt->domains, iopt->ndomains);
+		pages_domains_unmap_all(mapping->pages, mapping, iopt->domains,
+					iopt->ndomains);
 	interval_tree_remove(&mapping->iova_node, &iopt->mappings);
 	iommufd_pages_put(mapping->pages);
 	kfree(mapping);
@@ -696,7 +700,7 @@ int iopt_split(struct iommufd_iopt *iopt, unsigned long iova)
 	tail->iommu_prot = head->iommu_prot;
 	iommufd_pages_get(head->pages);
 	tail->pages = head->pages;
-	iommufd_pages_split_mapping(head->pages, head, tail);
+	pages_domains_split(head->pages, head, tail);
 	interval_tree_insert(&head->iova_node, &iopt->mappings);
 	interval_tree_insert(&no_free_ptr(tail)->iova_node, &iopt->mappings);
 	return 0;
@@ -935,11 +939,10 @@ static void iopt_unfill_mapping(struct iommufd_iopt *iopt,
 				struct iommu_domain *domain)
 {
 	if (iopt->ndomains)
-		iommufd_pages_unmap_one_domain(mapping->pages, mapping, domain,
-					       iopt->domains[0]);
+		pages_domains_unmap_one(mapping->pages, mapping, domain,
+					iopt->domains[0]);
 	else
-		iommufd_pages_unmap_all_domains(mapping->pages, mapping,
-						&domain, 1);
+		pages_domains_unmap_all(mapping->pages, mapping, &domain, 1);
 }
 
 /* Map every mapping into @domain, which is not in iopt->domains yet */
@@ -951,9 +954,8 @@ static int iopt_fill_domain(struct iommufd_iopt *iopt,
 
 	for (mapping = iopt_first_mapping(iopt, 0, ULONG_MAX); mapping;
 	     mapping = iopt_next_mapping(mapping, 0, ULONG_MAX)) {
-		rc = iommufd_pages_map_domains(mapping->pages, mapping,
-					       &domain, 1,
-					       iopt->large_pages_disabled);
+		rc = pages_domains_map(mapping->pages, mapping, &domain, 1,
+				       iopt->large_pages_disabled);
 		if (rc)
 			goto undo;
 	}
@@ -1224,11 +1226,9 @@ static void iopt_unpin_range(struct iommufd_iopt *iopt, unsigned long first,
 	while ((rc = iopt_range_next(&walk, &seg_first, &seg_last)) > 0) {
 		struct iopt_mapping *mapping = walk.mapping;
 
-		iommufd_pages_unpin_access(mapping->pages, mapping,
-					   iopt_mapping_iova_index(mapping,
-								   seg_first),
-					   iopt_mapping_iova_index(mapping,
-								   seg_last));
+		pages_access_unpin(mapping->pages, mapping,
+				   iopt_mapping_iova_index(mapping, seg_first),
+				   iopt_mapping_iova_index(mapping, seg_last));
 	}
 	WARN_ON(rc);
 }
@@ -1269,9 +1269,8 @@ int iopt_pin_pages(struct iommufd_iopt *iopt, unsigned long iova,
 			break;
 		first_index = iopt_mapping_iova_index(mapping, seg_first);
 		last_index = iopt_mapping_iova_index(mapping, seg_last);
-		rc = iommufd_pages_pin_access(mapping->pages, mapping,
-					      first_index, last_index,
-					      out_pages);
+		rc = pages_access_pin(mapping->pages, mapping, first_index,
+				      last_index, out_pages);
 		if (rc)
 			break;
 		out_pages += last_index - first_index + 1;
@@ -1330,10 +1329,10 @@ int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
 					    flags & IOMMUFD_ACCESS_RW_WRITE);
 		if (rc)
 			return rc;
-		rc = iommufd_pages_rw(mapping->pages,
-				      mapping->start_byte + seg_first -
-				      mapping->iova_node.start,
-				      data, bytes, flags);
+		rc = pages_access_rw(mapping->pages,
+				     mapping->start_byte + seg_first -
+				     mapping->iova_node.start,
+				     data, bytes, flags);
 		if (rc)
 			return rc;
 		data += bytes;

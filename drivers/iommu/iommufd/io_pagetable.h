@@ -43,6 +43,7 @@
 
 #include <linux/bits.h>
 #include <linux/interval_tree.h>
+#include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
@@ -55,7 +56,7 @@ struct iommufd_pages;
 struct page;
 
 /**
- * struct iopt_mapping - an IOVA range backed by a slice of a pages object
+ * struct iopt_mapping - an IOVA range backed by part of a pages object
  * @iova_node: [first, last] IOVA, in iommufd_iopt.mappings
  * @pages: the memory, one reference held
  * @start_byte: offset of the first mapped byte from the start of the pages
@@ -95,12 +96,53 @@ struct iopt_mapping {
 	bool removing;
 };
 
+/*
+ * Where a mapping's IOVAs and the page indexes of its pages object meet.
+ * Only the first and the last page of a mapping can be mapped in part.
+ */
+
 /* The index, inside the pages object, of the page holding byte @iova */
-static inline unsigned long iopt_mapping_iova_index(struct iopt_mapping *mapping,
-						    unsigned long iova)
+static inline unsigned long
+iopt_mapping_iova_index(struct iopt_mapping *mapping, unsigned long iova)
 {
 	return (mapping->start_byte + iova - mapping->iova_node.start) >>
 	       PAGE_SHIFT;
+}
+
+/* The index of the page holding the first byte @mapping maps */
+static inline unsigned long
+iopt_mapping_first_index(struct iopt_mapping *mapping)
+{
+	return mapping->start_byte >> PAGE_SHIFT;
+}
+
+/* The index of the page holding the last byte @mapping maps */
+static inline unsigned long
+iopt_mapping_last_index(struct iopt_mapping *mapping)
+{
+	return (mapping->start_byte + mapping->iova_node.last -
+		mapping->iova_node.start) >> PAGE_SHIFT;
+}
+
+/* The first byte of page @index that @mapping maps, as an IOVA */
+static inline unsigned long
+iopt_mapping_index_iova(struct iopt_mapping *mapping, unsigned long index)
+{
+	unsigned long byte = max(index << PAGE_SHIFT, mapping->start_byte);
+
+	return mapping->iova_node.start + byte - mapping->start_byte;
+}
+
+/* The last byte of page @index that @mapping maps, as an IOVA */
+static inline unsigned long
+iopt_mapping_index_last_iova(struct iopt_mapping *mapping, unsigned long index)
+{
+	unsigned long last_byte = mapping->start_byte +
+				  (mapping->iova_node.last -
+				   mapping->iova_node.start);
+	unsigned long byte = min(((index + 1) << PAGE_SHIFT) - 1, last_byte);
+
+	return mapping->iova_node.start + byte - mapping->start_byte;
 }
 
 /**

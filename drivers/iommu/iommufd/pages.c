@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Pages objects: where the memory behind a mapping comes from.
+ * Pages objects: where the memory behind a mapping comes from.  This file
+ * creates and frees them, pins and unpins their pages from the source
+ * (user memory or a file), charges what is pinned against RLIMIT_MEMLOCK,
+ * bounds the temporary memory of a batch, and answers who pins which page;
+ * pages_domains.c and pages_access.c build on it.  pages.h states the
+ * contract.
+ *
+ * Locking: pinning, unpinning, charging and the questions about pins run
+ * under the object's mutex, taken by the callers in the other two files.
+ * Creation and the last reference need no lock.
  */
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/highmem.h>
 #include <linux/hugetlb.h>
-#include <linux/iommu.h>
-#include <linux/iommufd.h>
-#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
@@ -18,7 +23,6 @@
 #include <linux/shmem_fs.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "io_pagetable.h"
 #include "iommufd_private.h"
@@ -230,8 +234,12 @@ static int iommufd_pages_charge(struct iommufd_pages *pages,
 	return 0;
 }
 
-static void iommufd_pages_uncharge(struct iommufd_pages *pages,
-				   unsigned long npages)
+/**
+ * iommufd_pages_uncharge() - give back the charge of unpinned pages
+ * @pages: the pages object
+ * @npages: how many of its pages were unpinned
+ */
+void iommufd_pages_uncharge(struct iommufd_pages *pages, unsigned long npages)
 {
 	if (!npages || WARN_ON(npages > pages->npinned))
 		return;
@@ -254,7 +262,12 @@ void iommufd_pages_set_temp_limit(unsigned int bytes)
 	WRITE_ONCE(iommufd_pages_temp_limit, bytes);
 }
 
-static size_t iommufd_pages_temp_bytes(void)
+/**
+ * iommufd_pages_temp_bytes() - bytes one temporary array may use
+ *
+ * Return: the limit iommufd_pages_set_temp_limit() set, or the default.
+ */
+size_t iommufd_pages_temp_bytes(void)
 {
 	return READ_ONCE(iommufd_pages_temp_limit) ?:
 	       IOMMUFD_PAGES_DEFAULT_TEMP_LIMIT;
@@ -337,13 +350,19 @@ static long iommufd_pages_pin_file(struct iommufd_pages *pages,
 	return done;
 }
 
-/*
- * Pin up to @npages pages from @index on, charging them.  Returns how many
- * were pinned (at least one) or an error; nothing is left pinned or charged
- * on error.
+/**
+ * iommufd_pages_pin() - pin pages from the source and charge them
+ * @pages: the pages object, its mutex held
+ * @index: index of the first page
+ * @npages: how many pages to pin at most
+ * @out: receives a page pointer per page pinned
+ *
+ * Return: how many pages were pinned from @index on, at least one; or
+ * -ENOMEM (also past RLIMIT_MEMLOCK) or -EFAULT, with nothing left pinned
+ * or charged.
  */
-static long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
-			      unsigned long npages, struct page **out)
+long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
+		       unsigned long npages, struct page **out)
 {
 	long pinned;
 	int rc;
@@ -365,12 +384,17 @@ static long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
 	return pinned;
 }
 
-/*
- * Unpin a physically contiguous run of pages.  The caller gives the charge
- * back, once for everything it unpins.
+/**
+ * iommufd_pages_unpin_run() - unpin physically contiguous pages
+ * @pages: the pages object, its mutex held
+ * @pfn: the first page
+ * @npages: how many
+ *
+ * The caller gives the charge back with iommufd_pages_uncharge(), once for
+ * everything it unpins.
  */
-static void iommufd_pages_unpin_run(struct iommufd_pages *pages,
-				    unsigned long pfn, unsigned long npages)
+void iommufd_pages_unpin_run(struct iommufd_pages *pages, unsigned long pfn,
+			     unsigned long npages)
 {
 	lockdep_assert_held(&pages->mutex);
 
@@ -379,1367 +403,185 @@ static void iommufd_pages_unpin_run(struct iommufd_pages *pages,
 					 pages->writable);
 }
 
-/* Unpin a physically contiguous run of pages and give the charge back */
-static void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
-				unsigned long npages)
+/**
+ * iommufd_pages_unpin() - unpin physically contiguous pages and uncharge them
+ * @pages: the pages object, its mutex held
+ * @pfn: the first page
+ * @npages: how many
+ */
+void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
+			 unsigned long npages)
 {
 	iommufd_pages_unpin_run(pages, pfn, npages);
 	iommufd_pages_uncharge(pages, npages);
 }
 
-/* Unpin pages that were pinned but never mapped anywhere */
-static void iommufd_pages_unpin_pages(struct iommufd_pages *pages,
-				      struct page **list, unsigned long npages)
+/**
+ * iommufd_pages_unpin_pages() - unpin and uncharge pages just pinned
+ * @pages: the pages object, its mutex held
+ * @list: pages iommufd_pages_pin() returned, not yet mapped or recorded
+ *        anywhere
+ * @npages: how many
+ */
+void iommufd_pages_unpin_pages(struct iommufd_pages *pages, struct page **list,
+			       unsigned long npages)
 {
 	unpin_user_pages(list, npages);
 	iommufd_pages_uncharge(pages, npages);
 }
 
-/* ---- where the pfn of a page index comes from --------------------------- */
-
-/*
- * Whether some node of @root covers @index, and up to which index (at most
- * @last) that answer holds.
- */
-static bool iommufd_tree_covers(struct rb_root_cached *root,
-				unsigned long index, unsigned long last,
-				unsigned long *seg_last)
-{
-	struct interval_tree_node *node;
-
-	node = interval_tree_iter_first(root, index, last);
-	if (node && node->start <= index) {
-		*seg_last = min(node->last, last);
-		return true;
-	}
-	*seg_last = node ? node->start - 1 : last;
-	return false;
-}
-
-/*
- * The mapping in domains that covers @index, if any, and up to which index
- * (at most @last) that answer holds.
- */
-static struct iopt_mapping *iommufd_domain_user(struct iommufd_pages *pages,
-						unsigned long index,
-						unsigned long last,
-						unsigned long *seg_last)
-{
-	struct interval_tree_node *node;
-
-	node = interval_tree_iter_first(&pages->domain_users, index, last);
-	if (node && node->start <= index) {
-		*seg_last = min(node->last, last);
-		return container_of(node, struct iopt_mapping, pages_node);
-	}
-	*seg_last = node ? node->start - 1 : last;
-	return NULL;
-}
-
-enum iommufd_pfn_source {
-	/* Pinned for a mapping in domains: read back from its storage domain */
-	IOMMUFD_PFN_FROM_DOMAIN,
-	/* Pinned for an access: in access_pfns */
-	IOMMUFD_PFN_FROM_ACCESS,
-	/* Nobody has it pinned */
-	IOMMUFD_PFN_UNPINNED,
-};
-
-/*
- * Who has page @index pinned, and up to which index (at most @last) the
- * answer stays the same.  For IOMMUFD_PFN_FROM_DOMAIN, *@user is the
- * mapping to read the pfns from.
- */
-static enum iommufd_pfn_source
-iommufd_pages_source(struct iommufd_pages *pages, unsigned long index,
-		     unsigned long last, unsigned long *seg_last,
-		     struct iopt_mapping **user)
-{
-	*user = iommufd_domain_user(pages, index, last, seg_last);
-	if (*user)
-		return IOMMUFD_PFN_FROM_DOMAIN;
-	if (iommufd_tree_covers(&pages->access_users, index, *seg_last,
-				seg_last))
-		return IOMMUFD_PFN_FROM_ACCESS;
-	return IOMMUFD_PFN_UNPINNED;
-}
-
-/* Whether nobody has page @index pinned, and up to which index (<= @last) */
-static bool iommufd_pages_unused(struct iommufd_pages *pages,
-				 unsigned long index, unsigned long last,
-				 unsigned long *seg_last)
-{
-	struct iopt_mapping *user;
-
-	return iommufd_pages_source(pages, index, last, seg_last, &user) ==
-	       IOMMUFD_PFN_UNPINNED;
-}
-
-/* The first byte of page @index that @mapping maps, as an IOVA */
-static unsigned long iopt_mapping_index_iova(struct iopt_mapping *mapping,
-					     unsigned long index)
-{
-	unsigned long byte = max(index << PAGE_SHIFT, mapping->start_byte);
-
-	return mapping->iova_node.start + byte - mapping->start_byte;
-}
-
-/* The last byte of page @index that @mapping maps, as an IOVA */
-static unsigned long iopt_mapping_index_last_iova(struct iopt_mapping *mapping,
-						  unsigned long index)
-{
-	unsigned long last_byte = mapping->start_byte +
-				  (mapping->iova_node.last -
-				   mapping->iova_node.start);
-	unsigned long byte = min(((index + 1) << PAGE_SHIFT) - 1, last_byte);
-
-	return mapping->iova_node.start + byte - mapping->start_byte;
-}
-
-static unsigned long iopt_mapping_read_pfn(struct iopt_mapping *mapping,
-					   unsigned long index)
-{
-	phys_addr_t phys;
-
-	phys = iommu_iova_to_phys(mapping->storage_domain,
-				  iopt_mapping_index_iova(mapping, index));
-	return PHYS_PFN(phys);
-}
-
-/*
- * Reads the pfns of pages [index, last] of a mapping back from a domain it
- * is in, with one lookup per stretch of pages that the mapping's
- * pfn_breaks prove physically contiguous: every IOVA in pfn_breaks is a
- * multiple of its lowest set bit, so no page that starts after the first
- * of a stretch and before the next such multiple starts a new physically
- * contiguous run.  With memory of 2 MiB pages (and IOVA aligned like it)
- * that is a lookup per 2 MiB; with no break at all, one per mapping.
- */
-struct iopt_pfn_reader {
-	struct iopt_mapping *mapping;
-	struct iommu_domain *domain;
-	unsigned long index;
-	unsigned long last;
-	/* IOVA of the first byte of page @index */
-	unsigned long iova;
-	/* A stretch ends at the next IOVA with all of these bits set */
-	unsigned long stretch_mask;
-};
-
-static void iopt_pfn_reader_init(struct iopt_pfn_reader *reader,
-				 struct iopt_mapping *mapping,
-				 struct iommu_domain *domain,
-				 unsigned long index, unsigned long last)
-{
-	unsigned long breaks = mapping->pfn_breaks;
-
-	reader->mapping = mapping;
-	reader->domain = domain;
-	reader->index = index;
-	reader->last = last;
-	reader->iova = iopt_mapping_index_iova(mapping, index);
-	reader->stretch_mask = breaks ? (breaks & -breaks) - 1 : ULONG_MAX;
-}
-
-/*
- * The pfn of the next page, and in *@npages how many pages from it on
- * follow it physically; false once the whole range was read.
- */
-static bool iopt_pfn_read(struct iopt_pfn_reader *reader, unsigned long *pfn,
-			  unsigned long *npages)
-{
-	struct iopt_mapping *mapping = reader->mapping;
-	unsigned long block_last = reader->iova | reader->stretch_mask;
-	unsigned long stretch_last = reader->last;
-
-	if (reader->index > reader->last)
-		return false;
-	if (block_last < mapping->iova_node.last)
-		stretch_last = min(iopt_mapping_iova_index(mapping, block_last),
-				   stretch_last);
-	*pfn = PHYS_PFN(iommu_iova_to_phys(reader->domain, reader->iova));
-	*npages = stretch_last - reader->index + 1;
-	reader->index = stretch_last + 1;
-	reader->iova = iopt_mapping_index_iova(mapping, reader->index);
-	return true;
-}
-
-/*
- * The pfn of a page someone has pinned: read back from @user's storage
- * domain when a mapping in domains has it (@user is then that mapping), or
- * from access_pfns.
- */
-static unsigned long iommufd_pages_known_pfn(struct iommufd_pages *pages,
-					     struct iopt_mapping *user,
-					     unsigned long index)
-{
-	if (user)
-		return iopt_mapping_read_pfn(user, index);
-	return xa_to_value(xa_load(&pages->access_pfns, index));
-}
-
-/* ---- batches of pfn runs ------------------------------------------------ */
-
-struct iommufd_pfn_run {
-	unsigned long pfn;
-	unsigned long npages;
-};
-
-/*
- * Physically contiguous runs of consecutive page indexes, starting at
- * first_index, on their way into or out of the domains.
- */
-struct iommufd_pfn_batch {
-	struct iommufd_pfn_run *runs;
-	unsigned int nruns;
-	unsigned int max_runs;
-	unsigned long first_index;
-	unsigned long npages;
-	/* Scratch space for pinning, max_pages entries */
-	struct page **pages;
-	unsigned int max_pages;
-};
-
-/*
- * Each array gets the whole temporary budget: fewer, larger pin calls and
- * fewer flushes make a batch cheaper, and the pinning array is only needed
- * while pages are pinned.
- */
-static int iommufd_pfn_batch_init(struct iommufd_pfn_batch *batch,
-				  unsigned long npages, bool with_pages)
-{
-	size_t bytes = iommufd_pages_temp_bytes();
-
-	memset(batch, 0, sizeof(*batch));
-	/* Never more runs than pages, never fewer than two */
-	batch->max_runs = clamp_t(unsigned long, bytes / sizeof(*batch->runs),
-				  2, max(npages, 2UL));
-	batch->runs = kmalloc_array(batch->max_runs, sizeof(*batch->runs),
-				    GFP_KERNEL);
-	if (!batch->runs)
-		return -ENOMEM;
-	if (!with_pages)
-		return 0;
-	batch->max_pages = clamp_t(unsigned long,
-				   bytes / sizeof(*batch->pages), 1, npages);
-	batch->pages = kmalloc_array(batch->max_pages, sizeof(*batch->pages),
-				     GFP_KERNEL);
-	if (!batch->pages) {
-		kfree(batch->runs);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static void iommufd_pfn_batch_destroy(struct iommufd_pfn_batch *batch)
-{
-	kfree(batch->runs);
-	kfree(batch->pages);
-}
-
-/* Forget the first @nruns runs, keeping the rest */
-static void iommufd_pfn_batch_consume(struct iommufd_pfn_batch *batch,
-				      unsigned int nruns)
-{
-	unsigned int i;
-
-	for (i = 0; i < nruns; i++) {
-		batch->first_index += batch->runs[i].npages;
-		batch->npages -= batch->runs[i].npages;
-	}
-	memmove(batch->runs, batch->runs + nruns,
-		(batch->nruns - nruns) * sizeof(*batch->runs));
-	batch->nruns -= nruns;
-}
-
-/*
- * Unpin the pages of @runs (the first at page index @index, the last at
- * @last) that nobody has pinned any more.  Who pins what changes only at
- * the ends of users, so that is looked up once per stretch, not per page.
- * Returns how many were unpinned; the caller gives their charge back.
- */
-static unsigned long iommufd_pages_unpin_unused(struct iommufd_pages *pages,
-						unsigned long index,
-						unsigned long last,
-						const struct iommufd_pfn_run *runs,
-						unsigned int nruns)
-{
-	unsigned long seg_last, unpinned = 0;
-	bool unused;
-	unsigned int i;
-
-	unused = iommufd_pages_unused(pages, index, last, &seg_last);
-	for (i = 0; i < nruns; i++) {
-		unsigned long run_last = index + runs[i].npages - 1;
-		unsigned long pfn = runs[i].pfn;
-
-		while (index <= run_last) {
-			unsigned long end;
-
-			if (index > seg_last)
-				unused = iommufd_pages_unused(pages, index, last,
-							      &seg_last);
-			end = min(seg_last, run_last);
-			if (unused) {
-				iommufd_pages_unpin_run(pages, pfn,
-							end - index + 1);
-				unpinned += end - index + 1;
-			}
-			pfn += end - index + 1;
-			index = end + 1;
-		}
-	}
-	return unpinned;
-}
-
-/* ---- filling domains ---------------------------------------------------- */
-
-struct iommufd_fill {
-	struct iommufd_pages *pages;
-	struct iopt_mapping *mapping;
-	struct iommu_domain *const *domains;
-	unsigned int ndomains;
-	bool small_pages;
-	struct iommufd_pfn_batch batch;
-	/* What becomes the mapping's pfn_breaks */
-	unsigned long pfn_breaks;
-};
-
-/*
- * Map [iova, iova + size) to @phys in one domain, page by page if asked.
- * The IOMMU is not synced: the caller does that once for a whole batch.
- */
-static int iommufd_fill_map_range(struct iommufd_fill *fill,
-				  struct iommu_domain *domain,
-				  unsigned long iova, phys_addr_t phys,
-				  size_t size)
-{
-	int prot = fill->mapping->iommu_prot;
-	size_t done = 0;
-	int rc;
-
-	if (!fill->small_pages)
-		return iommu_map_nosync(domain, iova, phys, size, prot,
-					GFP_KERNEL_ACCOUNT);
-
-	while (done < size) {
-		size_t chunk = min_t(size_t, size - done,
-				     PAGE_SIZE - offset_in_page(phys + done));
-
-		rc = iommu_map_nosync(domain, iova + done, phys + done, chunk,
-				      prot, GFP_KERNEL_ACCOUNT);
-		if (rc) {
-			if (done)
-				iommu_unmap(domain, iova, done);
-			return rc;
-		}
-		done += chunk;
-	}
-	return 0;
-}
-
-/*
- * Map the first @nruns runs of the batch into one domain, each run with its
- * own call so that it can become large IOMMU pages, and then sync the IOMMU
- * once for all of them: on VT-d in caching mode every sync is an IOTLB
- * invalidation, and memory of small pages is one run per page.  On failure
- * the domain is left as it was.
- */
-static int iommufd_fill_map_runs(struct iommufd_fill *fill,
-				 struct iommu_domain *domain,
-				 unsigned int nruns)
-{
-	struct iopt_mapping *mapping = fill->mapping;
-	unsigned long index = fill->batch.first_index;
-	unsigned long first_iova = iopt_mapping_index_iova(mapping, index);
-	unsigned long iova = first_iova;
-	unsigned int i;
-	int rc;
-
-	for (i = 0; i < nruns; i++) {
-		struct iommufd_pfn_run *run = &fill->batch.runs[i];
-		unsigned long last = index + run->npages - 1;
-		unsigned long last_iova =
-			iopt_mapping_index_last_iova(mapping, last);
-		/* Only the first page of a mapping can start mid-page */
-		phys_addr_t phys = PFN_PHYS(run->pfn) +
-				   ((iova - mapping->iova_node.start +
-				     mapping->start_byte) & ~PAGE_MASK);
-
-		rc = iommufd_fill_map_range(fill, domain, iova, phys,
-					    last_iova - iova + 1);
-		if (rc)
-			goto undo;
-		index = last + 1;
-		iova = last_iova + 1;
-	}
-
-	rc = iommu_sync_map(domain, first_iova, iova - first_iova);
-	if (!rc)
-		return 0;
-undo:
-	/* Unmapping syncs the IOMMU itself */
-	if (iova != first_iova)
-		iommu_unmap(domain, first_iova, iova - first_iova);
-	return rc;
-}
-
-/*
- * Map the complete runs of the batch (all of them when @all, else all but
- * the last, which may still grow) into every domain, then drop them from
- * the batch.  On failure the domains are left as they were before.
- */
-static int iommufd_fill_flush(struct iommufd_fill *fill, bool all)
-{
-	unsigned int nruns = all ? fill->batch.nruns : fill->batch.nruns - 1;
-	unsigned long first_iova, last_iova, npages = 0;
-	unsigned int i;
-	int rc;
-
-	if (!nruns)
-		return 0;
-	for (i = 0; i < fill->ndomains; i++) {
-		rc = iommufd_fill_map_runs(fill, fill->domains[i], nruns);
-		if (rc)
-			goto undo;
-	}
-	iommufd_pfn_batch_consume(&fill->batch, nruns);
-	return 0;
-
-undo:
-	/* What the domains before the failed one got: the first @nruns */
-	while (nruns--)
-		npages += fill->batch.runs[nruns].npages;
-	first_iova = iopt_mapping_index_iova(fill->mapping,
-					     fill->batch.first_index);
-	last_iova = iopt_mapping_index_last_iova(fill->mapping,
-						 fill->batch.first_index +
-						 npages - 1);
-	while (i--)
-		iommu_unmap(fill->domains[i], first_iova,
-			    last_iova - first_iova + 1);
-	return rc;
-}
-
-/*
- * Append @npages physically contiguous pages, from @pfn on, for the next
- * page indexes; when a new run is needed and there is no room for it,
- * what the batch holds is mapped first.  On failure nothing was appended.
- */
-static int iommufd_fill_add(struct iommufd_fill *fill, unsigned long pfn,
-			    unsigned long npages)
-{
-	struct iommufd_pfn_batch *batch = &fill->batch;
-	struct iommufd_pfn_run *run;
-	int rc;
-
-	if (batch->nruns) {
-		run = &batch->runs[batch->nruns - 1];
-		if (run->pfn + run->npages == pfn) {
-			run->npages += npages;
-			batch->npages += npages;
-			return 0;
-		}
-		/* The batch only ever starts at the mapping's first page */
-		fill->pfn_breaks |=
-			iopt_mapping_index_iova(fill->mapping,
-						batch->first_index +
-						batch->npages);
-		if (batch->nruns == batch->max_runs) {
-			rc = iommufd_fill_flush(fill, false);
-			if (rc)
-				return rc;
-		}
-	}
-	run = &batch->runs[batch->nruns++];
-	run->pfn = pfn;
-	run->npages = npages;
-	batch->npages += npages;
-	return 0;
-}
-
-/*
- * Append pages just pinned, a physically contiguous stretch at a time.
- * *@added says how many were appended: all of them unless this fails.
- */
-static int iommufd_fill_add_pages(struct iommufd_fill *fill,
-				  struct page **list, unsigned long npages,
-				  unsigned long *added)
-{
-	unsigned long done = 0;
-	int rc = 0;
-
-	while (done < npages) {
-		unsigned long pfn = page_to_pfn(list[done]);
-		unsigned long n = 1;
-
-		while (done + n < npages &&
-		       page_to_pfn(list[done + n]) == pfn + n)
-			n++;
-		rc = iommufd_fill_add(fill, pfn, n);
-		if (rc)
-			break;
-		done += n;
-	}
-	*added = done;
-	return rc;
-}
-
-/*
- * Append the pages of [index, last] that @user, a mapping in domains, has
- * pinned, read back from its storage domain a known contiguous stretch at
- * a time.
- */
-static int iommufd_fill_add_from_domain(struct iommufd_fill *fill,
-					struct iopt_mapping *user,
-					unsigned long index,
-					unsigned long last)
-{
-	struct iopt_pfn_reader reader;
-	unsigned long pfn, npages;
-	int rc;
-
-	iopt_pfn_reader_init(&reader, user, user->storage_domain, index, last);
-	while (iopt_pfn_read(&reader, &pfn, &npages)) {
-		rc = iommufd_fill_add(fill, pfn, npages);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-/*
+/**
+ * iommufd_pages_pin_batch() - iommufd_pages_pin() for one batch of a gather
+ * @pages: the pages object, its mutex held
+ * @index: index of the first page
+ * @npages: how many pages to pin at most
+ * @out: receives a page pointer per page pinned
+ * @batches: the gather's count of batches, 0 before its first
+ *
  * Fault injection (fail_iommufd) fails the second batch of pages a gather
  * pins, as GUP fails for memory unmapped part way: what the first batch
  * did must then be undone.  One fault site per gather, not per batch,
  * keeps fail-nth sweeps of small batches short.
+ *
+ * Return: as iommufd_pages_pin().
  */
-static long iommufd_pages_pin_batch(struct iommufd_pages *pages,
-				    unsigned long index, unsigned long npages,
-				    struct page **out, unsigned int *batches)
+long iommufd_pages_pin_batch(struct iommufd_pages *pages, unsigned long index,
+			     unsigned long npages, struct page **out,
+			     unsigned int *batches)
 {
 	if (++*batches == 2 && iommufd_should_fail())
 		return -EFAULT;
 	return iommufd_pages_pin(pages, index, npages, out);
 }
 
+/* ---- who has a page pinned ---------------------------------------------- */
+
 /*
- * Gather the pfns of [index, last], pinning the pages nobody has pinned,
- * and map them batch by batch.  On failure the pages before
- * batch.first_index are mapped in every domain and those in the batch in
- * none.
+ * Who pins what changes only at the ends of the nodes of the two trees, so
+ * every question below is answered for a stretch of page indexes at once,
+ * up to the index it returns in *seg_last.
  */
-static int iommufd_fill_gather(struct iommufd_fill *fill, unsigned long index,
-			       unsigned long last)
+
+/* The node of @root that covers @index, if any */
+static struct interval_tree_node *
+iommufd_pages_node_at(struct rb_root_cached *root, unsigned long index,
+		      unsigned long last, unsigned long *seg_last)
 {
-	struct iommufd_pages *pages = fill->pages;
-	unsigned int batches = 0;
-	int rc;
+	struct interval_tree_node *node;
 
-	while (index <= last) {
-		struct page **list = fill->batch.pages;
-		unsigned long seg_last, added;
-		struct iopt_mapping *user;
-		long pinned;
-
-		switch (iommufd_pages_source(pages, index, last, &seg_last,
-					     &user)) {
-		case IOMMUFD_PFN_FROM_DOMAIN:
-			rc = iommufd_fill_add_from_domain(fill, user, index,
-							  seg_last);
-			if (rc)
-				return rc;
-			index = seg_last + 1;
-			break;
-		case IOMMUFD_PFN_FROM_ACCESS:
-			for (; index <= seg_last; index++) {
-				unsigned long pfn =
-					iommufd_pages_known_pfn(pages, NULL,
-								index);
-
-				rc = iommufd_fill_add(fill, pfn, 1);
-				if (rc)
-					return rc;
-			}
-			break;
-		case IOMMUFD_PFN_UNPINNED:
-			seg_last = min(seg_last,
-				       index + fill->batch.max_pages - 1);
-			pinned = iommufd_pages_pin_batch(pages, index,
-							 seg_last - index + 1,
-							 list, &batches);
-			if (pinned < 0)
-				return pinned;
-			rc = iommufd_fill_add_pages(fill, list, pinned, &added);
-			if (rc) {
-				/* Not in the batch: nobody else knows them */
-				iommufd_pages_unpin_pages(pages, list + added,
-							  pinned - added);
-				return rc;
-			}
-			index += pinned;
-			break;
-		}
+	node = interval_tree_iter_first(root, index, last);
+	if (node && node->start <= index) {
+		*seg_last = min(node->last, last);
+		return node;
 	}
-	return iommufd_fill_flush(fill, true);
+	*seg_last = node ? node->start - 1 : last;
+	return NULL;
 }
 
-/* ---- emptying domains --------------------------------------------------- */
-
-/*
- * Taking a range of a mapping out of the domains.  Pages nobody else uses
- * are unpinned, but only after they are unmapped everywhere, so their pfns
- * are read from the storage domain first and kept as runs of physically
- * contiguous pages, whoever pins them.  When the runs fill up, what has
- * been read is unmapped up to the latest physical discontinuity: no IOMMU
- * page can span one, so a partial unmap never cuts a large IOMMU page.
- * Every run after the first starts at a discontinuity, so full runs always
- * have one to flush at.  Which pages of a run to unpin is decided at the
- * flush, from who else pins them.
+/**
+ * iommufd_pages_domain_mapping_at() - the mapping in domains covering a page
+ * @pages: the pages object, its mutex held
+ * @index: the page index
+ * @last: the last page index the answer is wanted for
+ * @seg_last: returns up to which index, at most @last, the answer holds
+ *
+ * Return: the mapping, whose storage domain holds the pfn of the page, or
+ * NULL.
  */
-struct iommufd_unfill {
-	struct iommufd_pages *pages;
-	struct iopt_mapping *mapping;
-	struct iommu_domain *storage;
-	struct iommu_domain *const *domains;
-	unsigned int ndomains;
-	struct iommufd_pfn_batch runs;
-	/* Pages before this index are unmapped and unpinned already */
-	unsigned long unmapped_index;
-	/* The latest discontinuity, and how many runs lie before it */
-	unsigned long cut_index;
-	unsigned int cut_runs;
-};
-
-static void iommufd_unfill_unmap(struct iommufd_unfill *unfill,
-				 unsigned long first, unsigned long last)
+struct iopt_mapping *
+iommufd_pages_domain_mapping_at(struct iommufd_pages *pages,
+				unsigned long index, unsigned long last,
+				unsigned long *seg_last)
 {
-	unsigned long iova = iopt_mapping_index_iova(unfill->mapping, first);
-	unsigned long last_iova =
-		iopt_mapping_index_last_iova(unfill->mapping, last);
-	unsigned int i;
+	struct interval_tree_node *node;
 
-	for (i = 0; i < unfill->ndomains; i++)
-		iommu_unmap(unfill->domains[i], iova, last_iova - iova + 1);
+	lockdep_assert_held(&pages->mutex);
+
+	node = iommufd_pages_node_at(&pages->domain_users, index, last,
+				     seg_last);
+	return node ? container_of(node, struct iopt_mapping, pages_node) :
+		      NULL;
 }
 
-/* Unmap up to the latest discontinuity and unpin the runs before it */
-static void iommufd_unfill_flush(struct iommufd_unfill *unfill)
+/**
+ * iommufd_pages_access_pinned_at() - whether an access pin covers a page
+ * @pages: the pages object, its mutex held
+ * @index: the page index
+ * @last: the last page index the answer is wanted for
+ * @seg_last: returns up to which index, at most @last, the answer holds
+ *
+ * Return: true if one does; access_pfns then holds the pfn of the page.
+ */
+bool iommufd_pages_access_pinned_at(struct iommufd_pages *pages,
+				    unsigned long index, unsigned long last,
+				    unsigned long *seg_last)
 {
-	struct iommufd_pfn_batch *runs = &unfill->runs;
+	lockdep_assert_held(&pages->mutex);
 
-	iommufd_unfill_unmap(unfill, unfill->unmapped_index,
-			     unfill->cut_index - 1);
-	iommufd_pages_uncharge(unfill->pages,
-			       iommufd_pages_unpin_unused(unfill->pages,
-							  unfill->unmapped_index,
-							  unfill->cut_index - 1,
-							  runs->runs,
-							  unfill->cut_runs));
-	memmove(runs->runs, runs->runs + unfill->cut_runs,
-		(runs->nruns - unfill->cut_runs) * sizeof(*runs->runs));
-	runs->nruns -= unfill->cut_runs;
-	unfill->unmapped_index = unfill->cut_index;
-	unfill->cut_runs = 0;
+	return iommufd_pages_node_at(&pages->access_users, index, last,
+				     seg_last);
 }
 
-static bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
-				       unsigned long index, unsigned long last)
+/**
+ * iommufd_pages_pinned_by() - who has a page pinned
+ * @pages: the pages object, its mutex held
+ * @index: the page index
+ * @last: the last page index the answer is wanted for
+ * @seg_last: returns up to which index, at most @last, the answer holds
+ * @holder: returns the mapping to read the pfns from for
+ *          IOMMUFD_PINNED_BY_DOMAIN, else NULL
+ *
+ * Return: enum iommufd_pages_pinner
+ */
+enum iommufd_pages_pinner
+iommufd_pages_pinned_by(struct iommufd_pages *pages, unsigned long index,
+			unsigned long last, unsigned long *seg_last,
+			struct iopt_mapping **holder)
+{
+	*holder = iommufd_pages_domain_mapping_at(pages, index, last, seg_last);
+	if (*holder)
+		return IOMMUFD_PINNED_BY_DOMAIN;
+	if (iommufd_pages_access_pinned_at(pages, index, *seg_last, seg_last))
+		return IOMMUFD_PINNED_BY_ACCESS;
+	return IOMMUFD_PINNED_BY_NONE;
+}
+
+/**
+ * iommufd_pages_unpinned_at() - whether nobody has a page pinned
+ * @pages: the pages object, its mutex held
+ * @index: the page index
+ * @last: the last page index the answer is wanted for
+ * @seg_last: returns up to which index, at most @last, the answer holds
+ *
+ * Return: true if nobody has.
+ */
+bool iommufd_pages_unpinned_at(struct iommufd_pages *pages, unsigned long index,
+			       unsigned long last, unsigned long *seg_last)
+{
+	struct iopt_mapping *holder;
+
+	return iommufd_pages_pinned_by(pages, index, last, seg_last,
+				       &holder) == IOMMUFD_PINNED_BY_NONE;
+}
+
+/**
+ * iommufd_pages_any_unpinned() - whether nobody has some page of a range
+ *                                pinned
+ * @pages: the pages object, its mutex held
+ * @index: the first page index of the range
+ * @last: the last page index of the range
+ *
+ * Return: true if some page of [@index, @last] is pinned by nobody.
+ */
+bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
+				unsigned long index, unsigned long last)
 {
 	while (index <= last) {
 		unsigned long seg_last;
 
-		if (iommufd_pages_unused(pages, index, last, &seg_last))
+		if (iommufd_pages_unpinned_at(pages, index, last, &seg_last))
 			return true;
 		index = seg_last + 1;
 	}
 	return false;
-}
-
-/*
- * Record @npages physically contiguous pages, the first at @index and
- * @pfn, in the runs
- */
-static void iommufd_unfill_add(struct iommufd_unfill *unfill,
-			       unsigned long index, unsigned long pfn,
-			       unsigned long npages)
-{
-	struct iommufd_pfn_batch *runs = &unfill->runs;
-	struct iommufd_pfn_run *prev = runs->nruns ?
-					       &runs->runs[runs->nruns - 1] :
-					       NULL;
-
-	if (prev && pfn == prev->pfn + prev->npages) {
-		prev->npages += npages;
-		return;
-	}
-	if (index != unfill->unmapped_index) {
-		unfill->cut_index = index;
-		unfill->cut_runs = runs->nruns;
-	}
-	if (runs->nruns == runs->max_runs)
-		iommufd_unfill_flush(unfill);
-	runs->runs[runs->nruns].pfn = pfn;
-	runs->runs[runs->nruns].npages = npages;
-	runs->nruns++;
-}
-
-/*
- * Unmap [first, last] of the mapping from the domains and unpin the pages
- * of it that no other user has, reading their pfns from @storage a known
- * contiguous stretch (see the mapping's pfn_breaks) at a time.  The
- * mapping itself must not be in the domain users tree.
- */
-static void iommufd_unfill_range(struct iommufd_unfill *unfill,
-				 unsigned long first, unsigned long last)
-{
-	struct iommufd_pfn_run backup[2];
-	struct iopt_pfn_reader reader;
-	unsigned long index, pfn, npages;
-
-	if (!iommufd_pages_any_unpinned(unfill->pages, first, last)) {
-		iommufd_unfill_unmap(unfill, first, last);
-		return;
-	}
-
-	/* Two runs always make progress; more only make it faster */
-	if (iommufd_pfn_batch_init(&unfill->runs, last - first + 1, false)) {
-		unfill->runs.runs = backup;
-		unfill->runs.max_runs = ARRAY_SIZE(backup);
-	}
-	unfill->unmapped_index = first;
-	unfill->cut_runs = 0;
-
-	iopt_pfn_reader_init(&reader, unfill->mapping, unfill->storage, first,
-			     last);
-	for (index = first; iopt_pfn_read(&reader, &pfn, &npages);
-	     index += npages)
-		iommufd_unfill_add(unfill, index, pfn, npages);
-
-	/* Everything left: unmap it all, then unpin every run */
-	unfill->cut_index = last + 1;
-	unfill->cut_runs = unfill->runs.nruns;
-	iommufd_unfill_flush(unfill);
-	if (unfill->runs.runs != backup)
-		iommufd_pfn_batch_destroy(&unfill->runs);
-}
-
-static unsigned long iopt_mapping_first_index(struct iopt_mapping *mapping)
-{
-	return mapping->start_byte >> PAGE_SHIFT;
-}
-
-static unsigned long iopt_mapping_last_index(struct iopt_mapping *mapping)
-{
-	return (mapping->start_byte + mapping->iova_node.last -
-		mapping->iova_node.start) >> PAGE_SHIFT;
-}
-
-/* ---- mappings entering and leaving domains ------------------------------ */
-
-/* A failed fill: unpin what sits in the batch and nobody else has */
-static void iommufd_fill_unpin_batch(struct iommufd_fill *fill)
-{
-	struct iommufd_pfn_batch *batch = &fill->batch;
-
-	if (!batch->nruns)
-		return;
-	iommufd_pages_uncharge(fill->pages,
-			       iommufd_pages_unpin_unused(fill->pages,
-							  batch->first_index,
-							  batch->first_index +
-							  batch->npages - 1,
-							  batch->runs,
-							  batch->nruns));
-}
-
-/* The mapping is in other domains already: copy it from its storage */
-static int iommufd_fill_from_storage(struct iommufd_fill *fill,
-				     unsigned long first, unsigned long last)
-{
-	unsigned long start = fill->mapping->iova_node.start;
-	unsigned int i;
-	int rc;
-
-	rc = iommufd_fill_add_from_domain(fill, fill->mapping, first, last);
-	if (!rc)
-		rc = iommufd_fill_flush(fill, true);
-	if (rc && fill->batch.first_index != first)
-		for (i = 0; i < fill->ndomains; i++)
-			iommu_unmap(fill->domains[i], start,
-				    iopt_mapping_index_iova(fill->mapping,
-							    fill->batch.first_index) -
-				    start);
-	return rc;
-}
-
-/**
- * iommufd_pages_map_domains() - map a mapping into more domains
- * @pages: the mapping's memory
- * @mapping: the mapping; if it is in no domain yet, its pages get pinned
- * @domains: the domains to map it into
- * @ndomains: how many, at least one
- * @small_pages: map each CPU page with its own call, so that no IOMMU page
- *               is larger than a CPU page
- *
- * Return: 0; on failure nothing changed: -ENOMEM past RLIMIT_MEMLOCK or
- * without memory, -EFAULT for memory that cannot be pinned, or what the
- * IOMMU driver returned.
- */
-int iommufd_pages_map_domains(struct iommufd_pages *pages,
-			      struct iopt_mapping *mapping,
-			      struct iommu_domain *const *domains,
-			      unsigned int ndomains, bool small_pages)
-{
-	unsigned long first = iopt_mapping_first_index(mapping);
-	unsigned long last = iopt_mapping_last_index(mapping);
-	bool already_in_domains = mapping->storage_domain;
-	struct iommufd_fill fill = {
-		.pages = pages,
-		.mapping = mapping,
-		.domains = domains,
-		.ndomains = ndomains,
-		.small_pages = small_pages,
-	};
-	int rc;
-
-	guard(mutex)(&pages->mutex);
-
-	rc = iommufd_pfn_batch_init(&fill.batch, last - first + 1,
-				    !already_in_domains);
-	if (rc)
-		return rc;
-	fill.batch.first_index = first;
-
-	if (already_in_domains) {
-		rc = iommufd_fill_from_storage(&fill, first, last);
-		goto out;
-	}
-
-	rc = iommufd_fill_gather(&fill, first, last);
-	/* Also what the undo below reads the mapped part back by */
-	mapping->pfn_breaks = fill.pfn_breaks;
-	if (rc) {
-		struct iommufd_unfill unfill = {
-			.pages = pages,
-			.mapping = mapping,
-			.storage = domains[0],
-			.domains = domains,
-			.ndomains = ndomains,
-		};
-
-		iommufd_fill_unpin_batch(&fill);
-		if (fill.batch.first_index != first)
-			iommufd_unfill_range(&unfill, first,
-					     fill.batch.first_index - 1);
-		goto out;
-	}
-	mapping->storage_domain = domains[0];
-	mapping->pages_node.start = first;
-	mapping->pages_node.last = last;
-	interval_tree_insert(&mapping->pages_node, &pages->domain_users);
-out:
-	iommufd_pfn_batch_destroy(&fill.batch);
-	return rc;
-}
-
-/**
- * iommufd_pages_unmap_all_domains() - take a mapping out of every domain
- * @pages: the mapping's memory
- * @mapping: a mapping that is in @domains (and in no other domain)
- * @domains: every domain of its page table
- * @ndomains: how many
- *
- * Pages that no other mapping or access uses are unpinned and uncharged.
- */
-void iommufd_pages_unmap_all_domains(struct iommufd_pages *pages,
-				     struct iopt_mapping *mapping,
-				     struct iommu_domain *const *domains,
-				     unsigned int ndomains)
-{
-	struct iommufd_unfill unfill = {
-		.pages = pages,
-		.mapping = mapping,
-		.storage = mapping->storage_domain,
-		.domains = domains,
-		.ndomains = ndomains,
-	};
-
-	guard(mutex)(&pages->mutex);
-
-	interval_tree_remove(&mapping->pages_node, &pages->domain_users);
-	iommufd_unfill_range(&unfill, iopt_mapping_first_index(mapping),
-			     iopt_mapping_last_index(mapping));
-	mapping->storage_domain = NULL;
-}
-
-/**
- * iommufd_pages_unmap_one_domain() - take a mapping out of one of its domains
- * @pages: the mapping's memory
- * @mapping: the mapping, which stays in at least one other domain
- * @domain: the domain to remove it from
- * @new_storage: another domain the mapping is in, to read pfns from if
- *               @domain was its storage domain
- */
-void iommufd_pages_unmap_one_domain(struct iommufd_pages *pages,
-				    struct iopt_mapping *mapping,
-				    struct iommu_domain *domain,
-				    struct iommu_domain *new_storage)
-{
-	guard(mutex)(&pages->mutex);
-
-	iommu_unmap(domain, mapping->iova_node.start,
-		    mapping->iova_node.last - mapping->iova_node.start + 1);
-	if (mapping->storage_domain == domain)
-		mapping->storage_domain = new_storage;
-}
-
-/**
- * iommufd_pages_split_mapping() - let two mappings take over one's pages
- * @pages: the memory of @head
- * @head: a mapping just shortened to end where @tail starts
- * @tail: the rest of what @head mapped, with its own reference on @pages
- *
- * When @head is in domains, its entry among the domain users of @pages is
- * replaced by one for each half.  The halves together cover the same page
- * indexes the whole did, so nothing is pinned or unpinned.
- */
-void iommufd_pages_split_mapping(struct iommufd_pages *pages,
-				 struct iopt_mapping *head,
-				 struct iopt_mapping *tail)
-{
-	guard(mutex)(&pages->mutex);
-
-	tail->storage_domain = head->storage_domain;
-	if (!head->storage_domain)
-		return;
-	/* The breaks of the whole include those of either half */
-	tail->pfn_breaks = head->pfn_breaks;
-	interval_tree_remove(&head->pages_node, &pages->domain_users);
-	head->pages_node.last = iopt_mapping_last_index(head);
-	tail->pages_node.start = iopt_mapping_first_index(tail);
-	tail->pages_node.last = iopt_mapping_last_index(tail);
-	interval_tree_insert(&head->pages_node, &pages->domain_users);
-	interval_tree_insert(&tail->pages_node, &pages->domain_users);
-}
-
-/* ---- access pins --------------------------------------------------------- */
-
-/**
- * struct iommufd_access_pin - pages pinned by accesses for one index range
- * @node: [first, last] page index, in iommufd_pages.access_users
- * @users: pins of exactly this range not yet unpinned
- */
-struct iommufd_access_pin {
-	struct interval_tree_node node;
-	unsigned int users;
-};
-
-static struct iommufd_access_pin *
-iommufd_access_pin_find(struct iommufd_pages *pages, unsigned long first,
-			unsigned long last)
-{
-	struct interval_tree_node *node;
-
-	for (node = interval_tree_iter_first(&pages->access_users, first, last);
-	     node; node = interval_tree_iter_next(node, first, last))
-		if (node->start == first && node->last == last)
-			return container_of(node, struct iommufd_access_pin,
-					    node);
-	return NULL;
-}
-
-/*
- * The pages of [index, last], every one of which an access pins, from
- * their recorded pfns: one walk of access_pfns.  Writers hold the mutex
- * too, so the walk meets no concurrent change.
- */
-static void iommufd_access_load(struct iommufd_pages *pages,
-				unsigned long index, unsigned long last,
-				struct page **out)
-{
-	XA_STATE(xas, &pages->access_pfns, index);
-
-	rcu_read_lock();
-	while (index <= last) {
-		void *entry = xas_next(&xas);
-
-		if (xas_retry(&xas, entry))
-			continue;
-		WARN_ON_ONCE(!xa_is_value(entry));
-		*out++ = pfn_to_page(xa_to_value(entry));
-		index++;
-	}
-	rcu_read_unlock();
-}
-
-/*
- * Record the pfns of the @npages pages of @list for the page indexes from
- * @index on, in one walk of access_pfns.  *@stored says how many were
- * recorded: all of them unless this fails.
- */
-static int iommufd_access_store(struct iommufd_pages *pages,
-				unsigned long index, struct page **list,
-				unsigned long npages, unsigned long *stored)
-{
-	XA_STATE(xas, &pages->access_pfns, index);
-	unsigned long done = 0;
-
-	do {
-		xas_lock(&xas);
-		for (; done < npages; done++) {
-			xas_store(&xas, xa_mk_value(page_to_pfn(list[done])));
-			if (xas_error(&xas))
-				break;
-			xas_next(&xas);
-		}
-		xas_unlock(&xas);
-		/* Allocates the node that was missing, without the lock */
-	} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
-	*stored = done;
-	return xas_error(&xas);
-}
-
-/*
- * The pages of [index, last] that @user, a mapping in domains, has pinned,
- * read back from its storage domain a known contiguous stretch at a time
- */
-static void iommufd_access_read_domain(struct iopt_mapping *user,
-				       unsigned long index, unsigned long last,
-				       struct page **out)
-{
-	struct iopt_pfn_reader reader;
-	unsigned long pfn, npages;
-
-	iopt_pfn_reader_init(&reader, user, user->storage_domain, index, last);
-	while (iopt_pfn_read(&reader, &pfn, &npages))
-		while (npages--)
-			*out++ = pfn_to_page(pfn++);
-}
-
-/*
- * Forget the recorded pfns of [index, last], and unpin their pages if
- * @unpin, a walk of access_pfns per few physically contiguous runs:
- * unpinning may sleep, so it is done outside the xarray's lock.  (Each
- * walk starts afresh; xas_pause() of this kernel can skip entries after a
- * store of NULL freed a node.)  Returns how many pages were unpinned; the
- * caller gives their charge back.
- */
-static unsigned long iommufd_access_forget(struct iommufd_pages *pages,
-					   unsigned long index,
-					   unsigned long last, bool unpin)
-{
-	XA_STATE(xas, &pages->access_pfns, index);
-	struct iommufd_pfn_run runs[16];
-	unsigned long unpinned = 0;
-	unsigned int nruns, i;
-	void *entry;
-
-	while (index <= last) {
-		unsigned long end = last;
-
-		nruns = 0;
-		xas_set(&xas, index);
-		xas_lock(&xas);
-		xas_for_each(&xas, entry, last) {
-			unsigned long pfn = xa_to_value(entry);
-			struct iommufd_pfn_run *run = runs + nruns;
-
-			if (unpin && nruns &&
-			    run[-1].pfn + run[-1].npages == pfn) {
-				run[-1].npages++;
-			} else if (unpin) {
-				/* Left for the next walk */
-				if (nruns == ARRAY_SIZE(runs)) {
-					end = xas.xa_index - 1;
-					break;
-				}
-				run->pfn = pfn;
-				run->npages = 1;
-				nruns++;
-			}
-			xas_store(&xas, NULL);
-		}
-		xas_unlock(&xas);
-
-		for (i = 0; i < nruns; i++) {
-			iommufd_pages_unpin_run(pages, runs[i].pfn,
-						runs[i].npages);
-			unpinned += runs[i].npages;
-		}
-		index = end + 1;
-	}
-	return unpinned;
-}
-
-/*
- * Forget the pfns of [first, last] that no access pin in the tree covers,
- * and unpin those no domain user has either, giving their charge back at
- * once.
- */
-static void iommufd_access_release(struct iommufd_pages *pages,
-				   unsigned long first, unsigned long last)
-{
-	unsigned long index = first, unpinned = 0;
-
-	while (index <= last) {
-		unsigned long seg_last;
-		bool in_domain;
-
-		if (iommufd_tree_covers(&pages->access_users, index, last,
-					&seg_last)) {
-			index = seg_last + 1;
-			continue;
-		}
-		in_domain = iommufd_tree_covers(&pages->domain_users, index,
-						seg_last, &seg_last);
-		unpinned += iommufd_access_forget(pages, index, seg_last,
-						  !in_domain);
-		index = seg_last + 1;
-	}
-	iommufd_pages_uncharge(pages, unpinned);
-}
-
-/*
- * Make [index, last] pinned for an access and fill @out with its pages,
- * a stretch of one kind at a time: pages other access pins have, pages
- * mappings in domains have, and pages nobody has, which get pinned.  On
- * failure the pfns of [index, *@reached) are recorded, and nothing else.
- */
-static int iommufd_access_gather(struct iommufd_pages *pages,
-				 unsigned long index, unsigned long last,
-				 struct page **out, unsigned long *reached)
-{
-	unsigned int batches = 0;
-	int rc;
-
-	while (index <= last) {
-		unsigned long seg_last, npages, stored;
-		struct iopt_mapping *user;
-		long pinned;
-
-		*reached = index;
-		if (iommufd_tree_covers(&pages->access_users, index, last,
-					&seg_last)) {
-			iommufd_access_load(pages, index, seg_last, out);
-			goto next;
-		}
-
-		user = iommufd_domain_user(pages, index, seg_last, &seg_last);
-		if (user) {
-			iommufd_access_read_domain(user, index, seg_last, out);
-		} else {
-			pinned = iommufd_pages_pin_batch(pages, index,
-							 seg_last - index + 1,
-							 out, &batches);
-			if (pinned < 0)
-				return pinned;
-			seg_last = index + pinned - 1;
-		}
-		npages = seg_last - index + 1;
-		rc = iommufd_access_store(pages, index, out, npages, &stored);
-		if (rc) {
-			/* Pinned just now and not recorded: nobody knows them */
-			if (!user)
-				iommufd_pages_unpin_pages(pages, out + stored,
-							  npages - stored);
-			*reached = index + stored;
-			return rc;
-		}
-next:
-		out += seg_last - index + 1;
-		index = seg_last + 1;
-	}
-	*reached = index;
-	return 0;
-}
-
-/**
- * iommufd_pages_pin_access() - pin pages for an access
- * @pages: the memory
- * @mapping: the mapping the pages are reached through
- * @first_index: first page index
- * @last_index: last page index
- * @out_pages: receives last_index - first_index + 1 page pointers
- *
- * Return: 0; on failure nothing changed: -ENOMEM, -EFAULT.
- */
-int iommufd_pages_pin_access(struct iommufd_pages *pages,
-			     struct iopt_mapping *mapping,
-			     unsigned long first_index, unsigned long last_index,
-			     struct page **out_pages)
-{
-	struct iommufd_access_pin *pin;
-	unsigned long reached;
-	int rc;
-
-	guard(mutex)(&pages->mutex);
-
-	pin = iommufd_access_pin_find(pages, first_index, last_index);
-	if (pin) {
-		iommufd_access_load(pages, first_index, last_index, out_pages);
-		pin->users++;
-		mapping->access_pins++;
-		return 0;
-	}
-
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
-	if (!pin)
-		return -ENOMEM;
-	rc = iommufd_access_gather(pages, first_index, last_index, out_pages,
-				   &reached);
-	if (rc) {
-		if (reached != first_index)
-			iommufd_access_release(pages, first_index, reached - 1);
-		kfree(pin);
-		return rc;
-	}
-	pin->node.start = first_index;
-	pin->node.last = last_index;
-	pin->users = 1;
-	interval_tree_insert(&pin->node, &pages->access_users);
-	mapping->access_pins++;
-	return 0;
-}
-
-/**
- * iommufd_pages_unpin_access() - undo one iommufd_pages_pin_access()
- * @pages: the memory
- * @mapping: the mapping given when pinning
- * @first_index: first page index given when pinning
- * @last_index: last page index given when pinning
- */
-void iommufd_pages_unpin_access(struct iommufd_pages *pages,
-				struct iopt_mapping *mapping,
-				unsigned long first_index,
-				unsigned long last_index)
-{
-	struct iommufd_access_pin *pin;
-
-	guard(mutex)(&pages->mutex);
-
-	pin = iommufd_access_pin_find(pages, first_index, last_index);
-	if (WARN_ON(!pin) || WARN_ON(!mapping->access_pins))
-		return;
-	mapping->access_pins--;
-	if (--pin->users)
-		return;
-	interval_tree_remove(&pin->node, &pages->access_users);
-	kfree(pin);
-	iommufd_access_release(pages, first_index, last_index);
-}
-
-/* ---- reading and writing ------------------------------------------------- */
-
-static int iommufd_pages_rw_user(struct iommufd_pages *pages,
-				 unsigned long offset, void *data,
-				 size_t length, unsigned int flags)
-{
-	void __user *uptr = pages->uptr + offset;
-	unsigned long left;
-
-	if (flags & IOMMUFD_ACCESS_RW_WRITE)
-		left = copy_to_user(uptr, data, length);
-	else
-		left = copy_from_user(data, uptr, length);
-	return left ? -EFAULT : 0;
-}
-
-/* A kthread borrows the creator's address space to copy directly */
-static int iommufd_pages_rw_kthread(struct iommufd_pages *pages,
-				    unsigned long offset, void *data,
-				    size_t length, unsigned int flags)
-{
-	int rc;
-
-	if (!mmget_not_zero(pages->source_mm))
-		return -EFAULT;
-	kthread_use_mm(pages->source_mm);
-	rc = iommufd_pages_rw_user(pages, offset, data, length, flags);
-	kthread_unuse_mm(pages->source_mm);
-	mmput(pages->source_mm);
-	return rc;
-}
-
-/* Copy through the struct page, pinning it for the copy if needed */
-static int iommufd_pages_rw_page(struct iommufd_pages *pages,
-				 unsigned long offset, void *data,
-				 size_t length, unsigned int flags)
-{
-	unsigned long index = offset >> PAGE_SHIFT;
-	struct iopt_mapping *user;
-	unsigned long seg_last;
-	struct page *page;
-	bool temporary = false;
-	void *vaddr;
-	long pinned;
-
-	switch (iommufd_pages_source(pages, index, index, &seg_last, &user)) {
-	case IOMMUFD_PFN_FROM_DOMAIN:
-	case IOMMUFD_PFN_FROM_ACCESS:
-		page = pfn_to_page(iommufd_pages_known_pfn(pages, user, index));
-		break;
-	default:
-		pinned = iommufd_pages_pin(pages, index, 1, &page);
-		if (pinned < 0)
-			return pinned;
-		temporary = true;
-		break;
-	}
-
-	vaddr = kmap_local_page(page) + offset_in_page(offset);
-	if (flags & IOMMUFD_ACCESS_RW_WRITE)
-		memcpy(vaddr, data, length);
-	else
-		memcpy(data, vaddr, length);
-	kunmap_local(vaddr);
-
-	if (temporary)
-		iommufd_pages_unpin(pages, page_to_pfn(page), 1);
-	else if (flags & IOMMUFD_ACCESS_RW_WRITE)
-		set_page_dirty_lock(page);
-	return 0;
-}
-
-/**
- * iommufd_pages_rw() - copy between a kernel buffer and the memory
- * @pages: the memory
- * @offset: byte offset from the start of page 0
- * @data: the kernel buffer
- * @length: bytes
- * @flags: IOMMUFD_ACCESS_RW_* flags
- *
- * User memory is copied through the creator's address space when the
- * caller runs in it (or is a kthread that may borrow it); anything else is
- * copied page by page through the pinned (or briefly pinned) pages.
- *
- * Return: 0, -EFAULT, -ENOMEM.
- */
-int iommufd_pages_rw(struct iommufd_pages *pages, unsigned long offset,
-		     void *data, size_t length, unsigned int flags)
-{
-	if (pages->source == IOMMUFD_PAGES_USER &&
-	    !(flags & __IOMMUFD_ACCESS_RW_SLOW_PATH)) {
-		if (current->mm == pages->source_mm)
-			return iommufd_pages_rw_user(pages, offset, data,
-						     length, flags);
-		if ((flags & IOMMUFD_ACCESS_RW_KTHREAD) && !current->mm)
-			return iommufd_pages_rw_kthread(pages, offset, data,
-							length, flags);
-	}
-
-	guard(mutex)(&pages->mutex);
-	while (length) {
-		size_t chunk = min_t(size_t, length,
-				     PAGE_SIZE - offset_in_page(offset));
-		int rc;
-
-		rc = iommufd_pages_rw_page(pages, offset, data, chunk, flags);
-		if (rc)
-			return rc;
-		offset += chunk;
-		data += chunk;
-		length -= chunk;
-	}
-	return 0;
 }

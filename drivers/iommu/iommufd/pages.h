@@ -24,8 +24,18 @@
  * A page is never unpinned before it is unmapped from every domain.
  *
  * Locking: mutex protects both trees, access_pfns, npinned and every
- * mapping's pages_node, storage_domain and access_pins.  It nests inside
- * the page table's iova_rwsem and outside mmap_lock.
+ * mapping's pages_node, storage_domain, pfn_breaks and access_pins.  It
+ * nests inside the page table's iova_rwsem and outside mmap_lock.
+ *
+ * Files
+ * -----
+ * pages.c (iommufd_pages_*) is the object itself: creation, references,
+ * pinning and unpinning pages from the source, charging them, the
+ * temporary-memory limit, and who pins which page.  pages_domains.c
+ * (pages_domains_*, pages_domains.h) puts mappings into IOMMU domains and
+ * takes them out again; pages_access.c (pages_access_*, pages_access.h)
+ * pins pages for emulated accesses and copies to and from the memory for
+ * them.  The second part of this header is for those two files only.
  */
 #ifndef __IOMMUFD_PAGES_H
 #define __IOMMUFD_PAGES_H
@@ -68,7 +78,7 @@ enum iommufd_pages_source {
  * @source_user: the user charged in IOMMUFD_ACCOUNT_USER mode (referenced)
  * @mutex: see the locking rules above
  * @domain_users: struct iopt_mapping.pages_node of mappings in domains
- * @access_users: struct iommufd_access_pin.node of access pins
+ * @access_users: struct pages_access_range.node of access pins
  * @access_pfns: page index -> xa_mk_value(pfn) of every page an access
  *               has pinned
  * @npinned: pages pinned (and charged) now
@@ -116,38 +126,74 @@ static inline void iommufd_pages_get(struct iommufd_pages *pages)
 
 void iommufd_pages_put(struct iommufd_pages *pages);
 
-int iommufd_pages_map_domains(struct iommufd_pages *pages,
-			      struct iopt_mapping *mapping,
-			      struct iommu_domain *const *domains,
-			      unsigned int ndomains, bool small_pages);
-void iommufd_pages_unmap_all_domains(struct iommufd_pages *pages,
-				     struct iopt_mapping *mapping,
-				     struct iommu_domain *const *domains,
-				     unsigned int ndomains);
-void iommufd_pages_split_mapping(struct iommufd_pages *pages,
-				 struct iopt_mapping *head,
-				 struct iopt_mapping *tail);
-void iommufd_pages_unmap_one_domain(struct iommufd_pages *pages,
-				    struct iopt_mapping *mapping,
-				    struct iommu_domain *domain,
-				    struct iommu_domain *new_storage);
-
-int iommufd_pages_pin_access(struct iommufd_pages *pages,
-			     struct iopt_mapping *mapping,
-			     unsigned long first_index, unsigned long last_index,
-			     struct page **out_pages);
-void iommufd_pages_unpin_access(struct iommufd_pages *pages,
-				struct iopt_mapping *mapping,
-				unsigned long first_index,
-				unsigned long last_index);
-int iommufd_pages_rw(struct iommufd_pages *pages, unsigned long offset,
-		     void *data, size_t length, unsigned int flags);
-
 /*
  * Bytes of temporary memory one pinning batch may use; 0 restores the
  * default.  IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT makes it small so that the
  * tests cross batch boundaries.
  */
 void iommufd_pages_set_temp_limit(unsigned int bytes);
+
+/* ---- for pages_domains.c and pages_access.c only ----------------------- */
+
+/*
+ * Every function below but iommufd_pages_temp_bytes() wants the mutex
+ * held.  A page is pinned and charged once, however many users it has:
+ * whoever gives a page its first user pins it, and whoever finds that it
+ * lost its last one unpins it and gives the charge back.
+ */
+size_t iommufd_pages_temp_bytes(void);
+long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
+		       unsigned long npages, struct page **out);
+long iommufd_pages_pin_batch(struct iommufd_pages *pages, unsigned long index,
+			     unsigned long npages, struct page **out,
+			     unsigned int *batches);
+void iommufd_pages_unpin_run(struct iommufd_pages *pages, unsigned long pfn,
+			     unsigned long npages);
+void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
+			 unsigned long npages);
+void iommufd_pages_unpin_pages(struct iommufd_pages *pages, struct page **list,
+			       unsigned long npages);
+void iommufd_pages_uncharge(struct iommufd_pages *pages, unsigned long npages);
+
+/**
+ * struct iommufd_pages_run - physically contiguous pages
+ * @pfn: the first page
+ * @npages: how many
+ */
+struct iommufd_pages_run {
+	unsigned long pfn;
+	unsigned long npages;
+};
+
+/**
+ * enum iommufd_pages_pinner - who has a page pinned
+ * @IOMMUFD_PINNED_BY_DOMAIN: a mapping in domains; the pfn is read back
+ *                            from its storage domain
+ * @IOMMUFD_PINNED_BY_ACCESS: an access and no mapping in domains; the pfn
+ *                            is in access_pfns
+ * @IOMMUFD_PINNED_BY_NONE: nobody
+ */
+enum iommufd_pages_pinner {
+	IOMMUFD_PINNED_BY_DOMAIN,
+	IOMMUFD_PINNED_BY_ACCESS,
+	IOMMUFD_PINNED_BY_NONE,
+};
+
+/* Who pins which page, for a stretch of page indexes at a time */
+struct iopt_mapping *
+iommufd_pages_domain_mapping_at(struct iommufd_pages *pages,
+				unsigned long index, unsigned long last,
+				unsigned long *seg_last);
+bool iommufd_pages_access_pinned_at(struct iommufd_pages *pages,
+				    unsigned long index, unsigned long last,
+				    unsigned long *seg_last);
+enum iommufd_pages_pinner
+iommufd_pages_pinned_by(struct iommufd_pages *pages, unsigned long index,
+			unsigned long last, unsigned long *seg_last,
+			struct iopt_mapping **holder);
+bool iommufd_pages_unpinned_at(struct iommufd_pages *pages, unsigned long index,
+			       unsigned long last, unsigned long *seg_last);
+bool iommufd_pages_any_unpinned(struct iommufd_pages *pages,
+				unsigned long index, unsigned long last);
 
 #endif
