@@ -262,7 +262,7 @@ EXPORT_SYMBOL_NS_GPL(iommufd_access_detach, IOMMUFD);
  *
  * Context: process context; may sleep.
  */
-void iommufd_access_notify_unmap(struct iommufd_iopt *iopt,
+void iommufd_access_notify_unmap(struct io_pagetable *iopt,
 				 unsigned long iova, unsigned long length)
 {
 	struct iopt_access_slot *slot;

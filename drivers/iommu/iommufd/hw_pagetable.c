@@ -585,7 +585,7 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	struct iommufd_hwpt_paging *hwpt_paging;
 	unsigned long dirty_flags = 0;
 	unsigned long iova, length;
-	struct iommufd_iopt *iopt;
+	struct io_pagetable *iopt;
 	int rc;
 
 	if (cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)

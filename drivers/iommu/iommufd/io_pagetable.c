@@ -31,7 +31,7 @@ struct iopt_pending_mapping {
 	struct iopt_mapping *mapping;
 };
 
-void iopt_init(struct iommufd_iopt *iopt)
+void iopt_init(struct io_pagetable *iopt)
 {
 	init_rwsem(&iopt->iova_rwsem);
 	mutex_init(&iopt->unmap_lock);
@@ -42,7 +42,7 @@ void iopt_init(struct iommufd_iopt *iopt)
 	iopt->iova_alignment = 1;
 }
 
-static struct iopt_mapping *iopt_first_mapping(struct iommufd_iopt *iopt,
+static struct iopt_mapping *iopt_first_mapping(struct io_pagetable *iopt,
 					       unsigned long first,
 					       unsigned long last)
 {
@@ -73,7 +73,7 @@ static unsigned long iopt_mapping_length(struct iopt_mapping *mapping)
  * Of the first mapping and the first reservation that [first, last] runs
  * into, the one that ends last, so a search can skip past both.
  */
-static struct interval_tree_node *iopt_first_obstacle(struct iommufd_iopt *iopt,
+static struct interval_tree_node *iopt_first_obstacle(struct io_pagetable *iopt,
 						      unsigned long first,
 						      unsigned long last)
 {
@@ -105,7 +105,7 @@ static bool iopt_next_candidate(unsigned long from, unsigned long modulus,
 }
 
 /* First fit for @length bytes inside [lo, hi] with the given congruence */
-static bool iopt_find_free(struct iommufd_iopt *iopt, unsigned long lo,
+static bool iopt_find_free(struct io_pagetable *iopt, unsigned long lo,
 			   unsigned long hi, unsigned long length,
 			   unsigned long modulus, unsigned long residue,
 			   unsigned long *iova)
@@ -139,7 +139,7 @@ static bool iopt_find_free(struct iommufd_iopt *iopt, unsigned long lo,
  * the size of the mapping and at most a PMD, and always its offset in the
  * page, so that the IOMMU can use the same page sizes the memory has.
  */
-static int iopt_place(struct iommufd_iopt *iopt, unsigned long hint,
+static int iopt_place(struct io_pagetable *iopt, unsigned long hint,
 		      unsigned long length, unsigned long *iova)
 {
 	unsigned long max_align = IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ?
@@ -197,7 +197,7 @@ int iopt_check_range(unsigned long iova, unsigned long length,
 	return 0;
 }
 
-static int iopt_check_fixed(struct iommufd_iopt *iopt, unsigned long iova,
+static int iopt_check_fixed(struct io_pagetable *iopt, unsigned long iova,
 			    unsigned long length)
 {
 	unsigned long last;
@@ -257,7 +257,7 @@ static int iopt_add_pending(struct list_head *to_map,
 }
 
 /* Whether every pending mapping can go into @iopt with @iommu_prot */
-static int iopt_check_pending(struct iommufd_iopt *iopt,
+static int iopt_check_pending(struct io_pagetable *iopt,
 			      struct list_head *to_map, int iommu_prot)
 {
 	struct iopt_pending_mapping *pending;
@@ -274,7 +274,7 @@ static int iopt_check_pending(struct iommufd_iopt *iopt,
 }
 
 /* Put new mappings into every linked domain, all or none */
-static int iopt_fill_new_mappings(struct iommufd_iopt *iopt,
+static int iopt_fill_new_mappings(struct io_pagetable *iopt,
 				  struct list_head *to_map)
 {
 	struct iopt_pending_mapping *pending, *done;
@@ -306,7 +306,7 @@ undo:
  * (placed automatically unless @fixed_iova).  On success the mappings own
  * their pages references and mapping memory.
  */
-static int iopt_insert_pending(struct iommufd_iopt *iopt,
+static int iopt_insert_pending(struct io_pagetable *iopt,
 			       struct list_head *to_map, unsigned long length,
 			       unsigned long *iova, int iommu_prot,
 			       bool fixed_iova, u64 *map_call)
@@ -381,7 +381,7 @@ static int iopt_insert_pending(struct iommufd_iopt *iopt,
  * -ENOSPC if no free IOVA range fits; -EPERM for write access to memory
  * that is not writable; -EOVERFLOW; -ENOMEM.
  */
-int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
+int iopt_map_pages(struct io_pagetable *iopt, struct iommufd_pages *pages,
 		   unsigned long start_byte, unsigned long length,
 		   unsigned long *iova, int iommu_prot, bool fixed_iova,
 		   u64 *map_call)
@@ -406,7 +406,7 @@ int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
 }
 
 /* Take references on the memory behind [first, last] of @src, in order */
-static int iopt_collect_pending(struct iommufd_iopt *src, unsigned long first,
+static int iopt_collect_pending(struct io_pagetable *src, unsigned long first,
 				unsigned long last, struct list_head *to_map)
 {
 	unsigned long next = first;
@@ -455,8 +455,8 @@ static int iopt_collect_pending(struct iommufd_iopt *src, unsigned long first,
  * Return: as iopt_map_pages(), plus -ENOENT when the source range is not
  * fully mapped.
  */
-int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
-	      struct iommufd_iopt *src, unsigned long src_iova,
+int iopt_copy(struct io_pagetable *dst, unsigned long *dst_iova,
+	      struct io_pagetable *src, unsigned long src_iova,
 	      unsigned long length, int iommu_prot, bool fixed_iova,
 	      u64 *map_call)
 {
@@ -477,7 +477,7 @@ int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
 
 /* ---- removing mappings -------------------------------------------------- */
 
-static void iopt_remove_mapping(struct iommufd_iopt *iopt,
+static void iopt_remove_mapping(struct io_pagetable *iopt,
 				struct iopt_mapping *mapping)
 {
 	if (iopt->ndomains)
@@ -501,7 +501,7 @@ static bool iopt_unmap_takes(const struct iopt_mapping *mapping, u64 map_call)
  * Let accesses pin from the mappings inside [first, last] again.  Only the
  * holder of unmap_lock marks mappings, so every mark there is its own.
  */
-static void iopt_allow_pins(struct iommufd_iopt *iopt, unsigned long first,
+static void iopt_allow_pins(struct io_pagetable *iopt, unsigned long first,
 			    unsigned long last)
 {
 	struct iopt_mapping *mapping;
@@ -518,7 +518,7 @@ static void iopt_allow_pins(struct iommufd_iopt *iopt, unsigned long first,
  * still pin, after refusing new pins on it.  Any mapping it takes sticking
  * out of the range makes the unmap fail with -ENOENT.
  */
-static int iopt_check_unmap(struct iommufd_iopt *iopt, unsigned long first,
+static int iopt_check_unmap(struct io_pagetable *iopt, unsigned long first,
 			    unsigned long last, u64 map_call,
 			    struct iopt_mapping **pinned)
 {
@@ -547,7 +547,7 @@ static int iopt_check_unmap(struct iommufd_iopt *iopt, unsigned long first,
  * pin are first given back by the accesses, whose unmap callbacks run
  * without iova_rwsem held.
  */
-static int iopt_unmap_range(struct iommufd_iopt *iopt, unsigned long first,
+static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long first,
 			    unsigned long last, u64 map_call,
 			    unsigned long *unmapped)
 {
@@ -610,7 +610,7 @@ static int iopt_unmap_range(struct iommufd_iopt *iopt, unsigned long first,
  * Return: 0; -ENOENT if a mapping is only partly inside the range (then
  * nothing is unmapped); -EINVAL for a zero length; -EOVERFLOW.
  */
-int iopt_unmap(struct iommufd_iopt *iopt, unsigned long iova,
+int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped)
 {
 	unsigned long last;
@@ -629,7 +629,7 @@ int iopt_unmap(struct iommufd_iopt *iopt, unsigned long iova,
  *
  * Return: 0.
  */
-int iopt_unmap_all(struct iommufd_iopt *iopt, unsigned long *unmapped)
+int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 {
 	return iopt_unmap_range(iopt, 0, ULONG_MAX, 0, unmapped);
 }
@@ -645,7 +645,7 @@ int iopt_unmap_all(struct iommufd_iopt *iopt, unsigned long *unmapped)
  * else: since the call returned, other threads may have unmapped its
  * mappings and mapped their own memory in the same range.
  */
-void iopt_undo_map(struct iommufd_iopt *iopt, unsigned long iova,
+void iopt_undo_map(struct io_pagetable *iopt, unsigned long iova,
 		   unsigned long length, u64 map_call)
 {
 	/* The call's own mappings never stick out of its range */
@@ -667,7 +667,7 @@ void iopt_undo_map(struct iommufd_iopt *iopt, unsigned long iova,
  * of the memory or not on the IOVA granule, or accesses pin the mapping;
  * -EBUSY while the mapping is being unmapped; -ENOMEM.
  */
-int iopt_split(struct iommufd_iopt *iopt, unsigned long iova)
+int iopt_split(struct io_pagetable *iopt, unsigned long iova)
 {
 	struct iopt_mapping *tail __free(kfree) = NULL;
 	struct iopt_mapping *head;
@@ -757,7 +757,7 @@ void iopt_free_ranges(struct rb_root_cached *ranges)
  *
  * Return: 0, or -EADDRINUSE if a new range overlaps reserved IOVA.
  */
-int iopt_set_allowed(struct iommufd_iopt *iopt,
+int iopt_set_allowed(struct io_pagetable *iopt,
 		     struct rb_root_cached *new_allowed)
 {
 	struct interval_tree_node *node;
@@ -773,7 +773,7 @@ int iopt_set_allowed(struct iommufd_iopt *iopt,
 	return 0;
 }
 
-static int __iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
+static int __iopt_reserve(struct io_pagetable *iopt, unsigned long first,
 			  unsigned long last, const void *owner)
 {
 	struct iopt_reservation *reservation;
@@ -794,7 +794,7 @@ static int __iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
 	return 0;
 }
 
-static void __iopt_unreserve(struct iommufd_iopt *iopt, const void *owner)
+static void __iopt_unreserve(struct io_pagetable *iopt, const void *owner)
 {
 	struct interval_tree_node *node, *next;
 
@@ -822,7 +822,7 @@ static void __iopt_unreserve(struct iommufd_iopt *iopt, const void *owner)
  *
  * Return: 0; -EADDRINUSE if the range is mapped or allowed; -ENOMEM.
  */
-int iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
+int iopt_reserve(struct io_pagetable *iopt, unsigned long first,
 		 unsigned long last, const void *owner)
 {
 	guard(rwsem_write)(&iopt->iova_rwsem);
@@ -834,7 +834,7 @@ int iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
  * @iopt: the page table
  * @owner: the tag given to iopt_reserve()
  */
-void iopt_unreserve(struct iommufd_iopt *iopt, const void *owner)
+void iopt_unreserve(struct io_pagetable *iopt, const void *owner)
 {
 	guard(rwsem_write)(&iopt->iova_rwsem);
 	__iopt_unreserve(iopt, owner);
@@ -844,7 +844,7 @@ void iopt_unreserve(struct iommufd_iopt *iopt, const void *owner)
  * iopt_destroy() - release everything a page table holds
  * @iopt: the page table; nothing else may use it any more
  */
-void iopt_destroy(struct iommufd_iopt *iopt)
+void iopt_destroy(struct io_pagetable *iopt)
 {
 	struct interval_tree_node *node;
 
@@ -873,7 +873,7 @@ static unsigned long iopt_domain_granule(struct iommu_domain *domain)
 }
 
 /* The alignment the linked domains and the attached accesses need */
-static unsigned long iopt_calc_alignment(struct iommufd_iopt *iopt)
+static unsigned long iopt_calc_alignment(struct io_pagetable *iopt)
 {
 	struct iopt_access_slot *slot;
 	unsigned long align = 1;
@@ -893,7 +893,7 @@ static unsigned long iopt_calc_alignment(struct iommufd_iopt *iopt)
 }
 
 /* Whether every existing mapping fits a stricter alignment */
-static int iopt_check_alignment(struct iommufd_iopt *iopt, unsigned long align)
+static int iopt_check_alignment(struct io_pagetable *iopt, unsigned long align)
 {
 	struct iopt_mapping *mapping;
 
@@ -910,7 +910,7 @@ static int iopt_check_alignment(struct iommufd_iopt *iopt, unsigned long align)
 }
 
 /* IOVA the domain cannot translate must never be mapped while it is linked */
-static int iopt_reserve_aperture(struct iommufd_iopt *iopt,
+static int iopt_reserve_aperture(struct io_pagetable *iopt,
 				 struct iommu_domain *domain)
 {
 	const struct iommu_domain_geometry *geometry = &domain->geometry;
@@ -934,7 +934,7 @@ static int iopt_reserve_aperture(struct iommufd_iopt *iopt,
 }
 
 /* Take one mapping out of @domain, which may be the last domain it is in */
-static void iopt_unfill_mapping(struct iommufd_iopt *iopt,
+static void iopt_unfill_mapping(struct io_pagetable *iopt,
 				struct iopt_mapping *mapping,
 				struct iommu_domain *domain)
 {
@@ -946,7 +946,7 @@ static void iopt_unfill_mapping(struct iommufd_iopt *iopt,
 }
 
 /* Map every mapping into @domain, which is not in iopt->domains yet */
-static int iopt_fill_domain(struct iommufd_iopt *iopt,
+static int iopt_fill_domain(struct io_pagetable *iopt,
 			    struct iommu_domain *domain)
 {
 	struct iopt_mapping *mapping, *done;
@@ -983,7 +983,7 @@ undo:
  * -EINVAL for a domain without page sizes; -ENOMEM; or errors from
  * pinning and from the IOMMU driver.
  */
-int iopt_add_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain)
+int iopt_add_domain(struct io_pagetable *iopt, struct iommu_domain *domain)
 {
 	struct iommu_domain **domains;
 	unsigned long align;
@@ -1030,7 +1030,7 @@ int iopt_add_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain)
  * Every mapping is unmapped from the domain; memory no other domain or
  * access needs is unpinned.
  */
-void iopt_remove_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain)
+void iopt_remove_domain(struct io_pagetable *iopt, struct iommu_domain *domain)
 {
 	struct iopt_mapping *mapping;
 	unsigned int i;
@@ -1063,7 +1063,7 @@ void iopt_remove_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain)
  * (possibly with large pages, which would then stay); -EADDRINUSE if an
  * existing mapping is not aligned to a CPU page.
  */
-int iopt_set_large_pages(struct iommufd_iopt *iopt, bool enable)
+int iopt_set_large_pages(struct io_pagetable *iopt, bool enable)
 {
 	unsigned long align;
 	int rc;
@@ -1098,7 +1098,7 @@ int iopt_set_large_pages(struct iommufd_iopt *iopt, bool enable)
  * Return: 0; -EADDRINUSE if an existing mapping is not aligned enough;
  * -ENOMEM.
  */
-int iopt_add_access(struct iommufd_iopt *iopt, void *access,
+int iopt_add_access(struct io_pagetable *iopt, void *access,
 		    unsigned long iova_alignment, u32 *slot_id)
 {
 	struct iopt_access_slot *slot;
@@ -1128,7 +1128,7 @@ int iopt_add_access(struct iommufd_iopt *iopt, void *access,
  * @iopt: the page table
  * @slot_id: what iopt_add_access() returned
  */
-void iopt_remove_access(struct iommufd_iopt *iopt, u32 slot_id)
+void iopt_remove_access(struct io_pagetable *iopt, u32 slot_id)
 {
 	guard(rwsem_write)(&iopt->iova_rwsem);
 	kfree(xa_erase(&iopt->accesses, slot_id));
@@ -1141,7 +1141,7 @@ void iopt_remove_access(struct iommufd_iopt *iopt, u32 slot_id)
  * as [*seg_first, *seg_last]; -ENOENT marks a hole or an unmapped end.
  */
 struct iopt_range_walk {
-	struct iommufd_iopt *iopt;
+	struct io_pagetable *iopt;
 	unsigned long next;
 	unsigned long last;
 	struct iopt_mapping *mapping;
@@ -1172,7 +1172,7 @@ static int iopt_range_next(struct iopt_range_walk *walk,
 }
 
 static int iopt_range_walk_init(struct iopt_range_walk *walk,
-				struct iommufd_iopt *iopt, unsigned long iova,
+				struct io_pagetable *iopt, unsigned long iova,
 				unsigned long length)
 {
 	*walk = (struct iopt_range_walk){ .iopt = iopt, .next = iova };
@@ -1188,7 +1188,7 @@ static int iopt_range_walk_init(struct iopt_range_walk *walk,
  * Context: iova_rwsem held, so the answer stays true while it is.
  * Return: true if every IOVA of the range is mapped.
  */
-bool iopt_range_fully_mapped(struct iommufd_iopt *iopt, unsigned long first,
+bool iopt_range_fully_mapped(struct io_pagetable *iopt, unsigned long first,
 			     unsigned long last)
 {
 	struct iopt_range_walk walk = {
@@ -1215,7 +1215,7 @@ static int iopt_mapping_check_use(struct iopt_mapping *mapping, bool write)
 }
 
 /* Unpin what iopt_pin_pages() pinned in [first, last] */
-static void iopt_unpin_range(struct iommufd_iopt *iopt, unsigned long first,
+static void iopt_unpin_range(struct io_pagetable *iopt, unsigned long first,
 			     unsigned long last)
 {
 	struct iopt_range_walk walk = { .iopt = iopt, .next = first,
@@ -1246,7 +1246,7 @@ static void iopt_unpin_range(struct iommufd_iopt *iopt, unsigned long first,
  * is being unmapped; -EOVERFLOW; -ENOMEM (also past RLIMIT_MEMLOCK);
  * -EFAULT.  Nothing is left pinned on failure.
  */
-int iopt_pin_pages(struct iommufd_iopt *iopt, unsigned long iova,
+int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
 		   unsigned long length, struct page **out_pages,
 		   unsigned int flags)
 {
@@ -1287,7 +1287,7 @@ int iopt_pin_pages(struct iommufd_iopt *iopt, unsigned long iova,
  * @iova: the IOVA given to iopt_pin_pages()
  * @length: the length given to iopt_pin_pages()
  */
-void iopt_unpin_pages(struct iommufd_iopt *iopt, unsigned long iova,
+void iopt_unpin_pages(struct io_pagetable *iopt, unsigned long iova,
 		      unsigned long length)
 {
 	unsigned long last;
@@ -1309,7 +1309,7 @@ void iopt_unpin_pages(struct iommufd_iopt *iopt, unsigned long iova,
  * Return: 0; -ENOENT if part of the range is not mapped; -EPERM to write
  * to memory mapped read-only; -EINVAL; -EOVERFLOW; -EFAULT; -ENOMEM.
  */
-int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
+int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 	    size_t length, unsigned int flags)
 {
 	unsigned long seg_first, seg_last;

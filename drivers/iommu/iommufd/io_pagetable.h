@@ -57,7 +57,7 @@ struct page;
 
 /**
  * struct iopt_mapping - an IOVA range backed by part of a pages object
- * @iova_node: [first, last] IOVA, in iommufd_iopt.mappings
+ * @iova_node: [first, last] IOVA, in io_pagetable.mappings
  * @pages: the memory, one reference held
  * @start_byte: offset of the first mapped byte from the start of the pages
  *              object's page 0
@@ -147,7 +147,7 @@ iopt_mapping_index_last_iova(struct iopt_mapping *mapping, unsigned long index)
 
 /**
  * struct iopt_reservation - IOVA that must never be mapped
- * @iova_node: [first, last] IOVA, in iommufd_iopt.reserved
+ * @iova_node: [first, last] IOVA, in io_pagetable.reserved
  * @owner: who reserved it; removed together by owner
  */
 struct iopt_reservation {
@@ -157,14 +157,14 @@ struct iopt_reservation {
 
 /**
  * struct iopt_allowed_range - IOVA user space wants usable
- * @iova_node: [first, last] IOVA, in iommufd_iopt.allowed
+ * @iova_node: [first, last] IOVA, in io_pagetable.allowed
  */
 struct iopt_allowed_range {
 	struct interval_tree_node iova_node;
 };
 
 /**
- * struct iommufd_iopt - the I/O page table of one IOAS
+ * struct io_pagetable - the I/O page table of one IOAS
  * @iova_rwsem: see the locking rules above
  * @mappings: struct iopt_mapping by IOVA
  * @reserved: struct iopt_reservation by IOVA
@@ -181,7 +181,7 @@ struct iopt_allowed_range {
  *                        CPU page per IOMMU mapping call instead of
  *                        combining contiguous runs into larger IOMMU pages
  */
-struct iommufd_iopt {
+struct io_pagetable {
 	struct rw_semaphore iova_rwsem;
 	struct mutex unmap_lock; /* one unmap at a time, see above */
 	struct rb_root_cached mappings;
@@ -205,65 +205,65 @@ struct iopt_access_slot {
 	unsigned long iova_alignment;
 };
 
-void iopt_init(struct iommufd_iopt *iopt);
-void iopt_destroy(struct iommufd_iopt *iopt);
+void iopt_init(struct io_pagetable *iopt);
+void iopt_destroy(struct io_pagetable *iopt);
 
 int iopt_check_range(unsigned long iova, unsigned long length,
 		     unsigned long *last);
-int iopt_map_pages(struct iommufd_iopt *iopt, struct iommufd_pages *pages,
+int iopt_map_pages(struct io_pagetable *iopt, struct iommufd_pages *pages,
 		   unsigned long start_byte, unsigned long length,
 		   unsigned long *iova, int iommu_prot, bool fixed_iova,
 		   u64 *map_call);
-int iopt_copy(struct iommufd_iopt *dst, unsigned long *dst_iova,
-	      struct iommufd_iopt *src, unsigned long src_iova,
+int iopt_copy(struct io_pagetable *dst, unsigned long *dst_iova,
+	      struct io_pagetable *src, unsigned long src_iova,
 	      unsigned long length, int iommu_prot, bool fixed_iova,
 	      u64 *map_call);
-int iopt_unmap(struct iommufd_iopt *iopt, unsigned long iova,
+int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped);
-void iopt_undo_map(struct iommufd_iopt *iopt, unsigned long iova,
+void iopt_undo_map(struct io_pagetable *iopt, unsigned long iova,
 		   unsigned long length, u64 map_call);
-int iopt_unmap_all(struct iommufd_iopt *iopt, unsigned long *unmapped);
-int iopt_split(struct iommufd_iopt *iopt, unsigned long iova);
+int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
+int iopt_split(struct io_pagetable *iopt, unsigned long iova);
 
-int iopt_set_allowed(struct iommufd_iopt *iopt,
+int iopt_set_allowed(struct io_pagetable *iopt,
 		     struct rb_root_cached *new_allowed);
 int iopt_add_allowed_range(struct rb_root_cached *ranges, u64 first, u64 last);
 void iopt_free_ranges(struct rb_root_cached *ranges);
-int iopt_reserve(struct iommufd_iopt *iopt, unsigned long first,
+int iopt_reserve(struct io_pagetable *iopt, unsigned long first,
 		 unsigned long last, const void *owner);
-void iopt_unreserve(struct iommufd_iopt *iopt, const void *owner);
+void iopt_unreserve(struct io_pagetable *iopt, const void *owner);
 
-int iopt_add_domain(struct iommufd_iopt *iopt, struct iommu_domain *domain);
-void iopt_remove_domain(struct iommufd_iopt *iopt,
+int iopt_add_domain(struct io_pagetable *iopt, struct iommu_domain *domain);
+void iopt_remove_domain(struct io_pagetable *iopt,
 			struct iommu_domain *domain);
-int iopt_set_large_pages(struct iommufd_iopt *iopt, bool enable);
+int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
 
-int iopt_add_access(struct iommufd_iopt *iopt, void *access,
+int iopt_add_access(struct io_pagetable *iopt, void *access,
 		    unsigned long iova_alignment, u32 *slot_id);
-void iopt_remove_access(struct iommufd_iopt *iopt, u32 slot_id);
+void iopt_remove_access(struct io_pagetable *iopt, u32 slot_id);
 
-bool iopt_range_fully_mapped(struct iommufd_iopt *iopt, unsigned long first,
+bool iopt_range_fully_mapped(struct io_pagetable *iopt, unsigned long first,
 			     unsigned long last);
 
 /* Flags of iopt_pin_pages() */
 #define IOPT_PIN_WRITE		BIT(0)
 
-int iopt_pin_pages(struct iommufd_iopt *iopt, unsigned long iova,
+int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
 		   unsigned long length, struct page **out_pages,
 		   unsigned int flags);
-void iopt_unpin_pages(struct iommufd_iopt *iopt, unsigned long iova,
+void iopt_unpin_pages(struct io_pagetable *iopt, unsigned long iova,
 		      unsigned long length);
 
 /* Flags of iopt_rw(), the same bits as iommufd_access_rw()'s */
-int iopt_rw(struct iommufd_iopt *iopt, unsigned long iova, void *data,
+int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 	    size_t length, unsigned int flags);
 
 /* Dirty tracking of linked domains (io_pagetable_dirty.c) */
-int iopt_set_dirty_tracking(struct iommufd_iopt *iopt,
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 			    struct iommu_domain *domain, bool enable);
-int iopt_check_dirty_range(struct iommufd_iopt *iopt, unsigned long iova,
+int iopt_check_dirty_range(struct io_pagetable *iopt, unsigned long iova,
 			   unsigned long length, unsigned long page_size);
-int iopt_read_and_clear_dirty(struct iommufd_iopt *iopt,
+int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
 			      struct iommu_domain *domain, unsigned long iova,
 			      unsigned long length, unsigned long page_size,
 			      u64 __user *user_bitmap, unsigned long flags);
@@ -272,7 +272,7 @@ int iopt_read_and_clear_dirty(struct iommufd_iopt *iopt,
  * Implemented by access.c: ask every access attached to @iopt to unpin
  * what it pinned inside [iova, iova + length).  Called with no lock held.
  */
-void iommufd_access_notify_unmap(struct iommufd_iopt *iopt,
+void iommufd_access_notify_unmap(struct io_pagetable *iopt,
 				 unsigned long iova, unsigned long length);
 
 #endif

@@ -28,7 +28,7 @@ MODULE_IMPORT_NS(IOMMUFD);
  * Ask the driver about the mapped parts of [first, last] of @domain,
  * recording into @dirty (whose bitmap may be NULL to only clear).
  */
-static int iopt_dirty_read_range(struct iommufd_iopt *iopt,
+static int iopt_dirty_read_range(struct io_pagetable *iopt,
 				 struct iommu_domain *domain,
 				 unsigned long first, unsigned long last,
 				 unsigned long flags,
@@ -67,7 +67,7 @@ static int iopt_dirty_read_range(struct iommufd_iopt *iopt,
  * Return: 0; -EOPNOTSUPP if @domain cannot track dirty pages; or the
  * driver's error, after which the tracking state is unchanged.
  */
-int iopt_set_dirty_tracking(struct iommufd_iopt *iopt,
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 			    struct iommu_domain *domain, bool enable)
 {
 	const struct iommu_dirty_ops *ops = domain->dirty_ops;
@@ -102,7 +102,7 @@ int iopt_set_dirty_tracking(struct iommufd_iopt *iopt,
  * the end of the range is not aligned to both @page_size and the IOVA
  * alignment of the page table.
  */
-int iopt_check_dirty_range(struct iommufd_iopt *iopt, unsigned long iova,
+int iopt_check_dirty_range(struct io_pagetable *iopt, unsigned long iova,
 			   unsigned long length, unsigned long page_size)
 {
 	unsigned long granule;
@@ -119,7 +119,7 @@ int iopt_check_dirty_range(struct iommufd_iopt *iopt, unsigned long iova,
 
 /* What every window of the user bitmap needs to know */
 struct iopt_dirty_harvest {
-	struct iommufd_iopt *iopt;
+	struct io_pagetable *iopt;
 	struct iommu_domain *domain;
 	struct iommu_dirty_bitmap *dirty;
 	unsigned long flags;
@@ -159,7 +159,7 @@ static int iopt_dirty_harvest_window(struct iova_bitmap *bitmap,
  * driver's error (the mock driver refuses with -EINVAL while tracking is
  * off).
  */
-int iopt_read_and_clear_dirty(struct iommufd_iopt *iopt,
+int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
 			      struct iommu_domain *domain, unsigned long iova,
 			      unsigned long length, unsigned long page_size,
 			      u64 __user *user_bitmap, unsigned long flags)

@@ -96,7 +96,7 @@ int iommufd_ioas_alloc_cmd(struct iommufd_ucmd *ucmd)
 }
 
 /* Copy the usable IOVA ranges out, as many as fit; count them all */
-static int iommufd_ioas_report_ranges(struct iommufd_iopt *iopt,
+static int iommufd_ioas_report_ranges(struct io_pagetable *iopt,
 				      struct iommu_iova_range __user *uranges,
 				      u32 capacity, u32 *total)
 {
@@ -236,7 +236,7 @@ static int iommufd_ioas_map_args(u32 flags, u64 iova, u64 length,
  */
 static int iommufd_ioas_respond_mapped(struct iommufd_ucmd *ucmd,
 				       size_t cmd_len,
-				       struct iommufd_iopt *iopt,
+				       struct io_pagetable *iopt,
 				       unsigned long iova, unsigned long length,
 				       u64 map_call)
 {

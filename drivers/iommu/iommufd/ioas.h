@@ -26,7 +26,7 @@
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
-	struct iommufd_iopt iopt;
+	struct io_pagetable iopt;
 	struct mutex mutex; /* protects auto_hwpts */
 	struct list_head auto_hwpts;
 };

@@ -9,6 +9,49 @@
 #define __IOMMUFD_PRIVATE_H
 
 /**
+ * DOC: Map of the subsystem
+ *
+ * One line per file, from the top down; the headers state each part's
+ * contract and locking.
+ *
+ * - main.c: /dev/iommu (and /dev/vfio/vfio): the ioctl table and dispatch,
+ *   the in-kernel API that finds the context of a /dev/iommu file, and
+ *   module init.  Nothing calls up into it.
+ * - context.c: a context's life from open to release, and the references
+ *   other subsystems and objects hold on it.
+ * - object.c, object.h: the object table of a context: IDs, short and
+ *   long references, publishing, and destroying.
+ * - option.c: IOMMU_OPTION.
+ * - ioas.c, ioas.h: the IOAS object and its ioctls.
+ * - io_pagetable.c, io_pagetable.h: the page table of an IOAS: placing,
+ *   creating and removing mappings, reserved and allowed IOVA, linked
+ *   domains and the registry of accesses.
+ * - io_pagetable_dirty.c: dirty tracking through a page table's domains.
+ * - pages.c, pages.h: the memory a mapping refers to: where it comes
+ *   from, pinning it, and charging it against RLIMIT_MEMLOCK.
+ * - pages_domains.c, pages_domains.h: moving a mapping's pages into and
+ *   out of IOMMU domains a batch at a time.
+ * - pages_access.c, pages_access.h: pages pinned for emulated accesses, and
+ *   copies through a pages object.
+ * - access.c, access.h: emulated accesses, the in-kernel API of mediated
+ *   devices.
+ * - hw_pagetable.c, hw_pagetable.h: paging and nested HWPTs, and the
+ *   ioctls that act on one (invalidation, dirty tracking).
+ * - device.c, device.h: binding devices, the records of their IOMMU
+ *   groups, attaching, replacing and detaching them, IOMMU_GET_HW_INFO.
+ * - fault.c, fault.h: fault queues and the I/O page fault handler.
+ * - vfio_compat.c: what VFIO's legacy container path needs: the
+ *   compatibility IOAS and the type1 container ioctls.
+ * - iova_bitmap.c: the dirty bitmap helper of CONFIG_IOMMUFD_DRIVER, for
+ *   VFIO drivers.
+ * - selftest.h: the test build's one entry point into the core.  Behind
+ *   it, only with CONFIG_IOMMUFD_TEST: selftest.c (IOMMU_TEST_CMD and
+ *   mock device objects), selftest_access.c/.h (its emulated access ops),
+ *   mock_iommu.c/.h (the mock IOMMU driver), iommufd_test.h (the test
+ *   ABI, shared with the selftests).
+ */
+
+/**
  * DOC: Design rules
  *
  * Decisions the whole subsystem relies on.  Comments elsewhere name the

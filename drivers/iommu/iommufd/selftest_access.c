@@ -161,7 +161,7 @@ static unsigned long test_access_nth_iova(struct iommufd_access *access,
 					  unsigned long offset)
 {
 	struct interval_tree_node *node;
-	struct iommufd_iopt *iopt;
+	struct io_pagetable *iopt;
 
 	guard(rwsem_read)(&access->ioas_rwsem);
 	if (!access->ioas)

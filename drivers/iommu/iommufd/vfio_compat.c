@@ -347,7 +347,7 @@ static long iommufd_vfio_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
  * supports, with anything below the CPU page size folded into the CPU page
  * (VFIO maps no less), and nothing below the IOAS's IOVA granule.
  */
-static u64 iommufd_vfio_pgsizes(struct iommufd_iopt *iopt)
+static u64 iommufd_vfio_pgsizes(struct io_pagetable *iopt)
 {
 	unsigned long pgsizes = ULONG_MAX;
 	unsigned int i;
@@ -361,7 +361,7 @@ static u64 iommufd_vfio_pgsizes(struct iommufd_iopt *iopt)
 }
 
 /* How many usable IOVA ranges (holes between reservations) there are */
-static u32 iommufd_vfio_count_ranges(struct iommufd_iopt *iopt)
+static u32 iommufd_vfio_count_ranges(struct io_pagetable *iopt)
 {
 	struct interval_tree_span_iter span;
 	u32 count = 0;
@@ -377,7 +377,7 @@ static u32 iommufd_vfio_count_ranges(struct iommufd_iopt *iopt)
  * ranges (@nr_ranges of them).  Each capability starts on 8 bytes and
  * names the next one by its offset from the start of the reply.
  */
-static void iommufd_vfio_fill_caps(struct iommufd_iopt *iopt, void *chain,
+static void iommufd_vfio_fill_caps(struct io_pagetable *iopt, void *chain,
 				   size_t base, size_t avail_size,
 				   u32 nr_ranges)
 {
@@ -422,7 +422,7 @@ static size_t iommufd_vfio_ranges_cap_size(u32 nr_ranges)
  * the size of the whole reply in argsz.  Returns the capability chain if
  * the user's argsz had room for all of it, NULL if not, or an ERR_PTR.
  */
-static void *iommufd_vfio_query(struct iommufd_iopt *iopt,
+static void *iommufd_vfio_query(struct io_pagetable *iopt,
 				struct vfio_iommu_type1_info *info)
 {
 	struct vfio_iommu_type1_info_dma_avail *avail_cap;
@@ -543,7 +543,7 @@ static long iommufd_vfio_map_dma(struct iommufd_ctx *ictx, unsigned long arg)
  * the range is first cut there, as TYPE1 allowed; otherwise such a mapping
  * fails the call with -ENOENT.  An empty range unmaps nothing and is fine.
  */
-static int iommufd_vfio_unmap_range(struct iommufd_iopt *iopt,
+static int iommufd_vfio_unmap_range(struct io_pagetable *iopt,
 				    unsigned long iova, unsigned long size,
 				    unsigned long *unmapped)
 {
