@@ -1321,6 +1321,22 @@ TEST_F(devices, every_failure_on_the_device_paths_unwinds)
 /* ---- cache coherency enforcement ---------------------------------------- */
 
 /*
+ * A device that does not need coherency enforced, on the fixture's IOAS
+ * with a page mapped, so that its automatic domain is filled without
+ * enforcement
+ */
+static int plain_device_on_a_filled_ioas_err(int fd, __u32 ioas_id, void *buf,
+					     __u32 *hwpt_id)
+{
+	int err = iommufd_ioas_map_fixed_err(fd, ioas_id, buf, PAGE_SIZE,
+					     APERTURE_IOVA);
+
+	if (err)
+		return err;
+	return iommufd_mock_domain_err(fd, ioas_id, NULL, hwpt_id, NULL);
+}
+
+/*
  * A device whose IOMMU can force its DMA to snoop must only go on domains
  * that do: VFIO tells KVM such a device is coherent.  A mock domain can be
  * made to enforce only while it maps nothing, as a VT-d second stage.
@@ -1329,11 +1345,9 @@ TEST_F(devices, coherent_device_refuses_a_filled_domain_that_does_not_snoop)
 {
 	__u32 plain_hwpt_id, stdev_id;
 
-	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
-						self->buf, PAGE_SIZE,
-						APERTURE_IOVA));
-	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
-					     &plain_hwpt_id, NULL));
+	ASSERT_EQ(0, plain_device_on_a_filled_ioas_err(self->fd, self->ioas_id,
+						       self->buf,
+						       &plain_hwpt_id));
 	EXPECT_EQ(EINVAL,
 		  iommufd_mock_domain_flags_err(self->fd, plain_hwpt_id,
 						MOCK_FLAGS_DEVICE_ENFORCE_CC,
@@ -1344,11 +1358,9 @@ TEST_F(devices, coherent_device_on_the_ioas_gets_its_own_automatic_domain)
 {
 	__u32 plain_hwpt_id, coherent_hwpt_id, again_hwpt_id;
 
-	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
-						self->buf, PAGE_SIZE,
-						APERTURE_IOVA));
-	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
-					     &plain_hwpt_id, NULL));
+	ASSERT_EQ(0, plain_device_on_a_filled_ioas_err(self->fd, self->ioas_id,
+						       self->buf,
+						       &plain_hwpt_id));
 	ASSERT_EQ(0, iommufd_mock_domain_flags_err(self->fd, self->ioas_id,
 						   MOCK_FLAGS_DEVICE_ENFORCE_CC,
 						   NULL, &coherent_hwpt_id,
@@ -1393,11 +1405,9 @@ TEST_F(devices, replace_onto_a_filled_domain_that_does_not_snoop_is_einval)
 {
 	__u32 coherent_stdev_id, coherent_hwpt_id, plain_hwpt_id, pt_id;
 
-	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, self->ioas_id,
-						self->buf, PAGE_SIZE,
-						APERTURE_IOVA));
-	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, self->ioas_id, NULL,
-					     &plain_hwpt_id, NULL));
+	ASSERT_EQ(0, plain_device_on_a_filled_ioas_err(self->fd, self->ioas_id,
+						       self->buf,
+						       &plain_hwpt_id));
 	ASSERT_EQ(0, iommufd_mock_domain_flags_err(self->fd, self->ioas_id,
 						   MOCK_FLAGS_DEVICE_ENFORCE_CC,
 						   &coherent_stdev_id,

@@ -459,6 +459,29 @@ static inline int iommufd_test_cmd_err(int fd, struct iommu_test_cmd *cmd)
 }
 
 /*
+ * Run one of the test ops that create a mock device (MOCK_DOMAIN, _FLAGS,
+ * _IN_GROUP: their outputs share one layout) and hand out its IDs; any of
+ * the output IDs may be NULL.
+ */
+static inline int iommufd_new_mock_device_err(int fd,
+					      struct iommu_test_cmd *cmd,
+					      __u32 *stdev_id, __u32 *hwpt_id,
+					      __u32 *idev_id)
+{
+	int err = iommufd_test_cmd_err(fd, cmd);
+
+	if (err)
+		return err;
+	if (stdev_id)
+		*stdev_id = cmd->mock_domain.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd->mock_domain.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd->mock_domain.out_idev_id;
+	return 0;
+}
+
+/*
  * IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: a new mock device with @dev_flags,
  * bound and attached to @pt_id.  Any of the output IDs may be NULL.
  */
@@ -472,17 +495,9 @@ static inline int iommufd_mock_domain_flags_err(int fd, __u32 pt_id,
 		.id = pt_id,
 		.mock_domain_flags = { .dev_flags = dev_flags },
 	};
-	int err = iommufd_test_cmd_err(fd, &cmd);
 
-	if (err)
-		return err;
-	if (stdev_id)
-		*stdev_id = cmd.mock_domain_flags.out_stdev_id;
-	if (hwpt_id)
-		*hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
-	if (idev_id)
-		*idev_id = cmd.mock_domain_flags.out_idev_id;
-	return 0;
+	return iommufd_new_mock_device_err(fd, &cmd, stdev_id, hwpt_id,
+					   idev_id);
 }
 
 /* IOMMU_TEST_OP_MOCK_DOMAIN: the same for a device without flags */
@@ -494,17 +509,9 @@ static inline int iommufd_mock_domain_err(int fd, __u32 pt_id,
 		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
 		.id = pt_id,
 	};
-	int err = iommufd_test_cmd_err(fd, &cmd);
 
-	if (err)
-		return err;
-	if (stdev_id)
-		*stdev_id = cmd.mock_domain.out_stdev_id;
-	if (hwpt_id)
-		*hwpt_id = cmd.mock_domain.out_hwpt_id;
-	if (idev_id)
-		*idev_id = cmd.mock_domain.out_idev_id;
-	return 0;
+	return iommufd_new_mock_device_err(fd, &cmd, stdev_id, hwpt_id,
+					   idev_id);
 }
 
 /*
@@ -1084,17 +1091,9 @@ static inline int iommufd_mock_domain_in_group_err(int fd, __u32 peer_stdev_id,
 			.group_peer_id = peer_stdev_id,
 		},
 	};
-	int err = iommufd_test_cmd_err(fd, &cmd);
 
-	if (err)
-		return err;
-	if (stdev_id)
-		*stdev_id = cmd.mock_domain_in_group.out_stdev_id;
-	if (hwpt_id)
-		*hwpt_id = cmd.mock_domain_in_group.out_hwpt_id;
-	if (idev_id)
-		*idev_id = cmd.mock_domain_in_group.out_idev_id;
-	return 0;
+	return iommufd_new_mock_device_err(fd, &cmd, stdev_id, hwpt_id,
+					   idev_id);
 }
 
 #endif
