@@ -1,8 +1,11 @@
-"""Unit tests of the conformance stage: line fixes, pending list, counting.
+"""Unit tests of the conformance stage: line fixes, pending list, counting,
+and the choice of the selftests' source (CONFORMANCE_SRC).
 
 Run: python3 -m unittest discover -s harness -p 'test_*.py'
 """
 
+import os
+import tempfile
 import textwrap
 import unittest
 from unittest import mock
@@ -128,6 +131,157 @@ class UpstreamSuiteTest(unittest.TestCase):
     def test_stock_has_no_pending_list(self):
         row = self.boot('stock')
         self.assertEqual((row.passed, row.failed, row.skipped), (2, 1, 0))
+
+
+class SourceChoiceTest(unittest.TestCase):
+    def test_without_the_variable_the_base_tree_and_conformance_conf(self):
+        for env in ({}, {'CONFORMANCE_SRC': ''}, {'CONFORMANCE_SRC': '  '}):
+            self.assertIsNone(conformance.conformance_src(env))
+            self.assertEqual(conformance.pending_file(env), conformance.PENDING_FILE)
+
+    def test_the_variable_chooses_the_directory_and_the_newest_list(self):
+        env = {'CONFORMANCE_SRC': '/work/upstream-newest/'}
+        self.assertEqual(conformance.conformance_src(env), '/work/upstream-newest')
+        self.assertEqual(conformance.pending_file(env), conformance.NEWEST_PENDING_FILE)
+        self.assertEqual(os.path.basename(conformance.NEWEST_PENDING_FILE),
+                         'conformance-newest.conf')
+
+    def test_a_relative_directory_is_made_absolute(self):
+        self.assertEqual(conformance.conformance_src({'CONFORMANCE_SRC': 'up'}),
+                         os.path.join(os.getcwd(), 'up'))
+
+    def test_load_pending_reads_the_list_of_the_chosen_suite(self):
+        with tempfile.TemporaryDirectory() as d:
+            newest = os.path.join(d, 'newest.conf')
+            with open(newest, 'w') as f:
+                f.write('# c\niommufd_viommu.mock_viommu.hw_queue  no HW queue uAPI yet\n')
+            with mock.patch.object(conformance, 'NEWEST_PENDING_FILE', newest), \
+                    mock.patch.dict(os.environ, {'CONFORMANCE_SRC': d}):
+                self.assertEqual(conformance.load_pending(),
+                                 {'iommufd_viommu.mock_viommu.hw_queue': 'no HW queue uAPI yet'})
+            with mock.patch.object(conformance, 'PENDING_FILE', os.path.join(d, 'none.conf')), \
+                    mock.patch.dict(os.environ, {'CONFORMANCE_SRC': ''}):
+                self.assertEqual(conformance.load_pending(), {})
+
+    def test_the_source_must_look_like_a_kernel_tree(self):
+        with tempfile.TemporaryDirectory() as d:
+            with self.assertRaisesRegex(conformance.PipelineError, 'no such directory'):
+                conformance.check_src(os.path.join(d, 'missing'))
+            with self.assertRaisesRegex(conformance.PipelineError, 'Makefile'):
+                conformance.check_src(d)
+            testdir = os.path.join(d, conformance.UPSTREAM_DIR)
+            os.makedirs(testdir)
+            with open(os.path.join(testdir, 'Makefile'), 'w') as f:
+                f.write('TEST_GEN_PROGS += iommufd\n')
+            with self.assertRaisesRegex(conformance.PipelineError, r'no \.c file'):
+                conformance.check_src(d)
+            open(os.path.join(testdir, 'iommufd.c'), 'w').close()
+            self.assertEqual(conformance.check_src(d), testdir)
+
+    def test_the_builder_takes_its_sources_from_the_chosen_directory(self):
+        class Progs:
+            dir = '/cache/progs/ours-normal'
+
+            class kb:
+                class tree:
+                    dir = '/cache/tree/ours'
+
+                    class base:
+                        src = '/cache/base/src'
+
+        base = conformance.UpstreamSelftests(Progs, src='')
+        self.assertEqual(base.pristine, '/cache/base/src/' + conformance.UPSTREAM_DIR)
+        self.assertEqual(base.origin, 'the base tree')
+        newest = conformance.UpstreamSelftests(Progs, src='/up')
+        self.assertEqual(newest.pristine, '/up/' + conformance.UPSTREAM_DIR)
+        self.assertIn('/up/' + conformance.UPSTREAM_DIR, newest.inputs())
+        self.assertIn('CONFORMANCE_SRC=/up', newest.origin)
+        with mock.patch.dict(os.environ, {'CONFORMANCE_SRC': '/up'}):
+            self.assertEqual(conformance.UpstreamSelftests(Progs).src, '/up')
+
+
+CAP_SOURCE = {'iommufd.c': '#include <stdlib.h>\n#include <sys/capability.h>\n'}
+
+
+class BuildArgsTest(unittest.TestCase):
+    def test_programs_after_an_empty_assignment(self):
+        makefile = 'TEST_GEN_PROGS :=\nTEST_GEN_PROGS += iommufd\n\ninclude ../lib.mk\n'
+        self.assertEqual(conformance.upstream_programs(makefile), ['iommufd'])
+
+    def test_libcap_is_added_only_when_used_and_not_linked(self):
+        self.assertEqual(conformance.libcap_args('CFLAGS += -Wall\n', {'a.c': '#include <x.h>'}),
+                         [])
+        self.assertEqual(conformance.libcap_args('CFLAGS += -Wall\n', CAP_SOURCE),
+                         ['LDLIBS=-lcap'])
+        self.assertEqual(conformance.libcap_args('LDLIBS += -lcap\n', CAP_SOURCE), [])
+        # -lcap among CFLAGS comes before the source: useless for a static link.
+        self.assertEqual(conformance.libcap_args('CFLAGS += -lcap\n', CAP_SOURCE),
+                         ['LDLIBS=-lcap'])
+        self.assertEqual(conformance.libcap_args('LDLIBS := -lpthread\n', CAP_SOURCE),
+                         ['LDLIBS=-lpthread -lcap'])
+
+
+GCC_ERRORS = textwrap.dedent('''\
+    make: Entering directory '/x/tools/testing/selftests/iommu'
+    In file included from iommufd.c:12:
+    iommufd_utils.h: In function '_test_cmd_viommu_alloc':
+    iommufd_utils.h:800:16: error: variable 'cmd' has initializer but incomplete type
+    iommufd_utils.h:801:18: error: 'struct iommu_viommu_alloc' has no member named 'size'
+    iommufd_utils.h:810:25: error: 'IOMMU_VIOMMU_ALLOC' undeclared (first use in this function); did you mean 'IOMMU_IOAS_ALLOC'?
+    iommufd.c:90:9: error: invalid application of 'sizeof' to incomplete type 'struct iommu_ioas_change_process'
+    iommufd.c:91:9: error: ‘IOMMU_HWPT_ALLOC_PASID’ undeclared here (not in a function)
+    iommufd.c:92:9: error: ‘struct iommu_test_cmd’ has no member named ‘pasid_check’
+    iommufd.c:93:9: error: array type has incomplete element type 'struct iommu_viommu_invalidate_selftest'
+    iommufd.c:94:9: warning: unused variable 'x' [-Wunused-variable]
+    make: *** [../lib.mk:222: /out/iommufd] Error 1
+    ''')
+
+
+class BuildErrorSummaryTest(unittest.TestCase):
+    def test_first_errors_and_the_names_the_headers_lack(self):
+        errors, missing = conformance.summarize_build_errors(GCC_ERRORS)
+        self.assertEqual(len(errors), 7)
+        self.assertTrue(errors[0].startswith('iommufd_utils.h:800:16: error: variable'))
+        self.assertEqual(missing, ['IOMMU_HWPT_ALLOC_PASID', 'IOMMU_VIOMMU_ALLOC',
+                                   'struct iommu_ioas_change_process',
+                                   'struct iommu_test_cmd.pasid_check',
+                                   'struct iommu_viommu_alloc.size',
+                                   'struct iommu_viommu_invalidate_selftest'])
+
+    def test_first_limits_the_error_lines_not_the_names(self):
+        errors, missing = conformance.summarize_build_errors(GCC_ERRORS, first=2)
+        self.assertEqual(len(errors), 2)
+        self.assertEqual(len(missing), 6)
+
+    def test_a_failed_build_is_told_as_one(self):
+        with tempfile.TemporaryDirectory() as d:
+            class Progs:
+                dir = d
+                logfile = os.path.join(d, 'progs.log')
+
+                class kb:
+                    name = 'ours-normal'
+                    headers = '/out/usr/include'
+
+                    class tree:
+                        dir = '/tree'
+
+            builder = conformance.UpstreamSelftests(Progs, src='/up')
+            with open(Progs.logfile, 'w') as f:
+                # An earlier build's errors in the same log do not count.
+                f.write('$ make -C /elsewhere\nold.c:1:1: error: \'OLD\' undeclared\n')
+                f.write(f'$ make -C {builder.work}/src/tools/testing/selftests/iommu\n')
+                f.write(GCC_ERRORS)
+            err = builder._build_failure(conformance.PipelineError('make failed', 'tail'))
+            self.assertIn('failed to build for ours-normal (6 name(s) missing)', str(err))
+            self.assertIn('  struct iommu_viommu_alloc.size', err.detail)
+            self.assertIn('first compiler errors:', err.detail)
+            self.assertNotIn('OLD', err.detail)
+            with open(builder.report) as f:
+                self.assertIn('BUILD FAILED', f.read())
+
+    def test_a_clean_log_has_nothing(self):
+        self.assertEqual(conformance.summarize_build_errors('gcc -o x x.c\n'), ([], []))
 
 
 if __name__ == '__main__':

@@ -13,6 +13,12 @@ provide them, so for our kernel nothing is changed); every change is printed.
 harness/conformance.conf lists the upstream tests our kernel does not pass
 yet, each with the reason. A listed test that fails is counted as skipped
 (expected), a listed test that passes is reported so the entry can go.
+
+CONFORMANCE_SRC names a directory laid out like a kernel tree that holds a
+later upstream's tools/testing/selftests/iommu/ (fetched by hand, outside the
+clone, never committed). The programs are then built from there instead of
+from the base tree, in the same way and against the same headers of the
+kernel under test, and harness/conformance-newest.conf is their pending list.
 """
 
 import difflib
@@ -30,6 +36,33 @@ UAPI_HEADER = 'linux/iommufd.h'
 # What upstream's selftests include by relative path, next to their own dir.
 KSELFTEST_FILES = ['kselftest_harness.h', 'kselftest.h', 'lib.mk']
 PENDING_FILE = os.path.join(HARNESS, 'conformance.conf')
+NEWEST_PENDING_FILE = os.path.join(HARNESS, 'conformance-newest.conf')
+SRC_VAR = 'CONFORMANCE_SRC'
+
+
+def conformance_src(env=None):
+    """The absolute directory CONFORMANCE_SRC names, or None (the base tree's selftests)."""
+    env = os.environ if env is None else env
+    src = (env.get(SRC_VAR) or '').strip()
+    return os.path.abspath(os.path.expanduser(src)) if src else None
+
+
+def pending_file(env=None):
+    """The pending list of the selftests being run: the newest suite has its own."""
+    return NEWEST_PENDING_FILE if conformance_src(env) else PENDING_FILE
+
+
+def check_src(src):
+    """The selftest directory of a CONFORMANCE_SRC tree; PipelineError if it is not one."""
+    testdir = os.path.join(src, UPSTREAM_DIR)
+    if not os.path.isdir(src):
+        raise PipelineError(f'{SRC_VAR}={src}: no such directory')
+    if not os.path.isfile(os.path.join(testdir, 'Makefile')):
+        raise PipelineError(f'{SRC_VAR}={src}: no {UPSTREAM_DIR}/Makefile there (the directory '
+                            'must be laid out like a kernel tree)')
+    if not any(n.endswith('.c') for n in os.listdir(testdir)):
+        raise PipelineError(f'{SRC_VAR}={src}: no .c file in {UPSTREAM_DIR}')
+    return testdir
 
 
 @dataclass
@@ -100,21 +133,73 @@ def apply_line_fixes(sources, headers):
     return changed, [l.rstrip('\n') for l in diff], reasons
 
 
+def _make_words(makefile_text, var):
+    """Every word assigned to var (=, :=, +=) at the start of a line of a Makefile."""
+    words = []
+    for m in re.finditer(r'^%s[ \t]*[:+]?=[ \t]*(.*)$' % re.escape(var), makefile_text, re.M):
+        words += m.group(1).split()
+    return words
+
+
 def upstream_programs(makefile_text):
     """The TEST_GEN_PROGS of upstream's Makefile."""
-    progs = []
-    for m in re.finditer(r'^TEST_GEN_PROGS\s*\+?=\s*(.*)$', makefile_text, re.M):
-        progs += m.group(1).split()
-    return progs
+    return _make_words(makefile_text, 'TEST_GEN_PROGS')
+
+
+def libcap_args(makefile_text, sources):
+    """Extra make arguments so that sources using libcap link statically.
+
+    Later selftests include <sys/capability.h>; a Makefile that does not put
+    -lcap in LDLIBS (some put it in CFLAGS, before the source, where a static
+    link cannot use it) gets LDLIBS on the command line: what it assigns, and
+    -lcap. Nothing of upstream's files is changed.
+    """
+    uses = any(re.search(r'^\s*#\s*include\s*<sys/capability\.h>', text, re.M)
+               for text in sources.values())
+    ldlibs = _make_words(makefile_text, 'LDLIBS')
+    if not uses or '-lcap' in ldlibs:
+        return []
+    return ['LDLIBS=' + ' '.join(ldlibs + ['-lcap'])]
+
+
+# gcc's messages that name what a header lacks ('...' or ‘...’ quotes).
+_Q = '[\'\u2018]'
+_E = '[\'\u2019]'
+MISSING_NAME_RES = [
+    re.compile(_Q + r'(\w+)' + _E + ' undeclared'),
+    re.compile(r'unknown type name ' + _Q + r'(\w+)' + _E),
+    re.compile(r'(?:incomplete|undefined) type ' + _Q + r'(struct \w+)' + _E),
+    re.compile(r'incomplete element type ' + _Q + r'(struct \w+)' + _E),
+    re.compile(_Q + r'(struct \w+)' + _E + r' has no member named ' + _Q + r'(\w+)' + _E),
+]
+ERROR_LINE_RE = re.compile(r'^\S+:\d+:\d+: (?:fatal )?error: ')
+
+
+def summarize_build_errors(text, first=20):
+    """(the first compiler error lines, sorted names the headers lack) of a build log.
+
+    A name is an identifier, 'struct x' for an unknown struct, or 'struct
+    x.member' for a missing member.
+    """
+    errors = [l.strip() for l in text.splitlines() if ERROR_LINE_RE.match(l.strip())]
+    missing = set()
+    for line in errors:
+        for rx in MISSING_NAME_RES:
+            for m in rx.finditer(line):
+                missing.add('.'.join(m.groups()))
+    return errors[:first], sorted(missing)
 
 
 class UpstreamSelftests:
     """Builds the base tree's selftests for one kernel build into root/conformance."""
 
-    def __init__(self, progs):
+    def __init__(self, progs, src=None):
         self.progs = progs
         self.kb = progs.kb
-        self.pristine = os.path.join(self.kb.tree.base.src, UPSTREAM_DIR)
+        # CONFORMANCE_SRC, or the base tree (the default).
+        self.src = conformance_src() if src is None else src
+        self.origin = (f'{SRC_VAR}={self.src}' if self.src else 'the base tree')
+        self.pristine = os.path.join(self.src or self.kb.tree.base.src, UPSTREAM_DIR)
         self.work = os.path.join(progs.dir, 'conformance')
         self.report = os.path.join(progs.dir, 'conformance-changes.txt')
 
@@ -142,6 +227,8 @@ class UpstreamSelftests:
         os.symlink(os.path.join(tree, 'scripts'), os.path.join(src, 'scripts'))
         sources = {}
         for name in sorted(os.listdir(self.pristine)):
+            if not os.path.isfile(os.path.join(self.pristine, name)):
+                continue
             shutil.copy2(os.path.join(self.pristine, name), os.path.join(testdir, name))
             if name.endswith(('.c', '.h')):
                 sources[name] = self._read(os.path.join(testdir, name))
@@ -149,43 +236,82 @@ class UpstreamSelftests:
 
     def build(self):
         """Returns the list of programs built into root/conformance."""
+        if self.src:
+            check_src(self.src)
         testdir, sources = self._lay_out_sources()
         headers = {'uapi': self._read(os.path.join(self.kb.headers, UAPI_HEADER)),
                    'test': self._read(os.path.join(self.kb.tree.dir, TEST_HEADER))}
         changed, diff, reasons = apply_line_fixes(sources, headers)
         for name, text in changed.items():
             write_atomic(os.path.join(testdir, name), text)
+        report = [f'upstream selftests from {self.origin}']
         if diff:
-            report = ['upstream selftests: lines changed to build against this kernel\'s '
-                      'headers:'] + [f'  {r}' for r in reasons] + diff
+            report += ['upstream selftests: lines changed to build against this kernel\'s '
+                       'headers:'] + [f'  {r}' for r in reasons] + diff
         else:
-            report = ['upstream selftests: built unchanged (every name they use is in '
-                      'this kernel\'s headers)']
+            report += ['upstream selftests: built unchanged (no line needed a change for '
+                       'this kernel\'s headers)']
+        makefile = self._read(os.path.join(testdir, 'Makefile'))
+        extra = libcap_args(makefile, sources)
+        if extra:
+            report.append(f'upstream selftests: they use libcap, their Makefile does not link '
+                          f'it: make {" ".join(extra)}')
         write_atomic(self.report, '\n'.join(report) + '\n')
         for line in report:
             log(f'  {line}')
-        progs = upstream_programs(self._read(os.path.join(testdir, 'Makefile')))
+        progs = upstream_programs(makefile)
         if not progs:
-            raise PipelineError(f'no TEST_GEN_PROGS in the base tree\'s {UPSTREAM_DIR}/Makefile')
+            raise PipelineError(f'no TEST_GEN_PROGS in {self.origin}\'s {UPSTREAM_DIR}/Makefile')
         out = os.path.join(self.work, 'build')
         os.makedirs(out, exist_ok=True)
-        log(f'  building the base tree\'s {UPSTREAM_DIR} ({", ".join(progs)}) '
+        log(f'  building {UPSTREAM_DIR} of {self.origin} ({", ".join(progs)}) '
             f'for {self.kb.name}')
-        run_logged(['make', '-C', testdir, f'OUTPUT={out}',
-                    f'KHDR_INCLUDES=-isystem {self.kb.headers}', f'CC={self.progs.cc}'],
-                   self.progs.logfile, env=clean_env(),
-                   title=f'upstream selftests build ({self.kb.name})')
+        try:
+            run_logged(['make', '-C', testdir, f'OUTPUT={out}',
+                        f'KHDR_INCLUDES=-isystem {self.kb.headers}', f'CC={self.progs.cc}',
+                        *extra],
+                       self.progs.logfile, env=clean_env(),
+                       title=f'upstream selftests build ({self.kb.name})')
+        except PipelineError as e:
+            raise self._build_failure(e) from None
         dest = os.path.join(self.progs.root, 'conformance')
         os.makedirs(dest, exist_ok=True)
         for name in progs:
             shutil.copy2(os.path.join(out, name), os.path.join(dest, name))
         return progs
 
+    def _build_failure(self, err):
+        """The build's error, told as such: the compiler's first errors, what the headers lack."""
+        with open(self.progs.logfile, encoding='utf-8', errors='replace') as f:
+            log_text = f.read()
+        # Only this build's part of the log (run_logged starts it with '$ make -C testdir').
+        start = log_text.rfind(f'$ make -C {self.work}')
+        errors, missing = summarize_build_errors(log_text[max(start, 0):])
+        lines = [f'the upstream selftests of {self.origin} do not compile against '
+                 f'{self.kb.name}\'s headers ({self.kb.headers}/{UAPI_HEADER}, '
+                 f'{self.kb.tree.dir}/{TEST_HEADER})']
+        if missing:
+            lines.append(f'names those headers lack ({len(missing)}):')
+            lines += [f'  {name}' for name in missing]
+        lines.append('first compiler errors:' if errors else
+                     'no compiler error found; the last lines of the build:')
+        lines += [f'  {l}' for l in errors] if errors else err.detail.splitlines()[-20:]
+        with open(self.report, 'a', encoding='utf-8') as f:
+            f.write('upstream selftests: BUILD FAILED\n' + '\n'.join(lines) + '\n')
+        what = f'{len(missing)} name(s) missing' if missing else 'see the log'
+        return PipelineError(f'upstream selftests of {self.origin} failed to build for '
+                             f'{self.kb.name} ({what}); log: {self.progs.logfile}',
+                             '\n'.join(lines))
+
 
 # ---------------------------------------------------------------- expectations
 
-def load_pending(path=PENDING_FILE):
-    """{test name: reason} of upstream tests not expected to pass yet."""
+def load_pending(path=None):
+    """{test name: reason} of upstream tests not expected to pass yet.
+
+    path defaults to the list of the selftests being run (pending_file()).
+    """
+    path = path or pending_file()
     pending = {}
     if not os.path.exists(path):
         return pending
