@@ -12,12 +12,14 @@
 #   IOMMUFD_CACHE=dir      cache (default ~/.cache/iommufd-6.12)
 #   IOMMUFD_KVM=1          use KVM if /dev/kvm works (default: TCG)
 #   V=1                    show build and console output
+#   CONFORMANCE_SRC=dir    make conformance: later upstream selftests from dir
+#                          (a kernel-shaped tree outside the clone; README.md)
 
 PYTHON := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3) -B
 # .ci/run runs 'check' with this same command, without make (see there).
 HARNESS := $(PYTHON) -m harness.main
 
-export PROFILE VARIANT SUITE ARGS MACHINE V
+export PROFILE VARIANT SUITE ARGS MACHINE V CONFORMANCE_SRC
 
 .PHONY: help deps check run build kernel test conformance shell lint tree series bench clean
 
@@ -34,8 +36,9 @@ help:
 	@echo 'make bench    our iommufd against stock and VFIO type1 (a benchmark)'
 	@echo 'make clean    remove build outputs (keeps the pristine base and ccache)'
 
+# The later upstream selftests of CONFORMANCE_SRC link libcap statically.
 deps:
-	@bash harness/deps.sh
+	@bash harness/deps.sh $(if $(CONFORMANCE_SRC),libcap-dev)
 
 # The harness's exit status is the target's: non-zero when anything failed,
 # and then make adds its own 'make: *** [...] Error 1' line (on stderr) after

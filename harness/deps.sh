@@ -17,6 +17,8 @@ set -euo pipefail
 #  busybox-static         the guest's userland
 #  rsync                  kselftest lib.mk 'install' target
 #  git patchutils patch   patches/ and 'make series'
+# Arguments name further packages needed only by the target at hand (make
+# conformance CONFORMANCE_SRC=...: libcap-dev, for later upstream selftests).
 PACKAGES=(
 	linux-source-6.12
 	build-essential gcc make libc6-dev
@@ -35,6 +37,7 @@ missing_packages() {
 }
 
 main() {
+	PACKAGES+=("$@")
 	local missing
 	missing=$(missing_packages)
 	[ -n "$missing" ] || return 0

@@ -4,7 +4,7 @@ Usage, from the top of the repository: python3 -m harness.main COMMAND, with
 COMMAND one of check run build kernel test conformance shell lint tree series
 bench clean. Options come from the environment, as make passes them: PROFILE
 (normal|debug), VARIANT (ours|stock), SUITE, MACHINE, ARGS, BENCH, SERIES_DIR,
-V=1.
+V=1, and for conformance CONFORMANCE_SRC.
 """
 
 import dataclasses
@@ -20,7 +20,7 @@ from .pipeline import suites as suites_mod
 from .pipeline.bench import render as bench_render
 from .pipeline.bench.boots import run_bench
 from .pipeline.bench.data import VARIANTS as BENCH_VARIANTS
-from .pipeline.conformance import load_pending
+from .pipeline.conformance import conformance_src, load_pending, pending_file
 from .pipeline.common import (CACHE, REPO, VERBOSE, CacheLock, PipelineError, cache_path, die,
                               fmt_duration, log)
 from .pipeline.guest import UserPrograms, build_initramfs, qemu_command
@@ -186,14 +186,19 @@ def finish(rows, title):
     return 1 if failed else 0
 
 
+def pending_name():
+    """The pending list in use, as a path from the top of the repository."""
+    return os.path.relpath(pending_file(), REPO)
+
+
 def pending_report(rows, verbose):
-    """What became of the upstream tests listed in harness/conformance.conf."""
+    """What became of the upstream tests listed in the pending list (pending_file())."""
     pending = load_pending()
     seen = set()
     for row in rows:
         for name in row.pending_passed:
             log(f'  note ({row.suite}, {row.profile}): {name} passes now: '
-                'remove it from harness/conformance.conf')
+                f'remove it from {pending_name()}')
         seen.update(row.pending_failed + row.pending_passed)
         if verbose:
             for name in row.pending_failed:
@@ -242,7 +247,7 @@ def print_conformance_changes():
 
 
 def print_pending_tests(rows):
-    log('\n== not yet expected to pass (harness/conformance.conf) ==')
+    log(f'\n== not yet expected to pass ({pending_name()}) ==')
     seen = pending_report(rows, verbose=True)
     for name, reason in load_pending().items():
         if name not in seen:
@@ -250,7 +255,14 @@ def print_pending_tests(rows):
 
 
 def cmd_conformance():
-    """The base tree's upstream selftests against our (or the stock) kernel."""
+    """The base tree's upstream selftests against our (or the stock) kernel.
+
+    With CONFORMANCE_SRC, the later upstream selftests of that directory.
+    """
+    src = conformance_src()
+    if src:
+        log(f'upstream selftests from CONFORMANCE_SRC={src} (expected failures: '
+            f'{pending_name()})')
     rows = []
     with CacheLock():
         tree = guarded(rows, assemble_tree)
@@ -262,7 +274,8 @@ def cmd_conformance():
     # Only our kernel has a list of the tests it does not pass yet.
     if VARIANT == 'ours':
         print_pending_tests(rows)
-    return finish(rows, f'make conformance ({VARIANT}, {PROFILE})')
+    what = f', CONFORMANCE_SRC={src}' if src else ''
+    return finish(rows, f'make conformance ({VARIANT}, {PROFILE}{what})')
 
 
 def cmd_test():
