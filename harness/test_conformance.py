@@ -270,15 +270,25 @@ class BuildErrorSummaryTest(unittest.TestCase):
             with open(Progs.logfile, 'w') as f:
                 # An earlier build's errors in the same log do not count.
                 f.write('$ make -C /elsewhere\nold.c:1:1: error: \'OLD\' undeclared\n')
-                f.write(f'$ make -C {builder.work}/src/tools/testing/selftests/iommu\n')
+                f.write(f'$ make -k -C {builder.work}/src/tools/testing/selftests/iommu\n')
                 f.write(GCC_ERRORS)
             err = builder._build_failure(conformance.PipelineError('make failed', 'tail'))
             self.assertIn('failed to build for ours-normal (6 name(s) missing)', str(err))
-            self.assertIn('  struct iommu_viommu_alloc.size', err.detail)
+            self.assertIn('struct iommu_viommu_alloc.size', err.detail)
+            self.assertLess(len(err.detail.splitlines()), 40)
             self.assertIn('first compiler errors:', err.detail)
             self.assertNotIn('OLD', err.detail)
             with open(builder.report) as f:
                 self.assertIn('BUILD FAILED', f.read())
+
+    def test_names_are_wrapped_whole(self):
+        names = ['struct iommu_viommu_alloc.size'] * 5 + ['IOMMU_VIOMMU_ALLOC']
+        lines = conformance.wrap_names(names, width=70)
+        self.assertEqual(lines[0], '  struct iommu_viommu_alloc.size, struct iommu_viommu_alloc.size,')
+        self.assertEqual(lines[-1], '  struct iommu_viommu_alloc.size, IOMMU_VIOMMU_ALLOC')
+        self.assertEqual(len(lines), 3)
+        self.assertTrue(all(len(l) <= 70 for l in lines))
+        self.assertEqual(conformance.wrap_names([]), [])
 
     def test_a_clean_log_has_nothing(self):
         self.assertEqual(conformance.summarize_build_errors('gcc -o x x.c\n'), ([], []))

@@ -175,6 +175,19 @@ MISSING_NAME_RES = [
 ERROR_LINE_RE = re.compile(r'^\S+:\d+:\d+: (?:fatal )?error: ')
 
 
+def wrap_names(names, width=100, indent='  '):
+    """names, comma separated, in lines of at most width characters; no name is split."""
+    lines, line = [], ''
+    for i, name in enumerate(names):
+        item = f'{name},' if i < len(names) - 1 else name
+        if line and len(indent) + len(line) + 1 + len(item) > width:
+            lines.append(indent + line)
+            line = item
+        else:
+            line = f'{line} {item}' if line else item
+    return lines + [indent + line] if line else lines
+
+
 def summarize_build_errors(text, first=20):
     """(the first compiler error lines, sorted names the headers lack) of a build log.
 
@@ -267,7 +280,8 @@ class UpstreamSelftests:
         log(f'  building {UPSTREAM_DIR} of {self.origin} ({", ".join(progs)}) '
             f'for {self.kb.name}')
         try:
-            run_logged(['make', '-C', testdir, f'OUTPUT={out}',
+            # -k: every program's errors, not only the first one's.
+            run_logged(['make', '-k', '-C', testdir, f'OUTPUT={out}',
                         f'KHDR_INCLUDES=-isystem {self.kb.headers}', f'CC={self.progs.cc}',
                         *extra],
                        self.progs.logfile, env=clean_env(),
@@ -284,18 +298,18 @@ class UpstreamSelftests:
         """The build's error, told as such: the compiler's first errors, what the headers lack."""
         with open(self.progs.logfile, encoding='utf-8', errors='replace') as f:
             log_text = f.read()
-        # Only this build's part of the log (run_logged starts it with '$ make -C testdir').
-        start = log_text.rfind(f'$ make -C {self.work}')
+        # Only this build's part of the log (run_logged starts it with '$ make -k -C testdir').
+        start = log_text.rfind(f'$ make -k -C {self.work}')
         errors, missing = summarize_build_errors(log_text[max(start, 0):])
         lines = [f'the upstream selftests of {self.origin} do not compile against '
                  f'{self.kb.name}\'s headers ({self.kb.headers}/{UAPI_HEADER}, '
                  f'{self.kb.tree.dir}/{TEST_HEADER})']
-        if missing:
-            lines.append(f'names those headers lack ({len(missing)}):')
-            lines += [f'  {name}' for name in missing]
         lines.append('first compiler errors:' if errors else
                      'no compiler error found; the last lines of the build:')
         lines += [f'  {l}' for l in errors] if errors else err.detail.splitlines()[-20:]
+        if missing:
+            lines.append(f'names those headers lack ({len(missing)}):')
+            lines += wrap_names(missing)
         with open(self.report, 'a', encoding='utf-8') as f:
             f.write('upstream selftests: BUILD FAILED\n' + '\n'.join(lines) + '\n')
         what = f'{len(missing)} name(s) missing' if missing else 'see the log'
