@@ -43,6 +43,12 @@ enum {
 	IOMMU_TEST_OP_DIRTY,
 	IOMMU_TEST_OP_MD_CHECK_IOTLB,
 	IOMMU_TEST_OP_TRIGGER_IOPF,
+	IOMMU_TEST_OP_DEV_CHECK_CACHE,
+	IOMMU_TEST_OP_TRIGGER_VEVENT,
+	IOMMU_TEST_OP_PASID_ATTACH,
+	IOMMU_TEST_OP_PASID_REPLACE,
+	IOMMU_TEST_OP_PASID_DETACH,
+	IOMMU_TEST_OP_PASID_CHECK_HWPT,
 };
 
 /*
@@ -113,6 +119,21 @@ enum {
 	MOCK_NESTED_DOMAIN_IOTLB_NUM = 4,
 };
 
+/*
+ * Each mock device models a device cache (an ATC, say) of this many u32
+ * entries, which a vIOMMU's invalidation clears and DEV_CHECK_CACHE reads
+ */
+enum {
+	MOCK_DEV_CACHE_ID_MAX = 3,
+	MOCK_DEV_CACHE_NUM = 4,
+};
+
+/*
+ * A PASID the mock refuses to move to a nested domain with -ENOMEM, so
+ * that a replace failing part way can be tested
+ */
+#define IOMMU_TEST_PASID_RESERVED 1024
+
 /**
  * struct iommu_test_cmd - argument of IOMMU_TEST_CMD
  * @size: sizeof(struct iommu_test_cmd)
@@ -146,6 +167,20 @@ enum {
  * @check_iotlb: MD_CHECK_IOTLB: check one IOTLB entry of nested domain @id
  * @trigger_iopf: TRIGGER_IOPF: make the mock device behind iommufd device
  *                @dev_id raise a page request
+ * @check_dev_cache: DEV_CHECK_CACHE: entry @id of the device cache of the
+ *                   mock device behind iommufd device @id (the command's)
+ *                   holds @cache
+ * @trigger_vevent: TRIGGER_VEVENT: the mock device behind iommufd device
+ *                  @dev_id reports an event to the vEVENTQ of type
+ *                  IOMMU_VEVENTQ_TYPE_SELFTEST of the vIOMMU it is attached
+ *                  through, naming the device by its virtual ID
+ * @pasid_attach: PASID_ATTACH: attach @pasid of selftest device @id to
+ *                @pt_id
+ * @pasid_replace: PASID_REPLACE: move @pasid of selftest device @id to
+ *                 @pt_id
+ * @pasid_detach: PASID_DETACH: detach @pasid of selftest device @id
+ * @pasid_check: PASID_CHECK_HWPT: @pasid of selftest device @id is
+ *               attached to the domain of @hwpt_id (0: to none)
  * @mock_domain_in_group: MOCK_DOMAIN_IN_GROUP (ours): as MOCK_DOMAIN_FLAGS,
  *                        the new device joining the IOMMU group of
  *                        selftest device @group_peer_id
@@ -233,6 +268,28 @@ struct iommu_test_cmd {
 			__u64 addr;
 		} trigger_iopf;
 		struct {
+			__u32 id;
+			__u32 cache;
+		} check_dev_cache;
+		struct {
+			__u32 dev_id;
+		} trigger_vevent;
+		struct {
+			__u32 pasid;
+			__u32 pt_id;
+		} pasid_attach;
+		struct {
+			__u32 pasid;
+			__u32 pt_id;
+		} pasid_replace;
+		struct {
+			__u32 pasid;
+		} pasid_detach;
+		struct {
+			__u32 pasid;
+			__u32 hwpt_id;
+		} pasid_check;
+		struct {
 			__u32 out_stdev_id;
 			__u32 out_hwpt_id;
 			__u32 out_idev_id;
@@ -309,5 +366,64 @@ struct iommu_hwpt_invalidate_selftest {
 	__u32 flags;
 	__u32 iotlb_id;
 };
+
+/* What every entry of a mock device's cache holds until invalidated */
+#define IOMMU_TEST_DEV_CACHE_DEFAULT 0xbaddad
+
+/* IOMMU_VIOMMU_ALLOC type of the mock driver's vIOMMU */
+#define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeef
+
+/**
+ * struct iommu_viommu_selftest - data of IOMMU_VIOMMU_TYPE_SELFTEST
+ * @in_data: In.  Any value.
+ * @out_data: Out.  @in_data back.
+ * @out_mmap_offset: Out.  Offset to mmap() on the iommufd: a page of the
+ *                   vIOMMU whose first u32 holds @in_data.
+ * @out_mmap_length: Out.  The length of that mmap().
+ */
+struct iommu_viommu_selftest {
+	__u32 in_data;
+	__u32 out_data;
+	__aligned_u64 out_mmap_offset;
+	__aligned_u64 out_mmap_length;
+};
+
+/*
+ * IOMMU_HWPT_INVALIDATE data types of a mock vIOMMU: entries of struct
+ * iommu_viommu_invalidate_selftest, and a value the driver refuses.
+ */
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
+
+/**
+ * struct iommu_viommu_invalidate_selftest - one request to a mock vIOMMU
+ * @flags: 0 or IOMMU_TEST_INVALIDATE_FLAG_ALL
+ * @vdev_id: The virtual ID of the device whose cache is meant
+ * @cache_id: The entry to clear, at most MOCK_DEV_CACHE_ID_MAX; every entry
+ *            with IOMMU_TEST_INVALIDATE_FLAG_ALL
+ */
+struct iommu_viommu_invalidate_selftest {
+	__u32 flags;
+	__u32 vdev_id;
+	__u32 cache_id;
+};
+
+/* vEVENTQ type of the mock vIOMMU's events */
+#define IOMMU_VEVENTQ_TYPE_SELFTEST 0xbeefbeef
+
+/**
+ * struct iommu_viommu_event_selftest - event of IOMMU_VEVENTQ_TYPE_SELFTEST
+ * @virt_id: The virtual ID of the device that reported it
+ */
+struct iommu_viommu_event_selftest {
+	__u32 virt_id;
+};
+
+/*
+ * HW queue type of the mock vIOMMU, and how many queues (by index) it has.
+ * Queue n > 0 can only be made while queue n - 1 exists, and depends on it.
+ */
+#define IOMMU_HW_QUEUE_TYPE_SELFTEST 0xdeadbeef
+#define IOMMU_TEST_HW_QUEUE_MAX 2
 
 #endif

@@ -122,6 +122,11 @@ enum {
 	IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d,
 	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
 	IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f,
+	IOMMUFD_CMD_VIOMMU_ALLOC = 0x90,
+	IOMMUFD_CMD_VDEVICE_ALLOC = 0x91,
+	IOMMUFD_CMD_IOAS_CHANGE_PROCESS = 0x92,
+	IOMMUFD_CMD_VEVENTQ_ALLOC = 0x93,
+	IOMMUFD_CMD_HW_QUEUE_ALLOC = 0x94,
 };
 
 /**
@@ -584,11 +589,17 @@ struct iommu_vfio_ioas {
  *                             faults of devices attached to this HWPT are
  *                             delivered to that fault queue.  Nested HWPTs
  *                             only.
+ * @IOMMU_HWPT_ALLOC_PASID: The HWPT's domain may be attached to PASIDs of a
+ *                          device, not only to its RID.  A device that has
+ *                          PASIDs attached must have such a HWPT (or none)
+ *                          on its RID too.  An IOMMU without PASID support
+ *                          refuses the flag with EOPNOTSUPP.
  */
 enum iommufd_hwpt_alloc_flags {
 	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
 	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
 	IOMMU_HWPT_FAULT_ID_VALID = 1 << 2,
+	IOMMU_HWPT_ALLOC_PASID = 1 << 3,
 };
 
 /**
@@ -631,15 +642,36 @@ struct iommu_hwpt_vtd_s1 {
 };
 
 /**
+ * struct iommu_hwpt_arm_smmuv3 - data for IOMMU_HWPT_DATA_ARM_SMMUV3
+ * @ste: The first two 64-bit words of a Stream Table Entry written by user
+ *       space (a guest), little-endian.  Only these fields of the SMMUv3
+ *       specification's STE may be set: in word 0 V, Cfg, S1Fmt,
+ *       S1ContextPtr and S1CDMax; in word 1 EATS, S1DSS, S1CIR, S1COR,
+ *       S1CSH and S1STALLD.
+ *
+ * Describes the stage-1 configuration of a nested HWPT on an ARM SMMUv3:
+ * Cfg selects abort, bypass (translate like the parent alone) or stage 1
+ * through a Context Descriptor table that lives in memory mapped by the
+ * parent.  An entry with other fields set, or that the SMMU could not
+ * honour, is refused with EIO.
+ */
+struct iommu_hwpt_arm_smmuv3 {
+	__aligned_le64 ste[2];
+};
+
+/**
  * enum iommu_hwpt_data_type - format of the driver data of IOMMU_HWPT_ALLOC
  * @IOMMU_HWPT_DATA_NONE: No driver data; the HWPT is an ordinary page table
  *                        filled by the kernel from an IOAS.
  * @IOMMU_HWPT_DATA_VTD_S1: struct iommu_hwpt_vtd_s1, for a nested HWPT on
  *                          Intel VT-d.
+ * @IOMMU_HWPT_DATA_ARM_SMMUV3: struct iommu_hwpt_arm_smmuv3, for a nested
+ *                              HWPT on an ARM SMMUv3.
  */
 enum iommu_hwpt_data_type {
 	IOMMU_HWPT_DATA_NONE = 0,
 	IOMMU_HWPT_DATA_VTD_S1 = 1,
+	IOMMU_HWPT_DATA_ARM_SMMUV3 = 2,
 };
 
 /**
@@ -648,8 +680,8 @@ enum iommu_hwpt_data_type {
  * @flags: In.  Bitwise OR of enum iommufd_hwpt_alloc_flags values.
  * @dev_id: In.  A device bound to this iommufd; the HWPT is made in the
  *          format of that device's IOMMU.
- * @pt_id: In.  What the new HWPT is built on: an IOAS, or a HWPT that was
- *         allocated with IOMMU_HWPT_ALLOC_NEST_PARENT.
+ * @pt_id: In.  What the new HWPT is built on: an IOAS, a HWPT that was
+ *         allocated with IOMMU_HWPT_ALLOC_NEST_PARENT, or a vIOMMU.
  * @out_hwpt_id: Out.  ID of the new HWPT.
  * @__reserved: Must be 0.
  * @data_type: In.  One of enum iommu_hwpt_data_type, telling how to read
@@ -674,8 +706,10 @@ enum iommu_hwpt_data_type {
  *
  * Nested HWPT: @pt_id names a paging HWPT made with NEST_PARENT by this
  * command (an automatically created HWPT never qualifies) for the same
- * IOMMU driver, and @data_type/@data_len/@data_uptr describe a first-stage
- * table that user space maintains itself.  The IOMMU translates through
+ * IOMMU driver, or a vIOMMU (whose parent is then used, and whose driver
+ * makes the domain; the device must sit behind the vIOMMU's IOMMU), and
+ * @data_type/@data_len/@data_uptr describe a first-stage table that user
+ * space maintains itself.  The IOMMU translates through
  * that table and then through the parent.  Updates to the user table must
  * be followed by IOMMU_HWPT_INVALIDATE.  The only flag of a nested HWPT is
  * IOMMU_HWPT_FAULT_ID_VALID: the HWPT then depends on the fault queue, and
@@ -745,17 +779,73 @@ struct iommu_hw_info_vtd {
 };
 
 /**
+ * struct iommu_hw_info_arm_smmuv3 - ARM SMMUv3 registers
+ *                                   (IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+ * @flags: Always 0.
+ * @__reserved: Always 0.
+ * @idr: The identification registers SMMU_IDR0 to SMMU_IDR5.
+ * @iidr: SMMU_IIDR: implementer, product and revision.
+ * @aidr: SMMU_AIDR: the architecture version.
+ *
+ * The raw register values, for a VMM that emulates an SMMUv3 for a guest
+ * on top of nested HWPTs.  Only some fields describe what a guest may use:
+ * in IDR0 ST_LEVEL, TERM_MODEL, STALL_MODEL, TTENDIAN, CD2L, ASID16 and
+ * TTF; in IDR1 SIDSIZE and SSIDSIZE; in IDR3 BBML and RIL; in IDR5 VAX and
+ * the GRAN4K/16K/64K granule bits.  The rest must not be passed on, so that
+ * later kernels can report more.  Stage 1 is usable when a nested HWPT can
+ * be made; coherent access is always there for devices iommufd accepts;
+ * ATS is a property of each device.
+ */
+struct iommu_hw_info_arm_smmuv3 {
+	__u32 flags;
+	__u32 __reserved;
+	__u32 idr[6];
+	__u32 iidr;
+	__u32 aidr;
+};
+
+/**
+ * struct iommu_hw_info_tegra241_cmdqv - NVIDIA Tegra241 CMDQV parameters
+ *                                       (IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV)
+ * @flags: Always 0.
+ * @version: The CMDQ-V hardware version (PARAM bits 3:0).
+ * @log2vcmdqs: log2 of the number of virtual command queues (PARAM bits
+ *              7:4).
+ * @log2vsids: log2 of the number of stream ID replacements (PARAM bits
+ *             15:12).
+ * @__reserved: Always 0.
+ *
+ * A VMM can put these straight into the PARAM register it emulates; it
+ * should offer a guest one virtual interface, so PARAM bits 11:8 read 0.
+ */
+struct iommu_hw_info_tegra241_cmdqv {
+	__u32 flags;
+	__u8 version;
+	__u8 log2vcmdqs;
+	__u8 log2vsids;
+	__u8 __reserved;
+};
+
+/**
  * enum iommu_hw_info_type - format of the data returned by IOMMU_GET_HW_INFO
  * @IOMMU_HW_INFO_TYPE_NONE: Out: the IOMMU driver reports no specific data.
  * @IOMMU_HW_INFO_TYPE_DEFAULT: In: whatever format the driver reports by
  *                              default (same value as NONE, which is only
  *                              ever an output).
  * @IOMMU_HW_INFO_TYPE_INTEL_VTD: The data is a struct iommu_hw_info_vtd.
+ * @IOMMU_HW_INFO_TYPE_ARM_SMMUV3: The data is a struct
+ *                                iommu_hw_info_arm_smmuv3.
+ * @IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV: The data is a struct
+ *                                    iommu_hw_info_tegra241_cmdqv, for the
+ *                                    command queue extension of an SMMUv3
+ *                                    on NVIDIA Tegra241.
  */
 enum iommu_hw_info_type {
 	IOMMU_HW_INFO_TYPE_NONE = 0,
 	IOMMU_HW_INFO_TYPE_DEFAULT = 0,
 	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
+	IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2,
+	IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV = 3,
 };
 
 /**
@@ -954,9 +1044,13 @@ struct iommu_hwpt_get_dirty_bitmap {
  *                                        entries
  * @IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: Each entry is a struct
  *                                     iommu_hwpt_vtd_s1_invalidate.
+ * @IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: Each entry is a struct
+ *                                           iommu_viommu_arm_smmuv3_invalidate
+ *                                           (a vIOMMU's invalidation).
  */
 enum iommu_hwpt_invalidate_data_type {
 	IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
+	IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1,
 };
 
 /**
@@ -994,9 +1088,28 @@ struct iommu_hwpt_vtd_s1_invalidate {
 };
 
 /**
+ * struct iommu_viommu_arm_smmuv3_invalidate - entry of type
+ *                                   IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3
+ * @cmd: One 128-bit SMMUv3 command-queue command, little-endian, as a
+ *       guest wrote it into its emulated command queue.
+ *
+ * Given to a vIOMMU of type IOMMU_VIOMMU_TYPE_ARM_SMMUV3.  Accepted
+ * commands: CMDQ_OP_TLBI_NSNH_ALL, CMDQ_OP_TLBI_NH_VA, CMDQ_OP_TLBI_NH_VAA,
+ * CMDQ_OP_TLBI_NH_ALL, CMDQ_OP_TLBI_NH_ASID, CMDQ_OP_ATC_INV,
+ * CMDQ_OP_CFGI_CD and CMDQ_OP_CFGI_CD_ALL.  Stream IDs in the commands are
+ * virtual ones (vDEVICE IDs); the kernel swaps in the physical ID and the
+ * VM's VMID.  Any other command is refused with EIO.
+ */
+struct iommu_viommu_arm_smmuv3_invalidate {
+	__aligned_le64 cmd[2];
+};
+
+/**
  * struct iommu_hwpt_invalidate - ioctl(IOMMU_HWPT_INVALIDATE)
  * @size: In.  Length of this structure; at least 32.
- * @hwpt_id: In.  The nested HWPT whose caches are to be flushed.
+ * @hwpt_id: In.  The nested HWPT whose caches are to be flushed, or a
+ *           vIOMMU, whose driver defines which caches its entries name
+ *           (IOTLBs, device caches, descriptor caches).
  * @data_uptr: In.  User address of an array of invalidation entries.
  * @data_type: In.  One of enum iommu_hwpt_invalidate_data_type: the format
  *             of every entry in the array.  Must be a format the HWPT's
@@ -1008,11 +1121,11 @@ struct iommu_hwpt_vtd_s1_invalidate {
  *             that were carried out, counted from the start of the array.
  * @__reserved: Must be 0.
  *
- * Flushes cached translations of a user managed (nested) page table.
- * After changing its stage-1 table, user space must issue this command
- * before relying on the new contents.  Entries are processed in order;
- * if one fails, processing stops there, the call returns its error and
- * @entry_num tells how many came before it.
+ * Flushes cached translations of a user managed (nested) page table, or
+ * the caches a vIOMMU stands for.  After changing its stage-1 table, user
+ * space must issue this command before relying on the new contents.
+ * Entries are processed in order; if one fails, processing stops there,
+ * the call returns its error and @entry_num tells how many came before it.
  *
  * An @entry_num of 0 performs no work and ignores @entry_len and
  * @data_uptr, which allows probing whether @data_type is supported.
@@ -1022,7 +1135,9 @@ struct iommu_hwpt_vtd_s1_invalidate {
  * for a @data_uptr of 0, an @entry_len of 0 or larger than PAGE_SIZE, or
  * more than 2^19 entries, and in any case for a @data_type the driver does
  * not accept, an @entry_len below the driver's first version of the entry,
- * or a malformed entry; ENOENT if @hwpt_id is not a nested HWPT; E2BIG
+ * or a malformed entry, and for a @hwpt_id that names neither a nested
+ * HWPT nor a vIOMMU; ENOENT if it names nothing; EOPNOTSUPP for a vIOMMU
+ * whose driver has no invalidation; E2BIG
  * for non-zero bytes past the kernel's entry size; EFAULT.  Once the
  * structure has been read, @entry_num is written back on failure too.
  */
@@ -1171,5 +1286,310 @@ struct iommu_fault_alloc {
 };
 
 #define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
+
+/**
+ * enum iommu_viommu_type - kind of virtual IOMMU
+ * @IOMMU_VIOMMU_TYPE_DEFAULT: A vIOMMU kept by iommufd alone, for any IOMMU
+ *                             that can nest domains on the nesting parent:
+ *                             it names devices by virtual ID and carries
+ *                             nested HWPTs, but has no driver behind it
+ *                             for invalidation, events or HW queues
+ *                             (EOPNOTSUPP).  Takes no data.
+ * @IOMMU_VIOMMU_TYPE_ARM_SMMUV3: An ARM SMMUv3's slice for one VM.
+ * @IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: An ARM SMMUv3 with NVIDIA Tegra241's
+ *                                    command queue extension, whose
+ *                                    virtual command queues the guest
+ *                                    drives directly.
+ */
+enum iommu_viommu_type {
+	IOMMU_VIOMMU_TYPE_DEFAULT = 0,
+	IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1,
+	IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2,
+};
+
+/**
+ * struct iommu_viommu_tegra241_cmdqv - data of IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV
+ * @out_vintf_mmap_offset: Out.  The offset to mmap() on the iommufd to map
+ *                         the virtual interface's page 0.
+ * @out_vintf_mmap_length: Out.  The length of that mmap().
+ *
+ * The VMM maps the virtual interface's page 0 into the guest's physical
+ * address space with these, so that the guest programs its virtual
+ * command queues without exits.
+ */
+struct iommu_viommu_tegra241_cmdqv {
+	__aligned_u64 out_vintf_mmap_offset;
+	__aligned_u64 out_vintf_mmap_length;
+};
+
+/**
+ * struct iommu_viommu_alloc - ioctl(IOMMU_VIOMMU_ALLOC)
+ * @size: In.  Length of this structure; at least 24.
+ * @flags: In.  Must be 0.
+ * @type: In.  One of enum iommu_viommu_type.
+ * @dev_id: In.  A bound device behind the physical IOMMU the vIOMMU is to
+ *          be a slice of.  The device is only used to find that IOMMU.
+ * @hwpt_id: In.  A paging HWPT allocated with IOMMU_HWPT_ALLOC_NEST_PARENT,
+ *           the stage 2 of everything nested under the vIOMMU.
+ * @out_viommu_id: Out.  ID of the new vIOMMU.
+ * @data_len: In.  Length of the type specific data at @data_uptr, or 0.
+ * @__reserved: Must be 0.
+ * @data_uptr: In.  User address of the type specific data, which may have
+ *             members the kernel writes back (see the type's structure).
+ *
+ * Creates a virtual IOMMU: the part of a physical IOMMU set aside for one
+ * VM.  Whatever is global to an emulated IOMMU hangs off it: the guest's
+ * own IDs for devices (vDEVICEs), cache invalidation naming those IDs,
+ * event queues that are not tied to a domain (vEVENTQs), queues the
+ * hardware reads from guest memory (HW queues), and nested HWPTs, which
+ * use its nesting parent.  Several vIOMMUs may share one nesting parent,
+ * for a VM whose devices sit behind several physical IOMMUs.
+ *
+ * The vIOMMU depends on the nesting parent, not on @dev_id: the device may
+ * be unbound while the vIOMMU lives on.
+ *
+ * Errors: EOPNOTSUPP for non-zero @flags or @__reserved, a @type the
+ * device's IOMMU does not implement, or data given with
+ * IOMMU_VIOMMU_TYPE_DEFAULT; ENOENT for an unknown
+ * @dev_id or a @hwpt_id that is not a paging HWPT; EINVAL for a paging
+ * HWPT that is not a nesting parent; the driver's errors about its data;
+ * EFAULT; ENOMEM.
+ */
+struct iommu_viommu_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 dev_id;
+	__u32 hwpt_id;
+	__u32 out_viommu_id;
+	__u32 data_len;
+	__u32 __reserved;
+	__aligned_u64 data_uptr;
+};
+
+#define IOMMU_VIOMMU_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VIOMMU_ALLOC)
+
+/**
+ * struct iommu_vdevice_alloc - ioctl(IOMMU_VDEVICE_ALLOC)
+ * @size: In.  Length of this structure; at least 24.
+ * @viommu_id: In.  The vIOMMU the device is seen through in the VM.
+ * @dev_id: In.  The bound physical device; it must sit behind the
+ *          vIOMMU's physical IOMMU.
+ * @out_vdevice_id: Out.  ID of the new vDEVICE.
+ * @virt_id: In.  The ID the VM knows the device by on that vIOMMU: a
+ *           virtual stream ID on an SMMUv3, a virtual device ID on AMD, a
+ *           virtual RID on VT-d.
+ *
+ * Introduces a physical device to a vIOMMU under a virtual ID, so that
+ * invalidations and events can name it the way the guest does.  A device
+ * has at most one vDEVICE, and a virtual ID at most one device per
+ * vIOMMU.  The vDEVICE depends on the vIOMMU.
+ *
+ * A vDEVICE should be destroyed before its device is unbound.  If the
+ * device is unbound first, the vDEVICE goes with it, but its ID stays
+ * taken for as long as the iommufd is open: IOMMU_DESTROY of that ID
+ * fails with ENOENT, and no new object gets the ID.
+ *
+ * Errors: EINVAL for a @virt_id that does not fit an unsigned long, or a
+ * device behind another IOMMU instance; ENOENT for an unknown @viommu_id
+ * or @dev_id, or a device being unbound; EEXIST if the device has a
+ * vDEVICE already or @virt_id is taken in this vIOMMU; the driver's
+ * errors; EFAULT; ENOMEM.
+ */
+struct iommu_vdevice_alloc {
+	__u32 size;
+	__u32 viommu_id;
+	__u32 dev_id;
+	__u32 out_vdevice_id;
+	__aligned_u64 virt_id;
+};
+
+#define IOMMU_VDEVICE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC)
+
+/**
+ * struct iommu_ioas_change_process - ioctl(IOMMU_IOAS_CHANGE_PROCESS)
+ * @size: In.  Length of this structure; at least 8.
+ * @__reserved: Must be 0.
+ *
+ * Moves the locked-memory charge of every pinned page of every IOAS in
+ * this iommufd to the calling process, which has taken over from the one
+ * that mapped the memory (a VMM that re-executes itself for a live
+ * update).  Only mappings made with IOMMU_IOAS_MAP_FILE can move: with any
+ * other mapping present the command fails with EINVAL.  It changes
+ * everything or nothing.
+ */
+struct iommu_ioas_change_process {
+	__u32 size;
+	__u32 __reserved;
+};
+
+#define IOMMU_IOAS_CHANGE_PROCESS \
+	_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_CHANGE_PROCESS)
+
+/**
+ * enum iommu_veventq_flag - flags of struct iommufd_vevent_header
+ * @IOMMU_VEVENTQ_FLAG_LOST_EVENTS: Events were dropped because the queue
+ *                                  was full.  A header with this flag has
+ *                                  no event data after it.
+ */
+enum iommu_veventq_flag {
+	IOMMU_VEVENTQ_FLAG_LOST_EVENTS = (1U << 0),
+};
+
+/**
+ * struct iommufd_vevent_header - what precedes each event read from a
+ *                                vEVENTQ
+ * @flags: Bitwise OR of enum iommu_veventq_flag values.
+ * @sequence: The event's number in its queue.  Numbers go up by one per
+ *            event from 0 to INT_MAX and then wrap to 0.
+ *
+ * A read returns a header, then the event data of the queue's type, then
+ * the next header, and so on.  A jump of more than one between the
+ * sequence numbers of two consecutive events means that the events in
+ * between were lost.  When events were lost at the end of the queue, with
+ * no later event to show the gap, the last header read carries
+ * IOMMU_VEVENTQ_FLAG_LOST_EVENTS (and the next number) and no data.
+ */
+struct iommufd_vevent_header {
+	__u32 flags;
+	__u32 sequence;
+};
+
+/**
+ * enum iommu_veventq_type - format of the events of a vEVENTQ
+ * @IOMMU_VEVENTQ_TYPE_DEFAULT: Not a type: kept for later use, refused.
+ * @IOMMU_VEVENTQ_TYPE_ARM_SMMUV3: struct iommu_vevent_arm_smmuv3.
+ * @IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV: struct iommu_vevent_tegra241_cmdqv.
+ */
+enum iommu_veventq_type {
+	IOMMU_VEVENTQ_TYPE_DEFAULT = 0,
+	IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1,
+	IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV = 2,
+};
+
+/**
+ * struct iommu_vevent_arm_smmuv3 - event of IOMMU_VEVENTQ_TYPE_ARM_SMMUV3
+ * @evt: One 256-bit SMMUv3 event record, little-endian, whose StreamID is
+ *       the device's virtual ID.  Reported records: C_BAD_STE (0x04),
+ *       F_STREAM_DISABLED (0x06), C_BAD_SUBSTREAMID (0x08), C_BAD_CD (0x0a),
+ *       F_TRANSLATION (0x10), F_ADDR_SIZE (0x11), F_ACCESS (0x12) and
+ *       F_PERMISSION (0x13).
+ *
+ * Only devices with a vDEVICE on the vIOMMU get their events reported.
+ */
+struct iommu_vevent_arm_smmuv3 {
+	__aligned_le64 evt[4];
+};
+
+/**
+ * struct iommu_vevent_tegra241_cmdqv - event of
+ *                                      IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV
+ * @lvcmdq_err_map: The 128-bit map of logical virtual command queues in
+ *                  error (LVCMDQ_ERR_MAP registers of the vIOMMU's virtual
+ *                  interface), little-endian.
+ */
+struct iommu_vevent_tegra241_cmdqv {
+	__aligned_le64 lvcmdq_err_map[2];
+};
+
+/**
+ * struct iommu_veventq_alloc - ioctl(IOMMU_VEVENTQ_ALLOC)
+ * @size: In.  Length of this structure; at least 28.
+ * @flags: In.  Must be 0.
+ * @viommu_id: In.  The vIOMMU whose events the queue receives.
+ * @type: In.  One of enum iommu_veventq_type.
+ * @veventq_depth: In.  How many events the queue holds before it drops
+ *                 new ones; must not be 0.
+ * @out_veventq_id: Out.  ID of the new vEVENTQ.
+ * @out_veventq_fd: Out.  A new close-on-exec file descriptor that events
+ *                  are read from.
+ * @__reserved: Must be 0.
+ *
+ * Creates a queue that the vIOMMU's driver reports events of @type to,
+ * and a descriptor to read them from; a vIOMMU has at most one queue per
+ * type.  read() returns whole events (a struct iommufd_vevent_header, then
+ * the data of @type), as many as fit, and never blocks: 0 means none is
+ * waiting (poll() for EPOLLIN).  Events that arrive while the queue holds
+ * @veventq_depth of them are lost, and counted as described for struct
+ * iommufd_vevent_header.  The queue depends on the vIOMMU and cannot be
+ * destroyed while its descriptor is open.
+ *
+ * Errors: EOPNOTSUPP for non-zero @flags or @__reserved or for
+ * IOMMU_VEVENTQ_TYPE_DEFAULT; EINVAL for a @veventq_depth of 0; ENOENT for
+ * an unknown @viommu_id; EEXIST if the vIOMMU has a queue of @type
+ * already; EMFILE, ENFILE, EFAULT, ENOMEM.
+ */
+struct iommu_veventq_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 viommu_id;
+	__u32 type;
+	__u32 veventq_depth;
+	__u32 out_veventq_id;
+	__u32 out_veventq_fd;
+	__u32 __reserved;
+};
+
+#define IOMMU_VEVENTQ_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VEVENTQ_ALLOC)
+
+/**
+ * enum iommu_hw_queue_type - kind of hardware queue
+ * @IOMMU_HW_QUEUE_TYPE_DEFAULT: Not a type: kept for later use, refused.
+ * @IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV: A virtual command queue of NVIDIA
+ *                                      Tegra241's CMDQV.  Queues are
+ *                                      allocated from index 0 upwards and
+ *                                      destroyed from the last one down;
+ *                                      the memory must be aligned to its
+ *                                      length, which is a power of two
+ *                                      from 32 bytes up to 16 times 2 to
+ *                                      the IDR1.CMDQS of the SMMU, and be
+ *                                      mapped in the IOAS.  Backing it with
+ *                                      one huge page, and limiting the
+ *                                      guest's CMDQS to what fits, keeps it
+ *                                      physically contiguous.
+ */
+enum iommu_hw_queue_type {
+	IOMMU_HW_QUEUE_TYPE_DEFAULT = 0,
+	IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV = 1,
+};
+
+/**
+ * struct iommu_hw_queue_alloc - ioctl(IOMMU_HW_QUEUE_ALLOC)
+ * @size: In.  Length of this structure; at least 40.
+ * @flags: In.  Must be 0.
+ * @viommu_id: In.  The vIOMMU the queue belongs to.
+ * @type: In.  One of enum iommu_hw_queue_type.
+ * @index: In.  Which queue of @type this is, in the vIOMMU's numbering.
+ * @out_hw_queue_id: Out.  ID of the new HW queue.
+ * @nesting_parent_iova: In.  Where the queue's memory is, in the IOVA
+ *                       space of the vIOMMU's nesting parent (the guest's
+ *                       physical addresses).
+ * @length: In.  Length of the queue's memory in bytes.
+ *
+ * Lets the hardware read a queue (of commands, say) straight from guest
+ * memory.  When the hardware reads the queue by physical address, the
+ * memory under [@nesting_parent_iova, +@length) must be mapped in the
+ * IOAS and physically contiguous; it stays pinned for the queue's life,
+ * and unmapping it fails with EBUSY until the queue is destroyed.  A
+ * vIOMMU may have several queues, with a different @index each per type.
+ *
+ * Errors: EOPNOTSUPP for non-zero @flags, IOMMU_HW_QUEUE_TYPE_DEFAULT or a
+ * @type the vIOMMU's driver does not implement; EINVAL for a @length of
+ * 0; EOVERFLOW if the range wraps; ENOENT for an unknown @viommu_id or a
+ * range not fully mapped; EFAULT for memory that is not physically
+ * contiguous; the driver's errors about @index; ENOMEM.
+ */
+struct iommu_hw_queue_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 viommu_id;
+	__u32 type;
+	__u32 index;
+	__u32 out_hw_queue_id;
+	__aligned_u64 nesting_parent_iova;
+	__aligned_u64 length;
+};
+
+#define IOMMU_HW_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HW_QUEUE_ALLOC)
 
 #endif /* _UAPI_IOMMUFD_H */
