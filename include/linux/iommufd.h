@@ -111,17 +111,75 @@
 #ifndef __LINUX_IOMMUFD_H
 #define __LINUX_IOMMUFD_H
 
+#include <linux/bug.h>
+#include <linux/build_bug.h>
 #include <linux/err.h>
 #include <linux/errno.h>
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
+#include <uapi/linux/iommufd.h>
 
 struct device;
 struct file;
+struct iommu_device;
+struct iommu_domain;
 struct iommu_group;
+struct iommu_user_data;
+struct iommu_user_data_array;
 struct iommufd_access;
 struct iommufd_ctx;
 struct iommufd_device;
+struct iommufd_hwpt_paging;
+struct iommufd_object_ops;
+struct iommufd_viommu_ops;
 struct page;
+
+/*
+ * The kinds of objects in an iommufd context.  Drivers see objects because
+ * the vIOMMU family is allocated by iommufd with room for the driver's own
+ * structure around the core one (see VIOMMU_STRUCT_SIZE()).
+ */
+enum iommufd_object_type {
+	IOMMUFD_OBJ_NONE,
+	/* Lookups that accept an object of any type pass this */
+	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_HWPT_NESTED,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_FAULT,
+	IOMMUFD_OBJ_VIOMMU,
+	IOMMUFD_OBJ_VDEVICE,
+	IOMMUFD_OBJ_VEVENTQ,
+	IOMMUFD_OBJ_HW_QUEUE,
+	/* A mock device of the test ABI, only with CONFIG_IOMMUFD_TEST */
+	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_MAX,
+};
+
+/**
+ * struct iommufd_object - header embedded first in every iommufd object
+ * @short_users: code paths working on the object now
+ * @long_users: objects depending on this one, plus one for the table;
+ *              while above one, the object cannot be destroyed (-EBUSY)
+ * @type: what the containing structure is
+ * @id: the user-visible ID, stable for the object's life
+ * @ops: the behaviour of objects of @type
+ *
+ * drivers/iommu/iommufd/object.h states the rules of both counts.
+ */
+struct iommufd_object {
+	refcount_t short_users;
+	refcount_t long_users;
+	enum iommufd_object_type type;
+	u32 id;
+	const struct iommufd_object_ops *ops;
+};
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   struct device *dev, u32 *id);
@@ -232,6 +290,120 @@ void iommufd_access_detach(struct iommufd_access *access);
 
 void iommufd_ctx_get(struct iommufd_ctx *ictx);
 
+/**
+ * struct iommufd_viommu - a virtual IOMMU: a physical IOMMU's slice for a VM
+ * @obj: the object header; the driver's structure embeds this struct first
+ * @ictx: the context
+ * @iommu_dev: the physical IOMMU instance; fixed for the vIOMMU's life
+ * @hwpt: the nesting parent, on which the vIOMMU holds a long-term
+ *        reference
+ * @ops: the driver's operations, set by its viommu_init op
+ * @vdevs: virtual ID -> struct iommufd_vdevice; its lock protects it
+ * @veventqs: the vEVENTQs (struct iommufd_veventq), one per type
+ * @veventqs_rwsem: protects @veventqs; held for reading while an event is
+ *                  reported, so that a queue stays while it is filled
+ * @type: one of enum iommu_viommu_type
+ */
+struct iommufd_viommu {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommu_device *iommu_dev;
+	struct iommufd_hwpt_paging *hwpt;
+
+	const struct iommufd_viommu_ops *ops;
+
+	struct xarray vdevs;
+	struct list_head veventqs;
+	struct rw_semaphore veventqs_rwsem;
+
+	enum iommu_viommu_type type;
+};
+
+/**
+ * struct iommufd_vdevice - a device as a VM sees it through a vIOMMU
+ * @obj: the object header; a driver's structure embeds this struct first
+ * @viommu: the vIOMMU; a long-term reference is held
+ * @idev: the physical device; valid for the vDEVICE's whole life (the
+ *        device cannot finish unbinding before its vDEVICE is gone)
+ * @virt_id: the ID the VM knows the device by on @viommu
+ * @destroy: set by the driver's vdevice_init op if it has anything to undo
+ */
+struct iommufd_vdevice {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu;
+	struct iommufd_device *idev;
+	u64 virt_id;
+	void (*destroy)(struct iommufd_vdevice *vdev);
+};
+
+/**
+ * struct iommufd_hw_queue - a queue the hardware reads from guest memory
+ * @obj: the object header; the driver's structure embeds this struct first
+ * @viommu: the vIOMMU; a long-term reference is held
+ * @access: the internal access that keeps the queue's memory pinned, or
+ *          NULL
+ * @base_addr: where the queue is, in the nesting parent's IOVA space (the
+ *             guest physical address space)
+ * @length: the queue's length in bytes
+ * @type: one of enum iommu_hw_queue_type
+ * @destroy: set by the driver's hw_queue_init_phys op if it has anything
+ *           to undo
+ */
+struct iommufd_hw_queue {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu;
+	struct iommufd_access *access;
+	u64 base_addr;
+	size_t length;
+	enum iommu_hw_queue_type type;
+	void (*destroy)(struct iommufd_hw_queue *hw_queue);
+};
+
+/**
+ * struct iommufd_viommu_ops - what an IOMMU driver does for its vIOMMUs
+ * @destroy: Undo the driver's part of the vIOMMU; iommufd frees the memory
+ *           afterwards.  Optional.
+ * @alloc_domain_nested: Make an IOMMU_DOMAIN_NESTED domain from
+ *                       @user_data (a type of include/uapi/linux/iommufd.h)
+ *                       on the vIOMMU's nesting parent, fully set up, or
+ *                       return an ERR_PTR.  @flags are IOMMU_HWPT_ALLOC_*.
+ * @cache_invalidate: Carry out the invalidation requests in @array (any
+ *                    cache the driver's format names: IOTLB, device
+ *                    caches, descriptor caches) in order, and set
+ *                    @array->entry_num to the number carried out.
+ * @vdevice_size: Size of the driver's vDEVICE structure, with struct
+ *                iommufd_vdevice first in it (VDEVICE_STRUCT_SIZE()); 0
+ *                for the core structure alone.
+ * @vdevice_init: Set up the driver's part of a vDEVICE whose core part is
+ *                filled in (@viommu, @idev, @virt_id); required with
+ *                @vdevice_size.  Sets @vdev->destroy if anything is to be
+ *                undone.
+ * @get_hw_queue_size: Size of the driver's HW queue structure of
+ *                     @queue_type, with struct iommufd_hw_queue first in it
+ *                     (HW_QUEUE_STRUCT_SIZE()); 0 if there is no such type.
+ * @hw_queue_init_phys: Set up a HW queue that the hardware reads at
+ *                      physical address @base_addr_pa (iommufd pinned the
+ *                      memory and checked that it is contiguous), as queue
+ *                      @index of the vIOMMU.  Sets @hw_queue->destroy if
+ *                      anything is to be undone.
+ *
+ * Every op runs in process context and may sleep.
+ */
+struct iommufd_viommu_ops {
+	void (*destroy)(struct iommufd_viommu *viommu);
+	struct iommu_domain *(*alloc_domain_nested)(struct iommufd_viommu *viommu,
+						    u32 flags,
+						    const struct iommu_user_data *user_data);
+	int (*cache_invalidate)(struct iommufd_viommu *viommu,
+				struct iommu_user_data_array *array);
+	const size_t vdevice_size;
+	int (*vdevice_init)(struct iommufd_vdevice *vdev);
+	size_t (*get_hw_queue_size)(struct iommufd_viommu *viommu,
+				    enum iommu_hw_queue_type queue_type);
+	int (*hw_queue_init_phys)(struct iommufd_hw_queue *hw_queue, u32 index,
+				  phys_addr_t base_addr_pa);
+};
+
 #if IS_ENABLED(CONFIG_IOMMUFD)
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);
 struct iommufd_ctx *iommufd_ctx_from_fd(int fd);
@@ -294,4 +466,157 @@ static inline int iommufd_vfio_compat_set_no_iommu(struct iommufd_ctx *ictx)
 	return -EOPNOTSUPP;
 }
 #endif /* CONFIG_IOMMUFD */
+
+/*
+ * What IOMMU drivers call from their vIOMMU code.  It is built into the
+ * kernel (CONFIG_IOMMUFD_DRIVER_CORE) even when iommufd is a module, so
+ * that a built-in driver can use it; see drivers/iommu/iommufd/driver.c.
+ */
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER_CORE)
+int _iommufd_object_depend(struct iommufd_object *obj_dependent,
+			   struct iommufd_object *obj_depended);
+void _iommufd_object_undepend(struct iommufd_object *obj_dependent,
+			      struct iommufd_object *obj_depended);
+int _iommufd_alloc_mmap(struct iommufd_ctx *ictx, struct iommufd_object *owner,
+			phys_addr_t mmio_addr, size_t length,
+			unsigned long *offset);
+void _iommufd_destroy_mmap(struct iommufd_ctx *ictx,
+			   struct iommufd_object *owner, unsigned long offset);
+struct device *iommufd_vdevice_to_device(struct iommufd_vdevice *vdev);
+struct device *iommufd_viommu_find_dev(struct iommufd_viommu *viommu,
+				       unsigned long vdev_id);
+int iommufd_viommu_get_vdev_id(struct iommufd_viommu *viommu,
+			       struct device *dev, unsigned long *vdev_id);
+int iommufd_viommu_report_event(struct iommufd_viommu *viommu,
+				enum iommu_veventq_type type, void *event_data,
+				size_t data_len);
+#else /* !CONFIG_IOMMUFD_DRIVER_CORE */
+/* Without iommufd there are no vIOMMUs to serve */
+static inline int _iommufd_object_depend(struct iommufd_object *obj_dependent,
+					 struct iommufd_object *obj_depended)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void
+_iommufd_object_undepend(struct iommufd_object *obj_dependent,
+			 struct iommufd_object *obj_depended)
+{
+}
+
+static inline int _iommufd_alloc_mmap(struct iommufd_ctx *ictx,
+				      struct iommufd_object *owner,
+				      phys_addr_t mmio_addr, size_t length,
+				      unsigned long *offset)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void _iommufd_destroy_mmap(struct iommufd_ctx *ictx,
+					 struct iommufd_object *owner,
+					 unsigned long offset)
+{
+}
+
+static inline struct device *
+iommufd_vdevice_to_device(struct iommufd_vdevice *vdev)
+{
+	return NULL;
+}
+
+static inline struct device *
+iommufd_viommu_find_dev(struct iommufd_viommu *viommu, unsigned long vdev_id)
+{
+	return NULL;
+}
+
+static inline int iommufd_viommu_get_vdev_id(struct iommufd_viommu *viommu,
+					     struct device *dev,
+					     unsigned long *vdev_id)
+{
+	return -ENOENT;
+}
+
+static inline int iommufd_viommu_report_event(struct iommufd_viommu *viommu,
+					      enum iommu_veventq_type type,
+					      void *event_data, size_t data_len)
+{
+	return -EOPNOTSUPP;
+}
+#endif /* CONFIG_IOMMUFD_DRIVER_CORE */
+
+/*
+ * The size a driver returns for its structure around a core one: the
+ * core structure must be its first member, named by the last argument, so
+ * that iommufd's pointer to the core structure is the driver's too.  (The
+ * member is the variadic argument only because it is named twice.)
+ */
+#define __IOMMUFD_DRIVER_STRUCT_SIZE(core_struct, drv_struct, ...)             \
+	(sizeof(drv_struct) +                                                  \
+	 BUILD_BUG_ON_ZERO(offsetof(drv_struct, __VA_ARGS__) != 0) +           \
+	 BUILD_BUG_ON_ZERO(!__same_type(core_struct,                           \
+					typeof_member(drv_struct,              \
+						      __VA_ARGS__))))
+
+#define VIOMMU_STRUCT_SIZE(drv_struct, member)                                 \
+	__IOMMUFD_DRIVER_STRUCT_SIZE(struct iommufd_viommu, drv_struct, member)
+#define VDEVICE_STRUCT_SIZE(drv_struct, member)                                \
+	__IOMMUFD_DRIVER_STRUCT_SIZE(struct iommufd_vdevice, drv_struct, member)
+#define HW_QUEUE_STRUCT_SIZE(drv_struct, member)                               \
+	__IOMMUFD_DRIVER_STRUCT_SIZE(struct iommufd_hw_queue, drv_struct, member)
+
+static inline int _iommufd_hw_queue_depend(struct iommufd_hw_queue *dependent,
+					   struct iommufd_hw_queue *depended)
+{
+	if (WARN_ON_ONCE(dependent->viommu != depended->viommu))
+		return -EINVAL;
+	return _iommufd_object_depend(&dependent->obj, &depended->obj);
+}
+
+static inline void
+_iommufd_hw_queue_undepend(struct iommufd_hw_queue *dependent,
+			   struct iommufd_hw_queue *depended)
+{
+	WARN_ON_ONCE(dependent->viommu != depended->viommu);
+	_iommufd_object_undepend(&dependent->obj, &depended->obj);
+}
+
+/*
+ * A HW queue of a driver that needs another queue of the same vIOMMU to
+ * stay (queue n on queue n - 1, say) makes it depend on it: the other
+ * cannot be destroyed (-EBUSY) until the dependency is dropped.  Both are
+ * the driver's structures around a struct iommufd_hw_queue member, named
+ * by the last argument (dependent, depended, member).
+ */
+#define iommufd_hw_queue_depend(dependent, depended, ...)                      \
+	_iommufd_hw_queue_depend(&(dependent)->__VA_ARGS__,                    \
+				 &(depended)->__VA_ARGS__)
+
+#define iommufd_hw_queue_undepend(dependent, depended, ...)                    \
+	_iommufd_hw_queue_undepend(&(dependent)->__VA_ARGS__,                  \
+				   &(depended)->__VA_ARGS__)
+
+/*
+ * A driver that lets user space map a page of its hardware (a virtual
+ * interface's registers, say) registers it with the vIOMMU during
+ * viommu_init and reports the @offset and length it gets; user space
+ * passes both to mmap() on the iommufd.  The vIOMMU cannot be destroyed
+ * while the page is mapped.  The driver takes the registration back in
+ * its destroy op.
+ */
+static inline int iommufd_viommu_alloc_mmap(struct iommufd_viommu *viommu,
+					    phys_addr_t mmio_addr,
+					    size_t length,
+					    unsigned long *offset)
+{
+	return _iommufd_alloc_mmap(viommu->ictx, &viommu->obj, mmio_addr,
+				   length, offset);
+}
+
+static inline void iommufd_viommu_destroy_mmap(struct iommufd_viommu *viommu,
+					       unsigned long offset)
+{
+	_iommufd_destroy_mmap(viommu->ictx, &viommu->obj, offset);
+}
+
 #endif

@@ -109,6 +109,42 @@ static const struct iommufd_object_ops iommufd_access_ops = {
 	.destroy = iommufd_access_destroy_object,
 };
 
+/*
+ * An access of iommufd's own: it pins, and nobody can be told to give its
+ * pins back, so they are fixed pins that make unmapping fail instead.
+ */
+static const struct iommufd_access_ops iommufd_access_internal_ops = {
+	.needs_pin_pages = 1,
+};
+
+static bool iommufd_access_is_internal(struct iommufd_access *access)
+{
+	return access->ops == &iommufd_access_internal_ops;
+}
+
+/* A new access of @ictx, detached, its object not yet visible */
+static struct iommufd_access *
+iommufd_access_new(struct iommufd_ctx *ictx,
+		   const struct iommufd_access_ops *ops, void *data)
+{
+	struct iommufd_access *access;
+
+	access = iommufd_object_alloc(ictx, struct iommufd_access,
+				      IOMMUFD_OBJ_ACCESS, &iommufd_access_ops);
+	if (IS_ERR(access))
+		return access;
+
+	access->ictx = ictx;
+	access->ops = ops;
+	access->owner_data = data;
+	/* struct pages are handed out whole, so mappings must be too */
+	access->iova_alignment = ops->needs_pin_pages ? PAGE_SIZE : 1;
+	mutex_init(&access->change_lock);
+	init_rwsem(&access->ioas_rwsem);
+	atomic_set(&access->notifying, 0);
+	return access;
+}
+
 /**
  * iommufd_access_create() - create an emulated access
  * @ictx: the context to create it in
@@ -134,19 +170,9 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 	if (ops->needs_pin_pages && !ops->unmap)
 		return ERR_PTR(-EINVAL);
 
-	access = iommufd_object_alloc(ictx, struct iommufd_access,
-				      IOMMUFD_OBJ_ACCESS, &iommufd_access_ops);
+	access = iommufd_access_new(ictx, ops, data);
 	if (IS_ERR(access))
 		return access;
-
-	access->ictx = ictx;
-	access->ops = ops;
-	access->owner_data = data;
-	/* struct pages are handed out whole, so mappings must be too */
-	access->iova_alignment = ops->needs_pin_pages ? PAGE_SIZE : 1;
-	mutex_init(&access->change_lock);
-	init_rwsem(&access->ioas_rwsem);
-	atomic_set(&access->notifying, 0);
 
 	iommufd_ctx_get(ictx);
 	/* The owner's reference, given up in iommufd_access_destroy() */
@@ -181,6 +207,58 @@ void iommufd_access_destroy(struct iommufd_access *access)
 	iommufd_ctx_put(ictx);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_destroy, IOMMUFD);
+
+/**
+ * iommufd_access_create_internal() - an access for iommufd's own use
+ * @ictx: the context
+ *
+ * For memory an object of @ictx keeps pinned for its whole life (a HW
+ * queue).  The access is never visible to user space and holds no
+ * reference on @ictx: its owner, an object of @ictx, goes before the
+ * context does.  Its pins are fixed: unmapping pinned memory fails with
+ * -EBUSY.  Attach it with iommufd_access_attach_internal(), pin with
+ * iommufd_access_pin_pages(), and undo everything in reverse, ending with
+ * iommufd_access_destroy_internal().
+ *
+ * Context: process context; may sleep.
+ * Return: the access, or ERR_PTR(-ENOMEM).
+ */
+struct iommufd_access *iommufd_access_create_internal(struct iommufd_ctx *ictx)
+{
+	return iommufd_access_new(ictx, &iommufd_access_internal_ops, NULL);
+}
+
+/**
+ * iommufd_access_attach_internal() - attach an internal access to an IOAS
+ * @access: a detached access from iommufd_access_create_internal()
+ * @ioas: the IOAS; the caller holds a reference on it
+ *
+ * Context: process context; may sleep.
+ * Return: as iommufd_access_attach().
+ */
+int iommufd_access_attach_internal(struct iommufd_access *access,
+				   struct iommufd_ioas *ioas)
+{
+	guard(mutex)(&access->change_lock);
+	if (WARN_ON(access->ioas))
+		return -EINVAL;
+	return iommufd_access_change_ioas(access, ioas);
+}
+
+/**
+ * iommufd_access_destroy_internal() - destroy an internal access
+ * @ictx: its context
+ * @access: the access; every pin of it was undone
+ *
+ * Context: process context; may sleep.
+ */
+void iommufd_access_destroy_internal(struct iommufd_ctx *ictx,
+				     struct iommufd_access *access)
+{
+	scoped_guard(mutex, &access->change_lock)
+		iommufd_access_change_ioas(access, NULL);
+	iommufd_object_abort_and_destroy(ictx, &access->obj);
+}
 
 /**
  * iommufd_access_attach() - attach an access to an IOAS
@@ -300,6 +378,8 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt,
  * range, which the owner must call at the latest from its unmap callback.
  * The range may span several mappings if they are contiguous in IOVA.
  *
+ * An internal access (iommufd_access_create_internal()) makes fixed pins.
+ *
  * Context: process context; may sleep.
  * Return: 0; -EINVAL for an access that does not pin pages, an IOVA that
  * is not PAGE_SIZE aligned, a zero length, or a mapping being unmapped;
@@ -312,19 +392,24 @@ int iommufd_access_pin_pages(struct iommufd_access *access, unsigned long iova,
 			     unsigned long length, struct page **out_pages,
 			     unsigned int flags)
 {
+	unsigned int pin_flags = 0;
+
 	/*
 	 * The mappings of an IOAS with a pinning access are PAGE_SIZE aligned
 	 * in IOVA and in memory, so this makes out_pages[0] start at @iova.
 	 */
 	if (!access->ops->needs_pin_pages || !PAGE_ALIGNED(iova))
 		return -EINVAL;
+	if (flags & IOMMUFD_ACCESS_RW_WRITE)
+		pin_flags |= IOPT_PIN_WRITE;
+	if (iommufd_access_is_internal(access))
+		pin_flags |= IOPT_PIN_FIXED;
 
 	guard(rwsem_read)(&access->ioas_rwsem);
 	if (!access->ioas || access->pins_blocked)
 		return -ENOENT;
 	return iopt_pin_pages(&access->ioas->iopt, iova, length, out_pages,
-			      flags & IOMMUFD_ACCESS_RW_WRITE ?
-				      IOPT_PIN_WRITE : 0);
+			      pin_flags);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_pin_pages, IOMMUFD);
 
@@ -345,7 +430,9 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 	/* Nothing can be pinned without an IOAS: the caller is confused */
 	if (WARN_ON(!access->pinned_ioas))
 		return;
-	iopt_unpin_pages(&access->pinned_ioas->iopt, iova, length);
+	iopt_unpin_pages(&access->pinned_ioas->iopt, iova, length,
+			 iommufd_access_is_internal(access) ? IOPT_PIN_FIXED :
+							      0);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_unpin_pages, IOMMUFD);
 

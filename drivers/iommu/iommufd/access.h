@@ -8,7 +8,11 @@
  * Contract
  * --------
  * Ownership.  An access belongs to the kernel caller of
- * iommufd_access_create() until it calls iommufd_access_destroy().  Its
+ * iommufd_access_create() until it calls iommufd_access_destroy().
+ * iommufd's own objects may have an internal access
+ * (iommufd_access_create_internal()), which user space never sees, which
+ * holds no reference on the context, and whose pins are fixed: it has no
+ * unmap callback, so unmapping what it pinned fails with -EBUSY.  Its
  * object ID is visible to user space (VFIO reports it as the device ID of
  * an emulated device), but the owner holds a long-term reference on it, so
  * IOMMU_DESTROY of that ID fails with -EBUSY and never frees the access
@@ -102,5 +106,11 @@ struct iommufd_access {
 };
 
 static_assert(offsetof(struct iommufd_access, obj) == 0);
+
+struct iommufd_access *iommufd_access_create_internal(struct iommufd_ctx *ictx);
+int iommufd_access_attach_internal(struct iommufd_access *access,
+				   struct iommufd_ioas *ioas);
+void iommufd_access_destroy_internal(struct iommufd_ctx *ictx,
+				     struct iommufd_access *access);
 
 #endif

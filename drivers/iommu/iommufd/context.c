@@ -34,6 +34,7 @@ struct iommufd_ctx *iommufd_ctx_create(struct file *file,
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ictx->destroy_wait);
 	xa_init(&ictx->groups);
+	mt_init_flags(&ictx->mt_mmap, MT_FLAGS_ALLOC_RANGE);
 	ictx->account_mode = as_vfio_container ? IOMMUFD_ACCOUNT_MM :
 						 IOMMUFD_ACCOUNT_USER;
 	ictx->file = file;
@@ -51,6 +52,9 @@ void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 	iommufd_object_destroy_all(ictx);
 	/* A group record goes with the last of its devices */
 	WARN_ON(!xa_empty(&ictx->groups));
+	/* A region goes with its owner */
+	WARN_ON(!mtree_empty(&ictx->mt_mmap));
+	mtree_destroy(&ictx->mt_mmap);
 	kfree(ictx);
 }
 

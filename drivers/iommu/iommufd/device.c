@@ -26,6 +26,7 @@
 #include "fault.h"
 #include "hw_pagetable.h"
 #include "ioas.h"
+#include "viommu.h"
 
 /* iommu_{attach,replace,detach}_group_handle() */
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
@@ -143,6 +144,8 @@ static void iommufd_device_destroy(struct iommufd_object *obj)
 	struct iommufd_device *idev =
 		container_of(obj, struct iommufd_device, obj);
 
+	/* Its vDEVICE names it: it goes first, leaving its ID taken */
+	iommufd_vdevice_remove_for_unbind(idev);
 	/* The owner detaches first; clean up after it if it did not */
 	if (WARN_ON(!xa_empty(&idev->attachments)))
 		iommufd_device_detach(idev);

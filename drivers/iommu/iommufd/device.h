@@ -18,6 +18,8 @@
  *   that the core's handle leads back to the device in O(1).  A device has
  *   at most one attachment per PASID; attaching again is -EBUSY, moving it
  *   is a replace ("one attachment per device and PASID").
+ * - A device may have a vDEVICE on a vIOMMU; it holds nothing on the
+ *   device, whose destroy destroys it first (viommu.h).
  * - While a device is attached to a paging HWPT, the IOVA its platform
  *   reserves (MSI doorbells, firmware ranges) is reserved in that HWPT's
  *   IOAS, owned by the struct iommufd_device.
@@ -82,6 +84,8 @@ struct iommufd_group {
  *                           so the domains made for it do
  * @ictx_referenced: a reference on @ictx is held for the owner; not for an
  *                   owner inside @ictx (iommufd_device_bind_owned())
+ * @vdev: the device's vDEVICE (viommu.h), or NULL; under @igroup->lock,
+ *        and read without it only to see whether it went
  */
 struct iommufd_device {
 	struct iommufd_object obj;
@@ -93,6 +97,7 @@ struct iommufd_device {
 	unsigned int iopf_users;
 	bool enforce_cache_coherency;
 	bool ictx_referenced;
+	struct iommufd_vdevice *vdev;
 };
 
 static_assert(offsetof(struct iommufd_device, obj) == 0);

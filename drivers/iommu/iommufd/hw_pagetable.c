@@ -18,6 +18,7 @@
 #include "fault.h"
 #include "hw_pagetable.h"
 #include "ioas.h"
+#include "viommu.h"
 
 #define IOMMUFD_HWPT_PAGING_FLAGS                                              \
 	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
@@ -272,6 +273,8 @@ static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 		iommu_domain_free(hwpt_nested->common.domain);
 	if (hwpt_nested->common.fault)
 		iommufd_object_unref(&hwpt_nested->common.fault->obj);
+	if (hwpt_nested->viommu)
+		iommufd_object_unref(&hwpt_nested->viommu->obj);
 	iommufd_object_unref(&hwpt_nested->parent->common.obj);
 }
 
@@ -337,11 +340,44 @@ static int iommufd_hwpt_use_fault(struct iommufd_ctx *ictx,
 }
 
 /*
- * IOMMU_HWPT_ALLOC of a nested HWPT on @parent.  Nothing is linked to an
- * IOAS: the parent's linkage already gives the nested domain its stage 2.
+ * The domain of a nested HWPT made through @viommu, by its driver; for
+ * iommufd's own default type, by @idev's driver on the vIOMMU's parent.
+ */
+static struct iommu_domain *
+iommufd_viommu_domain_new(struct iommufd_viommu *viommu,
+			  struct iommufd_device *idev, u32 flags,
+			  const struct iommu_user_data *user_data)
+{
+	struct iommu_domain *domain;
+
+	if (viommu->type == IOMMU_VIOMMU_TYPE_DEFAULT)
+		return iommufd_nested_domain_new(idev, viommu->hwpt, user_data);
+	if (!viommu->ops->alloc_domain_nested)
+		return ERR_PTR(-EOPNOTSUPP);
+
+	/* The fault queue is iommufd's business, not the driver's */
+	domain = viommu->ops->alloc_domain_nested(viommu,
+						  flags & ~IOMMU_HWPT_FAULT_ID_VALID,
+						  user_data);
+	if (IS_ERR(domain))
+		return domain;
+	domain->owner = viommu->iommu_dev->ops;
+	/* Its invalidation goes through the vIOMMU, if not the domain */
+	if (WARN_ON_ONCE(domain->type != IOMMU_DOMAIN_NESTED)) {
+		iommu_domain_free(domain);
+		return ERR_PTR(-EINVAL);
+	}
+	return domain;
+}
+
+/*
+ * IOMMU_HWPT_ALLOC of a nested HWPT on @parent, or through @viommu (whose
+ * nesting parent @parent then is).  Nothing is linked to an IOAS: the
+ * parent's linkage already gives the nested domain its stage 2.
  */
 static int iommufd_hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
 				     struct iommufd_hwpt_paging *parent,
+				     struct iommufd_viommu *viommu,
 				     struct iommufd_device *idev)
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
@@ -354,13 +390,6 @@ static int iommufd_hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
 	struct iommu_domain *domain;
 	int rc;
 
-	/* A fault queue is the only option; the driver data is mandatory */
-	if ((cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !cmd->data_len ||
-	    !dev_iommu_ops(idev->dev)->domain_alloc_user)
-		return -EOPNOTSUPP;
-	if (!iommufd_hwpt_can_nest_on(parent, idev))
-		return -EINVAL;
-
 	hwpt_nested = iommufd_object_alloc(ucmd->ictx,
 					   struct iommufd_hwpt_nested,
 					   IOMMUFD_OBJ_HWPT_NESTED,
@@ -369,8 +398,14 @@ static int iommufd_hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
 		return PTR_ERR(hwpt_nested);
 	hwpt_nested->parent = parent;
 	iommufd_object_ref(&parent->common.obj);
-
-	domain = iommufd_nested_domain_new(idev, parent, &user_data);
+	if (viommu) {
+		hwpt_nested->viommu = viommu;
+		iommufd_object_ref(&viommu->obj);
+		domain = iommufd_viommu_domain_new(viommu, idev, cmd->flags,
+						   &user_data);
+	} else {
+		domain = iommufd_nested_domain_new(idev, parent, &user_data);
+	}
 	if (IS_ERR(domain)) {
 		rc = PTR_ERR(domain);
 		goto err_abort;
@@ -393,6 +428,40 @@ err_abort:
 	return rc;
 }
 
+/*
+ * IOMMU_HWPT_ALLOC of a nested HWPT on paging HWPT @parent, made by
+ * @idev's driver
+ */
+static int iommufd_hwpt_alloc_on_parent(struct iommufd_ucmd *ucmd,
+					struct iommufd_hwpt_paging *parent,
+					struct iommufd_device *idev)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+
+	/* A fault queue is the only option; the driver data is mandatory */
+	if ((cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !cmd->data_len ||
+	    !dev_iommu_ops(idev->dev)->domain_alloc_user)
+		return -EOPNOTSUPP;
+	if (!iommufd_hwpt_can_nest_on(parent, idev))
+		return -EINVAL;
+	return iommufd_hwpt_alloc_nested(ucmd, parent, NULL, idev);
+}
+
+/* IOMMU_HWPT_ALLOC of a nested HWPT through @viommu, for @idev */
+static int iommufd_hwpt_alloc_on_viommu(struct iommufd_ucmd *ucmd,
+					struct iommufd_viommu *viommu,
+					struct iommufd_device *idev)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+
+	if ((cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !cmd->data_len)
+		return -EOPNOTSUPP;
+	/* Whatever is attached through a vIOMMU sits behind its IOMMU */
+	if (viommu->iommu_dev != __iommu_get_iommu_dev(idev->dev))
+		return -EINVAL;
+	return iommufd_hwpt_alloc_nested(ucmd, viommu->hwpt, viommu, idev);
+}
+
 /* IOMMU_HWPT_ALLOC once both IDs named something; dispatch on @pt_obj */
 static int iommufd_hwpt_alloc_on(struct iommufd_ucmd *ucmd,
 				 struct iommufd_object *pt_obj,
@@ -410,7 +479,13 @@ static int iommufd_hwpt_alloc_on(struct iommufd_ucmd *ucmd,
 	case IOMMUFD_OBJ_HWPT_PAGING:
 		parent = container_of(pt_obj, struct iommufd_hwpt_paging,
 				      common.obj);
-		return iommufd_hwpt_alloc_nested(ucmd, parent, idev);
+		return iommufd_hwpt_alloc_on_parent(ucmd, parent, idev);
+	case IOMMUFD_OBJ_VIOMMU:
+		return iommufd_hwpt_alloc_on_viommu(ucmd,
+						    container_of(pt_obj,
+								 struct iommufd_viommu,
+								 obj),
+						    idev);
 	default:
 		return -EINVAL;
 	}
@@ -451,24 +526,49 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
  */
 #define IOMMUFD_INVALIDATE_MAX_ENTRIES BIT(19)
 
-/* Have the driver of nested HWPT @hwpt_id carry out @requests */
-static int
-iommufd_hwpt_invalidate_nested(struct iommufd_ctx *ictx, u32 hwpt_id,
-			       struct iommu_user_data_array *requests)
+/*
+ * Have the driver behind @pt_obj, a nested HWPT or a vIOMMU, carry out
+ * @requests; it sets entry_num to the number it carried out.  Without a
+ * driver to ask, none is.
+ */
+static int iommufd_invalidate_on(struct iommufd_object *pt_obj,
+				 struct iommu_user_data_array *requests)
 {
-	struct iommufd_hwpt_nested *hwpt_nested;
+	struct iommufd_viommu *viommu;
 	struct iommu_domain *domain;
+	int rc = -EINVAL;
+
+	if (pt_obj->type == IOMMUFD_OBJ_HWPT_NESTED) {
+		domain = container_of(pt_obj, struct iommufd_hwpt_nested,
+				      common.obj)->common.domain;
+		if (domain->ops->cache_invalidate_user)
+			return domain->ops->cache_invalidate_user(domain,
+								  requests);
+		rc = -EOPNOTSUPP;
+	} else if (pt_obj->type == IOMMUFD_OBJ_VIOMMU) {
+		viommu = container_of(pt_obj, struct iommufd_viommu, obj);
+		if (viommu->ops && viommu->ops->cache_invalidate)
+			return viommu->ops->cache_invalidate(viommu, requests);
+		rc = -EOPNOTSUPP;
+	}
+	requests->entry_num = 0;
+	return rc;
+}
+
+/* Carry out @requests on what @id names; entry_num says how many were */
+static int iommufd_invalidate_id(struct iommufd_ctx *ictx, u32 id,
+				 struct iommu_user_data_array *requests)
+{
+	struct iommufd_object *pt_obj;
 	int rc;
 
-	hwpt_nested = iommufd_get_hwpt_nested(ictx, hwpt_id);
-	if (IS_ERR(hwpt_nested)) {
+	pt_obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_ANY);
+	if (IS_ERR(pt_obj)) {
 		requests->entry_num = 0;
-		return PTR_ERR(hwpt_nested);
+		return PTR_ERR(pt_obj);
 	}
-	domain = hwpt_nested->common.domain;
-	/* The driver sets entry_num to the number it carried out */
-	rc = domain->ops->cache_invalidate_user(domain, requests);
-	iommufd_put_object(ictx, &hwpt_nested->common.obj);
+	rc = iommufd_invalidate_on(pt_obj, requests);
+	iommufd_put_object(ictx, pt_obj);
 	return rc;
 }
 
@@ -483,8 +583,10 @@ iommufd_hwpt_invalidate_nested(struct iommufd_ctx *ictx, u32 hwpt_id,
  * Context: process context; may sleep.
  * Return: 0; -EOPNOTSUPP for a non-zero __reserved; -EINVAL for requests
  * without a buffer, a zero or larger than a page entry_len, or more than
- * IOMMUFD_INVALIDATE_MAX_ENTRIES of them; -ENOENT if hwpt_id names no
- * nested HWPT; -EFAULT; or the driver's error about a request.
+ * IOMMUFD_INVALIDATE_MAX_ENTRIES of them, or a hwpt_id naming neither a
+ * nested HWPT nor a vIOMMU; -ENOENT if it names nothing; -EOPNOTSUPP if
+ * its driver has no user invalidation (a vIOMMU of the default type);
+ * -EFAULT; or the driver's error about a request.
  */
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 {
@@ -506,8 +608,8 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		    cmd->entry_num > IOMMUFD_INVALIDATE_MAX_ENTRIES)) {
 		rc = -EINVAL;
 	} else {
-		rc = iommufd_hwpt_invalidate_nested(ucmd->ictx, cmd->hwpt_id,
-						    &requests);
+		rc = iommufd_invalidate_id(ucmd->ictx, cmd->hwpt_id,
+					   &requests);
 		nr_done = min(requests.entry_num, cmd->entry_num);
 	}
 

@@ -33,6 +33,10 @@
  *   reserved in the parent's IOAS, because that is where their DMA ends.
  * - A nested HWPT may send the I/O page faults of its devices to a fault
  *   queue (fault.h), named at allocation and referenced for its life.
+ * - A nested HWPT allocated through a vIOMMU (viommu.h) depends on the
+ *   vIOMMU as well as on its nesting parent; the vIOMMU's driver makes its
+ *   domain, and only devices behind the vIOMMU's IOMMU instance can have
+ *   one made.
  * - Dirty tracking is a property of paging domains only: it is switched
  *   on and read through the paging HWPT, walking the mappings of its IOAS.
  */
@@ -96,10 +100,13 @@ static_assert(offsetof(struct iommufd_hwpt_paging, common.obj) == 0);
  * struct iommufd_hwpt_nested - a HWPT translating on top of a paging HWPT
  * @common: the HWPT; its domain is of type IOMMU_DOMAIN_NESTED
  * @parent: the paging HWPT it nests on; a long-term reference is held
+ * @viommu: the vIOMMU it was allocated through, with a long-term
+ *          reference, or NULL
  */
 struct iommufd_hwpt_nested {
 	struct iommufd_hwpt common;
 	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu;
 };
 
 static_assert(offsetof(struct iommufd_hwpt_nested, common.obj) == 0);

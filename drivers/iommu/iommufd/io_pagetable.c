@@ -516,7 +516,8 @@ static void iopt_allow_pins(struct io_pagetable *iopt, unsigned long first,
 /*
  * The first mapping the unmap takes inside [first, last] that accesses
  * still pin, after refusing new pins on it.  Any mapping it takes sticking
- * out of the range makes the unmap fail with -ENOENT.
+ * out of the range makes the unmap fail with -ENOENT, and one with a fixed
+ * pin with -EBUSY.
  */
 static int iopt_check_unmap(struct io_pagetable *iopt, unsigned long first,
 			    unsigned long last, u64 map_call,
@@ -532,6 +533,8 @@ static int iopt_check_unmap(struct io_pagetable *iopt, unsigned long first,
 		if (mapping->iova_node.start < first ||
 		    mapping->iova_node.last > last)
 			return -ENOENT;
+		if (mapping->fixed_pins)
+			return -EBUSY;
 		if (mapping->access_pins && !*pinned) {
 			mapping->removing = true;
 			*pinned = mapping;
@@ -607,8 +610,9 @@ static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long first,
  * @length: bytes
  * @unmapped: returns the number of bytes unmapped, possibly 0
  *
- * Return: 0; -ENOENT if a mapping is only partly inside the range (then
- * nothing is unmapped); -EINVAL for a zero length; -EOVERFLOW.
+ * Return: 0; -ENOENT if a mapping is only partly inside the range, or
+ * -EBUSY if iommufd itself pins one (a HW queue), and then nothing is
+ * unmapped; -EINVAL for a zero length; -EOVERFLOW.
  */
 int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped)
@@ -627,7 +631,7 @@ int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
  * @iopt: the page table
  * @unmapped: returns the number of bytes unmapped, possibly 0
  *
- * Return: 0.
+ * Return: 0, or -EBUSY (nothing unmapped) if iommufd itself pins a mapping.
  */
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 {
@@ -1216,7 +1220,7 @@ static int iopt_mapping_check_use(struct iopt_mapping *mapping, bool write)
 
 /* Unpin what iopt_pin_pages() pinned in [first, last] */
 static void iopt_unpin_range(struct io_pagetable *iopt, unsigned long first,
-			     unsigned long last)
+			     unsigned long last, unsigned int flags)
 {
 	struct iopt_range_walk walk = { .iopt = iopt, .next = first,
 					.last = last };
@@ -1228,7 +1232,8 @@ static void iopt_unpin_range(struct io_pagetable *iopt, unsigned long first,
 
 		pages_access_unpin(mapping->pages, mapping,
 				   iopt_mapping_iova_index(mapping, seg_first),
-				   iopt_mapping_iova_index(mapping, seg_last));
+				   iopt_mapping_iova_index(mapping, seg_last),
+				   flags & IOPT_PIN_FIXED);
 	}
 	WARN_ON(rc);
 }
@@ -1239,7 +1244,8 @@ static void iopt_unpin_range(struct io_pagetable *iopt, unsigned long first,
  * @iova: first IOVA
  * @length: bytes
  * @out_pages: receives one page pointer per CPU page the range touches
- * @flags: IOPT_PIN_WRITE to pin for writing
+ * @flags: IOPT_PIN_WRITE to pin for writing, IOPT_PIN_FIXED for a pin
+ *         that unmapping does not wait for but fails on
  *
  * Return: 0; -ENOENT if part of the range is not mapped; -EPERM to write
  * to memory mapped read-only; -EINVAL for a zero length or a mapping that
@@ -1270,14 +1276,15 @@ int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
 		first_index = iopt_mapping_iova_index(mapping, seg_first);
 		last_index = iopt_mapping_iova_index(mapping, seg_last);
 		rc = pages_access_pin(mapping->pages, mapping, first_index,
-				      last_index, out_pages);
+				      last_index, out_pages,
+				      flags & IOPT_PIN_FIXED);
 		if (rc)
 			break;
 		out_pages += last_index - first_index + 1;
 		pinned_end = seg_last + 1;
 	}
 	if (rc && pinned_end != iova)
-		iopt_unpin_range(iopt, iova, pinned_end - 1);
+		iopt_unpin_range(iopt, iova, pinned_end - 1, flags);
 	return rc;
 }
 
@@ -1286,16 +1293,17 @@ int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
  * @iopt: the page table
  * @iova: the IOVA given to iopt_pin_pages()
  * @length: the length given to iopt_pin_pages()
+ * @flags: IOPT_PIN_FIXED if given to iopt_pin_pages()
  */
 void iopt_unpin_pages(struct io_pagetable *iopt, unsigned long iova,
-		      unsigned long length)
+		      unsigned long length, unsigned int flags)
 {
 	unsigned long last;
 
 	if (WARN_ON(iopt_check_range(iova, length, &last)))
 		return;
 	guard(rwsem_read)(&iopt->iova_rwsem);
-	iopt_unpin_range(iopt, iova, last);
+	iopt_unpin_range(iopt, iova, last, flags);
 }
 
 /**

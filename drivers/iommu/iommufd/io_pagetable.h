@@ -76,6 +76,9 @@ struct page;
  *              domain with one lookup (under the pages object's mutex)
  * @access_pins: ranges of the mapping accesses have pinned now (under the
  *               pages object's mutex)
+ * @fixed_pins: how many of @access_pins are fixed pins, which nobody can
+ *              be told to give back, so the mapping cannot be removed
+ *              (under the pages object's mutex)
  * @map_call: the number of the MAP or COPY call that created the mapping
  *            (both halves of a split keep it), so that undoing that call
  *            removes its own mappings and nothing another call put there
@@ -92,6 +95,7 @@ struct iopt_mapping {
 	struct iommu_domain *storage_domain;
 	unsigned long pfn_breaks;
 	unsigned int access_pins;
+	unsigned int fixed_pins;
 	u64 map_call;
 	bool removing;
 };
@@ -245,14 +249,19 @@ void iopt_remove_access(struct io_pagetable *iopt, u32 slot_id);
 bool iopt_range_fully_mapped(struct io_pagetable *iopt, unsigned long first,
 			     unsigned long last);
 
-/* Flags of iopt_pin_pages() */
+/*
+ * Flags of iopt_pin_pages(): pin for writing; a fixed pin, which makes
+ * unmapping the mapping fail (-EBUSY) rather than ask accesses to unpin.
+ * iopt_unpin_pages() takes IOPT_PIN_FIXED as given to the pin.
+ */
 #define IOPT_PIN_WRITE		BIT(0)
+#define IOPT_PIN_FIXED		BIT(1)
 
 int iopt_pin_pages(struct io_pagetable *iopt, unsigned long iova,
 		   unsigned long length, struct page **out_pages,
 		   unsigned int flags);
 void iopt_unpin_pages(struct io_pagetable *iopt, unsigned long iova,
-		      unsigned long length);
+		      unsigned long length, unsigned int flags);
 
 /* Flags of iopt_rw(), the same bits as iommufd_access_rw()'s */
 int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,

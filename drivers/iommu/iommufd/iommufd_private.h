@@ -40,6 +40,15 @@
  * - device.c, device.h: binding devices, the records of their IOMMU
  *   groups, attaching, replacing and detaching them, IOMMU_GET_HW_INFO.
  * - fault.c, fault.h: fault queues and the I/O page fault handler.
+ * - viommu.c, viommu.h: vIOMMUs, and what the vIOMMU family shares: the
+ *   lookups of its objects and the vEVENTQ structure drivers report to.
+ * - vdevice.c: vDEVICEs, the virtual IDs of bound devices on a vIOMMU.
+ * - veventq.c: vEVENTQs, the event queues of a vIOMMU, and their file.
+ * - hw_queue.c: HW queues, guest memory a vIOMMU's hardware reads.
+ * - mmap.c: mmap() of /dev/iommu, for the hardware pages of a vIOMMU.
+ * - driver.c: what IOMMU drivers call from their vIOMMU code; built into
+ *   the kernel (CONFIG_IOMMUFD_DRIVER_CORE) even when iommufd is a module,
+ *   so it calls nothing of the rest and only works on the structures.
  * - vfio_compat.c: what VFIO's legacy container path needs: the
  *   compatibility IOAS and the type1 container ioctls.
  * - iova_bitmap.c: the dirty bitmap helper of CONFIG_IOMMUFD_DRIVER, for
@@ -47,8 +56,9 @@
  * - selftest.h: the test build's one entry point into the core.  Behind
  *   it, only with CONFIG_IOMMUFD_TEST: selftest.c (IOMMU_TEST_CMD and
  *   mock device objects), selftest_access.c/.h (its emulated access ops),
- *   mock_iommu.c/.h (the mock IOMMU driver), iommufd_test.h (the test
- *   ABI, shared with the selftests).
+ *   mock_iommu.c/.h (the mock IOMMU driver), mock_viommu.c (its vIOMMU,
+ *   a driver of the API of driver.c), iommufd_test.h (the test ABI,
+ *   shared with the selftests).
  */
 
 /**
@@ -117,6 +127,7 @@
  *   across the access unmap callbacks it waits for.
  */
 
+#include <linux/maple_tree.h>
 #include <linux/minmax.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
@@ -126,6 +137,7 @@
 #include "object.h"
 
 struct file;
+struct vm_area_struct;
 struct iommufd_ioas;
 
 /*
@@ -158,6 +170,9 @@ enum iommufd_account_mode {
  * @vfio_no_iommu: VFIO bound a device without IOMMU protection through this
  *                 context, so it may never get a @vfio_ioas; under the lock
  *                 of @objects
+ * @mt_mmap: mmap() offset range -> struct iommufd_mmap, the regions that
+ *           drivers registered for user space to map (driver.c, mmap.c);
+ *           its own lock protects it
  */
 struct iommufd_ctx {
 	struct file *file;
@@ -167,6 +182,24 @@ struct iommufd_ctx {
 	u8 account_mode;
 	bool vfio_no_iommu;
 	struct iommufd_ioas *vfio_ioas;
+	struct maple_tree mt_mmap;
+};
+
+/**
+ * struct iommufd_mmap - a region of hardware user space may mmap()
+ * @owner: the object that registered it, which cannot be destroyed while
+ *         the region is mapped: each mapping holds a long-term reference
+ * @vm_pgoff: the mmap() offset of the region, in pages; fixed
+ * @mmio_addr: the physical address of the region; page aligned
+ * @length: its length in bytes; page aligned
+ *
+ * A region is mapped whole, at exactly its offset, or not at all.
+ */
+struct iommufd_mmap {
+	struct iommufd_object *owner;
+	unsigned long vm_pgoff;
+	phys_addr_t mmio_addr;
+	size_t length;
 };
 
 /**
@@ -225,6 +258,7 @@ static inline bool iommufd_should_fail(void)
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 int iommufd_option(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
+int iommufd_fops_mmap(struct file *filp, struct vm_area_struct *vma);
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 			unsigned long arg);
 

@@ -377,9 +377,9 @@ struct iommu_hwpt_invalidate_selftest {
  * struct iommu_viommu_selftest - data of IOMMU_VIOMMU_TYPE_SELFTEST
  * @in_data: In.  Any value.
  * @out_data: Out.  @in_data back.
- * @out_mmap_offset: Out.  Offset to mmap() on the iommufd: a page of the
- *                   vIOMMU whose first u32 holds @in_data.
- * @out_mmap_length: Out.  The length of that mmap().
+ * @out_mmap_offset: Out.  Offset to mmap() on the iommufd: two pages of
+ *                   the vIOMMU, whose first u32 holds @in_data.
+ * @out_mmap_length: Out.  The length of that mmap(): two pages.
  */
 struct iommu_viommu_selftest {
 	__u32 in_data;

@@ -22,6 +22,7 @@
 #include "hw_pagetable.h"
 #include "ioas.h"
 #include "selftest.h"
+#include "viommu.h"
 
 /* Large enough for the kernel's version of every command struct */
 union iommufd_cmd_buffer {
@@ -32,6 +33,7 @@ union iommufd_cmd_buffer {
 	struct iommu_hwpt_get_dirty_bitmap get_dirty_bitmap;
 	struct iommu_hwpt_invalidate hwpt_invalidate;
 	struct iommu_hwpt_set_dirty_tracking set_dirty_tracking;
+	struct iommu_hw_queue_alloc hw_queue;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_copy ioas_copy;
@@ -40,7 +42,10 @@ union iommufd_cmd_buffer {
 	struct iommu_ioas_map_file map_file;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+	struct iommu_vdevice_alloc vdev;
+	struct iommu_veventq_alloc veventq;
 	struct iommu_vfio_ioas vfio_ioas;
+	struct iommu_viommu_alloc viommu;
 #if IS_ENABLED(CONFIG_IOMMUFD_TEST)
 	struct iommu_test_cmd test;
 #endif
@@ -99,6 +104,9 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 			 IOMMU_HWPT_SET_DIRTY_TRACKING,
 			 iommufd_hwpt_set_dirty_tracking,
 			 struct iommu_hwpt_set_dirty_tracking, __reserved),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_HW_QUEUE_ALLOC, IOMMU_HW_QUEUE_ALLOC,
+			 iommufd_hw_queue_alloc, struct iommu_hw_queue_alloc,
+			 length),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOC, IOMMU_IOAS_ALLOC,
 			 iommufd_ioas_alloc_cmd, struct iommu_ioas_alloc,
 			 out_ioas_id),
@@ -119,8 +127,17 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 			 iommufd_ioas_unmap, struct iommu_ioas_unmap, length),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
 			 struct iommu_option, val64),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_VDEVICE_ALLOC, IOMMU_VDEVICE_ALLOC,
+			 iommufd_vdevice_alloc, struct iommu_vdevice_alloc,
+			 virt_id),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_VEVENTQ_ALLOC, IOMMU_VEVENTQ_ALLOC,
+			 iommufd_veventq_alloc, struct iommu_veventq_alloc,
+			 out_veventq_fd),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_VFIO_IOAS, IOMMU_VFIO_IOAS,
 			 iommufd_vfio_ioas, struct iommu_vfio_ioas, __reserved),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_VIOMMU_ALLOC, IOMMU_VIOMMU_ALLOC,
+			 iommufd_viommu_alloc, struct iommu_viommu_alloc,
+			 out_viommu_id),
 #if IS_ENABLED(CONFIG_IOMMUFD_TEST)
 	IOMMUFD_IOCTL_OP(_IOC_NR(IOMMU_TEST_CMD), IOMMU_TEST_CMD, iommufd_test,
 			 struct iommu_test_cmd, last),
@@ -197,6 +214,7 @@ static const struct file_operations iommufd_fops = {
 	.unlocked_ioctl = iommufd_fops_ioctl,
 	/* Every struct has the same layout for 32 and 64 bit callers */
 	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = iommufd_fops_mmap,
 };
 
 /* The context behind @file, or NULL when @file is not /dev/iommu */

@@ -26,9 +26,13 @@
  * mock_paging_domain::dirty_tracking
  *	Written only by set_dirty_tracking, which iommufd serialises per
  *	domain; read without a lock.
- * mock_nested_domain::iotlb
- *	Each entry is a u32 written whole, as in a real IOTLB: concurrent
- *	invalidations may land in any order.
+ * mock_nested_domain::iotlb, mock_dev::cache
+ *	Each entry is a u32 written whole, as in a real IOTLB or ATC:
+ *	concurrent invalidations may land in any order.
+ * mock_dev::viommu, mock_dev::vdev_id
+ *	Written under mock_dev::viommu_rwsem by attach_dev, which the iommu
+ *	core serialises per group; read under it by mock_dev_report_vevent().
+ *	The vIOMMU outlives the attachment: the nested HWPT attached holds it.
  * mock_dev_ida
  *	Has its own lock.
  */
@@ -41,9 +45,11 @@
 #include <linux/fault-inject.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
+#include <linux/iommufd.h>
 #include <linux/irqdomain.h>
 #include <linux/overflow.h>
 #include <linux/property.h>
+#include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -81,12 +87,22 @@ static_assert((MOCK_PTE_FRAME | MOCK_PTE_MAP_FIRST | MOCK_PTE_MAP_LAST |
  *              group it joins, or NULL for a group of its own
  * @flags: MOCK_FLAGS_DEVICE_*, fixed at creation
  * @id: instance number, from mock_dev_ida
+ * @cache: the modelled device cache (an ATC, say), which a vIOMMU's
+ *         invalidation naming the device clears
+ * @viommu_rwsem: protects @viommu and @vdev_id
+ * @viommu: the vIOMMU whose nested domain the device is attached to, or
+ *          NULL
+ * @vdev_id: the device's virtual ID on @viommu
  */
 struct mock_dev {
 	struct device dev;
 	struct mock_dev *group_peer;
 	u32 flags;
 	int id;
+	u32 cache[MOCK_DEV_CACHE_NUM];
+	struct rw_semaphore viommu_rwsem;
+	struct iommufd_viommu *viommu;
+	unsigned long vdev_id;
 };
 
 /**
@@ -111,11 +127,14 @@ struct mock_paging_domain {
  * @domain: what the iommu core sees
  * @s2_parent: the paging domain its output goes through; iommufd keeps it
  *             alive for as long as this domain
+ * @viommu: the vIOMMU it was allocated through, or NULL; iommufd keeps it
+ *          alive for as long as this domain
  * @iotlb: the modelled IOTLB; an invalidation request zeroes entries
  */
 struct mock_nested_domain {
 	struct iommu_domain domain;
 	struct mock_paging_domain *s2_parent;
+	struct iommufd_viommu *viommu;
 	u32 iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM];
 };
 
@@ -174,17 +193,40 @@ static bool mock_dev_tracks_dirty(struct mock_dev *mdev)
 	return !(mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
 }
 
+/* The vIOMMU a nested domain was allocated through, or NULL */
+static struct iommufd_viommu *mock_domain_viommu(struct iommu_domain *domain)
+{
+	if (domain->type != IOMMU_DOMAIN_NESTED)
+		return NULL;
+	return to_mock_nested(domain)->viommu;
+}
+
 /*
  * Only mock devices are ever probed by this driver, so every device the
- * iommu core hands to an op below is one.  Attaching programs nothing; the
- * one thing to refuse is a device that cannot record the dirty pages a
- * dirty tracking domain promises.
+ * iommu core hands to an op below is one.  Attaching programs nothing but
+ * the device's vIOMMU, by which it reports events.  Refused are a device
+ * that cannot record the dirty pages a dirty tracking domain promises, and
+ * one without a virtual ID on the vIOMMU of a nested domain, whose stage 1
+ * the guest could not have given it.
  */
 static int mock_domain_attach_dev(struct iommu_domain *domain,
 				  struct device *dev)
 {
-	if (domain->dirty_ops && !mock_dev_tracks_dirty(to_mock_dev(dev)))
+	struct iommufd_viommu *viommu = mock_domain_viommu(domain);
+	struct mock_dev *mdev = to_mock_dev(dev);
+	unsigned long vdev_id = 0;
+	int rc;
+
+	if (domain->dirty_ops && !mock_dev_tracks_dirty(mdev))
 		return -EINVAL;
+	if (viommu) {
+		rc = iommufd_viommu_get_vdev_id(viommu, dev, &vdev_id);
+		if (rc)
+			return rc;
+	}
+	guard(rwsem_write)(&mdev->viommu_rwsem);
+	mdev->viommu = viommu;
+	mdev->vdev_id = vdev_id;
 	return 0;
 }
 
@@ -643,6 +685,24 @@ bool mock_domain_is_nested(const struct iommu_domain *domain)
 }
 
 /**
+ * mock_domain_is_nest_parent() - whether a domain may carry nested domains
+ * @domain: any domain
+ *
+ * Context: any context.
+ * Return: true for a mock paging domain made with
+ * IOMMU_HWPT_ALLOC_NEST_PARENT.
+ */
+bool mock_domain_is_nest_parent(const struct iommu_domain *domain)
+{
+	const struct mock_paging_domain *mock;
+
+	if (!mock_domain_is_paging(domain))
+		return false;
+	mock = container_of_const(domain, struct mock_paging_domain, domain);
+	return mock->nest_parent;
+}
+
+/**
  * mock_nested_domain_check_iotlb() - compare one modelled IOTLB entry
  * @domain: a mock nested domain (see mock_domain_is_nested())
  * @iotlb_id: the entry, up to MOCK_NESTED_DOMAIN_IOTLB_ID_MAX
@@ -664,8 +724,24 @@ int mock_nested_domain_check_iotlb(struct iommu_domain *domain, u32 iotlb_id,
 	return 0;
 }
 
-static struct iommu_domain *
-mock_nested_domain_alloc(struct iommu_domain *parent, u32 flags,
+/**
+ * mock_nested_domain_alloc() - make a nested domain
+ * @parent: the domain it nests on, a mock paging domain made as a nesting
+ *          parent
+ * @viommu: the vIOMMU it is made through, or NULL
+ * @flags: IOMMU_HWPT_ALLOC_* flags; none is supported
+ * @user_data: struct iommu_hwpt_selftest, type IOMMU_HWPT_DATA_SELFTEST
+ *
+ * Devices attach to it only with a vDEVICE on @viommu.
+ *
+ * Context: process context; may sleep.
+ * Return: the domain, or an ERR_PTR: -EOPNOTSUPP for flags or data of
+ * another type, -EINVAL for a parent that is no nesting parent, or the
+ * error of copying the data.
+ */
+struct iommu_domain *
+mock_nested_domain_alloc(struct iommu_domain *parent,
+			 struct iommufd_viommu *viommu, u32 flags,
 			 const struct iommu_user_data *user_data)
 {
 	struct iommu_hwpt_selftest config;
@@ -675,8 +751,7 @@ mock_nested_domain_alloc(struct iommu_domain *parent, u32 flags,
 
 	if (flags || !user_data || user_data->type != IOMMU_HWPT_DATA_SELFTEST)
 		return ERR_PTR(-EOPNOTSUPP);
-	if (!mock_domain_is_paging(parent) ||
-	    !to_mock_paging(parent)->nest_parent)
+	if (!mock_domain_is_nest_parent(parent))
 		return ERR_PTR(-EINVAL);
 	rc = iommu_copy_struct_from_user(&config, user_data,
 					 IOMMU_HWPT_DATA_SELFTEST, iotlb);
@@ -689,6 +764,7 @@ mock_nested_domain_alloc(struct iommu_domain *parent, u32 flags,
 	nested->domain.type = IOMMU_DOMAIN_NESTED;
 	nested->domain.ops = &mock_nested_ops;
 	nested->s2_parent = to_mock_paging(parent);
+	nested->viommu = viommu;
 	for (i = 0; i != ARRAY_SIZE(nested->iotlb); i++)
 		nested->iotlb[i] = config.iotlb;
 	return &nested->domain;
@@ -702,7 +778,7 @@ mock_iommu_domain_alloc_user(struct device *dev, u32 flags,
 			     const struct iommu_user_data *user_data)
 {
 	if (parent)
-		return mock_nested_domain_alloc(parent, flags, user_data);
+		return mock_nested_domain_alloc(parent, NULL, flags, user_data);
 	return mock_paging_domain_alloc_user(to_mock_dev(dev), flags,
 					     user_data);
 }
@@ -805,6 +881,8 @@ static const struct iommu_ops mock_ops = {
 	.dev_enable_feat = mock_iommu_dev_enable_feat,
 	.dev_disable_feat = mock_iommu_dev_disable_feat,
 	.page_response = mock_iommu_page_response,
+	.get_viommu_size = mock_viommu_size,
+	.viommu_init = mock_viommu_init,
 	.default_domain_ops = &mock_paging_ops,
 	.pgsize_bitmap = MOCK_IO_PAGE_SIZE,
 	/*
@@ -867,6 +945,7 @@ struct mock_dev *mock_dev_create(u32 dev_flags, struct mock_dev *group_peer)
 				    MOCK_FLAGS_DEVICE_PASID |
 				    MOCK_FLAGS_DEVICE_ENFORCE_CC;
 	struct mock_dev *mdev;
+	unsigned int i;
 	int rc;
 
 	if (dev_flags & ~supported_flags)
@@ -882,6 +961,9 @@ struct mock_dev *mock_dev_create(u32 dev_flags, struct mock_dev *group_peer)
 		return ERR_PTR(rc);
 	}
 	mdev->flags = dev_flags;
+	init_rwsem(&mdev->viommu_rwsem);
+	for (i = 0; i != ARRAY_SIZE(mdev->cache); i++)
+		mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
 
 	/* From here on mock_dev_release() undoes everything above */
 	device_initialize(&mdev->dev);
@@ -952,6 +1034,70 @@ struct mock_dev *mock_dev_from_device(struct device *dev)
 	if (dev->bus != &mock_bus)
 		return NULL;
 	return to_mock_dev(dev);
+}
+
+/**
+ * mock_dev_check_cache() - compare one entry of a mock device's cache
+ * @mdev: the mock device
+ * @cache_id: the entry, up to MOCK_DEV_CACHE_ID_MAX
+ * @expected: the value it should hold
+ *
+ * Context: any context.
+ * Return: 0 if the entry holds @expected; -EINVAL if it does not, or if
+ * @cache_id is out of range.
+ */
+int mock_dev_check_cache(struct mock_dev *mdev, u32 cache_id, u32 expected)
+{
+	if (cache_id > MOCK_DEV_CACHE_ID_MAX)
+		return -EINVAL;
+	return READ_ONCE(mdev->cache[cache_id]) == expected ? 0 : -EINVAL;
+}
+
+/**
+ * mock_dev_invalidate_cache() - clear entries of a mock device's cache
+ * @mdev: the mock device
+ * @cache_id: the entry, up to MOCK_DEV_CACHE_ID_MAX; ignored with @all
+ * @all: clear every entry
+ *
+ * Context: any context.
+ */
+void mock_dev_invalidate_cache(struct mock_dev *mdev, u32 cache_id, bool all)
+{
+	unsigned int i;
+
+	if (!all) {
+		if (!WARN_ON(cache_id > MOCK_DEV_CACHE_ID_MAX))
+			WRITE_ONCE(mdev->cache[cache_id], 0);
+		return;
+	}
+	for (i = 0; i != ARRAY_SIZE(mdev->cache); i++)
+		WRITE_ONCE(mdev->cache[i], 0);
+}
+
+/**
+ * mock_dev_report_vevent() - have a mock device report an event
+ * @mdev: the mock device
+ *
+ * Reports a struct iommu_viommu_event_selftest, with the device's virtual
+ * ID, to the vEVENTQ of type IOMMU_VEVENTQ_TYPE_SELFTEST of the vIOMMU
+ * whose nested domain the device is attached to.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 if the event was queued or counted as lost; -ENOENT if the
+ * device is attached to no vIOMMU's nested domain, or its virtual ID is 0;
+ * -EOPNOTSUPP if the vIOMMU has no such queue.
+ */
+int mock_dev_report_vevent(struct mock_dev *mdev)
+{
+	struct iommu_viommu_event_selftest event;
+
+	guard(rwsem_read)(&mdev->viommu_rwsem);
+	if (!mdev->viommu || !mdev->vdev_id)
+		return -ENOENT;
+	event.virt_id = mdev->vdev_id;
+	return iommufd_viommu_report_event(mdev->viommu,
+					   IOMMU_VEVENTQ_TYPE_SELFTEST, &event,
+					   sizeof(event));
 }
 
 /**

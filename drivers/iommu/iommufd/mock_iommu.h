@@ -9,6 +9,7 @@
 #include <linux/bits.h>
 #include <linux/types.h>
 #include <asm/page.h>
+#include <uapi/linux/iommufd.h>
 
 /**
  * DOC: The mock IOMMU driver
@@ -44,6 +45,12 @@
  * mock_dev_create() can put a device into the IOMMU group of another mock
  * device, so that groups of several devices can be tested.
  *
+ * The driver serves vIOMMUs of type IOMMU_VIOMMU_TYPE_SELFTEST, through the
+ * driver API of <linux/iommufd.h> as a hardware driver would: that part
+ * lives in mock_viommu.c.  Each mock device models a device cache that
+ * the vIOMMU's invalidation clears, and reports events to the vIOMMU whose
+ * nested domain it is attached to.
+ *
  * Paging domains translate in IO pages of MOCK_IO_PAGE_SIZE, half a CPU
  * page, so that IOVAs and lengths that are not CPU page aligned get
  * exercised; devices made with MOCK_FLAGS_DEVICE_HUGE_IOVA get domains that
@@ -53,6 +60,8 @@
 
 struct device;
 struct iommu_domain;
+struct iommu_user_data;
+struct iommufd_viommu;
 struct mock_dev;
 
 /* The IO page sizes of mock paging domains */
@@ -70,6 +79,9 @@ struct device *mock_dev_device(struct mock_dev *mdev);
 
 int mock_dev_report_page_request(struct mock_dev *mdev, u32 pasid, u32 grpid,
 				 u32 perm, u64 addr);
+int mock_dev_check_cache(struct mock_dev *mdev, u32 cache_id, u32 expected);
+void mock_dev_invalidate_cache(struct mock_dev *mdev, u32 cache_id, bool all);
+int mock_dev_report_vevent(struct mock_dev *mdev);
 
 bool mock_domain_is_paging(const struct iommu_domain *domain);
 int mock_domain_lookup_phys(struct iommu_domain *domain, unsigned long iova,
@@ -78,8 +90,19 @@ int mock_domain_set_dirty(struct iommu_domain *domain, unsigned long iova,
 			  unsigned long page_size, const unsigned long *bitmap,
 			  unsigned long nbits, unsigned long *nr_marked);
 
+bool mock_domain_is_nest_parent(const struct iommu_domain *domain);
 bool mock_domain_is_nested(const struct iommu_domain *domain);
 int mock_nested_domain_check_iotlb(struct iommu_domain *domain, u32 iotlb_id,
 				   u32 expected);
+
+/* Between the driver's two files: mock_iommu.c and mock_viommu.c */
+struct iommu_domain *
+mock_nested_domain_alloc(struct iommu_domain *parent,
+			 struct iommufd_viommu *viommu, u32 flags,
+			 const struct iommu_user_data *user_data);
+size_t mock_viommu_size(struct device *dev, enum iommu_viommu_type type);
+int mock_viommu_init(struct iommufd_viommu *viommu,
+		     struct iommu_domain *parent_domain,
+		     const struct iommu_user_data *user_data);
 
 #endif

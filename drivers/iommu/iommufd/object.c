@@ -210,6 +210,8 @@ static void iommufd_object_republish(struct iommufd_ctx *ictx,
 		refcount_set(&obj->short_users, 1);
 	__xa_store(&ictx->objects, obj->id, obj, 0);
 	xa_unlock(&ictx->objects);
+	/* Someone waiting for the destroy to end may try again now */
+	wake_up_all(&ictx->destroy_wait);
 }
 
 /*
@@ -229,20 +231,24 @@ static int iommufd_object_drain_short_users(struct iommufd_ctx *ictx,
 	return 0;
 }
 
-/* Release an object that has no users of either kind left */
+/*
+ * Release an object that has no users of either kind left.  Its ID is
+ * handed out again, unless @keep_id leaves it reserved for good.
+ */
 static void iommufd_object_free(struct iommufd_ctx *ictx,
-				struct iommufd_object *obj)
+				struct iommufd_object *obj, bool keep_id)
 {
 	obj->ops->destroy(obj);
 	/* The ID is handed out again only once the object is really gone */
-	xa_erase(&ictx->objects, obj->id);
+	if (!keep_id)
+		xa_erase(&ictx->objects, obj->id);
 	kfree(obj);
 }
 
 /* Finish destroying an unpublished object, or publish it again and fail */
 static int iommufd_object_destroy_unpublished(struct iommufd_ctx *ictx,
 					      struct iommufd_object *obj,
-					      bool killable)
+					      bool killable, bool keep_id)
 {
 	int rc;
 
@@ -254,7 +260,7 @@ static int iommufd_object_destroy_unpublished(struct iommufd_ctx *ictx,
 		iommufd_object_republish(ictx, obj);
 		return rc;
 	}
-	iommufd_object_free(ictx, obj);
+	iommufd_object_free(ictx, obj, keep_id);
 	return 0;
 }
 
@@ -278,7 +284,7 @@ int iommufd_object_destroy_id(struct iommufd_ctx *ictx, u32 id)
 	obj = iommufd_object_unpublish(ictx, id);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	return iommufd_object_destroy_unpublished(ictx, obj, true);
+	return iommufd_object_destroy_unpublished(ictx, obj, true, false);
 }
 
 /**
@@ -322,7 +328,58 @@ int iommufd_object_unref_destroy(struct iommufd_ctx *ictx,
 
 	if (!unpublished)
 		return -EBUSY;
-	return iommufd_object_destroy_unpublished(ictx, obj, false);
+	return iommufd_object_destroy_unpublished(ictx, obj, false, false);
+}
+
+/**
+ * iommufd_object_tombstone_begin() - take an object out of user space's
+ *                                    reach for good
+ * @ictx: the context
+ * @obj: an object nothing depends on, which the caller knows to be alive
+ *       (it holds a lock the object's destroy takes)
+ *
+ * For an object whose life ends because another one goes, where user space
+ * still holds its ID: a vDEVICE whose device is unbound.  The ID stays
+ * reserved until the context is released, so it never comes to name a new
+ * object that user space would mistake for the old one, and IOMMU_DESTROY
+ * of it fails with -ENOENT.  Finish with iommufd_object_tombstone_end().
+ *
+ * Context: any context; takes the table's spinlock.
+ * Return: true if @obj was published and is not any more; false if it was
+ * not published: a destroy by user space is running, which either finishes
+ * or publishes the object again, and wakes the context's destroy_wait
+ * either way.
+ */
+bool iommufd_object_tombstone_begin(struct iommufd_ctx *ictx,
+				    struct iommufd_object *obj)
+{
+	bool unpublished = false;
+
+	xa_lock(&ictx->objects);
+	if (xa_load(&ictx->objects, obj->id) == obj) {
+		__xa_store(&ictx->objects, obj->id, NULL, 0);
+		unpublished = true;
+	}
+	xa_unlock(&ictx->objects);
+	return unpublished;
+}
+
+/**
+ * iommufd_object_tombstone_end() - destroy an object taken out of reach
+ * @ictx: the context
+ * @obj: an object iommufd_object_tombstone_begin() returned true for
+ *
+ * Waits for the object's short-term users, whatever happens to the
+ * caller, and destroys it, keeping its ID reserved.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EBUSY if a short user made another object depend on it
+ * meanwhile, after which it is published again.
+ */
+int iommufd_object_tombstone_end(struct iommufd_ctx *ictx,
+				 struct iommufd_object *obj)
+{
+	return iommufd_object_destroy_unpublished(ictx, obj, false, true);
 }
 
 /**
@@ -339,20 +396,27 @@ void iommufd_object_destroy_all(struct iommufd_ctx *ictx)
 	struct iommufd_object *obj;
 	unsigned long id;
 
-	while (!xa_empty(&ictx->objects)) {
+	for (;;) {
 		unsigned int destroyed_this_pass = 0;
+		bool any_left = false;
 
+		/* Reserved IDs (tombstones) are not visited */
 		xa_for_each(&ictx->objects, id, obj) {
+			any_left = true;
 			if (!refcount_dec_if_one(&obj->long_users))
 				continue;
 			WARN_ON(refcount_read(&obj->short_users) != 1);
-			iommufd_object_free(ictx, obj);
+			iommufd_object_free(ictx, obj, false);
 			destroyed_this_pass++;
 		}
+		if (!any_left)
+			break;
 		/* A leaked long reference: better to leak than to loop forever */
 		if (WARN_ON(!destroyed_this_pass))
 			break;
 	}
+	/* Only the IDs of tombstones are left */
+	xa_destroy(&ictx->objects);
 }
 
 int iommufd_destroy(struct iommufd_ucmd *ucmd)

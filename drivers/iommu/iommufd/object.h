@@ -26,48 +26,21 @@
  * out the short users, then checks that no short user turned into a
  * dependent in the meantime.  If one did, the object is published again and
  * the destroy fails with -EBUSY, which is the truth at that point.
+ *
+ * An object that goes because another one went (a vDEVICE whose device is
+ * unbound) leaves a tombstone: its ID stays reserved until the context is
+ * released, so user space holding the ID can neither destroy something
+ * else by it nor mistake a new object for the old one.
  */
 #ifndef __IOMMUFD_OBJECT_H
 #define __IOMMUFD_OBJECT_H
 
+#include <linux/iommufd.h>
 #include <linux/refcount.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
 
 struct iommufd_ctx;
-
-enum iommufd_object_type {
-	IOMMUFD_OBJ_NONE,
-	/* Lookups that accept an object of any type pass this */
-	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
-	IOMMUFD_OBJ_IOAS,
-	IOMMUFD_OBJ_HWPT_PAGING,
-	IOMMUFD_OBJ_HWPT_NESTED,
-	IOMMUFD_OBJ_DEVICE,
-	IOMMUFD_OBJ_ACCESS,
-	IOMMUFD_OBJ_FAULT,
-	/* A mock device of the test ABI, only with CONFIG_IOMMUFD_TEST */
-	IOMMUFD_OBJ_SELFTEST,
-	IOMMUFD_OBJ_MAX,
-};
-
-struct iommufd_object_ops;
-
-/**
- * struct iommufd_object - header embedded first in every iommufd object
- * @short_users: code paths working on the object now (see the contract above)
- * @long_users: objects depending on this one, plus one for the table
- * @type: what the containing structure is
- * @id: the user-visible ID, stable for the object's life
- * @ops: the behaviour of objects of @type, given by the file that makes them
- */
-struct iommufd_object {
-	refcount_t short_users;
-	refcount_t long_users;
-	enum iommufd_object_type type;
-	u32 id;
-	const struct iommufd_object_ops *ops;
-};
 
 /**
  * struct iommufd_object_ops - per-type behaviour of objects
@@ -139,6 +112,10 @@ static inline void iommufd_object_unref(struct iommufd_object *obj)
 
 int iommufd_object_destroy_id(struct iommufd_ctx *ictx, u32 id);
 int iommufd_object_unref_destroy(struct iommufd_ctx *ictx,
+				 struct iommufd_object *obj);
+bool iommufd_object_tombstone_begin(struct iommufd_ctx *ictx,
+				    struct iommufd_object *obj);
+int iommufd_object_tombstone_end(struct iommufd_ctx *ictx,
 				 struct iommufd_object *obj);
 void iommufd_object_destroy_all(struct iommufd_ctx *ictx);
 

@@ -271,12 +271,13 @@ next:
  * @first_index: first page index
  * @last_index: last page index
  * @out_pages: receives last_index - first_index + 1 page pointers
+ * @fixed: a fixed pin, which also blocks unmapping @mapping
  *
  * Return: 0; on failure nothing changed: -ENOMEM, -EFAULT.
  */
 int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
 		     unsigned long first_index, unsigned long last_index,
-		     struct page **out_pages)
+		     struct page **out_pages, bool fixed)
 {
 	struct pages_access_range *range;
 	unsigned long reached;
@@ -290,6 +291,7 @@ int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
 				       out_pages);
 		range->users++;
 		mapping->access_pins++;
+		mapping->fixed_pins += fixed;
 		return 0;
 	}
 
@@ -309,6 +311,7 @@ int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
 	range->users = 1;
 	interval_tree_insert(&range->node, &pages->access_users);
 	mapping->access_pins++;
+	mapping->fixed_pins += fixed;
 	return 0;
 }
 
@@ -318,19 +321,22 @@ int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
  * @mapping: the mapping given when pinning
  * @first_index: first page index given when pinning
  * @last_index: last page index given when pinning
+ * @fixed: given when pinning
  */
 void pages_access_unpin(struct iommufd_pages *pages,
 			struct iopt_mapping *mapping, unsigned long first_index,
-			unsigned long last_index)
+			unsigned long last_index, bool fixed)
 {
 	struct pages_access_range *range;
 
 	guard(mutex)(&pages->mutex);
 
 	range = pages_access_range_find(pages, first_index, last_index);
-	if (WARN_ON(!range) || WARN_ON(!mapping->access_pins))
+	if (WARN_ON(!range) || WARN_ON(!mapping->access_pins) ||
+	    WARN_ON(fixed && !mapping->fixed_pins))
 		return;
 	mapping->access_pins--;
+	mapping->fixed_pins -= fixed;
 	if (--range->users)
 		return;
 	interval_tree_remove(&range->node, &pages->access_users);

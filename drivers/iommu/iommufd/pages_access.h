@@ -11,7 +11,10 @@
  *   undoes it.  Pins of exactly the same range share one struct
  *   pages_access_range, which counts them, and the mapping counts every
  *   pin made through it (access_pins) so that its page table does not
- *   remove it while any is left.  A pin that fails changes nothing.
+ *   remove it while any is left.  Fixed pins, which iommufd itself makes
+ *   for as long as an object lives (a HW queue's memory), are counted
+ *   also in fixed_pins: no access can be told to give those back, so
+ *   unmapping them is refused.  A pin that fails changes nothing.
  * - Every page an access pins has its pfn recorded in access_pfns: an
  *   access is handed struct pages, and a page that only accesses pin is in
  *   no domain to read its pfn back from.  A page that a mapping in domains
@@ -39,10 +42,10 @@ struct page;
 
 int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
 		     unsigned long first_index, unsigned long last_index,
-		     struct page **out_pages);
+		     struct page **out_pages, bool fixed);
 void pages_access_unpin(struct iommufd_pages *pages,
 			struct iopt_mapping *mapping, unsigned long first_index,
-			unsigned long last_index);
+			unsigned long last_index, bool fixed);
 int pages_access_rw(struct iommufd_pages *pages, unsigned long offset,
 		    void *data, size_t length, unsigned int flags);
 

@@ -464,6 +464,23 @@ static int iommufd_test_md_check_iotlb(struct iommufd_ucmd *ucmd,
 	return rc;
 }
 
+/* The mock device behind device @dev_id, with a short-term reference */
+static struct iommufd_device *iommufd_test_get_mock_idev(struct iommufd_ctx *ictx,
+							 u32 dev_id,
+							 struct mock_dev **mdev)
+{
+	struct iommufd_device *idev = iommufd_get_device(ictx, dev_id);
+
+	if (IS_ERR(idev))
+		return idev;
+	*mdev = mock_dev_from_device(idev->dev);
+	if (!*mdev) {
+		iommufd_put_object(ictx, &idev->obj);
+		return ERR_PTR(-EINVAL);
+	}
+	return idev;
+}
+
 /*
  * IOMMU_TEST_OP_TRIGGER_IOPF: the mock device behind device @dev_id raises
  * a page request.  As upstream's, it succeeds whether a fault queue took
@@ -475,17 +492,56 @@ static int iommufd_test_trigger_iopf(struct iommufd_ucmd *ucmd,
 	struct iommufd_device *idev;
 	struct mock_dev *mdev;
 
-	idev = iommufd_get_device(ucmd->ictx, cmd->trigger_iopf.dev_id);
+	idev = iommufd_test_get_mock_idev(ucmd->ictx, cmd->trigger_iopf.dev_id,
+					  &mdev);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
-	mdev = mock_dev_from_device(idev->dev);
-	if (mdev)
-		mock_dev_report_page_request(mdev, cmd->trigger_iopf.pasid,
-					     cmd->trigger_iopf.grpid,
-					     cmd->trigger_iopf.perm,
-					     cmd->trigger_iopf.addr);
+	mock_dev_report_page_request(mdev, cmd->trigger_iopf.pasid,
+				     cmd->trigger_iopf.grpid,
+				     cmd->trigger_iopf.perm,
+				     cmd->trigger_iopf.addr);
 	iommufd_put_object(ucmd->ictx, &idev->obj);
-	return mdev ? 0 : -EINVAL;
+	return 0;
+}
+
+/*
+ * IOMMU_TEST_OP_DEV_CHECK_CACHE: entry check_dev_cache.id of the device
+ * cache of the mock device behind device @id holds check_dev_cache.cache
+ */
+static int iommufd_test_dev_check_cache(struct iommufd_ucmd *ucmd,
+					struct iommu_test_cmd *cmd)
+{
+	struct iommufd_device *idev;
+	struct mock_dev *mdev;
+	int rc;
+
+	idev = iommufd_test_get_mock_idev(ucmd->ictx, cmd->id, &mdev);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	rc = mock_dev_check_cache(mdev, cmd->check_dev_cache.id,
+				  cmd->check_dev_cache.cache);
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
+/*
+ * IOMMU_TEST_OP_TRIGGER_VEVENT: the mock device behind device @dev_id
+ * reports an event to its vIOMMU
+ */
+static int iommufd_test_trigger_vevent(struct iommufd_ucmd *ucmd,
+				       struct iommu_test_cmd *cmd)
+{
+	struct iommufd_device *idev;
+	struct mock_dev *mdev;
+	int rc;
+
+	idev = iommufd_test_get_mock_idev(ucmd->ictx,
+					  cmd->trigger_vevent.dev_id, &mdev);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	rc = mock_dev_report_vevent(mdev);
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
 }
 
 /**
@@ -535,6 +591,10 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return iommufd_test_md_check_iotlb(ucmd, cmd);
 	case IOMMU_TEST_OP_TRIGGER_IOPF:
 		return iommufd_test_trigger_iopf(ucmd, cmd);
+	case IOMMU_TEST_OP_DEV_CHECK_CACHE:
+		return iommufd_test_dev_check_cache(ucmd, cmd);
+	case IOMMU_TEST_OP_TRIGGER_VEVENT:
+		return iommufd_test_trigger_vevent(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}
