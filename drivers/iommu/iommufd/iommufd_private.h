@@ -125,6 +125,9 @@
  *   ioas_rwsem, then iova_rwsem and the pages mutex (access.h).
  * - The page table's unmap_lock outside all of those: an unmap holds it
  *   across the access unmap callbacks it waits for.
+ * - The group lock, then a vIOMMU's vdevs xarray lock (viommu.h); a
+ *   vIOMMU's veventqs_rwsem, then a vEVENTQ's spinlock.
+ * - mmap_lock (mmap() of /dev/iommu), then the context's mt_mmap lock.
  */
 
 #include <linux/maple_tree.h>

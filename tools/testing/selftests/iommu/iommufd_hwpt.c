@@ -688,12 +688,16 @@ TEST_F(invalidate, non_zero_reserved_is_eopnotsupp)
 					     IOMMU_TEST_IOTLB_DEFAULT));
 }
 
-TEST_F(invalidate, paging_or_unknown_hwpt_is_enoent)
+/*
+ * Invalidation takes a nested HWPT or a vIOMMU; a paging HWPT is an object
+ * of the wrong kind (EINVAL) and an ID nobody holds is ENOENT.
+ */
+TEST_F(invalidate, paging_hwpt_is_einval_unknown_is_enoent)
 {
 	struct iommu_hwpt_invalidate_selftest req = { .iotlb_id = 0 };
 	__u32 entry_num = 1;
 
-	EXPECT_EQ(ENOENT, iommufd_hwpt_invalidate_err(self->fd,
+	EXPECT_EQ(EINVAL, iommufd_hwpt_invalidate_err(self->fd,
 						      self->parent_id,
 						      INV_TYPE,
 						      &req, sizeof(req),
