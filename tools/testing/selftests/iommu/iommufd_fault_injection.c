@@ -9,6 +9,11 @@
  * each of them must translate exactly those mappings, and the user pages
  * must be pinned exactly as often as those mappings need.  Leaks and
  * use-after-free show up in the debug profile (kmemleak, KASAN).
+ *
+ * The vIOMMU sequences build a vIOMMU on a nesting parent, and on it a
+ * nested HWPT, a vDEVICE, a vEVENTQ or HW queues; before the checks above
+ * everything they built is destroyed in reverse order, each destroy having
+ * to succeed, so no failure may leave a dependency or a pin behind.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -51,6 +56,23 @@ struct unsettled_call {
 	__u64 length;
 };
 
+/* What a vIOMMU sequence built, as far as its calls reported success */
+struct viommu_objects {
+	__u32 stdev_id;
+	__u32 idev_id;
+	__u32 viommu_id;
+	__u32 nested_id;
+	__u32 vdev_id;
+	__u32 veventq_id;
+	int veventq_fd;
+	unsigned int nr_hw_queues;
+	__u32 hw_queue_ids[IOMMU_TEST_HW_QUEUE_MAX];
+	/* The device is attached to the nested HWPT */
+	bool on_nested;
+	/* The event the device reported was read as lost */
+	bool event_lost;
+};
+
 struct sequence_state {
 	int fd;
 	void *buf;
@@ -76,6 +98,7 @@ struct sequence_state {
 	struct unsettled_call unsettled;
 	/* The sequence creates mock devices (see injected_error()) */
 	bool uses_mock_devices;
+	struct viommu_objects viommu;
 };
 
 /* Runs the ioctls; returns 0 or the errno of the first call that failed */
@@ -473,6 +496,202 @@ static int seq_unmap_with_domains(struct sequence_state *state)
 	return err;
 }
 
+/* ---- the vIOMMU family ------------------------------------------------- */
+
+#define VIOMMU_VIRT_ID 0x33
+#define VIOMMU_INV_TYPE IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST
+#define VEVENT_SIZE (sizeof(struct iommufd_vevent_header) + \
+		     sizeof(struct iommu_viommu_event_selftest))
+
+/*
+ * A mock device attached to the first IOAS, a nesting parent for it
+ * (linked to the IOAS: a domain of it) and a mock vIOMMU on the parent,
+ * with struct iommu_viommu_selftest data if @with_data
+ */
+static int add_viommu(struct sequence_state *state, bool with_data)
+{
+	struct iommu_viommu_selftest data = { .in_data = 0x600d };
+	struct iommufd_domain_set *domains = &state->domains[0];
+	struct viommu_objects *viommu = &state->viommu;
+	__u32 parent_id;
+	int err;
+
+	err = add_ioas(state);
+	if (!err)
+		err = iommufd_mock_domain_err(state->fd, state->ioas[0],
+					      &viommu->stdev_id, NULL,
+					      &viommu->idev_id);
+	if (!err)
+		err = iommufd_hwpt_alloc_err(state->fd, viommu->idev_id,
+					     state->ioas[0],
+					     IOMMU_HWPT_ALLOC_NEST_PARENT,
+					     &parent_id);
+	if (err)
+		return err;
+	domains->hwpt_id[domains->count] = parent_id;
+	domains->owner_id[domains->count] = parent_id;
+	domains->count++;
+	err = iommufd_viommu_alloc_data_err(state->fd, viommu->idev_id,
+					    parent_id,
+					    IOMMU_VIOMMU_TYPE_SELFTEST,
+					    with_data ? &data : NULL,
+					    with_data ? sizeof(data) : 0,
+					    &viommu->viommu_id);
+	/* The driver's answer came back */
+	if (!err && with_data && data.out_data != data.in_data)
+		err = EIO;
+	return err;
+}
+
+/* A vDEVICE and a nested HWPT through the vIOMMU, the device moved onto it */
+static int attach_through_viommu(struct sequence_state *state)
+{
+	struct viommu_objects *viommu = &state->viommu;
+	__u32 pt_id;
+	int err;
+
+	err = iommufd_vdevice_alloc_err(state->fd, viommu->viommu_id,
+					viommu->idev_id, VIOMMU_VIRT_ID,
+					&viommu->vdev_id);
+	if (!err)
+		err = iommufd_hwpt_alloc_nested_err(state->fd, viommu->idev_id,
+						    viommu->viommu_id,
+						    IOMMU_TEST_IOTLB_DEFAULT,
+						    &viommu->nested_id);
+	if (err)
+		return err;
+	pt_id = viommu->nested_id;
+	err = iommufd_mock_domain_replace_err(state->fd, viommu->stdev_id,
+					      &pt_id);
+	/*
+	 * The test op writes its answer back after the replace is done, so
+	 * an EFAULT may leave the device on the nested HWPT; moving it back
+	 * in teardown_viommu() is right whichever HWPT it is on.
+	 */
+	if (!err || err == EFAULT)
+		viommu->on_nested = true;
+	return err;
+}
+
+static int seq_viommu_nested_and_invalidate(struct sequence_state *state)
+{
+	struct iommu_viommu_invalidate_selftest request = {
+		.flags = IOMMU_TEST_INVALIDATE_FLAG_ALL,
+		.vdev_id = VIOMMU_VIRT_ID,
+	};
+	__u32 num = 1;
+	int err;
+
+	err = add_viommu(state, true);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0, 0x4000, APERTURE_IOVA);
+	if (!err)
+		err = attach_through_viommu(state);
+	if (!err)
+		err = iommufd_hwpt_invalidate_err(state->fd,
+						  state->viommu.viommu_id,
+						  VIOMMU_INV_TYPE, &request,
+						  sizeof(request), &num);
+	if (!err)
+		err = iommufd_check_dev_cache_err(state->fd,
+						  state->viommu.idev_id, 0, 0);
+	return err;
+}
+
+static int seq_veventq(struct sequence_state *state)
+{
+	struct viommu_objects *viommu = &state->viommu;
+	struct {
+		struct iommufd_vevent_header header;
+		struct iommu_viommu_event_selftest event;
+	} buf;
+	ssize_t len;
+	int err;
+
+	err = add_viommu(state, false);
+	if (!err)
+		err = attach_through_viommu(state);
+	if (!err)
+		err = iommufd_veventq_alloc_err(state->fd, viommu->viommu_id,
+						IOMMU_VEVENTQ_TYPE_SELFTEST, 2,
+						&viommu->veventq_id,
+						&viommu->veventq_fd);
+	if (!err)
+		err = iommufd_trigger_vevent_err(state->fd, viommu->idev_id);
+	if (err)
+		return err;
+	len = read(viommu->veventq_fd, &buf, sizeof(buf));
+	if (len < 0)
+		return errno;
+	/* Events are reported without waiting for memory: one may be lost */
+	if (len == sizeof(buf.header) &&
+	    buf.header.flags == IOMMU_VEVENTQ_FLAG_LOST_EVENTS &&
+	    buf.header.sequence == 0)
+		viommu->event_lost = true;
+	else if (len != VEVENT_SIZE || buf.header.flags ||
+		 buf.header.sequence || buf.event.virt_id != VIOMMU_VIRT_ID)
+		err = EIO;
+	return err;
+}
+
+static int seq_hw_queues(struct sequence_state *state)
+{
+	struct viommu_objects *viommu = &state->viommu;
+	unsigned int index;
+	int err;
+
+	err = add_viommu(state, false);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0, 0x4000, APERTURE_IOVA);
+	for (index = 0; !err && index != IOMMU_TEST_HW_QUEUE_MAX; index++) {
+		__u64 iova = APERTURE_IOVA + index * PAGE_SIZE;
+
+		err = iommufd_hw_queue_alloc_err(state->fd, viommu->viommu_id,
+						 index, iova, PAGE_SIZE,
+						 &viommu->hw_queue_ids[index]);
+		if (!err)
+			viommu->nr_hw_queues++;
+	}
+	return err;
+}
+
+/*
+ * Destroy what a vIOMMU sequence built, dependents first: every destroy
+ * must succeed, the vDEVICE's too (the device was not unbound).  What is
+ * left is the device on its IOAS and the parent, as the checks expect.
+ */
+static void teardown_viommu(struct __test_metadata *_metadata,
+			    struct sequence_state *state)
+{
+	struct viommu_objects *viommu = &state->viommu;
+	__u32 pt_id;
+
+	while (viommu->nr_hw_queues) {
+		__u32 id = viommu->hw_queue_ids[--viommu->nr_hw_queues];
+
+		ASSERT_EQ(0, iommufd_destroy_err(state->fd, id));
+	}
+	if (viommu->veventq_id) {
+		ASSERT_EQ(0, close(viommu->veventq_fd));
+		ASSERT_EQ(0, iommufd_destroy_err(state->fd,
+						 viommu->veventq_id));
+	}
+	if (viommu->on_nested) {
+		pt_id = state->ioas[0];
+		ASSERT_EQ(0, iommufd_mock_domain_replace_err(state->fd,
+							     viommu->stdev_id,
+							     &pt_id));
+	}
+	if (viommu->nested_id)
+		ASSERT_EQ(0, iommufd_destroy_err(state->fd,
+						 viommu->nested_id));
+	if (viommu->vdev_id)
+		ASSERT_EQ(0, iommufd_destroy_err(state->fd, viommu->vdev_id));
+	if (viommu->viommu_id)
+		ASSERT_EQ(0, iommufd_destroy_err(state->fd,
+						 viommu->viommu_id));
+}
+
 FIXTURE(fault_injection)
 {
 	struct sequence_state state;
@@ -737,6 +956,7 @@ static void run_with_every_fault(struct __test_metadata *_metadata,
 		state->last_map_serial = 0;
 		state->buf_used = 0;
 		memset(&state->unsettled, 0, sizeof(state->unsettled));
+		memset(&state->viommu, 0, sizeof(state->viommu));
 
 		ASSERT_EQ(0, iommufd_fail_nth_arm(nth));
 		err = sequence(state);
@@ -753,6 +973,10 @@ static void run_with_every_fault(struct __test_metadata *_metadata,
 			/* The fault hit a path that may fail quietly */
 			faults_tolerated++;
 		}
+		/* Only an injected fault may lose an event */
+		if (!injected)
+			ASSERT_FALSE(state->viommu.event_lost);
+		teardown_viommu(_metadata, state);
 		check_state(_metadata, state);
 		ASSERT_EQ(0, close(state->fd));
 		if (!injected) {
@@ -821,6 +1045,23 @@ TEST_F_TIMEOUT(fault_injection, unmap_and_relink_with_domains,
 {
 	run_with_every_fault(_metadata, &self->state, seq_unmap_with_domains,
 			     true);
+}
+
+TEST_F_TIMEOUT(fault_injection, viommu_nested_hwpt_vdevice_and_invalidation,
+	       DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state,
+			     seq_viommu_nested_and_invalidate, true);
+}
+
+TEST_F_TIMEOUT(fault_injection, veventq_and_an_event, DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state, seq_veventq, true);
+}
+
+TEST_F_TIMEOUT(fault_injection, hw_queues, DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state, seq_hw_queues, true);
 }
 
 TEST_HARNESS_MAIN

@@ -1096,4 +1096,210 @@ static inline int iommufd_mock_domain_in_group_err(int fd, __u32 peer_stdev_id,
 					   idev_id);
 }
 
+/* ---- vIOMMUs and what is built on them ---------------------------------- */
+
+/*
+ * IOMMU_VIOMMU_ALLOC of @type on nesting parent @hwpt_id, naming the IOMMU
+ * by @dev_id, with the @data_len bytes at @data (NULL, 0: none).
+ * @viommu_id may be NULL.
+ */
+static inline int iommufd_viommu_alloc_data_err(int fd, __u32 dev_id,
+						__u32 hwpt_id, __u32 type,
+						void *data, __u32 data_len,
+						__u32 *viommu_id)
+{
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = hwpt_id,
+		.data_len = data_len,
+		.data_uptr = (__u64)(uintptr_t)data,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_VIOMMU_ALLOC, &cmd);
+
+	if (!err && viommu_id)
+		*viommu_id = cmd.out_viommu_id;
+	return err;
+}
+
+/* The same without type specific data */
+static inline int iommufd_viommu_alloc_err(int fd, __u32 dev_id,
+					   __u32 hwpt_id, __u32 type,
+					   __u32 *viommu_id)
+{
+	return iommufd_viommu_alloc_data_err(fd, dev_id, hwpt_id, type, NULL,
+					     0, viommu_id);
+}
+
+/*
+ * A mock vIOMMU (IOMMU_VIOMMU_TYPE_SELFTEST) with @data, whose in_data the
+ * caller sets and whose out members the kernel fills
+ */
+static inline int
+iommufd_mock_viommu_alloc_err(int fd, __u32 dev_id, __u32 hwpt_id,
+			      struct iommu_viommu_selftest *data,
+			      __u32 *viommu_id)
+{
+	return iommufd_viommu_alloc_data_err(fd, dev_id, hwpt_id,
+					     IOMMU_VIOMMU_TYPE_SELFTEST, data,
+					     sizeof(*data), viommu_id);
+}
+
+/* IOMMU_VDEVICE_ALLOC; @vdev_id may be NULL */
+static inline int iommufd_vdevice_alloc_err(int fd, __u32 viommu_id,
+					    __u32 dev_id, __u64 virt_id,
+					    __u32 *vdev_id)
+{
+	struct iommu_vdevice_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_VDEVICE_ALLOC, &cmd);
+
+	if (!err && vdev_id)
+		*vdev_id = cmd.out_vdevice_id;
+	return err;
+}
+
+/*
+ * IOMMU_VEVENTQ_ALLOC of @type and @depth on @viommu_id; @veventq_id may
+ * be NULL, *@veventq_fd receives the descriptor to read events from
+ */
+static inline int iommufd_veventq_alloc_err(int fd, __u32 viommu_id,
+					    __u32 type, __u32 depth,
+					    __u32 *veventq_id, int *veventq_fd)
+{
+	struct iommu_veventq_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = type,
+		.veventq_depth = depth,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_VEVENTQ_ALLOC, &cmd);
+
+	if (err)
+		return err;
+	if (veventq_id)
+		*veventq_id = cmd.out_veventq_id;
+	*veventq_fd = cmd.out_veventq_fd;
+	return 0;
+}
+
+/*
+ * IOMMU_HW_QUEUE_ALLOC of a mock queue (IOMMU_HW_QUEUE_TYPE_SELFTEST) of
+ * @index over [iova, iova + length) of the nesting parent's IOAS;
+ * @hw_queue_id may be NULL
+ */
+static inline int iommufd_hw_queue_alloc_err(int fd, __u32 viommu_id,
+					     __u32 index, __u64 iova,
+					     __u64 length, __u32 *hw_queue_id)
+{
+	struct iommu_hw_queue_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = IOMMU_HW_QUEUE_TYPE_SELFTEST,
+		.index = index,
+		.nesting_parent_iova = iova,
+		.length = length,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_HW_QUEUE_ALLOC, &cmd);
+
+	if (!err && hw_queue_id)
+		*hw_queue_id = cmd.out_hw_queue_id;
+	return err;
+}
+
+/*
+ * IOMMU_TEST_OP_TRIGGER_VEVENT: the mock device behind @idev_id reports
+ * an event, naming itself by its virtual ID
+ */
+static inline int iommufd_trigger_vevent_err(int fd, __u32 idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+		.trigger_vevent = { .dev_id = idev_id },
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/*
+ * IOMMU_TEST_OP_DEV_CHECK_CACHE: entry @cache_id of the device cache of
+ * the mock device behind @idev_id holds @value
+ */
+static inline int iommufd_check_dev_cache_err(int fd, __u32 idev_id,
+					      __u32 cache_id, __u32 value)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+		.id = idev_id,
+		.check_dev_cache = { .id = cache_id, .cache = value },
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/*
+ * Where the vIOMMU tests start: a mock device attached to a new IOAS, a
+ * nesting parent allocated for it on that IOAS, and a mock vIOMMU on the
+ * parent named through the device.  @data (may be NULL) is the vIOMMU's
+ * struct iommu_viommu_selftest.
+ */
+struct iommufd_viommu_base {
+	__u32 ioas_id;
+	__u32 stdev_id;
+	__u32 idev_id;
+	__u32 parent_id;
+	__u32 viommu_id;
+};
+
+static inline int
+iommufd_viommu_base_err(int fd, struct iommufd_viommu_base *base,
+			struct iommu_viommu_selftest *data)
+{
+	int err = iommufd_mock_device_hwpt_err(fd,
+					       IOMMU_HWPT_ALLOC_NEST_PARENT,
+					       &base->ioas_id, &base->stdev_id,
+					       &base->idev_id,
+					       &base->parent_id);
+
+	if (err)
+		return err;
+	return iommufd_viommu_alloc_data_err(fd, base->idev_id,
+					     base->parent_id,
+					     IOMMU_VIOMMU_TYPE_SELFTEST, data,
+					     data ? sizeof(*data) : 0,
+					     &base->viommu_id);
+}
+
+/*
+ * Give the bound mock device @idev_id a vDEVICE with @virt_id on
+ * @viommu_id and move it (selftest object @stdev_id) onto a new nested
+ * HWPT made through the vIOMMU: the state in which its events reach the
+ * vIOMMU.  @vdev_id and @nested_id may be NULL.
+ */
+static inline int iommufd_viommu_attach_err(int fd, __u32 viommu_id,
+					    __u32 stdev_id, __u32 idev_id,
+					    __u64 virt_id, __u32 *vdev_id,
+					    __u32 *nested_id)
+{
+	__u32 hwpt_id;
+	int err;
+
+	err = iommufd_vdevice_alloc_err(fd, viommu_id, idev_id, virt_id,
+					vdev_id);
+	if (!err)
+		err = iommufd_hwpt_alloc_nested_err(fd, idev_id, viommu_id,
+						    IOMMU_TEST_IOTLB_DEFAULT,
+						    &hwpt_id);
+	if (!err)
+		err = iommufd_mock_domain_replace_err(fd, stdev_id, &hwpt_id);
+	if (!err && nested_id)
+		*nested_id = hwpt_id;
+	return err;
+}
+
 #endif
