@@ -16,7 +16,18 @@
  *   access  an emulated access pins and unpins a mapped range
  *           (IOMMU_TEST_OP_ACCESS_PAGES + DESTROY_ACCESS_PAGES);
  *   memory  kernel memory per pinned page with 1 and 2 domains, and of an
- *           access's pins with no domain (only iommufd keeps the pages).
+ *           access's pins with no domain (only iommufd keeps the pages);
+ * and, through a vIOMMU of the mock driver (IOMMU_VIOMMU_TYPE_SELFTEST),
+ * rows that count items instead of bytes:
+ *   invalidate  IOMMU_HWPT_INVALIDATE on the vIOMMU, 1, 16 and 256 entries
+ *               a call, each naming the vDEVICE of a mock device;
+ *   vevent      the mock device, attached to a nested HWPT of the vIOMMU,
+ *               reports 1 or 64 events (IOMMU_TEST_OP_TRIGGER_VEVENT), and
+ *               one read() of the vEVENTQ takes them all, every header and
+ *               event checked.
+ * A kernel without vIOMMUs (stock 6.12: IOMMU_VIOMMU_ALLOC is ENOTTY, and
+ * its headers lack the types) skips these rows, which have no counterpart
+ * there.
  * With VT-d and QEMU's edu device (q35-vtd), edu is handed to vfio-pci:
  *   map     IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP with edu bound through its
  *           VFIO cdev and attached to the IOAS (automatic domain), or to
@@ -46,7 +57,10 @@
  *     sample (do: map, copy or pin; undo: unmap or unpin); spread:
  *     (slowest - fastest) / median.  G: nanoseconds a fixed loop took
  *     around each sample (the slower of before and after): how fast the
- *     guest's CPU ran then.
+ *     guest's CPU ran then.  Rows that count items have items=N (entries
+ *     or events per operation) instead of backing, bytes and domains; an
+ *     invalidation has no undo (undo_ns=0), a vEVENTQ row's do is the
+ *     triggering and its undo the read.
  *   @bench mem path=P backing=B domains=D bytes=N copies=C pages=N
  *          free=X slab=X sec_pagetables=X vmalloc=X reps=K
  *     X: bytes the kernel took while C mappings of the N-byte buffer
@@ -55,9 +69,14 @@
  *     and VmallocUsed in /proc/meminfo.  pages: 4 KiB pages mapped in all.
  *   @bench info backing=B bytes=N runs=R [huge_bytes=N]
  *     R: physically contiguous runs of the buffer (-1: unknown).
+ *   @bench skip S,... reason
+ *     The rows of sections S did not run on this kernel, which lacks what
+ *     they measure (the reason, in words, to the end of the line); not an
+ *     error.
  *   @bench error ...    @bench done errors=N
  */
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -86,6 +105,8 @@
 /* Each sample maps about this much, so small rows are timed in bulk */
 #define SAMPLE_BYTES		(32 * MIB)
 #define MAX_OPS_PER_SAMPLE	1024
+/* ... and rows that count items (entries, events) handle about this many */
+#define SAMPLE_ITEMS		16384
 #define MEMORY_REPS		3
 /*
  * The memory measurement maps the same buffer this often at consecutive
@@ -153,6 +174,11 @@ struct target {
 	void *buffer;
 	unsigned int copy;
 	__u64 iova;
+	/* The vIOMMU rows: its mock device, the vEVENTQ, the next event's number */
+	__u32 idev_id;
+	__u32 viommu_id;
+	int veventq_fd;
+	__u32 next_sequence;
 };
 
 /*
@@ -160,6 +186,10 @@ struct target {
  * target->buffer, undo_op() takes that back.  setup() and teardown()
  * bracket each sample, for what the operation needs in place (the
  * mapping a copy or an access works on); they are not timed.
+ *
+ * An operation on items has @items: its rows are the item counts there,
+ * one row each (no buffer), and @bytes is the number of items instead.
+ * Such an operation may have nothing to undo (no undo_op).
  */
 struct operation {
 	const char *section;
@@ -169,6 +199,8 @@ struct operation {
 	int (*do_op)(struct target *target, size_t bytes);
 	int (*undo_op)(struct target *target, size_t bytes);
 	void (*teardown)(struct target *target, size_t bytes);
+	const size_t *items;
+	unsigned int nr_items;
 };
 
 struct edu {
@@ -199,7 +231,8 @@ struct phase {
 struct row {
 	struct phase *phase;
 	enum backing backing;
-	size_t bytes;
+	/* Bytes of the buffer, or items, per operation */
+	size_t size;
 	unsigned int ops;
 	bool failed;
 	__u64 do_ns[SAMPLES];
@@ -455,16 +488,16 @@ static __u64 cpu_gauge_ns(void)
 }
 
 /* Small rows repeat within a sample, so every sample takes about as long */
-static unsigned int ops_per_sample(size_t bytes)
+static unsigned int ops_per_sample(const struct operation *op, size_t size)
 {
-	size_t ops = SAMPLE_BYTES / bytes;
+	size_t ops = (op->items ? SAMPLE_ITEMS : SAMPLE_BYTES) / size;
 
 	if (!mode.measure || !ops)
 		return 1;
 	return ops > MAX_OPS_PER_SAMPLE ? MAX_OPS_PER_SAMPLE : ops;
 }
 
-/* One do + undo; false (reported) if either failed */
+/* One do + undo, if there is one; false (reported) if either failed */
 static bool do_and_undo(const struct operation *op, struct target *target,
 			size_t bytes, __u64 *do_ns, __u64 *undo_ns)
 {
@@ -473,9 +506,11 @@ static bool do_and_undo(const struct operation *op, struct target *target,
 	if (op->do_op(target, bytes))
 		return failed(op->do_name);
 	middle = now_ns();
+	*do_ns += middle - start;
+	if (!op->undo_op)
+		return true;
 	if (op->undo_op(target, bytes))
 		return failed(op->undo_name);
-	*do_ns += middle - start;
 	*undo_ns += now_ns() - middle;
 	return true;
 }
@@ -492,7 +527,7 @@ static void sample_row(struct row *row, int sample)
 	target->copy = 0;
 	target->iova = IOVA_BUFFER;
 	if (op->setup) {
-		if (op->setup(target, row->bytes)) {
+		if (op->setup(target, row->size)) {
 			row->failed = !failed("setup of a row");
 			return;
 		}
@@ -500,11 +535,11 @@ static void sample_row(struct row *row, int sample)
 	}
 	gauge_before = cpu_gauge_ns();
 	for (i = 0; i < row->ops && !row->failed; i++)
-		row->failed = !do_and_undo(op, target, row->bytes, &do_ns,
+		row->failed = !do_and_undo(op, target, row->size, &do_ns,
 					   &undo_ns);
 	gauge_after = cpu_gauge_ns();
 	if (op->teardown)
-		op->teardown(target, row->bytes);
+		op->teardown(target, row->size);
 	if (sample >= 0) {
 		row->do_ns[sample] = do_ns;
 		row->undo_ns[sample] = undo_ns;
@@ -542,9 +577,14 @@ static void report_row(const struct row *row)
 			median = sample;
 	spread = total[median] ?
 		 100.0 * (sorted[n - 1] - sorted[0]) / total[median] : 0;
-	printf("@bench time section=%s path=%s backing=%s bytes=%zu domains=%u",
-	       row->phase->op->section, row->phase->path,
-	       backing_names[row->backing], row->bytes, row->phase->domains);
+	printf("@bench time section=%s path=%s", row->phase->op->section,
+	       row->phase->path);
+	if (row->phase->op->items)
+		printf(" items=%zu", row->size);
+	else
+		printf(" backing=%s bytes=%zu domains=%u",
+		       backing_names[row->backing], row->size,
+		       row->phase->domains);
 	printf(" ns=%llu do_ns=%llu undo_ns=%llu samples=%u ops=%u spread=%.1f",
 	       (unsigned long long)(total[median] / row->ops),
 	       (unsigned long long)(row->do_ns[median] / row->ops),
@@ -556,20 +596,34 @@ static void report_row(const struct row *row)
 	printf("\n");
 }
 
+/* At most how many rows @phase has */
+static unsigned int max_rows(const struct phase *phase)
+{
+	return phase->op->items ? phase->op->nr_items :
+				  NR_BACKINGS * mode.nr_sizes;
+}
+
 static unsigned int add_rows(struct row *rows, struct phase *phase)
 {
+	const struct operation *op = phase->op;
 	unsigned int nr_rows = 0, i;
 	enum backing backing;
 
-	for (backing = 0; backing < NR_BACKINGS; backing++)
+	for (i = 0; op->items && i < op->nr_items; i++)
+		rows[nr_rows++] = (struct row) {
+			.phase = phase,
+			.size = op->items[i],
+			.ops = ops_per_sample(op, op->items[i]),
+		};
+	for (backing = 0; !op->items && backing < NR_BACKINGS; backing++)
 		for (i = 0; i < mode.nr_sizes; i++) {
 			if (mode.sizes[i] > phase->max_bytes)
 				continue;
 			rows[nr_rows++] = (struct row) {
 				.phase = phase,
 				.backing = backing,
-				.bytes = mode.sizes[i],
-				.ops = ops_per_sample(mode.sizes[i]),
+				.size = mode.sizes[i],
+				.ops = ops_per_sample(op, mode.sizes[i]),
 			};
 		}
 	return nr_rows;
@@ -580,6 +634,7 @@ static bool enter_phase(struct phase *phase)
 {
 	phase->target = (struct target) {
 		.iommufd = -1, .access_fd = -1, .container_fd = -1,
+		.veventq_fd = -1,
 	};
 	phase->fd = -1;
 	if (!phase->broken && !phase->enter(phase))
@@ -594,12 +649,13 @@ static bool enter_phase(struct phase *phase)
  */
 static void measure_phases(struct phase *phases, unsigned int nr_phases)
 {
-	unsigned int nr_rows = 0, i, p;
+	unsigned int nr_rows = 0, room = 0, i, p;
 	struct row *rows;
 	int sample;
 
-	rows = calloc((size_t)nr_phases * NR_BACKINGS * mode.nr_sizes,
-		      sizeof(*rows));
+	for (p = 0; p < nr_phases; p++)
+		room += max_rows(&phases[p]);
+	rows = calloc(room, sizeof(*rows));
 	if (!rows) {
 		failed("calloc");
 		return;
@@ -914,18 +970,26 @@ static void leave_phase(struct phase *phase)
 		close(target->container_fd);
 	if (target->access_fd >= 0)
 		close(target->access_fd);
+	if (target->veventq_fd >= 0)
+		close(target->veventq_fd);
 	if (target->iommufd >= 0)
 		close(target->iommufd);
 	phase->fd = -1;
 	target->container_fd = -1;
 	target->access_fd = -1;
+	target->veventq_fd = -1;
 	target->iommufd = -1;
 }
 
 /* ---- The mock IOMMU ----------------------------------------------------------- */
 
-/* A mock device attached to @ioas_id: its first domain (an automatic one) */
-static int mock_device_add(int iommufd, __u32 ioas_id, __u32 *idev_id)
+/*
+ * A mock device attached to @ioas_id: its first domain (an automatic one).
+ * *@idev_id: its iommufd device; *@stdev_id, unless NULL: the selftest
+ * object that stands for the mock device.
+ */
+static int mock_device_add(int iommufd, __u32 ioas_id, __u32 *idev_id,
+			   __u32 *stdev_id)
 {
 	struct iommu_test_cmd add = {
 		.size = sizeof(add),
@@ -935,6 +999,8 @@ static int mock_device_add(int iommufd, __u32 ioas_id, __u32 *idev_id)
 	int rc = ioctl(iommufd, IOMMU_TEST_CMD, &add);
 
 	*idev_id = add.mock_domain.out_idev_id;
+	if (stdev_id)
+		*stdev_id = add.mock_domain.out_stdev_id;
 	return rc;
 }
 
@@ -955,7 +1021,7 @@ static bool mock_context(struct target *target, unsigned int domains)
 		return failed("IOMMU_IOAS_ALLOC");
 	if (!domains)
 		return true;
-	if (mock_device_add(target->iommufd, target->ioas_id, &idev_id))
+	if (mock_device_add(target->iommufd, target->ioas_id, &idev_id, NULL))
 		return failed("IOMMU_TEST_OP_MOCK_DOMAIN");
 	for (i = 1; i < domains; i++)
 		if (iommufd_hwpt_alloc(target->iommufd, idev_id,
@@ -980,7 +1046,8 @@ static bool enter_mock_copy(struct phase *phase)
 	if (iommufd_ioas_alloc(target->iommufd, &target->copy_ioas_id))
 		return failed("IOMMU_IOAS_ALLOC");
 	if (phase->domains && mock_device_add(target->iommufd,
-					      target->copy_ioas_id, &idev_id))
+					      target->copy_ioas_id, &idev_id,
+					      NULL))
 		return failed("IOMMU_TEST_OP_MOCK_DOMAIN");
 	return true;
 }
@@ -1053,6 +1120,312 @@ static void mock_part(void)
 	/* Without a domain only iommufd itself keeps the access's pages */
 	measure_memory_of(&phases[MOCK_ACCESS_0], "access");
 }
+
+/* ---- The mock IOMMU's vIOMMU -------------------------------------------------- */
+
+/* The rows of this part, as a skip names them */
+#define VIOMMU_SECTIONS		"invalidate,vevent"
+
+/*
+ * Built against a kernel's headers without the mock driver's vIOMMU (stock
+ * 6.12 has neither vIOMMUs nor vEVENTQs), the program has no such rows.
+ */
+#if defined(IOMMU_VIOMMU_TYPE_SELFTEST) && defined(IOMMU_VEVENTQ_TYPE_SELFTEST)
+
+/* The ID the guest knows the mock device by on its vIOMMU */
+#define VIRT_ID			0x42
+#define MAX_INVALIDATE_ENTRIES	256
+/* The largest batch of events; the vEVENTQ holds exactly that many */
+#define MAX_EVENT_BATCH		64
+
+static const size_t invalidate_entries[] = { 1, 16, MAX_INVALIDATE_ENTRIES };
+static const size_t event_batches[] = { 1, MAX_EVENT_BATCH };
+
+/* Every call's entries: the first ones of this array */
+static struct iommu_viommu_invalidate_selftest invalidations[MAX_INVALIDATE_ENTRIES];
+
+/*
+ * What read() returns of each event of the mock vIOMMU: header, then data,
+ * back to back (both are made of __u32s, so the struct has no padding)
+ */
+struct vevent_record {
+	struct iommufd_vevent_header header;
+	struct iommu_viommu_event_selftest event;
+};
+
+/* Room for one event more than a batch, so that a surplus one shows */
+static struct vevent_record records[MAX_EVENT_BATCH + 1];
+
+/*
+ * A kernel without vIOMMUs does not know the ioctl at all (ENOTTY); one
+ * that has them refuses the empty request for what it is.
+ */
+static bool viommu_alloc_known(int iommufd)
+{
+	struct iommu_viommu_alloc probe = { .size = sizeof(probe) };
+
+	return !ioctl(iommufd, IOMMU_VIOMMU_ALLOC, &probe) || errno != ENOTTY;
+}
+
+/*
+ * A fresh context with a mock device attached to an IOAS, a nesting parent
+ * HWPT for it, a vIOMMU on that, and a vDEVICE: the device as the guest
+ * knows it, by VIRT_ID.  *@stdev_id: the selftest object of the device.
+ */
+static bool viommu_context(struct target *target, __u32 *stdev_id)
+{
+	struct iommu_hwpt_alloc parent = {
+		.size = sizeof(parent),
+		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+		.data_type = IOMMU_HWPT_DATA_NONE,
+	};
+	struct iommu_viommu_alloc viommu = {
+		.size = sizeof(viommu),
+		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+	};
+	struct iommu_vdevice_alloc vdevice = {
+		.size = sizeof(vdevice),
+		.virt_id = VIRT_ID,
+	};
+
+	if (!mock_context(target, 0))
+		return false;
+	if (mock_device_add(target->iommufd, target->ioas_id,
+			    &target->idev_id, stdev_id))
+		return failed("IOMMU_TEST_OP_MOCK_DOMAIN");
+	parent.dev_id = target->idev_id;
+	parent.pt_id = target->ioas_id;
+	if (ioctl(target->iommufd, IOMMU_HWPT_ALLOC, &parent))
+		return failed("IOMMU_HWPT_ALLOC of a nesting parent");
+	viommu.dev_id = target->idev_id;
+	viommu.hwpt_id = parent.out_hwpt_id;
+	if (ioctl(target->iommufd, IOMMU_VIOMMU_ALLOC, &viommu))
+		return failed("IOMMU_VIOMMU_ALLOC");
+	target->viommu_id = viommu.out_viommu_id;
+	vdevice.viommu_id = target->viommu_id;
+	vdevice.dev_id = target->idev_id;
+	if (ioctl(target->iommufd, IOMMU_VDEVICE_ALLOC, &vdevice))
+		return failed("IOMMU_VDEVICE_ALLOC");
+	return true;
+}
+
+static bool enter_viommu(struct phase *phase)
+{
+	__u32 stdev_id;
+
+	return viommu_context(&phase->target, &stdev_id);
+}
+
+/*
+ * The device reports events through the vIOMMU whose nested HWPT it is
+ * attached to, into the vEVENTQ of their type; numbered from 0.
+ */
+static bool enter_viommu_events(struct phase *phase)
+{
+	struct target *target = &phase->target;
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc nested = {
+		.size = sizeof(nested),
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+	struct iommu_test_cmd replace = {
+		.size = sizeof(replace),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+	};
+	struct iommu_veventq_alloc veventq = {
+		.size = sizeof(veventq),
+		.type = IOMMU_VEVENTQ_TYPE_SELFTEST,
+		.veventq_depth = MAX_EVENT_BATCH,
+	};
+
+	if (!viommu_context(target, &replace.id))
+		return false;
+	nested.dev_id = target->idev_id;
+	nested.pt_id = target->viommu_id;
+	if (ioctl(target->iommufd, IOMMU_HWPT_ALLOC, &nested))
+		return failed("IOMMU_HWPT_ALLOC of a nested HWPT on the vIOMMU");
+	replace.mock_domain_replace.pt_id = nested.out_hwpt_id;
+	if (ioctl(target->iommufd, IOMMU_TEST_CMD, &replace))
+		return failed("IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE to the nested HWPT");
+	veventq.viommu_id = target->viommu_id;
+	if (ioctl(target->iommufd, IOMMU_VEVENTQ_ALLOC, &veventq))
+		return failed("IOMMU_VEVENTQ_ALLOC");
+	target->veventq_fd = veventq.out_veventq_fd;
+	target->next_sequence = 0;
+	return true;
+}
+
+/* The first @entries of invalidations[], all carried out */
+static int viommu_invalidate(struct target *target, size_t entries)
+{
+	struct iommu_hwpt_invalidate invalidate = {
+		.size = sizeof(invalidate),
+		.hwpt_id = target->viommu_id,
+		.data_uptr = (uintptr_t)invalidations,
+		.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+		.entry_len = sizeof(invalidations[0]),
+		.entry_num = entries,
+	};
+
+	if (ioctl(target->iommufd, IOMMU_HWPT_INVALIDATE, &invalidate))
+		return -1;
+	if (invalidate.entry_num != entries) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * After each sample, untimed: the cache entries the calls named were
+ * cleared in the device, so the entries reached it through its vDEVICE.
+ */
+static void check_invalidated(struct target *target, size_t entries)
+{
+	struct iommu_test_cmd check = {
+		.size = sizeof(check),
+		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+		.id = target->idev_id,
+	};
+	size_t i;
+
+	for (i = 0; i < entries && i <= MOCK_DEV_CACHE_ID_MAX; i++) {
+		check.check_dev_cache.id = invalidations[i].cache_id;
+		if (ioctl(target->iommufd, IOMMU_TEST_CMD, &check))
+			failed("IOMMU_TEST_OP_DEV_CHECK_CACHE after invalidating");
+	}
+}
+
+static int vevent_trigger(struct target *target, size_t events)
+{
+	struct iommu_test_cmd trigger = {
+		.size = sizeof(trigger),
+		.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+		.trigger_vevent.dev_id = target->idev_id,
+	};
+	size_t i;
+
+	for (i = 0; i < events; i++)
+		if (ioctl(target->iommufd, IOMMU_TEST_CMD, &trigger))
+			return -1;
+	return 0;
+}
+
+/*
+ * One read() takes the whole batch: exactly @events events, none lost,
+ * numbered on from the last batch, each from the device by its VIRT_ID.
+ */
+static int vevent_read(struct target *target, size_t events)
+{
+	ssize_t got = read(target->veventq_fd, records, sizeof(records));
+	const struct vevent_record *record;
+	size_t i;
+
+	if (got < 0)
+		return -1;
+	if ((size_t)got != events * sizeof(records[0])) {
+		printf("# the vEVENTQ read %zd bytes, not %zu events of %zu\n",
+		       got, events, sizeof(records[0]));
+		errno = EIO;
+		return -1;
+	}
+	for (i = 0; i < events; i++) {
+		record = &records[i];
+		if (record->header.flags ||
+		    record->header.sequence != target->next_sequence ||
+		    record->event.virt_id != VIRT_ID) {
+			printf("# event %zu of %zu: flags %#x, sequence %u (not %u),",
+			       i, events, record->header.flags,
+			       record->header.sequence, target->next_sequence);
+			printf(" virt_id %#x (not %#x)\n", record->event.virt_id,
+			       VIRT_ID);
+			errno = EIO;
+			return -1;
+		}
+		target->next_sequence = (target->next_sequence + 1) & INT_MAX;
+	}
+	return 0;
+}
+
+static const struct operation invalidate_operation = {
+	.section = "invalidate",
+	.do_name = "IOMMU_HWPT_INVALIDATE of the vIOMMU",
+	.do_op = viommu_invalidate,
+	.teardown = check_invalidated,
+	.items = invalidate_entries,
+	.nr_items = ARRAY_SIZE(invalidate_entries),
+};
+
+static const struct operation vevent_operation = {
+	.section = "vevent",
+	.do_name = "IOMMU_TEST_OP_TRIGGER_VEVENT",
+	.undo_name = "read() of the vEVENTQ",
+	.do_op = vevent_trigger,
+	.undo_op = vevent_read,
+	.items = event_batches,
+	.nr_items = ARRAY_SIZE(event_batches),
+};
+
+static struct phase viommu_phase(const struct operation *op,
+				 bool (*enter)(struct phase *phase))
+{
+	return (struct phase) {
+		.path = "viommu",
+		.op = op,
+		.max_bytes = SIZE_MAX,
+		.enter = enter,
+		.leave = leave_phase,
+	};
+}
+
+enum { VIOMMU_INVALIDATE, VIOMMU_VEVENT, NR_VIOMMU_PHASES };
+
+static void viommu_part(void)
+{
+	struct phase phases[NR_VIOMMU_PHASES] = {
+		[VIOMMU_INVALIDATE] = viommu_phase(&invalidate_operation,
+						   enter_viommu),
+		[VIOMMU_VEVENT] = viommu_phase(&vevent_operation,
+					       enter_viommu_events),
+	};
+	unsigned int i;
+	bool known;
+	int iommufd;
+
+	iommufd = open("/dev/iommu", O_RDWR);
+	if (iommufd < 0) {
+		failed("open /dev/iommu");
+		return;
+	}
+	known = viommu_alloc_known(iommufd);
+	close(iommufd);
+	if (!known) {
+		printf("@bench skip %s %s\n", VIOMMU_SECTIONS,
+		       "this kernel has no IOMMU_VIOMMU_ALLOC (ENOTTY)");
+		return;
+	}
+	/* The entries go round the device's cache */
+	for (i = 0; i < MAX_INVALIDATE_ENTRIES; i++)
+		invalidations[i] = (struct iommu_viommu_invalidate_selftest) {
+			.vdev_id = VIRT_ID,
+			.cache_id = i % (MOCK_DEV_CACHE_ID_MAX + 1),
+		};
+	printf("# mock vIOMMU: IOMMU_HWPT_INVALIDATE of 1, 16, 256 entries;\n");
+	printf("# vEVENTQ events in batches of 1, 64\n");
+	measure_phases(phases, NR_VIOMMU_PHASES);
+}
+
+#else
+
+static void viommu_part(void)
+{
+	printf("@bench skip %s %s\n", VIOMMU_SECTIONS,
+	       "built against a uAPI without the mock driver's vIOMMU and vEVENTQ");
+}
+
+#endif
 
 /* ---- VT-d: the edu device through iommufd and through VFIO type1 ------------ */
 
@@ -1191,7 +1564,7 @@ static void print_usage(const char *program)
 	fprintf(stderr,
 		"usage: %s [--measure] [mock] [vtd]\n"
 		"  without --measure: a smoke test, every call once, no timing judged\n"
-		"  mock: mock IOMMU rows (q35); vtd: VT-d and edu rows (q35-vtd);\n"
+		"  mock: mock IOMMU and vIOMMU rows (q35); vtd: VT-d and edu rows (q35-vtd);\n"
 		"  default: vtd where edu is present, else mock\n",
 		program);
 	exit(2);
@@ -1255,8 +1628,10 @@ int main(int argc, char **argv)
 	if (setrlimit(RLIMIT_MEMLOCK, &unlimited))
 		failed("setrlimit(RLIMIT_MEMLOCK)");
 	if (alloc_buffers(mode.sizes[mode.nr_sizes - 1])) {
-		if (want_mock)
+		if (want_mock) {
 			mock_part();
+			viommu_part();
+		}
 		if (want_vtd)
 			vtd_part();
 	}
