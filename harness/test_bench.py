@@ -26,6 +26,17 @@ def time_line(section, path, backing, size, domains, ns, do_ns=None):
             f'spread=4.5')
 
 
+def item_line(section, items, ns, do_ns=None):
+    """An '@bench time' line of a vIOMMU row, which counts items."""
+    do_ns = ns if do_ns is None else do_ns
+    return (f'@bench time section={section} path=viommu items={items} ns={ns} do_ns={do_ns} '
+            f'undo_ns={ns - do_ns} samples=5 ops=64 spread=2.0')
+
+
+VIOMMU_SKIP = ('@bench skip invalidate,vevent built against a uAPI without the mock '
+               'driver\'s vIOMMU and vEVENTQ')
+
+
 def run_of(lines):
     return parse.parse_run(lines + ['@bench done errors=0'])
 
@@ -65,6 +76,22 @@ class ParseTest(unittest.TestCase):
         run = parse.parse_run(['@bench done errors=2'])
         self.assertTrue(run.done)
         self.assertEqual(len(run.errors), 1)
+
+    def test_rows_of_items_have_no_buffer(self):
+        run = run_of([item_line('invalidate', 16, 8000)])
+        key = TimeKey('invalidate', 'viommu', '-', 0, 0, items=16)
+        self.assertEqual(list(run.times), [key])
+        self.assertEqual(run.times[key].undo_ns, 0)
+        self.assertAlmostEqual(run.times[key].per_s(16), 2e6)
+
+    def test_a_skip_is_no_error(self):
+        run = run_of([VIOMMU_SKIP, '@bench skip'])
+        self.assertEqual(run.skipped, [(('invalidate', 'vevent'), 'built against a uAPI '
+                                        "without the mock driver's vIOMMU and vEVENTQ")])
+        self.assertEqual(len(run.errors), 1)          # the bare one is unreadable
+        merged = stats.merge_runs([run_of([VIOMMU_SKIP]), run_of([VIOMMU_SKIP])])
+        self.assertEqual(len(merged.skipped), 1)
+        self.assertEqual(merged.errors, [])
 
     def test_line_behind_other_text(self):
         # The runner hands over guest text; a prefix must not hide a result.
@@ -233,11 +260,21 @@ class TargetTest(unittest.TestCase):
     def test_report_renders_every_section(self):
         q35 = [time_line(s, 'mock', '4k', MIB, 1, 1000) for s in ('map', 'copy', 'access')]
         vtd = [time_line('map', p, '4k', 2 * MIB, 1, 1000) for p in ('auto', 'hwpt', 'type1')]
-        lines, targets = render.report(results(q35, q35, vtd, vtd))
+        viommu = [item_line('invalidate', 16, 1000), item_line('vevent', 64, 1000, 500)]
+        lines, targets = render.report(results(q35 + viommu, q35 + [VIOMMU_SKIP], vtd, vtd))
         text = '\n'.join(lines)
-        for words in ('IOMMU_IOAS_COPY', 'pin + unpin', 'through VT-d', 'targets'):
+        for words in ('IOMMU_IOAS_COPY', 'pin + unpin', 'IOMMU_HWPT_INVALIDATE', 'vEVENTQ',
+                      'through VT-d', 'targets'):
             self.assertIn(words, text)
         self.assertEqual(len(targets), 4)
+
+    def test_viommu_rows_count_toward_no_target(self):
+        # Much slower than anything of stock's, and yet no target misses
+        ours = [time_line('map', 'mock', '4k', MIB, 1, 1000), item_line('invalidate', 1, 10 ** 9)]
+        stock = [time_line('map', 'mock', '4k', MIB, 1, 1000), VIOMMU_SKIP]
+        _, targets = evaluate_targets(results(ours, stock))
+        self.assertTrue(targets[0].met)
+        self.assertEqual(targets[0].summary, '1 of 1 rows')
 
     def test_bench_selects_machines(self):
         self.assertEqual(boots.selected_machines(''), MACHINES)
@@ -282,6 +319,26 @@ class TableTest(unittest.TestCase):
         self.assertEqual(table_row(lines[-1]),
                          ['4k', '2M', 'auto', '2000000', '1000000', '666667', '500000',
                           '2.00', '3.00', '2.00', '0.5+0.5', '1.0+1.0', '1.5+1.5'])
+
+    def test_viommu_tables_are_ours_alone(self):
+        ours = [item_line('invalidate', 256, 128000), item_line('invalidate', 1, 5000),
+                item_line('vevent', 64, 640000, do_ns=512000)]
+        lines = tables.viommu_tables(results(ours, [VIOMMU_SKIP]))
+        text = '\n'.join(lines)
+        self.assertIn('IOMMU_HWPT_INVALIDATE', lines[0])
+        self.assertIn('entries/s', lines[0])
+        self.assertEqual(table_row(lines[1]), ['1', '200000', 'no', 'counterpart', '5.0'])
+        self.assertEqual(table_row(lines[1], 1), ['256', '2000000', 'no', 'counterpart', '128'])
+        self.assertIn('events/s', lines[2])
+        self.assertEqual(table_row(lines[3]), ['64', '100000', 'no', 'counterpart', '512+128'])
+        self.assertIn('no stock counterpart', text)
+        self.assertTrue(lines[-1].startswith('  skipped by stock: built against a uAPI'))
+
+    def test_viommu_tables_tell_a_skip_without_rows(self):
+        lines = tables.viommu_tables(results([VIOMMU_SKIP], [VIOMMU_SKIP]))
+        self.assertEqual(lines[0], '\nvIOMMU rows (q35): none measured')
+        self.assertEqual(len(lines), 3)
+        self.assertEqual(tables.viommu_tables(results([], [])), [])
 
     def test_memory_row_per_page_with_the_ratio_after_kernel(self):
         ours = Memory(8 * MIB, 4, 0, 40, 8, 0, 3)

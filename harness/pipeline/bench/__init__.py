@@ -2,12 +2,13 @@
 
 Both kernels are built the same way (normal profile, the same fragments; the
 stock variant is the pristine tree with our samples laid over it) and boot
-the same machines: q35 (mock IOMMU), then q35-vtd (VT-d and QEMU's edu
-device), each kernel twice, in the order ours, stock, stock, ours, so that a
-host that gets busier or quieter over the run favours neither. Each boot
-runs samples/iommufd/iommufd_bench --measure; its '@bench' lines (format in
-the program's header comment) are parsed here, the samples of a kernel's
-two boots pooled, into one table per section with the ratios and targets.
+the same machines: q35 (mock IOMMU, and its vIOMMU, which stock lacks), then
+q35-vtd (VT-d and QEMU's edu device), each kernel twice, in the order ours,
+stock, stock, ours, so that a host that gets busier or quieter over the run
+favours neither. Each boot runs samples/iommufd/iommufd_bench --measure;
+its '@bench' lines (format in the program's header comment) are parsed
+here, the samples of a kernel's two boots pooled, into one table per
+section with the ratios and targets.
 
 A benchmark, not a test: a missed target is reported, never a failure. Only
 a build, boot or benchmark program that did not run to its end fails it.

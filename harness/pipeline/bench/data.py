@@ -6,16 +6,24 @@ VARIANTS = ('ours', 'stock')
 MACHINES = ('q35', 'q35-vtd')
 # The paths through iommufd on q35-vtd (type1 is VFIO's own container)
 IOMMUFD_VTD_PATHS = ('auto', 'hwpt')
+# The rows through the mock driver's vIOMMU on q35: they count items, not
+# bytes, and stock 6.12 has no vIOMMU to compare them with
+VIOMMU_PATH = 'viommu'
 
 
 @dataclasses.dataclass(frozen=True, order=True)
 class TimeKey:
-    """One row of a time table: what was measured, on which buffer."""
-    section: str        # map, copy, access
-    path: str           # mock, auto, hwpt, type1
+    """One row of a time table: what was measured, on which buffer.
+
+    A row that counts items (invalidation entries, events) has no buffer:
+    backing '-', size and domains 0, and items per operation.
+    """
+    section: str        # map, copy, access; invalidate, vevent
+    path: str           # mock, auto, hwpt, type1; viommu
     backing: str        # 4k, thp, hugetlb
     size: int           # bytes per operation
     domains: int
+    items: int = 0
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -43,6 +51,10 @@ class Timing:
 
     def mib_per_s(self, size):
         return size / (1 << 20) / (self.ns / 1e9) if self.ns else 0.0
+
+    def per_s(self, items):
+        """Items (entries, events) per second, items per operation."""
+        return items / (self.ns / 1e9) if self.ns else 0.0
 
 
 @dataclasses.dataclass
@@ -73,6 +85,8 @@ class Run:
     memory: dict = dataclasses.field(default_factory=dict)
     info: list = dataclasses.field(default_factory=list)
     errors: list = dataclasses.field(default_factory=list)
+    # (sections, reason) of rows the kernel has nothing to measure with
+    skipped: list = dataclasses.field(default_factory=list)
     done: bool = False
     # Every boot's Memory per key, when boots were merged
     memory_boots: dict = dataclasses.field(default_factory=dict)
@@ -80,14 +94,14 @@ class Run:
 
 # Where a path or a backing goes in a table: in the order of this dict
 ORDER = {'4k': 0, 'thp': 1, 'hugetlb': 2, 'mock': 0, 'access': 1, 'auto': 2, 'hwpt': 3,
-         'type1': 4}
+         'type1': 4, 'viommu': 5}
 LAST = 9
 
 
 def row_sort_key(key):
-    """Time rows by section, path, domains, backing, size."""
+    """Time rows by section, path, domains, backing, size (or items)."""
     return (key.section, ORDER.get(key.path, LAST), key.domains, ORDER.get(key.backing, LAST),
-            key.size)
+            key.size, key.items)
 
 
 def memory_sort_key(machine_and_key):

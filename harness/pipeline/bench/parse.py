@@ -23,10 +23,17 @@ def int_list(text):
     return [int(v) for v in text.split(',')] if text else []
 
 
+def time_key(fields):
+    """The TimeKey of an '@bench time' line: of a buffer, or (items=N) of items."""
+    if 'items' in fields:
+        return TimeKey(fields['section'], fields['path'], '-', 0, 0, int(fields['items']))
+    return TimeKey(fields['section'], fields['path'], fields['backing'],
+                   int(fields['bytes']), int(fields['domains']))
+
+
 def time_row(fields):
     """(TimeKey, Timing) of an '@bench time' line."""
-    key = TimeKey(fields['section'], fields['path'], fields['backing'],
-                  int(fields['bytes']), int(fields['domains']))
+    key = time_key(fields)
     timing = Timing(int(fields['ns']), int(fields['do_ns']), int(fields['undo_ns']),
                     int(fields['samples']), int(fields['ops']), float(fields['spread']),
                     int_list(fields.get('all_ns')), int_list(fields.get('all_do_ns')),
@@ -54,6 +61,12 @@ def add_line(run, kind, text):
         run.memory[key] = memory
     elif kind == 'info':
         run.info.append(fields)
+    elif kind == 'skip':
+        # '<section>,... <reason in words>': not an error, nothing to measure
+        sections, _, reason = text.strip().partition(' ')
+        if not sections:
+            raise ValueError('a skip without sections')
+        run.skipped.append((tuple(sections.split(',')), reason.strip()))
     elif kind == 'error':
         run.errors.append(text.strip())
     elif kind == 'done':

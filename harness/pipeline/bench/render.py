@@ -3,7 +3,7 @@
 from ..common import fmt_duration
 from .boots import ROUNDS
 from .stats import FULL_SPEED, MIN_SAMPLES, sample_counts
-from .tables import info_lines, memory_table, mock_tables, vtd_table
+from .tables import info_lines, memory_table, mock_tables, viommu_tables, vtd_table
 from .targets import evaluate_targets
 
 
@@ -23,7 +23,8 @@ def method_lines(results):
             'samples counted.',
             'MiB/s = buffer size / (do + undo) time, higher is better; "us" = do+undo in '
             'microseconds; ratios are',
-            'throughput ratios (>1: the first is faster).']
+            'throughput ratios (>1: the first is faster). The vIOMMU rows count items '
+            '(entries, events) per second instead.']
 
 
 def buffer_lines(results):
@@ -50,8 +51,9 @@ def target_lines(noise, targets):
 def report(results):
     """The whole report as lines of text, and the targets it judged."""
     noise, targets = evaluate_targets(results)
-    lines = (method_lines(results) + mock_tables(results) + vtd_table(results)
-             + memory_table(results) + buffer_lines(results) + target_lines(noise, targets))
+    lines = (method_lines(results) + mock_tables(results) + viommu_tables(results)
+             + vtd_table(results) + memory_table(results) + buffer_lines(results)
+             + target_lines(noise, targets))
     return lines, targets
 
 

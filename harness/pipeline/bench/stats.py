@@ -63,7 +63,8 @@ def averaged(memories):
 
 def merge_runs(runs):
     """The Run of one kernel and machine from its boots: samples pooled,
-    memory averaged (it hardly moves), errors and info of every boot."""
+    memory averaged (it hardly moves), errors and info of every boot, each
+    different skip once."""
     if len(runs) == 1:
         return runs[0]
     merged = Run(done=all(r.done for r in runs))
@@ -76,6 +77,7 @@ def merge_runs(runs):
     for run in runs:
         merged.info += run.info
         merged.errors += run.errors
+        merged.skipped += [s for s in run.skipped if s not in merged.skipped]
     return merged
 
 

@@ -3,7 +3,7 @@
 import dataclasses
 
 from ..results import text_table
-from .data import IOMMUFD_VTD_PATHS, MACHINES, VARIANTS, MemKey
+from .data import IOMMUFD_VTD_PATHS, MACHINES, VARIANTS, VIOMMU_PATH, MemKey
 from .stats import ratio
 
 BACKINGS = ('4k', 'thp', 'hugetlb')
@@ -14,6 +14,16 @@ MOCK_TITLES = {
     'access': 'emulated access: pin + unpin (IOMMU_TEST_OP_ACCESS_PAGES), '
               'domains of the IOAS',
 }
+# The vIOMMU sections: title, what an item is, what 'us' is made of
+VIOMMU_TITLES = {
+    'invalidate': ('IOMMU_HWPT_INVALIDATE on a mock vIOMMU, entries of '
+                   'struct iommu_viommu_invalidate_selftest naming its vDEVICE',
+                   'entries', 'us per call'),
+    'vevent': ('vEVENTQ delivery: IOMMU_TEST_OP_TRIGGER_VEVENT n times, then one read() '
+               'of all n events, each checked', 'events', 'us trigger+read'),
+}
+# What the stock column says of a row stock cannot run
+NO_COUNTERPART = 'no counterpart'
 
 
 # ---------------------------------------------------------------- cells
@@ -33,14 +43,28 @@ def rate_cell(timing, size):
     return f'{mib_per_s:.0f}' if mib_per_s >= 100 else f'{mib_per_s:.1f}'
 
 
+def fmt_us(ns):
+    """Microseconds, with one decimal below 100."""
+    return f'{ns / 1000:.0f}' if ns >= 100000 else f'{ns / 1000:.1f}'
+
+
 def us_cell(timing):
     """'do+undo' in microseconds ('-' when not measured)."""
     if not timing:
         return '-'
+    return f'{fmt_us(timing.do_ns)}+{fmt_us(timing.undo_ns)}'
 
-    def us(ns):
-        return f'{ns / 1000:.0f}' if ns >= 100000 else f'{ns / 1000:.1f}'
-    return f'{us(timing.do_ns)}+{us(timing.undo_ns)}'
+
+def items_cell(timing, items):
+    """Items per second of a row ('-' when not measured)."""
+    return f'{timing.per_s(items):.0f}' if timing else '-'
+
+
+def item_us_cell(timing):
+    """Microseconds per call; 'do+undo' when there is an undo."""
+    if not timing:
+        return '-'
+    return us_cell(timing) if timing.undo_ns else fmt_us(timing.do_ns)
 
 
 def ratio_cell(faster, slower):
@@ -74,6 +98,45 @@ def mock_tables(results):
             out.append(text_table(('backing', 'size', 'domains', 'ours', 'stock',
                                    'ours/stock', 'ours us', 'stock us'), body, left=2))
     return out
+
+
+def skip_reasons(results, machine):
+    """'stock: why' of each kernel that skipped vIOMMU rows on machine, once each."""
+    reasons = []
+    for variant in VARIANTS:
+        for sections, why in results.run(variant, machine).skipped:
+            if set(sections) & set(VIOMMU_TITLES):
+                reasons.append(f'{variant}: {why}')
+    return list(dict.fromkeys(reasons))
+
+
+def viommu_tables(results):
+    """The q35 rows through the mock vIOMMU, in items per second.
+
+    Stock 6.12 has no vIOMMU: its column says so where it measured nothing,
+    and no target counts these rows.
+    """
+    out = []
+    keys = results.keys('q35', (VIOMMU_PATH,))
+    for section, (title, unit, us_what) in VIOMMU_TITLES.items():
+        body = []
+        for key in (k for k in keys if k.section == section):
+            ours = results.timing('ours', 'q35', key)
+            stock = results.timing('stock', 'q35', key)
+            body.append((str(key.items), items_cell(ours, key.items),
+                         items_cell(stock, key.items) if stock else NO_COUNTERPART,
+                         item_us_cell(ours)))
+        if body:
+            out.append(f'\n{title} (q35), {unit}/s:')
+            out.append(text_table((f'{unit}/call', 'ours', 'stock', f'ours {us_what}'), body,
+                                  left=0))
+    reasons = skip_reasons(results, 'q35')
+    if out:
+        out.append('(no stock counterpart: stock 6.12 has no vIOMMU, so these rows are ours '
+                   'alone and count toward no target)')
+    elif reasons:
+        out.append('\nvIOMMU rows (q35): none measured')
+    return out + [f'  skipped by {reason}' for reason in reasons]
 
 
 def vtd_table(results):
