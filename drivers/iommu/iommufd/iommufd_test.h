@@ -104,12 +104,17 @@ enum {
 };
 
 /*
- * A device property of our own, in a high bit so that upstream's
- * future flags do not collide: the device's IOMMU can force its DMA to
- * snoop the CPU caches (IOMMU_CAP_ENFORCE_CACHE_COHERENCY), and its
- * domains can only be made to while they map nothing.
+ * Device properties of our own, in high bits so that upstream's future
+ * flags do not collide.
+ * ENFORCE_CC: the device's IOMMU can force its DMA to snoop the CPU caches
+ * (IOMMU_CAP_ENFORCE_CACHE_COHERENCY), and its domains can only be made to
+ * while they map nothing.
+ * SECOND_IOMMU: the device sits behind a second mock IOMMU instance, so
+ * that what must stay within one physical IOMMU (a vIOMMU's devices) can
+ * be shown to be refused across two.
  */
 enum {
+	MOCK_FLAGS_DEVICE_SECOND_IOMMU = 1 << 29,
 	MOCK_FLAGS_DEVICE_ENFORCE_CC = 1 << 30,
 };
 

@@ -145,8 +145,17 @@ static const struct bus_type mock_bus = {
 /* Lets the iommu core probe every device added to mock_bus */
 static struct notifier_block mock_bus_nb;
 
-/* The one mock IOMMU instance; every mock device sits behind it */
+/* The mock IOMMU instance that mock devices sit behind by default */
 static struct iommu_device mock_iommu = {
+	.max_pasids = 1U << MOCK_PASID_WIDTH,
+};
+
+/*
+ * A second instance with the same ops, for MOCK_FLAGS_DEVICE_SECOND_IOMMU
+ * devices.  The core learns of it only from probe_device(): it needs no
+ * bus of its own, and no firmware node ever names it.
+ */
+static struct iommu_device mock_iommu_second = {
 	.max_pasids = 1U << MOCK_PASID_WIDTH,
 };
 
@@ -791,6 +800,8 @@ static struct iommu_device *mock_iommu_probe_device(struct device *dev)
 {
 	if (dev->bus != &mock_bus)
 		return ERR_PTR(-ENODEV);
+	if (to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_SECOND_IOMMU)
+		return &mock_iommu_second;
 	return &mock_iommu;
 }
 
@@ -934,7 +945,8 @@ static int mock_dev_add_pasid_property(struct mock_dev *mdev)
  *
  * Context: process context; may sleep.  The caller keeps @group_peer alive
  * across the call.
- * Return: the device, or an ERR_PTR: -EINVAL for unknown flags, -ENOMEM,
+ * Return: the device, or an ERR_PTR: -EINVAL for unknown flags or a
+ * @group_peer behind the other mock IOMMU instance, -ENOMEM,
  * or -ENODEV if the iommu core did not put the device behind the mock
  * IOMMU (another IOMMU driver claimed devices without firmware nodes).
  */
@@ -943,12 +955,17 @@ struct mock_dev *mock_dev_create(u32 dev_flags, struct mock_dev *group_peer)
 	const u32 supported_flags = MOCK_FLAGS_DEVICE_NO_DIRTY |
 				    MOCK_FLAGS_DEVICE_HUGE_IOVA |
 				    MOCK_FLAGS_DEVICE_PASID |
+				    MOCK_FLAGS_DEVICE_SECOND_IOMMU |
 				    MOCK_FLAGS_DEVICE_ENFORCE_CC;
 	struct mock_dev *mdev;
 	unsigned int i;
 	int rc;
 
 	if (dev_flags & ~supported_flags)
+		return ERR_PTR(-EINVAL);
+	/* A group never spans two IOMMU instances */
+	if (group_peer &&
+	    ((group_peer->flags ^ dev_flags) & MOCK_FLAGS_DEVICE_SECOND_IOMMU))
 		return ERR_PTR(-EINVAL);
 
 	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
@@ -1234,12 +1251,20 @@ int __init mock_iommu_init(void)
 	if (rc)
 		goto err_iopf_queue;
 
+	mock_iommu_second.ops = &mock_ops;
+	rc = iommu_device_sysfs_add(&mock_iommu_second, NULL, NULL, "%s",
+				    "iommufd_mock_iommu_second");
+	if (rc)
+		goto err_sysfs;
+
 	rc = iommu_device_register_bus(&mock_iommu, &mock_ops, &mock_bus,
 				       &mock_bus_nb);
 	if (rc)
-		goto err_sysfs;
+		goto err_sysfs_second;
 	return 0;
 
+err_sysfs_second:
+	iommu_device_sysfs_remove(&mock_iommu_second);
 err_sysfs:
 	iommu_device_sysfs_remove(&mock_iommu);
 err_iopf_queue:
@@ -1264,6 +1289,7 @@ err_debugfs:
 void mock_iommu_exit(void)
 {
 	iommu_device_unregister_bus(&mock_iommu, &mock_bus, &mock_bus_nb);
+	iommu_device_sysfs_remove(&mock_iommu_second);
 	iommu_device_sysfs_remove(&mock_iommu);
 	iopf_queue_free(mock_iopf_queue);
 	mock_iopf_queue = NULL;

@@ -1148,6 +1148,58 @@ TEST_F(vdevice, virt_id_of_another_device_on_the_viommu_is_eexist)
 					    self->idev2_id, VIRT_ID_B, NULL));
 }
 
+/*
+ * Everything attached through a vIOMMU sits behind the physical IOMMU the
+ * vIOMMU was made for: a device of the second mock IOMMU instance gets
+ * neither a vDEVICE nor a nested HWPT on it, and the vIOMMU made for that
+ * device refuses the first one.
+ */
+TEST_F(vdevice, device_behind_another_iommu_is_einval)
+{
+	__u32 far_stdev_id, far_idev_id, far_viommu_id, far_nested_id;
+
+	ASSERT_EQ(0, iommufd_mock_domain_flags_err(self->fd,
+						   self->base.ioas_id,
+						   MOCK_FLAGS_DEVICE_SECOND_IOMMU,
+						   &far_stdev_id, NULL,
+						   &far_idev_id));
+	EXPECT_EQ(EINVAL, iommufd_vdevice_alloc_err(self->fd,
+						    self->base.viommu_id,
+						    far_idev_id, VIRT_ID_A,
+						    NULL));
+	EXPECT_EQ(EINVAL, nested_err(self->fd, far_idev_id,
+				     self->base.viommu_id, NULL));
+
+	/* A vIOMMU of its own on the same parent serves it, and only it */
+	ASSERT_EQ(0, iommufd_viommu_alloc_err(self->fd, far_idev_id,
+					      self->base.parent_id, MOCK_TYPE,
+					      &far_viommu_id));
+	EXPECT_EQ(EINVAL, iommufd_vdevice_alloc_err(self->fd, far_viommu_id,
+						    self->base.idev_id,
+						    VIRT_ID_A, NULL));
+	EXPECT_EQ(EINVAL, nested_err(self->fd, self->base.idev_id,
+				     far_viommu_id, NULL));
+	ASSERT_EQ(0, iommufd_vdevice_alloc_err(self->fd, far_viommu_id,
+					       far_idev_id, VIRT_ID_A, NULL));
+	ASSERT_EQ(0, nested_err(self->fd, far_idev_id, far_viommu_id,
+				&far_nested_id));
+	ASSERT_EQ(0, iommufd_destroy_err(self->fd, far_nested_id));
+}
+
+/* A group never spans two IOMMU instances */
+TEST_F(vdevice, group_peer_behind_another_iommu_is_einval)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_IN_GROUP,
+		.id = self->base.ioas_id,
+	};
+
+	cmd.mock_domain_in_group.dev_flags = MOCK_FLAGS_DEVICE_SECOND_IOMMU;
+	cmd.mock_domain_in_group.group_peer_id = self->base.stdev_id;
+	EXPECT_EQ(EINVAL, iommufd_ioctl_err(self->fd, IOMMU_TEST_CMD, &cmd));
+}
+
 TEST_F(vdevice, same_virt_id_on_another_viommu_is_allowed)
 {
 	__u32 other_viommu_id, vdev_b_id;
