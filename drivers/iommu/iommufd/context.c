@@ -35,6 +35,7 @@ struct iommufd_ctx *iommufd_ctx_create(struct file *file,
 	init_waitqueue_head(&ictx->destroy_wait);
 	xa_init(&ictx->groups);
 	mt_init_flags(&ictx->mt_mmap, MT_FLAGS_ALLOC_RANGE);
+	mutex_init(&ictx->move_lock);
 	ictx->account_mode = as_vfio_container ? IOMMUFD_ACCOUNT_MM :
 						 IOMMUFD_ACCOUNT_USER;
 	ictx->file = file;
@@ -55,6 +56,7 @@ void iommufd_ctx_destroy(struct iommufd_ctx *ictx)
 	/* A region goes with its owner */
 	WARN_ON(!mtree_empty(&ictx->mt_mmap));
 	mtree_destroy(&ictx->mt_mmap);
+	mutex_destroy(&ictx->move_lock);
 	kfree(ictx);
 }
 

@@ -710,6 +710,29 @@ int iopt_split(struct io_pagetable *iopt, unsigned long iova)
 	return 0;
 }
 
+/**
+ * iopt_add_to_move() - add the memory of every mapping to a change of owner
+ * @iopt: the page table, its iova_rwsem held for write until the move ends
+ * @move: the move (IOMMU_IOAS_CHANGE_PROCESS)
+ *
+ * Return: 0, or -EINVAL if a mapping maps user memory, which cannot move.
+ */
+int iopt_add_to_move(struct io_pagetable *iopt,
+		     struct iommufd_pages_move *move)
+{
+	struct iopt_mapping *mapping;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	for (mapping = iopt_first_mapping(iopt, 0, ULONG_MAX); mapping;
+	     mapping = iopt_next_mapping(mapping, 0, ULONG_MAX)) {
+		int rc = iommufd_pages_move_add(move, mapping->pages);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- reserved and allowed ranges ---------------------------------------- */
 
 /**

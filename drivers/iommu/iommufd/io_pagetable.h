@@ -53,6 +53,7 @@
 
 struct iommu_domain;
 struct iommufd_pages;
+struct iommufd_pages_move;
 struct page;
 
 /**
@@ -228,6 +229,9 @@ void iopt_undo_map(struct io_pagetable *iopt, unsigned long iova,
 		   unsigned long length, u64 map_call);
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
 int iopt_split(struct io_pagetable *iopt, unsigned long iova);
+
+int iopt_add_to_move(struct io_pagetable *iopt,
+		     struct iommufd_pages_move *move);
 
 int iopt_set_allowed(struct io_pagetable *iopt,
 		     struct rb_root_cached *new_allowed);

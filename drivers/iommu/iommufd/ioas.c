@@ -6,6 +6,7 @@
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/iommu.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
@@ -423,6 +424,118 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+/* ---- IOMMU_IOAS_CHANGE_PROCESS ------------------------------------------ */
+
+/*
+ * A pages object can be mapped in several IOAS of a context (after
+ * IOMMU_IOAS_COPY), and any of them may pin or unpin it, so its owner is
+ * changed with the page table of every IOAS locked for write.  They are
+ * locked in ascending ID order under the context's move_lock, the only
+ * place where two page tables are ever locked together.  An IOAS created
+ * meanwhile is not included: whatever it maps is mapped after the move,
+ * and charged to whoever maps it.
+ */
+struct iommufd_ioas_locked_set {
+	struct iommufd_ioas **ioas;
+	unsigned int count;
+	unsigned int capacity;
+};
+
+static void iommufd_ioas_unlock_all(struct iommufd_ctx *ictx,
+				    struct iommufd_ioas_locked_set *set)
+{
+	while (set->count) {
+		struct iommufd_ioas *ioas = set->ioas[--set->count];
+
+		up_write(&ioas->iopt.iova_rwsem);
+		iommufd_put_object(ictx, &ioas->obj);
+	}
+	kfree(set->ioas);
+	set->ioas = NULL;
+}
+
+/* Room for one more IOAS in @set */
+static int iommufd_ioas_locked_set_grow(struct iommufd_ioas_locked_set *set)
+{
+	unsigned int capacity = max(2 * set->capacity, 8U);
+	struct iommufd_ioas **bigger;
+
+	if (set->count < set->capacity)
+		return 0;
+	bigger = krealloc_array(set->ioas, capacity, sizeof(*bigger),
+				GFP_KERNEL_ACCOUNT);
+	if (!bigger)
+		return -ENOMEM;
+	set->ioas = bigger;
+	set->capacity = capacity;
+	return 0;
+}
+
+static int iommufd_ioas_lock_all(struct iommufd_ctx *ictx,
+				 struct iommufd_ioas_locked_set *set)
+{
+	unsigned long id = 0;
+
+	lockdep_assert_held(&ictx->move_lock);
+	*set = (struct iommufd_ioas_locked_set){};
+	for (; xa_find(&ictx->objects, &id, U32_MAX, XA_PRESENT); id++) {
+		struct iommufd_ioas *ioas = iommufd_get_ioas(ictx, id);
+		int rc;
+
+		/* Another kind of object, or one on its way out */
+		if (IS_ERR(ioas))
+			continue;
+		rc = iommufd_ioas_locked_set_grow(set);
+		if (rc) {
+			iommufd_put_object(ictx, &ioas->obj);
+			iommufd_ioas_unlock_all(ictx, set);
+			return rc;
+		}
+		down_write_nest_lock(&ioas->iopt.iova_rwsem, &ictx->move_lock);
+		set->ioas[set->count++] = ioas;
+	}
+	return 0;
+}
+
+/**
+ * iommufd_ioas_change_process() - IOMMU_IOAS_CHANGE_PROCESS
+ * @ucmd: the ioctl, holding a struct iommu_ioas_change_process
+ *
+ * Charges every pinned page of every IOAS to the calling process and
+ * gives the old owners their charges back, whole or not at all.
+ *
+ * Return: 0; -EOPNOTSUPP if __reserved is set; -EINVAL if some IOAS maps
+ * user memory (only files can move); -ENOMEM if the pinned pages do not
+ * fit under the caller's RLIMIT_MEMLOCK, or for lack of memory.
+ */
+int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_change_process *cmd = ucmd->cmd;
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	struct iommufd_ioas_locked_set set;
+	struct iommufd_pages_move move;
+	unsigned int i;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	rc = iommufd_pages_move_begin(&move, ictx);
+	if (rc)
+		return rc;
+
+	scoped_guard(mutex, &ictx->move_lock) {
+		rc = iommufd_ioas_lock_all(ictx, &set);
+		for (i = 0; !rc && i != set.count; i++)
+			rc = iopt_add_to_move(&set.ioas[i]->iopt, &move);
+		if (!rc)
+			rc = iommufd_pages_move_commit(&move);
+		/* The move's list is only stable while the IOAS are locked */
+		iommufd_pages_move_end(&move);
+		iommufd_ioas_unlock_all(ictx, &set);
+	}
 	return rc;
 }
 

@@ -128,10 +128,16 @@
  * - The group lock, then a vIOMMU's vdevs xarray lock (viommu.h); a
  *   vIOMMU's veventqs_rwsem, then a vEVENTQ's spinlock.
  * - mmap_lock (mmap() of /dev/iommu), then the context's mt_mmap lock.
+ * - The context's move_lock (IOMMU_IOAS_CHANGE_PROCESS), then the
+ *   iova_rwsem of every IOAS of the context, taken for write in ascending
+ *   object ID order and held together: nowhere else are two iova_rwsems
+ *   held at once.  Then a pages object's mutex, then the mmap_lock of the
+ *   old owner's mm or of the new one's, never both.
  */
 
 #include <linux/maple_tree.h>
 #include <linux/minmax.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
@@ -176,6 +182,8 @@ enum iommufd_account_mode {
  * @mt_mmap: mmap() offset range -> struct iommufd_mmap, the regions that
  *           drivers registered for user space to map (driver.c, mmap.c);
  *           its own lock protects it
+ * @move_lock: serialises IOMMU_IOAS_CHANGE_PROCESS, which holds every
+ *             IOAS's iova_rwsem under it at once (ioas.c)
  */
 struct iommufd_ctx {
 	struct file *file;
@@ -186,6 +194,7 @@ struct iommufd_ctx {
 	bool vfio_no_iommu;
 	struct iommufd_ioas *vfio_ioas;
 	struct maple_tree mt_mmap;
+	struct mutex move_lock; /* see above */
 };
 
 /**

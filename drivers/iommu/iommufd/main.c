@@ -36,6 +36,7 @@ union iommufd_cmd_buffer {
 	struct iommu_hw_queue_alloc hw_queue;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
+	struct iommu_ioas_change_process change_process;
 	struct iommu_ioas_copy ioas_copy;
 	struct iommu_ioas_iova_ranges iova_ranges;
 	struct iommu_ioas_map map;
@@ -113,6 +114,9 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOW_IOVAS, IOMMU_IOAS_ALLOW_IOVAS,
 			 iommufd_ioas_allow_iovas,
 			 struct iommu_ioas_allow_iovas, allowed_iovas),
+	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_CHANGE_PROCESS,
+			 IOMMU_IOAS_CHANGE_PROCESS, iommufd_ioas_change_process,
+			 struct iommu_ioas_change_process, __reserved),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_COPY, IOMMU_IOAS_COPY,
 			 iommufd_ioas_copy, struct iommu_ioas_copy, src_iova),
 	IOMMUFD_IOCTL_OP(IOMMUFD_CMD_IOAS_IOVA_RANGES, IOMMU_IOAS_IOVA_RANGES,

@@ -9,7 +9,8 @@
  *
  * Locking: pinning, unpinning, charging and the questions about pins run
  * under the object's mutex, taken by the callers in the other two files.
- * Creation and the last reference need no lock.
+ * Creation and the last reference need no lock.  Moving objects to a new
+ * owner runs with every page table of the context locked (ioas.c).
  */
 #include <linux/err.h>
 #include <linux/file.h>
@@ -27,6 +28,37 @@
 #include "io_pagetable.h"
 #include "iommufd_private.h"
 #include "pages.h"
+
+/* ---- owners ------------------------------------------------------------- */
+
+/*
+ * How the calling process is charged in @ictx: whoever may lock memory
+ * without limit is not charged at all.
+ */
+static u8 iommufd_pages_current_mode(struct iommufd_ctx *ictx)
+{
+	if (capable(CAP_IPC_LOCK))
+		return IOMMUFD_ACCOUNT_NONE;
+	return READ_ONCE(ictx->account_mode);
+}
+
+/* Make the calling process @owner: charges and limits become its own */
+static void iommufd_owner_get_current(struct iommufd_pages_owner *owner,
+				      u8 account_mode)
+{
+	owner->task = get_task_struct(current->group_leader);
+	owner->user = get_uid(current_user());
+	owner->mm = current->mm;
+	mmgrab(owner->mm);
+	owner->account_mode = account_mode;
+}
+
+static void iommufd_owner_put(struct iommufd_pages_owner *owner)
+{
+	mmdrop(owner->mm);
+	free_uid(owner->user);
+	put_task_struct(owner->task);
+}
 
 /* Everything common to both sources; the caller fills in the source */
 static struct iommufd_pages *iommufd_pages_alloc(struct iommufd_ctx *ictx,
@@ -50,22 +82,15 @@ static struct iommufd_pages *iommufd_pages_alloc(struct iommufd_ctx *ictx,
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
 	mutex_init(&pages->mutex);
+	INIT_LIST_HEAD(&pages->move_node);
 	pages->domain_users = RB_ROOT_CACHED;
 	pages->access_users = RB_ROOT_CACHED;
 	xa_init_flags(&pages->access_pfns, XA_FLAGS_ACCOUNT);
 	pages->writable = writable;
-	/* Whoever may lock memory without limit is not charged at all */
-	if (capable(CAP_IPC_LOCK))
-		pages->account_mode = IOMMUFD_ACCOUNT_NONE;
-	else
-		pages->account_mode = READ_ONCE(ictx->account_mode);
 	pages->npages = DIV_ROUND_UP(*start_byte + length, PAGE_SIZE);
-
 	/* Charges and limits belong to whoever created the mapping */
-	pages->source_task = get_task_struct(current->group_leader);
-	pages->source_user = get_uid(current_user());
-	pages->source_mm = current->mm;
-	mmgrab(pages->source_mm);
+	iommufd_owner_get_current(&pages->owner,
+				  iommufd_pages_current_mode(ictx));
 	return pages;
 }
 
@@ -169,13 +194,12 @@ static void iommufd_pages_release(struct kref *kref)
 	WARN_ON(pages->npinned);
 	WARN_ON(!RB_EMPTY_ROOT(&pages->domain_users.rb_root));
 	WARN_ON(!RB_EMPTY_ROOT(&pages->access_users.rb_root));
+	WARN_ON(!list_empty(&pages->move_node));
 	xa_destroy(&pages->access_pfns);
 	mutex_destroy(&pages->mutex);
 	if (pages->file)
 		fput(pages->file);
-	mmdrop(pages->source_mm);
-	free_uid(pages->source_user);
-	put_task_struct(pages->source_task);
+	iommufd_owner_put(&pages->owner);
 	kfree(pages);
 }
 
@@ -186,12 +210,12 @@ void iommufd_pages_put(struct iommufd_pages *pages)
 
 /* ---- charging ----------------------------------------------------------- */
 
-static int iommufd_pages_charge_user(struct iommufd_pages *pages,
+static int iommufd_owner_charge_user(struct iommufd_pages_owner *owner,
 				     unsigned long npages)
 {
-	unsigned long limit = task_rlimit(pages->source_task, RLIMIT_MEMLOCK) >>
+	unsigned long limit = task_rlimit(owner->task, RLIMIT_MEMLOCK) >>
 			      PAGE_SHIFT;
-	atomic_long_t *locked = &pages->source_user->locked_vm;
+	atomic_long_t *locked = &owner->user->locked_vm;
 	unsigned long now = atomic_long_read(locked);
 
 	do {
@@ -202,34 +226,89 @@ static int iommufd_pages_charge_user(struct iommufd_pages *pages,
 }
 
 /* The VFIO type1 way: the mm's locked_vm, under its mmap lock */
-static int iommufd_pages_charge_mm(struct iommufd_pages *pages,
+static int iommufd_owner_charge_mm(struct iommufd_pages_owner *owner,
 				   unsigned long npages, bool charge)
 {
-	struct mm_struct *mm = pages->source_mm;
+	struct mm_struct *mm = owner->mm;
 	int rc;
 
+	/* An mm that is gone has no charge left to give back */
 	if (!mmget_not_zero(mm))
 		return charge ? -EINVAL : 0;
 	mmap_write_lock(mm);
-	rc = __account_locked_vm(mm, npages, charge, pages->source_task, false);
+	rc = __account_locked_vm(mm, npages, charge, owner->task, false);
 	mmap_write_unlock(mm);
 	mmput(mm);
 	return rc;
 }
 
-/* Charge @npages about to be pinned against the creator's limit */
+/*
+ * A charge has two parts: the locked-memory count RLIMIT_MEMLOCK limits
+ * (the user's or the mm's, by account mode), and the mm's pinned_vm
+ * (VmPin), which no limit applies to.
+ */
+static int iommufd_owner_charge_limit(struct iommufd_pages_owner *owner,
+				      unsigned long npages)
+{
+	if (owner->account_mode == IOMMUFD_ACCOUNT_USER)
+		return iommufd_owner_charge_user(owner, npages);
+	if (owner->account_mode == IOMMUFD_ACCOUNT_MM)
+		return iommufd_owner_charge_mm(owner, npages, true);
+	return 0;
+}
+
+static void iommufd_owner_uncharge_limit(struct iommufd_pages_owner *owner,
+					 unsigned long npages)
+{
+	if (owner->account_mode == IOMMUFD_ACCOUNT_USER)
+		atomic_long_sub(npages, &owner->user->locked_vm);
+	else if (owner->account_mode == IOMMUFD_ACCOUNT_MM)
+		iommufd_owner_charge_mm(owner, npages, false);
+}
+
+/* Whether charges of @a and @b count against the same limit */
+static bool iommufd_owner_same_limit(struct iommufd_pages_owner *a,
+				     struct iommufd_pages_owner *b)
+{
+	if (a->account_mode != b->account_mode)
+		return false;
+	switch (a->account_mode) {
+	case IOMMUFD_ACCOUNT_USER:
+		return a->user == b->user;
+	case IOMMUFD_ACCOUNT_MM:
+		return a->mm == b->mm;
+	default:
+		return true;
+	}
+}
+
+/* Charge @npages pinned pages to @owner, against its limit */
+static int iommufd_owner_charge(struct iommufd_pages_owner *owner,
+				unsigned long npages)
+{
+	int rc = iommufd_owner_charge_limit(owner, npages);
+
+	if (rc)
+		return rc;
+	atomic64_add(npages, &owner->mm->pinned_vm);
+	return 0;
+}
+
+static void iommufd_owner_uncharge(struct iommufd_pages_owner *owner,
+				   unsigned long npages)
+{
+	atomic64_sub(npages, &owner->mm->pinned_vm);
+	iommufd_owner_uncharge_limit(owner, npages);
+}
+
+/* Charge @npages about to be pinned against the owner's limit */
 static int iommufd_pages_charge(struct iommufd_pages *pages,
 				unsigned long npages)
 {
-	int rc = 0;
+	int rc = iommufd_owner_charge(&pages->owner, npages);
 
-	if (pages->account_mode == IOMMUFD_ACCOUNT_USER)
-		rc = iommufd_pages_charge_user(pages, npages);
-	else if (pages->account_mode == IOMMUFD_ACCOUNT_MM)
-		rc = iommufd_pages_charge_mm(pages, npages, true);
 	if (rc)
 		return rc;
-	atomic64_add(npages, &pages->source_mm->pinned_vm);
 	pages->npinned += npages;
 	return 0;
 }
@@ -244,11 +323,137 @@ void iommufd_pages_uncharge(struct iommufd_pages *pages, unsigned long npages)
 	if (!npages || WARN_ON(npages > pages->npinned))
 		return;
 	pages->npinned -= npages;
-	atomic64_sub(npages, &pages->source_mm->pinned_vm);
-	if (pages->account_mode == IOMMUFD_ACCOUNT_USER)
-		atomic_long_sub(npages, &pages->source_user->locked_vm);
-	else if (pages->account_mode == IOMMUFD_ACCOUNT_MM)
-		iommufd_pages_charge_mm(pages, npages, false);
+	iommufd_owner_uncharge(&pages->owner, npages);
+}
+
+/* ---- moving to a new owner ---------------------------------------------- */
+
+/**
+ * iommufd_pages_move_begin() - start moving pages objects to the caller
+ * @move: the move to set up
+ * @ictx: the context whose objects move; its account mode (or the
+ *        caller's CAP_IPC_LOCK) decides how the caller is charged
+ *
+ * Context: process context of the new owner.
+ * Return: 0, or -EINVAL for a caller without an address space.
+ */
+int iommufd_pages_move_begin(struct iommufd_pages_move *move,
+			     struct iommufd_ctx *ictx)
+{
+	/* A kernel thread cannot own memory that is charged to a process */
+	if (!current->mm)
+		return -EINVAL;
+	iommufd_owner_get_current(&move->to, iommufd_pages_current_mode(ictx));
+	INIT_LIST_HEAD(&move->list);
+	move->npinned = 0;
+	move->nlimited = 0;
+	return 0;
+}
+
+/* Whether @pages is charged to the process @move moves to already */
+static bool iommufd_pages_owned_by(struct iommufd_pages *pages,
+				   struct iommufd_pages_move *move)
+{
+	return pages->owner.mm == move->to.mm &&
+	       pages->owner.user == move->to.user;
+}
+
+/**
+ * iommufd_pages_move_add() - add a pages object to a move
+ * @move: the move
+ * @pages: an object mapped in a page table of the context, which the
+ *         caller holds locked for write
+ *
+ * Adding an object twice (it is mapped twice, after IOMMU_IOAS_COPY) or
+ * one the new owner owns already changes nothing.
+ *
+ * Return: 0, or -EINVAL for user memory, which cannot move: it belongs to
+ * its own address space.
+ */
+int iommufd_pages_move_add(struct iommufd_pages_move *move,
+			   struct iommufd_pages *pages)
+{
+	if (pages->source != IOMMUFD_PAGES_FILE)
+		return -EINVAL;
+	if (!list_empty(&pages->move_node) ||
+	    iommufd_pages_owned_by(pages, move))
+		return 0;
+
+	guard(mutex)(&pages->mutex);
+	list_add_tail(&pages->move_node, &move->list);
+	move->npinned += pages->npinned;
+	/*
+	 * A new process of the same user (or with the same exemption) takes
+	 * over a charge that already counts against its limit; charging it
+	 * again would fail a live update of a VMM that uses its whole limit.
+	 */
+	if (!iommufd_owner_same_limit(&pages->owner, &move->to))
+		move->nlimited += pages->npinned;
+	return 0;
+}
+
+/* Give @pages to @to, which has been charged for its pinned pages already */
+static void iommufd_pages_change_owner(struct iommufd_pages *pages,
+				       struct iommufd_pages_owner *to)
+{
+	struct iommufd_pages_owner old;
+
+	scoped_guard(mutex, &pages->mutex) {
+		atomic64_sub(pages->npinned, &pages->owner.mm->pinned_vm);
+		if (!iommufd_owner_same_limit(&pages->owner, to))
+			iommufd_owner_uncharge_limit(&pages->owner,
+						     pages->npinned);
+		old = pages->owner;
+		pages->owner = *to;
+		/* The object holds references of its own on its owner */
+		get_task_struct(to->task);
+		get_uid(to->user);
+		mmgrab(to->mm);
+	}
+	iommufd_owner_put(&old);
+}
+
+/**
+ * iommufd_pages_move_commit() - move every object of a move to its new owner
+ * @move: the move, every object of it added
+ *
+ * The new owner is charged for all the pinned pages at once, so the move
+ * happens whole or not at all; the old owners then get their charges back.
+ * Pages whose charge counts against the new owner's limit already (same
+ * user, or same exemption) are not counted against it twice.
+ * Nothing is pinned, unpinned or unmapped: DMA goes on throughout.
+ *
+ * Return: 0, or -ENOMEM (the pages do not fit under the new owner's
+ * RLIMIT_MEMLOCK) with nothing changed.
+ */
+int iommufd_pages_move_commit(struct iommufd_pages_move *move)
+{
+	struct iommufd_pages *pages;
+	int rc;
+
+	rc = iommufd_owner_charge_limit(&move->to, move->nlimited);
+	if (rc)
+		return rc;
+	atomic64_add(move->npinned, &move->to.mm->pinned_vm);
+	list_for_each_entry(pages, &move->list, move_node)
+		iommufd_pages_change_owner(pages, &move->to);
+	return 0;
+}
+
+/**
+ * iommufd_pages_move_end() - forget a move, committed or not
+ * @move: the move
+ *
+ * Must be called before the page tables are unlocked: the list is only
+ * safe to walk while they are.
+ */
+void iommufd_pages_move_end(struct iommufd_pages_move *move)
+{
+	struct iommufd_pages *pages, *next;
+
+	list_for_each_entry_safe(pages, next, &move->list, move_node)
+		list_del_init(&pages->move_node);
+	iommufd_owner_put(&move->to);
 }
 
 /* ---- pinning and unpinning ---------------------------------------------- */
@@ -283,7 +488,7 @@ static long iommufd_pages_pin_user(struct iommufd_pages *pages,
 				   struct page **out)
 {
 	unsigned long uaddr = (unsigned long)pages->uptr + index * PAGE_SIZE;
-	struct mm_struct *mm = pages->source_mm;
+	struct mm_struct *mm = pages->owner.mm;
 	int locked = 1;
 	long rc;
 

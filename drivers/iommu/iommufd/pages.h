@@ -27,6 +27,18 @@
  * mapping's pages_node, storage_domain, pfn_breaks and access_pins.  It
  * nests inside the page table's iova_rwsem and outside mmap_lock.
  *
+ * Changing the owner
+ * ------------------
+ * The owner of a file's pages object may change once it exists
+ * (IOMMU_IOAS_CHANGE_PROCESS, for a VMM that hands its iommufd to a new
+ * process).  The owner is read by whoever pins or unpins, always under
+ * the mutex and with the iova_rwsem of some page table that maps the
+ * object held; the change is made with every page table of the context
+ * locked for write, so no pin, unpin or new mapping can see a half-moved
+ * object.  Only the charge moves: pages stay pinned and mapped, so DMA
+ * goes on.  User memory never moves: it belongs to the address space it
+ * was mapped from, which the new process does not share.
+ *
  * Files
  * -----
  * pages.c (iommufd_pages_*) is the object itself: creation, references,
@@ -41,6 +53,7 @@
 #define __IOMMUFD_PAGES_H
 
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rbtree_types.h>
 #include <linux/types.h>
@@ -61,21 +74,38 @@ enum iommufd_pages_source {
 };
 
 /**
+ * struct iommufd_pages_owner - whom pinned pages are charged to
+ * @mm: the address space charged: its pinned_vm always, its locked_vm in
+ *      IOMMUFD_ACCOUNT_MM mode (mmgrab'd)
+ * @task: the thread group leader whose RLIMIT_MEMLOCK limits the charge
+ *        (referenced)
+ * @user: the user charged in IOMMUFD_ACCOUNT_USER mode (referenced)
+ * @account_mode: enum iommufd_account_mode, kept with the owner so that a
+ *                charge is always given back the way it was taken
+ */
+struct iommufd_pages_owner {
+	struct mm_struct *mm;
+	struct task_struct *task;
+	struct user_struct *user;
+	u8 account_mode;
+};
+
+/**
  * struct iommufd_pages - memory that mappings refer to
  * @kref: one reference per mapping (or other holder)
  * @source: enum iommufd_pages_source
  * @writable: the memory may be written by DMA; mappings asking for write
  *            access to memory created without it are refused
- * @account_mode: enum iommufd_account_mode of the creating context, fixed
- *                so that charges are given back the way they were taken
  * @npages: number of PAGE_SIZE pages the object spans
  * @uptr: page-aligned user address of page 0 (IOMMUFD_PAGES_USER)
  * @file: the file, referenced (IOMMUFD_PAGES_FILE)
  * @file_offset: page-aligned file offset of page 0 (IOMMUFD_PAGES_FILE)
- * @source_mm: the address space @uptr belongs to (mmgrab'd)
- * @source_task: the task that created the object, whose RLIMIT_MEMLOCK
- *               limits pinning (referenced)
- * @source_user: the user charged in IOMMUFD_ACCOUNT_USER mode (referenced)
+ * @owner: the process the pinned pages are charged to; for
+ *         IOMMUFD_PAGES_USER also the address space @uptr belongs to.
+ *         Fixed from creation, except that IOMMU_IOAS_CHANGE_PROCESS
+ *         moves a file's to a new process (see "Changing the owner")
+ * @move_node: in a struct iommufd_pages_move's list while the object is
+ *             being moved to a new owner, else empty
  * @mutex: see the locking rules above
  * @domain_users: struct iopt_mapping.pages_node of mappings in domains
  * @access_users: struct pages_access_range.node of access pins
@@ -87,16 +117,14 @@ struct iommufd_pages {
 	struct kref kref;
 	u8 source;
 	bool writable;
-	u8 account_mode;
 	unsigned long npages;
 
 	void __user *uptr;
 	struct file *file;
 	unsigned long file_offset;
 
-	struct mm_struct *source_mm;
-	struct task_struct *source_task;
-	struct user_struct *source_user;
+	struct iommufd_pages_owner owner;
+	struct list_head move_node;
 
 	struct mutex mutex; /* see the locking rules above */
 	struct rb_root_cached domain_users;
@@ -125,6 +153,33 @@ static inline void iommufd_pages_get(struct iommufd_pages *pages)
 }
 
 void iommufd_pages_put(struct iommufd_pages *pages);
+
+/**
+ * struct iommufd_pages_move - pages objects changing owner together
+ * @to: the new owner, the calling process, referenced
+ * @list: the objects to move, by their move_node
+ * @npinned: how many pages they have pinned in all: what @to's pinned_vm
+ *           grows by
+ * @nlimited: how many of those are charged against a limit other than
+ *            @to's now: what is charged against @to's RLIMIT_MEMLOCK
+ *
+ * Every page table of the context is locked for write from the first
+ * iommufd_pages_move_add() to iommufd_pages_move_end(), which keeps the
+ * list and @npinned true.
+ */
+struct iommufd_pages_move {
+	struct iommufd_pages_owner to;
+	struct list_head list;
+	unsigned long npinned;
+	unsigned long nlimited;
+};
+
+int iommufd_pages_move_begin(struct iommufd_pages_move *move,
+			     struct iommufd_ctx *ictx);
+int iommufd_pages_move_add(struct iommufd_pages_move *move,
+			   struct iommufd_pages *pages);
+int iommufd_pages_move_commit(struct iommufd_pages_move *move);
+void iommufd_pages_move_end(struct iommufd_pages_move *move);
 
 /*
  * Bytes of temporary memory one pinning batch may use; 0 restores the

@@ -379,12 +379,12 @@ static int pages_access_rw_kthread(struct iommufd_pages *pages,
 {
 	int rc;
 
-	if (!mmget_not_zero(pages->source_mm))
+	if (!mmget_not_zero(pages->owner.mm))
 		return -EFAULT;
-	kthread_use_mm(pages->source_mm);
+	kthread_use_mm(pages->owner.mm);
 	rc = pages_access_rw_user(pages, offset, data, length, flags);
-	kthread_unuse_mm(pages->source_mm);
-	mmput(pages->source_mm);
+	kthread_unuse_mm(pages->owner.mm);
+	mmput(pages->owner.mm);
 	return rc;
 }
 
@@ -450,7 +450,7 @@ int pages_access_rw(struct iommufd_pages *pages, unsigned long offset,
 {
 	if (pages->source == IOMMUFD_PAGES_USER &&
 	    !(flags & __IOMMUFD_ACCESS_RW_SLOW_PATH)) {
-		if (current->mm == pages->source_mm)
+		if (current->mm == pages->owner.mm)
 			return pages_access_rw_user(pages, offset, data, length,
 						    flags);
 		if ((flags & IOMMUFD_ACCESS_RW_KTHREAD) && !current->mm)
