@@ -386,6 +386,41 @@ static int seq_map_file(struct sequence_state *state)
 	return err;
 }
 
+/*
+ * Files mapped into two IOAS, one with a domain, then taken over by the
+ * process that owns them already: the ioctl still locks every IOAS and
+ * walks every mapping, and must fail cleanly wherever a fault hits it.
+ * (A real change of process is iommufd_change_process's, which fails
+ * every fault site of one in its new process.)
+ */
+static int seq_map_file_and_change_process(struct sequence_state *state)
+{
+	__u64 iova = 0;
+	int err;
+
+	err = add_ioas(state);
+	if (!err)
+		err = add_ioas(state);
+	if (!err)
+		err = add_domain(state, 0);
+	if (!err) {
+		err = iommufd_ioas_map_file_err(state->fd, state->ioas[0], RW,
+						state->memfd, 0, SZ_2M, &iova);
+		if (!err)
+			state->mapped[0] += SZ_2M;
+	}
+	if (!err) {
+		iova = 0;
+		err = iommufd_ioas_map_file_err(state->fd, state->ioas[1], RW,
+						state->memfd, 0, SZ_1M, &iova);
+		if (!err)
+			state->mapped[1] += SZ_1M;
+	}
+	if (!err)
+		err = iommufd_change_process_err(state->fd);
+	return err;
+}
+
 static int seq_map_with_one_domain(struct sequence_state *state)
 {
 	int err;
@@ -1012,6 +1047,13 @@ TEST_F(fault_injection, allowed_ranges_and_automatic_iova)
 TEST_F(fault_injection, map_file)
 {
 	run_with_every_fault(_metadata, &self->state, seq_map_file, false);
+}
+
+TEST_F_TIMEOUT(fault_injection, map_file_and_change_process,
+	       DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state,
+			     seq_map_file_and_change_process, true);
 }
 
 TEST_F_TIMEOUT(fault_injection, map_into_one_domain, DOMAIN_TEST_TIMEOUT)

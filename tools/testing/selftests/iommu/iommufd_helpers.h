@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/iommufd.h>
 
 #include "../../../../drivers/iommu/iommufd/iommufd_test.h"
@@ -160,6 +161,25 @@ static inline long iommufd_proc_kb(const char *path, const char *name)
 }
 
 /*
+ * Remove capability @cap from the calling thread's effective, permitted
+ * and inheritable sets; 0 or the errno
+ */
+static inline int iommufd_drop_capability(int cap)
+{
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &header, data))
+		return errno;
+	data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
+	data[CAP_TO_INDEX(cap)].permitted &= ~CAP_TO_MASK(cap);
+	data[CAP_TO_INDEX(cap)].inheritable &= ~CAP_TO_MASK(cap);
+	return syscall(SYS_capset, &header, data) ? errno : 0;
+}
+
+/*
  * Let fail-nth (/proc/thread-self/fail-nth) reach sleeping allocations,
  * without logging every injected fault; 0 or -1
  */
@@ -250,6 +270,17 @@ static inline int iommufd_ioas_map_file_err(int fd, __u32 ioas_id,
 	if (!err)
 		*iova = cmd.iova;
 	return err;
+}
+
+/*
+ * IOMMU_IOAS_CHANGE_PROCESS: charge everything pinned through @fd to the
+ * calling process
+ */
+static inline int iommufd_change_process_err(int fd)
+{
+	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
+
+	return iommufd_ioctl_err(fd, IOMMU_IOAS_CHANGE_PROCESS, &cmd);
 }
 
 /* Map @va read-write at the fixed IOVA @iova */

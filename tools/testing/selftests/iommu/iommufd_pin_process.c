@@ -8,7 +8,6 @@
  * Each test runs in a process of its own (the harness forks for it), so a
  * test may drop capabilities or lower its rlimits without affecting others.
  */
-#include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -72,26 +71,11 @@ FIXTURE_VARIANT_ADD(memlock, per_mm)
 	.charges_vmlck = true,
 };
 
-static int drop_capability(int cap)
-{
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &header, data))
-		return errno;
-	data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
-	data[CAP_TO_INDEX(cap)].permitted &= ~CAP_TO_MASK(cap);
-	data[CAP_TO_INDEX(cap)].inheritable &= ~CAP_TO_MASK(cap);
-	return syscall(SYS_capset, &header, data) ? errno : 0;
-}
-
 /* Become a process whose pins are charged against a limit of @bytes */
 static int limit_memlock(size_t bytes)
 {
 	struct rlimit limit = { .rlim_cur = bytes, .rlim_max = bytes };
-	int err = drop_capability(CAP_IPC_LOCK);
+	int err = iommufd_drop_capability(CAP_IPC_LOCK);
 
 	if (err)
 		return err;
@@ -171,7 +155,7 @@ TEST_F(memlock, rlimit_mode_needs_cap_sys_resource)
 	__u64 mode = variant->rlimit_mode;
 	int fd;
 
-	ASSERT_EQ(0, drop_capability(CAP_SYS_RESOURCE));
+	ASSERT_EQ(0, iommufd_drop_capability(CAP_SYS_RESOURCE));
 	fd = iommufd_open();
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(EPERM, iommufd_option_err(fd, IOMMU_OPTION_RLIMIT_MODE,
