@@ -31,6 +31,8 @@
 #define OTHER_UID 4242
 /* memlock_pages of a new process that keeps its inherited limit */
 #define KEEP_LIMIT -1L
+/* What the new process reports instead of an errno when a check failed */
+#define ADOPT_BROKEN -1
 
 /* What the new process makes of itself before it calls the ioctl */
 struct adopter_setup {
@@ -57,31 +59,31 @@ struct adopter {
 /*
  * Call the ioctl with the 1st, 2nd, ... fault site failing until a call
  * meets no fault.  Every failed call must have moved nothing here: this
- * process's VmPin stays 0.  EPROTO reports a call that broke that rule,
- * got past a fault without an error, or met no fault at all.
+ * process's VmPin stays 0.  ADOPT_BROKEN reports a call that broke that
+ * rule, got past a fault without an error, or met no fault at all.
  */
 static int adopt_with_every_fault(int iommufd)
 {
 	unsigned int nth;
 
 	if (iommufd_fail_nth_setup())
-		return EPROTO;
+		return ADOPT_BROKEN;
 	for (nth = 1; nth != 100; nth++) {
 		bool injected;
 		int err;
 
 		if (iommufd_fail_nth_arm(nth))
-			return EPROTO;
+			return ADOPT_BROKEN;
 		err = iommufd_change_process_err(iommufd);
 		injected = iommufd_fail_nth_disarm();
 		/* The call has fault sites: the copy in, at least */
 		if (!injected)
-			return nth == 1 ? EPROTO : err;
+			return nth == 1 ? ADOPT_BROKEN : err;
 		if (!err || (err != ENOMEM && err != EFAULT) ||
 		    iommufd_proc_kb("/proc/self/status", "VmPin") != 0)
-			return EPROTO;
+			return ADOPT_BROKEN;
 	}
-	return EPROTO;
+	return ADOPT_BROKEN;
 }
 
 static int adopter_main(int argc, char **argv)
@@ -151,9 +153,8 @@ static int adopter_start(int iommufd, const struct adopter_setup *setup,
 	adopter->pid = fork();
 	if (!adopter->pid) {
 		char args[7][24];
-		char *argv[] = { "/proc/self/exe", ADOPT_ARG, args[0], args[1],
-				 args[2], args[3], args[4], args[5], args[6],
-				 NULL };
+		char *argv[ARRAY_SIZE(args) + 3];
+		unsigned int i;
 
 		close(report[0]);
 		close(release[1]);
@@ -167,6 +168,11 @@ static int adopter_start(int iommufd, const struct adopter_setup *setup,
 		snprintf(args[4], sizeof(args[4]), "%d", setup->drop_ipc_lock);
 		snprintf(args[5], sizeof(args[5]), "%u", setup->uid);
 		snprintf(args[6], sizeof(args[6]), "%d", setup->fail_nth);
+		argv[0] = "/proc/self/exe";
+		argv[1] = ADOPT_ARG;
+		for (i = 0; i != ARRAY_SIZE(args); i++)
+			argv[i + 2] = args[i];
+		argv[i + 2] = NULL;
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -300,12 +306,11 @@ FIXTURE_TEARDOWN(change_process)
 }
 
 /* The new process a variant asks for: as limited as the test process */
-static struct adopter_setup
-plain_adopter(const FIXTURE_VARIANT(change_process) *variant)
+static struct adopter_setup plain_adopter(bool limited)
 {
 	struct adopter_setup setup = {
 		.memlock_pages = KEEP_LIMIT,
-		.drop_ipc_lock = variant->limited,
+		.drop_ipc_lock = limited,
 	};
 
 	return setup;
@@ -330,7 +335,7 @@ static int map_file_at(int fd, __u32 ioas_id, int memfd, __u64 offset,
 
 TEST_F(change_process, new_process_takes_the_charge_and_dma_goes_on)
 {
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	struct adopter adopter;
 
 	ASSERT_EQ(0, map_file_at(self->fd, self->domains.ioas_id, self->memfd,
@@ -370,7 +375,7 @@ TEST_F(change_process, owner_calling_it_changes_nothing)
 
 TEST_F(change_process, context_without_mappings_succeeds)
 {
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	struct adopter adopter;
 
 	ASSERT_EQ(0, adopter_start(self->fd, &setup, &adopter));
@@ -381,7 +386,7 @@ TEST_F(change_process, context_without_mappings_succeeds)
 
 TEST_F(change_process, user_memory_is_einval_and_nothing_moves)
 {
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	size_t anon_size = ANON_PAGES * PAGE_SIZE;
 	struct adopter adopter;
 	void *anon;
@@ -430,7 +435,7 @@ TEST_F(change_process, user_memory_is_einval_for_its_owner_too)
 
 TEST_F(change_process, new_process_over_its_limit_is_enomem_and_nothing_moves)
 {
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	struct adopter adopter;
 
 	/* Another user, so that no charge counts against its limit yet */
@@ -458,7 +463,7 @@ TEST_F(change_process, new_process_over_its_limit_is_enomem_and_nothing_moves)
 
 TEST_F(change_process, new_process_with_room_for_exactly_the_pins_succeeds)
 {
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	struct adopter adopter;
 
 	if (variant->limited)
@@ -481,7 +486,7 @@ TEST_F(change_process, new_process_with_room_for_exactly_the_pins_succeeds)
 TEST_F(change_process, same_user_at_its_limit_is_not_charged_twice)
 {
 	struct rlimit limit = { .rlim_cur = FILE_SIZE, .rlim_max = FILE_SIZE };
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	struct adopter adopter;
 
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &limit));
@@ -498,7 +503,7 @@ TEST_F(change_process, same_user_at_its_limit_is_not_charged_twice)
 TEST_F(change_process, old_owner_can_pin_again_once_its_charge_moved)
 {
 	struct rlimit limit = { .rlim_cur = FILE_SIZE, .rlim_max = FILE_SIZE };
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	struct adopter adopter;
 
 	if (variant->limited)
@@ -527,7 +532,7 @@ TEST_F(change_process, old_owner_can_pin_again_once_its_charge_moved)
  */
 TEST_F(change_process, later_pins_are_charged_to_the_new_process)
 {
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	struct iommufd_domain_set later = {};
 	struct adopter adopter;
 
@@ -557,7 +562,7 @@ TEST_F(change_process, later_pins_are_charged_to_the_new_process)
  */
 TEST_F(change_process, every_ioas_moves_and_shared_pages_count_once)
 {
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	struct iommufd_domain_set other = {};
 	__u64 copy_iova = APERTURE_IOVA + SZ_1M;
 	struct adopter adopter;
@@ -593,7 +598,7 @@ TEST_F(change_process, every_ioas_moves_and_shared_pages_count_once)
 
 TEST_F(change_process, user_memory_in_any_ioas_fails_the_whole_move)
 {
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	size_t anon_size = ANON_PAGES * PAGE_SIZE;
 	struct iommufd_domain_set other = {};
 	struct adopter adopter;
@@ -618,7 +623,7 @@ TEST_F(change_process, user_memory_in_any_ioas_fails_the_whole_move)
 /* Whichever allocation or copy fails, the move happens whole or not at all */
 TEST_F(change_process, failing_at_every_fault_site_moves_nothing)
 {
-	struct adopter_setup setup = plain_adopter(variant);
+	struct adopter_setup setup = plain_adopter(variant->limited);
 	struct adopter adopter;
 
 	if (iommufd_fail_nth_setup())
