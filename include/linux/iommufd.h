@@ -22,8 +22,9 @@
  *   whether a device of an IOMMU group is bound to a context.
  * - Devices.  iommufd_device_bind() makes a device with an IOMMU an object
  *   of the context, iommufd_device_attach(), iommufd_device_replace() and
- *   iommufd_device_detach() choose the I/O page table its DMA goes through,
- *   and iommufd_device_unbind() ends it.
+ *   iommufd_device_detach() choose the I/O page table its DMA goes through
+ *   (that of its RID with IOMMU_NO_PASID, or that of one PASID), and
+ *   iommufd_device_unbind() ends it.
  * - Emulated accesses.  A driver whose device has no DMA of its own (a VFIO
  *   mediated device) creates an access with iommufd_access_create(),
  *   attaches it to an IOAS, and then pins the pages behind an IOVA range
@@ -82,30 +83,33 @@
 /**
  * DOC: Restrictions and misuse
  *
- * The signatures are those of upstream Linux 6.12, which VFIO is compiled
- * against unchanged.  A few calls that upstream accepts are refused here:
+ * The signatures are those of upstream Linux 6.12, except the PASID
+ * argument of iommufd_device_attach(), iommufd_device_replace() and
+ * iommufd_device_detach(), which is upstream 6.15's (VFIO is patched to
+ * pass it).  A few calls that upstream accepts are refused here:
  *
  * - iommufd_access_create() fails with -EINVAL for ops that set
  *   needs_pin_pages without an unmap callback.
  * - iommufd_access_pin_pages() fails with -EINVAL for an IOVA that is not
  *   PAGE_SIZE aligned (VFIO aligns down before calling it).
  * - iommufd_device_bind() of a device already bound to the same context
- *   fails with -EBUSY, and iommufd_device_attach() of an attached device
- *   fails with -EBUSY: a device has one attachment, moved with
- *   iommufd_device_replace().
+ *   fails with -EBUSY, and iommufd_device_attach() of an attached RID or
+ *   PASID fails with -EBUSY: a device has one attachment per PASID, moved
+ *   with iommufd_device_replace().
  *
  * Misuse is caught where it is cheap to do so:
  *
  * - iommufd_access_unpin_pages() must be given the IOVA and length of an
  *   earlier successful pin; a range that matches no pin triggers a warning
  *   and is not unpinned.
- * - iommufd_device_detach() of a device that is not attached, and
+ * - iommufd_device_detach() of a RID that is not attached, and
  *   iommufd_access_detach() of an access that is not attached, warn and do
- *   nothing; iommufd_access_attach() of an attached access warns and fails
+ *   nothing (a PASID that is not attached is detached silently, as
+ *   upstream); iommufd_access_attach() of an attached access warns and fails
  *   with -EINVAL; iommufd_access_replace() of an access that is not
  *   attached fails with -ENOENT.
- * - iommufd_device_unbind() of a device that is still attached warns and
- *   detaches it first.
+ * - iommufd_device_unbind() of a device that is still attached (RID or any
+ *   PASID) warns and detaches it first.
  */
 
 #ifndef __LINUX_IOMMUFD_H
@@ -115,6 +119,7 @@
 #include <linux/build_bug.h>
 #include <linux/err.h>
 #include <linux/errno.h>
+#include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
@@ -185,9 +190,11 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   struct device *dev, u32 *id);
 void iommufd_device_unbind(struct iommufd_device *idev);
 
-int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
-int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id);
-void iommufd_device_detach(struct iommufd_device *idev);
+int iommufd_device_attach(struct iommufd_device *idev, ioasid_t pasid,
+			  u32 *pt_id);
+int iommufd_device_replace(struct iommufd_device *idev, ioasid_t pasid,
+			   u32 *pt_id);
+void iommufd_device_detach(struct iommufd_device *idev, ioasid_t pasid);
 
 struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev);
 u32 iommufd_device_to_id(struct iommufd_device *idev);

@@ -111,7 +111,8 @@ static void iommufd_group_leave(struct iommufd_device *idev)
 	if (!list_empty(&igroup->devices))
 		return;
 	/* Each device was detached before it was unbound */
-	WARN_ON(igroup->hwpt || !list_empty(&igroup->rid_attachments));
+	WARN_ON(igroup->hwpt || !list_empty(&igroup->rid_attachments) ||
+		igroup->pasid_users);
 	xa_erase(&igroup->ictx->groups, iommu_group_id(igroup->group));
 	iommufd_group_free(igroup);
 }
@@ -148,7 +149,7 @@ static void iommufd_device_destroy(struct iommufd_object *obj)
 	iommufd_vdevice_remove_for_unbind(idev);
 	/* The owner detaches first; clean up after it if it did not */
 	if (WARN_ON(!xa_empty(&idev->attachments)))
-		iommufd_device_detach(idev);
+		iommufd_device_detach_all(idev);
 	iommu_device_release_dma_owner(idev->dev);
 	iommufd_group_leave(idev);
 	xa_destroy(&idev->attachments);
@@ -540,17 +541,23 @@ static void iommufd_attach_retire(struct iommufd_attach *attach)
 /**
  * iommufd_attach_of_faulting_device() - the attachment a page request is for
  * @raised_through: the attachment whose handle the iommu core delivered the
- *                  request through; the core keeps one per IOMMU group
+ *                  request through; the core keeps one per IOMMU group and
+ *                  PASID
  * @dev: the device that raised the request
  *
- * Called by the fault handler.  Lists of attachments change under the
- * group lock, which a fault delivery must not wait for (detach flushes the
- * deliveries while holding it), so the list is walked under RCU, and
- * records taken off it are freed after a grace period.
+ * Called by the fault handler.  Attachments change under the group lock,
+ * which a fault delivery must not wait for (detach flushes the deliveries
+ * while holding it), so they are looked up under RCU, and records taken
+ * out are freed after a grace period.
+ *
+ * A PASID attachment is its device's own: the current attachment of that
+ * PASID of the device answers for the request, which is the one raised
+ * through unless a replace is under way.  Another device of the group
+ * reusing the PASID has no attachment of its own to be answered through.
  *
  * Context: any context the iommu core delivers faults in.
- * Return: the attachment of @dev's RID in the same group, or NULL if @dev
- * is not attached (any more).
+ * Return: the attachment of @dev's RID, or of its PASID when raised
+ * through a PASID attachment; NULL if @dev is not attached (any more).
  */
 struct iommufd_attach *
 iommufd_attach_of_faulting_device(struct iommufd_attach *raised_through,
@@ -558,6 +565,13 @@ iommufd_attach_of_faulting_device(struct iommufd_attach *raised_through,
 {
 	struct iommufd_group *igroup = raised_through->idev->igroup;
 	struct iommufd_attach *attach;
+
+	if (raised_through->pasid != IOMMU_NO_PASID) {
+		if (raised_through->idev->dev != dev)
+			return NULL;
+		return xa_load(&raised_through->idev->attachments,
+			       raised_through->pasid);
+	}
 
 	guard(rcu)();
 	list_for_each_entry_rcu(attach, &igroup->rid_attachments, rid_link) {
@@ -591,10 +605,26 @@ static int iommufd_hwpt_fits_coherency(struct iommufd_device *idev,
 	return iommufd_hwpt_paging_enforce_cc(hwpt_paging);
 }
 
-static bool iommufd_device_is_attached(struct iommufd_device *idev)
+static bool iommufd_device_is_attached(struct iommufd_device *idev,
+				       ioasid_t pasid)
 {
 	guard(mutex)(&idev->igroup->lock);
-	return xa_load(&idev->attachments, IOMMU_NO_PASID);
+	return xa_load(&idev->attachments, pasid);
+}
+
+/*
+ * The rule between a device's RID and its PASIDs: while any PASID of the
+ * group is attached, the RID's HWPT, if there is one, must have been made
+ * PASID-compatible too, for drivers that set the PASID table up through
+ * the RID's domain.  Moving the RID to @hwpt must keep it.
+ */
+static int iommufd_rid_fits_pasids(struct iommufd_group *igroup,
+				   struct iommufd_hwpt *hwpt)
+{
+	lockdep_assert_held(&igroup->lock);
+	if (igroup->pasid_users && !hwpt->pasid_compat)
+		return -EINVAL;
+	return 0;
 }
 
 /*
@@ -618,6 +648,9 @@ static int iommufd_group_attach(struct iommufd_device *idev,
 	if ((igroup->hwpt && igroup->hwpt != hwpt) ||
 	    !iommufd_domain_fits(idev, hwpt))
 		return -EINVAL;
+	rc = iommufd_rid_fits_pasids(igroup, hwpt);
+	if (rc)
+		return rc;
 	rc = iommufd_hwpt_fits_coherency(idev, hwpt);
 	if (rc)
 		return rc;
@@ -732,6 +765,9 @@ static int iommufd_group_replace(struct iommufd_device *idev,
 	/* Replace moves to a filled domain: the target maps its IOAS */
 	if (WARN_ON(new_paging && !new_paging->linked))
 		return -EINVAL;
+	rc = iommufd_rid_fits_pasids(igroup, hwpt);
+	if (rc)
+		return rc;
 	rc = iommufd_group_fits_coherency(igroup, hwpt);
 	if (rc)
 		return rc;
@@ -834,10 +870,148 @@ static struct iommufd_hwpt *iommufd_group_detach(struct iommufd_device *idev)
 	return hwpt;
 }
 
-static int iommufd_device_connect(struct iommufd_device *idev,
-				  struct iommufd_hwpt *hwpt, bool replace,
-				  struct iommufd_hwpt **released)
+/* ---- Attachments of a PASID ---------------------------------------------- */
+
+/*
+ * Whether @pasid of @idev may translate through @hwpt.  A PASID is the
+ * device's own: no reserved region or MSI window concerns it, since
+ * interrupts and the platform's ranges are reached by DMA without a PASID.
+ */
+static int iommufd_pasid_fits(struct iommufd_device *idev,
+			      struct iommufd_hwpt *hwpt, ioasid_t pasid)
 {
+	struct iommufd_group *igroup = idev->igroup;
+
+	lockdep_assert_held(&igroup->lock);
+	/* Also refuses every PASID of a device without PASID support */
+	if (pasid >= idev->dev->iommu->max_pasids)
+		return -EINVAL;
+	if (!iommufd_domain_fits(idev, hwpt) || !hwpt->pasid_compat)
+		return -EINVAL;
+	if (igroup->hwpt && !igroup->hwpt->pasid_compat)
+		return -EINVAL;
+	return iommufd_hwpt_fits_coherency(idev, hwpt);
+}
+
+/*
+ * Attach @pasid of @idev to @hwpt.  The attachment's handle is what the
+ * iommu core stores for the (group, PASID), so a page request on the
+ * PASID leads straight to it.
+ */
+static int iommufd_pasid_attach(struct iommufd_device *idev,
+				struct iommufd_hwpt *hwpt, ioasid_t pasid)
+{
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_attach *attach;
+	int rc;
+
+	guard(mutex)(&igroup->lock);
+	if (xa_load(&idev->attachments, pasid))
+		return -EBUSY;
+	rc = iommufd_pasid_fits(idev, hwpt, pasid);
+	if (rc)
+		return rc;
+
+	attach = iommufd_attach_new(idev, hwpt, pasid);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
+	rc = xa_insert(&idev->attachments, pasid, attach, GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto err_free;
+	rc = iommu_attach_device_pasid(hwpt->domain, idev->dev, pasid,
+				       &attach->handle);
+	if (rc)
+		goto err_erase;
+	igroup->pasid_users++;
+	iommufd_object_ref(&hwpt->obj);
+	return 0;
+
+err_erase:
+	xa_erase(&idev->attachments, pasid);
+err_free:
+	iommufd_attach_free(attach);
+	return rc;
+}
+
+/*
+ * Move @pasid of @idev, which must be attached, to @hwpt in one step of
+ * the iommu core.  On success *@released is the HWPT left behind (NULL if
+ * @hwpt was the PASID's already), on which the caller drops the old
+ * attachment's reference once it holds no lock.
+ */
+static int iommufd_pasid_replace(struct iommufd_device *idev,
+				 struct iommufd_hwpt *hwpt, ioasid_t pasid,
+				 struct iommufd_hwpt **released)
+{
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_attach *old, *attach;
+	int rc;
+
+	guard(mutex)(&igroup->lock);
+	old = xa_load(&idev->attachments, pasid);
+	if (!old)
+		return -EINVAL;
+	if (old->hwpt == hwpt)
+		return 0;
+	rc = iommufd_pasid_fits(idev, hwpt, pasid);
+	if (rc)
+		return rc;
+
+	/* Made before the switch: the old record serves until it is done */
+	attach = iommufd_attach_new(idev, hwpt, pasid);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
+	rc = iommu_replace_device_pasid(hwpt->domain, idev->dev, pasid,
+					&attach->handle);
+	if (rc) {
+		iommufd_attach_free(attach);
+		return rc;
+	}
+	/* Over an existing entry: allocates nothing, cannot fail */
+	WARN_ON(xa_is_err(xa_store(&idev->attachments, pasid, attach,
+				   GFP_KERNEL)));
+	iommufd_attach_retire(old);
+	iommufd_object_ref(&hwpt->obj);
+	*released = old->hwpt;
+	iommufd_attach_free(old);
+	return 0;
+}
+
+/*
+ * Detach @pasid of @idev and return its HWPT, on which the caller drops
+ * the attachment's reference once it holds no lock; NULL if the PASID was
+ * not attached.  Every page request of the PASID still unanswered is
+ * answered before this returns.
+ */
+static struct iommufd_hwpt *iommufd_pasid_detach(struct iommufd_device *idev,
+						 ioasid_t pasid)
+{
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_attach *attach;
+	struct iommufd_hwpt *hwpt;
+
+	guard(mutex)(&igroup->lock);
+	attach = xa_erase(&idev->attachments, pasid);
+	if (!attach)
+		return NULL;
+	hwpt = attach->hwpt;
+	iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
+	iommufd_attach_retire(attach);
+	iommufd_attach_free(attach);
+	igroup->pasid_users--;
+	return hwpt;
+}
+
+static int iommufd_device_connect(struct iommufd_device *idev,
+				  struct iommufd_hwpt *hwpt, ioasid_t pasid,
+				  bool replace, struct iommufd_hwpt **released)
+{
+	if (pasid != IOMMU_NO_PASID) {
+		if (replace)
+			return iommufd_pasid_replace(idev, hwpt, pasid,
+						     released);
+		return iommufd_pasid_attach(idev, hwpt, pasid);
+	}
 	if (replace)
 		return iommufd_group_replace(idev, hwpt, released);
 	return iommufd_group_attach(idev, hwpt);
@@ -847,7 +1021,7 @@ static int iommufd_device_connect(struct iommufd_device *idev,
 
 static int iommufd_device_try_auto_hwpt(struct iommufd_device *idev,
 					struct iommufd_hwpt_paging *hwpt_paging,
-					bool replace,
+					ioasid_t pasid, bool replace,
 					struct iommufd_hwpt **released)
 {
 	struct iommufd_hwpt *hwpt = &hwpt_paging->common;
@@ -863,7 +1037,7 @@ static int iommufd_device_try_auto_hwpt(struct iommufd_device *idev,
 				 IOMMUFD_OBJ_HWPT_PAGING);
 	if (IS_ERR(obj))
 		return -EINVAL;
-	rc = iommufd_device_connect(idev, hwpt, replace, released);
+	rc = iommufd_device_connect(idev, hwpt, pasid, replace, released);
 	iommufd_put_object(idev->ictx, obj);
 	return rc;
 }
@@ -924,8 +1098,8 @@ static int iommufd_device_new_auto_hwpt(struct iommufd_device *idev,
  * (see iommu.h), so the next one is tried; other errors are final.
  */
 static int iommufd_device_auto_domain(struct iommufd_device *idev,
-				      struct iommufd_ioas *ioas, bool replace,
-				      u32 *pt_id,
+				      struct iommufd_ioas *ioas, ioasid_t pasid,
+				      bool replace, u32 *pt_id,
 				      struct iommufd_hwpt **released)
 {
 	struct iommufd_hwpt_paging *hwpt_paging;
@@ -933,29 +1107,35 @@ static int iommufd_device_auto_domain(struct iommufd_device *idev,
 
 	guard(mutex)(&ioas->mutex);
 	list_for_each_entry(hwpt_paging, &ioas->auto_hwpts, auto_link) {
-		rc = iommufd_device_try_auto_hwpt(idev, hwpt_paging, replace,
-						  released);
+		rc = iommufd_device_try_auto_hwpt(idev, hwpt_paging, pasid,
+						  replace, released);
 		if (rc == -EINVAL)
 			continue;
 		if (!rc)
 			*pt_id = hwpt_paging->common.obj.id;
 		return rc;
 	}
+	/*
+	 * Automatic HWPTs are made without IOMMU_HWPT_ALLOC_PASID, so a new
+	 * one could never take a PASID: refuse before allocating it.
+	 */
+	if (pasid != IOMMU_NO_PASID)
+		return -EINVAL;
 	return iommufd_device_new_auto_hwpt(idev, ioas, replace, pt_id,
 					    released);
 }
 
 /* ---- Attach, replace, detach ---------------------------------------------- */
 
-static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
-				    bool replace)
+static int iommufd_device_change_pt(struct iommufd_device *idev,
+				    ioasid_t pasid, u32 *pt_id, bool replace)
 {
 	struct iommufd_hwpt *released = NULL;
 	struct iommufd_object *pt_obj;
 	int rc;
 
 	/* Refuse early, before an automatic domain is made for nothing */
-	if (iommufd_device_is_attached(idev) != replace)
+	if (iommufd_device_is_attached(idev, pasid) != replace)
 		return replace ? -EINVAL : -EBUSY;
 
 	pt_obj = iommufd_get_object(idev->ictx, *pt_id, IOMMUFD_OBJ_ANY);
@@ -969,14 +1149,15 @@ static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
 					    container_of(pt_obj,
 							 struct iommufd_hwpt,
 							 obj),
-					    replace, &released);
+					    pasid, replace, &released);
 		break;
 	case IOMMUFD_OBJ_IOAS:
 		rc = iommufd_device_auto_domain(idev,
 						container_of(pt_obj,
 							     struct iommufd_ioas,
 							     obj),
-						replace, pt_id, &released);
+						pasid, replace, pt_id,
+						&released);
 		break;
 	default:
 		rc = -EINVAL;
@@ -991,72 +1172,118 @@ static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
 }
 
 /**
- * iommufd_device_attach() - attach a device to a HWPT or to an IOAS
- * @idev: a bound device that is not attached
+ * iommufd_device_attach() - attach a device, or one of its PASIDs, to a HWPT
+ * @idev: a bound device
+ * @pasid: IOMMU_NO_PASID for the device's RID (its DMA without a PASID),
+ *         or a PASID below the device's PASID width
  * @pt_id: in: the ID of a paging or nested HWPT, or of an IOAS for which
  *         the kernel picks, or makes, an automatic HWPT the device's IOMMU
- *         accepts; out: the ID of the HWPT the device got attached to
+ *         accepts; out: the ID of the HWPT that got attached
  *
- * From here on the device's DMA is translated by the HWPT's domain, and
- * the IOVA its platform reserves is reserved in the HWPT's IOAS (for a
- * nested HWPT, its parent's), which stays linked as it was.  Devices
- * of one IOMMU group can only be attached to the same HWPT.  Undone by
- * iommufd_device_detach().
+ * From here on the DMA of the RID, or of @pasid, is translated by the
+ * HWPT's domain.  For the RID the IOVA the device's platform reserves is
+ * reserved in the HWPT's IOAS (for a nested HWPT, its parent's), which
+ * stays linked as it was, and devices of one IOMMU group can only be
+ * attached to the same HWPT.  A PASID can only be attached to a HWPT
+ * allocated with IOMMU_HWPT_ALLOC_PASID, while the RID is detached or on
+ * such a HWPT too; automatic HWPTs never are.  Each (device, PASID) has
+ * at most one attachment.  Undone by iommufd_device_detach().
  *
  * Context: process context; may sleep.
  * Return: 0; -ENOENT if @pt_id names nothing; -EINVAL if it names neither
- * a HWPT nor an IOAS, or a HWPT the device cannot use (its IOMMU
- * refuses the domain, or another device of its group is attached
- * elsewhere); -EBUSY if the device is attached already; -EADDRINUSE if
- * IOVA reserved for the device is mapped in the IOAS; -ENOMEM; or another
- * error of the IOMMU driver.
+ * a HWPT nor an IOAS, or a HWPT the device cannot use (its IOMMU refuses
+ * the domain, another device of its group is attached elsewhere, or the
+ * PASID rules above are broken), or @pasid is beyond the device's PASID
+ * width; -EBUSY if the RID or @pasid is attached already (or @pasid is
+ * attached through another device of the IOMMU group); -EOPNOTSUPP if the
+ * IOMMU driver cannot attach PASIDs; -EADDRINUSE if IOVA reserved for the
+ * device is mapped in the IOAS; -ENOMEM; or another error of the IOMMU
+ * driver.
  */
-int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
+int iommufd_device_attach(struct iommufd_device *idev, ioasid_t pasid,
+			  u32 *pt_id)
 {
-	return iommufd_device_change_pt(idev, pt_id, false);
+	return iommufd_device_change_pt(idev, pasid, pt_id, false);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_attach, IOMMUFD);
 
 /**
- * iommufd_device_replace() - move an attached device to another HWPT
- * @idev: an attached device
+ * iommufd_device_replace() - move an attachment to another HWPT
+ * @idev: a bound device
+ * @pasid: the attached RID (IOMMU_NO_PASID) or PASID to move
  * @pt_id: in: a HWPT or an IOAS, as for iommufd_device_attach();
- *         out: the ID of the HWPT the device is attached to now
+ *         out: the ID of the HWPT attached now
  *
  * Does what a detach followed by an attach would, but the IOMMU switches
- * domains in one step, so DMA is never unblocked or lost in between; the
- * other attached devices of the IOMMU group move along.  On failure
- * nothing changed.  A HWPT left without devices that was made
- * automatically is destroyed.
+ * domains in one step, so DMA is never unblocked or lost in between; for
+ * the RID the other attached devices of the IOMMU group move along.  The
+ * page requests of the attachment left behind that user space has not
+ * answered are answered as invalid.  On failure nothing changed.  A HWPT
+ * left without devices that was made automatically is destroyed.
  *
  * Context: process context; may sleep.
- * Return: 0; -EINVAL if the device is not attached; otherwise the errors
- * of iommufd_device_attach() except -EBUSY.
+ * Return: 0; -EINVAL if the RID or @pasid is not attached; otherwise the
+ * errors of iommufd_device_attach() except -EBUSY.
  */
-int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id)
+int iommufd_device_replace(struct iommufd_device *idev, ioasid_t pasid,
+			   u32 *pt_id)
 {
-	return iommufd_device_change_pt(idev, pt_id, true);
+	return iommufd_device_change_pt(idev, pasid, pt_id, true);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_replace, IOMMUFD);
 
 /**
  * iommufd_device_detach() - undo iommufd_device_attach()
- * @idev: an attached device
+ * @idev: a bound device
+ * @pasid: the attached RID (IOMMU_NO_PASID) or PASID to detach
  *
- * The device's DMA is blocked again once no device of its IOMMU group is
- * attached any more.  A HWPT left without devices that was made
- * automatically is destroyed.
+ * The DMA of @pasid is blocked again; for the RID, once no device of its
+ * IOMMU group is attached any more.  Every page request of the attachment
+ * that user space has not answered is answered as invalid before this
+ * returns.  A HWPT left without devices that was made automatically is
+ * destroyed.  Detaching a PASID that is not attached does nothing.
  *
  * Context: process context; may sleep.
  */
-void iommufd_device_detach(struct iommufd_device *idev)
+void iommufd_device_detach(struct iommufd_device *idev, ioasid_t pasid)
 {
-	struct iommufd_hwpt *hwpt = iommufd_group_detach(idev);
+	struct iommufd_hwpt *hwpt;
 
+	if (pasid == IOMMU_NO_PASID)
+		hwpt = iommufd_group_detach(idev);
+	else
+		hwpt = iommufd_pasid_detach(idev, pasid);
 	if (hwpt)
 		iommufd_hwpt_drop_device(idev->ictx, hwpt);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_detach, IOMMUFD);
+
+/* The lowest attached PASID (or the RID) of @idev in *@pasid, if any */
+static bool iommufd_device_first_attached(struct iommufd_device *idev,
+					  unsigned long *pasid)
+{
+	guard(mutex)(&idev->igroup->lock);
+	*pasid = 0;
+	return xa_find(&idev->attachments, pasid, ULONG_MAX, XA_PRESENT);
+}
+
+/**
+ * iommufd_device_detach_all() - detach the RID and every PASID of a device
+ * @idev: a bound device
+ *
+ * For owners that leave the bookkeeping of their device's PASIDs to
+ * iommufd (the selftest), and for cleaning up after an owner that did not
+ * detach before unbinding.
+ *
+ * Context: process context; may sleep.
+ */
+void iommufd_device_detach_all(struct iommufd_device *idev)
+{
+	unsigned long pasid;
+
+	while (iommufd_device_first_attached(idev, &pasid))
+		iommufd_device_detach(idev, pasid);
+}
 
 /* ---- IOMMU_GET_HW_INFO ------------------------------------------------- */
 

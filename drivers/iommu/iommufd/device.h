@@ -13,11 +13,19 @@
  *   a group that are attached are attached to the same HWPT: the group's.
  *   The first device to attach attaches the group; the last to detach puts
  *   it back to blocking DMA.
- * - Each attachment of a device (today its RID, later also its PASIDs) is
- *   a struct iommufd_attach carrying the iommu core's attach handle, so
- *   that the core's handle leads back to the device in O(1).  A device has
- *   at most one attachment per PASID; attaching again is -EBUSY, moving it
- *   is a replace ("one attachment per device and PASID").
+ * - Each attachment of a device, of its RID or of one of its PASIDs, is a
+ *   struct iommufd_attach carrying the iommu core's attach handle, so that
+ *   the core's handle, which it keeps per (group, PASID), leads back to
+ *   the device in O(1).  A device has at most one attachment per PASID;
+ *   attaching again is -EBUSY, moving it is a replace ("one attachment
+ *   per device and PASID").
+ * - PASIDs are attached per device, not per group: the RID rules about
+ *   the group's one HWPT, reserved regions and MSI windows do not apply
+ *   to them.  A PASID only goes on a HWPT allocated with
+ *   IOMMU_HWPT_ALLOC_PASID, and while any PASID of the group is attached
+ *   the RID may only be on such a HWPT (or detached).  Detaching or
+ *   replacing a PASID answers its unanswered page requests, never those
+ *   of the RID or of another PASID.
  * - A device may have a vDEVICE on a vIOMMU; it holds nothing on the
  *   device, whose destroy destroys it first (viommu.h).
  * - While a device is attached to a paging HWPT, the IOVA its platform
@@ -58,6 +66,7 @@ struct iommufd_hwpt;
  *                   holds for the group.  Changed under @lock with the RCU
  *                   list primitives, because fault deliveries walk it
  *                   without @lock.
+ * @pasid_users: PASID attachments of the group's devices, under @lock
  */
 struct iommufd_group {
 	struct iommu_group *group;
@@ -67,6 +76,7 @@ struct iommufd_group {
 	struct mutex lock;
 	struct iommufd_hwpt *hwpt;
 	struct list_head rid_attachments;
+	unsigned int pasid_users;
 };
 
 /**
@@ -109,7 +119,8 @@ static_assert(offsetof(struct iommufd_device, obj) == 0);
  * @idev: the attached device
  * @hwpt: the HWPT; the attachment holds a long-term reference on it
  * @pasid: IOMMU_NO_PASID for the RID
- * @rid_link: entry in the group's rid_attachments (RID only)
+ * @rid_link: entry in the group's rid_attachments (RID only; a PASID
+ *            attachment is found through its device's attachments)
  * @iopf_enabled: counted in @idev->iopf_users, because @hwpt has a fault
  *                queue
  * @rcu: fault deliveries walk the group's list under RCU, so the record is
@@ -155,6 +166,7 @@ struct iommufd_device *iommufd_device_bind_owned(struct iommufd_ctx *ictx,
 struct iommufd_attach *
 iommufd_attach_of_faulting_device(struct iommufd_attach *raised_through,
 				  struct device *dev);
+void iommufd_device_detach_all(struct iommufd_device *idev);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 
 #endif

@@ -20,8 +20,11 @@
  *   device of the group than the one that faulted, so the handler
  *   re-points the group at the faulting device's own attachment (named by
  *   the core's fault parameter): from then on that attachment is what the
- *   group is reported with and retired by.  read() gives a group to user
- *   space with a cookie and keeps it until write() answers that cookie.
+ *   group is reported with and retired by.  A request on a PASID that is
+ *   attached belongs to that PASID's attachment; one on a PASID that is
+ *   not, which the core routes to the RID's nested domain, to the RID's.
+ *   read() gives a group to user space with a cookie and keeps it until
+ *   write() answers that cookie.
  * - Every group is answered exactly once: by user space, or by the kernel
  *   (as invalid) when the attachment it belongs to goes away (detach,
  *   replace: iommufd_fault_retire_attach(), which the caller runs before

@@ -21,7 +21,12 @@
 #include "viommu.h"
 
 #define IOMMUFD_HWPT_PAGING_FLAGS                                              \
-	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |      \
+	 IOMMU_HWPT_ALLOC_PASID)
+
+/* What a nested HWPT may be asked for; only PASID use concerns the driver */
+#define IOMMUFD_HWPT_NESTED_FLAGS                                              \
+	(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
 
 /* Refuse what the device's IOMMU could not honour before allocating */
 static int iommufd_hwpt_paging_check_flags(struct iommufd_device *idev,
@@ -127,6 +132,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ioas *ioas,
 	hwpt_paging->ioas = ioas;
 	iommufd_object_ref(&ioas->obj);
 	hwpt_paging->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	hwpt_paging->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
 
 	domain = iommufd_paging_domain_new(idev, flags);
 	if (IS_ERR(domain)) {
@@ -297,15 +303,16 @@ static bool iommufd_hwpt_can_nest_on(struct iommufd_hwpt_paging *parent,
 /* The driver's nested domain on @parent, described by @user_data */
 static struct iommu_domain *
 iommufd_nested_domain_new(struct iommufd_device *idev,
-			  struct iommufd_hwpt_paging *parent,
+			  struct iommufd_hwpt_paging *parent, u32 flags,
 			  const struct iommu_user_data *user_data)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(idev->dev);
 	struct iommu_domain *domain;
 
 	/* The fault queue is iommufd's business, not the driver's */
-	domain = ops->domain_alloc_user(idev->dev, 0, parent->common.domain,
-					user_data);
+	domain = ops->domain_alloc_user(idev->dev,
+					flags & ~IOMMU_HWPT_FAULT_ID_VALID,
+					parent->common.domain, user_data);
 	if (IS_ERR(domain))
 		return domain;
 	domain->owner = ops;
@@ -351,7 +358,8 @@ iommufd_viommu_domain_new(struct iommufd_viommu *viommu,
 	struct iommu_domain *domain;
 
 	if (viommu->type == IOMMU_VIOMMU_TYPE_DEFAULT)
-		return iommufd_nested_domain_new(idev, viommu->hwpt, user_data);
+		return iommufd_nested_domain_new(idev, viommu->hwpt, flags,
+						 user_data);
 	if (!viommu->ops->alloc_domain_nested)
 		return ERR_PTR(-EOPNOTSUPP);
 
@@ -404,13 +412,15 @@ static int iommufd_hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
 		domain = iommufd_viommu_domain_new(viommu, idev, cmd->flags,
 						   &user_data);
 	} else {
-		domain = iommufd_nested_domain_new(idev, parent, &user_data);
+		domain = iommufd_nested_domain_new(idev, parent, cmd->flags,
+						   &user_data);
 	}
 	if (IS_ERR(domain)) {
 		rc = PTR_ERR(domain);
 		goto err_abort;
 	}
 	hwpt_nested->common.domain = domain;
+	hwpt_nested->common.pasid_compat = cmd->flags & IOMMU_HWPT_ALLOC_PASID;
 
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
 		rc = iommufd_hwpt_use_fault(ucmd->ictx, &hwpt_nested->common,
@@ -438,8 +448,8 @@ static int iommufd_hwpt_alloc_on_parent(struct iommufd_ucmd *ucmd,
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 
-	/* A fault queue is the only option; the driver data is mandatory */
-	if ((cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !cmd->data_len ||
+	/* The driver data is mandatory */
+	if ((cmd->flags & ~IOMMUFD_HWPT_NESTED_FLAGS) || !cmd->data_len ||
 	    !dev_iommu_ops(idev->dev)->domain_alloc_user)
 		return -EOPNOTSUPP;
 	if (!iommufd_hwpt_can_nest_on(parent, idev))
@@ -454,7 +464,7 @@ static int iommufd_hwpt_alloc_on_viommu(struct iommufd_ucmd *ucmd,
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 
-	if ((cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !cmd->data_len)
+	if ((cmd->flags & ~IOMMUFD_HWPT_NESTED_FLAGS) || !cmd->data_len)
 		return -EOPNOTSUPP;
 	/* Whatever is attached through a vIOMMU sits behind its IOMMU */
 	if (viommu->iommu_dev != __iommu_get_iommu_dev(idev->dev))

@@ -59,11 +59,15 @@ struct iommufd_ioas;
  * @domain: the domain the IOMMU translates through; owned
  * @fault: the fault queue the I/O page faults of attached devices go to,
  *         with a long-term reference, or NULL (only nested HWPTs have one)
+ * @pasid_compat: allocated with IOMMU_HWPT_ALLOC_PASID: the driver made the
+ *                domain so that it can serve PASIDs, and a device with
+ *                PASIDs attached may have it on its RID (device.h)
  */
 struct iommufd_hwpt {
 	struct iommufd_object obj;
 	struct iommu_domain *domain;
 	struct iommufd_fault *fault;
+	bool pasid_compat;
 };
 
 static_assert(offsetof(struct iommufd_hwpt, obj) == 0);

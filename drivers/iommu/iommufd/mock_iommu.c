@@ -48,7 +48,6 @@
 #include <linux/iommufd.h>
 #include <linux/irqdomain.h>
 #include <linux/overflow.h>
-#include <linux/property.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -239,6 +238,31 @@ static int mock_domain_attach_dev(struct iommu_domain *domain,
 	return 0;
 }
 
+/*
+ * A PASID's translation is programmed, like the RID's, into nothing but
+ * the iommu core's records: the mock keeps no PASID table.  Refused are a
+ * device that cannot record dirty pages, as for the RID, and, so that the
+ * core's undoing of a failed replace gets exercised, moving
+ * IOMMU_TEST_PASID_RESERVED from another domain onto a nested one.
+ */
+static int mock_domain_set_dev_pasid(struct iommu_domain *domain,
+				     struct device *dev, ioasid_t pasid,
+				     struct iommu_domain *old)
+{
+	if (domain->dirty_ops && !mock_dev_tracks_dirty(to_mock_dev(dev)))
+		return -EINVAL;
+	if (pasid == IOMMU_TEST_PASID_RESERVED && old &&
+	    domain->type == IOMMU_DOMAIN_NESTED)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Nothing to undo: see mock_domain_set_dev_pasid() */
+static void mock_iommu_remove_dev_pasid(struct device *dev, ioasid_t pasid,
+					struct iommu_domain *domain)
+{
+}
+
 static struct iommu_domain mock_blocked_domain = {
 	.type = IOMMU_DOMAIN_BLOCKED,
 	.ops = &(const struct iommu_domain_ops) {
@@ -409,6 +433,7 @@ static void mock_paging_free(struct iommu_domain *domain)
 
 static const struct iommu_domain_ops mock_paging_ops = {
 	.attach_dev = mock_domain_attach_dev,
+	.set_dev_pasid = mock_domain_set_dev_pasid,
 	.map_pages = mock_paging_map_pages,
 	.unmap_pages = mock_paging_unmap_pages,
 	.iova_to_phys = mock_paging_iova_to_phys,
@@ -596,7 +621,8 @@ mock_paging_domain_alloc_user(struct mock_dev *mdev, u32 flags,
 			      const struct iommu_user_data *user_data)
 {
 	const u32 supported_flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
-				    IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+				    IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				    IOMMU_HWPT_ALLOC_PASID;
 	bool wants_dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	struct mock_paging_domain *mock;
 
@@ -677,6 +703,7 @@ static void mock_nested_free(struct iommu_domain *domain)
 
 static const struct iommu_domain_ops mock_nested_ops = {
 	.attach_dev = mock_domain_attach_dev,
+	.set_dev_pasid = mock_domain_set_dev_pasid,
 	.cache_invalidate_user = mock_nested_cache_invalidate_user,
 	.free = mock_nested_free,
 };
@@ -738,13 +765,13 @@ int mock_nested_domain_check_iotlb(struct iommu_domain *domain, u32 iotlb_id,
  * @parent: the domain it nests on, a mock paging domain made as a nesting
  *          parent
  * @viommu: the vIOMMU it is made through, or NULL
- * @flags: IOMMU_HWPT_ALLOC_* flags; none is supported
+ * @flags: IOMMU_HWPT_ALLOC_* flags; only IOMMU_HWPT_ALLOC_PASID is supported
  * @user_data: struct iommu_hwpt_selftest, type IOMMU_HWPT_DATA_SELFTEST
  *
  * Devices attach to it only with a vDEVICE on @viommu.
  *
  * Context: process context; may sleep.
- * Return: the domain, or an ERR_PTR: -EOPNOTSUPP for flags or data of
+ * Return: the domain, or an ERR_PTR: -EOPNOTSUPP for other flags, data of
  * another type, -EINVAL for a parent that is no nesting parent, or the
  * error of copying the data.
  */
@@ -758,7 +785,9 @@ mock_nested_domain_alloc(struct iommu_domain *parent,
 	unsigned int i;
 	int rc;
 
-	if (flags || !user_data || user_data->type != IOMMU_HWPT_DATA_SELFTEST)
+	/* Every mock domain can serve PASIDs: the flag changes nothing */
+	if ((flags & ~IOMMU_HWPT_ALLOC_PASID) || !user_data ||
+	    user_data->type != IOMMU_HWPT_DATA_SELFTEST)
 		return ERR_PTR(-EOPNOTSUPP);
 	if (!mock_domain_is_nest_parent(parent))
 		return ERR_PTR(-EINVAL);
@@ -859,6 +888,20 @@ static int mock_iommu_dev_disable_feat(struct device *dev,
 }
 
 /*
+ * The PASID width of a mock device is the driver's knowledge, not the
+ * firmware's: set it once the core has probed the device (and found no
+ * "pasid-num-bits" property).  A software node carrying that property
+ * would do too, but its sysfs links may fail to appear under fault
+ * injection, and removing the device then drops a reference that was
+ * never taken.
+ */
+static void mock_iommu_probe_finalize(struct device *dev)
+{
+	if (to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_PASID)
+		dev->iommu->max_pasids = mock_iommu.max_pasids;
+}
+
+/*
  * A device made with a group peer joins the peer's IOMMU group, as the
  * functions of a multi-function device without ACS would; any other gets
  * a group of its own.
@@ -888,10 +931,12 @@ static const struct iommu_ops mock_ops = {
 	.domain_alloc_paging = mock_iommu_domain_alloc_paging,
 	.domain_alloc_user = mock_iommu_domain_alloc_user,
 	.probe_device = mock_iommu_probe_device,
+	.probe_finalize = mock_iommu_probe_finalize,
 	.device_group = mock_device_group,
 	.dev_enable_feat = mock_iommu_dev_enable_feat,
 	.dev_disable_feat = mock_iommu_dev_disable_feat,
 	.page_response = mock_iommu_page_response,
+	.remove_dev_pasid = mock_iommu_remove_dev_pasid,
 	.get_viommu_size = mock_viommu_size,
 	.viommu_init = mock_viommu_init,
 	.default_domain_ops = &mock_paging_ops,
@@ -915,22 +960,8 @@ static void mock_dev_release(struct device *dev)
 {
 	struct mock_dev *mdev = to_mock_dev(dev);
 
-	/* Left behind only when device_add() failed early */
-	device_remove_software_node(dev);
 	ida_free(&mock_dev_ida, mdev->id);
 	kfree(mdev);
-}
-
-/* The iommu core reads the PASID width when it probes the device */
-static int mock_dev_add_pasid_property(struct mock_dev *mdev)
-{
-	const struct property_entry pasid_props[] = {
-		PROPERTY_ENTRY_U32("pasid-num-bits", MOCK_PASID_WIDTH),
-		{ }
-	};
-
-	return device_create_managed_software_node(&mdev->dev, pasid_props,
-						   NULL);
 }
 
 /**
@@ -989,11 +1020,6 @@ struct mock_dev *mock_dev_create(u32 dev_flags, struct mock_dev *group_peer)
 	rc = dev_set_name(&mdev->dev, "iommufd_mock%u", mdev->id);
 	if (rc)
 		goto err_put;
-	if (dev_flags & MOCK_FLAGS_DEVICE_PASID) {
-		rc = mock_dev_add_pasid_property(mdev);
-		if (rc)
-			goto err_put;
-	}
 	dev_set_msi_domain(&mdev->dev, mock_msi_domain);
 	/* Read by mock_device_group() while device_add() probes */
 	mdev->group_peer = group_peer;

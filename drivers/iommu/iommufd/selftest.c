@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "../iommu-priv.h"
 #include "device.h"
 #include "hw_pagetable.h"
 #include "ioas.h"
@@ -30,7 +31,6 @@
  * @obj: the object header; destroying it unbinds and removes the device
  * @mdev: the mock device, or NULL before it exists
  * @idev: its binding to the context, or NULL before it exists
- * @attached: @idev is attached
  *
  * The members are filled in one by one as the device is set up, so that
  * the destroy callback can also undo a setup that failed half way.
@@ -39,7 +39,6 @@ struct iommufd_selftest_dev {
 	struct iommufd_object obj;
 	struct mock_dev *mdev;
 	struct iommufd_device *idev;
-	bool attached;
 };
 
 static_assert(offsetof(struct iommufd_selftest_dev, obj) == 0);
@@ -104,8 +103,9 @@ static void iommufd_selftest_destroy(struct iommufd_object *obj)
 	struct iommufd_selftest_dev *stdev =
 		container_of(obj, struct iommufd_selftest_dev, obj);
 
-	if (stdev->attached)
-		iommufd_device_detach(stdev->idev);
+	/* Tests may leave PASIDs attached; the RID is detached with them */
+	if (stdev->idev)
+		iommufd_device_detach_all(stdev->idev);
 	if (stdev->idev)
 		iommufd_device_unbind(stdev->idev);
 	if (stdev->mdev)
@@ -159,10 +159,9 @@ static int iommufd_test_new_mock_device(struct iommufd_ucmd *ucmd,
 		stdev->idev = NULL;
 		goto err_destroy;
 	}
-	rc = iommufd_device_attach(stdev->idev, &pt_id);
+	rc = iommufd_device_attach(stdev->idev, IOMMU_NO_PASID, &pt_id);
 	if (rc)
 		goto err_destroy;
-	stdev->attached = true;
 
 	/* mock_domain_flags and mock_domain_in_group share this layout */
 	cmd->mock_domain.out_stdev_id = stdev->obj.id;
@@ -224,7 +223,7 @@ static int iommufd_test_mock_domain_replace(struct iommufd_ucmd *ucmd,
 	if (IS_ERR(stdev))
 		return PTR_ERR(stdev);
 
-	rc = iommufd_device_replace(stdev->idev, &pt_id);
+	rc = iommufd_device_replace(stdev->idev, IOMMU_NO_PASID, &pt_id);
 	if (!rc) {
 		cmd->mock_domain_replace.pt_id = pt_id;
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -544,6 +543,108 @@ static int iommufd_test_trigger_vevent(struct iommufd_ucmd *ucmd,
 	return rc;
 }
 
+/*
+ * IOMMU_TEST_OP_PASID_ATTACH and _REPLACE: attach, or move, PASID @pasid
+ * of selftest device @id to @pt_id, and report the HWPT it got
+ */
+static int iommufd_test_pasid_change(struct iommufd_ucmd *ucmd,
+				     struct iommu_test_cmd *cmd, bool replace)
+{
+	/* The two ops share this layout */
+	u32 pasid = cmd->pasid_attach.pasid;
+	u32 pt_id = cmd->pasid_attach.pt_id;
+	struct iommufd_selftest_dev *stdev;
+	int rc;
+
+	stdev = iommufd_get_selftest_dev(ucmd->ictx, cmd->id);
+	if (IS_ERR(stdev))
+		return PTR_ERR(stdev);
+	/* The RID has its own ops: these are for PASIDs only */
+	if (pasid == IOMMU_NO_PASID)
+		rc = -EINVAL;
+	else if (replace)
+		rc = iommufd_device_replace(stdev->idev, pasid, &pt_id);
+	else
+		rc = iommufd_device_attach(stdev->idev, pasid, &pt_id);
+	if (!rc) {
+		cmd->pasid_attach.pt_id = pt_id;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		/* An attach user space never heard of is undone */
+		if (rc && !replace)
+			iommufd_device_detach(stdev->idev, pasid);
+	}
+	iommufd_put_object(ucmd->ictx, &stdev->obj);
+	return rc;
+}
+
+/* IOMMU_TEST_OP_PASID_DETACH: detach PASID @pasid of selftest device @id */
+static int iommufd_test_pasid_detach(struct iommufd_ucmd *ucmd,
+				     struct iommu_test_cmd *cmd)
+{
+	struct iommufd_selftest_dev *stdev;
+
+	if (cmd->pasid_detach.pasid == IOMMU_NO_PASID)
+		return -EINVAL;
+	stdev = iommufd_get_selftest_dev(ucmd->ictx, cmd->id);
+	if (IS_ERR(stdev))
+		return PTR_ERR(stdev);
+	iommufd_device_detach(stdev->idev, cmd->pasid_detach.pasid);
+	iommufd_put_object(ucmd->ictx, &stdev->obj);
+	return 0;
+}
+
+/*
+ * IOMMU_TEST_OP_PASID_CHECK_HWPT: what the iommu core has for PASID
+ * @pasid of selftest device @id is the domain of HWPT @hwpt_id, or nothing
+ * for @hwpt_id 0.  Asks the core, not iommufd's own records, so that it
+ * also catches the two disagreeing.
+ */
+static int iommufd_test_pasid_check_hwpt(struct iommufd_ucmd *ucmd,
+					 struct iommu_test_cmd *cmd)
+{
+	struct iommu_domain *expected = NULL, *found = NULL;
+	struct iommufd_selftest_dev *stdev;
+	struct iommu_attach_handle *handle;
+	struct iommufd_object *pt_obj = NULL;
+	struct iommu_group *group;
+	int rc = 0;
+
+	stdev = iommufd_get_selftest_dev(ucmd->ictx, cmd->id);
+	if (IS_ERR(stdev))
+		return PTR_ERR(stdev);
+	if (cmd->pasid_check.hwpt_id) {
+		pt_obj = iommufd_get_object(ucmd->ictx, cmd->pasid_check.hwpt_id,
+					    IOMMUFD_OBJ_ANY);
+		if (IS_ERR(pt_obj)) {
+			rc = PTR_ERR(pt_obj);
+			goto out_put_stdev;
+		}
+		if (pt_obj->type != IOMMUFD_OBJ_HWPT_PAGING &&
+		    pt_obj->type != IOMMUFD_OBJ_HWPT_NESTED) {
+			rc = -EINVAL;
+			goto out_put_pt;
+		}
+		expected = container_of(pt_obj, struct iommufd_hwpt, obj)->domain;
+	}
+
+	group = stdev->idev->dev->iommu_group;
+	/* Attach and detach are serialised with the lookup by the group lock */
+	scoped_guard(mutex, &stdev->idev->igroup->lock) {
+		handle = iommu_attach_handle_get(group, cmd->pasid_check.pasid,
+						 0);
+		if (!IS_ERR(handle))
+			found = handle->domain;
+	}
+	if (found != expected)
+		rc = -EINVAL;
+out_put_pt:
+	if (pt_obj)
+		iommufd_put_object(ucmd->ictx, pt_obj);
+out_put_stdev:
+	iommufd_put_object(ucmd->ictx, &stdev->obj);
+	return rc;
+}
+
 /**
  * iommufd_test() - the IOMMU_TEST_CMD ioctl
  * @ucmd: the ioctl, holding a struct iommu_test_cmd
@@ -595,6 +696,14 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return iommufd_test_dev_check_cache(ucmd, cmd);
 	case IOMMU_TEST_OP_TRIGGER_VEVENT:
 		return iommufd_test_trigger_vevent(ucmd, cmd);
+	case IOMMU_TEST_OP_PASID_ATTACH:
+		return iommufd_test_pasid_change(ucmd, cmd, false);
+	case IOMMU_TEST_OP_PASID_REPLACE:
+		return iommufd_test_pasid_change(ucmd, cmd, true);
+	case IOMMU_TEST_OP_PASID_DETACH:
+		return iommufd_test_pasid_detach(ucmd, cmd);
+	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
+		return iommufd_test_pasid_check_hwpt(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

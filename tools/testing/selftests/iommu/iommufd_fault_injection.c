@@ -14,6 +14,11 @@
  * nested HWPT, a vDEVICE, a vEVENTQ or HW queues; before the checks above
  * everything they built is destroyed in reverse order, each destroy having
  * to succeed, so no failure may leave a dependency or a pin behind.
+ *
+ * The PASID sequences attach, move and detach a PASID of a mock device
+ * between PASID-compatible HWPTs, one of them with a fault queue and a
+ * page request raised on the PASID; teardown detaches the PASID and then
+ * every HWPT they made must be destroyable.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -73,6 +78,21 @@ struct viommu_objects {
 	bool event_lost;
 };
 
+/* What a PASID sequence built, as far as its calls reported success */
+struct pasid_objects {
+	__u32 stdev_id;
+	__u32 idev_id;
+	/* The device's RID was moved off its IOAS */
+	bool rid_moved;
+	/* A PASID attach was tried: teardown detaches it */
+	bool pasid_tried;
+	unsigned int nr_hwpts;
+	/* Nested ones after their parents: destroyed in reverse order */
+	__u32 hwpt_ids[4];
+	__u32 fault_id;
+	int fault_fd;
+};
+
 struct sequence_state {
 	int fd;
 	void *buf;
@@ -99,6 +119,7 @@ struct sequence_state {
 	/* The sequence creates mock devices (see injected_error()) */
 	bool uses_mock_devices;
 	struct viommu_objects viommu;
+	struct pasid_objects pasid;
 };
 
 /* Runs the ioctls; returns 0 or the errno of the first call that failed */
@@ -690,6 +711,176 @@ static int seq_hw_queues(struct sequence_state *state)
 	return err;
 }
 
+#define SEQ_PASID 0x42
+
+/* A PASID-capable mock device on the first IOAS, and nothing else yet */
+static int add_pasid_device(struct sequence_state *state)
+{
+	struct pasid_objects *pasid = &state->pasid;
+	int err;
+
+	err = add_ioas(state);
+	if (!err)
+		err = iommufd_mock_domain_flags_err(state->fd, state->ioas[0],
+						    MOCK_FLAGS_DEVICE_PASID,
+						    &pasid->stdev_id, NULL,
+						    &pasid->idev_id);
+	return err;
+}
+
+/* A paging HWPT of the first IOAS with IOMMU_HWPT_ALLOC_* @flags */
+static int add_pasid_hwpt(struct sequence_state *state, __u32 flags,
+			  __u32 *hwpt_id)
+{
+	struct pasid_objects *pasid = &state->pasid;
+	int err;
+
+	err = iommufd_hwpt_alloc_err(state->fd, pasid->idev_id, state->ioas[0],
+				     flags, hwpt_id);
+	if (!err)
+		pasid->hwpt_ids[pasid->nr_hwpts++] = *hwpt_id;
+	return err;
+}
+
+/* Move the RID to @hwpt_id, so that the device's PASIDs may be attached */
+static int move_pasid_rid(struct sequence_state *state, __u32 hwpt_id)
+{
+	struct pasid_objects *pasid = &state->pasid;
+	int err;
+
+	err = iommufd_mock_domain_replace_err(state->fd, pasid->stdev_id,
+					      &hwpt_id);
+	/* The answer is written after the move: EFAULT may have moved it */
+	if (!err || err == EFAULT)
+		pasid->rid_moved = true;
+	return err;
+}
+
+static int seq_pasid_attach_replace_detach(struct sequence_state *state)
+{
+	struct pasid_objects *pasid = &state->pasid;
+	__u32 first_id, second_id, pt_id;
+	int err;
+
+	err = add_pasid_device(state);
+	if (!err)
+		err = add_pasid_hwpt(state, IOMMU_HWPT_ALLOC_PASID, &first_id);
+	if (!err)
+		err = add_pasid_hwpt(state, IOMMU_HWPT_ALLOC_PASID, &second_id);
+	if (!err)
+		err = move_pasid_rid(state, first_id);
+	if (err)
+		return err;
+	pasid->pasid_tried = true;
+	pt_id = second_id;
+	err = iommufd_pasid_attach_err(state->fd, pasid->stdev_id, SEQ_PASID,
+				       &pt_id);
+	if (!err) {
+		pt_id = first_id;
+		err = iommufd_pasid_replace_err(state->fd, pasid->stdev_id,
+						SEQ_PASID, &pt_id);
+	}
+	if (!err)
+		err = iommufd_pasid_check_err(state->fd, pasid->stdev_id,
+					      SEQ_PASID, first_id);
+	if (!err)
+		err = iommufd_pasid_detach_err(state->fd, pasid->stdev_id,
+					       SEQ_PASID);
+	return err;
+}
+
+static int seq_pasid_with_a_fault_queue(struct sequence_state *state)
+{
+	struct pasid_objects *pasid = &state->pasid;
+	struct iommu_hwpt_pgfault record;
+	__u32 parent_id, iopf_id, pt_id;
+	ssize_t len;
+	int err;
+
+	pasid->fault_fd = -1;
+	err = add_pasid_device(state);
+	if (!err)
+		err = add_pasid_hwpt(state,
+				     IOMMU_HWPT_ALLOC_NEST_PARENT |
+					     IOMMU_HWPT_ALLOC_PASID,
+				     &parent_id);
+	if (!err)
+		err = move_pasid_rid(state, parent_id);
+	if (!err)
+		err = iommufd_fault_queue_err(state->fd, &pasid->fault_id,
+					      &pasid->fault_fd);
+	if (!err) {
+		err = iommufd_nested_flags_err(state->fd, pasid->idev_id,
+					       parent_id,
+					       IOMMU_HWPT_ALLOC_PASID,
+					       pasid->fault_id, &iopf_id);
+		if (!err)
+			pasid->hwpt_ids[pasid->nr_hwpts++] = iopf_id;
+	}
+	if (err)
+		return err;
+	pasid->pasid_tried = true;
+	pt_id = iopf_id;
+	err = iommufd_pasid_attach_err(state->fd, pasid->stdev_id, SEQ_PASID,
+				       &pt_id);
+	if (!err)
+		err = iommufd_trigger_iopf_err(state->fd, pasid->idev_id,
+					       SEQ_PASID, 1);
+	if (err)
+		return err;
+	len = read(pasid->fault_fd, &record, sizeof(record));
+	if (len < 0)
+		return errno;
+	/* Only a fault injected into the core's delivery loses the request */
+	if (!len)
+		err = ENOMEM;
+	else if (len != sizeof(record) || record.pasid != SEQ_PASID)
+		err = EIO;
+	if (err)
+		return err;
+	/* Left unanswered: the move must answer it */
+	pt_id = parent_id;
+	err = iommufd_pasid_replace_err(state->fd, pasid->stdev_id, SEQ_PASID,
+					&pt_id);
+	if (!err)
+		err = iommufd_pasid_detach_err(state->fd, pasid->stdev_id,
+					       SEQ_PASID);
+	return err;
+}
+
+/*
+ * Undo a PASID sequence: the PASID detached (harmless if it never got
+ * attached), the RID back on the IOAS, the fault queue closed; then every
+ * HWPT and the queue must go, which only works if no failure left a
+ * reference behind.
+ */
+static void teardown_pasid(struct __test_metadata *_metadata,
+			   struct sequence_state *state)
+{
+	struct pasid_objects *pasid = &state->pasid;
+	__u32 pt_id;
+
+	if (pasid->pasid_tried)
+		ASSERT_EQ(0, iommufd_pasid_detach_err(state->fd,
+						      pasid->stdev_id,
+						      SEQ_PASID));
+	if (pasid->rid_moved) {
+		pt_id = state->ioas[0];
+		ASSERT_EQ(0, iommufd_mock_domain_replace_err(state->fd,
+							     pasid->stdev_id,
+							     &pt_id));
+	}
+	while (pasid->nr_hwpts) {
+		__u32 id = pasid->hwpt_ids[--pasid->nr_hwpts];
+
+		ASSERT_EQ(0, iommufd_destroy_err(state->fd, id));
+	}
+	if (pasid->fault_id) {
+		ASSERT_EQ(0, close(pasid->fault_fd));
+		ASSERT_EQ(0, iommufd_destroy_err(state->fd, pasid->fault_id));
+	}
+}
+
 /*
  * Destroy what a vIOMMU sequence built, dependents first: every destroy
  * must succeed, the vDEVICE's too (the device was not unbound).  What is
@@ -992,6 +1183,7 @@ static void run_with_every_fault(struct __test_metadata *_metadata,
 		state->buf_used = 0;
 		memset(&state->unsettled, 0, sizeof(state->unsettled));
 		memset(&state->viommu, 0, sizeof(state->viommu));
+		memset(&state->pasid, 0, sizeof(state->pasid));
 
 		ASSERT_EQ(0, iommufd_fail_nth_arm(nth));
 		err = sequence(state);
@@ -1012,6 +1204,7 @@ static void run_with_every_fault(struct __test_metadata *_metadata,
 		if (!injected)
 			ASSERT_FALSE(state->viommu.event_lost);
 		teardown_viommu(_metadata, state);
+		teardown_pasid(_metadata, state);
 		check_state(_metadata, state);
 		ASSERT_EQ(0, close(state->fd));
 		if (!injected) {
@@ -1104,6 +1297,19 @@ TEST_F_TIMEOUT(fault_injection, veventq_and_an_event, DOMAIN_TEST_TIMEOUT)
 TEST_F_TIMEOUT(fault_injection, hw_queues, DOMAIN_TEST_TIMEOUT)
 {
 	run_with_every_fault(_metadata, &self->state, seq_hw_queues, true);
+}
+
+TEST_F_TIMEOUT(fault_injection, pasid_attach_replace_and_detach,
+	       DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state,
+			     seq_pasid_attach_replace_detach, true);
+}
+
+TEST_F_TIMEOUT(fault_injection, pasid_with_a_fault_queue, DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state,
+			     seq_pasid_with_a_fault_queue, true);
 }
 
 TEST_HARNESS_MAIN

@@ -1333,4 +1333,125 @@ static inline int iommufd_viommu_attach_err(int fd, __u32 viommu_id,
 	return err;
 }
 
+/* ---- PASIDs ------------------------------------------------------------- */
+
+/* IOMMU_TEST_OP_PASID_ATTACH; *@pt_id receives the HWPT that got attached */
+static inline int iommufd_pasid_attach_err(int fd, __u32 stdev_id,
+					   __u32 pasid, __u32 *pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_PASID_ATTACH,
+		.id = stdev_id,
+		.pasid_attach = { .pasid = pasid, .pt_id = *pt_id },
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (!err)
+		*pt_id = cmd.pasid_attach.pt_id;
+	return err;
+}
+
+/* IOMMU_TEST_OP_PASID_REPLACE; *@pt_id receives the HWPT attached now */
+static inline int iommufd_pasid_replace_err(int fd, __u32 stdev_id,
+					    __u32 pasid, __u32 *pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_PASID_REPLACE,
+		.id = stdev_id,
+		.pasid_replace = { .pasid = pasid, .pt_id = *pt_id },
+	};
+	int err = iommufd_test_cmd_err(fd, &cmd);
+
+	if (!err)
+		*pt_id = cmd.pasid_replace.pt_id;
+	return err;
+}
+
+/* IOMMU_TEST_OP_PASID_DETACH */
+static inline int iommufd_pasid_detach_err(int fd, __u32 stdev_id,
+					   __u32 pasid)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_PASID_DETACH,
+		.id = stdev_id,
+		.pasid_detach = { .pasid = pasid },
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/*
+ * IOMMU_TEST_OP_PASID_CHECK_HWPT: 0 if the iommu core has @pasid of the
+ * device on the domain of @hwpt_id (0: on none), EINVAL if not
+ */
+static inline int iommufd_pasid_check_err(int fd, __u32 stdev_id,
+					  __u32 pasid, __u32 hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_PASID_CHECK_HWPT,
+		.id = stdev_id,
+		.pasid_check = { .pasid = pasid, .hwpt_id = hwpt_id },
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
+/* IOMMU_FAULT_QUEUE_ALLOC */
+static inline int iommufd_fault_queue_err(int fd, __u32 *fault_id,
+					  int *fault_fd)
+{
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
+	int err = iommufd_ioctl_err(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
+
+	if (err)
+		return err;
+	*fault_id = cmd.out_fault_id;
+	*fault_fd = cmd.out_fault_fd;
+	return 0;
+}
+
+/*
+ * A mock nested HWPT on @parent_id with IOMMU_HWPT_ALLOC_* @flags, sending
+ * its page faults to @fault_id unless that is 0
+ */
+static inline int iommufd_nested_flags_err(int fd, __u32 dev_id,
+					   __u32 parent_id, __u32 flags,
+					   __u32 fault_id, __u32 *hwpt_id)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags | (fault_id ? IOMMU_HWPT_FAULT_ID_VALID : 0),
+		.dev_id = dev_id,
+		.pt_id = parent_id,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (__u64)(uintptr_t)&data,
+		.fault_id = fault_id,
+	};
+	int err = iommufd_ioctl_err(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!err)
+		*hwpt_id = cmd.out_hwpt_id;
+	return err;
+}
+
+/* The mock device behind @idev_id raises a page request on @pasid */
+static inline int iommufd_trigger_iopf_err(int fd, __u32 idev_id,
+					   __u32 pasid, __u32 grpid)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = {
+			.dev_id = idev_id,
+			.pasid = pasid,
+			.grpid = grpid,
+			.perm = IOMMU_PGFAULT_PERM_READ,
+			.addr = 0x40000000,
+		},
+	};
+
+	return iommufd_test_cmd_err(fd, &cmd);
+}
+
 #endif
