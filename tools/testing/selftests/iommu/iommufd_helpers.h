@@ -1411,8 +1411,9 @@ static inline int iommufd_fault_queue_err(int fd, __u32 *fault_id,
 }
 
 /*
- * A mock nested HWPT on @parent_id with IOMMU_HWPT_ALLOC_* @flags, sending
- * its page faults to @fault_id unless that is 0
+ * A mock nested HWPT on @parent_id (a nesting parent or a vIOMMU) with
+ * IOMMU_HWPT_ALLOC_* @flags, sending its page faults to @fault_id unless
+ * that is 0; @hwpt_id may be NULL
  */
 static inline int iommufd_nested_flags_err(int fd, __u32 dev_id,
 					   __u32 parent_id, __u32 flags,
@@ -1431,7 +1432,7 @@ static inline int iommufd_nested_flags_err(int fd, __u32 dev_id,
 	};
 	int err = iommufd_ioctl_err(fd, IOMMU_HWPT_ALLOC, &cmd);
 
-	if (!err)
+	if (!err && hwpt_id)
 		*hwpt_id = cmd.out_hwpt_id;
 	return err;
 }

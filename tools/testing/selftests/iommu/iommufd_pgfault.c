@@ -43,28 +43,6 @@ static int fault_queue_alloc_err(int fd, __u32 flags, __u32 *fault_id,
 	return 0;
 }
 
-/* A mock nested HWPT on @parent_id whose page faults go to @fault_id */
-static int nested_with_fault_err(int fd, __u32 idev_id, __u32 parent_id,
-				 __u32 fault_id, __u32 *hwpt_id)
-{
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_HWPT_FAULT_ID_VALID,
-		.dev_id = idev_id,
-		.pt_id = parent_id,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = sizeof(data),
-		.data_uptr = (__u64)(uintptr_t)&data,
-		.fault_id = fault_id,
-	};
-	int err = iommufd_ioctl_err(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!err)
-		*hwpt_id = cmd.out_hwpt_id;
-	return err;
-}
-
 /* The mock device behind @idev_id raises a page request of group @grpid */
 static int trigger_err(int fd, __u32 idev_id, __u32 pasid, __u32 grpid)
 {
@@ -160,9 +138,10 @@ FIXTURE_SETUP(pgfault)
 					       &self->parent_id));
 	ASSERT_EQ(0, fault_queue_alloc_err(self->fd, 0, &self->fault_id,
 					   &self->fault_fd));
-	ASSERT_EQ(0, nested_with_fault_err(self->fd, self->idev_id,
-					   self->parent_id, self->fault_id,
-					   &self->iopf_hwpt_id));
+	ASSERT_EQ(0, iommufd_nested_flags_err(self->fd, self->idev_id,
+					      self->parent_id, 0,
+					      self->fault_id,
+					      &self->iopf_hwpt_id));
 	ASSERT_EQ(0, move_device_err(self->fd, self->stdev_id,
 				     self->iopf_hwpt_id));
 }
@@ -207,13 +186,13 @@ TEST_F(pgfault, nested_hwpt_naming_no_fault_queue_is_enoent)
 {
 	__u32 hwpt_id;
 
-	EXPECT_EQ(ENOENT, nested_with_fault_err(self->fd, self->idev_id,
-						self->parent_id, 0x7fffffff,
-						&hwpt_id));
+	EXPECT_EQ(ENOENT, iommufd_nested_flags_err(self->fd, self->idev_id,
+						   self->parent_id, 0,
+						   0x7fffffff, &hwpt_id));
 	/* An ID of another kind names no fault queue either */
-	EXPECT_EQ(ENOENT, nested_with_fault_err(self->fd, self->idev_id,
-						self->parent_id,
-						self->ioas_id, &hwpt_id));
+	EXPECT_EQ(ENOENT, iommufd_nested_flags_err(self->fd, self->idev_id,
+						   self->parent_id, 0,
+						   self->ioas_id, &hwpt_id));
 }
 
 TEST_F(pgfault, fault_queue_on_a_nest_parent_is_eopnotsupp)
@@ -399,9 +378,9 @@ TEST_F(pgfault, replace_to_another_queue_answers_the_old_ones)
 
 	ASSERT_EQ(0, fault_queue_alloc_err(self->fd, 0, &other_fault_id,
 					   &other_fault_fd));
-	ASSERT_EQ(0, nested_with_fault_err(self->fd, self->idev_id,
-					   self->parent_id, other_fault_id,
-					   &other_hwpt_id));
+	ASSERT_EQ(0, iommufd_nested_flags_err(self->fd, self->idev_id,
+					      self->parent_id, 0,
+					      other_fault_id, &other_hwpt_id));
 	ASSERT_EQ(0, raise_and_read_err(self->fd, self->idev_id, self->fault_fd,
 					1, &old_record));
 
@@ -723,9 +702,9 @@ TEST_F(pgfault, deliveries_race_with_replace_and_detach)
 	__u32 other_hwpt_id;
 	__u32 targets[3];
 
-	ASSERT_EQ(0, nested_with_fault_err(self->fd, self->idev_id,
-					   self->parent_id, self->fault_id,
-					   &other_hwpt_id));
+	ASSERT_EQ(0, iommufd_nested_flags_err(self->fd, self->idev_id,
+					      self->parent_id, 0,
+					      self->fault_id, &other_hwpt_id));
 	targets[0] = other_hwpt_id;
 	targets[1] = self->ioas_id;
 	targets[2] = self->iopf_hwpt_id;

@@ -743,36 +743,14 @@ TEST_F(viommu, pt_id_of_a_vdevice_is_einval)
 					      sizeof(data), NULL));
 }
 
-/* IOMMU_HWPT_ALLOC through the vIOMMU with a fault queue @fault_id */
-static int nested_with_fault_err(int fd, __u32 idev_id, __u32 viommu_id,
-				 __u32 fault_id, __u32 *hwpt_id)
-{
-	struct iommu_hwpt_selftest data = { .iotlb = 1 };
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_HWPT_FAULT_ID_VALID,
-		.dev_id = idev_id,
-		.pt_id = viommu_id,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = sizeof(data),
-		.data_uptr = (__u64)(uintptr_t)&data,
-		.fault_id = fault_id,
-	};
-	int err = iommufd_ioctl_err(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!err && hwpt_id)
-		*hwpt_id = cmd.out_hwpt_id;
-	return err;
-}
-
 TEST_F(viommu, fault_id_naming_no_fault_queue_is_enoent)
 {
-	EXPECT_EQ(ENOENT, nested_with_fault_err(self->fd, self->base.idev_id,
-						self->base.viommu_id,
-						NO_SUCH_ID, NULL));
-	EXPECT_EQ(ENOENT, nested_with_fault_err(self->fd, self->base.idev_id,
-						self->base.viommu_id,
-						self->base.viommu_id, NULL));
+	EXPECT_EQ(ENOENT, iommufd_nested_flags_err(self->fd, self->base.idev_id,
+						   self->base.viommu_id, 0,
+						   NO_SUCH_ID, NULL));
+	EXPECT_EQ(ENOENT, iommufd_nested_flags_err(self->fd, self->base.idev_id,
+						   self->base.viommu_id, 0,
+						   self->base.viommu_id, NULL));
 	/* The failures dropped what they held of the vIOMMU */
 	EXPECT_EQ(0, iommufd_destroy_err(self->fd, self->base.viommu_id));
 }
@@ -784,9 +762,9 @@ TEST_F(viommu, nested_hwpt_sends_its_faults_to_a_fault_queue)
 
 	ASSERT_EQ(0,
 		  iommufd_ioctl_err(self->fd, IOMMU_FAULT_QUEUE_ALLOC, &fault));
-	ASSERT_EQ(0, nested_with_fault_err(self->fd, self->base.idev_id,
-					   self->base.viommu_id,
-					   fault.out_fault_id, &nested_id));
+	ASSERT_EQ(0, iommufd_nested_flags_err(self->fd, self->base.idev_id,
+					      self->base.viommu_id, 0,
+					      fault.out_fault_id, &nested_id));
 	ASSERT_EQ(0, close(fault.out_fault_fd));
 	/* The nested HWPT depends on the queue */
 	EXPECT_EQ(EBUSY, iommufd_destroy_err(self->fd, fault.out_fault_id));
