@@ -52,6 +52,21 @@ MACHINES = {
         'memory': '2G',
         'smp': 2,
     },
+    # q35-vtd with the IOMMU in scalable mode (x-scalable-mode) and
+    # PASID-tagged translation offered (x-pasid-mode): the kernel then gives
+    # every device a PASID table, whose entries can each hold a domain.
+    # QEMU 7.2 has no first-stage tables, so every domain is second-stage.
+    'q35-vtd-sm': {
+        'arch': 'x86_64',
+        'machine': ['-M', 'q35,kernel-irqchip=split'],
+        'cpu': 'max',
+        'devices': ['-device', 'intel-iommu,intremap=on,caching-mode=on,'
+                    'x-scalable-mode=on,x-pasid-mode=on',
+                    '-device', 'edu'],
+        'cmdline': ['intel_iommu=on'],
+        'memory': '2G',
+        'smp': 2,
+    },
     # q35-vtd with two edu devices behind a conventional PCI bridge: the
     # bridge forwards their DMA under its own requester ID, so the IOMMU
     # cannot tell them apart and puts both (and the bridge) in one group.
