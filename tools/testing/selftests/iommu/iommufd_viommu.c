@@ -667,12 +667,15 @@ TEST_F(viommu, destroyed_nested_hwpt_lets_go_of_viommu_and_parent)
 	EXPECT_EQ(0, iommufd_destroy_err(self->fd, self->base.parent_id));
 }
 
-TEST_F(viommu, allocation_flags_but_a_fault_queue_are_eopnotsupp)
+/*
+ * A nested HWPT takes a fault queue and may be made for PASIDs; the flags
+ * of paging HWPTs mean nothing to it
+ */
+TEST_F(viommu, allocation_flags_of_paging_hwpts_are_eopnotsupp)
 {
 	static const __u32 flags[] = {
 		IOMMU_HWPT_ALLOC_NEST_PARENT,
 		IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-		IOMMU_HWPT_ALLOC_PASID,
 		1U << 30,
 	};
 	struct iommu_hwpt_selftest data = { .iotlb = 1 };
@@ -687,6 +690,20 @@ TEST_F(viommu, allocation_flags_but_a_fault_queue_are_eopnotsupp)
 						      IOMMU_HWPT_DATA_SELFTEST,
 						      &data, sizeof(data),
 						      NULL));
+}
+
+TEST_F(viommu, nested_hwpt_for_pasids_is_allocated)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = 1 };
+	__u32 nested_id;
+
+	ASSERT_EQ(0, iommufd_hwpt_alloc_data_err(self->fd, self->base.idev_id,
+						 self->base.viommu_id,
+						 IOMMU_HWPT_ALLOC_PASID,
+						 IOMMU_HWPT_DATA_SELFTEST,
+						 &data, sizeof(data),
+						 &nested_id));
+	EXPECT_EQ(0, iommufd_destroy_err(self->fd, nested_id));
 }
 
 TEST_F(viommu, nested_hwpt_without_data_is_eopnotsupp)
