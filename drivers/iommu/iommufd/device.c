@@ -16,6 +16,7 @@
 #include <linux/pci.h>
 #include <linux/pci-ats.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -27,6 +28,7 @@
 #include "hw_pagetable.h"
 #include "ioas.h"
 #include "viommu.h"
+#include "iommufd_trace.h"
 
 /* iommu_{attach,replace,detach}_group_handle() */
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
@@ -155,8 +157,40 @@ static void iommufd_device_destroy(struct iommufd_object *obj)
 	xa_destroy(&idev->attachments);
 }
 
+/*
+ * The group lock is held across attaches that fill domains, so the
+ * attachments are read under RCU, which keeps each record (not its HWPT)
+ * alive; a record is never changed once it is in the xarray.
+ */
+static void iommufd_device_show(struct iommufd_object *obj,
+				struct seq_file *m)
+{
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
+	struct iommufd_attach *attach;
+	unsigned long pasid;
+	bool first = true;
+
+	seq_printf(m, " bus=%s dev=%s", dev_bus_name(idev->dev) ?: "-",
+		   dev_name(idev->dev));
+	rcu_read_lock();
+	attach = xa_load(&idev->attachments, IOMMU_NO_PASID);
+	seq_printf(m, " rid=%u pasids=", attach ? attach->hwpt_id : 0);
+	xa_for_each(&idev->attachments, pasid, attach) {
+		if (pasid == IOMMU_NO_PASID)
+			continue;
+		seq_printf(m, "%s%lu:%u", first ? "" : ",", pasid,
+			   attach->hwpt_id);
+		first = false;
+	}
+	rcu_read_unlock();
+	if (first)
+		seq_putc(m, '-');
+}
+
 static const struct iommufd_object_ops iommufd_device_ops = {
 	.destroy = iommufd_device_destroy,
+	.show = iommufd_device_show,
 };
 
 /*
@@ -498,6 +532,7 @@ static struct iommufd_attach *iommufd_attach_new(struct iommufd_device *idev,
 		return ERR_PTR(-ENOMEM);
 	attach->idev = idev;
 	attach->hwpt = hwpt;
+	attach->hwpt_id = hwpt->obj.id;
 	attach->pasid = pasid;
 	INIT_LIST_HEAD(&attach->rid_link);
 	if (hwpt->fault) {
@@ -508,6 +543,7 @@ static struct iommufd_attach *iommufd_attach_new(struct iommufd_device *idev,
 		}
 		attach->iopf_enabled = true;
 	}
+	atomic_inc(&hwpt->attachments);
 	return attach;
 }
 
@@ -519,6 +555,8 @@ static void iommufd_attach_free(struct iommufd_attach *attach)
 {
 	if (attach->iopf_enabled)
 		iommufd_device_put_iopf(attach->idev);
+	/* The caller still holds a reference on the HWPT */
+	atomic_dec(&attach->hwpt->attachments);
 	kfree_rcu(attach, rcu);
 }
 
@@ -1203,7 +1241,11 @@ static int iommufd_device_change_pt(struct iommufd_device *idev,
 int iommufd_device_attach(struct iommufd_device *idev, ioasid_t pasid,
 			  u32 *pt_id)
 {
-	return iommufd_device_change_pt(idev, pasid, pt_id, false);
+	int rc = iommufd_device_change_pt(idev, pasid, pt_id, false);
+
+	if (!rc)
+		trace_iommufd_device_attach(idev->obj.id, pasid, *pt_id);
+	return rc;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_attach, IOMMUFD);
 
@@ -1228,7 +1270,11 @@ EXPORT_SYMBOL_NS_GPL(iommufd_device_attach, IOMMUFD);
 int iommufd_device_replace(struct iommufd_device *idev, ioasid_t pasid,
 			   u32 *pt_id)
 {
-	return iommufd_device_change_pt(idev, pasid, pt_id, true);
+	int rc = iommufd_device_change_pt(idev, pasid, pt_id, true);
+
+	if (!rc)
+		trace_iommufd_device_replace(idev->obj.id, pasid, *pt_id);
+	return rc;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_replace, IOMMUFD);
 
@@ -1253,8 +1299,11 @@ void iommufd_device_detach(struct iommufd_device *idev, ioasid_t pasid)
 		hwpt = iommufd_group_detach(idev);
 	else
 		hwpt = iommufd_pasid_detach(idev, pasid);
-	if (hwpt)
-		iommufd_hwpt_drop_device(idev->ictx, hwpt);
+	if (!hwpt)
+		return;
+	/* Before the drop, which may destroy an automatic HWPT */
+	trace_iommufd_device_detach(idev->obj.id, pasid, hwpt->obj.id);
+	iommufd_hwpt_drop_device(idev->ictx, hwpt);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_detach, IOMMUFD);
 

@@ -118,6 +118,8 @@ static_assert(offsetof(struct iommufd_device, obj) == 0);
  *          set by the core
  * @idev: the attached device
  * @hwpt: the HWPT; the attachment holds a long-term reference on it
+ * @hwpt_id: @hwpt's object ID, which fdinfo reads under RCU: the record
+ *           is freed after a grace period, the HWPT may not be
  * @pasid: IOMMU_NO_PASID for the RID
  * @rid_link: entry in the group's rid_attachments (RID only; a PASID
  *            attachment is found through its device's attachments)
@@ -137,6 +139,7 @@ struct iommufd_attach {
 	struct iommu_attach_handle handle;
 	struct iommufd_device *idev;
 	struct iommufd_hwpt *hwpt;
+	u32 hwpt_id;
 	ioasid_t pasid;
 	struct list_head rid_link;
 	bool iopf_enabled;

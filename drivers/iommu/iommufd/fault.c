@@ -11,6 +11,7 @@
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
@@ -18,6 +19,7 @@
 #include "device.h"
 #include "fault.h"
 #include "hw_pagetable.h"
+#include "iommufd_trace.h"
 
 /* The answer codes user space may write are the PCI ones the core uses */
 static_assert((int)IOMMUFD_PAGE_RESP_SUCCESS == (int)IOMMU_PAGE_RESP_SUCCESS);
@@ -41,6 +43,16 @@ static void iommufd_fault_answer(struct iopf_group *group,
 static u32 iommufd_fault_dev_id(struct iopf_group *group)
 {
 	return iommufd_attach_from_handle(group->attach_handle)->idev->obj.id;
+}
+
+/* Before the answer frees @group; the attachment is alive until retired */
+static void iommufd_fault_trace_answer(struct iommufd_fault *fault,
+				       struct iopf_group *group, u32 code,
+				       bool by_kernel)
+{
+	trace_iommufd_fault_answer(fault->obj.id, iommufd_fault_dev_id(group),
+				   group->last_fault.fault.prm.grpid, code,
+				   by_kernel);
 }
 
 /* One page request of a group as user space reads it */
@@ -251,6 +263,7 @@ static size_t iommufd_fault_answer_batch(struct iommufd_fault *fault,
 		group = xa_erase(&fault->awaiting, answers[i].cookie);
 		if (!group)
 			break;
+		iommufd_fault_trace_answer(fault, group, answers[i].code, false);
 		iommufd_fault_answer(group, answers[i].code);
 	}
 	return i;
@@ -323,12 +336,16 @@ static void iommufd_fault_answer_from(struct iommufd_fault *fault,
 		if (attach && group->attach_handle != &attach->handle)
 			continue;
 		list_del(&group->node);
+		iommufd_fault_trace_answer(fault, group,
+					   IOMMU_PAGE_RESP_INVALID, true);
 		iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
 	}
 	xa_for_each(&fault->awaiting, cookie, group) {
 		if (attach && group->attach_handle != &attach->handle)
 			continue;
 		xa_erase(&fault->awaiting, cookie);
+		iommufd_fault_trace_answer(fault, group,
+					   IOMMU_PAGE_RESP_INVALID, true);
 		iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
 	}
 }
@@ -371,8 +388,28 @@ static void iommufd_fault_destroy(struct iommufd_object *obj)
 	mutex_destroy(&fault->lock);
 }
 
+/* fault->lock is only ever held briefly (fault.h) */
+static void iommufd_fault_show(struct iommufd_object *obj, struct seq_file *m)
+{
+	struct iommufd_fault *fault =
+		container_of(obj, struct iommufd_fault, obj);
+	unsigned int unread = 0, awaiting = 0;
+	struct iopf_group *group;
+	unsigned long cookie;
+
+	mutex_lock(&fault->lock);
+	list_for_each_entry(group, &fault->unread, node)
+		unread++;
+	xa_for_each(&fault->awaiting, cookie, group)
+		awaiting++;
+	mutex_unlock(&fault->lock);
+	seq_printf(m, " depth=%u unread=%u awaiting=%u", unread + awaiting,
+		   unread, awaiting);
+}
+
 static const struct iommufd_object_ops iommufd_fault_ops = {
 	.destroy = iommufd_fault_destroy,
+	.show = iommufd_fault_show,
 };
 
 /* An empty queue, allocated but not yet visible under its ID */
@@ -495,6 +532,11 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 			/* The core does not look at the handle again */
 			group->attach_handle = &source->handle;
 			list_add_tail(&group->node, &fault->unread);
+			trace_iommufd_fault_raise(fault->obj.id,
+						  source->idev->obj.id,
+						  group->last_fault.fault.prm.pasid,
+						  group->last_fault.fault.prm.grpid,
+						  group->last_fault.fault.prm.addr);
 			wake_up_interruptible(&fault->readers);
 			return 0;
 		}

@@ -10,6 +10,7 @@
 #include <linux/iommu.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/seq_file.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
@@ -90,8 +91,29 @@ static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 	iommufd_object_unref(&ioas->obj);
 }
 
+/*
+ * Everything shown is fixed at creation or, like the coherency and the
+ * count of attachments, read as a snapshot without a lock.
+ */
+static void iommufd_hwpt_paging_show(struct iommufd_object *obj,
+				     struct seq_file *m)
+{
+	struct iommufd_hwpt_paging *hwpt_paging =
+		container_of(obj, struct iommufd_hwpt_paging, common.obj);
+	struct iommufd_hwpt *hwpt = &hwpt_paging->common;
+
+	seq_printf(m,
+		   " ioas=%u auto=%d nest_parent=%d dirty_tracking=%d pasid=%d coherent=%d attachments=%d",
+		   hwpt_paging->ioas->obj.id, hwpt_paging->auto_domain,
+		   hwpt_paging->nest_parent, !!hwpt->domain->dirty_ops,
+		   hwpt->pasid_compat,
+		   READ_ONCE(hwpt_paging->enforce_cache_coherency),
+		   atomic_read(&hwpt->attachments));
+}
+
 static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
 	.destroy = iommufd_hwpt_paging_destroy,
+	.show = iommufd_hwpt_paging_show,
 };
 
 /**
@@ -284,8 +306,24 @@ static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 	iommufd_object_unref(&hwpt_nested->parent->common.obj);
 }
 
+/* Parent, vIOMMU and fault queue are fixed and referenced for life */
+static void iommufd_hwpt_nested_show(struct iommufd_object *obj,
+				     struct seq_file *m)
+{
+	struct iommufd_hwpt_nested *hwpt_nested =
+		container_of(obj, struct iommufd_hwpt_nested, common.obj);
+	struct iommufd_hwpt *hwpt = &hwpt_nested->common;
+
+	seq_printf(m, " parent=%u viommu=%u fault=%u pasid=%d attachments=%d",
+		   hwpt_nested->parent->common.obj.id,
+		   hwpt_nested->viommu ? hwpt_nested->viommu->obj.id : 0,
+		   hwpt->fault ? hwpt->fault->obj.id : 0, hwpt->pasid_compat,
+		   atomic_read(&hwpt->attachments));
+}
+
 static const struct iommufd_object_ops iommufd_hwpt_nested_ops = {
 	.destroy = iommufd_hwpt_nested_destroy,
+	.show = iommufd_hwpt_nested_show,
 };
 
 /*

@@ -62,12 +62,16 @@ struct iommufd_ioas;
  * @pasid_compat: allocated with IOMMU_HWPT_ALLOC_PASID: the driver made the
  *                domain so that it can serve PASIDs, and a device with
  *                PASIDs attached may have it on its RID (device.h)
+ * @attachments: how many attachment records (device.h) name the HWPT, of
+ *               RIDs and PASIDs; for fdinfo only, which reads it without
+ *               the group locks that change it
  */
 struct iommufd_hwpt {
 	struct iommufd_object obj;
 	struct iommu_domain *domain;
 	struct iommufd_fault *fault;
 	bool pasid_compat;
+	atomic_t attachments;
 };
 
 static_assert(offsetof(struct iommufd_hwpt, obj) == 0);

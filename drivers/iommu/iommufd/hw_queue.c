@@ -8,6 +8,7 @@
 #include <linux/iommufd.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
 
@@ -142,8 +143,20 @@ static void iommufd_hw_queue_destroy(struct iommufd_object *obj)
 	iommufd_object_unref(&hw_queue->viommu->obj);
 }
 
+static void iommufd_hw_queue_show(struct iommufd_object *obj,
+				  struct seq_file *m)
+{
+	struct iommufd_hw_queue *hw_queue =
+		container_of(obj, struct iommufd_hw_queue, obj);
+
+	seq_printf(m, " viommu=%u queue_type=%u base_addr=0x%llx length=%zu",
+		   hw_queue->viommu->obj.id, hw_queue->type,
+		   hw_queue->base_addr, hw_queue->length);
+}
+
 static const struct iommufd_object_ops iommufd_hw_queue_ops = {
 	.destroy = iommufd_hw_queue_destroy,
+	.show = iommufd_hw_queue_show,
 };
 
 /* The size of a HW queue of @type on @viommu, or 0 if there is none */

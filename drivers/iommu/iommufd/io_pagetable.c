@@ -67,6 +67,30 @@ static unsigned long iopt_mapping_length(struct iopt_mapping *mapping)
 	return mapping->iova_node.last - mapping->iova_node.start + 1;
 }
 
+/*
+ * Every change of the mappings tree goes through these two, which keep the
+ * counts that fdinfo reads without iova_rwsem (written under it for write).
+ */
+static void iopt_insert_mapping(struct io_pagetable *iopt,
+				struct iopt_mapping *mapping)
+{
+	interval_tree_insert(&mapping->iova_node, &iopt->mappings);
+	WRITE_ONCE(iopt->nmappings, iopt->nmappings + 1);
+	WRITE_ONCE(iopt->mapped_bytes,
+		   iopt->mapped_bytes + (mapping->iova_node.last -
+					 mapping->iova_node.start + 1));
+}
+
+static void iopt_remove_mapping_node(struct io_pagetable *iopt,
+				     struct iopt_mapping *mapping)
+{
+	interval_tree_remove(&mapping->iova_node, &iopt->mappings);
+	WRITE_ONCE(iopt->nmappings, iopt->nmappings - 1);
+	WRITE_ONCE(iopt->mapped_bytes,
+		   iopt->mapped_bytes - (mapping->iova_node.last -
+					 mapping->iova_node.start + 1));
+}
+
 /* ---- placing IOVAs ------------------------------------------------------ */
 
 /*
@@ -343,7 +367,7 @@ static int iopt_insert_pending(struct io_pagetable *iopt,
 		mapping->pages = pending->pages;
 		mapping->start_byte = pending->start_byte;
 		mapping->iommu_prot = iommu_prot;
-		interval_tree_insert(&mapping->iova_node, &iopt->mappings);
+		iopt_insert_mapping(iopt, mapping);
 		next_iova += pending->length;
 	}
 	if (map_call)
@@ -352,8 +376,7 @@ static int iopt_insert_pending(struct io_pagetable *iopt,
 	rc = iopt_fill_new_mappings(iopt, to_map);
 	list_for_each_entry(pending, to_map, link) {
 		if (rc) {
-			interval_tree_remove(&pending->mapping->iova_node,
-					     &iopt->mappings);
+			iopt_remove_mapping_node(iopt, pending->mapping);
 			continue;
 		}
 		/* Owned by the page table now */
@@ -483,7 +506,7 @@ static void iopt_remove_mapping(struct io_pagetable *iopt,
 	if (iopt->ndomains)
 		pages_domains_unmap_all(mapping->pages, mapping, iopt->domains,
 					iopt->ndomains);
-	interval_tree_remove(&mapping->iova_node, &iopt->mappings);
+	iopt_remove_mapping_node(iopt, mapping);
 	iommufd_pages_put(mapping->pages);
 	kfree(mapping);
 }
@@ -696,7 +719,7 @@ int iopt_split(struct io_pagetable *iopt, unsigned long iova)
 	if (head->removing)
 		return -EBUSY;
 
-	interval_tree_remove(&head->iova_node, &iopt->mappings);
+	iopt_remove_mapping_node(iopt, head);
 	tail->iova_node.start = iova;
 	tail->iova_node.last = head->iova_node.last;
 	head->iova_node.last = iova - 1;
@@ -705,8 +728,8 @@ int iopt_split(struct io_pagetable *iopt, unsigned long iova)
 	iommufd_pages_get(head->pages);
 	tail->pages = head->pages;
 	pages_domains_split(head->pages, head, tail);
-	interval_tree_insert(&head->iova_node, &iopt->mappings);
-	interval_tree_insert(&no_free_ptr(tail)->iova_node, &iopt->mappings);
+	iopt_insert_mapping(iopt, head);
+	iopt_insert_mapping(iopt, no_free_ptr(tail));
 	return 0;
 }
 

@@ -185,6 +185,12 @@ struct iopt_allowed_range {
  * @large_pages_disabled: IOMMU_OPTION_HUGE_PAGES is 0: fill domains one
  *                        CPU page per IOMMU mapping call instead of
  *                        combining contiguous runs into larger IOMMU pages
+ * @nmappings: how many mappings @mappings holds
+ * @mapped_bytes: the bytes they map together
+ *
+ * @nmappings, @mapped_bytes and @ndomains change under @iova_rwsem held
+ * for write and are read without it by fdinfo (fdinfo.c), which must not
+ * wait behind a long map.
  */
 struct io_pagetable {
 	struct rw_semaphore iova_rwsem;
@@ -198,6 +204,8 @@ struct io_pagetable {
 	u64 map_calls;
 	unsigned long iova_alignment;
 	bool large_pages_disabled;
+	unsigned long nmappings;
+	u64 mapped_bytes;
 };
 
 /**

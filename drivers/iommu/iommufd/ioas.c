@@ -6,12 +6,14 @@
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/iommu.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
 #include "ioas.h"
 #include "pages.h"
+#include "iommufd_trace.h"
 
 #define IOMMUFD_IOAS_MAP_FLAGS                                                 \
 	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |                \
@@ -53,8 +55,25 @@ static void iommufd_ioas_destroy(struct iommufd_object *obj)
 	mutex_destroy(&ioas->mutex);
 }
 
+/* Counts kept for lock-free reading: a map may hold iova_rwsem for long */
+static void iommufd_ioas_show(struct iommufd_object *obj, struct seq_file *m)
+{
+	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
+	struct io_pagetable *iopt = &ioas->iopt;
+	unsigned int accesses = 0;
+	unsigned long index;
+	void *slot;
+
+	xa_for_each(&iopt->accesses, index, slot)
+		accesses++;
+	seq_printf(m, " mappings=%lu mapped_bytes=%llu domains=%u accesses=%u",
+		   READ_ONCE(iopt->nmappings), READ_ONCE(iopt->mapped_bytes),
+		   READ_ONCE(iopt->ndomains), accesses);
+}
+
 static const struct iommufd_object_ops iommufd_ioas_ops = {
 	.destroy = iommufd_ioas_destroy,
+	.show = iommufd_ioas_show,
 };
 
 /**
@@ -273,8 +292,11 @@ static int iommufd_ioas_map_new_pages(struct iommufd_ucmd *ucmd,
 	if (rc)
 		return rc;
 	*iova = placed_iova;
-	return iommufd_ioas_respond_mapped(ucmd, cmd_len, &ioas->iopt,
-					   placed_iova, length, map_call);
+	rc = iommufd_ioas_respond_mapped(ucmd, cmd_len, &ioas->iopt,
+					 placed_iova, length, map_call);
+	if (!rc)
+		trace_iommufd_ioas_map(ioas->obj.id, placed_iova, length, flags);
+	return rc;
 }
 
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
@@ -388,6 +410,10 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 						 &dst_ioas->iopt, dst_iova,
 						 cmd->length, map_call);
 	}
+	if (!rc)
+		trace_iommufd_ioas_copy(src_ioas->obj.id, cmd->src_iova,
+					dst_ioas->obj.id, dst_iova,
+					cmd->length, cmd->flags);
 	iommufd_put_object(ucmd->ictx, &dst_ioas->obj);
 out_put_src:
 	iommufd_put_object(ucmd->ictx, &src_ioas->obj);
@@ -420,8 +446,13 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 			rc = -ENOENT;
 	}
 	if (!rc) {
+		u64 asked = cmd->length;
+
 		cmd->length = unmapped;
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		if (!rc)
+			trace_iommufd_ioas_unmap(ioas->obj.id, cmd->iova, asked,
+						 unmapped);
 	}
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 	return rc;

@@ -22,6 +22,9 @@
  * - object.c, object.h: the object table of a context: IDs, short and
  *   long references, publishing, and destroying.
  * - option.c: IOMMU_OPTION.
+ * - fdinfo.c: /proc/<pid>/fdinfo of /dev/iommu: the context and one line
+ *   per object, each kind describing itself (its ops' show).
+ * - iommufd_trace.h: the trace events (events/iommufd/), created in main.c.
  * - ioas.c, ioas.h: the IOAS object and its ioctls.
  * - io_pagetable.c, io_pagetable.h: the page table of an IOAS: placing,
  *   creating and removing mappings, reserved and allowed IOVA, linked
@@ -146,6 +149,7 @@
 #include "object.h"
 
 struct file;
+struct seq_file;
 struct vm_area_struct;
 struct iommufd_ioas;
 
@@ -184,6 +188,9 @@ enum iommufd_account_mode {
  *           its own lock protects it
  * @move_lock: serialises IOMMU_IOAS_CHANGE_PROCESS, which holds every
  *             IOAS's iova_rwsem under it at once (ioas.c)
+ * @pinned_pages: pages the pages objects of this context have pinned and
+ *                charged now (pages.c), whoever they are charged to; read
+ *                by fdinfo
  */
 struct iommufd_ctx {
 	struct file *file;
@@ -195,6 +202,7 @@ struct iommufd_ctx {
 	struct iommufd_ioas *vfio_ioas;
 	struct maple_tree mt_mmap;
 	struct mutex move_lock; /* see above */
+	atomic_long_t pinned_pages;
 };
 
 /**
@@ -271,6 +279,7 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd);
 int iommufd_option(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 int iommufd_fops_mmap(struct file *filp, struct vm_area_struct *vma);
+void iommufd_ctx_show_fdinfo(struct iommufd_ctx *ictx, struct seq_file *m);
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 			unsigned long arg);
 

@@ -24,6 +24,9 @@
 #include "selftest.h"
 #include "viommu.h"
 
+#define CREATE_TRACE_POINTS
+#include "iommufd_trace.h"
+
 /* Large enough for the kernel's version of every command struct */
 union iommufd_cmd_buffer {
 	struct iommu_destroy destroy;
@@ -148,8 +151,8 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 #endif
 };
 
-static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
-			       unsigned long arg)
+static long iommufd_fops_dispatch(struct file *filp, unsigned int cmd,
+				  unsigned long arg)
 {
 	union iommufd_cmd_buffer kernel_copy;
 	struct iommufd_ucmd ucmd = {
@@ -188,6 +191,16 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 	return op->execute(&ucmd);
 }
 
+static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
+			       unsigned long arg)
+{
+	long rc = iommufd_fops_dispatch(filp, cmd, arg);
+
+	if (rc < 0)
+		trace_iommufd_ioctl_error(cmd, rc);
+	return rc;
+}
+
 static struct miscdevice vfio_misc_dev;
 
 static int iommufd_fops_open(struct inode *inode, struct file *filp)
@@ -211,6 +224,11 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+static void iommufd_fops_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	iommufd_ctx_show_fdinfo(filp->private_data, m);
+}
+
 static const struct file_operations iommufd_fops = {
 	.owner = THIS_MODULE,
 	.open = iommufd_fops_open,
@@ -219,6 +237,7 @@ static const struct file_operations iommufd_fops = {
 	/* Every struct has the same layout for 32 and 64 bit callers */
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = iommufd_fops_mmap,
+	.show_fdinfo = iommufd_fops_show_fdinfo,
 };
 
 /* The context behind @file, or NULL when @file is not /dev/iommu */

@@ -13,6 +13,7 @@
 #include <uapi/linux/iommufd.h>
 
 #include "iommufd_private.h"
+#include "iommufd_trace.h"
 
 /**
  * iommufd_object_alloc_raw() - allocate an object and reserve its ID
@@ -71,8 +72,11 @@ void iommufd_object_finalize(struct iommufd_ctx *ictx,
 	 * The slot exists already, so storing into it allocates nothing.
 	 */
 	xa_lock(&ictx->objects);
-	if (!WARN_ON(xas_load(&xas) != XA_ZERO_ENTRY))
+	if (!WARN_ON(xas_load(&xas) != XA_ZERO_ENTRY)) {
 		xas_store(&xas, obj);
+		/* Under the lock: once it is dropped a destroy may free @obj */
+		trace_iommufd_object_alloc(obj);
+	}
 	xa_unlock(&ictx->objects);
 }
 
@@ -238,6 +242,7 @@ static int iommufd_object_drain_short_users(struct iommufd_ctx *ictx,
 static void iommufd_object_free(struct iommufd_ctx *ictx,
 				struct iommufd_object *obj, bool keep_id)
 {
+	trace_iommufd_object_destroy(obj);
 	obj->ops->destroy(obj);
 	/* The ID is handed out again only once the object is really gone */
 	if (!keep_id)

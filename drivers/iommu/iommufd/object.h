@@ -41,6 +41,7 @@
 #include <linux/types.h>
 
 struct iommufd_ctx;
+struct seq_file;
 
 /**
  * struct iommufd_object_ops - per-type behaviour of objects
@@ -48,6 +49,11 @@ struct iommufd_ctx;
  *           short or long users left, or on a creation that failed after
  *           the object was allocated but before it was finalized (so it
  *           checks what it got to).  The core frees the memory afterwards.
+ * @show: optional; append the kind's own " key=value" fields to the
+ *        object's line in the context's fdinfo (fdinfo.c).  Called with a
+ *        short-term reference held and no lock; it may sleep, but must not
+ *        wait for a lock an ioctl can hold for long (a page table's
+ *        iova_rwsem, a group lock), and prints the same fields every time.
  *
  * Each object kind keeps its ops in the file that creates its objects and
  * hands them to iommufd_object_alloc(), so that the object table needs to
@@ -55,6 +61,7 @@ struct iommufd_ctx;
  */
 struct iommufd_object_ops {
 	void (*destroy)(struct iommufd_object *obj);
+	void (*show)(struct iommufd_object *obj, struct seq_file *m);
 };
 
 struct iommufd_object *
@@ -109,6 +116,9 @@ static inline void iommufd_object_unref(struct iommufd_object *obj)
 {
 	refcount_dec(&obj->long_users);
 }
+
+/* fdinfo.c: the name fdinfo and the trace events give @type */
+const char *iommufd_object_type_name(enum iommufd_object_type type);
 
 int iommufd_object_destroy_id(struct iommufd_ctx *ictx, u32 id);
 int iommufd_object_unref_destroy(struct iommufd_ctx *ictx,

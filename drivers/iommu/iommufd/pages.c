@@ -88,6 +88,7 @@ static struct iommufd_pages *iommufd_pages_alloc(struct iommufd_ctx *ictx,
 	xa_init_flags(&pages->access_pfns, XA_FLAGS_ACCOUNT);
 	pages->writable = writable;
 	pages->npages = DIV_ROUND_UP(*start_byte + length, PAGE_SIZE);
+	pages->ictx = ictx;
 	/* Charges and limits belong to whoever created the mapping */
 	iommufd_owner_get_current(&pages->owner,
 				  iommufd_pages_current_mode(ictx));
@@ -310,6 +311,7 @@ static int iommufd_pages_charge(struct iommufd_pages *pages,
 	if (rc)
 		return rc;
 	pages->npinned += npages;
+	atomic_long_add(npages, &pages->ictx->pinned_pages);
 	return 0;
 }
 
@@ -323,6 +325,7 @@ void iommufd_pages_uncharge(struct iommufd_pages *pages, unsigned long npages)
 	if (!npages || WARN_ON(npages > pages->npinned))
 		return;
 	pages->npinned -= npages;
+	atomic_long_sub(npages, &pages->ictx->pinned_pages);
 	iommufd_owner_uncharge(&pages->owner, npages);
 }
 

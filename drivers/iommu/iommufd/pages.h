@@ -112,6 +112,8 @@ struct iommufd_pages_owner {
  * @access_pfns: page index -> xa_mk_value(pfn) of every page an access
  *               has pinned
  * @npinned: pages pinned (and charged) now
+ * @ictx: the context the object was made in, whose pinned_pages counts
+ *        @npinned too; the object goes before its context does
  */
 struct iommufd_pages {
 	struct kref kref;
@@ -131,6 +133,7 @@ struct iommufd_pages {
 	struct rb_root_cached access_users;
 	struct xarray access_pfns;
 	unsigned long npinned;
+	struct iommufd_ctx *ictx;
 };
 
 struct iommufd_pages *iommufd_pages_alloc_user(struct iommufd_ctx *ictx,

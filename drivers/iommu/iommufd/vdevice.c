@@ -8,6 +8,7 @@
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <uapi/linux/iommufd.h>
@@ -50,8 +51,23 @@ static void iommufd_vdevice_destroy(struct iommufd_object *obj)
 	iommufd_object_unref(&viommu->obj);
 }
 
+/*
+ * The device outlives the vDEVICE: unbinding makes a tombstone of it
+ * first, which waits for our short-term reference.
+ */
+static void iommufd_vdevice_show(struct iommufd_object *obj,
+				 struct seq_file *m)
+{
+	struct iommufd_vdevice *vdev =
+		container_of(obj, struct iommufd_vdevice, obj);
+
+	seq_printf(m, " viommu=%u device=%u virt_id=0x%llx",
+		   vdev->viommu->obj.id, vdev->idev->obj.id, vdev->virt_id);
+}
+
 static const struct iommufd_object_ops iommufd_vdevice_ops = {
 	.destroy = iommufd_vdevice_destroy,
+	.show = iommufd_vdevice_show,
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/iommufd.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -176,8 +177,26 @@ static void iommufd_veventq_destroy(struct iommufd_object *obj)
 	iommufd_object_unref(&viommu->obj);
 }
 
+static void iommufd_veventq_show(struct iommufd_object *obj,
+				 struct seq_file *m)
+{
+	struct iommufd_veventq *veventq =
+		container_of(obj, struct iommufd_veventq, obj);
+	unsigned int unread;
+	bool lost;
+
+	spin_lock(&veventq->lock);
+	unread = veventq->num_events;
+	lost = !list_empty(&veventq->lost_events.node);
+	spin_unlock(&veventq->lock);
+	seq_printf(m, " viommu=%u event_type=%u depth=%u unread=%u lost=%d",
+		   veventq->viommu->obj.id, veventq->type, veventq->depth,
+		   unread, lost);
+}
+
 static const struct iommufd_object_ops iommufd_veventq_ops = {
 	.destroy = iommufd_veventq_destroy,
+	.show = iommufd_veventq_show,
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/rwsem.h>
+#include <linux/seq_file.h>
 #include <linux/xarray.h>
 #include <uapi/linux/iommufd.h>
 
@@ -35,8 +36,24 @@ static void iommufd_viommu_destroy(struct iommufd_object *obj)
 	xa_destroy(&viommu->vdevs);
 }
 
+static void iommufd_viommu_show(struct iommufd_object *obj,
+				struct seq_file *m)
+{
+	struct iommufd_viommu *viommu =
+		container_of(obj, struct iommufd_viommu, obj);
+	unsigned int vdevices = 0;
+	unsigned long virt_id;
+	void *vdev;
+
+	xa_for_each(&viommu->vdevs, virt_id, vdev)
+		vdevices++;
+	seq_printf(m, " viommu_type=%u hwpt=%u vdevices=%u", viommu->type,
+		   viommu->hwpt ? viommu->hwpt->common.obj.id : 0, vdevices);
+}
+
 static const struct iommufd_object_ops iommufd_viommu_ops = {
 	.destroy = iommufd_viommu_destroy,
+	.show = iommufd_viommu_show,
 };
 
 /*

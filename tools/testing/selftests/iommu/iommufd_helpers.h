@@ -1455,4 +1455,154 @@ static inline int iommufd_trigger_iopf_err(int fd, __u32 idev_id,
 	return iommufd_test_cmd_err(fd, &cmd);
 }
 
+/* ---- fdinfo ------------------------------------------------------------- */
+
+#define IOMMUFD_FDINFO_MAX_OBJECTS 64
+#define IOMMUFD_FDINFO_LINE 384
+
+/*
+ * What /proc/self/fdinfo/<fd> of an iommufd says (the format is in
+ * Documentation/userspace-api/iommufd.rst): the context's two lines, and
+ * each "iommufd-object:" line's fields ("id=1 type=ioas ...") in ID order.
+ */
+struct iommufd_fdinfo {
+	char account_mode[16];
+	long pinned_pages;
+	unsigned int nobjects;
+	char objects[IOMMUFD_FDINFO_MAX_OBJECTS][IOMMUFD_FDINFO_LINE];
+};
+
+/* Read the fdinfo of @fd into @info: 0, or an errno */
+static inline int iommufd_fdinfo_read_err(int fd, struct iommufd_fdinfo *info)
+{
+	char path[64], line[IOMMUFD_FDINFO_LINE + 32];
+	FILE *file;
+	int err = 0;
+
+	memset(info, 0, sizeof(*info));
+	info->pinned_pages = -1;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	file = fopen(path, "r");
+	if (!file)
+		return errno;
+	while (fgets(line, sizeof(line), file)) {
+		char *value = strstr(line, ":\t");
+
+		if (!value)
+			continue;
+		*value = 0;
+		value += 2;
+		value[strcspn(value, "\n")] = 0;
+		if (!strcmp(line, "iommufd-account-mode")) {
+			snprintf(info->account_mode,
+				 sizeof(info->account_mode), "%s", value);
+		} else if (!strcmp(line, "iommufd-pinned-pages")) {
+			info->pinned_pages = strtol(value, NULL, 10);
+		} else if (!strcmp(line, "iommufd-object")) {
+			if (info->nobjects == IOMMUFD_FDINFO_MAX_OBJECTS ||
+			    strlen(value) >= IOMMUFD_FDINFO_LINE) {
+				err = E2BIG;
+				break;
+			}
+			snprintf(info->objects[info->nobjects++],
+				 IOMMUFD_FDINFO_LINE, "%s", value);
+		}
+	}
+	fclose(file);
+	if (!err && (!info->account_mode[0] || info->pinned_pages < 0))
+		err = ENODATA;
+	return err;
+}
+
+/*
+ * The value of field @key in the object line @fields, copied to @value
+ * (@size bytes); false if the line has no such field
+ */
+static inline bool iommufd_fdinfo_field(const char *fields, const char *key,
+					char *value, size_t size)
+{
+	size_t key_len = strlen(key);
+	const char *pos = fields;
+
+	while (*pos) {
+		size_t len = strcspn(pos, " ");
+
+		if (len > key_len && !strncmp(pos, key, key_len) &&
+		    pos[key_len] == '=') {
+			len -= key_len + 1;
+			if (len >= size)
+				return false;
+			memcpy(value, pos + key_len + 1, len);
+			value[len] = 0;
+			return true;
+		}
+		pos += len;
+		pos += strspn(pos, " ");
+	}
+	return false;
+}
+
+/* The object line of ID @id, or NULL */
+static inline const char *iommufd_fdinfo_object(const struct iommufd_fdinfo *info,
+						__u32 id)
+{
+	char want[16], have[16];
+	unsigned int i;
+
+	snprintf(want, sizeof(want), "%u", id);
+	for (i = 0; i != info->nobjects; i++)
+		if (iommufd_fdinfo_field(info->objects[i], "id", have,
+					 sizeof(have)) &&
+		    !strcmp(have, want))
+			return info->objects[i];
+	return NULL;
+}
+
+/*
+ * Numeric field @key (decimal or 0x hex) of object @id; -1 when the object
+ * or the field is missing, -2 when the value is not a number
+ */
+static inline long long iommufd_fdinfo_num(const struct iommufd_fdinfo *info,
+					   __u32 id, const char *key)
+{
+	const char *fields = iommufd_fdinfo_object(info, id);
+	char value[64], *end;
+	long long num;
+
+	if (!fields || !iommufd_fdinfo_field(fields, key, value, sizeof(value)))
+		return -1;
+	num = strtoll(value, &end, 0);
+	return *end || end == value ? -2 : num;
+}
+
+/* Text field @key of object @id, or "" when it is missing */
+static inline const char *iommufd_fdinfo_str(const struct iommufd_fdinfo *info,
+					     __u32 id, const char *key,
+					     char *value, size_t size)
+{
+	const char *fields = iommufd_fdinfo_object(info, id);
+
+	if (!fields || !iommufd_fdinfo_field(fields, key, value, size))
+		value[0] = 0;
+	return value;
+}
+
+/*
+ * Whether two readings describe the same state: used to check that a
+ * refused call changed nothing
+ */
+static inline bool iommufd_fdinfo_same(const struct iommufd_fdinfo *a,
+				       const struct iommufd_fdinfo *b)
+{
+	unsigned int i;
+
+	if (strcmp(a->account_mode, b->account_mode) ||
+	    a->pinned_pages != b->pinned_pages || a->nobjects != b->nobjects)
+		return false;
+	for (i = 0; i != a->nobjects; i++)
+		if (strcmp(a->objects[i], b->objects[i]))
+			return false;
+	return true;
+}
+
 #endif
