@@ -2,9 +2,9 @@
 
 Usage, from the top of the repository: python3 -m harness.main COMMAND, with
 COMMAND one of check run build kernel test conformance shell lint tree series
-bench clean. Options come from the environment, as make passes them: PROFILE
+bench fuzz clean. Options come from the environment, as make passes them: PROFILE
 (normal|debug), VARIANT (ours|stock), SUITE, MACHINE, ARGS, BENCH, SERIES_DIR,
-V=1, and for conformance CONFORMANCE_SRC.
+V=1, for conformance CONFORMANCE_SRC, for fuzz SEED, SECONDS and THREADS.
 """
 
 import dataclasses
@@ -295,6 +295,37 @@ def cmd_test():
                   + (f' ARGS={args}' if args else ''))
 
 
+def fuzz_number(name, default, low, high):
+    text = os.environ.get(name) or str(default)
+    if not text.isdigit() or not low <= int(text) <= high:
+        die(f'{name}={text}: a whole number from {low} to {high} is needed')
+    return int(text)
+
+
+def cmd_fuzz():
+    """The ioctl fuzzer for SECONDS on the debug kernel (q35), then kmemleak.
+
+    It is the 'fuzz' suite of suites.conf with the seed, run time and
+    threads of the command line, and a time limit that fits the run time.
+    """
+    seed = fuzz_number('SEED', 1, 0, 2**64 - 1)
+    seconds = fuzz_number('SECONDS', 600, 1, 24 * 3600)
+    threads = fuzz_number('THREADS', 4, 1, 16)
+    base = suites_mod.select(name='fuzz')[0]
+    program = base.command.split()[0]
+    factor = PROFILES['debug']['timeout_factor']
+    # the run itself, then closing everything under KASAN: a margin
+    suite = dataclasses.replace(
+        base, timeout=-(-(seconds + 120 + seconds // 10) // factor),
+        command=f'{program} --seed {seed} --seconds {seconds} --threads {threads}')
+    rows = []
+    with CacheLock():
+        tree = guarded(rows, assemble_tree)
+        if tree:
+            run_profile(rows, tree, 'debug', [suite], echo=console_echo('suite'))
+    return finish(rows, f'make fuzz SEED={seed} SECONDS={seconds} THREADS={threads}')
+
+
 def cmd_kernel(profiles):
     with CacheLock():
         tree = assemble_tree()
@@ -407,6 +438,7 @@ COMMANDS = {
     'tree': cmd_tree,
     'series': cmd_series,
     'bench': cmd_bench,
+    'fuzz': cmd_fuzz,
     'clean': cmd_clean,
 }
 
