@@ -105,6 +105,7 @@ struct map {
 	__u32 ioas;
 	__u64 iova;
 	__u64 len;
+	__u64 uva;	/* the user VA it was mapped from */
 };
 
 struct ctx {
@@ -370,7 +371,7 @@ static bool pick_map(struct thr *t, struct ctx *c, struct map *m)
 }
 
 static void add_map(struct ctx *c, unsigned int gen, __u32 ioas, __u64 iova,
-		    __u64 len)
+		    __u64 len, __u64 uva)
 {
 	pthread_mutex_lock(&c->lock);
 	if (c->gen == gen) {
@@ -379,6 +380,7 @@ static void add_map(struct ctx *c, unsigned int gen, __u32 ioas, __u64 iova,
 		m->ioas = ioas;
 		m->iova = iova;
 		m->len = len;
+		m->uva = uva;
 		if (c->nmaps >= 2 * NMAPS)
 			c->nmaps = NMAPS;
 	}
@@ -439,6 +441,15 @@ static __u64 odd_iova(struct thr *t)
 	if (chance(&t->r, 90))
 		return MOCK_APERTURE_START + (__u64)rnd(&t->r, 2048) * PAGE_SIZE;
 	return odd[rnd(&t->r, ARRAY_SIZE(odd))];
+}
+
+/* A range nothing may map, when no mapping is known */
+static void fake_map(struct thr *t, struct map *m, __u64 len)
+{
+	m->ioas = 0;
+	m->iova = odd_iova(t);
+	m->len = len;
+	m->uva = (uintptr_t)bufs[0].va;
 }
 
 /* @valid flags mostly, sometimes a random bit more */
@@ -762,7 +773,7 @@ static int op_ioas_map(struct thr *t)
 	cmd->length = odd_len(t, len);
 	ret = fuzz_ioctl(t, p.fd, IOMMU_IOAS_MAP, &ab, sizeof(*cmd));
 	if (!ret)
-		add_map(p.c, p.gen, cmd->ioas_id, cmd->iova, cmd->length);
+		add_map(p.c, p.gen, cmd->ioas_id, cmd->iova, cmd->length, va);
 	return ret;
 }
 
@@ -793,7 +804,7 @@ static int op_ioas_map_file(struct thr *t)
 	cmd->length = odd_len(t, len);
 	ret = fuzz_ioctl(t, p.fd, IOMMU_IOAS_MAP_FILE, &ab, sizeof(*cmd));
 	if (!ret)
-		add_map(p.c, p.gen, cmd->ioas_id, cmd->iova, cmd->length);
+		add_map(p.c, p.gen, cmd->ioas_id, cmd->iova, cmd->length, va);
 	return ret;
 }
 
@@ -803,16 +814,19 @@ static int op_ioas_copy(struct thr *t)
 	union argbuf ab = {};
 	struct iommu_ioas_copy *cmd = (void *)ab.b;
 	struct map m;
+	__u64 uva;
 	int ret;
 
 	if (p.fd < 0 || !pick_map(t, p.c, &m))
 		return -1;
+	uva = m.uva;
 	cmd->src_ioas_id = chance(&t->r, 90) ? m.ioas : pick_id(t, p.c, T_IOAS);
 	cmd->dst_ioas_id = pick_id(t, p.c, T_IOAS);
 	cmd->src_iova = m.iova;
 	cmd->length = m.len;
 	if (chance(&t->r, 20) && m.len > PAGE_SIZE) {
 		cmd->src_iova += PAGE_SIZE;
+		uva += PAGE_SIZE;
 		cmd->length -= PAGE_SIZE * (1 + rnd(&t->r, 2));
 	}
 	cmd->length = odd_len(t, cmd->length);
@@ -826,7 +840,7 @@ static int op_ioas_copy(struct thr *t)
 	ret = fuzz_ioctl(t, p.fd, IOMMU_IOAS_COPY, &ab, sizeof(*cmd));
 	if (!ret)
 		add_map(p.c, p.gen, cmd->dst_ioas_id, cmd->dst_iova,
-			cmd->length);
+			cmd->length, uva);
 	return ret;
 }
 
@@ -977,7 +991,7 @@ static int op_get_dirty(struct thr *t)
 	if (p.fd < 0)
 		return -1;
 	if (!pick_map(t, p.c, &m))
-		m.iova = odd_iova(t), m.len = SZ_1M;
+		fake_map(t, &m, SZ_1M);
 	cmd->hwpt_id = pick_id(t, p.c, T_HWPT);
 	cmd->flags = odd_flags(t, IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
 	cmd->iova = m.iova;
@@ -1149,7 +1163,7 @@ static int op_hw_queue_alloc(struct thr *t)
 	if (p.fd < 0)
 		return -1;
 	if (!pick_map(t, p.c, &m))
-		m.iova = odd_iova(t), m.len = PAGE_SIZE;
+		fake_map(t, &m, PAGE_SIZE);
 	cmd->viommu_id = pick_id(t, p.c, T_VIOMMU);
 	cmd->type = chance(&t->r, 90) ? IOMMU_HW_QUEUE_TYPE_SELFTEST :
 					rnd(&t->r, 4);
@@ -1287,9 +1301,8 @@ static int op_check_map(struct thr *t)
 	cmd = test_cmd_init(&ab, IOMMU_TEST_OP_MD_CHECK_MAP);
 	cmd->id = pick_id(t, p.c, T_HWPT);
 	cmd->check_map.iova = m.iova;
-	/* most likely a mismatch (EINVAL): the mapping's VA is not kept */
-	cmd->check_map.length = m.len < b.len ? m.len : b.len;
-	cmd->check_map.uptr = (uintptr_t)b.va;
+	cmd->check_map.length = odd_len(t, m.len);
+	cmd->check_map.uptr = chance(&t->r, 90) ? m.uva : (uintptr_t)b.va;
 	return test_cmd(t, p.fd, cmd, &ab);
 }
 
@@ -1322,7 +1335,8 @@ static int op_create_access(struct thr *t)
 		return -1;
 	cmd = test_cmd_init(&ab, IOMMU_TEST_OP_CREATE_ACCESS);
 	cmd->id = pick_id(t, p.c, T_IOAS);
-	cmd->create_access.flags =
+	cmd->create_access.flags = chance(&t->r, 80) ?
+		MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES :
 		odd_flags(t, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
 	ret = test_cmd(t, p.fd, cmd, &ab);
 	if (!ret)
@@ -1343,7 +1357,7 @@ static int op_access_pages(struct thr *t)
 	if (p.fd < 0)
 		return -1;
 	if (!pick_map(t, p.c, &m))
-		m.iova = odd_iova(t), m.len = PAGE_SIZE;
+		fake_map(t, &m, PAGE_SIZE);
 	cmd = test_cmd_init(&ab, IOMMU_TEST_OP_ACCESS_PAGES);
 	cmd->id = pick_id(t, p.c, T_ACCESS);
 	cmd->access_pages.flags = odd_flags(t, MOCK_FLAGS_ACCESS_WRITE);
@@ -1354,10 +1368,10 @@ static int op_access_pages(struct thr *t)
 		cmd->access_pages.length = PAGE_SIZE;
 	}
 	cmd->access_pages.length = odd_len(t, cmd->access_pages.length);
-	if (cmd->access_pages.length > b.len && chance(&t->r, 95))
-		cmd->access_pages.length = b.len;
 	/* the kernel compares the pinned pages with those of uptr */
-	cmd->access_pages.uptr = (uintptr_t)b.va;
+	cmd->access_pages.uptr = m.uva + cmd->access_pages.iova - m.iova;
+	if (chance(&t->r, 5))
+		cmd->access_pages.uptr = (uintptr_t)b.va;
 	ret = test_cmd(t, p.fd, cmd, &ab);
 	if (!ret)
 		ctx_add(p.c, p.gen, T_APAGES,
@@ -1395,7 +1409,7 @@ static int op_access_rw(struct thr *t)
 	if (p.fd < 0)
 		return -1;
 	if (!pick_map(t, p.c, &m))
-		m.iova = odd_iova(t), m.len = PAGE_SIZE;
+		fake_map(t, &m, PAGE_SIZE);
 	cmd = test_cmd_init(&ab, IOMMU_TEST_OP_ACCESS_RW);
 	cmd->id = pick_id(t, p.c, T_ACCESS);
 	cmd->access_rw.flags = odd_flags(t, MOCK_ACCESS_RW_WRITE |
@@ -1448,7 +1462,7 @@ static int op_test_dirty(struct thr *t)
 	if (p.fd < 0)
 		return -1;
 	if (!pick_map(t, p.c, &m))
-		m.iova = odd_iova(t), m.len = SZ_1M;
+		fake_map(t, &m, SZ_1M);
 	cmd = test_cmd_init(&ab, IOMMU_TEST_OP_DIRTY);
 	cmd->id = pick_id(t, p.c, T_HWPT);
 	cmd->dirty.iova = m.iova;
@@ -1658,7 +1672,7 @@ static int op_vfio_unmap(struct thr *t)
 	if (p.fd < 0)
 		return -1;
 	if (!pick_map(t, p.c, &m))
-		m.iova = odd_iova(t), m.len = PAGE_SIZE;
+		fake_map(t, &m, PAGE_SIZE);
 	unmap.iova = m.iova;
 	unmap.size = odd_len(t, m.len);
 	if (chance(&t->r, 10)) {
