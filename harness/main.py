@@ -305,24 +305,26 @@ def fuzz_number(name, default, low, high):
 def cmd_fuzz():
     """The ioctl fuzzer for SECONDS on the debug kernel (q35), then kmemleak.
 
-    It is the 'fuzz' suite of suites.conf with the seed, run time and
-    threads of the command line, and a time limit that fits the run time.
+    It is the 'fuzz' suite of suites.conf, with a time limit that fits the
+    run time.  The guest runs the suite's command of its own copy of
+    suites.conf with the arguments appended (as 'make test ARGS='): the
+    fuzzer takes the last of repeated options, so these win.
     """
     seed = fuzz_number('SEED', 1, 0, 2**64 - 1)
     seconds = fuzz_number('SECONDS', 600, 1, 24 * 3600)
     threads = fuzz_number('THREADS', 4, 1, 16)
     base = suites_mod.select(name='fuzz')[0]
-    program = base.command.split()[0]
     factor = PROFILES['debug']['timeout_factor']
     # the run itself, then closing everything under KASAN: a margin
     suite = dataclasses.replace(
-        base, timeout=-(-(seconds + 120 + seconds // 10) // factor),
-        command=f'{program} --seed {seed} --seconds {seconds} --threads {threads}')
+        base, timeout=-(-(seconds + 120 + seconds // 10) // factor))
+    args = f'--seed {seed} --seconds {seconds} --threads {threads}'
     rows = []
     with CacheLock():
         tree = guarded(rows, assemble_tree)
         if tree:
-            run_profile(rows, tree, 'debug', [suite], echo=console_echo('suite'))
+            run_profile(rows, tree, 'debug', [suite], args=args,
+                        echo=console_echo('suite'))
     return finish(rows, f'make fuzz SEED={seed} SECONDS={seconds} THREADS={threads}')
 
 

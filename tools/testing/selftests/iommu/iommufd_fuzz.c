@@ -23,6 +23,8 @@
  * status is 1 when one of them does not hold.
  *
  * Usage: iommufd_fuzz [--seed N] [--seconds N] [--threads N] [--calls N]
+ * An option given twice takes its last value ('make fuzz' appends its own
+ * to the command of the 'fuzz' suite).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
