@@ -193,9 +193,12 @@ static void ctx_add(struct ctx *c, unsigned int gen, enum obj_type type,
 
 	pthread_mutex_lock(&c->lock);
 	if (c->gen != gen || c->nfds == 0) {
+		/* the context went meanwhile: so does what it handed out */
 		pthread_mutex_unlock(&c->lock);
 		if (fd >= 0)
 			close(fd);
+		if (type == T_ACCESS)
+			close(id);
 		return;
 	}
 	if (c->n[type] == NIDS) {
