@@ -507,8 +507,9 @@ out_abort:
  * the queue's descriptor is closed or the device is no longer attached.
  * Never waits for user space.
  *
- * Context: process context (the IOMMU driver's fault thread, or the
- * selftest's IOMMU_TEST_OP_TRIGGER_IOPF).
+ * Context: process context: a worker of the IOMMU's iopf queue, which
+ * the mock driver's IOMMU_TEST_OP_TRIGGER_IOPF reports through as well,
+ * never the thread that raised the request.
  * Return: 0: the group is taken care of either way.
  */
 int iommufd_fault_iopf_handler(struct iopf_group *group)
