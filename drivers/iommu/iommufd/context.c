@@ -33,7 +33,7 @@ struct iommufd_ctx *iommufd_ctx_create(struct file *file,
 		return ERR_PTR(-ENOMEM);
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ictx->destroy_wait);
-	xa_init(&ictx->groups);
+	xa_init_flags(&ictx->groups, XA_FLAGS_ACCOUNT);
 	mt_init_flags(&ictx->mt_mmap, MT_FLAGS_ALLOC_RANGE);
 	mutex_init(&ictx->move_lock);
 	ictx->account_mode = as_vfio_container ? IOMMUFD_ACCOUNT_MM :

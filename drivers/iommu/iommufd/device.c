@@ -225,7 +225,7 @@ static struct iommufd_device *iommufd_device_do_bind(struct iommufd_ctx *ictx,
 	}
 	idev->ictx = ictx;
 	idev->dev = dev;
-	xa_init(&idev->attachments);
+	xa_init_flags(&idev->attachments, XA_FLAGS_ACCOUNT);
 	idev->enforce_cache_coherency =
 		device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
 

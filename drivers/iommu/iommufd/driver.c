@@ -14,6 +14,8 @@
 #include <linux/export.h>
 #include <linux/iommufd.h>
 #include <linux/maple_tree.h>
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
@@ -230,15 +232,23 @@ static void iommufd_veventq_queue(struct iommufd_veventq *veventq,
 	wake_up_interruptible(&veventq->readers);
 }
 
-/* A copy of the driver's event, or NULL if memory is short */
-static struct iommufd_vevent *iommufd_vevent_new(const void *event_data,
-						 size_t data_len)
+/*
+ * A copy of the driver's event, or NULL if memory is short.  Charged to
+ * the queue owner's memory cgroup, as if the owner had made it: its depth
+ * is the owner's choice, and so is leaving the events unread.
+ */
+static struct iommufd_vevent *
+iommufd_vevent_new(struct iommufd_veventq *veventq, const void *event_data,
+		   size_t data_len)
 {
 	struct iommufd_vevent *vevent;
+	struct mem_cgroup *caller_memcg;
 
+	caller_memcg = set_active_memcg(veventq->memcg);
 	/* The event path must not wait for reclaim: a lost event is fine */
 	vevent = kzalloc(struct_size(vevent, event_data, data_len),
-			 GFP_NOWAIT | __GFP_NOWARN);
+			 GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
+	set_active_memcg(caller_memcg);
 	if (!vevent)
 		return NULL;
 	vevent->data_len = data_len;
@@ -279,7 +289,7 @@ int iommufd_viommu_report_event(struct iommufd_viommu *viommu,
 		rc = -EOPNOTSUPP;
 		goto out_unlock;
 	}
-	vevent = iommufd_vevent_new(event_data, data_len);
+	vevent = iommufd_vevent_new(veventq, event_data, data_len);
 
 	spin_lock(&veventq->lock);
 	if (vevent && veventq->num_events < veventq->depth) {

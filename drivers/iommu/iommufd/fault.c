@@ -39,6 +39,16 @@ static void iommufd_fault_answer(struct iopf_group *group,
 	iopf_free_group(group);
 }
 
+/* Answer a group that is on one of @fault's queues, just taken off it */
+static void iommufd_fault_answer_queued(struct iommufd_fault *fault,
+					struct iopf_group *group,
+					enum iommu_page_response_code code)
+{
+	lockdep_assert_held(&fault->lock);
+	fault->depth--;
+	iommufd_fault_answer(group, code);
+}
+
 /* The ID user space knows the device that raised @group by */
 static u32 iommufd_fault_dev_id(struct iopf_group *group)
 {
@@ -264,7 +274,7 @@ static size_t iommufd_fault_answer_batch(struct iommufd_fault *fault,
 		if (!group)
 			break;
 		iommufd_fault_trace_answer(fault, group, answers[i].code, false);
-		iommufd_fault_answer(group, answers[i].code);
+		iommufd_fault_answer_queued(fault, group, answers[i].code);
 	}
 	return i;
 }
@@ -338,7 +348,8 @@ static void iommufd_fault_answer_from(struct iommufd_fault *fault,
 		list_del(&group->node);
 		iommufd_fault_trace_answer(fault, group,
 					   IOMMU_PAGE_RESP_INVALID, true);
-		iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
+		iommufd_fault_answer_queued(fault, group,
+					    IOMMU_PAGE_RESP_INVALID);
 	}
 	xa_for_each(&fault->awaiting, cookie, group) {
 		if (attach && group->attach_handle != &attach->handle)
@@ -346,7 +357,8 @@ static void iommufd_fault_answer_from(struct iommufd_fault *fault,
 		xa_erase(&fault->awaiting, cookie);
 		iommufd_fault_trace_answer(fault, group,
 					   IOMMU_PAGE_RESP_INVALID, true);
-		iommufd_fault_answer(group, IOMMU_PAGE_RESP_INVALID);
+		iommufd_fault_answer_queued(fault, group,
+					    IOMMU_PAGE_RESP_INVALID);
 	}
 }
 
@@ -424,7 +436,7 @@ static struct iommufd_fault *fault_queue_create(struct iommufd_ctx *ictx)
 	fault->ictx = ictx;
 	mutex_init(&fault->lock);
 	INIT_LIST_HEAD(&fault->unread);
-	xa_init_flags(&fault->awaiting, XA_FLAGS_ALLOC1);
+	xa_init_flags(&fault->awaiting, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&fault->readers);
 	return fault;
 }
@@ -504,7 +516,8 @@ out_abort:
  * Installed as the iopf_handler of the domains of HWPTs with a fault
  * queue.  Re-points @group at the attachment of the device that faulted
  * (see fault.h) and queues it for user space, or answers it at once when
- * the queue's descriptor is closed or the device is no longer attached.
+ * the queue's descriptor is closed, the queue holds its most
+ * (IOMMUFD_FAULT_MAX_DEPTH) or the device is no longer attached.
  * Never waits for user space.
  *
  * Context: process context: a worker of the IOMMU's iopf queue, which
@@ -529,7 +542,8 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 	fault = source ? source->hwpt->fault : NULL;
 	if (fault) {
 		guard(mutex)(&fault->lock);
-		if (!fault->closed) {
+		if (!fault->closed && fault->depth < IOMMUFD_FAULT_MAX_DEPTH) {
+			fault->depth++;
 			/* The core does not look at the handle again */
 			group->attach_handle = &source->handle;
 			list_add_tail(&group->node, &fault->unread);

@@ -32,6 +32,10 @@
  *   when the descriptor is closed.  After the close, new groups are
  *   answered as invalid at once, so a device never waits for an answer
  *   nobody can give.
+ * - A queue holds at most IOMMUFD_FAULT_MAX_DEPTH groups that are not
+ *   answered yet, read or not: beyond that a new group is answered as
+ *   invalid at once.  Groups are the iommu core's memory, not charged to
+ *   anybody, so a queue user space never reads must not grow without end.
  *
  * Locking: fault->lock protects the queues and is only ever held for a
  * short, bounded time: never across a copy from or to user space, so that
@@ -56,6 +60,12 @@
 struct iommufd_attach;
 struct iopf_group;
 
+/*
+ * Groups a fault queue holds at most; above any hardware's page-request
+ * queue (VT-d's holds 2048 requests), so only a queue nobody reads fills
+ */
+#define IOMMUFD_FAULT_MAX_DEPTH 4096
+
 /**
  * struct iommufd_fault - a fault queue
  * @obj: the object header
@@ -65,6 +75,8 @@ struct iopf_group;
  *          first
  * @awaiting: cookie -> struct iopf_group handed to user space and waiting
  *            for its answer
+ * @depth: groups on @unread and @awaiting: not answered yet; at most
+ *         IOMMUFD_FAULT_MAX_DEPTH
  * @readers: pollers wait here for @unread to fill
  * @closed: the descriptor is gone; new groups are answered at once
  */
@@ -75,6 +87,7 @@ struct iommufd_fault {
 	struct mutex lock;
 	struct list_head unread;
 	struct xarray awaiting;
+	unsigned int depth;
 	wait_queue_head_t readers;
 	bool closed;
 };

@@ -589,10 +589,15 @@ static struct mock_paging_domain *mock_paging_domain_new(struct mock_dev *mdev)
 {
 	struct mock_paging_domain *mock;
 
-	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
+	mock = kzalloc(sizeof(*mock), GFP_KERNEL_ACCOUNT);
 	if (!mock)
 		return NULL;
-	xa_init(&mock->ptes);
+	/*
+	 * The page table is charged to whoever maps, as a driver's tables
+	 * are through the gfp of iommu_map(): an xarray allocates its nodes
+	 * with its own flags first, and only this one makes that charged.
+	 */
+	xa_init_flags(&mock->ptes, XA_FLAGS_ACCOUNT);
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_paging_ops;
 	mock->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
@@ -796,7 +801,7 @@ mock_nested_domain_alloc(struct iommu_domain *parent,
 	if (rc)
 		return ERR_PTR(rc);
 
-	nested = kzalloc(sizeof(*nested), GFP_KERNEL);
+	nested = kzalloc(sizeof(*nested), GFP_KERNEL_ACCOUNT);
 	if (!nested)
 		return ERR_PTR(-ENOMEM);
 	nested->domain.type = IOMMU_DOMAIN_NESTED;
@@ -999,7 +1004,7 @@ struct mock_dev *mock_dev_create(u32 dev_flags, struct mock_dev *group_peer)
 	    ((group_peer->flags ^ dev_flags) & MOCK_FLAGS_DEVICE_SECOND_IOMMU))
 		return ERR_PTR(-EINVAL);
 
-	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
+	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL_ACCOUNT);
 	if (!mdev)
 		return ERR_PTR(-ENOMEM);
 	mdev->id = ida_alloc(&mock_dev_ida, GFP_KERNEL);

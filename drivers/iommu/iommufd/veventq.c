@@ -9,6 +9,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iommufd.h>
+#include <linux/memcontrol.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -174,6 +175,7 @@ static void iommufd_veventq_destroy(struct iommufd_object *obj)
 		if (vevent != &veventq->lost_events)
 			kfree(vevent);
 	}
+	mem_cgroup_put(veventq->memcg);
 	iommufd_object_unref(&viommu->obj);
 }
 
@@ -220,6 +222,7 @@ iommufd_veventq_create(struct iommufd_ctx *ictx, struct iommufd_viommu *viommu,
 	INIT_LIST_HEAD(&veventq->node);
 	veventq->type = cmd->type;
 	veventq->depth = cmd->veventq_depth;
+	veventq->memcg = get_mem_cgroup_from_mm(current->mm);
 	spin_lock_init(&veventq->lock);
 	INIT_LIST_HEAD(&veventq->events);
 	init_waitqueue_head(&veventq->readers);

@@ -126,7 +126,7 @@ static int iommufd_viommu_alloc_on(struct iommufd_ucmd *ucmd,
 	viommu = container_of(obj, struct iommufd_viommu, obj);
 	viommu->ictx = ucmd->ictx;
 	viommu->type = cmd->type;
-	xa_init(&viommu->vdevs);
+	xa_init_flags(&viommu->vdevs, XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&viommu->veventqs);
 	init_rwsem(&viommu->veventqs_rwsem);
 	/*

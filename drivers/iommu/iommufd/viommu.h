@@ -83,6 +83,9 @@ struct iommufd_vevent {
  * @node: entry in @viommu->veventqs
  * @type: one of enum iommu_veventq_type, unique per vIOMMU
  * @depth: how many events the queue holds before it loses new ones
+ * @memcg: the memory cgroup of the task that made the queue, which its
+ *         events are charged to although the driver queues them from its
+ *         own context
  * @lock: protects the members below
  * @events: struct iommufd_vevent by node, oldest first
  * @num_events: events on @events, not counting @lost_events
@@ -100,6 +103,7 @@ struct iommufd_veventq {
 	struct list_head node;
 	enum iommu_veventq_type type;
 	unsigned int depth;
+	struct mem_cgroup *memcg;
 
 	/* Protects the members below */
 	spinlock_t lock;

@@ -418,6 +418,59 @@ TEST_F(pgfault, closed_descriptor_answers_everything_from_then_on)
 	EXPECT_EQ(0, iommufd_destroy_err(self->fd, self->fault_id));
 }
 
+/*
+ * Groups one fault queue holds, read or not, before new ones are answered
+ * at once (IOMMUFD_FAULT_MAX_DEPTH of the kernel's fault.h)
+ */
+#define QUEUE_MOST 4096
+
+/* The depth the fault queue @fault_id shows in the context's fdinfo */
+static long long queue_depth(int fd, __u32 fault_id)
+{
+	struct iommufd_fdinfo info;
+
+	if (iommufd_fdinfo_read_err(fd, &info))
+		return -1;
+	return iommufd_fdinfo_num(&info, fault_id, "depth");
+}
+
+/* Read every queued record, a batch at a time; the count, or -errno */
+static ssize_t drain_records(int fault_fd, __u32 *last_cookie)
+{
+	struct iommu_hwpt_pgfault records[64];
+	ssize_t done, total = 0;
+
+	while ((done = read_records(fault_fd, records, sizeof(records))) > 0) {
+		total += done / RECORD_SIZE;
+		*last_cookie = records[done / RECORD_SIZE - 1].cookie;
+	}
+	return done < 0 ? done : total;
+}
+
+TEST_F(pgfault, queue_nobody_reads_stays_bounded)
+{
+	__u32 cookie = 0;
+	unsigned int i;
+
+	for (i = 0; i != QUEUE_MOST + 16; i++)
+		ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, i % 512));
+	/* The 16 beyond the bound were answered as they came */
+	ASSERT_EQ(QUEUE_MOST, queue_depth(self->fd, self->fault_id));
+
+	/* Read but not answered still counts: nothing more gets in */
+	ASSERT_EQ(QUEUE_MOST, drain_records(self->fault_fd, &cookie));
+	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 1));
+	EXPECT_EQ(0, drain_records(self->fault_fd, &cookie));
+	EXPECT_EQ(QUEUE_MOST, queue_depth(self->fd, self->fault_id));
+
+	/* One answer makes room for one request */
+	ASSERT_EQ(ANSWER_SIZE, answer(self->fault_fd, cookie,
+				      IOMMUFD_PAGE_RESP_SUCCESS));
+	ASSERT_EQ(0, trigger_err(self->fd, self->idev_id, 1, 2));
+	EXPECT_EQ(1, drain_records(self->fault_fd, &cookie));
+	EXPECT_EQ(QUEUE_MOST, queue_depth(self->fd, self->fault_id));
+}
+
 TEST_F(pgfault, request_on_a_hwpt_without_a_queue_reaches_no_queue)
 {
 	struct iommu_hwpt_pgfault record;
