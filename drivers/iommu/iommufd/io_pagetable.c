@@ -890,6 +890,49 @@ void iopt_unreserve(struct io_pagetable *iopt, const void *owner)
 	__iopt_unreserve(iopt, owner);
 }
 
+/* Pinned pages, by anybody, among those @mapping maps */
+static unsigned long iopt_mapping_pinned_pages(struct iopt_mapping *mapping)
+{
+	unsigned long last = iopt_mapping_last_index(mapping);
+	unsigned long index = iopt_mapping_first_index(mapping);
+	struct iommufd_pages *pages = mapping->pages;
+	unsigned long pinned = 0, seg_last;
+
+	guard(mutex)(&pages->mutex);
+	for (; index <= last; index = seg_last + 1) {
+		if (!iommufd_pages_unpinned_at(pages, index, last, &seg_last))
+			pinned += seg_last - index + 1;
+	}
+	return pinned;
+}
+
+/**
+ * iopt_pinned_pages() - pinned pages among those @iopt maps
+ * @iopt: the page table
+ *
+ * Adds up, mapping by mapping, the pages that are pinned now, whoever
+ * pinned them: a page that IOMMU_IOAS_COPY shares with another page table
+ * counts in both, a page mapped at two IOVAs twice.  A snapshot for
+ * fdinfo, taken while no map or unmap of @iopt runs.
+ *
+ * Context: process context; takes @iopt's iova_rwsem for reading (waiting
+ * for a map in progress, killably) and the pages objects' mutexes.
+ * Return: the number of pages, or -EINTR.
+ */
+long iopt_pinned_pages(struct io_pagetable *iopt)
+{
+	struct iopt_mapping *mapping;
+	long pinned = 0;
+
+	if (down_read_killable(&iopt->iova_rwsem))
+		return -EINTR;
+	for (mapping = iopt_first_mapping(iopt, 0, ULONG_MAX); mapping;
+	     mapping = iopt_next_mapping(mapping, 0, ULONG_MAX))
+		pinned += iopt_mapping_pinned_pages(mapping);
+	up_read(&iopt->iova_rwsem);
+	return pinned;
+}
+
 /**
  * iopt_destroy() - release everything a page table holds
  * @iopt: the page table; nothing else may use it any more

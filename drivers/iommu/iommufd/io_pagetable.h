@@ -220,6 +220,7 @@ struct iopt_access_slot {
 
 void iopt_init(struct io_pagetable *iopt);
 void iopt_destroy(struct io_pagetable *iopt);
+long iopt_pinned_pages(struct io_pagetable *iopt);
 
 int iopt_check_range(unsigned long iova, unsigned long length,
 		     unsigned long *last);

@@ -55,7 +55,10 @@ static void iommufd_ioas_destroy(struct iommufd_object *obj)
 	mutex_destroy(&ioas->mutex);
 }
 
-/* Counts kept for lock-free reading: a map may hold iova_rwsem for long */
+/*
+ * Counts kept for lock-free reading, but for the pinned pages, which have
+ * to be added up
+ */
 static void iommufd_ioas_show(struct iommufd_object *obj, struct seq_file *m)
 {
 	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
@@ -69,6 +72,8 @@ static void iommufd_ioas_show(struct iommufd_object *obj, struct seq_file *m)
 	seq_printf(m, " mappings=%lu mapped_bytes=%llu domains=%u accesses=%u",
 		   READ_ONCE(iopt->nmappings), READ_ONCE(iopt->mapped_bytes),
 		   READ_ONCE(iopt->ndomains), accesses);
+	/* Waits for a map that holds the IOVA lock; a read may be killed */
+	seq_printf(m, " pinned_pages=%ld", iopt_pinned_pages(iopt));
 }
 
 static const struct iommufd_object_ops iommufd_ioas_ops = {

@@ -82,6 +82,7 @@ TEST_F(fdinfo, ioas_counts_mappings_bytes_and_domains)
 	EXPECT_EQ(0, NUM(&self->info, ioas_id, "accesses"));
 	/* Nothing needs the memory pinned before a domain is linked */
 	EXPECT_EQ(0, self->info.pinned_pages);
+	EXPECT_EQ(0, NUM(&self->info, ioas_id, "pinned_pages"));
 
 	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, ioas_id, NULL, NULL,
 					     NULL));
@@ -89,6 +90,7 @@ TEST_F(fdinfo, ioas_counts_mappings_bytes_and_domains)
 	EXPECT_EQ(1, NUM(&self->info, ioas_id, "domains"));
 	EXPECT_EQ(1, NUM(&self->info, ioas_id, "refs"));
 	EXPECT_EQ(6, self->info.pinned_pages);
+	EXPECT_EQ(6, NUM(&self->info, ioas_id, "pinned_pages"));
 
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, ioas_id, iova,
 					    2 * PAGE_SIZE));
@@ -96,6 +98,39 @@ TEST_F(fdinfo, ioas_counts_mappings_bytes_and_domains)
 	EXPECT_EQ(1, NUM(&self->info, ioas_id, "mappings"));
 	EXPECT_EQ(4 * PAGE_SIZE, NUM(&self->info, ioas_id, "mapped_bytes"));
 	EXPECT_EQ(4, self->info.pinned_pages);
+	EXPECT_EQ(4, NUM(&self->info, ioas_id, "pinned_pages"));
+}
+
+/*
+ * A copy maps pages of its source: the pins of the source's domain show in
+ * both IOAS, the context counts them once.  Once no domain needs them,
+ * nothing is pinned in either.
+ */
+TEST_F(fdinfo, ioas_pinned_pages_are_those_of_its_own_mappings)
+{
+	__u32 src_id, dst_id;
+	__u64 dst_iova = 0;
+
+	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &src_id));
+	ASSERT_EQ(0, iommufd_ioas_alloc_err(self->fd, &dst_id));
+	ASSERT_EQ(0, iommufd_mock_domain_err(self->fd, src_id, NULL, NULL,
+					     NULL));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, src_id, self->buf,
+						8 * PAGE_SIZE, APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_ioas_copy_err(self->fd, dst_id, src_id, RW,
+					   APERTURE_IOVA, 2 * PAGE_SIZE,
+					   &dst_iova));
+	READ_FDINFO(&self->info);
+	EXPECT_EQ(8, NUM(&self->info, src_id, "pinned_pages"));
+	EXPECT_EQ(2, NUM(&self->info, dst_id, "pinned_pages"));
+	EXPECT_EQ(8, self->info.pinned_pages);
+
+	/* Without the source's domain nothing pins them any more */
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, src_id, 0, UINT64_MAX));
+	READ_FDINFO(&self->info);
+	EXPECT_EQ(0, NUM(&self->info, src_id, "pinned_pages"));
+	EXPECT_EQ(0, NUM(&self->info, dst_id, "pinned_pages"));
+	EXPECT_EQ(0, self->info.pinned_pages);
 }
 
 TEST_F(fdinfo, ioas_counts_its_accesses)

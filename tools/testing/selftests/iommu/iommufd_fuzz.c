@@ -1593,6 +1593,100 @@ static int op_pasid_check(struct thr *t)
 	return pasid_op(t, IOMMU_TEST_OP_PASID_CHECK_HWPT);
 }
 
+/* ---------------------------------------------------------------- ops: recipes */
+
+/*
+ * Some paths need a chain of objects that random draws almost never build
+ * in order: a recipe builds one with valid arguments and puts every link
+ * into the pools, where the random ops then find it.  The result is the
+ * errno of the first link that failed (a racing destroy, say), or 0.
+ */
+
+/*
+ * A mock device on a nesting parent, a vIOMMU on it, the device's vDEVICE,
+ * a nested HWPT through the vIOMMU that the device moves to, and the
+ * vIOMMU's vEVENTQ: the state in which TRIGGER_VEVENT delivers an event
+ * and an invalidation through the vIOMMU reaches the device's cache.
+ */
+static int op_recipe_viommu(struct thr *t)
+{
+	struct pick p = pick_fd(t);
+	struct iommufd_viommu_base base;
+	__u32 vdev_id, nested_id, veventq_id;
+	int veventq_fd, err;
+
+	if (p.fd < 0)
+		return -1;
+	err = iommufd_viommu_base_err(p.fd, &base, NULL);
+	if (err)
+		return err;
+	ctx_add(p.c, p.gen, T_IOAS, base.ioas_id, 0, -1, 0);
+	ctx_add(p.c, p.gen, T_DEV, base.stdev_id, base.idev_id, -1, 0);
+	ctx_add(p.c, p.gen, T_HWPT, base.parent_id,
+		IOMMU_HWPT_ALLOC_NEST_PARENT, -1, 0);
+	ctx_add(p.c, p.gen, T_VIOMMU, base.viommu_id, 0, -1, 0);
+	err = iommufd_viommu_attach_err(p.fd, base.viommu_id, base.stdev_id,
+					base.idev_id, 1 + rnd(&t->r, 8),
+					&vdev_id, &nested_id);
+	if (err)
+		return err;
+	ctx_add(p.c, p.gen, T_VDEV, vdev_id, 0, -1, 0);
+	ctx_add(p.c, p.gen, T_NESTED, nested_id, 0, -1, 0);
+	err = iommufd_veventq_alloc_err(p.fd, base.viommu_id,
+					IOMMU_VEVENTQ_TYPE_SELFTEST,
+					1 + rnd(&t->r, 8), &veventq_id,
+					&veventq_fd);
+	if (err)
+		return err;
+	fcntl(veventq_fd, F_SETFL, O_NONBLOCK);
+	ctx_add(p.c, p.gen, T_VEVENTQ, veventq_id, 0, veventq_fd, 0);
+	return iommufd_trigger_vevent_err(p.fd, base.idev_id);
+}
+
+/*
+ * A PASID-capable mock device with two PASID-compatible HWPTs on one IOAS,
+ * a PASID attached to the first and replaced onto the second: what the
+ * random PASID ops then attach, replace and detach around.
+ */
+static int op_recipe_pasid(struct thr *t)
+{
+	struct pick p = pick_fd(t);
+	__u32 ioas_id, stdev_id, idev_id, first_id, second_id, pt_id;
+	__u32 pasid = 1 + rnd(&t->r, 8);
+	int err;
+
+	if (p.fd < 0)
+		return -1;
+	err = iommufd_ioas_alloc_err(p.fd, &ioas_id);
+	if (err)
+		return err;
+	ctx_add(p.c, p.gen, T_IOAS, ioas_id, 0, -1, 0);
+	err = iommufd_mock_domain_flags_err(p.fd, ioas_id,
+					    MOCK_FLAGS_DEVICE_PASID,
+					    &stdev_id, NULL, &idev_id);
+	if (err)
+		return err;
+	ctx_add(p.c, p.gen, T_DEV, stdev_id, idev_id, -1, 0);
+	err = iommufd_hwpt_alloc_err(p.fd, idev_id, ioas_id,
+				     IOMMU_HWPT_ALLOC_PASID, &first_id);
+	if (!err)
+		ctx_add(p.c, p.gen, T_HWPT, first_id, IOMMU_HWPT_ALLOC_PASID,
+			-1, 0);
+	if (!err)
+		err = iommufd_hwpt_alloc_err(p.fd, idev_id, ioas_id,
+					     IOMMU_HWPT_ALLOC_PASID,
+					     &second_id);
+	if (err)
+		return err;
+	ctx_add(p.c, p.gen, T_HWPT, second_id, IOMMU_HWPT_ALLOC_PASID, -1, 0);
+	pt_id = first_id;
+	err = iommufd_pasid_attach_err(p.fd, stdev_id, pasid, &pt_id);
+	if (err)
+		return err;
+	pt_id = second_id;
+	return iommufd_pasid_replace_err(p.fd, stdev_id, pasid, &pt_id);
+}
+
 static int op_test_bad(struct thr *t)
 {
 	struct pick p = pick_fd(t);
@@ -1871,6 +1965,8 @@ static const struct op ops[] = {
 	{ "T:PASID_REPLACE",	op_pasid_replace,	2 },
 	{ "T:PASID_DETACH",	op_pasid_detach,	2 },
 	{ "T:PASID_CHECK_HWPT",	op_pasid_check,		1 },
+	{ "recipe-viommu",	op_recipe_viommu,	1 },
+	{ "recipe-pasid",	op_recipe_pasid,	1 },
 	{ "T:bad-op",		op_test_bad,		1 },
 	{ "bad-ioctl",		op_bad_ioctl,		1 },
 	{ "VFIO misc",		op_vfio_misc,		2 },
