@@ -11,7 +11,8 @@
  * A row is one table entry: the ioctl, the offsets of the fields each class
  * changes, a setup function that builds a valid argument in a new context,
  * and the expected errno of each class.  Every cell runs in a context of
- * its own and is one TAP result; the whole matrix is printed at the end.
+ * its own and is one TAP result; the whole matrix is printed at the end,
+ * with --rst as the table of Documentation/userspace-api/iommufd.rst.
  */
 #include <stddef.h>
 #include <dirent.h>
@@ -931,9 +932,14 @@ static int setup_t_pasid_check(struct bad_ctx *ctx, void *arg)
 	[C_ID_ZERO] = ENOENT, [C_ID_UNKNOWN] = ENOENT, \
 	[C_ID_DESTROYED] = ENOENT, [C_ID_WRONG_TYPE] = ENOENT
 
-#define FLAG_ERRNO(e) [C_FLAG_LOW] = e, [C_FLAG_MID] = e, [C_FLAG_HIGH] = e
+#define FLAGS_EOPNOTSUPP \
+	[C_FLAG_LOW] = EOPNOTSUPP, [C_FLAG_MID] = EOPNOTSUPP, \
+	[C_FLAG_HIGH] = EOPNOTSUPP
 
-#define TCMD(_name, _op) ROW(_name, IOMMU_TEST_CMD, struct iommu_test_cmd, last)
+#define FLAGS_EINVAL \
+	[C_FLAG_LOW] = EINVAL, [C_FLAG_MID] = EINVAL, [C_FLAG_HIGH] = EINVAL
+
+#define TCMD(_name) ROW(_name, IOMMU_TEST_CMD, struct iommu_test_cmd, last)
 
 #define TEST_ID(_kind, _wrong) ID(struct iommu_test_cmd, id, _kind, _wrong)
 /* Upstream's test command ignores __reserved; ours refuses it */
@@ -956,7 +962,7 @@ static struct bad_row rows[] = {
 		FLAGS(struct iommu_ioas_alloc, 0),
 		.writes_arg = true,
 		.setup = setup_ioas_alloc,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RO_ARG] = EFAULT },
 	},
 	{
@@ -997,7 +1003,7 @@ static struct bad_row rows[] = {
 		.out_uptr = FIELD(struct iommu_ioas_map, user_va),
 		.writes_arg = true,
 		.setup = setup_map,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RESERVED] = EOPNOTSUPP, ID_ENOENT,
 			    [C_RANGE_WRAP] = EOVERFLOW,
 			    [C_RANGE_EMPTY] = EINVAL,
@@ -1016,7 +1022,7 @@ static struct bad_row rows[] = {
 		.unaligned = FIELD(struct iommu_ioas_map_file, iova),
 		.writes_arg = true,
 		.setup = setup_map_file,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP), ID_ENOENT,
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP, ID_ENOENT,
 			    [C_RANGE_WRAP] = EOVERFLOW,
 			    [C_RANGE_EMPTY] = EINVAL,
 			    [C_RANGE_HUGE] = EINVAL,
@@ -1032,7 +1038,7 @@ static struct bad_row rows[] = {
 		.unaligned = FIELD(struct iommu_ioas_copy, dst_iova),
 		.writes_arg = true,
 		.setup = setup_copy,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP), ID_ENOENT,
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP, ID_ENOENT,
 			    [C_RANGE_WRAP] = EOVERFLOW,
 			    [C_RANGE_EMPTY] = EINVAL,
 			    [C_RANGE_HUGE] = ENOENT,
@@ -1086,7 +1092,7 @@ static struct bad_row rows[] = {
 		ID(struct iommu_hwpt_alloc, dev_id, K_DEVICE, K_IOAS),
 		.writes_arg = true,
 		.setup = setup_hwpt_alloc,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RESERVED] = EOPNOTSUPP, ID_ENOENT,
 			    [C_RO_ARG] = EFAULT },
 	},
@@ -1133,7 +1139,7 @@ static struct bad_row rows[] = {
 		.out_uptr = FIELD(struct iommu_hw_info, data_uptr),
 		.writes_arg = true,
 		.setup = setup_hw_info,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RESERVED] = EOPNOTSUPP, ID_ENOENT,
 			    [C_PTR_NULL] = EFAULT, [C_PTR_UNMAPPED] = EFAULT,
 			    [C_RO_ARG] = EFAULT, [C_RO_DATA] = EFAULT },
@@ -1149,7 +1155,7 @@ static struct bad_row rows[] = {
 		   K_IOAS),
 		.setup = setup_set_dirty,
 		/* Upstream does not look at __reserved; ours refuses it */
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RESERVED] = OK, ID_ENOENT },
 		.ours[C_RESERVED] = EOPNOTSUPP,
 	},
@@ -1168,7 +1174,7 @@ static struct bad_row rows[] = {
 		.uptr = FIELD(struct iommu_hwpt_get_dirty_bitmap, data),
 		.out_uptr = FIELD(struct iommu_hwpt_get_dirty_bitmap, data),
 		.setup = setup_get_dirty,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RESERVED] = EOPNOTSUPP, ID_ENOENT,
 			    [C_RANGE_WRAP] = EOVERFLOW,
 			    [C_RANGE_EMPTY] = EINVAL,
@@ -1198,7 +1204,7 @@ static struct bad_row rows[] = {
 		FLAGS(struct iommu_fault_alloc, 0),
 		.writes_arg = true,
 		.setup = setup_fault_alloc,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RO_ARG] = EFAULT },
 	},
 	{
@@ -1211,7 +1217,7 @@ static struct bad_row rows[] = {
 		.writes_arg = true,
 		.setup = setup_viommu_alloc,
 		/* Upstream does not look at __reserved; ours refuses it */
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RESERVED] = OK, ID_ENOENT,
 			    [C_PTR_NULL] = EFAULT, [C_PTR_UNMAPPED] = EFAULT,
 			    [C_RO_ARG] = EFAULT },
@@ -1256,7 +1262,7 @@ static struct bad_row rows[] = {
 		.length = FIELD(struct iommu_veventq_alloc, veventq_depth),
 		.writes_arg = true,
 		.setup = setup_veventq_alloc,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RESERVED] = EOPNOTSUPP, ID_ENOENT,
 			    [C_RANGE_EMPTY] = EINVAL, [C_RANGE_HUGE] = OK,
 			    [C_RO_ARG] = EFAULT },
@@ -1273,7 +1279,7 @@ static struct bad_row rows[] = {
 				   nesting_parent_iova),
 		.writes_arg = true,
 		.setup = setup_hw_queue_alloc,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP), ID_ENOENT,
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP, ID_ENOENT,
 			    [C_RANGE_WRAP] = EOVERFLOW,
 			    [C_RANGE_EMPTY] = EINVAL,
 			    [C_RANGE_HUGE] = ENOMEM,
@@ -1282,7 +1288,7 @@ static struct bad_row rows[] = {
 
 	/* IOMMU_TEST_CMD: cmd->id names the object each op works on */
 	{
-		TCMD("T_ADD_RESERVED", IOMMU_TEST_OP_ADD_RESERVED),
+		TCMD("T_ADD_RESERVED"),
 		TEST_RESERVED, TEST_ID(K_IOAS, K_HWPT),
 		.iova = FIELD(struct iommu_test_cmd, add_reserved.start),
 		.length = FIELD(struct iommu_test_cmd, add_reserved.length),
@@ -1293,7 +1299,7 @@ static struct bad_row rows[] = {
 			    [C_RANGE_HUGE] = OK },
 	},
 	{
-		TCMD("T_MOCK_DOMAIN", IOMMU_TEST_OP_MOCK_DOMAIN),
+		TCMD("T_MOCK_DOMAIN"),
 		TEST_RESERVED, TEST_ID(K_IOAS, K_DEVICE),
 		.writes_arg = true,
 		.setup = setup_t_mock_domain,
@@ -1303,7 +1309,7 @@ static struct bad_row rows[] = {
 			    [C_ID_WRONG_TYPE] = EINVAL, [C_RO_ARG] = EFAULT },
 	},
 	{
-		TCMD("T_MOCK_DOMAIN_FLAGS", IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS),
+		TCMD("T_MOCK_DOMAIN_FLAGS"),
 		TEST_RESERVED, TEST_ID(K_IOAS, K_DEVICE),
 		.flags = FIELD(struct iommu_test_cmd,
 			       mock_domain_flags.dev_flags),
@@ -1314,15 +1320,14 @@ static struct bad_row rows[] = {
 			       MOCK_FLAGS_DEVICE_ENFORCE_CC,
 		.writes_arg = true,
 		.setup = setup_t_mock_domain_flags,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EINVAL),
+		.expect = { SIZE_RULES, FLAGS_EINVAL,
 			    [C_RESERVED] = OK,
 			    [C_ID_ZERO] = ENOENT, [C_ID_UNKNOWN] = ENOENT,
 			    [C_ID_DESTROYED] = ENOENT,
 			    [C_ID_WRONG_TYPE] = EINVAL, [C_RO_ARG] = EFAULT },
 	},
 	{
-		TCMD("T_MOCK_DOMAIN_IN_GROUP",
-		     IOMMU_TEST_OP_MOCK_DOMAIN_IN_GROUP),
+		TCMD("T_MOCK_DOMAIN_IN_GROUP"),
 		TEST_RESERVED,
 		ID(struct iommu_test_cmd, mock_domain_in_group.group_peer_id,
 		   K_STDEV, K_IOAS),
@@ -1332,8 +1337,7 @@ static struct bad_row rows[] = {
 			    [C_RO_ARG] = EFAULT },
 	},
 	{
-		TCMD("T_MOCK_DOMAIN_REPLACE",
-		     IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE),
+		TCMD("T_MOCK_DOMAIN_REPLACE"),
 		TEST_RESERVED, TEST_ID(K_STDEV, K_IOAS),
 		.writes_arg = true,
 		.ro_arg_done = true,
@@ -1342,7 +1346,7 @@ static struct bad_row rows[] = {
 			    [C_RO_ARG] = EFAULT },
 	},
 	{
-		TCMD("T_MD_CHECK_MAP", IOMMU_TEST_OP_MD_CHECK_MAP),
+		TCMD("T_MD_CHECK_MAP"),
 		TEST_RESERVED, TEST_ID(K_HWPT, K_IOAS),
 		.iova = FIELD(struct iommu_test_cmd, check_map.iova),
 		.length = FIELD(struct iommu_test_cmd, check_map.length),
@@ -1355,7 +1359,7 @@ static struct bad_row rows[] = {
 			    [C_PTR_NULL] = EFAULT, [C_PTR_UNMAPPED] = EFAULT },
 	},
 	{
-		TCMD("T_MD_CHECK_REFS", IOMMU_TEST_OP_MD_CHECK_REFS),
+		TCMD("T_MD_CHECK_REFS"),
 		TEST_RESERVED,
 		.length = FIELD(struct iommu_test_cmd, check_refs.length),
 		.uptr = FIELD(struct iommu_test_cmd, check_refs.uptr),
@@ -1365,26 +1369,25 @@ static struct bad_row rows[] = {
 			    [C_PTR_NULL] = EFAULT, [C_PTR_UNMAPPED] = EFAULT },
 	},
 	{
-		TCMD("T_MD_CHECK_IOTLB", IOMMU_TEST_OP_MD_CHECK_IOTLB),
+		TCMD("T_MD_CHECK_IOTLB"),
 		TEST_RESERVED, TEST_ID(K_NESTED, K_HWPT),
 		.setup = setup_t_check_iotlb,
 		.expect = { SIZE_RULES, [C_RESERVED] = OK,
 			    ID_ENOENT },
 	},
 	{
-		TCMD("T_CREATE_ACCESS", IOMMU_TEST_OP_CREATE_ACCESS),
+		TCMD("T_CREATE_ACCESS"),
 		TEST_RESERVED, TEST_ID(K_IOAS, K_HWPT),
 		.flags = FIELD(struct iommu_test_cmd, create_access.flags),
 		.known_flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 		.writes_arg = true,
 		.setup = setup_t_create_access,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RESERVED] = OK, ID_ENOENT,
 			    [C_RO_ARG] = EFAULT },
 	},
 	{
-		TCMD("T_ACCESS_REPLACE_IOAS",
-		     IOMMU_TEST_OP_ACCESS_REPLACE_IOAS),
+		TCMD("T_ACCESS_REPLACE_IOAS"),
 		TEST_RESERVED,
 		ID(struct iommu_test_cmd, access_replace_ioas.ioas_id, K_IOAS,
 		   K_HWPT),
@@ -1392,7 +1395,7 @@ static struct bad_row rows[] = {
 		.expect = { SIZE_RULES, [C_RESERVED] = OK, ID_ENOENT },
 	},
 	{
-		TCMD("T_ACCESS_PAGES", IOMMU_TEST_OP_ACCESS_PAGES),
+		TCMD("T_ACCESS_PAGES"),
 		TEST_RESERVED,
 		.flags = FIELD(struct iommu_test_cmd, access_pages.flags),
 		.known_flags = MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ,
@@ -1402,7 +1405,7 @@ static struct bad_row rows[] = {
 		.uptr = FIELD(struct iommu_test_cmd, access_pages.uptr),
 		.writes_arg = true,
 		.setup = setup_t_access_pages,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RESERVED] = OK,
 			    [C_RANGE_WRAP] = EOVERFLOW,
 			    [C_RANGE_EMPTY] = EINVAL,
@@ -1412,14 +1415,13 @@ static struct bad_row rows[] = {
 		.ours[C_UNALIGNED] = EINVAL,
 	},
 	{
-		TCMD("T_DESTROY_ACCESS_PAGES",
-		     IOMMU_TEST_OP_DESTROY_ACCESS_PAGES),
+		TCMD("T_DESTROY_ACCESS_PAGES"),
 		TEST_RESERVED,
 		.setup = setup_t_destroy_access_pages,
 		.expect = { SIZE_RULES, [C_RESERVED] = OK },
 	},
 	{
-		TCMD("T_ACCESS_RW", IOMMU_TEST_OP_ACCESS_RW),
+		TCMD("T_ACCESS_RW"),
 		TEST_RESERVED,
 		.flags = FIELD(struct iommu_test_cmd, access_rw.flags),
 		.known_flags = MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH |
@@ -1429,7 +1431,7 @@ static struct bad_row rows[] = {
 		.uptr = FIELD(struct iommu_test_cmd, access_rw.uptr),
 		.out_uptr = FIELD(struct iommu_test_cmd, access_rw.uptr),
 		.setup = setup_t_access_rw,
-		.expect = { SIZE_RULES, FLAG_ERRNO(EOPNOTSUPP),
+		.expect = { SIZE_RULES, FLAGS_EOPNOTSUPP,
 			    [C_RESERVED] = OK,
 			    [C_RANGE_WRAP] = EOVERFLOW,
 			    [C_RANGE_EMPTY] = EINVAL,
@@ -1438,14 +1440,13 @@ static struct bad_row rows[] = {
 			    [C_PTR_UNMAPPED] = EFAULT, [C_RO_DATA] = EFAULT },
 	},
 	{
-		TCMD("T_SET_TEMP_MEMORY_LIMIT",
-		     IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT),
+		TCMD("T_SET_TEMP_MEMORY_LIMIT"),
 		TEST_RESERVED,
 		.setup = setup_t_memory_limit,
 		.expect = { SIZE_RULES, [C_RESERVED] = OK },
 	},
 	{
-		TCMD("T_DIRTY", IOMMU_TEST_OP_DIRTY),
+		TCMD("T_DIRTY"),
 		TEST_RESERVED, TEST_ID(K_DIRTY, K_IOAS),
 		.iova = FIELD(struct iommu_test_cmd, dirty.iova),
 		.length = FIELD(struct iommu_test_cmd, dirty.length),
@@ -1462,7 +1463,7 @@ static struct bad_row rows[] = {
 		.ours[C_RANGE_WRAP] = EINVAL,
 	},
 	{
-		TCMD("T_TRIGGER_IOPF", IOMMU_TEST_OP_TRIGGER_IOPF),
+		TCMD("T_TRIGGER_IOPF"),
 		TEST_RESERVED,
 		ID(struct iommu_test_cmd, trigger_iopf.dev_id, K_DEVICE,
 		   K_IOAS),
@@ -1470,13 +1471,13 @@ static struct bad_row rows[] = {
 		.expect = { SIZE_RULES, [C_RESERVED] = OK, ID_ENOENT },
 	},
 	{
-		TCMD("T_DEV_CHECK_CACHE", IOMMU_TEST_OP_DEV_CHECK_CACHE),
+		TCMD("T_DEV_CHECK_CACHE"),
 		TEST_RESERVED, TEST_ID(K_DEVICE, K_IOAS),
 		.setup = setup_t_dev_check_cache,
 		.expect = { SIZE_RULES, [C_RESERVED] = OK, ID_ENOENT },
 	},
 	{
-		TCMD("T_TRIGGER_VEVENT", IOMMU_TEST_OP_TRIGGER_VEVENT),
+		TCMD("T_TRIGGER_VEVENT"),
 		TEST_RESERVED,
 		ID(struct iommu_test_cmd, trigger_vevent.dev_id, K_DEVICE,
 		   K_IOAS),
@@ -1484,7 +1485,7 @@ static struct bad_row rows[] = {
 		.expect = { SIZE_RULES, [C_RESERVED] = OK, ID_ENOENT },
 	},
 	{
-		TCMD("T_PASID_ATTACH", IOMMU_TEST_OP_PASID_ATTACH),
+		TCMD("T_PASID_ATTACH"),
 		TEST_RESERVED, TEST_ID(K_STDEV, K_IOAS),
 		.writes_arg = true,
 		.setup = setup_t_pasid_attach,
@@ -1492,7 +1493,7 @@ static struct bad_row rows[] = {
 			    [C_RO_ARG] = EFAULT },
 	},
 	{
-		TCMD("T_PASID_REPLACE", IOMMU_TEST_OP_PASID_REPLACE),
+		TCMD("T_PASID_REPLACE"),
 		TEST_RESERVED, TEST_ID(K_STDEV, K_IOAS),
 		.writes_arg = true,
 		.ro_arg_done = true,
@@ -1501,13 +1502,13 @@ static struct bad_row rows[] = {
 			    [C_RO_ARG] = EFAULT },
 	},
 	{
-		TCMD("T_PASID_DETACH", IOMMU_TEST_OP_PASID_DETACH),
+		TCMD("T_PASID_DETACH"),
 		TEST_RESERVED, TEST_ID(K_STDEV, K_IOAS),
 		.setup = setup_t_pasid_detach,
 		.expect = { SIZE_RULES, [C_RESERVED] = OK, ID_ENOENT },
 	},
 	{
-		TCMD("T_PASID_CHECK_HWPT", IOMMU_TEST_OP_PASID_CHECK_HWPT),
+		TCMD("T_PASID_CHECK_HWPT"),
 		TEST_RESERVED, TEST_ID(K_STDEV, K_IOAS),
 		.setup = setup_t_pasid_check,
 		.expect = { SIZE_RULES, [C_RESERVED] = OK, ID_ENOENT },
@@ -1913,26 +1914,82 @@ static const char *cell_text(unsigned int r, enum bad_class class)
 	return text;
 }
 
-static void print_matrix(void)
+/* Width of each column of the matrix: its longest cell or heading */
+static void column_widths(int widths[NR_CLASSES + 1], bool rst)
 {
 	unsigned int r, c;
-	char line[1024];
 	int len;
 
-	ksft_print_msg("The bad-input matrix: upstream's errno for each call, ok where it is accepted, - where the class does not apply;\n");
-	ksft_print_msg("* our kernel answers otherwise (see the XFAIL lines), + the call took effect although its result could not be written back\n");
-	len = snprintf(line, sizeof(line), "%-23s", "ioctl");
+	widths[0] = strlen("ioctl");
 	for (c = 0; c != NR_CLASSES; c++)
-		len += snprintf(line + len, sizeof(line) - len, " %-11s",
-				class_names[c]);
-	ksft_print_msg("%s\n", line);
+		widths[c + 1] = strlen(class_names[c]);
 	for (r = 0; r != ARRAY_SIZE(rows); r++) {
-		len = snprintf(line, sizeof(line), "%-23s", rows[r].name);
+		/* RST shows the row names as literals: ``NAME`` */
+		len = strlen(rows[r].name) + (rst ? 4 : 0);
+		if (len > widths[0])
+			widths[0] = len;
+		for (c = 0; c != NR_CLASSES; c++) {
+			len = strlen(cell_text(r, c));
+			if (len > widths[c + 1])
+				widths[c + 1] = len;
+		}
+	}
+}
+
+/* The "=====  ====" line that starts, splits and ends an RST simple table */
+static void print_rst_border(const int widths[NR_CLASSES + 1])
+{
+	char line[1024];
+	unsigned int c;
+	int len = 0;
+
+	for (c = 0; c != NR_CLASSES + 1; c++)
+		len += snprintf(line + len, sizeof(line) - len, "%s%.*s",
+				c ? "  " : "", widths[c],
+				"================================================");
+	ksft_print_msg("%s\n", line);
+}
+
+/*
+ * The matrix as TAP comments: rows are the ioctls, columns the classes.
+ * With @rst it is an RST simple table (what iommufd.rst carries, after
+ * the "# " of each line is taken off).
+ */
+static void print_matrix(bool rst)
+{
+	int widths[NR_CLASSES + 1], len, gap = rst ? 2 : 1;
+	char line[1024], name[64];
+	unsigned int r, c;
+
+	ksft_print_msg("The bad-input matrix: upstream's errno for each call,\n");
+	ksft_print_msg("ok where it is accepted, - where the class does not apply,\n");
+	ksft_print_msg("* where our kernel answers otherwise (its XFAIL line says what),\n");
+	ksft_print_msg("+ where the call took effect but could not write back its result\n");
+	column_widths(widths, rst);
+	if (rst)
+		print_rst_border(widths);
+	len = snprintf(line, sizeof(line), "%-*s", widths[0], "ioctl");
+	for (c = 0; c != NR_CLASSES; c++)
+		len += snprintf(line + len, sizeof(line) - len, "%*s%-*s", gap,
+				"", widths[c + 1], class_names[c]);
+	ksft_print_msg("%s\n", line);
+	if (rst)
+		print_rst_border(widths);
+	for (r = 0; r != ARRAY_SIZE(rows); r++) {
+		snprintf(name, sizeof(name), rst ? "``%s``" : "%s",
+			 rows[r].name);
+		len = snprintf(line, sizeof(line), "%-*s", widths[0], name);
 		for (c = 0; c != NR_CLASSES; c++)
 			len += snprintf(line + len, sizeof(line) - len,
-					" %-11s", cell_text(r, c));
+					"%*s%-*s", gap, "", widths[c + 1],
+					cell_text(r, c));
+		/* RST wants no trailing blanks */
+		while (len && line[len - 1] == ' ')
+			line[--len] = 0;
 		ksft_print_msg("%s\n", line);
 	}
+	if (rst)
+		print_rst_border(widths);
 }
 
 /* An expectation for a class that does not apply is a table mistake */
@@ -1943,7 +2000,7 @@ static bool table_is_consistent(void)
 
 	for (r = 0; r != ARRAY_SIZE(rows); r++)
 		for (c = 0; c != NR_CLASSES; c++)
-			if (applies(&rows[r], c) != (rows[r].expect[c] != 0)) {
+			if (applies(&rows[r], c) != !!rows[r].expect[c]) {
 				ksft_print_msg("row %s, class %s: %s\n",
 					       rows[r].name, class_names[c],
 					       rows[r].expect[c] ?
@@ -1954,7 +2011,7 @@ static bool table_is_consistent(void)
 	return consistent;
 }
 
-static int buffers_err(void)
+static bool buffers_ok(void)
 {
 	buf = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
 	ro_buf = mmap(NULL, BUF_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -1964,20 +2021,19 @@ static int buffers_err(void)
 		    -1, 0);
 	ro_page = mmap(NULL, PAGE_SIZE, PROT_READ,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!buf || ro_buf == MAP_FAILED || hole == MAP_FAILED ||
-	    ro_page == MAP_FAILED)
-		return ENOMEM;
-	return 0;
+	return buf && ro_buf != MAP_FAILED && hole != MAP_FAILED &&
+	       ro_page != MAP_FAILED;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	bool rst = argc > 1 && !strcmp(argv[1], "--rst");
 	unsigned int r, c, cells = 0;
 
 	ksft_print_header();
 	if (access(IOMMUFD_DEV_PATH, R_OK | W_OK))
 		ksft_exit_skip("%s is not there\n", IOMMUFD_DEV_PATH);
-	if (buffers_err())
+	if (!buffers_ok())
 		ksft_exit_fail_msg("no buffers\n");
 	if (!table_is_consistent())
 		ksft_exit_fail_msg("the table is inconsistent\n");
@@ -1989,7 +2045,7 @@ int main(void)
 		for (c = 0; c != NR_CLASSES; c++)
 			if (applies(&rows[r], c))
 				run_cell(r, c);
-	print_matrix();
+	print_matrix(rst);
 	ksft_finished();
 	return 0;
 }
