@@ -1645,8 +1645,9 @@ static int op_recipe_viommu(struct thr *t)
 
 /*
  * A PASID-capable mock device with two PASID-compatible HWPTs on one IOAS,
- * a PASID attached to the first and replaced onto the second: what the
- * random PASID ops then attach, replace and detach around.
+ * its RID moved to the first, a PASID attached to the first and replaced
+ * onto the second: what the random PASID ops then attach, replace and
+ * detach around.
  */
 static int op_recipe_pasid(struct thr *t)
 {
@@ -1679,6 +1680,11 @@ static int op_recipe_pasid(struct thr *t)
 	if (err)
 		return err;
 	ctx_add(p.c, p.gen, T_HWPT, second_id, IOMMU_HWPT_ALLOC_PASID, -1, 0);
+	/* PASIDs need the RID on a PASID-compatible HWPT too */
+	pt_id = first_id;
+	err = iommufd_mock_domain_replace_err(p.fd, stdev_id, &pt_id);
+	if (err)
+		return err;
 	pt_id = first_id;
 	err = iommufd_pasid_attach_err(p.fd, stdev_id, pasid, &pt_id);
 	if (err)
