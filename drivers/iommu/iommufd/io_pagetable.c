@@ -890,19 +890,25 @@ void iopt_unreserve(struct io_pagetable *iopt, const void *owner)
 	__iopt_unreserve(iopt, owner);
 }
 
-/* Pinned pages, by anybody, among those @mapping maps */
-static unsigned long iopt_mapping_pinned_pages(struct iopt_mapping *mapping)
+/*
+ * Pinned pages, by anybody, among those @mapping maps; -EBUSY if its pages
+ * object is being worked on
+ */
+static long iopt_mapping_pinned_pages(struct iopt_mapping *mapping)
 {
 	unsigned long last = iopt_mapping_last_index(mapping);
 	unsigned long index = iopt_mapping_first_index(mapping);
 	struct iommufd_pages *pages = mapping->pages;
-	unsigned long pinned = 0, seg_last;
+	unsigned long seg_last;
+	long pinned = 0;
 
-	guard(mutex)(&pages->mutex);
+	if (!mutex_trylock(&pages->mutex))
+		return -EBUSY;
 	for (; index <= last; index = seg_last + 1) {
 		if (!iommufd_pages_unpinned_at(pages, index, last, &seg_last))
 			pinned += seg_last - index + 1;
 	}
+	mutex_unlock(&pages->mutex);
 	return pinned;
 }
 
@@ -913,22 +919,28 @@ static unsigned long iopt_mapping_pinned_pages(struct iopt_mapping *mapping)
  * Adds up, mapping by mapping, the pages that are pinned now, whoever
  * pinned them: a page that IOMMU_IOAS_COPY shares with another page table
  * counts in both, a page mapped at two IOVAs twice.  A snapshot for
- * fdinfo, taken while no map or unmap of @iopt runs.
+ * fdinfo, which must not wait for a map, unmap or attach that holds the
+ * locks for long: then there is no answer.
  *
- * Context: process context; takes @iopt's iova_rwsem for reading (waiting
- * for a map in progress, killably) and the pages objects' mutexes.
- * Return: the number of pages, or -EINTR.
+ * Context: any process context; only tries the locks.
+ * Return: the number of pages, or -EBUSY.
  */
 long iopt_pinned_pages(struct io_pagetable *iopt)
 {
 	struct iopt_mapping *mapping;
-	long pinned = 0;
+	long pinned = 0, more;
 
-	if (down_read_killable(&iopt->iova_rwsem))
-		return -EINTR;
+	if (!down_read_trylock(&iopt->iova_rwsem))
+		return -EBUSY;
 	for (mapping = iopt_first_mapping(iopt, 0, ULONG_MAX); mapping;
-	     mapping = iopt_next_mapping(mapping, 0, ULONG_MAX))
-		pinned += iopt_mapping_pinned_pages(mapping);
+	     mapping = iopt_next_mapping(mapping, 0, ULONG_MAX)) {
+		more = iopt_mapping_pinned_pages(mapping);
+		if (more < 0) {
+			pinned = more;
+			break;
+		}
+		pinned += more;
+	}
 	up_read(&iopt->iova_rwsem);
 	return pinned;
 }

@@ -56,8 +56,8 @@ static void iommufd_ioas_destroy(struct iommufd_object *obj)
 }
 
 /*
- * Counts kept for lock-free reading, but for the pinned pages, which have
- * to be added up
+ * Counts kept for lock-free reading, but for the pinned pages, which are
+ * added up if no command holds the locks that takes
  */
 static void iommufd_ioas_show(struct iommufd_object *obj, struct seq_file *m)
 {
@@ -65,6 +65,7 @@ static void iommufd_ioas_show(struct iommufd_object *obj, struct seq_file *m)
 	struct io_pagetable *iopt = &ioas->iopt;
 	unsigned int accesses = 0;
 	unsigned long index;
+	long pinned;
 	void *slot;
 
 	xa_for_each(&iopt->accesses, index, slot)
@@ -72,8 +73,11 @@ static void iommufd_ioas_show(struct iommufd_object *obj, struct seq_file *m)
 	seq_printf(m, " mappings=%lu mapped_bytes=%llu domains=%u accesses=%u",
 		   READ_ONCE(iopt->nmappings), READ_ONCE(iopt->mapped_bytes),
 		   READ_ONCE(iopt->ndomains), accesses);
-	/* Waits for a map that holds the IOVA lock; a read may be killed */
-	seq_printf(m, " pinned_pages=%ld", iopt_pinned_pages(iopt));
+	pinned = iopt_pinned_pages(iopt);
+	if (pinned < 0)
+		seq_puts(m, " pinned_pages=-");
+	else
+		seq_printf(m, " pinned_pages=%ld", pinned);
 }
 
 static const struct iommufd_object_ops iommufd_ioas_ops = {

@@ -352,6 +352,63 @@ TEST_F(fdinfo, viommu_vdevice_and_veventq_lines)
 	close(veventq_fd);
 }
 
+TEST_F(fdinfo, veventq_that_overflowed_shows_lost_until_read)
+{
+	struct iommufd_viommu_base base;
+	__u32 veventq_id;
+	int veventq_fd, i;
+	char events[512];
+
+	ASSERT_EQ(0, iommufd_viommu_base_err(self->fd, &base, NULL));
+	ASSERT_EQ(0, iommufd_veventq_alloc_err(self->fd, base.viommu_id,
+					       IOMMU_VEVENTQ_TYPE_SELFTEST, 2,
+					       &veventq_id, &veventq_fd));
+	ASSERT_EQ(0, iommufd_viommu_attach_err(self->fd, base.viommu_id,
+					       base.stdev_id, base.idev_id,
+					       0x7, NULL, NULL));
+	for (i = 0; i != 3; i++)
+		ASSERT_EQ(0, iommufd_trigger_vevent_err(self->fd,
+							base.idev_id));
+	READ_FDINFO(&self->info);
+	EXPECT_EQ(2, NUM(&self->info, veventq_id, "unread"));
+	EXPECT_EQ(1, NUM(&self->info, veventq_id, "lost"));
+
+	/* Everything read, the marker with it */
+	ASSERT_LT(0, read(veventq_fd, events, sizeof(events)));
+	READ_FDINFO(&self->info);
+	EXPECT_EQ(0, NUM(&self->info, veventq_id, "unread"));
+	EXPECT_EQ(0, NUM(&self->info, veventq_id, "lost"));
+	close(veventq_fd);
+}
+
+TEST_F(fdinfo, hw_queue_shows_its_viommu_type_and_range)
+{
+	struct iommufd_viommu_base base;
+	char value[32];
+	__u32 queue_id;
+
+	ASSERT_EQ(0, iommufd_viommu_base_err(self->fd, &base, NULL));
+	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, base.ioas_id,
+						self->buf, BUF_SIZE,
+						APERTURE_IOVA));
+	ASSERT_EQ(0, iommufd_hw_queue_alloc_err(self->fd, base.viommu_id, 0,
+						APERTURE_IOVA + PAGE_SIZE,
+						2 * PAGE_SIZE, &queue_id));
+	READ_FDINFO(&self->info);
+	EXPECT_STREQ("hw_queue", iommufd_fdinfo_str(&self->info, queue_id,
+						    "type", value,
+						    sizeof(value)));
+	EXPECT_EQ(base.viommu_id, NUM(&self->info, queue_id, "viommu"));
+	EXPECT_EQ(IOMMU_HW_QUEUE_TYPE_SELFTEST,
+		  NUM(&self->info, queue_id, "queue_type"));
+	EXPECT_STREQ("0x1001000", iommufd_fdinfo_str(&self->info, queue_id,
+						     "base_addr", value,
+						     sizeof(value)));
+	EXPECT_EQ(2 * PAGE_SIZE, NUM(&self->info, queue_id, "length"));
+	/* The nesting parent's domain pins the whole buffer */
+	EXPECT_EQ(BUF_PAGES, NUM(&self->info, base.ioas_id, "pinned_pages"));
+}
+
 TEST_F(fdinfo, destroyed_objects_vanish)
 {
 	__u32 ioas_id, other_id;
