@@ -8,6 +8,8 @@
 #   VARIANT=ours|stock     our iommufd, or the base tree's own (default ours)
 #   SUITE=name             suite of harness/suites.conf (make test)
 #   SEED= SECONDS= THREADS= the fuzzer's seed, run time and threads (make fuzz)
+#   SCENARIO= SECONDS= THREADS= stress scenarios (comma list, default all),
+#                          seconds each and threads (make stress)
 #   ARGS='...'             extra arguments for the suite's program (make test)
 #   MACHINE=q35|q35-vtd    machine of harness/machines.py (make shell)
 #   IOMMUFD_CACHE=dir      cache (default ~/.cache/iommufd-6.12)
@@ -20,9 +22,9 @@ PYTHON := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo pyth
 # .ci/run runs 'check' with this same command, without make (see there).
 HARNESS := $(PYTHON) -m harness.main
 
-export PROFILE VARIANT SUITE ARGS MACHINE V CONFORMANCE_SRC SEED SECONDS THREADS
+export PROFILE VARIANT SUITE ARGS MACHINE V CONFORMANCE_SRC SEED SECONDS THREADS SCENARIO
 
-.PHONY: help deps check run build kernel test conformance shell lint tree series bench fuzz clean
+.PHONY: help deps check run build kernel test conformance shell lint tree series bench fuzz stress clean
 
 help:
 	@echo 'make run      build the normal kernel, boot q35, run the demo'
@@ -36,6 +38,7 @@ help:
 	@echo 'make series   git format-patch series against the base tree'
 	@echo 'make bench    our iommufd against stock and VFIO type1 (a benchmark)'
 	@echo 'make fuzz     SEED=1 SECONDS=600 THREADS=4: the ioctl fuzzer on the debug kernel'
+	@echo 'make stress   SCENARIO= SECONDS=60 THREADS=4: race scenarios on the debug kernel'
 	@echo 'make clean    remove build outputs (keeps the pristine base and ccache)'
 
 # The later upstream selftests of CONFORMANCE_SRC link libcap statically.
@@ -45,7 +48,7 @@ deps:
 # The harness's exit status is the target's: non-zero when anything failed,
 # and then make adds its own 'make: *** [...] Error 1' line (on stderr) after
 # the harness's last line.
-check run build kernel test conformance lint tree series bench fuzz clean: deps
+check run build kernel test conformance lint tree series bench fuzz stress clean: deps
 	@$(HARNESS) $@
 
 # Interactive: QEMU needs the terminal, so no output redirection here.

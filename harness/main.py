@@ -2,9 +2,10 @@
 
 Usage, from the top of the repository: python3 -m harness.main COMMAND, with
 COMMAND one of check run build kernel test conformance shell lint tree series
-bench fuzz clean. Options come from the environment, as make passes them: PROFILE
-(normal|debug), VARIANT (ours|stock), SUITE, MACHINE, ARGS, BENCH, SERIES_DIR,
-V=1, for conformance CONFORMANCE_SRC, for fuzz SEED, SECONDS and THREADS.
+bench fuzz stress clean. Options come from the environment, as make passes
+them: PROFILE (normal|debug), VARIANT (ours|stock), SUITE, MACHINE, ARGS, BENCH,
+SERIES_DIR, V=1, for conformance CONFORMANCE_SRC, for fuzz SEED, SECONDS and
+THREADS, for stress SCENARIO, SECONDS and THREADS.
 """
 
 import dataclasses
@@ -328,6 +329,53 @@ def cmd_fuzz():
     return finish(rows, f'make fuzz SEED={seed} SECONDS={seconds} THREADS={threads}')
 
 
+# The scenarios of iommufd_stress (its table 'scenarios'), for the time
+# limit of a run of them all
+STRESS_SCENARIOS = 7
+
+
+def stress_plan(scenario, seconds, threads, factor):
+    """The arguments of iommufd_stress for a 'make stress' run, and the
+    suite's time limit in normal-profile seconds (the debug profile scales
+    it by @factor): each scenario's run time, its setup and checks, and a
+    margin for booting and closing everything under KASAN.
+    """
+    names = [name for name in scenario.split(',') if name]
+    for name in names:
+        if not name.replace('-', '').isalpha():
+            die(f'SCENARIO={scenario}: a comma list of scenario names is needed')
+    count = len(names) or STRESS_SCENARIOS
+    limit = count * (seconds + 15) + 120
+    args = f'--seconds {seconds} --threads {threads}'
+    if names:
+        args += f' --scenario {",".join(names)}'
+    return args, -(-(limit + limit // 10) // factor)
+
+
+def cmd_stress():
+    """The race stress scenarios for SECONDS each on the debug kernel (q35).
+
+    It is the 'stress' suite of suites.conf with SECONDS, THREADS and, if
+    given, SCENARIO (a comma list) appended: the program takes the last of
+    repeated --seconds and --threads, so these win.
+    """
+    seconds = fuzz_number('SECONDS', 60, 1, 24 * 3600)
+    threads = fuzz_number('THREADS', 4, 1, 64)
+    scenario = os.environ.get('SCENARIO', '')
+    args, timeout = stress_plan(scenario, seconds, threads,
+                                PROFILES['debug']['timeout_factor'])
+    suite = dataclasses.replace(suites_mod.select(name='stress')[0],
+                                timeout=timeout)
+    rows = []
+    with CacheLock():
+        tree = guarded(rows, assemble_tree)
+        if tree:
+            run_profile(rows, tree, 'debug', [suite], args=args,
+                        echo=console_echo('suite'))
+    return finish(rows, f'make stress SCENARIO={scenario} SECONDS={seconds} '
+                  f'THREADS={threads}')
+
+
 def cmd_kernel(profiles):
     with CacheLock():
         tree = assemble_tree()
@@ -441,6 +489,7 @@ COMMANDS = {
     'series': cmd_series,
     'bench': cmd_bench,
     'fuzz': cmd_fuzz,
+    'stress': cmd_stress,
     'clean': cmd_clean,
 }
 
