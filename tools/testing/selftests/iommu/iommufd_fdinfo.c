@@ -391,9 +391,10 @@ TEST_F(fdinfo, hw_queue_shows_its_viommu_type_and_range)
 	ASSERT_EQ(0, iommufd_ioas_map_fixed_err(self->fd, base.ioas_id,
 						self->buf, BUF_SIZE,
 						APERTURE_IOVA));
+	/* One page: a queue must be physically contiguous */
 	ASSERT_EQ(0, iommufd_hw_queue_alloc_err(self->fd, base.viommu_id, 0,
 						APERTURE_IOVA + PAGE_SIZE,
-						2 * PAGE_SIZE, &queue_id));
+						PAGE_SIZE, &queue_id));
 	READ_FDINFO(&self->info);
 	EXPECT_STREQ("hw_queue", iommufd_fdinfo_str(&self->info, queue_id,
 						    "type", value,
@@ -404,7 +405,7 @@ TEST_F(fdinfo, hw_queue_shows_its_viommu_type_and_range)
 	EXPECT_STREQ("0x1001000", iommufd_fdinfo_str(&self->info, queue_id,
 						     "base_addr", value,
 						     sizeof(value)));
-	EXPECT_EQ(2 * PAGE_SIZE, NUM(&self->info, queue_id, "length"));
+	EXPECT_EQ(PAGE_SIZE, NUM(&self->info, queue_id, "length"));
 	/* The nesting parent's domain pins the whole buffer */
 	EXPECT_EQ(BUF_PAGES, NUM(&self->info, base.ioas_id, "pinned_pages"));
 }
