@@ -331,7 +331,7 @@ def cmd_fuzz():
 
 # The scenarios of iommufd_stress (its table 'scenarios'), for the time
 # limit of a run of them all
-STRESS_SCENARIOS = 7
+STRESS_SCENARIOS = 8
 
 
 def stress_plan(scenario, seconds, threads, factor):

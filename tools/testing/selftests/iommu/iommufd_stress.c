@@ -718,6 +718,109 @@ static int fault_detach_settle(struct stress *s)
 	return err;
 }
 
+/* ---- auto-hwpt-vs-lookup ------------------------------------------------- */
+
+/*
+ * Two devices move onto an IOAS, where they share one automatic HWPT, and
+ * back onto HWPTs of their own; the last to leave destroys the automatic
+ * HWPT, and both may be leaving at the same moment.  The others name the
+ * automatic HWPT's ID (published by the movers) in commands that look it
+ * up and fail: a nested HWPT on it (it is no nesting parent) and a vIOMMU
+ * on it.  Whatever the interleaving, once both devices have left nothing
+ * may keep the automatic HWPT alive: the IOAS would stay busy with a HWPT
+ * nobody destroys.
+ */
+static struct stress_op auto_hwpt_ops[] = {
+	{ .name = "to_ioas", .must_succeed = true },
+	{ .name = "back", .must_succeed = true },
+	{ .name = "nest_on_it", .allowed = { ENOENT, EINVAL, EOPNOTSUPP } },
+	{ .name = "viommu_on_it", .allowed = { ENOENT, EINVAL, EOPNOTSUPP } },
+	{}
+};
+
+/* A mock device on a HWPT of its own on the IOAS of @s */
+static int auto_hwpt_device_err(struct stress *s, __u32 *stdev_id,
+				__u32 *idev_id, __u32 *hwpt_id)
+{
+	__u32 pt_id;
+	int err;
+
+	err = iommufd_mock_domain_err(s->fd, s->ioas_id, stdev_id, NULL,
+				      idev_id);
+	if (!err)
+		err = iommufd_hwpt_alloc_err(s->fd, *idev_id, s->ioas_id, 0,
+					     hwpt_id);
+	pt_id = *hwpt_id;
+	if (!err)
+		err = iommufd_mock_domain_replace_err(s->fd, *stdev_id, &pt_id);
+	return err;
+}
+
+static int auto_hwpt_setup(struct stress *s)
+{
+	int err;
+
+	err = iommufd_ioas_alloc_err(s->fd, &s->ioas_id);
+	if (!err)
+		err = auto_hwpt_device_err(s, &s->stdev_id, &s->idev_id,
+					   &s->hwpt_id);
+	if (!err)
+		err = auto_hwpt_device_err(s, &s->stdev2_id, &s->idev2_id,
+					   &s->hwpt2_id);
+	/* The IOAS the devices visit, with nothing on it between visits */
+	if (!err)
+		err = iommufd_ioas_alloc_err(s->fd, &s->ioas2_id);
+	atomic_store(&s->current_id, NO_SUCH_ID);
+	return err;
+}
+
+/* A visit of device @stdev_id to the IOAS, from and back to @home_id */
+static void auto_hwpt_visit(struct stress *s, __u64 *rng, __u32 stdev_id,
+			    __u32 home_id)
+{
+	__u32 pt_id = s->ioas2_id;
+
+	if (tally(s, "to_ioas", iommufd_mock_domain_replace_err(s->fd,
+								 stdev_id,
+								 &pt_id)))
+		return;
+	/* The replace hands back the automatic HWPT it attached to */
+	atomic_store(&s->current_id, pt_id);
+	maybe_yield(rng);
+	pt_id = home_id;
+	tally(s, "back", iommufd_mock_domain_replace_err(s->fd, stdev_id,
+							  &pt_id));
+}
+
+static void auto_hwpt_move_first(struct stress *s, __u64 *rng)
+{
+	auto_hwpt_visit(s, rng, s->stdev_id, s->hwpt_id);
+}
+
+static void auto_hwpt_move_second(struct stress *s, __u64 *rng)
+{
+	auto_hwpt_visit(s, rng, s->stdev2_id, s->hwpt2_id);
+}
+
+static void auto_hwpt_lookup(struct stress *s, __u64 *rng)
+{
+	__u32 id = atomic_load(&s->current_id), made_id = 0;
+
+	if (pick(rng, 2)) {
+		if (!tally(s, "nest_on_it",
+			   iommufd_hwpt_alloc_nested_err(s->fd, s->idev_id, id,
+							 IOMMU_TEST_IOTLB_DEFAULT,
+							 &made_id)))
+			destroy_own(s, "nest_on_it", made_id);
+	} else {
+		if (!tally(s, "viommu_on_it",
+			   iommufd_viommu_alloc_err(s->fd, s->idev_id, id,
+						    IOMMU_VIOMMU_TYPE_SELFTEST,
+						    &made_id)))
+			destroy_own(s, "viommu_on_it", made_id);
+	}
+}
+
 /* ---- access-vs-unmap ---------------------------------------------------- */
 
 /*
@@ -1057,6 +1160,15 @@ static const struct stress_scenario scenarios[] = {
 		.roles = { destroy_recreate, destroy_use },
 		.settle = nothing_to_settle,
 		.ops = destroy_ops,
+	},
+	{
+		.name = "auto-hwpt-vs-lookup",
+		.summary = "two devices leaving their automatic HWPT, and commands naming it",
+		.setup = auto_hwpt_setup,
+		.roles = { auto_hwpt_move_first, auto_hwpt_move_second,
+			   auto_hwpt_lookup },
+		.settle = nothing_to_settle,
+		.ops = auto_hwpt_ops,
 	},
 	{
 		.name = "map-vs-attach",
