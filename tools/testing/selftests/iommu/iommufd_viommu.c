@@ -851,6 +851,37 @@ TEST_F(viommu, failed_attach_leaves_the_device_where_it_was)
 	EXPECT_EQ(0, iommufd_destroy_err(self->fd, self->base.ioas_id));
 }
 
+/*
+ * A replace that the driver refuses makes the iommu core attach the old
+ * domain again, which must work although the device's vDEVICE went after
+ * the device got there: a refusal then was a WARN in the iommu core.
+ */
+TEST_F(viommu, failed_replace_returns_to_a_nested_hwpt_whose_vdevice_went)
+{
+	__u32 first_id, second_id, vdev_id, pt_id;
+
+	ASSERT_EQ(0, iommufd_viommu_attach_err(self->fd, self->base.viommu_id,
+					       self->base.stdev_id,
+					       self->base.idev_id, VIRT_ID_A,
+					       &vdev_id, &first_id));
+	ASSERT_EQ(0, nested_err(self->fd, self->base.idev_id,
+				self->base.viommu_id, &second_id));
+	ASSERT_EQ(0, iommufd_destroy_err(self->fd, vdev_id));
+	/* No vDEVICE: the new domain is refused, the old one taken back */
+	pt_id = second_id;
+	EXPECT_EQ(ENOENT,
+		  iommufd_mock_domain_replace_err(self->fd, self->base.stdev_id,
+						  &pt_id));
+	EXPECT_EQ(EBUSY, iommufd_destroy_err(self->fd, first_id));
+	EXPECT_EQ(0, iommufd_destroy_err(self->fd, second_id));
+	/* And it can leave it normally */
+	pt_id = self->base.ioas_id;
+	EXPECT_EQ(0,
+		  iommufd_mock_domain_replace_err(self->fd, self->base.stdev_id,
+						  &pt_id));
+	EXPECT_EQ(0, iommufd_destroy_err(self->fd, first_id));
+}
+
 TEST_F(viommu, nested_hwpt_through_a_viommu_has_its_own_iotlb)
 {
 	const __u32 inv_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
