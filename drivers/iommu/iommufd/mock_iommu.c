@@ -215,7 +215,8 @@ static struct iommufd_viommu *mock_domain_viommu(struct iommu_domain *domain)
  * the device's vIOMMU, by which it reports events.  Refused are a device
  * that cannot record the dirty pages a dirty tracking domain promises, and
  * one without a virtual ID on the vIOMMU of a nested domain, whose stage 1
- * the guest could not have given it.
+ * the guest could not have given it, unless the domain is the one the
+ * device is on already.
  */
 static int mock_domain_attach_dev(struct iommu_domain *domain,
 				  struct device *dev)
@@ -229,7 +230,13 @@ static int mock_domain_attach_dev(struct iommu_domain *domain,
 		return -EINVAL;
 	if (viommu) {
 		rc = iommufd_viommu_get_vdev_id(viommu, dev, &vdev_id);
-		if (rc)
+		/*
+		 * When a replace fails, the iommu core attaches the group's
+		 * domain again and a driver must accept that, although the
+		 * device's vDEVICE may have gone since it first attached: it
+		 * then stays on the domain without a virtual ID.
+		 */
+		if (rc && iommu_get_domain_for_dev(dev) != domain)
 			return rc;
 	}
 	guard(rwsem_write)(&mdev->viommu_rwsem);
