@@ -56,8 +56,8 @@ static void iommufd_ioas_destroy(struct iommufd_object *obj)
 }
 
 /*
- * Counts kept for lock-free reading, but for the pinned pages, which are
- * added up if no command holds the locks that takes
+ * Counts kept for lock-free reading; only the pinned pages are added up,
+ * and only when no command holds the locks that needs
  */
 static void iommufd_ioas_show(struct iommufd_object *obj, struct seq_file *m)
 {
