@@ -1083,7 +1083,8 @@ static int iommufd_device_try_auto_hwpt(struct iommufd_device *idev,
 static int iommufd_device_new_auto_hwpt(struct iommufd_device *idev,
 					struct iommufd_ioas *ioas, bool replace,
 					u32 *pt_id,
-					struct iommufd_hwpt **released)
+					struct iommufd_hwpt **released,
+					struct iommufd_hwpt **created)
 {
 	struct iommufd_hwpt_paging *hwpt_paging;
 	struct iommufd_hwpt *hwpt;
@@ -1095,6 +1096,17 @@ static int iommufd_device_new_auto_hwpt(struct iommufd_device *idev,
 	if (IS_ERR(hwpt_paging))
 		return PTR_ERR(hwpt_paging);
 	hwpt = &hwpt_paging->common;
+	/*
+	 * Once attached, the HWPT can be reached through the device's group
+	 * before it is published, and another thread may move the device
+	 * away again at once.  The HWPT is automatic from the start, so that
+	 * such a move drops its reference as an automatic HWPT's; and a
+	 * reference of our own keeps it until it is published, which the
+	 * caller then drops like a device's, destroying the HWPT if no
+	 * device is left on it.
+	 */
+	hwpt_paging->auto_domain = true;
+	iommufd_object_ref(&hwpt->obj);
 
 	if (replace) {
 		/* Replace moves to a filled domain: link it first */
@@ -1122,10 +1134,10 @@ static int iommufd_device_new_auto_hwpt(struct iommufd_device *idev,
 		return rc;
 	}
 
-	hwpt_paging->auto_domain = true;
 	list_add_tail(&hwpt_paging->auto_link, &ioas->auto_hwpts);
 	*pt_id = hwpt->obj.id;
 	iommufd_object_finalize(idev->ictx, &hwpt->obj);
+	*created = hwpt;
 	return 0;
 }
 
@@ -1138,7 +1150,8 @@ static int iommufd_device_new_auto_hwpt(struct iommufd_device *idev,
 static int iommufd_device_auto_domain(struct iommufd_device *idev,
 				      struct iommufd_ioas *ioas, ioasid_t pasid,
 				      bool replace, u32 *pt_id,
-				      struct iommufd_hwpt **released)
+				      struct iommufd_hwpt **released,
+				      struct iommufd_hwpt **created)
 {
 	struct iommufd_hwpt_paging *hwpt_paging;
 	int rc;
@@ -1160,7 +1173,7 @@ static int iommufd_device_auto_domain(struct iommufd_device *idev,
 	if (pasid != IOMMU_NO_PASID)
 		return -EINVAL;
 	return iommufd_device_new_auto_hwpt(idev, ioas, replace, pt_id,
-					    released);
+					    released, created);
 }
 
 /* ---- Attach, replace, detach ---------------------------------------------- */
@@ -1168,7 +1181,7 @@ static int iommufd_device_auto_domain(struct iommufd_device *idev,
 static int iommufd_device_change_pt(struct iommufd_device *idev,
 				    ioasid_t pasid, u32 *pt_id, bool replace)
 {
-	struct iommufd_hwpt *released = NULL;
+	struct iommufd_hwpt *released = NULL, *created = NULL;
 	struct iommufd_object *pt_obj;
 	int rc;
 
@@ -1195,7 +1208,7 @@ static int iommufd_device_change_pt(struct iommufd_device *idev,
 							     struct iommufd_ioas,
 							     obj),
 						pasid, replace, pt_id,
-						&released);
+						&released, &created);
 		break;
 	default:
 		rc = -EINVAL;
@@ -1206,6 +1219,9 @@ static int iommufd_device_change_pt(struct iommufd_device *idev,
 	/* With every lock dropped: an automatic HWPT may go with it */
 	if (released)
 		iommufd_hwpt_drop_device(idev->ictx, released);
+	/* The new automatic HWPT is published: its device may be gone */
+	if (created)
+		iommufd_hwpt_drop_device(idev->ictx, created);
 	return rc;
 }
 
