@@ -28,8 +28,14 @@
 /* Size of the argument buffer: the largest struct plus its tail */
 #define ARG_BYTES 256
 
-#define offsetofend(type, member) \
-	(offsetof(type, member) + sizeof(((type *)0)->member))
+/*
+ * Where a member of @type sits, from a member access through a null
+ * pointer that is never made: the classic offsetof(), which names the
+ * member once, so that it can be measured in the same breath
+ */
+#define NULL_OF(type) ((type *)0)
+#define END_AT(lval) ((unsigned long)&(lval) + sizeof(lval))
+#define offsetofend(type, member) END_AT((*NULL_OF(type)).member)
 
 enum bad_class {
 	C_VALID,
@@ -110,8 +116,8 @@ struct field {
 	unsigned short len;	/* 0: the row has no such field */
 };
 
-#define FIELD(type, member) \
-	{ offsetof(type, member), sizeof(((type *)0)->member) }
+#define FIELD_AT(lval) { (unsigned short)(unsigned long)&(lval), sizeof(lval) }
+#define FIELD(type, member) FIELD_AT((*NULL_OF(type)).member)
 
 struct bad_ctx;
 

@@ -779,17 +779,17 @@ static void auto_hwpt_visit(struct stress *s, __u64 *rng, __u32 stdev_id,
 			    __u32 home_id)
 {
 	__u32 pt_id = s->ioas2_id;
+	int err;
 
-	if (tally(s, "to_ioas", iommufd_mock_domain_replace_err(s->fd,
-								 stdev_id,
-								 &pt_id)))
+	err = iommufd_mock_domain_replace_err(s->fd, stdev_id, &pt_id);
+	if (tally(s, "to_ioas", err))
 		return;
 	/* The replace hands back the automatic HWPT it attached to */
 	atomic_store(&s->current_id, pt_id);
 	maybe_yield(rng);
 	pt_id = home_id;
-	tally(s, "back", iommufd_mock_domain_replace_err(s->fd, stdev_id,
-							  &pt_id));
+	err = iommufd_mock_domain_replace_err(s->fd, stdev_id, &pt_id);
+	tally(s, "back", err);
 }
 
 static void auto_hwpt_move_first(struct stress *s, __u64 *rng)
