@@ -296,6 +296,18 @@ def cmd_test():
                   + (f' ARGS={args}' if args else ''))
 
 
+def run_debug_suite(suite, args, title):
+    """Run @suite with @args appended on the debug kernel (q35), then the
+    kmemleak scan; what 'make fuzz' and 'make stress' do."""
+    rows = []
+    with CacheLock():
+        tree = guarded(rows, assemble_tree)
+        if tree:
+            run_profile(rows, tree, 'debug', [suite], args=args,
+                        echo=console_echo('suite'))
+    return finish(rows, title)
+
+
 def fuzz_number(name, default, low, high):
     text = os.environ.get(name) or str(default)
     if not text.isdigit() or not low <= int(text) <= high:
@@ -320,13 +332,8 @@ def cmd_fuzz():
     suite = dataclasses.replace(
         base, timeout=-(-(seconds + 120 + seconds // 10) // factor))
     args = f'--seed {seed} --seconds {seconds} --threads {threads}'
-    rows = []
-    with CacheLock():
-        tree = guarded(rows, assemble_tree)
-        if tree:
-            run_profile(rows, tree, 'debug', [suite], args=args,
-                        echo=console_echo('suite'))
-    return finish(rows, f'make fuzz SEED={seed} SECONDS={seconds} THREADS={threads}')
+    return run_debug_suite(suite, args,
+                           f'make fuzz SEED={seed} SECONDS={seconds} THREADS={threads}')
 
 
 # The scenarios of iommufd_stress (its table 'scenarios'), for the time
@@ -366,14 +373,9 @@ def cmd_stress():
                                 PROFILES['debug']['timeout_factor'])
     suite = dataclasses.replace(suites_mod.select(name='stress')[0],
                                 timeout=timeout)
-    rows = []
-    with CacheLock():
-        tree = guarded(rows, assemble_tree)
-        if tree:
-            run_profile(rows, tree, 'debug', [suite], args=args,
-                        echo=console_echo('suite'))
-    return finish(rows, f'make stress SCENARIO={scenario} SECONDS={seconds} '
-                  f'THREADS={threads}')
+    return run_debug_suite(suite, args,
+                           f'make stress SCENARIO={scenario} SECONDS={seconds} '
+                           f'THREADS={threads}')
 
 
 def cmd_kernel(profiles):
