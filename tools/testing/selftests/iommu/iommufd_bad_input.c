@@ -173,6 +173,11 @@ static void *buf;		/* BUF_SIZE, read-write, populated */
 static void *ro_buf;		/* BUF_SIZE, read-only */
 static void *hole;		/* BUF_SIZE with no access allowed */
 static void *ro_page;		/* one page, read-only after the argument is copied */
+/*
+ * Two pages of address space backed by the same page of a memfd: a range
+ * over both is never physically contiguous, whatever the allocator did
+ */
+static void *one_page_twice;
 
 static __u64 uptr(const void *p)
 {
@@ -576,7 +581,10 @@ static int setup_hw_queue_alloc(struct bad_ctx *ctx, void *arg)
 	cmd->index = 0;
 	cmd->nesting_parent_iova = APERTURE_IOVA;
 	cmd->length = PAGE_SIZE;
-	return add_mapping_err(ctx);
+	/* The unaligned queue spans both pages, so it gets EFAULT every time */
+	return iommufd_ioas_map_fixed_err(ctx->fd, ctx->ids[K_IOAS],
+					  one_page_twice, 2 * PAGE_SIZE,
+					  APERTURE_IOVA);
 }
 
 /* ---- setups of the IOMMU_TEST_CMD ops ------------------------------------ */
@@ -2017,6 +2025,25 @@ static bool table_is_consistent(void)
 	return consistent;
 }
 
+static void *map_one_page_twice(void)
+{
+	int memfd = iommufd_memfd(PAGE_SIZE, 0);
+	void *va;
+
+	if (memfd < 0)
+		return MAP_FAILED;
+	va = mmap(NULL, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		  memfd, 0);
+	if (va != MAP_FAILED &&
+	    mmap(va + PAGE_SIZE, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, memfd, 0) == MAP_FAILED) {
+		munmap(va, 2 * PAGE_SIZE);
+		va = MAP_FAILED;
+	}
+	close(memfd);
+	return va;
+}
+
 static bool buffers_ok(void)
 {
 	buf = iommufd_alloc_small_pages(BUF_SIZE, MAP_PRIVATE);
@@ -2027,8 +2054,9 @@ static bool buffers_ok(void)
 		    -1, 0);
 	ro_page = mmap(NULL, PAGE_SIZE, PROT_READ,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	one_page_twice = map_one_page_twice();
 	return buf && ro_buf != MAP_FAILED && hole != MAP_FAILED &&
-	       ro_page != MAP_FAILED;
+	       ro_page != MAP_FAILED && one_page_twice != MAP_FAILED;
 }
 
 int main(int argc, char **argv)
