@@ -154,7 +154,8 @@ class PoolTest(unittest.TestCase):
         order = [(m, v) for m, v, _ in boots.boot_order()]
         self.assertEqual(order[:4], [('q35', 'ours'), ('q35', 'stock'), ('q35', 'stock'),
                                      ('q35', 'ours')])
-        self.assertEqual(len(order), 8)
+        self.assertEqual(len(order), 4 * len(MACHINES))
+        self.assertEqual(order[-1], ('q35-virtio', 'ours'))
 
 
 class FormatTest(unittest.TestCase):
@@ -280,8 +281,9 @@ class TargetTest(unittest.TestCase):
         self.assertEqual(boots.selected_machines(''), MACHINES)
         self.assertEqual(boots.selected_machines('vtd'), ('q35-vtd',))
         self.assertEqual(boots.selected_machines('q35-vtd, mock'), ('q35', 'q35-vtd'))
+        self.assertEqual(boots.selected_machines('virtio,amd'), ('q35-amd', 'q35-virtio'))
         with self.assertRaises(PipelineError):
-            boots.selected_machines('amd')
+            boots.selected_machines('smmu')
 
 
 
@@ -310,12 +312,13 @@ class TableTest(unittest.TestCase):
         self.assertEqual(table_row(lines[1]),
                          ['4k', '1M', '1', '1000000', '-', '-', '0.5+0.5', '-'])
 
-    def test_vtd_table_compares_each_kernel_with_its_own_type1(self):
+    def test_edu_table_compares_each_kernel_with_its_own_type1(self):
         ours = [time_line('map', 'auto', '4k', 2 * MIB, 1, 1000),
                 time_line('map', 'type1', '4k', 2 * MIB, 1, 3000)]
         stock = [time_line('map', 'auto', '4k', 2 * MIB, 1, 2000),
                  time_line('map', 'type1', '4k', 2 * MIB, 1, 4000)]
-        lines = tables.vtd_table(results([], [], ours, stock))
+        lines = tables.edu_table(results([], [], ours, stock), 'q35-vtd')
+        self.assertIn('through VT-d with edu bound (q35-vtd)', lines[0])
         self.assertEqual(table_row(lines[-1]),
                          ['4k', '2M', 'auto', '2000000', '1000000', '666667', '500000',
                           '2.00', '3.00', '2.00', '0.5+0.5', '1.0+1.0', '1.5+1.5'])
@@ -432,7 +435,7 @@ class FakeBoot:
 
 
 class RunBenchTest(unittest.TestCase):
-    def run_bench(self, builds, bench='', missing_program=()):
+    def run_bench(self, builds, bench='mock,vtd', missing_program=()):
         def require_program(kb):
             if kb in missing_program:
                 raise PipelineError(f'{boots.PROGRAM} was not built for {kb}')

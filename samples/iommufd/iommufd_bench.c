@@ -28,7 +28,8 @@
  * A kernel without vIOMMUs (stock 6.12: IOMMU_VIOMMU_ALLOC is ENOTTY, and
  * its headers lack the types) skips these rows, which have no counterpart
  * there.
- * With VT-d and QEMU's edu device (q35-vtd), edu is handed to vfio-pci:
+ * With QEMU's edu device behind an emulated IOMMU (q35-vtd, q35-amd,
+ * q35-virtio), edu is handed to vfio-pci:
  *   map     IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP with edu bound through its
  *           VFIO cdev and attached to the IOAS (automatic domain), or to
  *           a HWPT of its own; and VFIO_IOMMU_MAP_DMA + UNMAP_DMA on VFIO's
@@ -47,7 +48,7 @@
  * the machine spreads over all rows instead of spoiling a few; the median
  * round of each row is reported.  Each round enters every phase afresh
  * (a new iommufd context, the device bound and attached again), which is
- * also what lets the VT-d paths take turns on the one device.
+ * also what lets the edu paths take turns on the one device.
  *
  * Every result is one line for the harness (harness/pipeline/bench/parse.py):
  *   @bench time section=S path=P backing=B bytes=N domains=D ns=T
@@ -96,7 +97,7 @@
 
 /*
  * IOVAs inside the mock aperture (16 MiB - 2 GiB) and, 2 MiB aligned,
- * where VT-d can use its 2 MiB pages when the memory allows.
+ * where the emulated IOMMUs can use 2 MiB pages when the memory allows.
  */
 #define IOVA_BUFFER		0x10000000ULL
 #define IOVA_COPY		0x20000000ULL
@@ -1427,7 +1428,7 @@ static void viommu_part(void)
 
 #endif
 
-/* ---- VT-d: the edu device through iommufd and through VFIO type1 ------------ */
+/* ---- edu behind an IOMMU: through iommufd and through VFIO type1 ------------ */
 
 /* edu's cdev bound to a fresh iommufd with an IOAS; *@dev_id: its ID */
 static bool open_cdev(struct phase *phase, __u32 *dev_id)
@@ -1502,7 +1503,7 @@ static bool enter_type1(struct phase *phase)
 	return true;
 }
 
-static struct phase vtd_phase(const char *path, const struct operation *op,
+static struct phase edu_phase(const char *path, const struct operation *op,
 			      bool (*enter)(struct phase *phase),
 			      struct edu *edu)
 {
@@ -1517,22 +1518,23 @@ static struct phase vtd_phase(const char *path, const struct operation *op,
 	};
 }
 
-enum { VTD_AUTO, VTD_HWPT, VTD_TYPE1, NR_VTD_PHASES };
+enum { EDU_AUTO, EDU_HWPT, EDU_TYPE1, NR_EDU_PHASES };
 
-static void vtd_part(void)
+static void edu_part(void)
 {
 	const char *failed_step;
+	char unit[64];
 	struct edu edu;
-	struct phase phases[NR_VTD_PHASES] = {
-		[VTD_AUTO] = vtd_phase("auto", &map_operation, enter_cdev_auto,
+	struct phase phases[NR_EDU_PHASES] = {
+		[EDU_AUTO] = edu_phase("auto", &map_operation, enter_cdev_auto,
 				       &edu),
-		[VTD_HWPT] = vtd_phase("hwpt", &map_operation, enter_cdev_hwpt,
+		[EDU_HWPT] = edu_phase("hwpt", &map_operation, enter_cdev_hwpt,
 				       &edu),
-		[VTD_TYPE1] = vtd_phase("type1", &type1_operation, enter_type1,
+		[EDU_TYPE1] = edu_phase("type1", &type1_operation, enter_type1,
 					&edu),
 	};
 
-	printf("# VT-d with QEMU's edu device, through its VFIO cdev attached\n");
+	printf("# QEMU's edu device behind the machine's IOMMU, through its VFIO cdev attached\n");
 	printf("# to the IOAS (auto) or to a HWPT of its own (hwpt), and through\n");
 	printf("# VFIO's type1 container (type1)\n");
 	if (!edu_find(edu.bdf, sizeof(edu.bdf))) {
@@ -1550,10 +1552,12 @@ static void vtd_part(void)
 		failed(failed_step);
 		return;
 	}
-	measure_phases(phases, NR_VTD_PHASES);
+	if (pci_iommu_unit(edu.bdf, unit, sizeof(unit)))
+		printf("# edu %s, behind IOMMU %s\n", edu.bdf, unit);
+	measure_phases(phases, NR_EDU_PHASES);
 	printf("# kernel memory per pinned page: iommufd and type1\n");
-	measure_memory_of(&phases[VTD_AUTO], "auto");
-	measure_memory_of(&phases[VTD_TYPE1], "type1");
+	measure_memory_of(&phases[EDU_AUTO], "auto");
+	measure_memory_of(&phases[EDU_TYPE1], "type1");
 	vfio_pci_release(edu.bdf);
 }
 
@@ -1562,10 +1566,11 @@ static void vtd_part(void)
 static void print_usage(const char *program)
 {
 	fprintf(stderr,
-		"usage: %s [--measure] [mock] [vtd]\n"
+		"usage: %s [--measure] [mock] [edu]\n"
 		"  without --measure: a smoke test, every call once, no timing judged\n"
-		"  mock: mock IOMMU and vIOMMU rows (q35); vtd: VT-d and edu rows (q35-vtd);\n"
-		"  default: vtd where edu is present, else mock\n",
+		"  mock: mock IOMMU and vIOMMU rows (q35); edu (or its old name vtd):\n"
+		"  edu rows, behind whatever IOMMU the machine has (q35-vtd, q35-amd,\n"
+		"  q35-virtio); default: edu where edu is present, else mock\n",
 		program);
 	exit(2);
 }
@@ -1588,7 +1593,7 @@ static void stay_on_one_cpu(void)
 int main(int argc, char **argv)
 {
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	bool want_mock = false, want_vtd = false;
+	bool want_mock = false, want_edu = false;
 	char bdf[256];
 	int i;
 
@@ -1597,14 +1602,14 @@ int main(int argc, char **argv)
 			mode.measure = true;
 		else if (!strcmp(argv[i], "mock"))
 			want_mock = true;
-		else if (!strcmp(argv[i], "vtd"))
-			want_vtd = true;
+		else if (!strcmp(argv[i], "edu") || !strcmp(argv[i], "vtd"))
+			want_edu = true;
 		else
 			print_usage(argv[0]);
 	}
-	if (!want_mock && !want_vtd) {
-		want_vtd = edu_find(bdf, sizeof(bdf));
-		want_mock = !want_vtd;
+	if (!want_mock && !want_edu) {
+		want_edu = edu_find(bdf, sizeof(bdf));
+		want_mock = !want_edu;
 	}
 	if (mode.measure) {
 		mode.sizes = measure_sizes;
@@ -1632,8 +1637,8 @@ int main(int argc, char **argv)
 			mock_part();
 			viommu_part();
 		}
-		if (want_vtd)
-			vtd_part();
+		if (want_edu)
+			edu_part();
 	}
 	printf("@bench done errors=%u\n", errors);
 	return errors ? 1 : 0;

@@ -22,9 +22,10 @@ MEASURE_ARGS = '--measure'
 BOOT_SECONDS = 600
 # Boots per kernel and machine; the order is ours, stock, stock, ours.
 ROUNDS = 2
-# BENCH=mock or BENCH=vtd (or the machine names, comma separated) boots only
-# those machines, to measure one part quickly; the default is all of them.
-BENCH_ALIASES = {'mock': 'q35', 'vtd': 'q35-vtd'}
+# BENCH=mock, vtd, amd or virtio (or the machine names, comma separated)
+# boots only those machines, to measure one part quickly; the default is all
+# of them.
+BENCH_ALIASES = {'mock': 'q35', 'vtd': 'q35-vtd', 'amd': 'q35-amd', 'virtio': 'q35-virtio'}
 
 
 def measuring_suite():
