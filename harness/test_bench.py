@@ -323,6 +323,22 @@ class TableTest(unittest.TestCase):
                          ['4k', '2M', 'auto', '2000000', '1000000', '666667', '500000',
                           '2.00', '3.00', '2.00', '0.5+0.5', '1.0+1.0', '1.5+1.5'])
 
+    def test_edu_table_says_which_kernel_lacked_a_path(self):
+        ours = [time_line('map', p, '4k', 2 * MIB, 1, 1000) for p in ('auto', 'hwpt', 'type1')]
+        stock = [time_line('map', p, '4k', 2 * MIB, 1, 1000) for p in ('auto', 'type1')]
+        stock.append('@bench skip map:hwpt a HWPT allocated before the first attach maps '
+                     'nothing')
+        res = Results({'ours': {'q35-virtio': run_of(ours)},
+                       'stock': {'q35-virtio': run_of(stock)}})
+        lines = tables.edu_table(res, 'q35-virtio')
+        self.assertIn('through virtio-iommu with edu bound (q35-virtio)', lines[0])
+        self.assertEqual(lines[-1], '  skipped by stock: a HWPT allocated before the first '
+                                    'attach maps nothing')
+        hwpt = table_row(lines[2], 1)
+        self.assertEqual((hwpt[2], hwpt[4]), ('hwpt', '-'))
+        _, judged = render.report(res)
+        self.assertEqual(judged[0].summary, '1 of 1 rows')
+
     def test_viommu_tables_are_ours_alone(self):
         ours = [item_line('invalidate', 256, 128000), item_line('invalidate', 1, 5000),
                 item_line('vevent', 64, 640000, do_ns=512000)]

@@ -101,12 +101,15 @@ def mock_tables(results):
     return out
 
 
-def skip_reasons(results, machine):
-    """'stock: why' of each kernel that skipped vIOMMU rows on machine, once each."""
+def skip_reasons(results, machine, sections=VIOMMU_TITLES):
+    """'stock: why' of each kernel that skipped any of sections on machine, once each.
+
+    A skip names sections ('invalidate') or one path of a section ('map:hwpt').
+    """
     reasons = []
     for variant in VARIANTS:
-        for sections, why in results.run(variant, machine).skipped:
-            if set(sections) & set(VIOMMU_TITLES):
+        for skipped, why in results.run(variant, machine).skipped:
+            if set(skipped) & set(sections):
                 reasons.append(f'{variant}: {why}')
     return list(dict.fromkeys(reasons))
 
@@ -156,6 +159,7 @@ def edu_table(results, machine):
                      *(us_cell(t) for t in (ours, stock, type1))])
     if not body:
         return []
+    skips = skip_reasons(results, machine, [f'map:{path}' for path in IOMMUFD_EDU_PATHS])
     return [f'\nIOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP through {EDU_MACHINES[machine]} with edu '
             f'bound ({machine}), '
             'against VFIO_IOMMU_MAP_DMA + UNMAP_DMA on a type1 container, MiB/s:',
@@ -163,7 +167,7 @@ def edu_table(results, machine):
             'type1 / type1@stock: the container in the ours / stock boot)',
             text_table(('backing', 'size', 'path', 'ours', 'stock', 'type1', 'type1@stock',
                         'ours/stock', 'ours/type1', 'stock/type1', 'ours us', 'stock us',
-                        'type1 us'), body, left=3)]
+                        'type1 us'), body, left=3)] + [f'  skipped by {why}' for why in skips]
 
 
 def edu_tables(results):
