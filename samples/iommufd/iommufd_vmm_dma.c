@@ -86,18 +86,32 @@ struct iommu_kind {
 };
 
 static const struct iommu_kind iommu_kinds[] = {
-	{ "vtd", "Intel VT-d", "dmar", 0, 0, IOMMU_HW_INFO_TYPE_INTEL_VTD,
-	  "DMAR", "fault addr", vtd_can_nest },
-	{ "amd", "AMD-Vi", "ivhd", 0, 0, IOMMU_HW_INFO_TYPE_DEFAULT,
-	  NULL, NULL, NULL },
-	/*
-	 * Named after the PCI device that carries it ("0000:00:01.0"); its
-	 * parent is the virtio device, of virtio ID 23 (an IOMMU)
-	 */
-	{ "virtio", "virtio-iommu", NULL, 0x1af4, 0x17,
-	  IOMMU_HW_INFO_TYPE_DEFAULT, "fault from EP", NULL, NULL },
-	{ "smmuv3", "Arm SMMUv3", "smmu3.", 0, 0, IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
-	  "event 0x", "received", smmuv3_can_nest },
+	{
+		.option = "vtd", .title = "Intel VT-d", .unit_prefix = "dmar",
+		.hw_info_type = IOMMU_HW_INFO_TYPE_INTEL_VTD,
+		.fault_mark = "DMAR", .fault_mark2 = "fault addr",
+		.can_nest = vtd_can_nest,
+	},
+	{
+		.option = "amd", .title = "AMD-Vi", .unit_prefix = "ivhd",
+		.hw_info_type = IOMMU_HW_INFO_TYPE_DEFAULT,
+	},
+	{
+		/*
+		 * Named after the PCI device that carries it ("0000:00:01.0");
+		 * its parent is the virtio device, of virtio ID 23 (an IOMMU)
+		 */
+		.option = "virtio", .title = "virtio-iommu",
+		.parent_vendor = 0x1af4, .parent_device = 0x17,
+		.hw_info_type = IOMMU_HW_INFO_TYPE_DEFAULT,
+		.fault_mark = "fault from EP",
+	},
+	{
+		.option = "smmuv3", .title = "Arm SMMUv3", .unit_prefix = "smmu3.",
+		.hw_info_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
+		.fault_mark = "event 0x", .fault_mark2 = "received",
+		.can_nest = smmuv3_can_nest,
+	},
 };
 
 static const struct iommu_kind *iommu_kind_by_option(const char *option)
