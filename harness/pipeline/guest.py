@@ -8,6 +8,7 @@ import shutil
 import stat
 
 from ..machines import ARCHES, BASE_CMDLINE, MACHINES, PROFILES
+from .bundle import with_bundles
 from .common import (HARNESS, PipelineError, cache_path, clean_env, log, run_logged,
                      write_atomic)
 from .conformance import UpstreamSelftests
@@ -246,6 +247,7 @@ def qemu_command(machine_name, kb, initramfs, cmdline_extra, interactive=False):
         raise PipelineError(f'machine {machine_name} is {machine["arch"]}, kernel is {kb.arch}')
     cmdline = BASE_CMDLINE + machine['cmdline'] + PROFILES[kb.profile]['cmdline'] + cmdline_extra
     console = ['-serial', 'mon:stdio'] if interactive else ['-serial', 'stdio', '-monitor', 'none']
+    initramfs = with_bundles(initramfs, machine.get('bundles', []))
     return [ARCHES[kb.arch]['qemu'], *machine['machine'], *accel_args(machine),
             '-m', machine['memory'], '-smp', str(machine['smp']),
             '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', *console,
