@@ -85,8 +85,9 @@ main() {
 		# shellcheck disable=SC2086 # one word per package
 		apt-get install -y -q --no-install-recommends $missing </dev/null
 	fi
+	# Only the arm64 suites need it: without root, say so and go on.
 	if [ ! -x "$ARM64_BUSYBOX_DIR/bin/busybox" ]; then
-		need_root "no arm64 busybox in $ARM64_BUSYBOX_DIR"
+		need_root "no arm64 busybox in $ARM64_BUSYBOX_DIR" || return 0
 		fetch_arm64_busybox
 	fi
 }

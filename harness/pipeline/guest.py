@@ -215,6 +215,9 @@ def build_initramfs(progs):
         archive.dir(d)
     archive.chardev('dev/console', 5, 1)
     archive.chardev('dev/null', 1, 3, 0o666)
+    if not os.path.exists(arch['busybox']):
+        raise PipelineError(f'no {kb.arch} busybox at {arch["busybox"]}: harness/deps.sh '
+                            'installs it (as root)')
     with open(arch['busybox'], 'rb') as f:
         archive.file('bin/busybox', f.read(), 0o755)
     archive.symlink('bin/sh', 'busybox')
