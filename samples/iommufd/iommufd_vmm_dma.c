@@ -40,6 +40,8 @@
 #define IOVA_DST		0x200000ULL
 
 #define FAULT_WAIT_MS		3000
+/* printk's rate limit interval, with a margin */
+#define FAULT_RATELIMIT_S	5.5
 
 /* What IOMMU_GET_HW_INFO can return: one member per type this program knows */
 union hw_info_data {
@@ -319,12 +321,22 @@ static const char *fault_text(const struct iommu_kind *kind, const char *line)
 	return text;
 }
 
+/* The time stamp of a kernel log line ("<3>[   12.345678] ..."), or 0 */
+static double log_line_seconds(const char *line)
+{
+	const char *stamp = strchr(line, '[');
+
+	return stamp ? strtod(stamp + 1, NULL) : 0;
+}
+
 /*
  * Lines of the kernel log that report a DMA fault of IOMMU @kind; the last
- * one, from its mark on, is copied to @last_fault (of @last_size bytes).
+ * one, from its mark on, is copied to @last_fault (of @last_size bytes),
+ * and its time stamp to *@last_seconds if that is not NULL.
  */
-static unsigned int count_faults(const struct iommu_kind *kind,
-				 char *last_fault, size_t last_size)
+static unsigned int count_faults_at(const struct iommu_kind *kind,
+				    char *last_fault, size_t last_size,
+				    double *last_seconds)
 {
 	const char *text;
 	int size = kernel_log_size();
@@ -343,14 +355,45 @@ static unsigned int count_faults(const struct iommu_kind *kind,
 		for (line = strtok(log, "\n"); line;
 		     line = strtok(NULL, "\n")) {
 			text = fault_text(kind, line);
-			if (text) {
-				snprintf(last_fault, last_size, "%s", text);
-				faults++;
-			}
+			if (!text)
+				continue;
+			snprintf(last_fault, last_size, "%s", text);
+			if (last_seconds)
+				*last_seconds = log_line_seconds(line);
+			faults++;
 		}
 	}
 	free(log);
 	return faults;
+}
+
+static unsigned int count_faults(const struct iommu_kind *kind,
+				 char *last_fault, size_t last_size)
+{
+	return count_faults_at(kind, last_fault, last_size, NULL);
+}
+
+/*
+ * IOMMU drivers rate-limit their fault lines (10 in 5 s), and one refused
+ * transfer can use them all up: when an earlier run in this boot logged a
+ * fault moments ago, wait until the limit has passed, or this run's fault
+ * would go unsaid.
+ */
+static void wait_for_fault_ratelimit(const struct iommu_kind *kind)
+{
+	double last = 0, now;
+	struct timespec ts;
+	char line[512];
+
+	if (!count_faults_at(kind, line, sizeof(line), &last))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (now - last >= FAULT_RATELIMIT_S)
+		return;
+	say("   (an earlier fault was logged %.1f s ago: waiting out the drivers' rate limit)\n",
+	    now - last);
+	sleep_ms((unsigned int)((FAULT_RATELIMIT_S - (now - last)) * 1000));
 }
 
 static void dma_after_unmap(struct vmm *vmm)
@@ -370,9 +413,11 @@ static void dma_after_unmap(struct vmm *vmm)
 		return;
 	check(unmapped == EDU_VMM_BUFFER_BYTES, "4096 bytes were unmapped");
 
-	if (kind->fault_mark)
+	if (kind->fault_mark) {
+		wait_for_fault_ratelimit(kind);
 		faults_before = count_faults(kind, fault_line,
 					     sizeof(fault_line));
+	}
 	say("   %s\n",
 	    "the device writes its buffer to IOVA 0x200000 once more");
 	check(edu_dma(&vmm->edu, EDU_BUFFER_ADDR, IOVA_DST, EDU_TRANSFER_BYTES,
