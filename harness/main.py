@@ -19,7 +19,7 @@ import traceback
 from .machines import MACHINES, PROFILES
 from .pipeline import suites as suites_mod
 from .pipeline.bench import render as bench_render
-from .pipeline.bench.boots import run_bench
+from .pipeline.bench.boots import run_bench, selected_arches as bench_arches
 from .pipeline.bench.data import VARIANTS as BENCH_VARIANTS
 from .pipeline.conformance import conformance_src, load_pending, pending_file
 from .pipeline.common import (CACHE, REPO, VERBOSE, CacheLock, PipelineError, cache_path, die,
@@ -437,22 +437,26 @@ def cmd_shell():
 
 
 def build_bench_kernels(rows):
-    """{variant: (KernelBuild, initramfs)} of the variants whose normal kernel boots.
+    """{variant: {arch: (KernelBuild, initramfs)}} of the normal kernels that boot.
 
-    Each build's row (and any harness failure) is added to rows.
+    One per variant and architecture of the machines BENCH selects.  Each
+    build's row (and any harness failure) is added to rows.
     """
     builds = {}
     for variant in BENCH_VARIANTS:
-        log(f'== build: {variant}, normal profile ==')
-        tree = guarded(rows, assemble_tree, variant)
-        # Only the benchmark program matters here: our selftests, laid
-        # over the stock tree too, need uAPI that stock lacks.
-        prepared = tree and guarded(rows, prepare, tree, 'normal', full_program_errors=False)
-        if not prepared:
-            continue
-        rows.append(prepared.row)
-        if prepared.bootable:
-            builds[variant] = (prepared.kb, prepared.initramfs)
+        tree = None
+        for arch in bench_arches():
+            log(f'== build: {variant}, normal profile, {arch} ==')
+            tree = tree or guarded(rows, assemble_tree, variant)
+            # Only the benchmark program matters here: our selftests, laid
+            # over the stock tree too, need uAPI that stock lacks.
+            prepared = tree and guarded(rows, prepare, tree, 'normal',
+                                        full_program_errors=False, arch=arch)
+            if not prepared:
+                continue
+            rows.append(prepared.row)
+            if prepared.bootable:
+                builds.setdefault(variant, {})[arch] = (prepared.kb, prepared.initramfs)
     return builds
 
 

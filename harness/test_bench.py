@@ -155,7 +155,7 @@ class PoolTest(unittest.TestCase):
         self.assertEqual(order[:4], [('q35', 'ours'), ('q35', 'stock'), ('q35', 'stock'),
                                      ('q35', 'ours')])
         self.assertEqual(len(order), 4 * len(MACHINES))
-        self.assertEqual(order[-1], ('q35-virtio', 'ours'))
+        self.assertEqual(order[-1], ('virt-smmuv3', 'ours'))
 
 
 class FormatTest(unittest.TestCase):
@@ -450,6 +450,10 @@ class FakeBoot:
         return [row]
 
 
+# {variant: {arch: (kb, initramfs)}}: FakeBoot is told the kernel by name
+X86 = {'ours': {'x86_64': ('ours', 'i')}, 'stock': {'x86_64': ('stock', 'i')}}
+
+
 class RunBenchTest(unittest.TestCase):
     def run_bench(self, builds, bench='mock,vtd', missing_program=()):
         def require_program(kb):
@@ -469,7 +473,7 @@ class RunBenchTest(unittest.TestCase):
         return res, [p.replace(tmp, 'TMP') for p in problems], kept
 
     def test_boots_go_abba_and_pool_per_kernel(self):
-        res, problems, kept = self.run_bench({'ours': ('ours', 'i'), 'stock': ('stock', 'i')})
+        res, problems, kept = self.run_bench(X86)
         self.assertEqual([(kb, m) for kb, m, _ in FakeBoot.booted],
                          [('ours', 'q35'), ('stock', 'q35'), ('stock', 'q35'), ('ours', 'q35'),
                           ('ours', 'q35-vtd'), ('stock', 'q35-vtd'), ('stock', 'q35-vtd'),
@@ -487,18 +491,30 @@ class RunBenchTest(unittest.TestCase):
         self.assertEqual(len(problems), 6)
 
     def test_a_variant_without_kernel_or_program_does_not_boot(self):
-        res, problems, _ = self.run_bench({'ours': ('ours', 'i')}, missing_program=('ours',))
+        res, problems, _ = self.run_bench({'ours': X86['ours']}, missing_program=('ours',))
         self.assertEqual(FakeBoot.booted, [])
         self.assertEqual(problems, ['ours: samples/iommufd_bench was not built for ours',
                                     'stock: no kernel to boot (its build failed)'])
         self.assertEqual(res.run('ours', 'q35').times, {})
 
     def test_bench_mock_boots_only_q35(self):
-        _, problems, _ = self.run_bench({'ours': ('ours', 'i'), 'stock': ('stock', 'i')},
-                                        bench='mock')
+        _, problems, _ = self.run_bench(X86, bench='mock')
         self.assertEqual({m for _, m, _ in FakeBoot.booted}, {'q35'})
         self.assertEqual(len(FakeBoot.booted), 4)
         self.assertEqual(problems, [])
+
+    def test_each_machine_boots_the_kernel_of_its_arch(self):
+        builds = {v: {'x86_64': (v, 'i'), 'arm64': (f'{v}-arm64', 'i')} for v in ('ours', 'stock')}
+        self.run_bench(builds, bench='smmuv3,virtio')
+        self.assertEqual(sorted({(kb, m) for kb, m, _ in FakeBoot.booted}),
+                         [('ours', 'q35-virtio'), ('ours-arm64', 'virt-smmuv3'),
+                          ('stock', 'q35-virtio'), ('stock-arm64', 'virt-smmuv3')])
+
+    def test_an_arch_without_its_kernel_is_a_problem_not_a_crash(self):
+        _, problems, _ = self.run_bench(X86, bench='smmuv3')
+        self.assertEqual(FakeBoot.booted, [])
+        self.assertEqual(problems, ['ours (arm64): no kernel to boot (its build failed)',
+                                    'stock (arm64): no kernel to boot (its build failed)'])
 
 
 if __name__ == '__main__':

@@ -6,7 +6,8 @@ VARIANTS = ('ours', 'stock')
 # Machines where QEMU's edu device sits behind an emulated IOMMU, and the
 # name the report gives that IOMMU: each has map+unmap rows through iommufd
 # and through VFIO's type1 container, the device bound to VFIO.
-EDU_MACHINES = {'q35-vtd': 'VT-d', 'q35-amd': 'AMD-Vi', 'q35-virtio': 'virtio-iommu'}
+EDU_MACHINES = {'q35-vtd': 'VT-d', 'q35-amd': 'AMD-Vi', 'q35-virtio': 'virtio-iommu',
+                'virt-smmuv3': 'SMMUv3'}
 MACHINES = ('q35',) + tuple(EDU_MACHINES)
 # The paths through iommufd on the edu machines (type1 is VFIO's own container)
 IOMMUFD_EDU_PATHS = ('auto', 'hwpt')
