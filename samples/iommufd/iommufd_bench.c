@@ -1568,14 +1568,16 @@ static void edu_part(void)
 		failed("find edu (PCI 1234:11e8)");
 		return;
 	}
-	if (!pci_iommu_group(edu.bdf, edu.group, sizeof(edu.group))) {
-		errno = ENODEV;
-		failed("edu has no IOMMU group");
-		return;
-	}
 	failed_step = vfio_pci_take(edu.bdf);
 	if (failed_step) {
 		failed(failed_step);
+		return;
+	}
+	/* Asked once bound: an IOMMU firmware describes per device takes it then */
+	if (!pci_iommu_group(edu.bdf, edu.group, sizeof(edu.group))) {
+		errno = ENODEV;
+		failed("edu has no IOMMU group");
+		vfio_pci_release(edu.bdf);
 		return;
 	}
 	if (pci_iommu_unit(edu.bdf, unit, sizeof(unit)))
