@@ -11,7 +11,7 @@
 #   SCENARIO= SECONDS= THREADS= stress scenarios (comma list, default all),
 #                          seconds each and threads (make stress)
 #   ARGS='...'             extra arguments for the suite's program (make test)
-#   MACHINE=q35|q35-vtd    machine of harness/machines.py (make shell)
+#   MACHINE=q35|q35-vtd|virt-smmuv3...  machine of harness/machines.py (make shell)
 #   IOMMUFD_CACHE=dir      cache (default ~/.cache/iommufd-6.12)
 #   IOMMUFD_KVM=1          use KVM if /dev/kvm works (default: TCG)
 #   V=1                    show build and console output

@@ -6,24 +6,46 @@ harness/suites.conf.
 """
 
 # How to build for an architecture and what the guest runs there.
+#   make_args   extra words of every kernel make (cross builds)
+#   kernel_cc   the kernel's compiler (the harness runs it through ccache)
+#   image       the boot image, relative to the kernel out dir
+#   user_cc     compiler of the static test programs
+#   programs    what the guest carries: 'selftests' (tools/testing/selftests/
+#               iommu), 'samples' (samples/iommufd), 'conformance' (the base
+#               tree's upstream selftests); only what the arch's suites run
+#   busybox     a static busybox for that architecture
+#   qemu, console, cmdline   the emulator, the guest's console device and the
+#               architecture's kernel command-line additions
 ARCHES = {
     'x86_64': {
         'make_args': [],                     # native build (64BIT=y comes from the fragment)
-        'image': 'arch/x86/boot/bzImage',    # relative to the kernel out dir
+        'kernel_cc': 'gcc',
+        'image': 'arch/x86/boot/bzImage',
         'user_cc': 'gcc -static',
+        'programs': ['selftests', 'samples', 'conformance'],
         'busybox': '/bin/busybox',           # busybox-static
         'qemu': 'qemu-system-x86_64',
+        'console': 'ttyS0',
+        # Under TCG on a busy host the IO-APIC timer self-test can miss its
+        # deadline and panic the boot ("IO-APIC + timer doesn't work!").
+        'cmdline': ['no_timer_check'],
     },
-    # Example (not built today): arm64 needs the cross gcc and an arm64
-    # busybox-static unpacked with 'apt-get download -o APT::Architecture=arm64'
-    # + 'dpkg -x' (see shared/design/platform-notes.md).
-    # 'arm64': {
-    #     'make_args': ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-'],
-    #     'image': 'arch/arm64/boot/Image',
-    #     'user_cc': 'aarch64-linux-gnu-gcc -static',
-    #     'busybox': '/opt/busybox-arm64/bin/busybox',
-    #     'qemu': 'qemu-system-aarch64',
-    # },
+    # Cross-built with Debian's gcc-aarch64-linux-gnu.  User programs are
+    # built against the tree's own arm64 headers_install (Debian's cross
+    # headers are 6.1's) and only the samples: the arm64 suites do real DMA.
+    # harness/deps.sh unpacks the arm64 busybox-static into /opt (apt-get
+    # download of the arm64 package, without adding arm64 to dpkg).
+    'arm64': {
+        'make_args': ['ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-'],
+        'kernel_cc': 'aarch64-linux-gnu-gcc',
+        'image': 'arch/arm64/boot/Image',
+        'user_cc': 'aarch64-linux-gnu-gcc -static',
+        'programs': ['samples'],
+        'busybox': '/opt/busybox-arm64/bin/busybox',
+        'qemu': 'qemu-system-aarch64',
+        'console': 'ttyAMA0',                # the virt board's PL011
+        'cmdline': [],
+    },
 }
 
 # A machine: QEMU arguments and the kernel command-line additions it needs.
@@ -82,25 +104,72 @@ MACHINES = {
         'memory': '2G',
         'smp': 2,
     },
-    # Examples of further machines (need CONFIG_AMD_IOMMU=y, or an arm64 build):
-    # 'q35-amd': {
-    #     'arch': 'x86_64',
-    #     'machine': ['-M', 'q35,kernel-irqchip=split'],
-    #     'cpu': 'max',
-    #     'devices': ['-device', 'amd-iommu,intremap=on', '-device', 'edu'],  # IOMMU first
-    #     'cmdline': ['amd_iommu=on'],
-    #     'memory': '2G',
-    #     'smp': 2,
-    # },
-    # 'virt-smmuv3': {
-    #     'arch': 'arm64',
-    #     'machine': ['-M', 'virt,iommu=smmuv3,gic-version=3'],
-    #     'cpu': 'max',
-    #     'devices': ['-device', 'edu'],
-    #     'cmdline': [],
-    #     'memory': '2G',
-    #     'smp': 2,
-    # },
+    # q35-vtd whose guest also carries the host's QEMU (harness/pipeline/
+    # bundle.py appends it to the initramfs), to run it there as an
+    # unmodified VMM that passes edu through with vfio-pci.
+    'q35-vtd-vmm': {
+        'arch': 'x86_64',
+        'machine': ['-M', 'q35,kernel-irqchip=split'],
+        'cpu': 'max',
+        'devices': ['-device', 'intel-iommu,intremap=on,caching-mode=on',
+                    '-device', 'edu'],
+        'cmdline': ['intel_iommu=on'],
+        'memory': '2G',
+        'smp': 2,
+        'bundles': ['qemu-x86_64'],
+    },
+    # AMD-Vi with interrupt remapping.  QEMU wants the IOMMU before the
+    # devices it translates for.  It raises no event for a refused DMA, so
+    # there the proof of a block is the data alone.
+    'q35-amd': {
+        'arch': 'x86_64',
+        'machine': ['-M', 'q35,kernel-irqchip=split'],
+        'cpu': 'max',
+        'devices': ['-device', 'amd-iommu,intremap=on', '-device', 'edu'],
+        'cmdline': ['amd_iommu=on'],
+        'memory': '2G',
+        'smp': 2,
+    },
+    # virtio-iommu, the paravirtual IOMMU.  It cannot remap interrupts, so
+    # VFIO binds a device behind it only when told that MSIs need no
+    # isolation here: iommufd for the cdev and its container, type1 for
+    # VFIO's own container.
+    'q35-virtio': {
+        'arch': 'x86_64',
+        'machine': ['-M', 'q35'],
+        'cpu': 'max',
+        'devices': ['-device', 'virtio-iommu-pci', '-device', 'edu'],
+        'cmdline': ['iommufd.allow_unsafe_interrupts=1',
+                    'vfio_iommu_type1.allow_unsafe_interrupts=1'],
+        'memory': '2G',
+        'smp': 2,
+    },
+    # arm64 'virt' board with QEMU's SMMUv3 (stage 1 only in 7.2), found
+    # through the device tree, and edu.  GICv3's ITS gives the isolated
+    # MSIs VFIO needs.  Proves that our iommufd carries real DMA through
+    # the IOMMU arm64 servers have, with io-pgtable-arm page tables.
+    'virt-smmuv3': {
+        'arch': 'arm64',
+        'machine': ['-M', 'virt,iommu=smmuv3,gic-version=3'],
+        'cpu': 'max',
+        'devices': ['-device', 'edu'],
+        'cmdline': [],
+        'memory': '2G',
+        'smp': 2,
+    },
+    # arm64 'virt' board with a virtio-iommu PCI device in front of edu:
+    # the paravirtual IOMMU of VMs, whose mappings are requests to the
+    # host (no page table of its own), on a GICv3 with ITS so that VFIO
+    # binds without allow_unsafe_interrupts.
+    'virt-virtio': {
+        'arch': 'arm64',
+        'machine': ['-M', 'virt,gic-version=3'],
+        'cpu': 'max',
+        'devices': ['-device', 'virtio-iommu-pci', '-device', 'edu'],
+        'cmdline': [],
+        'memory': '2G',
+        'smp': 2,
+    },
 }
 
 # Build profiles: config fragments (in configs/, '{arch}' is replaced), whether
@@ -131,9 +200,8 @@ PROFILES = {
     },
 }
 
-# Every boot gets these. oops=panic + panic=-1 + QEMU's -no-reboot: an oops
-# ends the boot at once instead of leaving a half-dead guest to time out.
-# no_timer_check: under TCG on a busy host the IO-APIC timer self-test can
-# miss its deadline and panic the boot ("IO-APIC + timer doesn't work!").
-BASE_CMDLINE = ['console=ttyS0', 'panic=-1', 'oops=panic', 'hugepages=64',
-                'rcupdate.rcu_cpu_stall_timeout=60', 'no_timer_check']
+# Every boot gets these, after console=<the arch's console>. oops=panic +
+# panic=-1 + QEMU's -no-reboot: an oops ends the boot at once instead of
+# leaving a half-dead guest to time out.
+BASE_CMDLINE = ['panic=-1', 'oops=panic', 'hugepages=64',
+                'rcupdate.rcu_cpu_stall_timeout=60']

@@ -19,7 +19,7 @@ import traceback
 from .machines import MACHINES, PROFILES
 from .pipeline import suites as suites_mod
 from .pipeline.bench import render as bench_render
-from .pipeline.bench.boots import run_bench
+from .pipeline.bench.boots import run_bench, selected_arches as bench_arches
 from .pipeline.bench.data import VARIANTS as BENCH_VARIANTS
 from .pipeline.conformance import conformance_src, load_pending, pending_file
 from .pipeline.common import (CACHE, REPO, VERBOSE, CacheLock, PipelineError, cache_path, die,
@@ -73,9 +73,19 @@ def require_kernel_sources(tree):
                             'iommufd cannot be built (VARIANT=stock builds upstream\'s)')
 
 
+# The arch built when no suite asks for one (make kernel, make build) and the
+# one whose build row keeps its old name: the selftests and most machines.
+DEFAULT_ARCH = 'x86_64'
+
+
+def build_row_name(arch):
+    """The summary row of an arch's build: 'build' for x86_64, as before arm64."""
+    return 'build' if arch == DEFAULT_ARCH else f'build-{arch}'
+
+
 @dataclasses.dataclass
 class Prepared:
-    """What prepare() made of one profile; kb and initramfs are None when it failed."""
+    """What prepare() made of one profile and arch; kb and initramfs are None when it failed."""
     row: Row
     kb: KernelBuild = None
     initramfs: str = None
@@ -103,11 +113,11 @@ def build_guest_image(kb, row, full_program_errors):
     return build_initramfs(progs)
 
 
-def prepare(tree, profile, full_program_errors=True):
-    """Kernel, user programs and initramfs of one profile, with its 'build' row."""
-    prepared = Prepared(Row('build', profile))
+def prepare(tree, profile, full_program_errors=True, arch=DEFAULT_ARCH):
+    """Kernel, user programs and initramfs of one profile for @arch, with its build row."""
+    prepared = Prepared(Row(build_row_name(arch), profile))
     start = time.monotonic()
-    kb = KernelBuild(tree, profile)
+    kb = KernelBuild(tree, profile, arch)
     try:
         require_kernel_sources(tree)
         kb.build()
@@ -141,9 +151,26 @@ def run_suites(kb, initramfs, suites, args='', echo=None):
     return rows
 
 
-def profile_stage(tree, profile, suites, args='', echo=None):
-    log(f'== profile {profile} ({tree.variant}) ==')
-    prepared = prepare(tree, profile)
+def suites_by_arch(suites):
+    """{arch: its suites}, each arch whose machines the suites need, x86_64 first.
+
+    A kernel is built per arch in the result.  With no suites at all (make
+    kernel, a group empty in a profile) that is x86_64, as before there was
+    another arch; arm64 is built only when one of its suites runs.
+    """
+    groups = {}
+    for suite in suites:
+        groups.setdefault(MACHINES[suite.machine]['arch'], []).append(suite)
+    if not groups:
+        groups[DEFAULT_ARCH] = []
+    return dict(sorted(groups.items(), key=lambda item: (item[0] != DEFAULT_ARCH, item[0])))
+
+
+def arch_stage(tree, profile, arch, suites, args='', echo=None):
+    """Build @arch's kernel and guest image, boot its machines; the rows."""
+    if arch != DEFAULT_ARCH:
+        log(f'-- {arch} --')
+    prepared = prepare(tree, profile, arch=arch)
     rows = [prepared.row]
     if not prepared.bootable:
         return rows + [Row(suite.name, profile, failed=1, notes=['not run: build failed'])
@@ -165,9 +192,13 @@ def guarded(rows, fn, *args, **kwargs):
 
 
 def run_profile(rows, tree, profile, suites, args='', echo=None):
-    """profile_stage() under guard, its rows added to rows."""
-    stage_rows = guarded(rows, profile_stage, tree, profile, suites, args=args, echo=echo)
-    rows.extend(stage_rows or [])
+    """arch_stage() of each arch the suites need, each under guard, their rows
+    added to rows: a crash in one arch's stage keeps the other's results."""
+    log(f'== profile {profile} ({tree.variant}) ==')
+    for arch, arch_suites in suites_by_arch(suites).items():
+        stage_rows = guarded(rows, arch_stage, tree, profile, arch, arch_suites,
+                             args=args, echo=echo)
+        rows.extend(stage_rows or [])
 
 
 def finish(rows, title):
@@ -393,7 +424,7 @@ def cmd_shell():
     if not sys.stdin.isatty():
         die('make shell needs a terminal on stdin')
     with CacheLock():
-        prepared = prepare(assemble_tree(), PROFILE)
+        prepared = prepare(assemble_tree(), PROFILE, arch=MACHINES[machine]['arch'])
         if not prepared.bootable:
             return 1
         kb = prepared.kb
@@ -406,22 +437,26 @@ def cmd_shell():
 
 
 def build_bench_kernels(rows):
-    """{variant: (KernelBuild, initramfs)} of the variants whose normal kernel boots.
+    """{variant: {arch: (KernelBuild, initramfs)}} of the normal kernels that boot.
 
-    Each build's row (and any harness failure) is added to rows.
+    One per variant and architecture of the machines BENCH selects.  Each
+    build's row (and any harness failure) is added to rows.
     """
     builds = {}
     for variant in BENCH_VARIANTS:
-        log(f'== build: {variant}, normal profile ==')
-        tree = guarded(rows, assemble_tree, variant)
-        # Only the benchmark program matters here: our selftests, laid
-        # over the stock tree too, need uAPI that stock lacks.
-        prepared = tree and guarded(rows, prepare, tree, 'normal', full_program_errors=False)
-        if not prepared:
-            continue
-        rows.append(prepared.row)
-        if prepared.bootable:
-            builds[variant] = (prepared.kb, prepared.initramfs)
+        tree = None
+        for arch in bench_arches():
+            log(f'== build: {variant}, normal profile, {arch} ==')
+            tree = tree or guarded(rows, assemble_tree, variant)
+            # Only the benchmark program matters here: our selftests, laid
+            # over the stock tree too, need uAPI that stock lacks.
+            prepared = tree and guarded(rows, prepare, tree, 'normal',
+                                        full_program_errors=False, arch=arch)
+            if not prepared:
+                continue
+            rows.append(prepared.row)
+            if prepared.bootable:
+                builds.setdefault(variant, {})[arch] = (prepared.kb, prepared.initramfs)
     return builds
 
 

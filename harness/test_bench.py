@@ -154,7 +154,8 @@ class PoolTest(unittest.TestCase):
         order = [(m, v) for m, v, _ in boots.boot_order()]
         self.assertEqual(order[:4], [('q35', 'ours'), ('q35', 'stock'), ('q35', 'stock'),
                                      ('q35', 'ours')])
-        self.assertEqual(len(order), 8)
+        self.assertEqual(len(order), 4 * len(MACHINES))
+        self.assertEqual(order[-1], ('virt-smmuv3', 'ours'))
 
 
 class FormatTest(unittest.TestCase):
@@ -280,8 +281,9 @@ class TargetTest(unittest.TestCase):
         self.assertEqual(boots.selected_machines(''), MACHINES)
         self.assertEqual(boots.selected_machines('vtd'), ('q35-vtd',))
         self.assertEqual(boots.selected_machines('q35-vtd, mock'), ('q35', 'q35-vtd'))
+        self.assertEqual(boots.selected_machines('virtio,amd'), ('q35-amd', 'q35-virtio'))
         with self.assertRaises(PipelineError):
-            boots.selected_machines('amd')
+            boots.selected_machines('smmu')
 
 
 
@@ -310,15 +312,32 @@ class TableTest(unittest.TestCase):
         self.assertEqual(table_row(lines[1]),
                          ['4k', '1M', '1', '1000000', '-', '-', '0.5+0.5', '-'])
 
-    def test_vtd_table_compares_each_kernel_with_its_own_type1(self):
+    def test_edu_table_compares_each_kernel_with_its_own_type1(self):
         ours = [time_line('map', 'auto', '4k', 2 * MIB, 1, 1000),
                 time_line('map', 'type1', '4k', 2 * MIB, 1, 3000)]
         stock = [time_line('map', 'auto', '4k', 2 * MIB, 1, 2000),
                  time_line('map', 'type1', '4k', 2 * MIB, 1, 4000)]
-        lines = tables.vtd_table(results([], [], ours, stock))
+        lines = tables.edu_table(results([], [], ours, stock), 'q35-vtd')
+        self.assertIn('through VT-d with edu bound (q35-vtd)', lines[0])
         self.assertEqual(table_row(lines[-1]),
                          ['4k', '2M', 'auto', '2000000', '1000000', '666667', '500000',
                           '2.00', '3.00', '2.00', '0.5+0.5', '1.0+1.0', '1.5+1.5'])
+
+    def test_edu_table_says_which_kernel_lacked_a_path(self):
+        ours = [time_line('map', p, '4k', 2 * MIB, 1, 1000) for p in ('auto', 'hwpt', 'type1')]
+        stock = [time_line('map', p, '4k', 2 * MIB, 1, 1000) for p in ('auto', 'type1')]
+        stock.append('@bench skip map:hwpt a HWPT allocated before the first attach maps '
+                     'nothing')
+        res = Results({'ours': {'q35-virtio': run_of(ours)},
+                       'stock': {'q35-virtio': run_of(stock)}})
+        lines = tables.edu_table(res, 'q35-virtio')
+        self.assertIn('through virtio-iommu with edu bound (q35-virtio)', lines[0])
+        self.assertEqual(lines[-1], '  skipped by stock: a HWPT allocated before the first '
+                                    'attach maps nothing')
+        hwpt = table_row(lines[2], 1)
+        self.assertEqual((hwpt[2], hwpt[4]), ('hwpt', '-'))
+        _, judged = render.report(res)
+        self.assertEqual(judged[0].summary, '1 of 1 rows')
 
     def test_viommu_tables_are_ours_alone(self):
         ours = [item_line('invalidate', 256, 128000), item_line('invalidate', 1, 5000),
@@ -431,8 +450,12 @@ class FakeBoot:
         return [row]
 
 
+# {variant: {arch: (kb, initramfs)}}: FakeBoot is told the kernel by name
+X86 = {'ours': {'x86_64': ('ours', 'i')}, 'stock': {'x86_64': ('stock', 'i')}}
+
+
 class RunBenchTest(unittest.TestCase):
-    def run_bench(self, builds, bench='', missing_program=()):
+    def run_bench(self, builds, bench='mock,vtd', missing_program=()):
         def require_program(kb):
             if kb in missing_program:
                 raise PipelineError(f'{boots.PROGRAM} was not built for {kb}')
@@ -450,7 +473,7 @@ class RunBenchTest(unittest.TestCase):
         return res, [p.replace(tmp, 'TMP') for p in problems], kept
 
     def test_boots_go_abba_and_pool_per_kernel(self):
-        res, problems, kept = self.run_bench({'ours': ('ours', 'i'), 'stock': ('stock', 'i')})
+        res, problems, kept = self.run_bench(X86)
         self.assertEqual([(kb, m) for kb, m, _ in FakeBoot.booted],
                          [('ours', 'q35'), ('stock', 'q35'), ('stock', 'q35'), ('ours', 'q35'),
                           ('ours', 'q35-vtd'), ('stock', 'q35-vtd'), ('stock', 'q35-vtd'),
@@ -468,18 +491,30 @@ class RunBenchTest(unittest.TestCase):
         self.assertEqual(len(problems), 6)
 
     def test_a_variant_without_kernel_or_program_does_not_boot(self):
-        res, problems, _ = self.run_bench({'ours': ('ours', 'i')}, missing_program=('ours',))
+        res, problems, _ = self.run_bench({'ours': X86['ours']}, missing_program=('ours',))
         self.assertEqual(FakeBoot.booted, [])
         self.assertEqual(problems, ['ours: samples/iommufd_bench was not built for ours',
                                     'stock: no kernel to boot (its build failed)'])
         self.assertEqual(res.run('ours', 'q35').times, {})
 
     def test_bench_mock_boots_only_q35(self):
-        _, problems, _ = self.run_bench({'ours': ('ours', 'i'), 'stock': ('stock', 'i')},
-                                        bench='mock')
+        _, problems, _ = self.run_bench(X86, bench='mock')
         self.assertEqual({m for _, m, _ in FakeBoot.booted}, {'q35'})
         self.assertEqual(len(FakeBoot.booted), 4)
         self.assertEqual(problems, [])
+
+    def test_each_machine_boots_the_kernel_of_its_arch(self):
+        builds = {v: {'x86_64': (v, 'i'), 'arm64': (f'{v}-arm64', 'i')} for v in ('ours', 'stock')}
+        self.run_bench(builds, bench='smmuv3,virtio')
+        self.assertEqual(sorted({(kb, m) for kb, m, _ in FakeBoot.booted}),
+                         [('ours', 'q35-virtio'), ('ours-arm64', 'virt-smmuv3'),
+                          ('stock', 'q35-virtio'), ('stock-arm64', 'virt-smmuv3')])
+
+    def test_an_arch_without_its_kernel_is_a_problem_not_a_crash(self):
+        _, problems, _ = self.run_bench(X86, bench='smmuv3')
+        self.assertEqual(FakeBoot.booted, [])
+        self.assertEqual(problems, ['ours (arm64): no kernel to boot (its build failed)',
+                                    'stock (arm64): no kernel to boot (its build failed)'])
 
 
 if __name__ == '__main__':

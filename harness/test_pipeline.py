@@ -6,13 +6,17 @@ Run: python3 -m unittest discover -s harness -p 'test_*.py'
 import os
 import tempfile
 import textwrap
+import types
 import unittest
 from unittest import mock
 
-from harness.pipeline import runner
+from harness import main
+from harness.machines import ARCHES, MACHINES
+from harness.pipeline import guest, runner
 from harness.pipeline.results import Row, SplatScanner, count_tap
-from harness.pipeline.common import PipelineError
+from harness.pipeline.common import REPO, PipelineError, kmake_cmd
 from harness.pipeline.suites import Suite, load_suites
+from harness.pipeline.tree import SELFTEST_DIR
 
 TAP_OK = textwrap.dedent('''\
     TAP version 13
@@ -190,6 +194,107 @@ class BootTest(unittest.TestCase):
         _, rows = fake_boot(console, [DEMO])
         self.assertEqual(rows['demo'].failed, 1)
 
+
+
+ARM_DMA = Suite('arm-dma', 'virt-smmuv3', ['normal'], 60, 'exit', ['check'],
+                '/tests/samples/iommufd_vmm_dma')
+
+
+class ArchBuild:
+    """A kernel build as qemu_command and UserPrograms see it."""
+
+    def __init__(self, arch, profile='normal'):
+        self.arch = arch
+        self.profile = profile
+        self.name = f'test-{profile}-{arch}'
+        self.image = '/nonexistent/Image'
+        self.tree = types.SimpleNamespace(dir='/nonexistent', variant='ours',
+                                          base=types.SimpleNamespace(src='/nonexistent'))
+
+
+class ArchTest(unittest.TestCase):
+    def test_a_kernel_per_arch_the_suites_need_x86_64_first(self):
+        plan = main.suites_by_arch([ARM_DMA, CORE, DEMO])
+        self.assertEqual(list(plan), ['x86_64', 'arm64'])
+        self.assertEqual(plan['arm64'], [ARM_DMA])
+        self.assertEqual(plan['x86_64'], [CORE, DEMO])
+
+    def test_arm64_only_when_asked_and_x86_64_without_suites(self):
+        self.assertEqual(list(main.suites_by_arch([CORE])), ['x86_64'])
+        self.assertEqual(list(main.suites_by_arch([ARM_DMA])), ['arm64'])
+        self.assertEqual(main.suites_by_arch([]), {'x86_64': []})
+
+    def test_build_rows_are_named_by_arch(self):
+        self.assertEqual(main.build_row_name('x86_64'), 'build')
+        self.assertEqual(main.build_row_name('arm64'), 'build-arm64')
+
+    def test_a_crashed_arch_stage_keeps_the_other_arch_rows(self):
+        def stage(tree, profile, arch, suites, args='', echo=None):
+            if arch == 'arm64':
+                raise RuntimeError('boom')
+            return [Row('core', profile, passed=1)]
+        rows = []
+        tree = types.SimpleNamespace(variant='ours')
+        with mock.patch.object(main, 'arch_stage', stage), \
+                mock.patch('traceback.print_exc'), mock.patch('builtins.print'):
+            main.run_profile(rows, tree, 'normal', [CORE, ARM_DMA])
+        self.assertEqual([r.suite for r in rows], ['core', 'harness'])
+        self.assertEqual(rows[1].failed, 1)
+
+    def test_every_machine_and_arch_is_complete(self):
+        fields = set(ARCHES['x86_64'])
+        for arch, spec in ARCHES.items():
+            self.assertEqual(set(spec), fields, arch)
+            self.assertTrue(os.path.exists(os.path.join(REPO, 'configs', f'{arch}.config')))
+        for name, machine in MACHINES.items():
+            self.assertIn(machine['arch'], ARCHES, name)
+
+    def test_arm64_console_and_emulator(self):
+        cmd = guest.qemu_command('virt-smmuv3', ArchBuild('arm64'), '/initrd', ['x=1'])
+        self.assertEqual(cmd[0], 'qemu-system-aarch64')
+        append = cmd[cmd.index('-append') + 1].split()
+        self.assertEqual(append[0], 'console=ttyAMA0')
+        self.assertNotIn('console=ttyS0', append)
+        self.assertNotIn('no_timer_check', append)
+        self.assertIn('virt,iommu=smmuv3,gic-version=3', cmd)
+
+    def test_x86_64_console_is_unchanged(self):
+        cmd = guest.qemu_command('q35', ArchBuild('x86_64'), '/initrd', [])
+        append = cmd[cmd.index('-append') + 1].split()
+        self.assertEqual(cmd[0], 'qemu-system-x86_64')
+        self.assertEqual(append[0], 'console=ttyS0')
+        self.assertIn('no_timer_check', append)
+
+    def test_a_machine_boots_only_its_arch_kernel(self):
+        with self.assertRaisesRegex(PipelineError, 'virt-virtio is arm64'):
+            guest.qemu_command('virt-virtio', ArchBuild('x86_64'), '/initrd', [])
+
+    def test_kvm_only_for_the_host_arch(self):
+        with mock.patch.dict(os.environ, {'IOMMUFD_KVM': '1'}), \
+                mock.patch.object(guest, 'kvm_usable', lambda: True), \
+                mock.patch.object(guest.platform, 'machine', lambda: 'x86_64'):
+            self.assertIn('kvm', guest.accel_args(MACHINES['q35']))
+            arm = guest.accel_args(MACHINES['virt-smmuv3'])
+        self.assertEqual(arm[:2], ['-accel', 'tcg,thread=multi'])
+
+    def test_cross_kernel_make_names_its_compiler(self):
+        cmd = kmake_cmd('/tree', '/out', 'ARCH=arm64', cc='aarch64-linux-gnu-gcc')
+        self.assertIn('CC=ccache aarch64-linux-gnu-gcc', cmd)
+        self.assertIn('HOSTCC=ccache gcc', cmd)
+        self.assertIn('CC=ccache gcc', kmake_cmd('/tree', '/out'))
+
+    def test_arm64_carries_only_the_samples(self):
+        arm = guest.UserPrograms(ArchBuild('arm64'))
+        self.assertEqual(arm._builders(), [arm._build_samples])
+        self.assertEqual(arm.cc, 'aarch64-linux-gnu-gcc -static')
+        self.assertNotIn(SELFTEST_DIR, [d for d, _ in arm._sources()])
+        x86 = guest.UserPrograms(ArchBuild('x86_64'))
+        self.assertEqual(x86._builders(), [x86._build_selftests, x86._build_samples,
+                                           x86.upstream.build])
+
+    def test_build_row_names_are_not_suite_names(self):
+        with self.assertRaisesRegex(PipelineError, 'suite name build-arm64 is taken'):
+            SuitesFileTest().load('build-arm64 q35 normal 60 exit - true\n')
 
 
 class SuitesFileTest(unittest.TestCase):

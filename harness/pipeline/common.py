@@ -86,10 +86,14 @@ def kbuild_env():
                           CCACHE_NOHASHDIR='1'))
 
 
-def kmake_cmd(tree, out, *args):
-    """A kernel make command line for tree with objects in out."""
+def kmake_cmd(tree, out, *args, cc='gcc'):
+    """A kernel make command line for tree with objects in out.
+
+    CC on the command line overrides the one CROSS_COMPILE would make, so a
+    cross build names its compiler here (@cc); host tools always use gcc.
+    """
     return ['make', '-C', tree, f'O={out}', f'-j{JOBS}',
-            'CC=ccache gcc', 'HOSTCC=ccache gcc', *args]
+            f'CC=ccache {cc}', 'HOSTCC=ccache gcc', *args]
 
 
 def run_logged(cmd, logfile, cwd=None, env=None, title=None, tail_on_error=40,

@@ -4,10 +4,12 @@ import gzip
 import hashlib
 import io
 import os
+import platform
 import shutil
 import stat
 
 from ..machines import ARCHES, BASE_CMDLINE, MACHINES, PROFILES
+from .bundle import with_bundles
 from .common import (HARNESS, PipelineError, cache_path, clean_env, log, run_logged,
                      write_atomic)
 from .conformance import UpstreamSelftests
@@ -28,7 +30,11 @@ def _digest_tree(digest, root, suffix=''):
 
 
 class UserPrograms:
-    """Static test programs built against one kernel's installed uAPI headers."""
+    """Static test programs built against one kernel's installed uAPI headers.
+
+    Only the kinds its arch lists (ARCHES[arch]['programs']): an arch whose
+    suites only do DMA does not wait for every selftest to cross-compile.
+    """
 
     def __init__(self, kb):
         self.kb = kb
@@ -36,8 +42,25 @@ class UserPrograms:
         self.root = os.path.join(self.dir, 'root')        # becomes /tests in the guest
         self.logfile = cache_path('logs', f'progs-{kb.name}.log')
         self.cc = ARCHES[kb.arch]['user_cc']
+        self.programs = ARCHES[kb.arch]['programs']
         self.notes = []
         self.upstream = UpstreamSelftests(self)
+
+    def _builders(self):
+        """The build step of each kind of program the arch carries, in order."""
+        steps = {'selftests': self._build_selftests, 'samples': self._build_samples,
+                 'conformance': self.upstream.build}
+        return [steps[kind] for kind in self.programs]
+
+    def _sources(self):
+        """(dir, file suffix) of the tree whose files the programs are built from."""
+        sources = []
+        if 'selftests' in self.programs:
+            sources.append((SELFTEST_DIR, ''))
+        if 'samples' in self.programs:
+            sources.append((SAMPLES_DIR, ''))
+        # The tests include the kernel's private test header (iommufd_test.h).
+        return sources + [(IOMMUFD_DIR, '.h')]
 
     def _inputs_digest(self):
         """Changes whenever any input of the user programs changes.
@@ -45,9 +68,8 @@ class UserPrograms:
         kselftest's lib.mk does not track headers, so staleness is decided here.
         """
         tree = self.kb.tree.dir
-        digest = hashlib.sha256(self.cc.encode())
-        # The tests include the kernel's private test header (iommufd_test.h).
-        for sub, suffix in ((SELFTEST_DIR, ''), (SAMPLES_DIR, ''), (IOMMUFD_DIR, '.h')):
+        digest = hashlib.sha256(f'{self.cc} {self.programs}'.encode())
+        for sub, suffix in self._sources():
             path = os.path.join(tree, sub)
             if os.path.isdir(path):
                 digest.update(sub.encode())
@@ -55,7 +77,8 @@ class UserPrograms:
         for name in ('lib.mk', 'kselftest.h', 'kselftest_harness.h'):
             with open(os.path.join(tree, 'tools/testing/selftests', name), 'rb') as f:
                 digest.update(f.read())
-        for path in self.upstream.inputs():
+        upstream = self.upstream.inputs() if 'conformance' in self.programs else []
+        for path in upstream:
             digest.update(path.encode())
             if os.path.isdir(path):
                 _digest_tree(digest, path)
@@ -109,7 +132,7 @@ class UserPrograms:
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.root)
         errors = []
-        for build in (self._build_selftests, self._build_samples, self.upstream.build):
+        for build in self._builders():
             try:
                 build()
             except PipelineError as e:
@@ -193,6 +216,9 @@ def build_initramfs(progs):
         archive.dir(d)
     archive.chardev('dev/console', 5, 1)
     archive.chardev('dev/null', 1, 3, 0o666)
+    if not os.path.exists(arch['busybox']):
+        raise PipelineError(f'no {kb.arch} busybox at {arch["busybox"]}: harness/deps.sh '
+                            'installs it (as root)')
     with open(arch['busybox'], 'rb') as f:
         archive.file('bin/busybox', f.read(), 0o755)
     archive.symlink('bin/sh', 'busybox')
@@ -227,9 +253,18 @@ def kvm_usable():
 _accel_noted = False
 
 
+def host_arch():
+    """The host's architecture in ARCHES's names (uname says aarch64 for arm64)."""
+    return {'aarch64': 'arm64'}.get(platform.machine(), platform.machine())
+
+
 def accel_args(machine):
+    """KVM when asked for and usable, else TCG; KVM only runs guests of the
+    host's own architecture, so a cross-arch machine always gets TCG."""
     global _accel_noted
     want_kvm = os.environ.get('IOMMUFD_KVM') == '1'
+    if machine['arch'] != host_arch():
+        return ['-accel', 'tcg,thread=multi', '-cpu', machine['cpu']]
     if want_kvm and kvm_usable():
         return ['-accel', 'kvm', '-cpu', 'host']
     if want_kvm and not _accel_noted:
@@ -244,9 +279,12 @@ def qemu_command(machine_name, kb, initramfs, cmdline_extra, interactive=False):
     machine = MACHINES[machine_name]
     if machine['arch'] != kb.arch:
         raise PipelineError(f'machine {machine_name} is {machine["arch"]}, kernel is {kb.arch}')
-    cmdline = BASE_CMDLINE + machine['cmdline'] + PROFILES[kb.profile]['cmdline'] + cmdline_extra
+    arch = ARCHES[kb.arch]
+    cmdline = ([f'console={arch["console"]}'] + BASE_CMDLINE + arch['cmdline']
+               + machine['cmdline'] + PROFILES[kb.profile]['cmdline'] + cmdline_extra)
     console = ['-serial', 'mon:stdio'] if interactive else ['-serial', 'stdio', '-monitor', 'none']
-    return [ARCHES[kb.arch]['qemu'], *machine['machine'], *accel_args(machine),
+    initramfs = with_bundles(initramfs, machine.get('bundles', []))
+    return [arch['qemu'], *machine['machine'], *accel_args(machine),
             '-m', machine['memory'], '-smp', str(machine['smp']),
             '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', *console,
             *machine['devices'],

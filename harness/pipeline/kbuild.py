@@ -51,7 +51,8 @@ class KernelBuild:
         self.headers = os.path.join(self.out, 'usr', 'include')
 
     def make(self, *args, title=None, logfile=None, stream=None):
-        cmd = kmake_cmd(self.tree.dir, self.out, *self.arch_spec['make_args'], *args)
+        cmd = kmake_cmd(self.tree.dir, self.out, *self.arch_spec['make_args'], *args,
+                        cc=self.arch_spec['kernel_cc'])
         return run_logged(cmd, logfile or self.logfile, env=kbuild_env(),
                           title=title or f'make {" ".join(args)} ({self.name})', stream=stream)
 

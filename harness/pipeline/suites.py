@@ -3,11 +3,14 @@
 import os
 from dataclasses import dataclass
 
-from ..machines import MACHINES, PROFILES
+from ..machines import ARCHES, MACHINES, PROFILES
 from .common import HARNESS, PipelineError, config_lines
 
 SUITES_FILE = os.path.join(HARNESS, 'suites.conf')
 FORMATS = ('tap', 'upstream', 'exit')
+# Rows of the summary that are not suites: a suite of that name would be
+# mixed up with them (build-<arch>: the build of a further arch's kernel).
+RESERVED_NAMES = {'boot', 'kmemleak', 'lint', 'build'} | {f'build-{arch}' for arch in ARCHES}
 
 
 @dataclass
@@ -40,7 +43,7 @@ def load_suites(path=SUITES_FILE):
                 raise PipelineError(f'{where}: unknown profile {profile}')
         if fmt not in FORMATS:
             raise PipelineError(f'{where}: format must be one of {FORMATS}')
-        if name in suites or name in ('boot', 'kmemleak', 'lint', 'build'):
+        if name in suites or name in RESERVED_NAMES:
             raise PipelineError(f'{where}: suite name {name} is taken')
         suites[name] = Suite(name, machine, profile_list, int(timeout), fmt,
                              [] if groups == '-' else groups.split(','), command)

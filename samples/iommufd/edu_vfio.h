@@ -30,6 +30,10 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(array)	(sizeof(array) / sizeof((array)[0]))
+#endif
+
 #define EDU_VENDOR		0x1234
 #define EDU_DEVICE		0x11e8
 
@@ -328,12 +332,17 @@ static inline int iommufd_ioas_alloc(int iommufd, __u32 *ioas_id)
 	return rc;
 }
 
-/* A paging HWPT for device @dev_id, linked to IOAS @ioas_id at once */
-static inline int iommufd_hwpt_alloc(int iommufd, __u32 dev_id,
-				     __u32 ioas_id, __u32 *hwpt_id)
+/*
+ * A paging HWPT for device @dev_id, linked to IOAS @ioas_id at once, with
+ * IOMMU_HWPT_ALLOC_* @flags
+ */
+static inline int iommufd_hwpt_alloc_flags(int iommufd, __u32 dev_id,
+					   __u32 ioas_id, __u32 flags,
+					   __u32 *hwpt_id)
 {
 	struct iommu_hwpt_alloc alloc = {
 		.size = sizeof(alloc),
+		.flags = flags,
 		.dev_id = dev_id,
 		.pt_id = ioas_id,
 		.data_type = IOMMU_HWPT_DATA_NONE,
@@ -342,6 +351,12 @@ static inline int iommufd_hwpt_alloc(int iommufd, __u32 dev_id,
 
 	*hwpt_id = alloc.out_hwpt_id;
 	return rc;
+}
+
+static inline int iommufd_hwpt_alloc(int iommufd, __u32 dev_id,
+				     __u32 ioas_id, __u32 *hwpt_id)
+{
+	return iommufd_hwpt_alloc_flags(iommufd, dev_id, ioas_id, 0, hwpt_id);
 }
 
 static inline int iommufd_destroy(int iommufd, __u32 id)

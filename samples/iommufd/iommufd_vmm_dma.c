@@ -2,8 +2,10 @@
 /*
  * Real DMA through iommufd, the way a VMM does it.
  *
- * Run in a guest that has an Intel VT-d IOMMU and QEMU's "edu" PCI device
- * (1234:11e8).  The program hands edu to vfio-pci, opens the device's VFIO
+ * Run in a guest that has an IOMMU (Intel VT-d, AMD-Vi, virtio-iommu or Arm
+ * SMMUv3, as QEMU emulates them) and QEMU's "edu" PCI device (1234:11e8) at
+ * any PCI address.  The program tells which IOMMU translates for edu and
+ * what iommufd says it can do, hands edu to vfio-pci, opens the device's VFIO
  * cdev, binds it to /dev/iommu, maps two buffers of its own memory into an
  * I/O address space (IOAS) and lets the device's DMA engine copy one buffer
  * into the other through the IOMMU.  It then moves the device to a HWPT it
@@ -23,6 +25,8 @@
  * the same; --container=vfio or --container=iommufd also checks which one
  * it was.
  *
+ * --iommu=vtd|amd|virtio|smmuv3 also checks that this IOMMU is the one.
+ *
  * edu_vfio.h describes edu; its transfers here stay well inside the
  * device's buffer and its 28-bit DMA mask.
  */
@@ -36,6 +40,115 @@
 #define IOVA_DST		0x200000ULL
 
 #define FAULT_WAIT_MS		3000
+/* printk's rate limit interval, with a margin */
+#define FAULT_RATELIMIT_S	5.5
+
+/* What IOMMU_GET_HW_INFO can return: one member per type this program knows */
+union hw_info_data {
+	struct iommu_hw_info_vtd vtd;
+	struct iommu_hw_info_arm_smmuv3 smmuv3;
+};
+
+/* VT-d: ECAP.NEST, the second-stage tables can be nested under first-stage ones */
+#define VTD_ECAP_NEST		0x4000000ULL	/* bit 26 */
+/* SMMUv3: IDR0.S1P and IDR0.S2P, both translation stages are there */
+#define SMMUV3_IDR0_S1P		0x2U		/* bit 1 */
+#define SMMUV3_IDR0_S2P		0x1U		/* bit 0 */
+
+static bool vtd_can_nest(const union hw_info_data *data)
+{
+	return data->vtd.ecap_reg & VTD_ECAP_NEST;
+}
+
+static bool smmuv3_can_nest(const union hw_info_data *data)
+{
+	__u32 both = SMMUV3_IDR0_S1P | SMMUV3_IDR0_S2P;
+
+	return (data->smmuv3.idr[0] & both) == both;
+}
+
+/*
+ * The IOMMUs QEMU emulates, as their drivers show them: the name of the
+ * unit in /sys/class/iommu, the data type of IOMMU_GET_HW_INFO, and what a
+ * kernel log line reporting a refused DMA contains (nothing: the IOMMU drops
+ * such a DMA without a word, as QEMU's AMD-Vi does), and whether the
+ * registers IOMMU_GET_HW_INFO reports say the IOMMU can nest a guest's page
+ * table in one of the VMM's (NULL: the driver cannot in this kernel).
+ */
+struct iommu_kind {
+	const char *option;		/* --iommu=<option> */
+	const char *title;
+	/* How its unit is named, or else the ID of the device that is its parent */
+	const char *unit_prefix;
+	unsigned int parent_vendor, parent_device;
+	__u32 hw_info_type;
+	const char *fault_mark;		/* where the log line's text starts */
+	const char *fault_mark2;	/* also in the line, if not NULL */
+	bool (*can_nest)(const union hw_info_data *data);
+};
+
+static const struct iommu_kind iommu_kinds[] = {
+	{
+		.option = "vtd", .title = "Intel VT-d", .unit_prefix = "dmar",
+		.hw_info_type = IOMMU_HW_INFO_TYPE_INTEL_VTD,
+		.fault_mark = "DMAR", .fault_mark2 = "fault addr",
+		.can_nest = vtd_can_nest,
+	},
+	{
+		.option = "amd", .title = "AMD-Vi", .unit_prefix = "ivhd",
+		.hw_info_type = IOMMU_HW_INFO_TYPE_DEFAULT,
+	},
+	{
+		/*
+		 * Named after the PCI device that carries it ("0000:00:01.0");
+		 * its parent is the virtio device, of virtio ID 23 (an IOMMU)
+		 */
+		.option = "virtio", .title = "virtio-iommu",
+		.parent_vendor = 0x1af4, .parent_device = 0x17,
+		.hw_info_type = IOMMU_HW_INFO_TYPE_DEFAULT,
+		.fault_mark = "fault from EP",
+	},
+	{
+		.option = "smmuv3", .title = "Arm SMMUv3", .unit_prefix = "smmu3.",
+		.hw_info_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
+		.fault_mark = "event 0x", .fault_mark2 = "received",
+		.can_nest = smmuv3_can_nest,
+	},
+};
+
+static const struct iommu_kind *iommu_kind_by_option(const char *option)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(iommu_kinds); i++)
+		if (!strcmp(iommu_kinds[i].option, option))
+			return &iommu_kinds[i];
+	return NULL;
+}
+
+static bool iommu_kind_is(const struct iommu_kind *kind, const char *unit)
+{
+	char path[512];
+
+	if (kind->unit_prefix)
+		return !strncmp(unit, kind->unit_prefix,
+				strlen(kind->unit_prefix));
+	snprintf(path, sizeof(path), "/sys/class/iommu/%s/device/vendor", unit);
+	if (read_sysfs_hex(path) != kind->parent_vendor)
+		return false;
+	snprintf(path, sizeof(path), "/sys/class/iommu/%s/device/device", unit);
+	return read_sysfs_hex(path) == kind->parent_device;
+}
+
+static const struct iommu_kind *iommu_kind_of_unit(const char *unit)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(iommu_kinds); i++)
+		if (iommu_kind_is(&iommu_kinds[i], unit))
+			return &iommu_kinds[i];
+	return NULL;
+}
 
 /* How the VMM gets its device and its address space */
 enum vfio_path {
@@ -50,6 +163,10 @@ struct vmm {
 	enum vfio_path path;
 	/* PATH_CONTAINER: "vfio" or "iommufd" if that must serve it */
 	const char *expected_server;
+	/* --iommu: the IOMMU that must translate for the device, or NULL */
+	const struct iommu_kind *expected_iommu;
+	/* The IOMMU that does */
+	const struct iommu_kind *iommu;
 	int group_fd;
 	int container_fd;
 	int iommufd;
@@ -58,13 +175,17 @@ struct vmm {
 	__u32 ioas_id;
 	__u32 auto_hwpt_id;
 	__u32 hwpt_id;
+	/* From IOMMU_GET_HW_INFO: IOMMU_HW_CAP_* and the driver's data */
+	__u64 capabilities;
+	__u32 hw_info_type;
+	union hw_info_data hw_info;
 	struct edu_dev edu;
 	struct edu_buffers buffers;
 };
 
 /* ---- Finding the device and handing it to vfio-pci ----------------------- */
 
-static void show_iommu_of(struct vmm *vmm)
+static bool show_iommu_of(struct vmm *vmm)
 {
 	char unit[64] = "none";
 	bool grouped;
@@ -75,42 +196,67 @@ static void show_iommu_of(struct vmm *vmm)
 	check(grouped, "the device sits behind an IOMMU (it has an IOMMU group)");
 
 	pci_iommu_unit(vmm->bdf, unit, sizeof(unit));
-	say("   IOMMU: %s\n", unit);
-	check(!strncmp(unit, "dmar", 4),
-	      "that IOMMU is an Intel VT-d unit (dmarN)");
+	vmm->iommu = iommu_kind_of_unit(unit);
+	say("   IOMMU: %s, %s\n", unit,
+	    vmm->iommu ? vmm->iommu->title : "of a kind this program does not know");
+	if (!check(vmm->iommu, "the IOMMU is one QEMU emulates"))
+		return false;
+	if (vmm->expected_iommu)
+		return check(vmm->iommu == vmm->expected_iommu,
+			     "it is the IOMMU this run expects (--iommu)");
+	return true;
 }
 
 /* ---- iommufd ------------------------------------------------------------- */
 
+static void show_hw_info_data(__u32 type, const union hw_info_data *data)
+{
+	const __u32 *idr = data->smmuv3.idr;
+
+	switch (type) {
+	case IOMMU_HW_INFO_TYPE_INTEL_VTD:
+		say("   data: VT-d cap 0x%016llx ecap 0x%016llx\n",
+		    (unsigned long long)data->vtd.cap_reg,
+		    (unsigned long long)data->vtd.ecap_reg);
+		break;
+	case IOMMU_HW_INFO_TYPE_ARM_SMMUV3:
+		say("   data: SMMUv3 IDR0-5 %08x %08x %08x %08x %08x %08x IIDR %08x AIDR %08x\n",
+		    idr[0], idr[1], idr[2], idr[3], idr[4], idr[5],
+		    data->smmuv3.iidr, data->smmuv3.aidr);
+		break;
+	default:
+		say("   data: none (IOMMU_HW_INFO_TYPE_DEFAULT: no registers reported)\n");
+	}
+}
+
 /*
- * Optional: IOMMU_GET_HW_INFO tells a VMM what the IOMMU behind the device
- * can do (for VT-d its capability registers), which it needs before it
- * offers the guest a virtual IOMMU.  Kernels without it answer ENOTTY.
+ * IOMMU_GET_HW_INFO tells a VMM what the IOMMU behind the device can do
+ * (for VT-d and SMMUv3 the registers a virtual IOMMU is modelled on), which
+ * it needs before it offers the guest a virtual IOMMU.
  */
 static void show_hw_info(struct vmm *vmm)
 {
-	struct iommu_hw_info_vtd vtd = {};
+	union hw_info_data *data = &vmm->hw_info;
 	struct iommu_hw_info info = {
 		.size = sizeof(info),
 		.dev_id = vmm->dev_id,
-		.data_len = sizeof(vtd),
-		.data_uptr = (__u64)(unsigned long)&vtd,
+		.data_len = sizeof(*data),
+		.data_uptr = (__u64)(unsigned long)data,
 	};
 
-	step("Optional: ask iommufd what the IOMMU can do (IOMMU_GET_HW_INFO)");
-	if (ioctl(vmm->iommufd, IOMMU_GET_HW_INFO, &info)) {
-		if (errno == ENOTTY) {
-			say("   [skip] %s\n",
-			    "this kernel's iommufd has no IOMMU_GET_HW_INFO yet");
-			return;
-		}
-		check_ioctl(-1, "IOMMU_GET_HW_INFO");
+	step("Ask iommufd what the IOMMU can do (IOMMU_GET_HW_INFO)");
+	if (!check_ioctl(ioctl(vmm->iommufd, IOMMU_GET_HW_INFO, &info),
+			 "IOMMU_GET_HW_INFO"))
 		return;
-	}
-	check(info.out_data_type == IOMMU_HW_INFO_TYPE_INTEL_VTD,
-	      "IOMMU_GET_HW_INFO reports an Intel VT-d IOMMU");
-	say("   VT-d cap 0x%016llx ecap 0x%016llx\n",
-	    (unsigned long long)vtd.cap_reg, (unsigned long long)vtd.ecap_reg);
+	say("   type %u, capabilities 0x%llx, PASID width %u bits\n",
+	    info.out_data_type, (unsigned long long)info.out_capabilities,
+	    info.out_max_pasid_log2);
+	show_hw_info_data(info.out_data_type, data);
+	vmm->capabilities = info.out_capabilities;
+	vmm->hw_info_type = info.out_data_type;
+	if (vmm->iommu)
+		check(info.out_data_type == vmm->iommu->hw_info_type,
+		      "the data type is the one this IOMMU's driver reports");
 }
 
 /* ---- The VMM's address space ---------------------------------------------- */
@@ -165,12 +311,34 @@ static int kernel_log_size(void)
 	return klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
 }
 
-/*
- * Lines of the kernel log that report a DMA fault of VT-d; the last one is
- * copied to @last_fault (of @last_size bytes).
- */
-static unsigned int count_dmar_faults(char *last_fault, size_t last_size)
+/* Whether @line of the kernel log reports a DMA fault of IOMMU @kind */
+static const char *fault_text(const struct iommu_kind *kind, const char *line)
 {
+	const char *text = strstr(line, kind->fault_mark);
+
+	if (text && kind->fault_mark2 && !strstr(text, kind->fault_mark2))
+		return NULL;
+	return text;
+}
+
+/* The time stamp of a kernel log line ("<3>[   12.345678] ..."), or 0 */
+static double log_line_seconds(const char *line)
+{
+	const char *stamp = strchr(line, '[');
+
+	return stamp ? strtod(stamp + 1, NULL) : 0;
+}
+
+/*
+ * Lines of the kernel log that report a DMA fault of IOMMU @kind; the last
+ * one, from its mark on, is copied to @last_fault (of @last_size bytes),
+ * and its time stamp to *@last_seconds if that is not NULL.
+ */
+static unsigned int count_faults_at(const struct iommu_kind *kind,
+				    char *last_fault, size_t last_size,
+				    double *last_seconds)
+{
+	const char *text;
 	int size = kernel_log_size();
 	unsigned int faults = 0;
 	char *log, *line;
@@ -184,21 +352,54 @@ static unsigned int count_dmar_faults(char *last_fault, size_t last_size)
 	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, size);
 	if (len > 0) {
 		log[len] = 0;
-		for (line = strtok(log, "\n"); line; line = strtok(NULL, "\n"))
-			if (strstr(line, "DMAR") && strstr(line, "fault addr")) {
-				/* Without level and time stamp, "DMAR: ..." */
-				snprintf(last_fault, last_size, "%s",
-					 strstr(line, "DMAR"));
-				faults++;
-			}
+		for (line = strtok(log, "\n"); line;
+		     line = strtok(NULL, "\n")) {
+			text = fault_text(kind, line);
+			if (!text)
+				continue;
+			snprintf(last_fault, last_size, "%s", text);
+			if (last_seconds)
+				*last_seconds = log_line_seconds(line);
+			faults++;
+		}
 	}
 	free(log);
 	return faults;
 }
 
+static unsigned int count_faults(const struct iommu_kind *kind,
+				 char *last_fault, size_t last_size)
+{
+	return count_faults_at(kind, last_fault, last_size, NULL);
+}
+
+/*
+ * IOMMU drivers rate-limit their fault lines (10 in 5 s), and one refused
+ * transfer can use them all up: when an earlier run in this boot logged a
+ * fault moments ago, wait until the limit has passed, or this run's fault
+ * would go unsaid.
+ */
+static void wait_for_fault_ratelimit(const struct iommu_kind *kind)
+{
+	double last = 0, now;
+	struct timespec ts;
+	char line[512];
+
+	if (!count_faults_at(kind, line, sizeof(line), &last))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (now - last >= FAULT_RATELIMIT_S)
+		return;
+	say("   (an earlier fault was logged %.1f s ago: waiting out the drivers' rate limit)\n",
+	    now - last);
+	sleep_ms((unsigned int)((FAULT_RATELIMIT_S - (now - last)) * 1000));
+}
+
 static void dma_after_unmap(struct vmm *vmm)
 {
-	unsigned int faults_before, faults_after, waited_ms;
+	unsigned int faults_before = 0, faults_after, waited_ms;
+	const struct iommu_kind *kind = vmm->iommu;
 	char fault_line[512] = "";
 	__u64 unmapped = 0;
 	char what[64];
@@ -212,7 +413,11 @@ static void dma_after_unmap(struct vmm *vmm)
 		return;
 	check(unmapped == EDU_VMM_BUFFER_BYTES, "4096 bytes were unmapped");
 
-	faults_before = count_dmar_faults(fault_line, sizeof(fault_line));
+	if (kind->fault_mark) {
+		wait_for_fault_ratelimit(kind);
+		faults_before = count_faults(kind, fault_line,
+					     sizeof(fault_line));
+	}
 	say("   %s\n",
 	    "the device writes its buffer to IOVA 0x200000 once more");
 	check(edu_dma(&vmm->edu, EDU_BUFFER_ADDR, IOVA_DST, EDU_TRANSFER_BYTES,
@@ -220,6 +425,11 @@ static void dma_after_unmap(struct vmm *vmm)
 	      "edu finished the transfer (it cannot tell that the IOMMU dropped it)");
 	check(!bytes_not(vmm->buffers.dst, EDU_VMM_BUFFER_BYTES, 0xee),
 	      "the destination buffer is untouched: the DMA did not land");
+	if (!kind->fault_mark) {
+		say("   %s drops a refused DMA silently: the data is the proof\n",
+		    kind->title);
+		return;
+	}
 
 	/* The fault interrupt is handled asynchronously */
 	faults_after = faults_before;
@@ -227,11 +437,12 @@ static void dma_after_unmap(struct vmm *vmm)
 		if (faults_after != faults_before)
 			break;
 		sleep_ms(50);
-		faults_after = count_dmar_faults(fault_line,
-						 sizeof(fault_line));
+		faults_after = count_faults(kind, fault_line,
+					    sizeof(fault_line));
 	}
-	if (check(faults_after > faults_before,
-		  "the kernel log shows a DMAR fault for the refused write"))
+	snprintf(what, sizeof(what), "the kernel log shows a %s fault",
+		 kind->title);
+	if (check(faults_after > faults_before, what))
 		say("   kernel: %s\n", fault_line);
 }
 
@@ -264,18 +475,22 @@ static bool setup_device(struct vmm *vmm)
 	const char *failed_step;
 	char node[1024];
 
-	step("Step 1: find the edu device (PCI 1234:11e8) and its IOMMU");
+	step("Step 1: find the edu device (PCI 1234:11e8)");
 	if (!check(edu_find(vmm->bdf, sizeof(vmm->bdf)),
 		   "found edu on the PCI bus"))
 		return false;
 	say("   PCI address: %s\n", vmm->bdf);
-	show_iommu_of(vmm);
 
-	step("Step 2: hand the device to vfio-pci through sysfs");
+	step("Step 2: hand the device to vfio-pci through sysfs; which IOMMU is it behind?");
 	failed_step = vfio_pci_take(vmm->bdf);
 	if (failed_step)
 		return check(false, failed_step);
 	check(true, "driver_override says vfio-pci, and vfio-pci took the device");
+	say("   %s\n   %s\n",
+	    "(asked only now: an IOMMU that firmware describes per device, like",
+	    "virtio-iommu in ACPI's VIOT table, takes the device when a driver binds)");
+	if (!show_iommu_of(vmm))
+		return false;
 	if (vmm->path != PATH_CDEV)
 		return true;
 
@@ -429,7 +644,8 @@ static bool attach_to_ioas(struct vmm *vmm)
 	__u32 pt_id = vmm->ioas_id;
 
 	step("Step 5: attach the device to the IOAS");
-	say("   attaching to an IOAS makes iommufd create (or reuse) a VT-d domain for it\n");
+	say("   attaching to an IOAS makes iommufd create (or reuse) a domain of the %s driver\n",
+	    vmm->iommu->title);
 	if (!check_ioctl(vfio_attach_pt(vmm->device_fd, &pt_id),
 			 "VFIO_DEVICE_ATTACH_IOMMUFD_PT to the IOAS"))
 		return false;
@@ -455,11 +671,69 @@ static bool setup_bar(struct vmm *vmm)
 			   "BAR0 answers as edu's (ID, liveness), and bus mastering is on (PCI_COMMAND_MASTER, through the VFIO config region)");
 }
 
+/*
+ * A VMM that migrates its guest asks for a HWPT that records the pages its
+ * devices write; iommufd must give one exactly when it says the IOMMU can
+ * (IOMMU_HW_CAP_DIRTY_TRACKING), and refuse with EOPNOTSUPP otherwise.
+ */
+static void ask_for_dirty_tracking(struct vmm *vmm)
+{
+	bool capable = vmm->capabilities & IOMMU_HW_CAP_DIRTY_TRACKING;
+	__u32 hwpt_id;
+	int rc;
+
+	say("   IOMMU_GET_HW_INFO said the IOMMU %s track dirty pages\n",
+	    capable ? "can" : "cannot");
+	rc = iommufd_hwpt_alloc_flags(vmm->iommufd, vmm->dev_id, vmm->ioas_id,
+				      IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				      &hwpt_id);
+	if (!capable) {
+		check_errno(rc, EOPNOTSUPP,
+			    "IOMMU_HWPT_ALLOC with DIRTY_TRACKING is refused (EOPNOTSUPP)");
+		return;
+	}
+	if (check_ioctl(rc, "IOMMU_HWPT_ALLOC with DIRTY_TRACKING"))
+		check_ioctl(iommufd_destroy(vmm->iommufd, hwpt_id),
+			    "IOMMU_DESTROY the dirty-tracking HWPT");
+}
+
+/*
+ * A VMM that gives its guest a virtual IOMMU with page tables of its own
+ * first asks for a nesting parent: a HWPT the guest's tables can be nested
+ * in.  Given exactly when the registers say the hardware nests (and the
+ * driver knows how), refused with EOPNOTSUPP otherwise.
+ */
+static void ask_for_nesting_parent(struct vmm *vmm)
+{
+	const struct iommu_kind *kind = vmm->iommu;
+	bool capable = kind->can_nest &&
+		       vmm->hw_info_type == kind->hw_info_type &&
+		       kind->can_nest(&vmm->hw_info);
+	__u32 hwpt_id;
+	int rc;
+
+	say("   its registers say the IOMMU %s nest a guest's page tables\n",
+	    capable ? "can" : "cannot");
+	rc = iommufd_hwpt_alloc_flags(vmm->iommufd, vmm->dev_id, vmm->ioas_id,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT, &hwpt_id);
+	if (!capable) {
+		check_errno(rc, EOPNOTSUPP,
+			    "IOMMU_HWPT_ALLOC with NEST_PARENT is refused (EOPNOTSUPP)");
+		return;
+	}
+	if (check_ioctl(rc, "IOMMU_HWPT_ALLOC with NEST_PARENT"))
+		check_ioctl(iommufd_destroy(vmm->iommufd, hwpt_id),
+			    "IOMMU_DESTROY the nesting parent");
+}
+
 static void replace_hwpt(struct vmm *vmm)
 {
 	__u32 pt_id;
 
 	step("Step 8: allocate a HWPT of our own on the same IOAS and move the device to it");
+	say("   first, what a VMM asks for before it offers migration or a vIOMMU:\n");
+	ask_for_dirty_tracking(vmm);
+	ask_for_nesting_parent(vmm);
 	if (!check_ioctl(iommufd_hwpt_alloc(vmm->iommufd, vmm->dev_id,
 					    vmm->ioas_id, &vmm->hwpt_id),
 			 "IOMMU_HWPT_ALLOC: a paging HWPT of the IOAS"))
@@ -523,22 +797,9 @@ static bool setup(struct vmm *vmm)
 	       setup_bar(vmm);
 }
 
-/* [--group | --container[=vfio|=iommufd]] */
-static bool parse_args(struct vmm *vmm, int argc, char **argv)
+/* --container[=vfio|=iommufd] */
+static bool parse_container(struct vmm *vmm, const char *arg)
 {
-	const char *arg = argc > 1 ? argv[1] : "";
-
-	if (argc > 2)
-		return false;
-	vmm->path = PATH_CDEV;
-	if (!*arg)
-		return true;
-	if (!strcmp(arg, "--group")) {
-		vmm->path = PATH_GROUP;
-		return true;
-	}
-	if (strncmp(arg, "--container", strlen("--container")))
-		return false;
 	vmm->path = PATH_CONTAINER;
 	arg += strlen("--container");
 	if (!*arg)
@@ -546,6 +807,35 @@ static bool parse_args(struct vmm *vmm, int argc, char **argv)
 	if (strcmp(arg, "=vfio") && strcmp(arg, "=iommufd"))
 		return false;
 	vmm->expected_server = arg + 1;
+	return true;
+}
+
+/* One option: --group, --container[=...] or --iommu=<kind> */
+static bool parse_arg(struct vmm *vmm, const char *arg)
+{
+	if (!strncmp(arg, "--iommu=", strlen("--iommu="))) {
+		vmm->expected_iommu = iommu_kind_by_option(arg + strlen("--iommu="));
+		return vmm->expected_iommu;
+	}
+	if (vmm->path != PATH_CDEV)
+		return false;
+	if (!strcmp(arg, "--group")) {
+		vmm->path = PATH_GROUP;
+		return true;
+	}
+	if (!strncmp(arg, "--container", strlen("--container")))
+		return parse_container(vmm, arg);
+	return false;
+}
+
+static bool parse_args(struct vmm *vmm, int argc, char **argv)
+{
+	int i;
+
+	vmm->path = PATH_CDEV;
+	for (i = 1; i < argc; i++)
+		if (!parse_arg(vmm, argv[i]))
+			return false;
 	return true;
 }
 
@@ -565,11 +855,12 @@ int main(int argc, char **argv)
 	};
 
 	if (!parse_args(&vmm, argc, argv)) {
-		fprintf(stderr, "usage: %s [--group | --container[=vfio|=iommufd]]\n",
+		fprintf(stderr,
+			"usage: %s [--group | --container[=vfio|=iommufd]] [--iommu=vtd|amd|virtio|smmuv3]\n",
 			argv[0]);
 		return 2;
 	}
-	say("DMA through iommufd with an Intel VT-d IOMMU and QEMU's edu device%s\n",
+	say("DMA through iommufd with an IOMMU and QEMU's edu device%s\n",
 	    path_titles[vmm.path]);
 	if (setup(&vmm)) {
 		step("Step 7: DMA through the device's HWPT");

@@ -9,6 +9,7 @@ from ..common import PipelineError, cache_path, fmt_duration, log
 from ..guest import UserPrograms
 from ..runner import Boot
 from ..suites import select
+from ...machines import MACHINES as MACHINE_SPECS
 from .data import MACHINES, VARIANTS, Results
 from .parse import parse_run
 from .stats import merge_runs
@@ -22,9 +23,11 @@ MEASURE_ARGS = '--measure'
 BOOT_SECONDS = 600
 # Boots per kernel and machine; the order is ours, stock, stock, ours.
 ROUNDS = 2
-# BENCH=mock or BENCH=vtd (or the machine names, comma separated) boots only
-# those machines, to measure one part quickly; the default is all of them.
-BENCH_ALIASES = {'mock': 'q35', 'vtd': 'q35-vtd'}
+# BENCH=mock, vtd, amd or virtio (or the machine names, comma separated)
+# boots only those machines, to measure one part quickly; the default is all
+# of them.
+BENCH_ALIASES = {'mock': 'q35', 'vtd': 'q35-vtd', 'amd': 'q35-amd', 'virtio': 'q35-virtio',
+                 'smmuv3': 'virt-smmuv3'}
 
 
 def measuring_suite():
@@ -62,22 +65,34 @@ def boot_order():
     return order
 
 
-def bootable(builds, problems):
-    """The builds ({variant: (kb, initramfs)}) that have the benchmark program.
+def machine_arch(machine):
+    return MACHINE_SPECS[machine]['arch']
 
-    Why a variant has no boots goes to problems.
+
+def selected_arches():
+    """The architectures of the machines BENCH selects, each once, in machine order."""
+    return tuple(dict.fromkeys(machine_arch(m) for m in selected_machines()))
+
+
+def bootable(builds, problems):
+    """The builds ({variant: {arch: (kb, initramfs)}}) that have the benchmark program.
+
+    Why a variant has no boots on an arch goes to problems.
     """
     found = {}
     for variant in VARIANTS:
-        if variant not in builds:
-            problems.append(f'{variant}: no kernel to boot (its build failed)')
-            continue
-        try:
-            require_program(builds[variant][0])
-        except PipelineError as e:
-            problems.append(f'{variant}: {e}')
-            continue
-        found[variant] = builds[variant]
+        for arch in selected_arches():
+            build = builds.get(variant, {}).get(arch)
+            where = variant if arch == 'x86_64' else f'{variant} ({arch})'
+            if not build:
+                problems.append(f'{where}: no kernel to boot (its build failed)')
+                continue
+            try:
+                require_program(build[0])
+            except PipelineError as e:
+                problems.append(f'{where}: {e}')
+                continue
+            found.setdefault(variant, {})[arch] = build
     return found
 
 
@@ -120,16 +135,17 @@ def measure(build, machine, variant, rnd, suite, problems):
 def run_bench(builds):
     """Boot each (machine, variant) ROUNDS times; returns (Results, problems).
 
-    builds: {variant: (KernelBuild, initramfs)}. problems lists why a boot
-    did not deliver (build missing, guest failure, program errors).
+    builds: {variant: {arch: (KernelBuild, initramfs)}}. problems lists why
+    a boot did not deliver (build missing, guest failure, program errors).
     """
     suite = measuring_suite()
     problems = []
     to_boot = bootable(builds, problems)
     boots = {}
     for machine, variant, rnd in boot_order():
-        if variant in to_boot:
-            run = measure(to_boot[variant], machine, variant, rnd, suite, problems)
+        build = to_boot.get(variant, {}).get(machine_arch(machine))
+        if build:
+            run = measure(build, machine, variant, rnd, suite, problems)
             boots.setdefault((variant, machine), []).append(run)
     runs = {variant: {} for variant in VARIANTS}
     for (variant, machine), found in boots.items():

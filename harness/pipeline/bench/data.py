@@ -3,9 +3,14 @@
 import dataclasses
 
 VARIANTS = ('ours', 'stock')
-MACHINES = ('q35', 'q35-vtd')
-# The paths through iommufd on q35-vtd (type1 is VFIO's own container)
-IOMMUFD_VTD_PATHS = ('auto', 'hwpt')
+# Machines where QEMU's edu device sits behind an emulated IOMMU, and the
+# name the report gives that IOMMU: each has map+unmap rows through iommufd
+# and through VFIO's type1 container, the device bound to VFIO.
+EDU_MACHINES = {'q35-vtd': 'VT-d', 'q35-amd': 'AMD-Vi', 'q35-virtio': 'virtio-iommu',
+                'virt-smmuv3': 'SMMUv3'}
+MACHINES = ('q35',) + tuple(EDU_MACHINES)
+# The paths through iommufd on the edu machines (type1 is VFIO's own container)
+IOMMUFD_EDU_PATHS = ('auto', 'hwpt')
 # The rows through the mock driver's vIOMMU on q35: they count items, not
 # bytes, and stock 6.12 has no vIOMMU to compare them with
 VIOMMU_PATH = 'viommu'

@@ -3,7 +3,7 @@
 from ..common import fmt_duration
 from .boots import ROUNDS
 from .stats import FULL_SPEED, MIN_SAMPLES, sample_counts
-from .tables import info_lines, memory_table, mock_tables, viommu_tables, vtd_table
+from .tables import edu_tables, info_lines, memory_table, mock_tables, viommu_tables
 from .targets import evaluate_targets
 
 
@@ -52,7 +52,7 @@ def report(results):
     """The whole report as lines of text, and the targets it judged."""
     noise, targets = evaluate_targets(results)
     lines = (method_lines(results) + mock_tables(results) + viommu_tables(results)
-             + vtd_table(results) + memory_table(results) + buffer_lines(results)
+             + edu_tables(results) + memory_table(results) + buffer_lines(results)
              + target_lines(noise, targets))
     return lines, targets
 

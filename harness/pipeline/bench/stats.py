@@ -3,7 +3,7 @@
 import dataclasses
 import statistics
 
-from .data import MACHINES, VARIANTS, Memory, Run, Timing
+from .data import EDU_MACHINES, MACHINES, VARIANTS, Memory, Run, Timing
 
 # A sample counts when the CPU gauge around it took at most this much longer
 # than the fastest gauge of its boot: the guest had the host's CPU then.
@@ -91,11 +91,12 @@ def ratio(faster, slower):
 def noise_estimate(results):
     """How much the same code (type1) differs between the two boots: (median, max)."""
     diffs = []
-    for key in results.keys('q35-vtd', ('type1',)):
-        a = results.timing('ours', 'q35-vtd', key)
-        b = results.timing('stock', 'q35-vtd', key)
-        if a and b and a.ns and b.ns:
-            diffs.append(abs(a.ns / b.ns - 1))
+    for machine in EDU_MACHINES:
+        for key in results.keys(machine, ('type1',)):
+            a = results.timing('ours', machine, key)
+            b = results.timing('stock', machine, key)
+            if a and b and a.ns and b.ns:
+                diffs.append(abs(a.ns / b.ns - 1))
     if not diffs:
         return None
     return statistics.median(diffs), max(diffs)

@@ -1,9 +1,9 @@
-"""The report's tables: times on q35 and q35-vtd, memory per page, buffer layout."""
+"""The report's tables: times on q35 and the edu machines, memory per page, buffer layout."""
 
 import dataclasses
 
 from ..results import text_table
-from .data import IOMMUFD_VTD_PATHS, MACHINES, VARIANTS, VIOMMU_PATH, MemKey
+from .data import EDU_MACHINES, IOMMUFD_EDU_PATHS, MACHINES, VARIANTS, VIOMMU_PATH, MemKey
 from .stats import ratio
 
 BACKINGS = ('4k', 'thp', 'hugetlb')
@@ -72,10 +72,11 @@ def ratio_cell(faster, slower):
     return '-' if value is None else f'{value:.2f}'
 
 
-def describe(key):
-    """A time row in words, for the targets' lists."""
-    where = {'mock': f'{key.domains} mock dom', 'auto': 'VT-d auto domain',
-             'hwpt': 'VT-d own HWPT', 'type1': 'type1'}.get(key.path, key.path)
+def describe(key, machine='q35'):
+    """A time row of machine in words, for the targets' lists."""
+    iommu = EDU_MACHINES.get(machine, '')
+    where = {'mock': f'{key.domains} mock dom', 'auto': f'{iommu} auto domain',
+             'hwpt': f'{iommu} own HWPT', 'type1': f'{iommu} type1'}.get(key.path, key.path)
     return f'{key.section} {key.backing} {fmt_size(key.size)} ({where})'
 
 
@@ -100,12 +101,15 @@ def mock_tables(results):
     return out
 
 
-def skip_reasons(results, machine):
-    """'stock: why' of each kernel that skipped vIOMMU rows on machine, once each."""
+def skip_reasons(results, machine, sections=VIOMMU_TITLES):
+    """'stock: why' of each kernel that skipped any of sections on machine, once each.
+
+    A skip names sections ('invalidate') or one path of a section ('map:hwpt').
+    """
     reasons = []
     for variant in VARIANTS:
-        for sections, why in results.run(variant, machine).skipped:
-            if set(sections) & set(VIOMMU_TITLES):
+        for skipped, why in results.run(variant, machine).skipped:
+            if set(skipped) & set(sections):
                 reasons.append(f'{variant}: {why}')
     return list(dict.fromkeys(reasons))
 
@@ -139,15 +143,15 @@ def viommu_tables(results):
     return out + [f'  skipped by {reason}' for reason in reasons]
 
 
-def vtd_table(results):
-    """The q35-vtd section: ours and stock through iommufd, each against type1."""
+def edu_table(results, machine):
+    """An edu machine's section: ours and stock through iommufd, each against type1."""
     body = []
-    for key in results.keys('q35-vtd', IOMMUFD_VTD_PATHS):
+    for key in results.keys(machine, IOMMUFD_EDU_PATHS):
         type1_key = dataclasses.replace(key, path='type1')
-        ours = results.timing('ours', 'q35-vtd', key)
-        stock = results.timing('stock', 'q35-vtd', key)
-        type1 = results.timing('ours', 'q35-vtd', type1_key)
-        type1_stock = results.timing('stock', 'q35-vtd', type1_key)
+        ours = results.timing('ours', machine, key)
+        stock = results.timing('stock', machine, key)
+        type1 = results.timing('ours', machine, type1_key)
+        type1_stock = results.timing('stock', machine, type1_key)
         body.append([key.backing, fmt_size(key.size), key.path,
                      *(rate_cell(t, key.size) for t in (ours, stock, type1, type1_stock)),
                      ratio_cell(ours, stock), ratio_cell(ours, type1),
@@ -155,13 +159,20 @@ def vtd_table(results):
                      *(us_cell(t) for t in (ours, stock, type1))])
     if not body:
         return []
-    return ['\nIOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP through VT-d with edu bound (q35-vtd), '
+    skips = skip_reasons(results, machine, [f'map:{path}' for path in IOMMUFD_EDU_PATHS])
+    return [f'\nIOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP through {EDU_MACHINES[machine]} with edu '
+            f'bound ({machine}), '
             'against VFIO_IOMMU_MAP_DMA + UNMAP_DMA on a type1 container, MiB/s:',
             '(auto: device attached to the IOAS; hwpt: to a HWPT allocated for it; '
             'type1 / type1@stock: the container in the ours / stock boot)',
             text_table(('backing', 'size', 'path', 'ours', 'stock', 'type1', 'type1@stock',
                         'ours/stock', 'ours/type1', 'stock/type1', 'ours us', 'stock us',
-                        'type1 us'), body, left=3)]
+                        'type1 us'), body, left=3)] + [f'  skipped by {why}' for why in skips]
+
+
+def edu_tables(results):
+    """The sections of every edu machine, in EDU_MACHINES order."""
+    return [line for machine in EDU_MACHINES for line in edu_table(results, machine)]
 
 
 # ---------------------------------------------------------------- memory
