@@ -12,7 +12,7 @@ from unittest import mock
 
 from harness import main
 from harness.machines import ARCHES, MACHINES
-from harness.pipeline import guest, runner
+from harness.pipeline import guest, kbuild, runner
 from harness.pipeline.results import Row, SplatScanner, count_tap
 from harness.pipeline.common import REPO, PipelineError, kmake_cmd
 from harness.pipeline.suites import Suite, load_suites
@@ -295,6 +295,17 @@ class ArchTest(unittest.TestCase):
     def test_build_row_names_are_not_suite_names(self):
         with self.assertRaisesRegex(PipelineError, 'suite name build-arm64 is taken'):
             SuitesFileTest().load('build-arm64 q35 normal 60 exit - true\n')
+
+
+class PatchSymbolTest(unittest.TestCase):
+    def test_symbols_a_patch_adds_to_kconfig(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            patch = os.path.join(tmp, '0001.patch')
+            with open(patch, 'w') as f:
+                f.write('+config NEW_ONE\n+\tbool "x"\n config OLD_ONE\n'
+                        '+menuconfig NEW_MENU\n-config GONE\n')
+            with mock.patch.object(kbuild, 'repo_patches', lambda: [patch]):
+                self.assertEqual(kbuild.patch_symbols(), {'CONFIG_NEW_ONE', 'CONFIG_NEW_MENU'})
 
 
 class SuitesFileTest(unittest.TestCase):

@@ -9,10 +9,20 @@ import time
 from ..machines import ARCHES, PROFILES
 from .common import (JOBS, REPO, PipelineError, cache_path, fmt_duration, kbuild_env,
                      kmake_cmd, log, run_logged, sha256_file, write_atomic)
-from .tree import IOMMUFD_DIR
+from .tree import IOMMUFD_DIR, repo_patches
 
 CONFIG_LINE = re.compile(r'^(CONFIG_[A-Za-z0-9_]+)=(.*)$')
 UNSET_LINE = re.compile(r'^# (CONFIG_[A-Za-z0-9_]+) is not set$')
+PATCH_SYMBOL = re.compile(r'^\+\s*(?:menu)?config\s+([A-Za-z0-9_]+)\s*$')
+
+
+def patch_symbols():
+    """CONFIG_ symbols that our patches/ add to Kconfig files."""
+    symbols = set()
+    for patch in repo_patches():
+        with open(patch, errors='replace') as f:
+            symbols |= {f'CONFIG_{m.group(1)}' for m in map(PATCH_SYMBOL.match, f) if m}
+    return symbols
 
 
 def parse_config(path):
@@ -109,6 +119,11 @@ class KernelBuild:
         for frag in self.fragments:
             wanted.update(parse_config(frag))
         final = parse_config(os.path.join(self.out, '.config'))
+        # A tree without our patches (stock) lacks the symbols they add:
+        # the fragments set them for our tree only.
+        if not self.tree.spec['patches']:
+            for sym in patch_symbols():
+                wanted.pop(sym, None)
         wrong = []
         for sym, value in wanted.items():
             got = final.get(sym, 'n')
