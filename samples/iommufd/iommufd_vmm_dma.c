@@ -51,14 +51,9 @@ union hw_info_data {
 
 /* VT-d: ECAP.NEST, the second-stage tables can be nested under first-stage ones */
 #define VTD_ECAP_NEST		0x4000000ULL	/* bit 26 */
-/*
- * SMMUv3: IDR0.S1P and IDR0.S2P, both translation stages are there, and
- * IDR3.FWB, stage 2 can force write-back (which our driver wants of a
- * nesting parent)
- */
+/* SMMUv3: IDR0.S1P and IDR0.S2P, both translation stages are there */
 #define SMMUV3_IDR0_S1P		0x2U		/* bit 1 */
 #define SMMUV3_IDR0_S2P		0x1U		/* bit 0 */
-#define SMMUV3_IDR3_FWB		0x100U		/* bit 8 */
 
 static bool vtd_can_nest(const union hw_info_data *data)
 {
@@ -69,8 +64,7 @@ static bool smmuv3_can_nest(const union hw_info_data *data)
 {
 	__u32 both = SMMUV3_IDR0_S1P | SMMUV3_IDR0_S2P;
 
-	return (data->smmuv3.idr[0] & both) == both &&
-	       (data->smmuv3.idr[3] & SMMUV3_IDR3_FWB);
+	return (data->smmuv3.idr[0] & both) == both;
 }
 
 /*
