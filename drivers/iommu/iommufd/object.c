@@ -200,11 +200,10 @@ static struct iommufd_object *iommufd_object_unpublish(struct iommufd_ctx *ictx,
 	return obj;
 }
 
-/* Undo iommufd_object_unpublish() after a destroy that could not finish */
-static void iommufd_object_republish(struct iommufd_ctx *ictx,
-				     struct iommufd_object *obj)
+/* Undo iommufd_object_unpublish(); the caller holds the table's lock */
+static void __iommufd_object_republish(struct iommufd_ctx *ictx,
+				       struct iommufd_object *obj)
 {
-	xa_lock(&ictx->objects);
 	/*
 	 * Restore the table's short reference.  Nobody can take a new one while
 	 * the object is unpublished, so a count already at zero stays there
@@ -213,9 +212,41 @@ static void iommufd_object_republish(struct iommufd_ctx *ictx,
 	if (!refcount_inc_not_zero(&obj->short_users))
 		refcount_set(&obj->short_users, 1);
 	__xa_store(&ictx->objects, obj->id, obj, 0);
+}
+
+/* Undo iommufd_object_unpublish() after a destroy that could not finish */
+static void iommufd_object_republish(struct iommufd_ctx *ictx,
+				     struct iommufd_object *obj)
+{
+	xa_lock(&ictx->objects);
+	__iommufd_object_republish(ictx, obj);
 	xa_unlock(&ictx->objects);
 	/* Someone waiting for the destroy to end may try again now */
 	wake_up_all(&ictx->destroy_wait);
+}
+
+/*
+ * Take the table's long-term reference if it is the last one; otherwise
+ * publish @obj again.  Both under the table's lock, which
+ * iommufd_object_unref_destroy() holds to look at an object and drop its
+ * reference: a dependent that goes while we decide either finds the object
+ * published again and destroys it itself, or has dropped its reference
+ * before we look.  Deciding unlocked, the two could each leave the destroy
+ * to the other.
+ */
+static bool iommufd_object_take_last_or_republish(struct iommufd_ctx *ictx,
+						  struct iommufd_object *obj)
+{
+	bool last;
+
+	xa_lock(&ictx->objects);
+	last = refcount_dec_if_one(&obj->long_users);
+	if (!last)
+		__iommufd_object_republish(ictx, obj);
+	xa_unlock(&ictx->objects);
+	if (!last)
+		wake_up_all(&ictx->destroy_wait);
+	return last;
 }
 
 /*
@@ -258,13 +289,13 @@ static int iommufd_object_destroy_unpublished(struct iommufd_ctx *ictx,
 	int rc;
 
 	rc = iommufd_object_drain_short_users(ictx, obj, killable);
-	/* A short user may have become a dependent while we waited */
-	if (!rc && !refcount_dec_if_one(&obj->long_users))
-		rc = -EBUSY;
 	if (rc) {
 		iommufd_object_republish(ictx, obj);
 		return rc;
 	}
+	/* A short user may have become a dependent while we waited */
+	if (!iommufd_object_take_last_or_republish(ictx, obj))
+		return -EBUSY;
 	iommufd_object_free(ictx, obj, keep_id);
 	return 0;
 }
