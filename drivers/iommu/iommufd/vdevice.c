@@ -83,11 +83,18 @@ static int iommufd_vdevice_link(struct iommufd_vdevice *vdev,
 	guard(mutex)(&idev->igroup->lock);
 	if (idev->vdev)
 		return -EEXIST;
+	/*
+	 * Whole before it is in vdevs: a driver may find it there (under the
+	 * xarray's lock, which orders it after this store) at once.
+	 */
+	vdev->idev = idev;
 	curr = xa_cmpxchg(&viommu->vdevs, vdev->virt_id, NULL, vdev,
 			  GFP_KERNEL_ACCOUNT);
-	if (curr)
+	if (curr) {
+		/* Not linked: the destroy must not unlink another's device */
+		vdev->idev = NULL;
 		return xa_is_err(curr) ? xa_err(curr) : -EEXIST;
-	vdev->idev = idev;
+	}
 	WRITE_ONCE(idev->vdev, vdev);
 	if (viommu->ops && viommu->ops->vdevice_init) {
 		int rc = viommu->ops->vdevice_init(vdev);
