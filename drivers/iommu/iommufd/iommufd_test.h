@@ -49,6 +49,9 @@ enum {
 	IOMMU_TEST_OP_PASID_REPLACE,
 	IOMMU_TEST_OP_PASID_DETACH,
 	IOMMU_TEST_OP_PASID_CHECK_HWPT,
+	IOMMU_TEST_OP_DMABUF_GET,
+	IOMMU_TEST_OP_DMABUF_REVOKE,
+	IOMMU_TEST_OP_MD_CHECK_DMABUF,
 };
 
 /*
@@ -186,6 +189,14 @@ enum {
  * @pasid_detach: PASID_DETACH: detach @pasid of selftest device @id
  * @pasid_check: PASID_CHECK_HWPT: @pasid of selftest device @id is
  *               attached to the domain of @hwpt_id (0: to none)
+ * @dmabuf_get: DMABUF_GET: export a dma-buf of @length bytes of kernel
+ *              pages (rounded up to pages), revocable like vfio-pci's;
+ *              returns its new file descriptor, opened with @open_flags
+ * @dmabuf_revoke: DMABUF_REVOKE: revoke (@revoked 1) or restore (0) the
+ *                 dma-buf @dmabuf_fd made by DMABUF_GET, telling importers
+ * @check_dmabuf: MD_CHECK_DMABUF: every mock domain of IOAS/HWPT @id maps
+ *                @length bytes at @iova to the pages of dma-buf @dmabuf_fd
+ *                from byte @offset on
  * @mock_domain_in_group: MOCK_DOMAIN_IN_GROUP (ours): as MOCK_DOMAIN_FLAGS,
  *                        the new device joining the IOMMU group of
  *                        selftest device @group_peer_id
@@ -294,6 +305,20 @@ struct iommu_test_cmd {
 			__u32 pasid;
 			__u32 hwpt_id;
 		} pasid_check;
+		struct {
+			__u32 length;
+			__u32 open_flags;
+		} dmabuf_get;
+		struct {
+			__s32 dmabuf_fd;
+			__u32 revoked;
+		} dmabuf_revoke;
+		struct {
+			__s32 dmabuf_fd;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 offset;
+		} check_dmabuf;
 		struct {
 			__u32 out_stdev_id;
 			__u32 out_hwpt_id;
