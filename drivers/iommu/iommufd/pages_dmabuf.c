@@ -70,7 +70,8 @@ static int pages_dmabuf_ask_vfio(struct dma_buf_attachment *attach,
 {
 #if IS_ENABLED(CONFIG_VFIO_PCI_DMABUF)
 	/* vfio-pci depends on iommufd, so it is found at run time */
-	typeof(&vfio_pci_dma_buf_iommufd_map) range_of;
+	int (*range_of)(struct dma_buf_attachment *attach, phys_addr_t *paddr,
+			size_t *len);
 	int rc;
 
 	range_of = symbol_get(vfio_pci_dma_buf_iommufd_map);
@@ -296,7 +297,9 @@ static struct dma_buf *iommufd_vfio_bar_dmabuf(void __user *uptr,
 					       unsigned long length)
 {
 #if IS_ENABLED(CONFIG_VFIO_PCI_DMABUF)
-	typeof(&vfio_pci_core_vma_dma_buf) bar_dmabuf;
+	struct dma_buf *(*bar_dmabuf)(struct vm_area_struct *vma,
+				      unsigned long uaddr,
+				      unsigned long length);
 	unsigned long start = (unsigned long)uptr;
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
