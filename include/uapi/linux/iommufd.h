@@ -371,8 +371,8 @@ enum iommufd_ioas_map_flags {
  * @ioas_id: In.  The IOAS that receives the mapping.
  * @fd: In.  File descriptor of the memory to map: a shmem file (a memfd or
  *      a tmpfs file) or a hugetlbfs file, including a memfd made with
- *      MFD_HUGETLB; or a dma-buf that vfio-pci exported for a device's
- *      MMIO (VFIO_DEVICE_FEATURE_DMA_BUF).
+ *      MFD_HUGETLB; or a dma-buf that vfio-pci exported for a range of
+ *      a device's BAR (VFIO_DEVICE_FEATURE_DMA_BUF).
  * @start: In.  Offset in bytes into the file where the mapping begins.
  * @length: In.  Number of bytes of the file to map.
  * @iova: In when IOMMU_IOAS_MAP_FIXED_IOVA is set: the IOVA to map at.
@@ -388,15 +388,18 @@ enum iommufd_ioas_map_flags {
  * Placement, alignment and accounting rules are the same as for
  * IOMMU_IOAS_MAP, with the file offset in place of the user address.
  *
- * A vfio-pci dma-buf is mapped as MMIO rather than as pinned memory, and
- * its exporter may revoke it at any time, after which DMA through the
- * mapping no longer reaches the device.
+ * A vfio-pci dma-buf is mapped as MMIO: nothing is pinned or charged.  Its
+ * exporter may revoke it at any time; the range then leaves every domain,
+ * so DMA to it faults, until the exporter makes it usable again, while the
+ * mapping itself stays in the IOAS.
  *
  * Errors: as for IOMMU_IOAS_MAP, and in addition EBADF if @fd is not an
- * open file descriptor; EINVAL if the file is none of the kinds above, or
- * if the range reaches past the end of the file (which any @start of 2^63
- * or more does); EPERM if IOMMU_IOAS_MAP_WRITEABLE is asked for and the
- * file was not opened for writing.
+ * open file descriptor; EINVAL if the file is neither shmem, hugetlbfs
+ * nor a dma-buf, or if the range reaches past the end of the file (which
+ * any @start of 2^63 or more does); EPERM if IOMMU_IOAS_MAP_WRITEABLE is asked for and the
+ * file was not opened for writing; EOPNOTSUPP for a dma-buf whose exporter
+ * cannot revoke it or that is made of more than one range; ENODEV for a
+ * dma-buf that is revoked.
  */
 struct iommu_ioas_map_file {
 	__u32 size;
