@@ -87,14 +87,17 @@ static int pages_dmabuf_ask_vfio(struct dma_buf_attachment *attach,
 
 /*
  * Where the exporter keeps the memory of @pages now, as the physical
- * address of its page 0.  The reservation lock is held.
+ * address of its page 0, asked through @attach (the notification can
+ * come before the attach call has returned it).  The reservation lock is
+ * held.
  *
  * Return: 0; -ENODEV while revoked, -EOPNOTSUPP for a buffer iommufd
  * cannot ask, -EINVAL if the buffer no longer covers the object.
  */
-static int pages_dmabuf_locate(struct iommufd_pages *pages, phys_addr_t *paddr)
+static int pages_dmabuf_locate(struct iommufd_pages *pages,
+			       struct dma_buf_attachment *attach,
+			       phys_addr_t *paddr)
 {
-	struct dma_buf_attachment *attach = pages->dmabuf->attach;
 	phys_addr_t base;
 	size_t len;
 	int rc;
@@ -186,7 +189,7 @@ static void pages_dmabuf_move_notify(struct dma_buf_attachment *attach)
 	int rc;
 
 	guard(mutex)(&pages->mutex);
-	rc = pages_dmabuf_locate(pages, &paddr);
+	rc = pages_dmabuf_locate(pages, attach, &paddr);
 	if (!db->revoked && (rc || paddr != db->paddr))
 		pages_dmabuf_revoke(pages);
 	if (!rc && db->revoked)
@@ -217,7 +220,7 @@ static int pages_dmabuf_attach(struct iommufd_pages *pages)
 
 	dma_resv_lock(db->dmabuf->resv, NULL);
 	mutex_lock(&pages->mutex);
-	rc = pages_dmabuf_locate(pages, &paddr);
+	rc = pages_dmabuf_locate(pages, attach, &paddr);
 	if (!rc && db->revoked) {
 		db->paddr = paddr;
 		db->revoked = false;
