@@ -111,11 +111,13 @@ static bool qemu_start(struct qemu *qemu, const char *bdf)
 {
 	int to_qemu[2], from_qemu[2];
 
-	if (pipe(to_qemu) || pipe(from_qemu))
+	if (pipe(to_qemu))
 		return false;
+	if (pipe(from_qemu))
+		goto close_to;
 	qemu->pid = fork();
 	if (qemu->pid < 0)
-		return false;
+		goto close_from;
 	if (!qemu->pid) {
 		close(to_qemu[1]);
 		close(from_qemu[0]);
@@ -126,6 +128,14 @@ static bool qemu_start(struct qemu *qemu, const char *bdf)
 	qemu->to = fdopen(to_qemu[1], "w");
 	qemu->from = fdopen(from_qemu[0], "r");
 	return qemu->to && qemu->from;
+
+close_from:
+	close(from_qemu[0]);
+	close(from_qemu[1]);
+close_to:
+	close(to_qemu[0]);
+	close(to_qemu[1]);
+	return false;
 }
 
 /*
