@@ -355,7 +355,7 @@ static void check_refused(struct vmm *vmm, __u32 value)
 
 	wait_ms = fault_ratelimit_ms(&vtd_fault);
 	if (wait_ms) {
-		say("   (a fault was logged moments ago: waiting %u ms out the driver's rate limit)\n",
+		say("   (a fault was logged just now: waiting %u ms out the rate limit)\n",
 		    wait_ms);
 		sleep_ms(wait_ms);
 	}
@@ -518,7 +518,7 @@ static void map_refusals(struct vmm *vmm)
 	check_errno(iommufd_map_file_fixed(vmm->iommufd, vmm->ioas_id,
 					   vmm->dmabuf_fd, PAGE_BYTES,
 					   bar_bytes, IOVA_SPARE),
-		    EINVAL, "the dma-buf from its second page for its whole size, past its end: EINVAL");
+		    EINVAL, "the dma-buf from page 1 on, for its whole size: EINVAL");
 
 	udmabuf_fd = udmabuf_page();
 	if (check(udmabuf_fd >= 0,
@@ -526,7 +526,7 @@ static void map_refusals(struct vmm *vmm)
 		check_errno(iommufd_map_file_fixed(vmm->iommufd, vmm->ioas_id,
 						   udmabuf_fd, 0, PAGE_BYTES,
 						   IOVA_SPARE),
-			    EOPNOTSUPP, "the udmabuf dma-buf: EOPNOTSUPP (only VFIO's are understood)");
+			    EOPNOTSUPP, "the udmabuf dma-buf: EOPNOTSUPP (not VFIO's)");
 		close(udmabuf_fd);
 	}
 
@@ -626,7 +626,8 @@ static void close_cdev_part(struct vmm *vmm)
 		close(vmm->a.device_fd);
 	if (vmm->b.device_fd >= 0)
 		close(vmm->b.device_fd);
-	vmm->a.device_fd = vmm->b.device_fd = -1;
+	vmm->a.device_fd = -1;
+	vmm->b.device_fd = -1;
 	if (vmm->dmabuf_fd >= 0)
 		close(vmm->dmabuf_fd);
 	vmm->dmabuf_fd = -1;

@@ -317,7 +317,7 @@ static void dma_after_unmap(struct vmm *vmm)
 	if (kind->fault.text) {
 		wait_ms = fault_ratelimit_ms(&kind->fault);
 		if (wait_ms) {
-			say("   (a fault was logged moments ago: waiting %u ms out the drivers' rate limit)\n",
+			say("   (a fault was logged just now: waiting %u ms out the rate limit)\n",
 			    wait_ms);
 			sleep_ms(wait_ms);
 		}
