@@ -19,6 +19,13 @@
  * (VT-d) and the IOAS QEMU filled; every byte is compared through QEMU's
  * view of its guest's RAM.
  *
+ * QEMU also maps the BAR it passes through into its container (with
+ * VFIO_IOMMU_MAP_DMA of its mmap()), so that devices can reach each
+ * other's BARs: iommufd turns that into a revocable dma-buf mapping of
+ * the BAR.  The check: QEMU logs no failed vfio_dma_map, and edu's DMA
+ * onto its own liveness register, at its inner guest-physical address,
+ * lands there through the IOMMU.
+ *
  * After QEMU has gone, every page it had pinned must be unpinned again
  * (/proc/vmstat's FOLL_PIN counters), and a second QEMU in the same boot
  * must do the same work.
@@ -35,8 +42,11 @@
 #define INNER_RAM		"64M"
 #define INNER_RAM_PAGES		((64 << 20) / 4096)
 #define INNER_SLOT		4
-/* Inside q35's PCI window, above its MMCONFIG area */
-#define INNER_BAR0		0xc0000000ULL
+/*
+ * Above the inner RAM, and below 256 MiB: edu's DMA engine drops address
+ * bits above 28, and it must reach its own BAR for the P2P check
+ */
+#define INNER_BAR0		0x08000000ULL
 /* Guest-physical source and destination of the copy, below edu's mask */
 #define INNER_SRC		0x100000ULL
 #define INNER_DST		0x200000ULL
@@ -270,7 +280,7 @@ static bool inner_enable_edu(struct qemu *qemu)
 	if (!check(inner_config_write(qemu, PCI_BASE_ADDRESS_0, INNER_BAR0) &&
 		   inner_config_write(qemu, PCI_COMMAND,
 				      PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
-		   "inner PCI config: BAR0 at 0xc0000000, memory decode and bus mastering on"))
+		   "inner PCI config: BAR0 at 0x08000000, memory decode and bus mastering on"))
 		return false;
 	if (!check(inner_readl(qemu, INNER_BAR0 + EDU_REG_ID, &id) &&
 		   (id & 0xff) == EDU_ID_MAGIC,
@@ -284,17 +294,16 @@ static bool inner_enable_edu(struct qemu *qemu)
 		     "edu's liveness register inverts what the inner guest writes");
 }
 
-/* One DMA of edu's engine, polled until done; false on a timeout */
+/* One DMA of @count bytes by edu's engine, polled until done */
 static bool inner_edu_dma(struct qemu *qemu, __u64 src, __u64 dst,
-			  bool to_ram)
+			  __u64 count, bool to_ram)
 {
 	__u64 cmd = EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0);
 	unsigned int waited_ms;
 
 	if (!inner_writeq(qemu, INNER_BAR0 + EDU_REG_DMA_SRC, src) ||
 	    !inner_writeq(qemu, INNER_BAR0 + EDU_REG_DMA_DST, dst) ||
-	    !inner_writeq(qemu, INNER_BAR0 + EDU_REG_DMA_COUNT,
-			  EDU_TRANSFER_BYTES) ||
+	    !inner_writeq(qemu, INNER_BAR0 + EDU_REG_DMA_COUNT, count) ||
 	    !inner_writeq(qemu, INNER_BAR0 + EDU_REG_DMA_CMD, cmd))
 		return false;
 	for (waited_ms = 0; waited_ms < EDU_DMA_TIMEOUT_MS; waited_ms += 10) {
@@ -307,33 +316,78 @@ static bool inner_edu_dma(struct qemu *qemu, __u64 src, __u64 dst,
 	return false;
 }
 
-static void inner_round_trip(struct qemu *qemu, unsigned int run)
+static bool inner_round_trip(struct qemu *qemu, unsigned int run)
 {
 	static __u8 pattern[EDU_TRANSFER_BYTES], seen[EDU_TRANSFER_BYTES + 64];
 	static const __u8 zeroes[EDU_TRANSFER_BYTES + 64];
 	unsigned int i, differ = 0;
+	bool arrived, contained;
 
 	for (i = 0; i < EDU_TRANSFER_BYTES; i++)
 		pattern[i] = (i * 7 + run * 31) & 0xff;
 	if (!check(inner_write_ram(qemu, INNER_SRC, pattern, sizeof(pattern)) &&
 		   inner_write_ram(qemu, INNER_DST, zeroes, sizeof(zeroes)),
 		   "qtest: pattern into inner RAM at 0x100000, zeroes at 0x200000"))
-		return;
-	if (!check(inner_edu_dma(qemu, INNER_SRC, EDU_BUFFER_ADDR, false),
+		return false;
+	if (!check(inner_edu_dma(qemu, INNER_SRC, EDU_BUFFER_ADDR,
+				 EDU_TRANSFER_BYTES, false),
 		   "edu DMA: inner RAM 0x100000 -> device buffer (2048 bytes)"))
-		return;
-	if (!check(inner_edu_dma(qemu, EDU_BUFFER_ADDR, INNER_DST, true),
+		return false;
+	if (!check(inner_edu_dma(qemu, EDU_BUFFER_ADDR, INNER_DST,
+				 EDU_TRANSFER_BYTES, true),
 		   "edu DMA: device buffer -> inner RAM 0x200000 (2048 bytes)"))
-		return;
+		return false;
 	if (!check(inner_read_ram(qemu, INNER_DST, seen, sizeof(seen)),
 		   "qtest: read the destination back"))
-		return;
+		return false;
 	for (i = 0; i < EDU_TRANSFER_BYTES; i++)
 		differ += seen[i] != pattern[i];
 	say("   %u of %d bytes differ\n", differ, EDU_TRANSFER_BYTES);
-	check(!differ, "every byte arrived in the inner guest's RAM");
-	check(!memcmp(seen + EDU_TRANSFER_BYTES, zeroes, 64),
-	      "nothing was written past the transfer");
+	arrived = check(!differ, "every byte arrived in the inner guest's RAM");
+	contained = check(!memcmp(seen + EDU_TRANSFER_BYTES, zeroes, 64),
+			  "nothing was written past the transfer");
+	return arrived && contained;
+}
+
+/* Whether QEMU's stderr so far has a line containing @text */
+static bool qemu_logged(const char *text)
+{
+	char line[512];
+	bool found = false;
+	FILE *log = fopen(QEMU_LOG, "r");
+
+	while (log && !found && fgets(line, sizeof(line), log))
+		found = strstr(line, text);
+	if (log)
+		fclose(log);
+	return found;
+}
+
+/*
+ * Peer-to-peer: edu's buffer still holds the round trip's pattern; edu
+ * copies its first word onto its own liveness register, addressed by its
+ * inner guest-physical address, which only QEMU's mapping of the BAR in
+ * its container makes the IOMMU translate.  The register keeps the
+ * inverse of what was written.
+ */
+static void inner_p2p(struct qemu *qemu, unsigned int run)
+{
+	__u32 word = 0, alive = 0;
+	unsigned int i;
+
+	check(!qemu_logged("vfio_dma_map"),
+	      "QEMU mapped edu's BAR into its container (no vfio_dma_map error in its log)");
+	for (i = 0; i < sizeof(word); i++)
+		word |= (__u32)((i * 7 + run * 31) & 0xff) << (8 * i);
+	if (!check(inner_edu_dma(qemu, EDU_BUFFER_ADDR,
+				 INNER_BAR0 + EDU_REG_LIVENESS, sizeof(word),
+				 true),
+		   "edu DMA: device buffer -> its own BAR0 + 0x04 (4 bytes, P2P through VT-d)"))
+		return;
+	inner_readl(qemu, INNER_BAR0 + EDU_REG_LIVENESS, &alive);
+	say("   wrote 0x%08x by DMA, the register reads 0x%08x\n", word, alive);
+	check(alive == (__u32)~word,
+	      "the DMA reached the BAR: the liveness register holds its inverse");
 }
 
 /* ---- QEMU's container is an iommufd ------------------------------------ */
@@ -417,8 +471,8 @@ static void run_qemu(const char *bdf, unsigned int run)
 			PCI_CONFIG_DATA),
 		  "QEMU answers on its qtest pipe (its machine and VFIO are up)")) {
 		show_container(&qemu, pins_before);
-		if (inner_enable_edu(&qemu))
-			inner_round_trip(&qemu, run);
+		if (inner_enable_edu(&qemu) && inner_round_trip(&qemu, run))
+			inner_p2p(&qemu, run);
 	}
 	check(qemu_stop(&qemu), "QEMU ended on SIGTERM");
 	show_qemu_log();

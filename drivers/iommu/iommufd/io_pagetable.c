@@ -691,7 +691,8 @@ void iopt_undo_map(struct io_pagetable *iopt, unsigned long iova,
  * IOVA on both sides of @iova.
  *
  * Return: 0; -EINVAL if large pages are on, the cut is not on a CPU page
- * of the memory or not on the IOVA granule, or accesses pin the mapping;
+ * of the memory or not on the IOVA granule, accesses pin the mapping or it
+ * maps a dma-buf (removed whole: see pages_dmabuf.h);
  * -EBUSY while the mapping is being unmapped; -ENOMEM.
  */
 int iopt_split(struct io_pagetable *iopt, unsigned long iova)
@@ -714,7 +715,7 @@ int iopt_split(struct io_pagetable *iopt, unsigned long iova)
 	head_length = iova - head->iova_node.start;
 	if (!iopt->large_pages_disabled || (iova & (iopt->iova_alignment - 1)) ||
 	    offset_in_page(head->start_byte + head_length) ||
-	    head->access_pins)
+	    head->access_pins || head->pages->source == IOMMUFD_PAGES_DMABUF)
 		return -EINVAL;
 	if (head->removing)
 		return -EBUSY;

@@ -3,6 +3,7 @@
  * The IOAS object: creation, the ioctls that change and query its I/O page
  * table, its options, and destruction.
  */
+#include <linux/dma-buf.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/iommu.h>
@@ -13,6 +14,7 @@
 
 #include "ioas.h"
 #include "pages.h"
+#include "pages_dmabuf.h"
 #include "iommufd_trace.h"
 
 #define IOMMUFD_IOAS_MAP_FLAGS                                                 \
@@ -338,6 +340,30 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
+/*
+ * The memory MAP_FILE names: a range of a memfd-like file, or of a
+ * dma-buf (device MMIO, revocable: pages_dmabuf.h).
+ */
+static struct iommufd_pages *
+iommufd_ioas_pages_of_file(struct iommufd_ctx *ictx,
+			   struct iommu_ioas_map_file *cmd, struct file *file,
+			   bool writable, unsigned long *start_byte)
+{
+	struct iommufd_pages *pages;
+	struct dma_buf *dmabuf;
+
+	/* Fails with -EINVAL for anything but a dma-buf */
+	dmabuf = dma_buf_get(cmd->fd);
+	if (IS_ERR(dmabuf))
+		return iommufd_pages_alloc_file(ictx, file, cmd->start,
+						cmd->length, writable,
+						start_byte);
+	pages = iommufd_pages_alloc_dmabuf(ictx, dmabuf, cmd->start,
+					   cmd->length, writable, start_byte);
+	dma_buf_put(dmabuf);
+	return pages;
+}
+
 /* MAP_FILE once its arguments are known good and @ioas is found */
 static int iommufd_ioas_map_file_into(struct iommufd_ucmd *ucmd,
 				      struct iommufd_ioas *ioas,
@@ -353,9 +379,9 @@ static int iommufd_ioas_map_file_into(struct iommufd_ucmd *ucmd,
 	CLASS(fd, file_ref)(cmd->fd);
 	if (fd_empty(file_ref))
 		return -EBADF;
-	pages = iommufd_pages_alloc_file(ucmd->ictx, fd_file(file_ref),
-					 cmd->start, cmd->length,
-					 iommu_prot & IOMMU_WRITE, &start_byte);
+	pages = iommufd_ioas_pages_of_file(ucmd->ictx, cmd, fd_file(file_ref),
+					   iommu_prot & IOMMU_WRITE,
+					   &start_byte);
 	return iommufd_ioas_map_new_pages(ucmd, ioas, cmd->flags, iommu_prot,
 					  pages, start_byte, cmd->length,
 					  &cmd->iova, sizeof(*cmd));

@@ -279,6 +279,7 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd);
 int iommufd_option(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 int iommufd_fops_mmap(struct file *filp, struct vm_area_struct *vma);
+struct device *iommufd_misc_device(void);
 void iommufd_ctx_show_fdinfo(struct iommufd_ctx *ictx, struct seq_file *m);
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 			unsigned long arg);

@@ -307,6 +307,16 @@ static struct miscdevice vfio_misc_dev = {
 	.mode = 0666,
 };
 
+/*
+ * The device iommufd attaches to dma-bufs as: importers need one, though
+ * iommufd never asks the exporter for a DMA mapping (it maps the physical
+ * range into its own domains).
+ */
+struct device *iommufd_misc_device(void)
+{
+	return iommufd_misc_dev.this_device;
+}
+
 static int __init iommufd_init(void)
 {
 	int rc;
@@ -347,5 +357,6 @@ module_exit(iommufd_exit);
 MODULE_ALIAS_MISCDEV(VFIO_MINOR);
 MODULE_ALIAS("devname:vfio/vfio");
 #endif
+MODULE_IMPORT_NS(DMA_BUF);
 MODULE_DESCRIPTION("iommufd: user space ownership of IOMMU page tables");
 MODULE_LICENSE("GPL");

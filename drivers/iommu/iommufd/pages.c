@@ -28,6 +28,7 @@
 #include "io_pagetable.h"
 #include "iommufd_private.h"
 #include "pages.h"
+#include "pages_dmabuf.h"
 
 /* ---- owners ------------------------------------------------------------- */
 
@@ -60,12 +61,11 @@ static void iommufd_owner_put(struct iommufd_pages_owner *owner)
 	put_task_struct(owner->task);
 }
 
-/* Everything common to both sources; the caller fills in the source */
-static struct iommufd_pages *iommufd_pages_alloc(struct iommufd_ctx *ictx,
-						 unsigned long first_byte,
-						 unsigned long length,
-						 bool writable,
-						 unsigned long *start_byte)
+/* Everything common to all sources; the caller fills in the source */
+struct iommufd_pages *iommufd_pages_alloc(struct iommufd_ctx *ictx,
+					  unsigned long first_byte,
+					  unsigned long length, bool writable,
+					  unsigned long *start_byte)
 {
 	struct iommufd_pages *pages;
 	unsigned long end_byte;
@@ -177,12 +177,14 @@ struct iommufd_pages *iommufd_pages_alloc_file(struct iommufd_ctx *ictx,
  * An IOVA that is aligned like the memory behind it lets the IOMMU use the
  * same large pages the memory is made of.
  *
- * Return: the user address or file offset of the first mapped byte.
+ * Return: the user address, or file or dma-buf offset, of the first mapped
+ * byte.  A BAR is aligned to its size, so the offset in it says how the
+ * MMIO is aligned.
  */
 unsigned long iommufd_pages_alignment_hint(struct iommufd_pages *pages,
 					   unsigned long start_byte)
 {
-	if (pages->source == IOMMUFD_PAGES_FILE)
+	if (pages->source != IOMMUFD_PAGES_USER)
 		return pages->file_offset + start_byte;
 	return (unsigned long)pages->uptr + start_byte;
 }
@@ -196,6 +198,9 @@ static void iommufd_pages_release(struct kref *kref)
 	WARN_ON(!RB_EMPTY_ROOT(&pages->domain_users.rb_root));
 	WARN_ON(!RB_EMPTY_ROOT(&pages->access_users.rb_root));
 	WARN_ON(!list_empty(&pages->move_node));
+	/* Before the mutex goes: the exporter may notify until detached */
+	if (pages->source == IOMMUFD_PAGES_DMABUF)
+		pages_dmabuf_release(pages);
 	xa_destroy(&pages->access_pfns);
 	mutex_destroy(&pages->mutex);
 	if (pages->file)
@@ -371,11 +376,14 @@ static bool iommufd_pages_owned_by(struct iommufd_pages *pages,
  * one the new owner owns already changes nothing.
  *
  * Return: 0, or -EINVAL for user memory, which cannot move: it belongs to
- * its own address space.
+ * its own address space.  A dma-buf is charged to nobody, so it stays
+ * out of the move.
  */
 int iommufd_pages_move_add(struct iommufd_pages_move *move,
 			   struct iommufd_pages *pages)
 {
+	if (pages->source == IOMMUFD_PAGES_DMABUF)
+		return 0;
 	if (pages->source != IOMMUFD_PAGES_FILE)
 		return -EINVAL;
 	if (!list_empty(&pages->move_node) ||

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A pages object: a run of memory that an IOAS maps, described by where it
- * comes from (a range of a process's address space, or of a memfd-like
- * file), shared by every mapping that refers to it (IOMMU_IOAS_COPY makes
- * several), and freed when the last one lets go.
+ * comes from (a range of a process's address space, of a memfd-like file,
+ * or of a dma-buf of device MMIO: pages_dmabuf.h), shared by every
+ * mapping that refers to it (IOMMU_IOAS_COPY makes several), and freed
+ * when the last one lets go.
  *
  * Contract
  * --------
@@ -47,7 +48,8 @@
  * (pages_domains_*, pages_domains.h) puts mappings into IOMMU domains and
  * takes them out again; pages_access.c (pages_access_*, pages_access.h)
  * pins pages for emulated accesses and copies to and from the memory for
- * them.  The second part of this header is for those two files only.
+ * them; pages_dmabuf.c (pages_dmabuf.h) serves dma-bufs, which are never
+ * pinned.  The second part of this header is for those two files only.
  */
 #ifndef __IOMMUFD_PAGES_H
 #define __IOMMUFD_PAGES_H
@@ -64,6 +66,7 @@ struct iommu_domain;
 struct iommufd_ctx;
 struct iopt_mapping;
 struct page;
+struct pages_dmabuf;
 struct mm_struct;
 struct task_struct;
 struct user_struct;
@@ -71,6 +74,7 @@ struct user_struct;
 enum iommufd_pages_source {
 	IOMMUFD_PAGES_USER,
 	IOMMUFD_PAGES_FILE,
+	IOMMUFD_PAGES_DMABUF,
 };
 
 /**
@@ -99,7 +103,9 @@ struct iommufd_pages_owner {
  * @npages: number of PAGE_SIZE pages the object spans
  * @uptr: page-aligned user address of page 0 (IOMMUFD_PAGES_USER)
  * @file: the file, referenced (IOMMUFD_PAGES_FILE)
- * @file_offset: page-aligned file offset of page 0 (IOMMUFD_PAGES_FILE)
+ * @file_offset: page-aligned file offset of page 0 (IOMMUFD_PAGES_FILE),
+ *               or byte offset in the dma-buf (IOMMUFD_PAGES_DMABUF)
+ * @dmabuf: the dma-buf side (IOMMUFD_PAGES_DMABUF, pages_dmabuf.c)
  * @owner: the process the pinned pages are charged to; for
  *         IOMMUFD_PAGES_USER also the address space @uptr belongs to.
  *         Fixed from creation, except that IOMMU_IOAS_CHANGE_PROCESS
@@ -124,6 +130,7 @@ struct iommufd_pages {
 	void __user *uptr;
 	struct file *file;
 	unsigned long file_offset;
+	struct pages_dmabuf *dmabuf;
 
 	struct iommufd_pages_owner owner;
 	struct list_head move_node;
@@ -191,7 +198,13 @@ void iommufd_pages_move_end(struct iommufd_pages_move *move);
  */
 void iommufd_pages_set_temp_limit(unsigned int bytes);
 
-/* ---- for pages_domains.c and pages_access.c only ----------------------- */
+/* ---- for pages_domains.c, pages_access.c and pages_dmabuf.c only ------- */
+
+/* A new object with no source yet: what every source has in common */
+struct iommufd_pages *iommufd_pages_alloc(struct iommufd_ctx *ictx,
+					  unsigned long first_byte,
+					  unsigned long length, bool writable,
+					  unsigned long *start_byte);
 
 /*
  * Every function below but iommufd_pages_temp_bytes() wants the mutex

@@ -273,7 +273,8 @@ next:
  * @out_pages: receives last_index - first_index + 1 page pointers
  * @fixed: a fixed pin, which also blocks unmapping @mapping
  *
- * Return: 0; on failure nothing changed: -ENOMEM, -EFAULT.
+ * Return: 0; on failure nothing changed: -ENOMEM, -EFAULT; -EINVAL for a
+ * dma-buf (MMIO).
  */
 int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
 		     unsigned long first_index, unsigned long last_index,
@@ -282,6 +283,10 @@ int pages_access_pin(struct iommufd_pages *pages, struct iopt_mapping *mapping,
 	struct pages_access_range *range;
 	unsigned long reached;
 	int rc;
+
+	/* MMIO has no struct page to hand out */
+	if (pages->source == IOMMUFD_PAGES_DMABUF)
+		return -EINVAL;
 
 	guard(mutex)(&pages->mutex);
 
@@ -443,11 +448,13 @@ static int pages_access_rw_page(struct iommufd_pages *pages,
  * caller runs in it (or is a kthread that may borrow it); anything else is
  * copied page by page through the pinned (or briefly pinned) pages.
  *
- * Return: 0, -EFAULT, -ENOMEM.
+ * Return: 0, -EFAULT, -ENOMEM; -EINVAL for a dma-buf (MMIO).
  */
 int pages_access_rw(struct iommufd_pages *pages, unsigned long offset,
 		    void *data, size_t length, unsigned int flags)
 {
+	if (pages->source == IOMMUFD_PAGES_DMABUF)
+		return -EINVAL;
 	if (pages->source == IOMMUFD_PAGES_USER &&
 	    !(flags & __IOMMUFD_ACCESS_RW_SLOW_PATH)) {
 		if (current->mm == pages->owner.mm)

@@ -21,6 +21,7 @@
 #include "io_pagetable.h"
 #include "pages.h"
 #include "pages_access.h"
+#include "pages_dmabuf.h"
 #include "pages_domains.h"
 
 /* ---- pfns read back from a domain --------------------------------------- */
@@ -643,6 +644,17 @@ static int pages_domains_fill_from_storage(struct pages_domains_fill *fill,
 	return rc;
 }
 
+/* The mapping entered its first domains, @storage among them */
+static void pages_domains_add_user(struct iommufd_pages *pages,
+				   struct iopt_mapping *mapping,
+				   struct iommu_domain *storage)
+{
+	mapping->storage_domain = storage;
+	mapping->pages_node.start = iopt_mapping_first_index(mapping);
+	mapping->pages_node.last = iopt_mapping_last_index(mapping);
+	interval_tree_insert(&mapping->pages_node, &pages->domain_users);
+}
+
 /**
  * pages_domains_map() - map a mapping into more domains
  * @pages: the mapping's memory
@@ -674,6 +686,13 @@ int pages_domains_map(struct iommufd_pages *pages, struct iopt_mapping *mapping,
 
 	guard(mutex)(&pages->mutex);
 
+	if (pages->source == IOMMUFD_PAGES_DMABUF) {
+		rc = pages_dmabuf_map(pages, mapping, domains, ndomains);
+		if (!rc && !already_in_domains)
+			pages_domains_add_user(pages, mapping, domains[0]);
+		return rc;
+	}
+
 	rc = pages_domains_batch_init(&fill.batch, last - first + 1,
 				      !already_in_domains);
 	if (rc)
@@ -703,10 +722,7 @@ int pages_domains_map(struct iommufd_pages *pages, struct iopt_mapping *mapping,
 						  fill.batch.first_index - 1);
 		goto out;
 	}
-	mapping->storage_domain = domains[0];
-	mapping->pages_node.start = first;
-	mapping->pages_node.last = last;
-	interval_tree_insert(&mapping->pages_node, &pages->domain_users);
+	pages_domains_add_user(pages, mapping, domains[0]);
 out:
 	pages_domains_batch_destroy(&fill.batch);
 	return rc;
@@ -737,8 +753,14 @@ void pages_domains_unmap_all(struct iommufd_pages *pages,
 	guard(mutex)(&pages->mutex);
 
 	interval_tree_remove(&mapping->pages_node, &pages->domain_users);
-	pages_domains_empty_range(&empty, iopt_mapping_first_index(mapping),
-				  iopt_mapping_last_index(mapping));
+	if (pages->source == IOMMUFD_PAGES_DMABUF) {
+		while (ndomains--)
+			pages_dmabuf_unmap(pages, mapping, domains[ndomains]);
+	} else {
+		pages_domains_empty_range(&empty,
+					  iopt_mapping_first_index(mapping),
+					  iopt_mapping_last_index(mapping));
+	}
 	mapping->storage_domain = NULL;
 }
 
@@ -757,8 +779,12 @@ void pages_domains_unmap_one(struct iommufd_pages *pages,
 {
 	guard(mutex)(&pages->mutex);
 
-	iommu_unmap(domain, mapping->iova_node.start,
-		    mapping->iova_node.last - mapping->iova_node.start + 1);
+	if (pages->source == IOMMUFD_PAGES_DMABUF)
+		pages_dmabuf_unmap(pages, mapping, domain);
+	else
+		iommu_unmap(domain, mapping->iova_node.start,
+			    mapping->iova_node.last -
+			    mapping->iova_node.start + 1);
 	if (mapping->storage_domain == domain)
 		mapping->storage_domain = new_storage;
 }

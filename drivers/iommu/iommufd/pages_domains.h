@@ -21,6 +21,8 @@
  *   per batch and domain; no IOMMU page spans a physical discontinuity,
  *   so unmapping up to one never cuts a large IOMMU page.
  * - Every temporary array holds at most iommufd_pages_temp_bytes().
+ * - A dma-buf's mapping is handed to pages_dmabuf.c, which maps it whole
+ *   and pins nothing; it is a domain user all the same.
  *
  * Locking: the four entry points take the pages object's mutex; their
  * caller holds its page table's iova_rwsem for write, so the domains it

@@ -25,6 +25,7 @@
 #include "pages.h"
 #include "selftest.h"
 #include "selftest_access.h"
+#include "selftest_dmabuf.h"
 
 /**
  * struct iommufd_selftest_dev - a mock device bound and attached for a test
@@ -704,6 +705,12 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return iommufd_test_pasid_detach(ucmd, cmd);
 	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
 		return iommufd_test_pasid_check_hwpt(ucmd, cmd);
+	case IOMMU_TEST_OP_DMABUF_GET:
+		return iommufd_test_dmabuf_get(ucmd, cmd);
+	case IOMMU_TEST_OP_DMABUF_REVOKE:
+		return iommufd_test_dmabuf_revoke(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_DMABUF:
+		return iommufd_test_md_check_dmabuf(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -30,6 +30,7 @@
 #include "ioas.h"
 #include "iommufd_private.h"
 #include "pages.h"
+#include "pages_dmabuf.h"
 
 /*
  * The compatibility IOAS with a short-term reference, or ERR_PTR(-ENODEV)
@@ -494,7 +495,10 @@ static long iommufd_vfio_get_info(struct iommufd_ctx *ictx, unsigned long arg)
 	return rc;
 }
 
-/* VFIO_IOMMU_MAP_DMA: map user memory at the IOVA user space chose */
+/*
+ * VFIO_IOMMU_MAP_DMA: map user memory, or an mmap()ed vfio-pci BAR, at the
+ * IOVA user space chose
+ */
 static long iommufd_vfio_map_dma(struct iommufd_ctx *ictx, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -523,9 +527,16 @@ static long iommufd_vfio_map_dma(struct iommufd_ctx *ictx, unsigned long arg)
 	ioas = iommufd_compat_ioas_get(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	pages = iommufd_pages_alloc_user(ictx, u64_to_user_ptr(map.vaddr),
-					 map.size, iommu_prot & IOMMU_WRITE,
-					 &start_byte);
+	/* A vfio-pci BAR becomes a revocable dma-buf mapping (P2P DMA) */
+	pages = iommufd_pages_alloc_vfio_bar(ictx, u64_to_user_ptr(map.vaddr),
+					     map.size, iommu_prot & IOMMU_WRITE,
+					     &start_byte);
+	if (pages == ERR_PTR(-EOPNOTSUPP))
+		pages = iommufd_pages_alloc_user(ictx,
+						 u64_to_user_ptr(map.vaddr),
+						 map.size,
+						 iommu_prot & IOMMU_WRITE,
+						 &start_byte);
 	if (IS_ERR(pages)) {
 		rc = PTR_ERR(pages);
 	} else {
