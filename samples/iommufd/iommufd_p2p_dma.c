@@ -33,24 +33,6 @@
 #include "edu_vfio.h"
 #include "vmm_report.h"
 
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-/* The uAPI of later kernels, with upstream's number and layout */
-#define VFIO_DEVICE_FEATURE_DMA_BUF	11
-
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
-
 #define PAGE_BYTES		4096ULL
 /* The VMM's page that A's DMA engine reads the values it writes from */
 #define IOVA_STAGING		0x100000ULL
@@ -436,7 +418,8 @@ static void export_refusals(struct vmm *vmm)
 		  O_RDWR, 0, 1, bar_bytes - PAGE_BYTES, 2 * PAGE_BYTES,
 		  EINVAL },
 		{ "an open flag no kernel knows", VFIO_PCI_BAR0_REGION_INDEX,
-		  O_RDWR | OPEN_FLAG_UNKNOWN, 0, 1, 0, PAGE_BYTES, EINVAL },
+		  O_RDWR | OPEN_FLAG_UNKNOWN, 0, 1, 0, PAGE_BYTES,
+		  EINVAL },
 	};
 	const struct export_refusal *refusal;
 	char what[128];
@@ -452,7 +435,7 @@ static void export_refusals(struct vmm *vmm)
 					refusal->nr_ranges, refusal->offset,
 					refusal->length);
 		snprintf(what, sizeof(what), "%s: %s", refusal->what,
-			 strerror(refusal->errno_expected));
+			 strerrorname_np(refusal->errno_expected));
 		check_errno(fd < 0 ? -1 : 0, refusal->errno_expected, what);
 		if (fd >= 0)
 			close(fd);
