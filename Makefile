@@ -27,7 +27,7 @@ export PROFILE VARIANT SUITE ARGS MACHINE V CONFORMANCE_SRC SEED SECONDS THREADS
 .PHONY: help deps check run build kernel test conformance shell lint tree series bench fuzz stress clean
 
 help:
-	@echo 'make run      build the normal kernel, boot q35, run the demo'
+	@echo 'make run      build the kernels, boot QEMU, run the demos'
 	@echo 'make check    lint + normal + debug kernels and all check suites'
 	@echo 'make build    both kernels and their test programs'
 	@echo 'make kernel   PROFILE=normal|debug'

@@ -259,6 +259,13 @@ def cmd_check():
     return finish(rows, f'make check ({VARIANT}, {fmt_duration(time.monotonic() - start)})')
 
 
+def debug_only_run_suites():
+    """'run' suites that need the debug kernel: QEMU as the VMM needs /dev/vfio/vfio
+    served by iommufd, which only that profile's configuration has."""
+    return [s for s in suites_mod.select(group='run', profile='debug')
+            if 'normal' not in s.profiles]
+
+
 def cmd_run():
     rows = []
     with CacheLock():
@@ -266,6 +273,9 @@ def cmd_run():
         if tree:
             run_profile(rows, tree, 'normal', suites_mod.select(group='run', profile='normal'),
                         echo='suite')
+            debug_suites = debug_only_run_suites()
+            if debug_suites:
+                run_profile(rows, tree, 'debug', debug_suites, echo='suite')
     return finish(rows, 'make run')
 
 

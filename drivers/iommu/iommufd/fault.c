@@ -366,24 +366,18 @@ static void iommufd_fault_answer_from(struct iommufd_fault *fault,
 static int fault_queue_release(struct inode *inode, struct file *filep)
 {
 	struct iommufd_fault *fault = filep->private_data;
-	struct iommufd_ctx *ictx = fault->ictx;
+	struct iommufd_ctx *ictx;
 
 	scoped_guard(mutex, &fault->lock) {
 		fault->closed = true;
 		iommufd_fault_answer_from(fault, NULL);
 	}
+	/* The unref may free the queue; the context outlives it until put */
+	ictx = fault->ictx;
 	iommufd_object_unref(&fault->obj);
 	iommufd_ctx_put(ictx);
 	return 0;
 }
-
-static const struct file_operations fault_queue_fops = {
-	.owner = THIS_MODULE,
-	.read = fault_queue_read,
-	.write = fault_queue_write,
-	.poll = fault_queue_poll,
-	.release = fault_queue_release,
-};
 
 /**
  * iommufd_fault_destroy() - release what a fault queue holds
@@ -441,6 +435,14 @@ static struct iommufd_fault *fault_queue_create(struct iommufd_ctx *ictx)
 	return fault;
 }
 
+static const struct file_operations fault_queue_fops = {
+	.owner = THIS_MODULE,
+	.read = fault_queue_read,
+	.write = fault_queue_write,
+	.poll = fault_queue_poll,
+	.release = fault_queue_release,
+};
+
 /*
  * The queue's descriptor.  It owns a long-term reference on the queue and
  * a reference on the context, both dropped by fault_queue_release().
@@ -458,13 +460,42 @@ static struct file *fault_queue_open_file(struct iommufd_fault *fault)
 	return filep;
 }
 
+/*
+ * Gives a queue that exists but has no ID yet its descriptor and makes both
+ * visible.  The descriptor number is reserved and the reply written before
+ * the file is made, and the file before anything is published, so on any
+ * error the caller only has to destroy the queue: user space has seen
+ * nothing it could use or close.
+ */
+static int fault_queue_publish(struct iommufd_ucmd *ucmd,
+			       struct iommufd_fault *fault)
+{
+	struct iommu_fault_alloc *cmd = ucmd->cmd;
+	struct file *filep;
+	int rc;
+
+	/* Given back by the class unless take_fd() hands it to the file */
+	CLASS(get_unused_fd, fdno)(O_CLOEXEC);
+	if (fdno < 0)
+		return fdno;
+	cmd->out_fault_fd = fdno;
+	cmd->out_fault_id = fault->obj.id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		return rc;
+	filep = fault_queue_open_file(fault);
+	if (IS_ERR(filep))
+		return PTR_ERR(filep);
+	iommufd_object_finalize(ucmd->ictx, &fault->obj);
+	fd_install(take_fd(fdno), filep);
+	return 0;
+}
+
 /**
  * iommufd_fault_alloc() - IOMMU_FAULT_QUEUE_ALLOC
  * @ucmd: the ioctl, holding a struct iommu_fault_alloc
  *
- * Creates the queue and its descriptor.  The file descriptor number is
- * reserved and the IDs are written back before the file exists, so every
- * step that can fail comes before anything user space could see or close.
+ * Creates the queue, then its descriptor (see fault_queue_publish()).
  *
  * Context: process context; may sleep.
  * Return: 0; -EOPNOTSUPP for non-zero flags; -EMFILE, -ENFILE, -ENOMEM;
@@ -474,7 +505,6 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_fault_alloc *cmd = ucmd->cmd;
 	struct iommufd_fault *fault;
-	struct file *filep;
 	int rc;
 
 	if (cmd->flags)
@@ -483,29 +513,9 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 	fault = fault_queue_create(ucmd->ictx);
 	if (IS_ERR(fault))
 		return PTR_ERR(fault);
-
-	/* Given back by the class unless take_fd() hands it to the file */
-	CLASS(get_unused_fd, fdno)(O_CLOEXEC);
-	if (fdno < 0) {
-		rc = fdno;
-		goto out_abort;
-	}
-	cmd->out_fault_id = fault->obj.id;
-	cmd->out_fault_fd = fdno;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	rc = fault_queue_publish(ucmd, fault);
 	if (rc)
-		goto out_abort;
-	filep = fault_queue_open_file(fault);
-	if (IS_ERR(filep)) {
-		rc = PTR_ERR(filep);
-		goto out_abort;
-	}
-	iommufd_object_finalize(ucmd->ictx, &fault->obj);
-	fd_install(take_fd(fdno), filep);
-	return 0;
-
-out_abort:
-	iommufd_object_abort_and_destroy(ucmd->ictx, &fault->obj);
+		iommufd_object_abort_and_destroy(ucmd->ictx, &fault->obj);
 	return rc;
 }
 

@@ -63,69 +63,39 @@ enum {
 };
 
 /*
- * The IOVA window every mock paging domain translates (first and last
- * byte); IOVAs outside it are reserved in any IOAS such a domain joins.
+ * mock_domain_flags.dev_flags, properties of the mock device to create.
+ * The bits of our own sit high, so that flags upstream adds later do not
+ * collide with them.
  */
 enum {
-	MOCK_APERTURE_START = 1UL << 24,
-	MOCK_APERTURE_LAST = (1UL << 31) - 1,
-};
-
-/*
- * access_pages.flags: pin for writing; and, for the fuzzer, read the IOVA
- * as a (n-th area, offset) pair instead of as an address.
- */
-enum {
-	MOCK_FLAGS_ACCESS_WRITE = 1 << 0,
-	MOCK_FLAGS_ACCESS_SYZ = 1 << 16,
-};
-
-/*
- * access_rw.flags: copy towards the IOAS rather than out of it; force the
- * page by page path.  Same bits as the in-kernel iommufd_access_rw() flags.
- */
-enum {
-	MOCK_ACCESS_RW_WRITE = 1 << 0,
-	MOCK_ACCESS_RW_SLOW_PATH = 1 << 2,
-};
-
-/* create_access.flags: the access pins pages, so it must implement unmap */
-enum {
-	MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0,
-};
-
-/*
- * mock_domain_flags.dev_flags, properties of the mock device to create:
- * NO_DIRTY: the device's IOMMU cannot track dirty pages;
- * HUGE_IOVA: its domains also offer a large IO page size;
- * PASID: the device issues PASID tagged DMA, MOCK_PASID_WIDTH bits wide.
- */
-enum {
+	/* The device's IOMMU cannot track dirty pages */
 	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
+	/* Its domains also offer a large IO page size */
 	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
+	/* The device issues PASID tagged DMA, MOCK_PASID_WIDTH bits wide */
 	MOCK_FLAGS_DEVICE_PASID = 1 << 2,
-};
-
-/*
- * Device properties of our own, in high bits so that upstream's future
- * flags do not collide.
- * ENFORCE_CC: the device's IOMMU can force its DMA to snoop the CPU caches
- * (IOMMU_CAP_ENFORCE_CACHE_COHERENCY), and its domains can only be made to
- * while they map nothing.
- * SECOND_IOMMU: the device sits behind a second mock IOMMU instance, so
- * that what must stay within one physical IOMMU (a vIOMMU's devices) can
- * be shown to be refused across two.
- */
-enum {
+	/*
+	 * Ours: the device sits behind a second mock IOMMU instance, so that
+	 * what must stay within one physical IOMMU (a vIOMMU's devices) can
+	 * be shown to be refused across two.
+	 */
 	MOCK_FLAGS_DEVICE_SECOND_IOMMU = 1 << 29,
+	/*
+	 * Ours: the device's IOMMU can force its DMA to snoop the CPU caches
+	 * (IOMMU_CAP_ENFORCE_CACHE_COHERENCY), and its domains can only be
+	 * made to while they map nothing.
+	 */
 	MOCK_FLAGS_DEVICE_ENFORCE_CC = 1 << 30,
 };
 
-/* Each nested mock domain models an IOTLB of this many u32 entries */
-enum {
-	MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = 3,
-	MOCK_NESTED_DOMAIN_IOTLB_NUM = 4,
-};
+/* How many PASID bits a MOCK_FLAGS_DEVICE_PASID device (and the IOMMU) has */
+#define MOCK_PASID_WIDTH 20
+
+/*
+ * A PASID the mock refuses to move to a nested domain with -ENOMEM, so
+ * that a replace failing part way can be tested
+ */
+#define IOMMU_TEST_PASID_RESERVED 1024
 
 /*
  * Each mock device models a device cache (an ATC, say) of this many u32
@@ -136,52 +106,94 @@ enum {
 	MOCK_DEV_CACHE_NUM = 4,
 };
 
+/* What every entry of a mock device's cache holds until invalidated */
+#define IOMMU_TEST_DEV_CACHE_DEFAULT 0xbaddad
+
 /*
- * A PASID the mock refuses to move to a nested domain with -ENOMEM, so
- * that a replace failing part way can be tested
+ * The IOVA window every mock paging domain translates (first and last
+ * byte); IOVAs outside it are reserved in any IOAS such a domain joins.
  */
-#define IOMMU_TEST_PASID_RESERVED 1024
+enum {
+	MOCK_APERTURE_START = 1UL << 24,
+	MOCK_APERTURE_LAST = (1UL << 31) - 1,
+};
+
+/* Each nested mock domain models an IOTLB of this many u32 entries */
+enum {
+	MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = 3,
+	MOCK_NESTED_DOMAIN_IOTLB_NUM = 4,
+};
+
+/* A recognisable value for user space to seed the IOTLB with */
+#define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeef
+
+/*
+ * Flags of the emulated access ops, one set per op; their values overlap.
+ */
+enum {
+	/* create_access.flags: the access pins pages, so it must implement unmap */
+	MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0,
+	/*
+	 * access_rw.flags: copy towards the IOAS rather than out of it; force
+	 * the page by page path.  The bits of in-kernel iommufd_access_rw().
+	 */
+	MOCK_ACCESS_RW_WRITE = 1 << 0,
+	MOCK_ACCESS_RW_SLOW_PATH = 1 << 2,
+	/*
+	 * access_pages.flags: pin for writing; and, for the fuzzer, read the
+	 * IOVA as a (n-th area, offset) pair instead of as an address.
+	 */
+	MOCK_FLAGS_ACCESS_WRITE = 1 << 0,
+	MOCK_FLAGS_ACCESS_SYZ = 1 << 16,
+};
 
 /**
  * struct iommu_test_cmd - argument of IOMMU_TEST_CMD
  * @size: sizeof(struct iommu_test_cmd)
- * @op: one of the IOMMU_TEST_OP_* values
+ * @op: one of the IOMMU_TEST_OP_* values; it says which member of the
+ *      union below is read and written
  * @id: the object the operation works on (an IOAS, HWPT, mock device or
  *      access ID, or an access file descriptor, depending on @op)
  * @__reserved: must be 0
- * @add_reserved: ADD_RESERVED: IOVA range to reserve in IOAS @id
- * @mock_domain: MOCK_DOMAIN: create a mock device, bind it and attach it to
- *               @id; returns the IDs of the selftest device object, of the
- *               HWPT it got attached to and of its iommufd device
- * @mock_domain_flags: MOCK_DOMAIN_FLAGS: the same, with MOCK_FLAGS_DEVICE_*
- *                     flags for the new device
- * @mock_domain_replace: MOCK_DOMAIN_REPLACE: move selftest device @id to
- *                       the HWPT or IOAS @pt_id; returns the HWPT ID
- * @check_map: MD_CHECK_MAP: check that mock domain @id maps the IOVA range
- *             to the memory behind the user pointer
- * @check_refs: MD_CHECK_REFS: check the pin count of the user pages
- * @create_access: CREATE_ACCESS: create an emulated access on IOAS @id;
- *                 returns a file descriptor standing for it
- * @destroy_access_pages: DESTROY_ACCESS_PAGES: unpin one earlier pin
- *                        of access @id
- * @access_pages: ACCESS_PAGES: pin an IOVA range through access @id
- * @access_rw: ACCESS_RW: copy between an IOVA range and user memory
- *             through access @id
- * @memory_limit: SET_TEMP_MEMORY_LIMIT: bytes of temporary memory the
- *                kernel may use per batch
- * @access_replace_ioas: ACCESS_REPLACE_IOAS: move access @id to another IOAS
  * @dirty: DIRTY: mark IOVAs of mock domain @id dirty, one bit per
  *         page_size; returns how many were mapped and got marked
+ * @add_reserved: ADD_RESERVED: IOVA range to reserve in IOAS @id
+ * @memory_limit: SET_TEMP_MEMORY_LIMIT: bytes of temporary memory the
+ *                kernel may use per batch
+ * @check_refs: MD_CHECK_REFS: check the pin count of the user pages
+ * @check_map: MD_CHECK_MAP: check that mock domain @id maps the IOVA range
+ *             to the memory behind the user pointer
  * @check_iotlb: MD_CHECK_IOTLB: check one IOTLB entry of nested domain @id
+ *
+ * @mock_domain_flags: MOCK_DOMAIN_FLAGS: create a mock device with
+ *                     MOCK_FLAGS_DEVICE_* flags, bind it and attach it to
+ *                     @id; returns the IDs of the selftest device object,
+ *                     of the HWPT it got attached to and of its iommufd
+ *                     device
+ * @mock_domain: MOCK_DOMAIN: the same without flags; its outputs lie where
+ *               @mock_domain_flags has them
  * @trigger_iopf: TRIGGER_IOPF: make the mock device behind iommufd device
  *                @dev_id raise a page request
- * @check_dev_cache: DEV_CHECK_CACHE: entry @id of the device cache of the
- *                   mock device behind iommufd device @id (the command's)
- *                   holds @cache
  * @trigger_vevent: TRIGGER_VEVENT: the mock device behind iommufd device
  *                  @dev_id reports an event to the vEVENTQ of type
  *                  IOMMU_VEVENTQ_TYPE_SELFTEST of the vIOMMU it is attached
  *                  through, naming the device by its virtual ID
+ * @check_dev_cache: DEV_CHECK_CACHE: entry @id of the device cache of the
+ *                   mock device behind iommufd device @id (the command's)
+ *                   holds @cache
+ *
+ * @create_access: CREATE_ACCESS: create an emulated access on IOAS @id;
+ *                 returns a file descriptor standing for it
+ * @access_pages: ACCESS_PAGES: pin an IOVA range through access @id
+ * @destroy_access_pages: DESTROY_ACCESS_PAGES: unpin one earlier pin
+ *                        of access @id
+ * @access_rw: ACCESS_RW: copy between an IOVA range and user memory
+ *             through access @id
+ *
+ * @mock_domain_replace: MOCK_DOMAIN_REPLACE: move selftest device @id to
+ *                       the HWPT or IOAS @pt_id; returns the HWPT ID
+ * @access_replace_ioas: ACCESS_REPLACE_IOAS: move access @id to another IOAS
+ *
  * @pasid_attach: PASID_ATTACH: attach @pasid of selftest device @id to
  *                @pt_id
  * @pasid_replace: PASID_REPLACE: move @pasid of selftest device @id to
@@ -189,6 +201,7 @@ enum {
  * @pasid_detach: PASID_DETACH: detach @pasid of selftest device @id
  * @pasid_check: PASID_CHECK_HWPT: @pasid of selftest device @id is
  *               attached to the domain of @hwpt_id (0: to none)
+ *
  * @dmabuf_get: DMABUF_GET: export a dma-buf of @length bytes of kernel
  *              pages (rounded up to pages), revocable like vfio-pci's;
  *              returns its new file descriptor, opened with @open_flags
@@ -197,10 +210,19 @@ enum {
  * @check_dmabuf: MD_CHECK_DMABUF: every mock domain of IOAS/HWPT @id maps
  *                @length bytes at @iova to the pages of dma-buf @dmabuf_fd
  *                from byte @offset on
+ *
  * @mock_domain_in_group: MOCK_DOMAIN_IN_GROUP (ours): as MOCK_DOMAIN_FLAGS,
  *                        the new device joining the IOMMU group of
  *                        selftest device @group_peer_id
  * @last: end marker; never read
+ *
+ * The union holds one member per op, grouped by subject rather than by op
+ * number: what an IOAS or a mock domain holds, mock devices, emulated
+ * accesses (as a kernel driver such as an mdev would make them), moving a
+ * device or an access elsewhere, PASIDs, mock dma-bufs, and last the ops
+ * of our own.  The order does not change the layout, which only depends
+ * on the largest member; that one comes first, so that an initializer
+ * naming no member of the union zeroes all of it even in strict C.
  */
 struct iommu_test_cmd {
 	__u32 size;
@@ -208,62 +230,6 @@ struct iommu_test_cmd {
 	__u32 id;
 	__u32 __reserved;
 	union {
-		struct {
-			__aligned_u64 start;
-			__aligned_u64 length;
-		} add_reserved;
-		struct {
-			__u32 out_stdev_id;
-			__u32 out_hwpt_id;
-			/* The ID user space passes to the regular iommufd ioctls */
-			__u32 out_idev_id;
-		} mock_domain;
-		struct {
-			__u32 out_stdev_id;
-			__u32 out_hwpt_id;
-			__u32 out_idev_id;
-			/* MOCK_FLAGS_DEVICE_*; the outputs share mock_domain's */
-			__u32 dev_flags;
-		} mock_domain_flags;
-		struct {
-			__u32 pt_id;
-		} mock_domain_replace;
-		struct {
-			__aligned_u64 iova;
-			__aligned_u64 length;
-			__aligned_u64 uptr;
-		} check_map;
-		struct {
-			__aligned_u64 length;
-			__aligned_u64 uptr;
-			__u32 refs;
-		} check_refs;
-		struct {
-			__u32 out_access_fd;
-			__u32 flags;
-		} create_access;
-		struct {
-			__u32 access_pages_id;
-		} destroy_access_pages;
-		struct {
-			__u32 flags;
-			__u32 out_access_pages_id;
-			__aligned_u64 iova;
-			__aligned_u64 length;
-			__aligned_u64 uptr;
-		} access_pages;
-		struct {
-			__aligned_u64 iova;
-			__aligned_u64 length;
-			__aligned_u64 uptr;
-			__u32 flags;
-		} access_rw;
-		struct {
-			__u32 limit;
-		} memory_limit;
-		struct {
-			__u32 ioas_id;
-		} access_replace_ioas;
 		struct {
 			__u32 flags;
 			__aligned_u64 iova;
@@ -273,9 +239,39 @@ struct iommu_test_cmd {
 			__aligned_u64 out_nr_dirty;
 		} dirty;
 		struct {
+			__aligned_u64 start;
+			__aligned_u64 length;
+		} add_reserved;
+		struct {
+			__u32 limit;
+		} memory_limit;
+		struct {
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 refs;
+		} check_refs;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} check_map;
+		struct {
 			__u32 id;
 			__u32 iotlb;
 		} check_iotlb;
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			__u32 out_idev_id;
+			/* MOCK_FLAGS_DEVICE_*; the outputs share mock_domain's */
+			__u32 dev_flags;
+		} mock_domain_flags;
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			/* The ID user space passes to the regular iommufd ioctls */
+			__u32 out_idev_id;
+		} mock_domain;
 		struct {
 			__u32 dev_id;
 			__u32 pasid;
@@ -284,12 +280,38 @@ struct iommu_test_cmd {
 			__u64 addr;
 		} trigger_iopf;
 		struct {
+			__u32 dev_id;
+		} trigger_vevent;
+		struct {
 			__u32 id;
 			__u32 cache;
 		} check_dev_cache;
 		struct {
-			__u32 dev_id;
-		} trigger_vevent;
+			__u32 out_access_fd;
+			__u32 flags;
+		} create_access;
+		struct {
+			__u32 flags;
+			__u32 out_access_pages_id;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} access_pages;
+		struct {
+			__u32 access_pages_id;
+		} destroy_access_pages;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 flags;
+		} access_rw;
+		struct {
+			__u32 pt_id;
+		} mock_domain_replace;
+		struct {
+			__u32 ioas_id;
+		} access_replace_ioas;
 		struct {
 			__u32 pasid;
 			__u32 pt_id;
@@ -332,8 +354,25 @@ struct iommu_test_cmd {
 
 #define IOMMU_TEST_CMD _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
 
-/* How many PASID bits a MOCK_FLAGS_DEVICE_PASID device (and the IOMMU) has */
-#define MOCK_PASID_WIDTH 20
+/*
+ * What the mock driver exchanges through the regular ioctls, in the order
+ * of those commands' numbers.
+ */
+
+/*
+ * IOMMU_HWPT_ALLOC data type for a nested mock domain.  Chosen far away
+ * from the values of enum iommu_hwpt_data_type so that it never collides.
+ */
+#define IOMMU_HWPT_DATA_SELFTEST 0xdead
+
+/**
+ * struct iommu_hwpt_selftest - data of type IOMMU_HWPT_DATA_SELFTEST
+ * @iotlb: value every IOTLB entry of the new nested domain starts with
+ *         (normally IOMMU_TEST_IOTLB_DEFAULT)
+ */
+struct iommu_hwpt_selftest {
+	__u32 iotlb;
+};
 
 /*
  * IOMMU_GET_HW_INFO on a mock device reports data of this type, a
@@ -352,22 +391,8 @@ struct iommu_test_hw_info {
 	__u32 test_reg;
 };
 
-/*
- * IOMMU_HWPT_ALLOC data type for a nested mock domain.  Chosen far away
- * from the values of enum iommu_hwpt_data_type so that it never collides.
- */
-#define IOMMU_HWPT_DATA_SELFTEST 0xdead
-/* A recognisable value for user space to seed the IOTLB with */
-#define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeef
-
-/**
- * struct iommu_hwpt_selftest - data of type IOMMU_HWPT_DATA_SELFTEST
- * @iotlb: value every IOTLB entry of the new nested domain starts with
- *         (normally IOMMU_TEST_IOTLB_DEFAULT)
- */
-struct iommu_hwpt_selftest {
-	__u32 iotlb;
-};
+/* flags of both invalidation requests below: clear every entry */
+#define IOMMU_TEST_INVALIDATE_FLAG_ALL	0x1
 
 /*
  * IOMMU_HWPT_INVALIDATE data types of nested mock domains: entries of
@@ -377,9 +402,6 @@ struct iommu_hwpt_selftest {
  */
 #define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeef
 #define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
-
-/* iommu_hwpt_invalidate_selftest::flags: clear every IOTLB entry */
-#define IOMMU_TEST_INVALIDATE_FLAG_ALL	0x1
 
 /**
  * struct iommu_hwpt_invalidate_selftest - one invalidation request of type
@@ -396,9 +418,6 @@ struct iommu_hwpt_invalidate_selftest {
 	__u32 flags;
 	__u32 iotlb_id;
 };
-
-/* What every entry of a mock device's cache holds until invalidated */
-#define IOMMU_TEST_DEV_CACHE_DEFAULT 0xbaddad
 
 /* IOMMU_VIOMMU_ALLOC type of the mock driver's vIOMMU */
 #define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeef

@@ -100,13 +100,14 @@ void iommufd_vfio_compat_forget_ioas(struct iommufd_ioas *ioas)
  */
 int iommufd_vfio_compat_ioas_get_id(struct iommufd_ctx *ictx, u32 *out_ioas_id)
 {
-	struct iommufd_ioas *ioas = iommufd_compat_ioas_get(ictx);
+	struct iommufd_ioas *compat = iommufd_compat_ioas_get(ictx);
 
-	if (IS_ERR(ioas))
-		return PTR_ERR(ioas);
-	*out_ioas_id = ioas->obj.id;
-	iommufd_put_object(ictx, &ioas->obj);
-	return 0;
+	/* The reference only makes sure the ID is read from the right IOAS */
+	if (!IS_ERR(compat)) {
+		*out_ioas_id = compat->obj.id;
+		iommufd_put_object(ictx, &compat->obj);
+	}
+	return PTR_ERR_OR_ZERO(compat);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_vfio_compat_ioas_get_id, IOMMUFD_VFIO);
 
@@ -123,15 +124,15 @@ EXPORT_SYMBOL_NS_GPL(iommufd_vfio_compat_ioas_get_id, IOMMUFD_VFIO);
  */
 int iommufd_vfio_compat_set_no_iommu(struct iommufd_ctx *ictx)
 {
-	int rc = 0;
-
+	/* The lock that also orders this against a compat IOAS being set */
 	xa_lock(&ictx->objects);
-	if (ictx->vfio_ioas)
-		rc = -EINVAL;
-	else
-		ictx->vfio_no_iommu = true;
+	if (ictx->vfio_ioas) {
+		xa_unlock(&ictx->objects);
+		return -EINVAL;
+	}
+	ictx->vfio_no_iommu = true;
 	xa_unlock(&ictx->objects);
-	return rc;
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_vfio_compat_set_no_iommu, IOMMUFD_VFIO);
 

@@ -16,9 +16,6 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* The ioctl type byte that all iommufd request codes are built on. */
-#define IOMMUFD_TYPE (';')
-
 /**
  * DOC: Rules common to all iommufd ioctls
  *
@@ -129,6 +126,37 @@ enum {
 	IOMMUFD_CMD_HW_QUEUE_ALLOC = 0x94,
 };
 
+/* The ioctl type byte that all iommufd request codes are built on. */
+#define IOMMUFD_TYPE (';')
+
+/*
+ * The request codes, in the order of their numbers.  Each command's
+ * argument structure is documented below with the command's name in its
+ * title, as in "struct iommu_ioas_map - ioctl(IOMMU_IOAS_MAP)"; the types
+ * that structure refers to follow it.
+ */
+#define IOMMU_DESTROY			_IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
+#define IOMMU_IOAS_ALLOC		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
+#define IOMMU_IOAS_ALLOW_IOVAS		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS)
+#define IOMMU_IOAS_COPY			_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY)
+#define IOMMU_IOAS_IOVA_RANGES		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)
+#define IOMMU_IOAS_MAP			_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
+#define IOMMU_IOAS_UNMAP		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
+#define IOMMU_OPTION			_IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
+#define IOMMU_VFIO_IOAS			_IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS)
+#define IOMMU_HWPT_ALLOC		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
+#define IOMMU_GET_HW_INFO		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)
+#define IOMMU_HWPT_SET_DIRTY_TRACKING	_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING)
+#define IOMMU_HWPT_GET_DIRTY_BITMAP	_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
+#define IOMMU_HWPT_INVALIDATE		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE)
+#define IOMMU_FAULT_QUEUE_ALLOC		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
+#define IOMMU_IOAS_MAP_FILE		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE)
+#define IOMMU_VIOMMU_ALLOC		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_VIOMMU_ALLOC)
+#define IOMMU_VDEVICE_ALLOC		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC)
+#define IOMMU_IOAS_CHANGE_PROCESS	_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_CHANGE_PROCESS)
+#define IOMMU_VEVENTQ_ALLOC		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_VEVENTQ_ALLOC)
+#define IOMMU_HW_QUEUE_ALLOC		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HW_QUEUE_ALLOC)
+
 /**
  * struct iommu_destroy - ioctl(IOMMU_DESTROY)
  * @size: In.  Length of this structure; at least 8.
@@ -153,8 +181,6 @@ struct iommu_destroy {
 	__u32 id;
 };
 
-#define IOMMU_DESTROY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
-
 /**
  * struct iommu_ioas_alloc - ioctl(IOMMU_IOAS_ALLOC)
  * @size: In.  Length of this structure; at least 12.
@@ -173,23 +199,6 @@ struct iommu_ioas_alloc {
 	__u32 size;
 	__u32 flags;
 	__u32 out_ioas_id;
-};
-
-#define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
-
-/**
- * struct iommu_iova_range - one closed interval of IOVA space
- * @start: Lowest IOVA that belongs to the interval.
- * @last: Highest IOVA that belongs to the interval.  The bound is
- *        inclusive, so an interval ending at the top of a 64-bit space
- *        has @last equal to U64_MAX.
- *
- * Element type of the arrays exchanged by IOMMU_IOAS_IOVA_RANGES and
- * IOMMU_IOAS_ALLOW_IOVAS.
- */
-struct iommu_iova_range {
-	__aligned_u64 start;
-	__aligned_u64 last;
 };
 
 /**
@@ -236,7 +245,20 @@ struct iommu_ioas_iova_ranges {
 	__aligned_u64 out_iova_alignment;
 };
 
-#define IOMMU_IOAS_IOVA_RANGES _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)
+/**
+ * struct iommu_iova_range - one closed interval of IOVA space
+ * @start: Lowest IOVA that belongs to the interval.
+ * @last: Highest IOVA that belongs to the interval.  The bound is
+ *        inclusive, so an interval ending at the top of a 64-bit space
+ *        has @last equal to U64_MAX.
+ *
+ * Element type of the arrays exchanged by IOMMU_IOAS_IOVA_RANGES and
+ * IOMMU_IOAS_ALLOW_IOVAS.
+ */
+struct iommu_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
 
 /**
  * struct iommu_ioas_allow_iovas - ioctl(IOMMU_IOAS_ALLOW_IOVAS)
@@ -271,25 +293,6 @@ struct iommu_ioas_allow_iovas {
 	__u32 num_iovas;
 	__u32 __reserved;
 	__aligned_u64 allowed_iovas;
-};
-
-#define IOMMU_IOAS_ALLOW_IOVAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS)
-
-/**
- * enum iommufd_ioas_map_flags - how a new IOVA mapping is placed and used
- * @IOMMU_IOAS_MAP_FIXED_IOVA: The caller supplies the IOVA.  Without this
- *                             flag the kernel picks a free, suitably
- *                             aligned IOVA and returns it.
- * @IOMMU_IOAS_MAP_WRITEABLE: Devices may write to the mapped memory.
- * @IOMMU_IOAS_MAP_READABLE: Devices may read from the mapped memory.
- *
- * Used by IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FILE and IOMMU_IOAS_COPY.  At
- * least one of WRITEABLE and READABLE must be given.
- */
-enum iommufd_ioas_map_flags {
-	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
-	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
-	IOMMU_IOAS_MAP_READABLE = 1 << 2,
 };
 
 /**
@@ -343,7 +346,22 @@ struct iommu_ioas_map {
 	__aligned_u64 iova;
 };
 
-#define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
+/**
+ * enum iommufd_ioas_map_flags - how a new IOVA mapping is placed and used
+ * @IOMMU_IOAS_MAP_FIXED_IOVA: The caller supplies the IOVA.  Without this
+ *                             flag the kernel picks a free, suitably
+ *                             aligned IOVA and returns it.
+ * @IOMMU_IOAS_MAP_WRITEABLE: Devices may write to the mapped memory.
+ * @IOMMU_IOAS_MAP_READABLE: Devices may read from the mapped memory.
+ *
+ * Used by IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FILE and IOMMU_IOAS_COPY.  At
+ * least one of WRITEABLE and READABLE must be given.
+ */
+enum iommufd_ioas_map_flags {
+	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
+	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
+	IOMMU_IOAS_MAP_READABLE = 1 << 2,
+};
 
 /**
  * struct iommu_ioas_map_file - ioctl(IOMMU_IOAS_MAP_FILE)
@@ -353,7 +371,8 @@ struct iommu_ioas_map {
  * @ioas_id: In.  The IOAS that receives the mapping.
  * @fd: In.  File descriptor of the memory to map: a shmem file (a memfd or
  *      a tmpfs file) or a hugetlbfs file, including a memfd made with
- *      MFD_HUGETLB.
+ *      MFD_HUGETLB; or a dma-buf that vfio-pci exported for a range of
+ *      a device's BAR (VFIO_DEVICE_FEATURE_DMA_BUF).
  * @start: In.  Offset in bytes into the file where the mapping begins.
  * @length: In.  Number of bytes of the file to map.
  * @iova: In when IOMMU_IOAS_MAP_FIXED_IOVA is set: the IOVA to map at.
@@ -369,11 +388,18 @@ struct iommu_ioas_map {
  * Placement, alignment and accounting rules are the same as for
  * IOMMU_IOAS_MAP, with the file offset in place of the user address.
  *
+ * A vfio-pci dma-buf is mapped as MMIO: nothing is pinned or charged.  Its
+ * exporter may revoke it at any time; the range then leaves every domain,
+ * so DMA to it faults, until the exporter makes it usable again, while the
+ * mapping itself stays in the IOAS.
+ *
  * Errors: as for IOMMU_IOAS_MAP, and in addition EBADF if @fd is not an
- * open file descriptor; EINVAL if the file is neither shmem nor hugetlbfs
- * backed, or if the range reaches past the end of the file (which any
- * @start of 2^63 or more does); EPERM if IOMMU_IOAS_MAP_WRITEABLE is
- * asked for and the file was not opened for writing.
+ * open file descriptor; EINVAL if the file is neither shmem, hugetlbfs
+ * nor a dma-buf, or if the range reaches past the end of the file (which
+ * any @start of 2^63 or more does); EPERM if IOMMU_IOAS_MAP_WRITEABLE is asked for and the
+ * file was not opened for writing; EOPNOTSUPP for a dma-buf whose exporter
+ * cannot revoke it or that is made of more than one range; ENODEV for a
+ * dma-buf that is revoked.
  */
 struct iommu_ioas_map_file {
 	__u32 size;
@@ -384,8 +410,6 @@ struct iommu_ioas_map_file {
 	__aligned_u64 length;
 	__aligned_u64 iova;
 };
-
-#define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE)
 
 /**
  * struct iommu_ioas_copy - ioctl(IOMMU_IOAS_COPY)
@@ -426,8 +450,6 @@ struct iommu_ioas_copy {
 	__aligned_u64 src_iova;
 };
 
-#define IOMMU_IOAS_COPY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY)
-
 /**
  * struct iommu_ioas_unmap - ioctl(IOMMU_IOAS_UNMAP)
  * @size: In.  Length of this structure; at least 24.
@@ -462,7 +484,37 @@ struct iommu_ioas_unmap {
 	__aligned_u64 length;
 };
 
-#define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
+/**
+ * struct iommu_option - ioctl(IOMMU_OPTION)
+ * @size: In.  Length of this structure; at least 24.
+ * @option_id: In.  Which option, one of enum iommufd_option.
+ * @op: In.  Whether to read or write it, one of enum iommufd_option_ops.
+ * @__reserved: Must be 0.
+ * @object_id: In.  Object the option applies to, or 0 for options that
+ *             belong to the iommufd as a whole.
+ * @val64: In for IOMMU_OPTION_OP_SET: the new value.  Out for
+ *         IOMMU_OPTION_OP_GET: the current value.
+ *
+ * A single entry point to read or change small settings of the iommufd or
+ * of one of its objects; see enum iommufd_option for the settings and
+ * their values.
+ *
+ * Errors: EOPNOTSUPP for an unknown @option_id or @op, a non-zero
+ * @__reserved, or a non-zero @object_id for a global option; EINVAL for
+ * a value outside the option's range, or for turning huge pages off while
+ * a linked HWPT maps memory; EADDRINUSE for turning huge pages off while a
+ * mapping is not aligned to PAGE_SIZE; ENOENT if @object_id does not name
+ * an object of the right kind; EPERM without the required privilege;
+ * EBUSY if the option can no longer be changed.
+ */
+struct iommu_option {
+	__u32 size;
+	__u32 option_id;
+	__u16 op;
+	__u16 __reserved;
+	__u32 object_id;
+	__aligned_u64 val64;
+};
 
 /**
  * enum iommufd_option - option identifiers for IOMMU_OPTION
@@ -498,54 +550,6 @@ enum iommufd_option_ops {
 };
 
 /**
- * struct iommu_option - ioctl(IOMMU_OPTION)
- * @size: In.  Length of this structure; at least 24.
- * @option_id: In.  Which option, one of enum iommufd_option.
- * @op: In.  Whether to read or write it, one of enum iommufd_option_ops.
- * @__reserved: Must be 0.
- * @object_id: In.  Object the option applies to, or 0 for options that
- *             belong to the iommufd as a whole.
- * @val64: In for IOMMU_OPTION_OP_SET: the new value.  Out for
- *         IOMMU_OPTION_OP_GET: the current value.
- *
- * A single entry point to read or change small settings of the iommufd or
- * of one of its objects; see enum iommufd_option for the settings and
- * their values.
- *
- * Errors: EOPNOTSUPP for an unknown @option_id or @op, a non-zero
- * @__reserved, or a non-zero @object_id for a global option; EINVAL for
- * a value outside the option's range, or for turning huge pages off while
- * a linked HWPT maps memory; EADDRINUSE for turning huge pages off while a
- * mapping is not aligned to PAGE_SIZE; ENOENT if @object_id does not name
- * an object of the right kind; EPERM without the required privilege;
- * EBUSY if the option can no longer be changed.
- */
-struct iommu_option {
-	__u32 size;
-	__u32 option_id;
-	__u16 op;
-	__u16 __reserved;
-	__u32 object_id;
-	__aligned_u64 val64;
-};
-
-#define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
-
-/**
- * enum iommufd_vfio_ioas_op - operations of IOMMU_VFIO_IOAS
- * @IOMMU_VFIO_IOAS_GET: Return the ID of the IOAS currently used for VFIO
- *                       container compatibility.
- * @IOMMU_VFIO_IOAS_SET: Make the IOAS given in ioas_id the one used for
- *                       VFIO container compatibility.
- * @IOMMU_VFIO_IOAS_CLEAR: Forget the compatibility IOAS, if any.
- */
-enum iommufd_vfio_ioas_op {
-	IOMMU_VFIO_IOAS_GET = 0,
-	IOMMU_VFIO_IOAS_SET = 1,
-	IOMMU_VFIO_IOAS_CLEAR = 2,
-};
-
-/**
  * struct iommu_vfio_ioas - ioctl(IOMMU_VFIO_IOAS)
  * @size: In.  Length of this structure; at least 12.
  * @ioas_id: In for IOMMU_VFIO_IOAS_SET: the IOAS to use.  Out for
@@ -573,105 +577,18 @@ struct iommu_vfio_ioas {
 	__u16 __reserved;
 };
 
-#define IOMMU_VFIO_IOAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS)
-
 /**
- * enum iommufd_hwpt_alloc_flags - flags for IOMMU_HWPT_ALLOC
- * @IOMMU_HWPT_ALLOC_NEST_PARENT: Build the HWPT so that it can later serve
- *                                as the stage-2 (parent) table of nested
- *                                HWPTs.  Only valid for a HWPT made from an
- *                                IOAS.
- * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: Require dirty page tracking.  Fails if
- *                                   the IOMMU cannot do it, and devices
- *                                   that cannot support it are later
- *                                   refused attachment.
- * @IOMMU_HWPT_FAULT_ID_VALID: The fault_id member is meaningful: I/O page
- *                             faults of devices attached to this HWPT are
- *                             delivered to that fault queue.  Nested HWPTs
- *                             only.
- * @IOMMU_HWPT_ALLOC_PASID: The HWPT's domain may be attached to PASIDs of a
- *                          device, not only to its RID.  A device that has
- *                          PASIDs attached must have such a HWPT (or none)
- *                          on its RID too.  An IOMMU without PASID support
- *                          refuses the flag with EOPNOTSUPP.
+ * enum iommufd_vfio_ioas_op - operations of IOMMU_VFIO_IOAS
+ * @IOMMU_VFIO_IOAS_GET: Return the ID of the IOAS currently used for VFIO
+ *                       container compatibility.
+ * @IOMMU_VFIO_IOAS_SET: Make the IOAS given in ioas_id the one used for
+ *                       VFIO container compatibility.
+ * @IOMMU_VFIO_IOAS_CLEAR: Forget the compatibility IOAS, if any.
  */
-enum iommufd_hwpt_alloc_flags {
-	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
-	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
-	IOMMU_HWPT_FAULT_ID_VALID = 1 << 2,
-	IOMMU_HWPT_ALLOC_PASID = 1 << 3,
-};
-
-/**
- * enum iommu_hwpt_vtd_s1_flags - attribute bits of a VT-d stage-1 table
- * @IOMMU_VTD_S1_SRE: Supervisor Request Enable: requests with supervisor
- *                    privilege are allowed through this table.
- * @IOMMU_VTD_S1_EAFE: Extended Access Flag Enable: the hardware updates the
- *                     extended accessed bit in the stage-1 entries.
- * @IOMMU_VTD_S1_WPE: Write Protect Enable: supervisor requests honour the
- *                    write permission of the stage-1 entries.
- *
- * The bits correspond to fields of the same name in the VT-d scalable-mode
- * PASID table entry; the IOMMU must advertise the matching capability.
- */
-enum iommu_hwpt_vtd_s1_flags {
-	IOMMU_VTD_S1_SRE = 1 << 0,
-	IOMMU_VTD_S1_EAFE = 1 << 1,
-	IOMMU_VTD_S1_WPE = 1 << 2,
-};
-
-/**
- * struct iommu_hwpt_vtd_s1 - data for IOMMU_HWPT_DATA_VTD_S1
- * @flags: Bitwise OR of enum iommu_hwpt_vtd_s1_flags values.
- * @pgtbl_addr: Address of the root of the stage-1 page table, expressed in
- *              the parent HWPT's IOVA space (the guest physical address
- *              space when used for a virtual machine).
- * @addr_width: Number of input address bits the stage-1 table translates,
- *              which selects its number of levels (for example 48 or 57).
- * @__reserved: Must be 0.
- *
- * Describes an Intel VT-d first-stage page table maintained by user space
- * (typically a guest), for a nested HWPT created on top of a NEST_PARENT
- * HWPT.
- */
-struct iommu_hwpt_vtd_s1 {
-	__aligned_u64 flags;
-	__aligned_u64 pgtbl_addr;
-	__u32 addr_width;
-	__u32 __reserved;
-};
-
-/**
- * struct iommu_hwpt_arm_smmuv3 - data for IOMMU_HWPT_DATA_ARM_SMMUV3
- * @ste: The first two 64-bit words of a Stream Table Entry written by user
- *       space (a guest), little-endian.  Only these fields of the SMMUv3
- *       specification's STE may be set: in word 0 V, Cfg, S1Fmt,
- *       S1ContextPtr and S1CDMax; in word 1 EATS, S1DSS, S1CIR, S1COR,
- *       S1CSH and S1STALLD.
- *
- * Describes the stage-1 configuration of a nested HWPT on an ARM SMMUv3:
- * Cfg selects abort, bypass (translate like the parent alone) or stage 1
- * through a Context Descriptor table that lives in memory mapped by the
- * parent.  An entry with other fields set, or that the SMMU could not
- * honour, is refused with EIO.
- */
-struct iommu_hwpt_arm_smmuv3 {
-	__aligned_le64 ste[2];
-};
-
-/**
- * enum iommu_hwpt_data_type - format of the driver data of IOMMU_HWPT_ALLOC
- * @IOMMU_HWPT_DATA_NONE: No driver data; the HWPT is an ordinary page table
- *                        filled by the kernel from an IOAS.
- * @IOMMU_HWPT_DATA_VTD_S1: struct iommu_hwpt_vtd_s1, for a nested HWPT on
- *                          Intel VT-d.
- * @IOMMU_HWPT_DATA_ARM_SMMUV3: struct iommu_hwpt_arm_smmuv3, for a nested
- *                              HWPT on an ARM SMMUv3.
- */
-enum iommu_hwpt_data_type {
-	IOMMU_HWPT_DATA_NONE = 0,
-	IOMMU_HWPT_DATA_VTD_S1 = 1,
-	IOMMU_HWPT_DATA_ARM_SMMUV3 = 2,
+enum iommufd_vfio_ioas_op {
+	IOMMU_VFIO_IOAS_GET = 0,
+	IOMMU_VFIO_IOAS_SET = 1,
+	IOMMU_VFIO_IOAS_CLEAR = 2,
 };
 
 /**
@@ -742,142 +659,103 @@ struct iommu_hwpt_alloc {
 	__u32 __reserved2;
 };
 
-#define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
-
 /**
- * enum iommu_hw_info_vtd_flags - bits of iommu_hw_info_vtd.flags
- * @IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17: The IOMMU is affected by Intel
- *                                         erratum SPR17 (document 772415).
- *                                         A NEST_PARENT HWPT cannot hold
- *                                         read-only mappings, so memory in
- *                                         an IOAS backing one must be
- *                                         mapped writeable.
+ * enum iommufd_hwpt_alloc_flags - flags for IOMMU_HWPT_ALLOC
+ * @IOMMU_HWPT_ALLOC_NEST_PARENT: Build the HWPT so that it can later serve
+ *                                as the stage-2 (parent) table of nested
+ *                                HWPTs.  Only valid for a HWPT made from an
+ *                                IOAS.
+ * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: Require dirty page tracking.  Fails if
+ *                                   the IOMMU cannot do it, and devices
+ *                                   that cannot support it are later
+ *                                   refused attachment.
+ * @IOMMU_HWPT_FAULT_ID_VALID: The fault_id member is meaningful: I/O page
+ *                             faults of devices attached to this HWPT are
+ *                             delivered to that fault queue.  Nested HWPTs
+ *                             only.
+ * @IOMMU_HWPT_ALLOC_PASID: The HWPT's domain may be attached to PASIDs of a
+ *                          device, not only to its RID.  A device that has
+ *                          PASIDs attached must have such a HWPT (or none)
+ *                          on its RID too.  An IOMMU without PASID support
+ *                          refuses the flag with EOPNOTSUPP.
  */
-enum iommu_hw_info_vtd_flags {
-	IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 = 1 << 0,
+enum iommufd_hwpt_alloc_flags {
+	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
+	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
+	IOMMU_HWPT_FAULT_ID_VALID = 1 << 2,
+	IOMMU_HWPT_ALLOC_PASID = 1 << 3,
 };
 
 /**
- * struct iommu_hw_info_vtd - data of type IOMMU_HW_INFO_TYPE_INTEL_VTD
- * @flags: Bitwise OR of enum iommu_hw_info_vtd_flags values.
+ * enum iommu_hwpt_data_type - format of the driver data of IOMMU_HWPT_ALLOC
+ * @IOMMU_HWPT_DATA_NONE: No driver data; the HWPT is an ordinary page table
+ *                        filled by the kernel from an IOAS.
+ * @IOMMU_HWPT_DATA_VTD_S1: struct iommu_hwpt_vtd_s1, for a nested HWPT on
+ *                          Intel VT-d.
+ * @IOMMU_HWPT_DATA_ARM_SMMUV3: struct iommu_hwpt_arm_smmuv3, for a nested
+ *                              HWPT on an ARM SMMUv3.
+ */
+enum iommu_hwpt_data_type {
+	IOMMU_HWPT_DATA_NONE = 0,
+	IOMMU_HWPT_DATA_VTD_S1 = 1,
+	IOMMU_HWPT_DATA_ARM_SMMUV3 = 2,
+};
+
+/**
+ * struct iommu_hwpt_vtd_s1 - data for IOMMU_HWPT_DATA_VTD_S1
+ * @flags: Bitwise OR of enum iommu_hwpt_vtd_s1_flags values.
+ * @pgtbl_addr: Address of the root of the stage-1 page table, expressed in
+ *              the parent HWPT's IOVA space (the guest physical address
+ *              space when used for a virtual machine).
+ * @addr_width: Number of input address bits the stage-1 table translates,
+ *              which selects its number of levels (for example 48 or 57).
  * @__reserved: Must be 0.
- * @cap_reg: Raw contents of the VT-d Capability Register (section 11.4.2
- *           of the VT-d specification).
- * @ecap_reg: Raw contents of the VT-d Extended Capability Register
- *            (section 11.4.3 of the VT-d specification).
  *
- * Returned by IOMMU_GET_HW_INFO for a device behind an Intel VT-d IOMMU.
- * The register values are passed through unchanged; decoding them is left
- * to user space, for example to present matching capabilities in an
- * emulated IOMMU.
+ * Describes an Intel VT-d first-stage page table maintained by user space
+ * (typically a guest), for a nested HWPT created on top of a NEST_PARENT
+ * HWPT.
  */
-struct iommu_hw_info_vtd {
-	__u32 flags;
+struct iommu_hwpt_vtd_s1 {
+	__aligned_u64 flags;
+	__aligned_u64 pgtbl_addr;
+	__u32 addr_width;
 	__u32 __reserved;
-	__aligned_u64 cap_reg;
-	__aligned_u64 ecap_reg;
 };
 
 /**
- * struct iommu_hw_info_arm_smmuv3 - ARM SMMUv3 registers
- *                                   (IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
- * @flags: Always 0.
- * @__reserved: Always 0.
- * @idr: The identification registers SMMU_IDR0 to SMMU_IDR5.
- * @iidr: SMMU_IIDR: implementer, product and revision.
- * @aidr: SMMU_AIDR: the architecture version.
+ * enum iommu_hwpt_vtd_s1_flags - attribute bits of a VT-d stage-1 table
+ * @IOMMU_VTD_S1_SRE: Supervisor Request Enable: requests with supervisor
+ *                    privilege are allowed through this table.
+ * @IOMMU_VTD_S1_EAFE: Extended Access Flag Enable: the hardware updates the
+ *                     extended accessed bit in the stage-1 entries.
+ * @IOMMU_VTD_S1_WPE: Write Protect Enable: supervisor requests honour the
+ *                    write permission of the stage-1 entries.
  *
- * The raw register values, for a VMM that emulates an SMMUv3 for a guest
- * on top of nested HWPTs.  Only some fields describe what a guest may use:
- * in IDR0 ST_LEVEL, TERM_MODEL, STALL_MODEL, TTENDIAN, CD2L, ASID16 and
- * TTF; in IDR1 SIDSIZE and SSIDSIZE; in IDR3 BBML and RIL; in IDR5 VAX and
- * the GRAN4K/16K/64K granule bits.  The rest must not be passed on, so that
- * later kernels can report more.  Stage 1 is usable when a nested HWPT can
- * be made; coherent access is always there for devices iommufd accepts;
- * ATS is a property of each device.
+ * The bits correspond to fields of the same name in the VT-d scalable-mode
+ * PASID table entry; the IOMMU must advertise the matching capability.
  */
-struct iommu_hw_info_arm_smmuv3 {
-	__u32 flags;
-	__u32 __reserved;
-	__u32 idr[6];
-	__u32 iidr;
-	__u32 aidr;
+enum iommu_hwpt_vtd_s1_flags {
+	IOMMU_VTD_S1_SRE = 1 << 0,
+	IOMMU_VTD_S1_EAFE = 1 << 1,
+	IOMMU_VTD_S1_WPE = 1 << 2,
 };
 
 /**
- * struct iommu_hw_info_tegra241_cmdqv - NVIDIA Tegra241 CMDQV parameters
- *                                       (IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV)
- * @flags: Always 0.
- * @version: The CMDQ-V hardware version (PARAM bits 3:0).
- * @log2vcmdqs: log2 of the number of virtual command queues (PARAM bits
- *              7:4).
- * @log2vsids: log2 of the number of stream ID replacements (PARAM bits
- *             15:12).
- * @__reserved: Always 0.
+ * struct iommu_hwpt_arm_smmuv3 - data for IOMMU_HWPT_DATA_ARM_SMMUV3
+ * @ste: The first two 64-bit words of a Stream Table Entry written by user
+ *       space (a guest), little-endian.  Only these fields of the SMMUv3
+ *       specification's STE may be set: in word 0 V, Cfg, S1Fmt,
+ *       S1ContextPtr and S1CDMax; in word 1 EATS, S1DSS, S1CIR, S1COR,
+ *       S1CSH and S1STALLD.
  *
- * A VMM can put these straight into the PARAM register it emulates; it
- * should offer a guest one virtual interface, so PARAM bits 11:8 read 0.
+ * Describes the stage-1 configuration of a nested HWPT on an ARM SMMUv3:
+ * Cfg selects abort, bypass (translate like the parent alone) or stage 1
+ * through a Context Descriptor table that lives in memory mapped by the
+ * parent.  An entry with other fields set, or that the SMMU could not
+ * honour, is refused with EIO.
  */
-struct iommu_hw_info_tegra241_cmdqv {
-	__u32 flags;
-	__u8 version;
-	__u8 log2vcmdqs;
-	__u8 log2vsids;
-	__u8 __reserved;
-};
-
-/**
- * enum iommu_hw_info_type - format of the data returned by IOMMU_GET_HW_INFO
- * @IOMMU_HW_INFO_TYPE_NONE: Out: the IOMMU driver reports no specific data.
- * @IOMMU_HW_INFO_TYPE_DEFAULT: In: whatever format the driver reports by
- *                              default (same value as NONE, which is only
- *                              ever an output).
- * @IOMMU_HW_INFO_TYPE_INTEL_VTD: The data is a struct iommu_hw_info_vtd.
- * @IOMMU_HW_INFO_TYPE_ARM_SMMUV3: The data is a struct
- *                                iommu_hw_info_arm_smmuv3.
- * @IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV: The data is a struct
- *                                    iommu_hw_info_tegra241_cmdqv, for the
- *                                    command queue extension of an SMMUv3
- *                                    on NVIDIA Tegra241.
- */
-enum iommu_hw_info_type {
-	IOMMU_HW_INFO_TYPE_NONE = 0,
-	IOMMU_HW_INFO_TYPE_DEFAULT = 0,
-	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
-	IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2,
-	IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV = 3,
-};
-
-/**
- * enum iommufd_hw_capabilities - generic features of a device's IOMMU path
- * @IOMMU_HW_CAP_DIRTY_TRACKING: The IOMMU can record which pages devices
- *                               wrote to, so IOMMU_HWPT_SET_DIRTY_TRACKING
- *                               and IOMMU_HWPT_GET_DIRTY_BITMAP can be used
- *                               on HWPTs allocated for this device.
- * @IOMMU_HW_CAP_PCI_PASID_EXEC: The PCI device's PASID capability has
- *                               Execute Permission enabled.  Meaningless
- *                               when out_max_pasid_log2 is 0.
- * @IOMMU_HW_CAP_PCI_PASID_PRIV: The PCI device's PASID capability has
- *                               Privileged Mode enabled.  Meaningless when
- *                               out_max_pasid_log2 is 0.
- *
- * Bits reported in iommu_hw_info.out_capabilities.
- */
-enum iommufd_hw_capabilities {
-	IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,
-	IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1,
-	IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2,
-};
-
-/**
- * enum iommufd_hw_info_flags - flags of IOMMU_GET_HW_INFO
- * @IOMMU_HW_INFO_FLAG_INPUT_TYPE: @in_data_type names the format the caller
- *                                 wants; without this flag the field is
- *                                 not read and the driver's default format
- *                                 is reported.
- */
-enum iommufd_hw_info_flags {
-	IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1 << 0,
+struct iommu_hwpt_arm_smmuv3 {
+	__aligned_le64 ste[2];
 };
 
 /**
@@ -931,16 +809,140 @@ struct iommu_hw_info {
 	__aligned_u64 out_capabilities;
 };
 
-#define IOMMU_GET_HW_INFO _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)
+/**
+ * enum iommufd_hw_info_flags - flags of IOMMU_GET_HW_INFO
+ * @IOMMU_HW_INFO_FLAG_INPUT_TYPE: @in_data_type names the format the caller
+ *                                 wants; without this flag the field is
+ *                                 not read and the driver's default format
+ *                                 is reported.
+ */
+enum iommufd_hw_info_flags {
+	IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1 << 0,
+};
 
 /**
- * enum iommufd_hwpt_set_dirty_tracking_flags - flags of
- *                                              IOMMU_HWPT_SET_DIRTY_TRACKING
- * @IOMMU_HWPT_DIRTY_TRACKING_ENABLE: Turn tracking on; without it, turn it
- *                                    off.
+ * enum iommu_hw_info_type - format of the data returned by IOMMU_GET_HW_INFO
+ * @IOMMU_HW_INFO_TYPE_NONE: Out: the IOMMU driver reports no specific data.
+ * @IOMMU_HW_INFO_TYPE_DEFAULT: In: whatever format the driver reports by
+ *                              default (same value as NONE, which is only
+ *                              ever an output).
+ * @IOMMU_HW_INFO_TYPE_INTEL_VTD: The data is a struct iommu_hw_info_vtd.
+ * @IOMMU_HW_INFO_TYPE_ARM_SMMUV3: The data is a struct
+ *                                iommu_hw_info_arm_smmuv3.
+ * @IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV: The data is a struct
+ *                                    iommu_hw_info_tegra241_cmdqv, for the
+ *                                    command queue extension of an SMMUv3
+ *                                    on NVIDIA Tegra241.
  */
-enum iommufd_hwpt_set_dirty_tracking_flags {
-	IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1,
+enum iommu_hw_info_type {
+	IOMMU_HW_INFO_TYPE_NONE = 0,
+	IOMMU_HW_INFO_TYPE_DEFAULT = 0,
+	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
+	IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2,
+	IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV = 3,
+};
+
+/**
+ * enum iommufd_hw_capabilities - generic features of a device's IOMMU path
+ * @IOMMU_HW_CAP_DIRTY_TRACKING: The IOMMU can record which pages devices
+ *                               wrote to, so IOMMU_HWPT_SET_DIRTY_TRACKING
+ *                               and IOMMU_HWPT_GET_DIRTY_BITMAP can be used
+ *                               on HWPTs allocated for this device.
+ * @IOMMU_HW_CAP_PCI_PASID_EXEC: The PCI device's PASID capability has
+ *                               Execute Permission enabled.  Meaningless
+ *                               when out_max_pasid_log2 is 0.
+ * @IOMMU_HW_CAP_PCI_PASID_PRIV: The PCI device's PASID capability has
+ *                               Privileged Mode enabled.  Meaningless when
+ *                               out_max_pasid_log2 is 0.
+ *
+ * Bits reported in iommu_hw_info.out_capabilities.
+ */
+enum iommufd_hw_capabilities {
+	IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,
+	IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1,
+	IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2,
+};
+
+/**
+ * struct iommu_hw_info_vtd - data of type IOMMU_HW_INFO_TYPE_INTEL_VTD
+ * @flags: Bitwise OR of enum iommu_hw_info_vtd_flags values.
+ * @__reserved: Must be 0.
+ * @cap_reg: Raw contents of the VT-d Capability Register (section 11.4.2
+ *           of the VT-d specification).
+ * @ecap_reg: Raw contents of the VT-d Extended Capability Register
+ *            (section 11.4.3 of the VT-d specification).
+ *
+ * Returned by IOMMU_GET_HW_INFO for a device behind an Intel VT-d IOMMU.
+ * The register values are passed through unchanged; decoding them is left
+ * to user space, for example to present matching capabilities in an
+ * emulated IOMMU.
+ */
+struct iommu_hw_info_vtd {
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 cap_reg;
+	__aligned_u64 ecap_reg;
+};
+
+/**
+ * enum iommu_hw_info_vtd_flags - bits of iommu_hw_info_vtd.flags
+ * @IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17: The IOMMU is affected by Intel
+ *                                         erratum SPR17 (document 772415).
+ *                                         A NEST_PARENT HWPT cannot hold
+ *                                         read-only mappings, so memory in
+ *                                         an IOAS backing one must be
+ *                                         mapped writeable.
+ */
+enum iommu_hw_info_vtd_flags {
+	IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 = 1 << 0,
+};
+
+/**
+ * struct iommu_hw_info_arm_smmuv3 - ARM SMMUv3 registers
+ *                                   (IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+ * @flags: Always 0.
+ * @__reserved: Always 0.
+ * @idr: The identification registers SMMU_IDR0 to SMMU_IDR5.
+ * @iidr: SMMU_IIDR: implementer, product and revision.
+ * @aidr: SMMU_AIDR: the architecture version.
+ *
+ * The raw register values, for a VMM that emulates an SMMUv3 for a guest
+ * on top of nested HWPTs.  Only some fields describe what a guest may use:
+ * in IDR0 ST_LEVEL, TERM_MODEL, STALL_MODEL, TTENDIAN, CD2L, ASID16 and
+ * TTF; in IDR1 SIDSIZE and SSIDSIZE; in IDR3 BBML and RIL; in IDR5 VAX and
+ * the GRAN4K/16K/64K granule bits.  The rest must not be passed on, so that
+ * later kernels can report more.  Stage 1 is usable when a nested HWPT can
+ * be made; coherent access is always there for devices iommufd accepts;
+ * ATS is a property of each device.
+ */
+struct iommu_hw_info_arm_smmuv3 {
+	__u32 flags;
+	__u32 __reserved;
+	__u32 idr[6];
+	__u32 iidr;
+	__u32 aidr;
+};
+
+/**
+ * struct iommu_hw_info_tegra241_cmdqv - NVIDIA Tegra241 CMDQV parameters
+ *                                       (IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV)
+ * @flags: Always 0.
+ * @version: The CMDQ-V hardware version (PARAM bits 3:0).
+ * @log2vcmdqs: log2 of the number of virtual command queues (PARAM bits
+ *              7:4).
+ * @log2vsids: log2 of the number of stream ID replacements (PARAM bits
+ *             15:12).
+ * @__reserved: Always 0.
+ *
+ * A VMM can put these straight into the PARAM register it emulates; it
+ * should offer a guest one virtual interface, so PARAM bits 11:8 read 0.
+ */
+struct iommu_hw_info_tegra241_cmdqv {
+	__u32 flags;
+	__u8 version;
+	__u8 log2vcmdqs;
+	__u8 log2vsids;
+	__u8 __reserved;
 };
 
 /**
@@ -970,20 +972,14 @@ struct iommu_hwpt_set_dirty_tracking {
 	__u32 __reserved;
 };
 
-#define IOMMU_HWPT_SET_DIRTY_TRACKING _IO(IOMMUFD_TYPE, \
-					  IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING)
-
 /**
- * enum iommufd_hwpt_get_dirty_bitmap_flags - flags of
- *                                            IOMMU_HWPT_GET_DIRTY_BITMAP
- * @IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR: Report the dirty state but leave
- *                                        it set in the page table.  Saves
- *                                        the cost of clearing when the
- *                                        range is about to be unmapped
- *                                        anyway.
+ * enum iommufd_hwpt_set_dirty_tracking_flags - flags of
+ *                                              IOMMU_HWPT_SET_DIRTY_TRACKING
+ * @IOMMU_HWPT_DIRTY_TRACKING_ENABLE: Turn tracking on; without it, turn it
+ *                                    off.
  */
-enum iommufd_hwpt_get_dirty_bitmap_flags {
-	IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1,
+enum iommufd_hwpt_set_dirty_tracking_flags {
+	IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1,
 };
 
 /**
@@ -1036,72 +1032,17 @@ struct iommu_hwpt_get_dirty_bitmap {
 	__aligned_u64 data;
 };
 
-#define IOMMU_HWPT_GET_DIRTY_BITMAP _IO(IOMMUFD_TYPE, \
-					IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
-
 /**
- * enum iommu_hwpt_invalidate_data_type - format of IOMMU_HWPT_INVALIDATE
- *                                        entries
- * @IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: Each entry is a struct
- *                                     iommu_hwpt_vtd_s1_invalidate.
- * @IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: Each entry is a struct
- *                                           iommu_viommu_arm_smmuv3_invalidate
- *                                           (a vIOMMU's invalidation).
+ * enum iommufd_hwpt_get_dirty_bitmap_flags - flags of
+ *                                            IOMMU_HWPT_GET_DIRTY_BITMAP
+ * @IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR: Report the dirty state but leave
+ *                                        it set in the page table.  Saves
+ *                                        the cost of clearing when the
+ *                                        range is about to be unmapped
+ *                                        anyway.
  */
-enum iommu_hwpt_invalidate_data_type {
-	IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
-	IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1,
-};
-
-/**
- * enum iommu_hwpt_vtd_s1_invalidate_flags - flags of a VT-d stage-1
- *                                           invalidation entry
- * @IOMMU_VTD_INV_FLAGS_LEAF: Only leaf entries of the stage-1 table
- *                            changed, so cached non-leaf (paging
- *                            structure) entries may be kept.  Without it
- *                            every level is flushed.
- */
-enum iommu_hwpt_vtd_s1_invalidate_flags {
-	IOMMU_VTD_INV_FLAGS_LEAF = 1 << 0,
-};
-
-/**
- * struct iommu_hwpt_vtd_s1_invalidate - entry of type
- *                                       IOMMU_HWPT_INVALIDATE_DATA_VTD_S1
- * @addr: First address to invalidate, in the stage-1 input address space.
- *        Must be aligned to 4 KiB.
- * @npages: Number of 4 KiB pages to invalidate, starting at @addr.
- * @flags: Bitwise OR of enum iommu_hwpt_vtd_s1_invalidate_flags values.
- * @__reserved: Must be 0.
- *
- * Asks for the IOTLB and paging structure caches of a nested Intel VT-d
- * HWPT to be flushed for a range, after user space changed its stage-1
- * table there.  @addr 0 together with @npages U64_MAX flushes everything
- * cached for the table.  When ATS is enabled, the device TLBs are
- * invalidated as well, without a separate request.
- */
-struct iommu_hwpt_vtd_s1_invalidate {
-	__aligned_u64 addr;
-	__aligned_u64 npages;
-	__u32 flags;
-	__u32 __reserved;
-};
-
-/**
- * struct iommu_viommu_arm_smmuv3_invalidate - entry of type
- *                                   IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3
- * @cmd: One 128-bit SMMUv3 command-queue command, little-endian, as a
- *       guest wrote it into its emulated command queue.
- *
- * Given to a vIOMMU of type IOMMU_VIOMMU_TYPE_ARM_SMMUV3.  Accepted
- * commands: CMDQ_OP_TLBI_NSNH_ALL, CMDQ_OP_TLBI_NH_VA, CMDQ_OP_TLBI_NH_VAA,
- * CMDQ_OP_TLBI_NH_ALL, CMDQ_OP_TLBI_NH_ASID, CMDQ_OP_ATC_INV,
- * CMDQ_OP_CFGI_CD and CMDQ_OP_CFGI_CD_ALL.  Stream IDs in the commands are
- * virtual ones (vDEVICE IDs); the kernel swaps in the physical ID and the
- * VM's VMID.  Any other command is refused with EIO.
- */
-struct iommu_viommu_arm_smmuv3_invalidate {
-	__aligned_le64 cmd[2];
+enum iommufd_hwpt_get_dirty_bitmap_flags {
+	IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1,
 };
 
 /**
@@ -1151,36 +1092,100 @@ struct iommu_hwpt_invalidate {
 	__u32 __reserved;
 };
 
-#define IOMMU_HWPT_INVALIDATE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE)
-
 /**
- * enum iommu_hwpt_pgfault_flags - bits of iommu_hwpt_pgfault.flags
- * @IOMMU_PGFAULT_FLAGS_PASID_VALID: The faulting request carried a PASID,
- *                                   found in the pasid member.
- * @IOMMU_PGFAULT_FLAGS_LAST_PAGE: This record is the final one of its
- *                                 fault group.
+ * enum iommu_hwpt_invalidate_data_type - format of IOMMU_HWPT_INVALIDATE
+ *                                        entries
+ * @IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: Each entry is a struct
+ *                                     iommu_hwpt_vtd_s1_invalidate.
+ * @IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: Each entry is a struct
+ *                                           iommu_viommu_arm_smmuv3_invalidate
+ *                                           (a vIOMMU's invalidation).
  */
-enum iommu_hwpt_pgfault_flags {
-	IOMMU_PGFAULT_FLAGS_PASID_VALID		= (1 << 0),
-	IOMMU_PGFAULT_FLAGS_LAST_PAGE		= (1 << 1),
+enum iommu_hwpt_invalidate_data_type {
+	IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
+	IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1,
 };
 
 /**
- * enum iommu_hwpt_pgfault_perm - bits of iommu_hwpt_pgfault.perm
- * @IOMMU_PGFAULT_PERM_READ: The device wants to read.
- * @IOMMU_PGFAULT_PERM_WRITE: The device wants to write.
- * @IOMMU_PGFAULT_PERM_EXEC: The device asked for execute permission: its
- *                           PASID TLP prefix carried Execute Requested
- *                           (PCIe 10.4.1).
- * @IOMMU_PGFAULT_PERM_PRIV: The device asked for privileged access: its
- *                           PASID TLP prefix carried Privileged Mode
- *                           Requested (PCIe 10.4.1).
+ * struct iommu_hwpt_vtd_s1_invalidate - entry of type
+ *                                       IOMMU_HWPT_INVALIDATE_DATA_VTD_S1
+ * @addr: First address to invalidate, in the stage-1 input address space.
+ *        Must be aligned to 4 KiB.
+ * @npages: Number of 4 KiB pages to invalidate, starting at @addr.
+ * @flags: Bitwise OR of enum iommu_hwpt_vtd_s1_invalidate_flags values.
+ * @__reserved: Must be 0.
+ *
+ * Asks for the IOTLB and paging structure caches of a nested Intel VT-d
+ * HWPT to be flushed for a range, after user space changed its stage-1
+ * table there.  @addr 0 together with @npages U64_MAX flushes everything
+ * cached for the table.  When ATS is enabled, the device TLBs are
+ * invalidated as well, without a separate request.
  */
-enum iommu_hwpt_pgfault_perm {
-	IOMMU_PGFAULT_PERM_READ			= (1 << 0),
-	IOMMU_PGFAULT_PERM_WRITE		= (1 << 1),
-	IOMMU_PGFAULT_PERM_EXEC			= (1 << 2),
-	IOMMU_PGFAULT_PERM_PRIV			= (1 << 3),
+struct iommu_hwpt_vtd_s1_invalidate {
+	__aligned_u64 addr;
+	__aligned_u64 npages;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/**
+ * enum iommu_hwpt_vtd_s1_invalidate_flags - flags of a VT-d stage-1
+ *                                           invalidation entry
+ * @IOMMU_VTD_INV_FLAGS_LEAF: Only leaf entries of the stage-1 table
+ *                            changed, so cached non-leaf (paging
+ *                            structure) entries may be kept.  Without it
+ *                            every level is flushed.
+ */
+enum iommu_hwpt_vtd_s1_invalidate_flags {
+	IOMMU_VTD_INV_FLAGS_LEAF = 1 << 0,
+};
+
+/**
+ * struct iommu_viommu_arm_smmuv3_invalidate - entry of type
+ *                                   IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3
+ * @cmd: One 128-bit SMMUv3 command-queue command, little-endian, as a
+ *       guest wrote it into its emulated command queue.
+ *
+ * Given to a vIOMMU of type IOMMU_VIOMMU_TYPE_ARM_SMMUV3.  Accepted
+ * commands: CMDQ_OP_TLBI_NSNH_ALL, CMDQ_OP_TLBI_NH_VA, CMDQ_OP_TLBI_NH_VAA,
+ * CMDQ_OP_TLBI_NH_ALL, CMDQ_OP_TLBI_NH_ASID, CMDQ_OP_ATC_INV,
+ * CMDQ_OP_CFGI_CD and CMDQ_OP_CFGI_CD_ALL.  Stream IDs in the commands are
+ * virtual ones (vDEVICE IDs); the kernel swaps in the physical ID and the
+ * VM's VMID.  Any other command is refused with EIO.
+ */
+struct iommu_viommu_arm_smmuv3_invalidate {
+	__aligned_le64 cmd[2];
+};
+
+/**
+ * struct iommu_fault_alloc - ioctl(IOMMU_FAULT_QUEUE_ALLOC)
+ * @size: In.  Length of this structure; at least 16.
+ * @flags: In.  No flags are defined yet; must be 0.
+ * @out_fault_id: Out.  ID of the new fault queue object, to be passed as
+ *                fault_id to IOMMU_HWPT_ALLOC.
+ * @out_fault_fd: Out.  A new file descriptor through which the queue's
+ *                faults are read and answered.
+ *
+ * Creates a fault queue: an object that collects I/O page faults (PRI page
+ * requests) raised on the HWPTs that name it, so that user space can
+ * resolve them.  Faults are read from @out_fault_fd as struct
+ * iommu_hwpt_pgfault records and answered by writing struct
+ * iommu_hwpt_page_response records to it.
+ *
+ * The descriptor is close-on-exec.  While it is open the queue cannot be
+ * destroyed (EBUSY), and while a HWPT uses it neither.  Every page request
+ * is answered exactly once: by user space, or by the kernel as invalid
+ * when the device detaches from the HWPT or moves to another one, or when
+ * the descriptor is closed (and from then on at once).
+ *
+ * Errors: EOPNOTSUPP if @flags is not 0; EMFILE or ENFILE if no file
+ * descriptor is available; EFAULT if the reply cannot be written; ENOMEM.
+ */
+struct iommu_fault_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_fault_id;
+	__u32 out_fault_fd;
 };
 
 /**
@@ -1222,18 +1227,33 @@ struct iommu_hwpt_pgfault {
 };
 
 /**
- * enum iommufd_page_response_code - outcome reported for a fault group
- * @IOMMUFD_PAGE_RESP_SUCCESS: The fault was resolved and the translation
- *                             now exists; the device retries the access.
- *                             Matches the PCI "Success" response code
- *                             (PCI 10.4.2.1).
- * @IOMMUFD_PAGE_RESP_INVALID: The fault cannot be resolved; the device
- *                             must not retry.  Matches the PCI "Invalid
- *                             Request" response code (PCI 10.4.2.1).
+ * enum iommu_hwpt_pgfault_flags - bits of iommu_hwpt_pgfault.flags
+ * @IOMMU_PGFAULT_FLAGS_PASID_VALID: The faulting request carried a PASID,
+ *                                   found in the pasid member.
+ * @IOMMU_PGFAULT_FLAGS_LAST_PAGE: This record is the final one of its
+ *                                 fault group.
  */
-enum iommufd_page_response_code {
-	IOMMUFD_PAGE_RESP_SUCCESS = 0,
-	IOMMUFD_PAGE_RESP_INVALID = 1,
+enum iommu_hwpt_pgfault_flags {
+	IOMMU_PGFAULT_FLAGS_PASID_VALID = 1 << 0,
+	IOMMU_PGFAULT_FLAGS_LAST_PAGE = 1 << 1,
+};
+
+/**
+ * enum iommu_hwpt_pgfault_perm - bits of iommu_hwpt_pgfault.perm
+ * @IOMMU_PGFAULT_PERM_READ: The device wants to read.
+ * @IOMMU_PGFAULT_PERM_WRITE: The device wants to write.
+ * @IOMMU_PGFAULT_PERM_EXEC: The device asked for execute permission: its
+ *                           PASID TLP prefix carried Execute Requested
+ *                           (PCIe 10.4.1).
+ * @IOMMU_PGFAULT_PERM_PRIV: The device asked for privileged access: its
+ *                           PASID TLP prefix carried Privileged Mode
+ *                           Requested (PCIe 10.4.1).
+ */
+enum iommu_hwpt_pgfault_perm {
+	IOMMU_PGFAULT_PERM_READ = 1 << 0,
+	IOMMU_PGFAULT_PERM_WRITE = 1 << 1,
+	IOMMU_PGFAULT_PERM_EXEC = 1 << 2,
+	IOMMU_PGFAULT_PERM_PRIV = 1 << 3,
 };
 
 /**
@@ -1255,71 +1275,18 @@ struct iommu_hwpt_page_response {
 };
 
 /**
- * struct iommu_fault_alloc - ioctl(IOMMU_FAULT_QUEUE_ALLOC)
- * @size: In.  Length of this structure; at least 16.
- * @flags: In.  No flags are defined yet; must be 0.
- * @out_fault_id: Out.  ID of the new fault queue object, to be passed as
- *                fault_id to IOMMU_HWPT_ALLOC.
- * @out_fault_fd: Out.  A new file descriptor through which the queue's
- *                faults are read and answered.
- *
- * Creates a fault queue: an object that collects I/O page faults (PRI page
- * requests) raised on the HWPTs that name it, so that user space can
- * resolve them.  Faults are read from @out_fault_fd as struct
- * iommu_hwpt_pgfault records and answered by writing struct
- * iommu_hwpt_page_response records to it.
- *
- * The descriptor is close-on-exec.  While it is open the queue cannot be
- * destroyed (EBUSY), and while a HWPT uses it neither.  Every page request
- * is answered exactly once: by user space, or by the kernel as invalid
- * when the device detaches from the HWPT or moves to another one, or when
- * the descriptor is closed (and from then on at once).
- *
- * Errors: EOPNOTSUPP if @flags is not 0; EMFILE or ENFILE if no file
- * descriptor is available; EFAULT if the reply cannot be written; ENOMEM.
+ * enum iommufd_page_response_code - outcome reported for a fault group
+ * @IOMMUFD_PAGE_RESP_SUCCESS: The fault was resolved and the translation
+ *                             now exists; the device retries the access.
+ *                             Matches the PCI "Success" response code
+ *                             (PCI 10.4.2.1).
+ * @IOMMUFD_PAGE_RESP_INVALID: The fault cannot be resolved; the device
+ *                             must not retry.  Matches the PCI "Invalid
+ *                             Request" response code (PCI 10.4.2.1).
  */
-struct iommu_fault_alloc {
-	__u32 size;
-	__u32 flags;
-	__u32 out_fault_id;
-	__u32 out_fault_fd;
-};
-
-#define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
-
-/**
- * enum iommu_viommu_type - kind of virtual IOMMU
- * @IOMMU_VIOMMU_TYPE_DEFAULT: A vIOMMU kept by iommufd alone, for any IOMMU
- *                             that can nest domains on the nesting parent:
- *                             it names devices by virtual ID and carries
- *                             nested HWPTs, but has no driver behind it
- *                             for invalidation, events or HW queues
- *                             (EOPNOTSUPP).  Takes no data.
- * @IOMMU_VIOMMU_TYPE_ARM_SMMUV3: An ARM SMMUv3's slice for one VM.
- * @IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: An ARM SMMUv3 with NVIDIA Tegra241's
- *                                    command queue extension, whose
- *                                    virtual command queues the guest
- *                                    drives directly.
- */
-enum iommu_viommu_type {
-	IOMMU_VIOMMU_TYPE_DEFAULT = 0,
-	IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1,
-	IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2,
-};
-
-/**
- * struct iommu_viommu_tegra241_cmdqv - data of IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV
- * @out_vintf_mmap_offset: Out.  The offset to mmap() on the iommufd to map
- *                         the virtual interface's page 0.
- * @out_vintf_mmap_length: Out.  The length of that mmap().
- *
- * The VMM maps the virtual interface's page 0 into the guest's physical
- * address space with these, so that the guest programs its virtual
- * command queues without exits.
- */
-struct iommu_viommu_tegra241_cmdqv {
-	__aligned_u64 out_vintf_mmap_offset;
-	__aligned_u64 out_vintf_mmap_length;
+enum iommufd_page_response_code {
+	IOMMUFD_PAGE_RESP_SUCCESS = 0,
+	IOMMUFD_PAGE_RESP_INVALID = 1,
 };
 
 /**
@@ -1367,7 +1334,40 @@ struct iommu_viommu_alloc {
 	__aligned_u64 data_uptr;
 };
 
-#define IOMMU_VIOMMU_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VIOMMU_ALLOC)
+/**
+ * enum iommu_viommu_type - kind of virtual IOMMU
+ * @IOMMU_VIOMMU_TYPE_DEFAULT: A vIOMMU kept by iommufd alone, for any IOMMU
+ *                             that can nest domains on the nesting parent:
+ *                             it names devices by virtual ID and carries
+ *                             nested HWPTs, but has no driver behind it
+ *                             for invalidation, events or HW queues
+ *                             (EOPNOTSUPP).  Takes no data.
+ * @IOMMU_VIOMMU_TYPE_ARM_SMMUV3: An ARM SMMUv3's slice for one VM.
+ * @IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: An ARM SMMUv3 with NVIDIA Tegra241's
+ *                                    command queue extension, whose
+ *                                    virtual command queues the guest
+ *                                    drives directly.
+ */
+enum iommu_viommu_type {
+	IOMMU_VIOMMU_TYPE_DEFAULT = 0,
+	IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1,
+	IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2,
+};
+
+/**
+ * struct iommu_viommu_tegra241_cmdqv - data of IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV
+ * @out_vintf_mmap_offset: Out.  The offset to mmap() on the iommufd to map
+ *                         the virtual interface's page 0.
+ * @out_vintf_mmap_length: Out.  The length of that mmap().
+ *
+ * The VMM maps the virtual interface's page 0 into the guest's physical
+ * address space with these, so that the guest programs its virtual
+ * command queues without exits.
+ */
+struct iommu_viommu_tegra241_cmdqv {
+	__aligned_u64 out_vintf_mmap_offset;
+	__aligned_u64 out_vintf_mmap_length;
+};
 
 /**
  * struct iommu_vdevice_alloc - ioctl(IOMMU_VDEVICE_ALLOC)
@@ -1404,8 +1404,6 @@ struct iommu_vdevice_alloc {
 	__aligned_u64 virt_id;
 };
 
-#define IOMMU_VDEVICE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC)
-
 /**
  * struct iommu_ioas_change_process - ioctl(IOMMU_IOAS_CHANGE_PROCESS)
  * @size: In.  Length of this structure; at least 8.
@@ -1421,75 +1419,6 @@ struct iommu_vdevice_alloc {
 struct iommu_ioas_change_process {
 	__u32 size;
 	__u32 __reserved;
-};
-
-#define IOMMU_IOAS_CHANGE_PROCESS \
-	_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_CHANGE_PROCESS)
-
-/**
- * enum iommu_veventq_flag - flags of struct iommufd_vevent_header
- * @IOMMU_VEVENTQ_FLAG_LOST_EVENTS: Events were dropped because the queue
- *                                  was full.  A header with this flag has
- *                                  no event data after it.
- */
-enum iommu_veventq_flag {
-	IOMMU_VEVENTQ_FLAG_LOST_EVENTS = (1U << 0),
-};
-
-/**
- * struct iommufd_vevent_header - what precedes each event read from a
- *                                vEVENTQ
- * @flags: Bitwise OR of enum iommu_veventq_flag values.
- * @sequence: The event's number in its queue.  Numbers go up by one per
- *            event from 0 to INT_MAX and then wrap to 0.
- *
- * A read returns a header, then the event data of the queue's type, then
- * the next header, and so on.  A jump of more than one between the
- * sequence numbers of two consecutive events means that the events in
- * between were lost.  When events were lost at the end of the queue, with
- * no later event to show the gap, the last header read carries
- * IOMMU_VEVENTQ_FLAG_LOST_EVENTS (and the next number) and no data.
- */
-struct iommufd_vevent_header {
-	__u32 flags;
-	__u32 sequence;
-};
-
-/**
- * enum iommu_veventq_type - format of the events of a vEVENTQ
- * @IOMMU_VEVENTQ_TYPE_DEFAULT: Not a type: kept for later use, refused.
- * @IOMMU_VEVENTQ_TYPE_ARM_SMMUV3: struct iommu_vevent_arm_smmuv3.
- * @IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV: struct iommu_vevent_tegra241_cmdqv.
- */
-enum iommu_veventq_type {
-	IOMMU_VEVENTQ_TYPE_DEFAULT = 0,
-	IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1,
-	IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV = 2,
-};
-
-/**
- * struct iommu_vevent_arm_smmuv3 - event of IOMMU_VEVENTQ_TYPE_ARM_SMMUV3
- * @evt: One 256-bit SMMUv3 event record, little-endian, whose StreamID is
- *       the device's virtual ID.  Reported records: C_BAD_STE (0x04),
- *       F_STREAM_DISABLED (0x06), C_BAD_SUBSTREAMID (0x08), C_BAD_CD (0x0a),
- *       F_TRANSLATION (0x10), F_ADDR_SIZE (0x11), F_ACCESS (0x12) and
- *       F_PERMISSION (0x13).
- *
- * Only devices with a vDEVICE on the vIOMMU get their events reported.
- */
-struct iommu_vevent_arm_smmuv3 {
-	__aligned_le64 evt[4];
-};
-
-/**
- * struct iommu_vevent_tegra241_cmdqv - event of
- *                                      IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV
- * @lvcmdq_err_map: The 128-bit map of logical virtual command queues in
- *                  error (LVCMDQ_ERR_MAP registers of the vIOMMU's virtual
- *                  interface), little-endian.
- */
-struct iommu_vevent_tegra241_cmdqv {
-	__aligned_le64 lvcmdq_err_map[2];
 };
 
 /**
@@ -1530,27 +1459,70 @@ struct iommu_veventq_alloc {
 	__u32 __reserved;
 };
 
-#define IOMMU_VEVENTQ_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VEVENTQ_ALLOC)
+/**
+ * enum iommu_veventq_type - format of the events of a vEVENTQ
+ * @IOMMU_VEVENTQ_TYPE_DEFAULT: Not a type: kept for later use, refused.
+ * @IOMMU_VEVENTQ_TYPE_ARM_SMMUV3: struct iommu_vevent_arm_smmuv3.
+ * @IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV: struct iommu_vevent_tegra241_cmdqv.
+ */
+enum iommu_veventq_type {
+	IOMMU_VEVENTQ_TYPE_DEFAULT = 0,
+	IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1,
+	IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV = 2,
+};
 
 /**
- * enum iommu_hw_queue_type - kind of hardware queue
- * @IOMMU_HW_QUEUE_TYPE_DEFAULT: Not a type: kept for later use, refused.
- * @IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV: A virtual command queue of NVIDIA
- *                                      Tegra241's CMDQV.  Queues are
- *                                      allocated from index 0 upwards and
- *                                      destroyed from the last one down;
- *                                      the memory must be aligned to its
- *                                      length, which is a power of two
- *                                      from 32 bytes up to 16 times 2 to
- *                                      the IDR1.CMDQS of the SMMU, and be
- *                                      mapped in the IOAS.  Backing it with
- *                                      one huge page, and limiting the
- *                                      guest's CMDQS to what fits, keeps it
- *                                      physically contiguous.
+ * struct iommufd_vevent_header - what precedes each event read from a
+ *                                vEVENTQ
+ * @flags: Bitwise OR of enum iommu_veventq_flag values.
+ * @sequence: The event's number in its queue.  Numbers go up by one per
+ *            event from 0 to INT_MAX and then wrap to 0.
+ *
+ * A read returns a header, then the event data of the queue's type, then
+ * the next header, and so on.  A jump of more than one between the
+ * sequence numbers of two consecutive events means that the events in
+ * between were lost.  When events were lost at the end of the queue, with
+ * no later event to show the gap, the last header read carries
+ * IOMMU_VEVENTQ_FLAG_LOST_EVENTS (and the next number) and no data.
  */
-enum iommu_hw_queue_type {
-	IOMMU_HW_QUEUE_TYPE_DEFAULT = 0,
-	IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV = 1,
+struct iommufd_vevent_header {
+	__u32 flags;
+	__u32 sequence;
+};
+
+/**
+ * enum iommu_veventq_flag - flags of struct iommufd_vevent_header
+ * @IOMMU_VEVENTQ_FLAG_LOST_EVENTS: Events were dropped because the queue
+ *                                  was full.  A header with this flag has
+ *                                  no event data after it.
+ */
+enum iommu_veventq_flag {
+	IOMMU_VEVENTQ_FLAG_LOST_EVENTS = (1U << 0),
+};
+
+/**
+ * struct iommu_vevent_arm_smmuv3 - event of IOMMU_VEVENTQ_TYPE_ARM_SMMUV3
+ * @evt: One 256-bit SMMUv3 event record, little-endian, whose StreamID is
+ *       the device's virtual ID.  Reported records: C_BAD_STE (0x04),
+ *       F_STREAM_DISABLED (0x06), C_BAD_SUBSTREAMID (0x08), C_BAD_CD (0x0a),
+ *       F_TRANSLATION (0x10), F_ADDR_SIZE (0x11), F_ACCESS (0x12) and
+ *       F_PERMISSION (0x13).
+ *
+ * Only devices with a vDEVICE on the vIOMMU get their events reported.
+ */
+struct iommu_vevent_arm_smmuv3 {
+	__aligned_le64 evt[4];
+};
+
+/**
+ * struct iommu_vevent_tegra241_cmdqv - event of
+ *                                      IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV
+ * @lvcmdq_err_map: The 128-bit map of logical virtual command queues in
+ *                  error (LVCMDQ_ERR_MAP registers of the vIOMMU's virtual
+ *                  interface), little-endian.
+ */
+struct iommu_vevent_tegra241_cmdqv {
+	__aligned_le64 lvcmdq_err_map[2];
 };
 
 /**
@@ -1590,6 +1562,25 @@ struct iommu_hw_queue_alloc {
 	__aligned_u64 length;
 };
 
-#define IOMMU_HW_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HW_QUEUE_ALLOC)
+/**
+ * enum iommu_hw_queue_type - kind of hardware queue
+ * @IOMMU_HW_QUEUE_TYPE_DEFAULT: Not a type: kept for later use, refused.
+ * @IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV: A virtual command queue of NVIDIA
+ *                                      Tegra241's CMDQV.  Queues are
+ *                                      allocated from index 0 upwards and
+ *                                      destroyed from the last one down;
+ *                                      the memory must be aligned to its
+ *                                      length, which is a power of two
+ *                                      from 32 bytes up to 16 times 2 to
+ *                                      the IDR1.CMDQS of the SMMU, and be
+ *                                      mapped in the IOAS.  Backing it with
+ *                                      one huge page, and limiting the
+ *                                      guest's CMDQS to what fits, keeps it
+ *                                      physically contiguous.
+ */
+enum iommu_hw_queue_type {
+	IOMMU_HW_QUEUE_TYPE_DEFAULT = 0,
+	IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV = 1,
+};
 
 #endif /* _UAPI_IOMMUFD_H */

@@ -93,14 +93,13 @@ static inline int iommufd_option_err(int fd, __u32 option_id, __u16 op,
 {
 	struct iommu_option cmd = {
 		.size = sizeof(cmd),
+		.val64 = *val,
 		.option_id = option_id,
 		.op = op,
 		.object_id = object_id,
-		.val64 = *val,
 	};
-	int err;
+	int err = iommufd_ioctl_err(fd, IOMMU_OPTION, &cmd);
 
-	err = iommufd_ioctl_err(fd, IOMMU_OPTION, &cmd);
 	if (!err)
 		*val = cmd.val64;
 	return err;
@@ -234,11 +233,11 @@ static inline int iommufd_ioas_map_err(int fd, __u32 ioas_id, __u32 flags,
 {
 	struct iommu_ioas_map cmd = {
 		.size = sizeof(cmd),
-		.flags = flags,
+		.iova = *iova,
 		.ioas_id = ioas_id,
 		.user_va = (__u64)(uintptr_t)va,
 		.length = length,
-		.iova = *iova,
+		.flags = flags,
 	};
 	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_MAP, &cmd);
 
@@ -394,9 +393,9 @@ static inline int iommufd_ioas_unmap_count_err(int fd, __u32 ioas_id,
 {
 	struct iommu_ioas_unmap cmd = {
 		.size = sizeof(cmd),
+		.length = length,
 		.ioas_id = ioas_id,
 		.iova = iova,
-		.length = length,
 	};
 	int err = iommufd_ioctl_err(fd, IOMMU_IOAS_UNMAP, &cmd);
 
@@ -1001,11 +1000,11 @@ static inline int iommufd_hwpt_invalidate_err(int fd, __u32 hwpt_id,
 {
 	struct iommu_hwpt_invalidate cmd = {
 		.size = sizeof(cmd),
-		.hwpt_id = hwpt_id,
-		.data_uptr = (__u64)(uintptr_t)entries,
-		.data_type = data_type,
-		.entry_len = entry_len,
 		.entry_num = *entry_num,
+		.hwpt_id = hwpt_id,
+		.data_type = data_type,
+		.data_uptr = (__u64)(uintptr_t)entries,
+		.entry_len = entry_len,
 	};
 	int err = iommufd_ioctl_err(fd, IOMMU_HWPT_INVALIDATE, &cmd);
 
@@ -1067,12 +1066,12 @@ static inline int iommufd_get_dirty_bitmap_err(int fd, __u32 hwpt_id,
 {
 	struct iommu_hwpt_get_dirty_bitmap cmd = {
 		.size = sizeof(cmd),
+		.data = (__u64)(uintptr_t)bitmap,
 		.hwpt_id = hwpt_id,
-		.flags = flags,
 		.iova = iova,
 		.length = length,
 		.page_size = page_size,
-		.data = (__u64)(uintptr_t)bitmap,
+		.flags = flags,
 	};
 
 	return iommufd_ioctl_err(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd);
@@ -1090,10 +1089,10 @@ static inline int iommufd_test_dirty_err(int fd, __u32 hwpt_id, __u64 iova,
 		.op = IOMMU_TEST_OP_DIRTY,
 		.id = hwpt_id,
 		.dirty = {
+			.uptr = (__u64)(uintptr_t)bitmap,
 			.iova = iova,
 			.length = length,
 			.page_size = page_size,
-			.uptr = (__u64)(uintptr_t)bitmap,
 		},
 	};
 	int err = iommufd_test_cmd_err(fd, &cmd);
@@ -1405,8 +1404,8 @@ static inline int iommufd_fault_queue_err(int fd, __u32 *fault_id,
 
 	if (err)
 		return err;
-	*fault_id = cmd.out_fault_id;
 	*fault_fd = cmd.out_fault_fd;
+	*fault_id = cmd.out_fault_id;
 	return 0;
 }
 
