@@ -163,6 +163,11 @@ MACHINES = {
 # VMM that passes edu through with vfio-pci.
 MACHINES['q35-vtd-vmm'] = dict(MACHINES['q35-vtd'], bundles=['qemu-x86_64'])
 
+# q35-vtd with a second edu device on the root bus: each device is its own
+# IOMMU group, so one can map the other's BAR0 as a peer (iommufd_p2p_dma).
+MACHINES['q35-vtd-p2p'] = dict(MACHINES['q35-vtd'],
+                               devices=MACHINES['q35-vtd']['devices'] + ['-device', 'edu'])
+
 # Build profiles: config fragments (in configs/, '{arch}' is replaced), whether
 # the guest does a kmemleak scan after the suites, how much slower the suites
 # run (scales every suite's timeout) and the kernel command-line additions.

@@ -3,7 +3,8 @@
  * What the samples that drive QEMU's edu device (PCI 1234:11e8) share:
  * finding it, handing it to vfio-pci and back, opening its VFIO cdev, the
  * VFIO and iommufd calls a VMM makes on the way to DMA, and the device
- * itself: BAR0, bus mastering and its DMA engine.
+ * itself: BAR0, bus mastering and its DMA engine; and the kernel log lines
+ * in which an IOMMU reports the device's DMA it refused.
  *
  * The helpers print nothing: each returns what the kernel answered (a file
  * descriptor, or 0, or -1 with errno set; a helper of several steps
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -383,6 +385,27 @@ static inline int iommufd_map_fixed(int iommufd, __u32 ioas_id, void *buffer,
 	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
 }
 
+/*
+ * Map @length bytes of file @fd (a memfd, or a dma-buf) from byte @start
+ * on, readable and writeable, at exactly @iova
+ */
+static inline int iommufd_map_file_fixed(int iommufd, __u32 ioas_id, int fd,
+					 __u64 start, __u64 length, __u64 iova)
+{
+	struct iommu_ioas_map_file map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.fd = fd,
+		.start = start,
+		.length = length,
+		.iova = iova,
+	};
+
+	return ioctl(iommufd, IOMMU_IOAS_MAP_FILE, &map);
+}
+
 /* Unmap the areas in [@iova, @iova + @length); *@unmapped: bytes removed */
 static inline int iommufd_unmap(int iommufd, __u32 ioas_id, __u64 iova,
 				__u64 length, __u64 *unmapped)
@@ -510,24 +533,41 @@ static inline const char *edu_map_regions(struct edu_dev *edu)
 	return NULL;
 }
 
+/*
+ * Turn the bits @set of the PCI command register on and the bits @clear
+ * off, through the VFIO config region; the value it reads back afterwards
+ * goes to *@command.  Returns NULL, or the step that failed with errno set.
+ */
+static inline const char *edu_update_command(struct edu_dev *edu, __u16 set,
+					     __u16 clear, __u16 *command)
+{
+	off_t where = edu->config_offset + PCI_COMMAND;
+	__u16 value;
+
+	errno = EIO;	/* for a short read or write */
+	if (pread(edu->device_fd, &value, sizeof(value), where) !=
+	    sizeof(value))
+		return "read the PCI command register";
+	value = (value | set) & ~clear;
+	if (pwrite(edu->device_fd, &value, sizeof(value), where) !=
+	    sizeof(value))
+		return "write the PCI command register";
+	if (pread(edu->device_fd, command, sizeof(*command), where) !=
+	    sizeof(*command))
+		return "read the PCI command register back";
+	return NULL;
+}
+
 /* Through the VFIO config region: the device may then master the bus */
 static inline const char *edu_enable_bus_master(struct edu_dev *edu)
 {
-	off_t where = edu->config_offset + PCI_COMMAND;
-	__u16 command;
+	const char *failed;
+	__u16 command = 0;
 
-	errno = EIO;	/* for a short read or write */
-	if (pread(edu->device_fd, &command, sizeof(command), where) !=
-	    sizeof(command))
-		return "read the PCI command register";
-	command |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	if (pwrite(edu->device_fd, &command, sizeof(command), where) !=
-	    sizeof(command))
-		return "write the PCI command register";
-	command = 0;
-	if (pread(edu->device_fd, &command, sizeof(command), where) !=
-	    sizeof(command))
-		return "read the PCI command register back";
+	failed = edu_update_command(edu, PCI_COMMAND_MEMORY |
+				    PCI_COMMAND_MASTER, 0, &command);
+	if (failed)
+		return failed;
 	errno = EIO;
 	if (!(command & PCI_COMMAND_MASTER))
 		return "PCI_COMMAND_MASTER reads back as set";
@@ -678,6 +718,121 @@ static inline void edu_round_trip(struct edu_dev *edu,
 		seen->differ += buffers->src[i] != buffers->dst[i];
 	seen->spilled = bytes_not(buffers->dst + EDU_TRANSFER_BYTES,
 				  EDU_VMM_BUFFER_BYTES - EDU_TRANSFER_BYTES, 0);
+}
+
+/* ---- The kernel log: DMA the IOMMU refused ------------------------------- */
+
+/* How long a fault interrupt, handled asynchronously, may take to be logged */
+#define FAULT_WAIT_MS		3000
+/* printk's rate limit interval, with a margin */
+#define FAULT_RATELIMIT_S	5.5
+
+/* What an IOMMU driver's kernel log line about a refused DMA holds */
+struct fault_marks {
+	const char *text;	/* where the line's text starts */
+	const char *also;	/* also in the line, after it, if not NULL */
+};
+
+static inline int kernel_log_size(void)
+{
+	return klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+}
+
+/* The text of @line from @marks->text on, if it reports a fault; else NULL */
+static inline const char *fault_text(const struct fault_marks *marks,
+				     const char *line)
+{
+	const char *text = strstr(line, marks->text);
+
+	if (text && marks->also && !strstr(text, marks->also))
+		return NULL;
+	return text;
+}
+
+/* The time stamp of a kernel log line ("<3>[   12.345678] ..."), or 0 */
+static inline double log_line_seconds(const char *line)
+{
+	const char *stamp = strchr(line, '[');
+
+	return stamp ? strtod(stamp + 1, NULL) : 0;
+}
+
+/*
+ * The lines of the kernel log that report a fault as @marks describe; the
+ * last one, from its mark on, is copied to @last_fault (of @last_size
+ * bytes), and its time stamp to *@last_seconds if that is not NULL.
+ */
+static inline unsigned int fault_lines(const struct fault_marks *marks,
+				       char *last_fault, size_t last_size,
+				       double *last_seconds)
+{
+	int size = kernel_log_size();
+	unsigned int faults = 0;
+	const char *text;
+	char *log, *line;
+	int len;
+
+	if (size <= 0)
+		return 0;
+	log = calloc(1, size + 1);
+	if (!log)
+		return 0;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, size);
+	if (len > 0) {
+		log[len] = 0;
+		for (line = strtok(log, "\n"); line;
+		     line = strtok(NULL, "\n")) {
+			text = fault_text(marks, line);
+			if (!text)
+				continue;
+			snprintf(last_fault, last_size, "%s", text);
+			if (last_seconds)
+				*last_seconds = log_line_seconds(line);
+			faults++;
+		}
+	}
+	free(log);
+	return faults;
+}
+
+/*
+ * IOMMU drivers rate-limit their fault lines (10 in 5 s), and one refused
+ * transfer can use them all up: when a fault was logged moments ago, the
+ * next one may go unsaid for a while.  Returns how many milliseconds to
+ * wait before a refused DMA is sure to be logged (0: none).
+ */
+static inline unsigned int fault_ratelimit_ms(const struct fault_marks *marks)
+{
+	double last = 0, now;
+	struct timespec ts;
+	char line[512];
+
+	if (!fault_lines(marks, line, sizeof(line), &last))
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (now - last >= FAULT_RATELIMIT_S)
+		return 0;
+	return (unsigned int)((FAULT_RATELIMIT_S - (now - last)) * 1000);
+}
+
+/*
+ * Wait up to FAULT_WAIT_MS for more than @before fault lines.  Returns
+ * their count; the last one goes to @last_fault as for fault_lines().
+ */
+static inline unsigned int fault_lines_wait(const struct fault_marks *marks,
+					    unsigned int before,
+					    char *last_fault, size_t last_size)
+{
+	unsigned int faults = before, waited_ms;
+
+	for (waited_ms = 0; waited_ms < FAULT_WAIT_MS; waited_ms += 50) {
+		if (faults != before)
+			break;
+		sleep_ms(50);
+		faults = fault_lines(marks, last_fault, last_size, NULL);
+	}
+	return faults;
 }
 
 #endif

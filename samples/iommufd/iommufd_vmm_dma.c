@@ -30,18 +30,12 @@
  * edu_vfio.h describes edu; its transfers here stay well inside the
  * device's buffer and its 28-bit DMA mask.
  */
-#include <sys/klog.h>
-
 #include "edu_vfio.h"
 #include "vmm_report.h"
 
 /* IOVAs the VMM picks for its two buffers: below edu's 28-bit DMA mask */
 #define IOVA_SRC		0x100000ULL
 #define IOVA_DST		0x200000ULL
-
-#define FAULT_WAIT_MS		3000
-/* printk's rate limit interval, with a margin */
-#define FAULT_RATELIMIT_S	5.5
 
 /* What IOMMU_GET_HW_INFO can return: one member per type this program knows */
 union hw_info_data {
@@ -82,8 +76,7 @@ struct iommu_kind {
 	const char *unit_prefix;
 	unsigned int parent_vendor, parent_device;
 	__u32 hw_info_type;
-	const char *fault_mark;		/* where the log line's text starts */
-	const char *fault_mark2;	/* also in the line, if not NULL */
+	struct fault_marks fault;	/* .text NULL: it logs none */
 	bool (*can_nest)(const union hw_info_data *data);
 };
 
@@ -91,7 +84,7 @@ static const struct iommu_kind iommu_kinds[] = {
 	{
 		.option = "vtd", .title = "Intel VT-d", .unit_prefix = "dmar",
 		.hw_info_type = IOMMU_HW_INFO_TYPE_INTEL_VTD,
-		.fault_mark = "DMAR", .fault_mark2 = "fault addr",
+		.fault = { .text = "DMAR", .also = "fault addr" },
 		.can_nest = vtd_can_nest,
 	},
 	{
@@ -106,12 +99,12 @@ static const struct iommu_kind iommu_kinds[] = {
 		.option = "virtio", .title = "virtio-iommu",
 		.parent_vendor = 0x1af4, .parent_device = 0x17,
 		.hw_info_type = IOMMU_HW_INFO_TYPE_DEFAULT,
-		.fault_mark = "fault from EP",
+		.fault = { .text = "fault from EP" },
 	},
 	{
 		.option = "smmuv3", .title = "Arm SMMUv3", .unit_prefix = "smmu3.",
 		.hw_info_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
-		.fault_mark = "event 0x", .fault_mark2 = "received",
+		.fault = { .text = "event 0x", .also = "received" },
 		.can_nest = smmuv3_can_nest,
 	},
 };
@@ -304,101 +297,9 @@ static void dma_round_trip(struct vmm *vmm, unsigned int seed)
 	check(!seen.spilled, "nothing was written past the transfer");
 }
 
-/* ---- The kernel log: did the IOMMU report the refused DMA? ----------------- */
-
-static int kernel_log_size(void)
-{
-	return klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-}
-
-/* Whether @line of the kernel log reports a DMA fault of IOMMU @kind */
-static const char *fault_text(const struct iommu_kind *kind, const char *line)
-{
-	const char *text = strstr(line, kind->fault_mark);
-
-	if (text && kind->fault_mark2 && !strstr(text, kind->fault_mark2))
-		return NULL;
-	return text;
-}
-
-/* The time stamp of a kernel log line ("<3>[   12.345678] ..."), or 0 */
-static double log_line_seconds(const char *line)
-{
-	const char *stamp = strchr(line, '[');
-
-	return stamp ? strtod(stamp + 1, NULL) : 0;
-}
-
-/*
- * Lines of the kernel log that report a DMA fault of IOMMU @kind; the last
- * one, from its mark on, is copied to @last_fault (of @last_size bytes),
- * and its time stamp to *@last_seconds if that is not NULL.
- */
-static unsigned int count_faults_at(const struct iommu_kind *kind,
-				    char *last_fault, size_t last_size,
-				    double *last_seconds)
-{
-	const char *text;
-	int size = kernel_log_size();
-	unsigned int faults = 0;
-	char *log, *line;
-	int len;
-
-	if (size <= 0)
-		return 0;
-	log = calloc(1, size + 1);
-	if (!log)
-		return 0;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, size);
-	if (len > 0) {
-		log[len] = 0;
-		for (line = strtok(log, "\n"); line;
-		     line = strtok(NULL, "\n")) {
-			text = fault_text(kind, line);
-			if (!text)
-				continue;
-			snprintf(last_fault, last_size, "%s", text);
-			if (last_seconds)
-				*last_seconds = log_line_seconds(line);
-			faults++;
-		}
-	}
-	free(log);
-	return faults;
-}
-
-static unsigned int count_faults(const struct iommu_kind *kind,
-				 char *last_fault, size_t last_size)
-{
-	return count_faults_at(kind, last_fault, last_size, NULL);
-}
-
-/*
- * IOMMU drivers rate-limit their fault lines (10 in 5 s), and one refused
- * transfer can use them all up: when an earlier run in this boot logged a
- * fault moments ago, wait until the limit has passed, or this run's fault
- * would go unsaid.
- */
-static void wait_for_fault_ratelimit(const struct iommu_kind *kind)
-{
-	double last = 0, now;
-	struct timespec ts;
-	char line[512];
-
-	if (!count_faults_at(kind, line, sizeof(line), &last))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec + ts.tv_nsec / 1e9;
-	if (now - last >= FAULT_RATELIMIT_S)
-		return;
-	say("   (an earlier fault was logged %.1f s ago: waiting out the drivers' rate limit)\n",
-	    now - last);
-	sleep_ms((unsigned int)((FAULT_RATELIMIT_S - (now - last)) * 1000));
-}
-
 static void dma_after_unmap(struct vmm *vmm)
 {
-	unsigned int faults_before = 0, faults_after, waited_ms;
+	unsigned int faults_before = 0, faults_after, wait_ms;
 	const struct iommu_kind *kind = vmm->iommu;
 	char fault_line[512] = "";
 	__u64 unmapped = 0;
@@ -413,10 +314,15 @@ static void dma_after_unmap(struct vmm *vmm)
 		return;
 	check(unmapped == EDU_VMM_BUFFER_BYTES, "4096 bytes were unmapped");
 
-	if (kind->fault_mark) {
-		wait_for_fault_ratelimit(kind);
-		faults_before = count_faults(kind, fault_line,
-					     sizeof(fault_line));
+	if (kind->fault.text) {
+		wait_ms = fault_ratelimit_ms(&kind->fault);
+		if (wait_ms) {
+			say("   (a fault was logged just now: waiting %u ms out the rate limit)\n",
+			    wait_ms);
+			sleep_ms(wait_ms);
+		}
+		faults_before = fault_lines(&kind->fault, fault_line,
+					    sizeof(fault_line), NULL);
 	}
 	say("   %s\n",
 	    "the device writes its buffer to IOVA 0x200000 once more");
@@ -425,21 +331,14 @@ static void dma_after_unmap(struct vmm *vmm)
 	      "edu finished the transfer (it cannot tell that the IOMMU dropped it)");
 	check(!bytes_not(vmm->buffers.dst, EDU_VMM_BUFFER_BYTES, 0xee),
 	      "the destination buffer is untouched: the DMA did not land");
-	if (!kind->fault_mark) {
+	if (!kind->fault.text) {
 		say("   %s drops a refused DMA silently: the data is the proof\n",
 		    kind->title);
 		return;
 	}
 
-	/* The fault interrupt is handled asynchronously */
-	faults_after = faults_before;
-	for (waited_ms = 0; waited_ms < FAULT_WAIT_MS; waited_ms += 50) {
-		if (faults_after != faults_before)
-			break;
-		sleep_ms(50);
-		faults_after = count_faults(kind, fault_line,
-					    sizeof(fault_line));
-	}
+	faults_after = fault_lines_wait(&kind->fault, faults_before,
+					fault_line, sizeof(fault_line));
 	snprintf(what, sizeof(what), "the kernel log shows a %s fault",
 		 kind->title);
 	if (check(faults_after > faults_before, what))
