@@ -29,6 +29,7 @@
  * IOVA here is below its 28-bit DMA mask, and a transfer is 4 bytes.
  */
 #include <linux/udmabuf.h>
+#include <sys/wait.h>
 
 #include "edu_vfio.h"
 #include "vmm_report.h"
@@ -561,6 +562,40 @@ static bool sysfs_decode_on(struct peer *peer)
 	return on;
 }
 
+/*
+ * A's IOAS still maps B's dma-buf, revoked for good: vfio-pci must not
+ * wait for that mapping to go before it lets B be unbound (closing B gave
+ * the dma-buf's hold on the device back).  The unbind runs in a child, so
+ * that a hang fails a check instead of the whole program.
+ */
+static void unbind_while_mapped(struct vmm *vmm)
+{
+	const unsigned int limit_ms = 10000;
+	unsigned int waited_ms;
+	const char *failed;
+	char path[1024];
+	int status = -1;
+	pid_t child;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind",
+		 vmm->b.bdf);
+	child = fork();
+	if (!child)
+		_exit(write_sysfs(path, vmm->b.bdf) ? 1 : 0);
+	for (waited_ms = 0; child > 0 && waited_ms < limit_ms;
+	     waited_ms += 50) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			break;
+		sleep_ms(50);
+	}
+	if (!check(child > 0 && waited_ms < limit_ms && WIFEXITED(status) &&
+		   !WEXITSTATUS(status),
+		   "B unbound from vfio-pci while A's IOAS still maps its dma-buf"))
+		return;
+	failed = vfio_pci_take(vmm->b.bdf);
+	check(!failed, failed ? failed : "B bound to vfio-pci again");
+}
+
 static void close_peer(struct vmm *vmm)
 {
 	__u64 bar_bytes = vmm->b.edu.bar0_size, unmapped = 0;
@@ -584,6 +619,7 @@ static void close_peer(struct vmm *vmm)
 	check_refused(vmm, 0xfeedbeef);
 	check_register(&vmm->b_sysfs, "sysfs resource0", sentinel,
 		       "A's write never reached B, which decodes memory");
+	unbind_while_mapped(vmm);
 
 	snprintf(what, sizeof(what),
 		 "IOMMU_IOAS_UNMAP of the revoked mapping at IOVA 0x%llx",
