@@ -385,27 +385,6 @@ static inline int iommufd_map_fixed(int iommufd, __u32 ioas_id, void *buffer,
 	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
 }
 
-/*
- * Map @length bytes of file @fd (a memfd, or a dma-buf) from byte @start
- * on, readable and writeable, at exactly @iova
- */
-static inline int iommufd_map_file_fixed(int iommufd, __u32 ioas_id, int fd,
-					 __u64 start, __u64 length, __u64 iova)
-{
-	struct iommu_ioas_map_file map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas_id,
-		.fd = fd,
-		.start = start,
-		.length = length,
-		.iova = iova,
-	};
-
-	return ioctl(iommufd, IOMMU_IOAS_MAP_FILE, &map);
-}
-
 /* Unmap the areas in [@iova, @iova + @length); *@unmapped: bytes removed */
 static inline int iommufd_unmap(int iommufd, __u32 ioas_id, __u64 iova,
 				__u64 length, __u64 *unmapped)

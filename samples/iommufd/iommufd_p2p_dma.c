@@ -75,6 +75,29 @@ struct vmm {
 
 /* ---- Finding the devices and handing them to vfio-pci --------------------- */
 
+/*
+ * Map @length bytes of file @fd (a memfd, or a dma-buf) from byte @start
+ * on, readable and writeable, at exactly @iova.  Not in edu_vfio.h:
+ * the benchmark builds that against stock 6.12's uAPI, which lacks
+ * IOMMU_IOAS_MAP_FILE.
+ */
+static int iommufd_map_file_fixed(int iommufd, __u32 ioas_id, int fd,
+				  __u64 start, __u64 length, __u64 iova)
+{
+	struct iommu_ioas_map_file map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.fd = fd,
+		.start = start,
+		.length = length,
+		.iova = iova,
+	};
+
+	return ioctl(iommufd, IOMMU_IOAS_MAP_FILE, &map);
+}
+
 static bool find_peer(struct peer *peer, unsigned int index)
 {
 	char unit[64] = "none", what[96];
