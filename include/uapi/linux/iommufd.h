@@ -103,27 +103,27 @@
  */
 enum {
 	IOMMUFD_CMD_BASE = 0x80,
-	IOMMUFD_CMD_DESTROY = IOMMUFD_CMD_BASE,
-	IOMMUFD_CMD_IOAS_ALLOC = 0x81,
-	IOMMUFD_CMD_IOAS_ALLOW_IOVAS = 0x82,
-	IOMMUFD_CMD_IOAS_COPY = 0x83,
-	IOMMUFD_CMD_IOAS_IOVA_RANGES = 0x84,
-	IOMMUFD_CMD_IOAS_MAP = 0x85,
-	IOMMUFD_CMD_IOAS_UNMAP = 0x86,
-	IOMMUFD_CMD_OPTION = 0x87,
-	IOMMUFD_CMD_VFIO_IOAS = 0x88,
-	IOMMUFD_CMD_HWPT_ALLOC = 0x89,
-	IOMMUFD_CMD_GET_HW_INFO = 0x8a,
-	IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING = 0x8b,
-	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP = 0x8c,
-	IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d,
-	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
-	IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f,
-	IOMMUFD_CMD_VIOMMU_ALLOC = 0x90,
-	IOMMUFD_CMD_VDEVICE_ALLOC = 0x91,
-	IOMMUFD_CMD_IOAS_CHANGE_PROCESS = 0x92,
-	IOMMUFD_CMD_VEVENTQ_ALLOC = 0x93,
-	IOMMUFD_CMD_HW_QUEUE_ALLOC = 0x94,
+	IOMMUFD_CMD_DESTROY = IOMMUFD_CMD_BASE + 0,
+	IOMMUFD_CMD_IOAS_ALLOC = IOMMUFD_CMD_BASE + 1,
+	IOMMUFD_CMD_IOAS_ALLOW_IOVAS = IOMMUFD_CMD_BASE + 2,
+	IOMMUFD_CMD_IOAS_COPY = IOMMUFD_CMD_BASE + 3,
+	IOMMUFD_CMD_IOAS_IOVA_RANGES = IOMMUFD_CMD_BASE + 4,
+	IOMMUFD_CMD_IOAS_MAP = IOMMUFD_CMD_BASE + 5,
+	IOMMUFD_CMD_IOAS_UNMAP = IOMMUFD_CMD_BASE + 6,
+	IOMMUFD_CMD_OPTION = IOMMUFD_CMD_BASE + 7,
+	IOMMUFD_CMD_VFIO_IOAS = IOMMUFD_CMD_BASE + 8,
+	IOMMUFD_CMD_HWPT_ALLOC = IOMMUFD_CMD_BASE + 9,
+	IOMMUFD_CMD_GET_HW_INFO = IOMMUFD_CMD_BASE + 10,
+	IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING = IOMMUFD_CMD_BASE + 11,
+	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP = IOMMUFD_CMD_BASE + 12,
+	IOMMUFD_CMD_HWPT_INVALIDATE = IOMMUFD_CMD_BASE + 13,
+	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = IOMMUFD_CMD_BASE + 14,
+	IOMMUFD_CMD_IOAS_MAP_FILE = IOMMUFD_CMD_BASE + 15,
+	IOMMUFD_CMD_VIOMMU_ALLOC = IOMMUFD_CMD_BASE + 16,
+	IOMMUFD_CMD_VDEVICE_ALLOC = IOMMUFD_CMD_BASE + 17,
+	IOMMUFD_CMD_IOAS_CHANGE_PROCESS = IOMMUFD_CMD_BASE + 18,
+	IOMMUFD_CMD_VEVENTQ_ALLOC = IOMMUFD_CMD_BASE + 19,
+	IOMMUFD_CMD_HW_QUEUE_ALLOC = IOMMUFD_CMD_BASE + 20,
 };
 
 /* The ioctl type byte that all iommufd request codes are built on. */
@@ -358,9 +358,9 @@ struct iommu_ioas_map {
  * least one of WRITEABLE and READABLE must be given.
  */
 enum iommufd_ioas_map_flags {
-	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
-	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
-	IOMMU_IOAS_MAP_READABLE = 1 << 2,
+	IOMMU_IOAS_MAP_FIXED_IOVA = 0x1,
+	IOMMU_IOAS_MAP_WRITEABLE = 0x2,
+	IOMMU_IOAS_MAP_READABLE = 0x4,
 };
 
 /**
@@ -517,6 +517,16 @@ struct iommu_option {
 };
 
 /**
+ * enum iommufd_option_ops - what IOMMU_OPTION does with the option
+ * @IOMMU_OPTION_OP_SET: Store val64 as the option's new value.
+ * @IOMMU_OPTION_OP_GET: Return the option's current value in val64.
+ */
+enum iommufd_option_ops {
+	IOMMU_OPTION_OP_SET = 0,
+	IOMMU_OPTION_OP_GET = 1,
+};
+
+/**
  * enum iommufd_option - option identifiers for IOMMU_OPTION
  * @IOMMU_OPTION_RLIMIT_MODE: How pinned pages are charged against
  *                            RLIMIT_MEMLOCK for this whole iommufd.  0 (the
@@ -537,16 +547,6 @@ struct iommu_option {
 enum iommufd_option {
 	IOMMU_OPTION_RLIMIT_MODE = 0,
 	IOMMU_OPTION_HUGE_PAGES = 1,
-};
-
-/**
- * enum iommufd_option_ops - what IOMMU_OPTION does with the option
- * @IOMMU_OPTION_OP_SET: Store val64 as the option's new value.
- * @IOMMU_OPTION_OP_GET: Return the option's current value in val64.
- */
-enum iommufd_option_ops {
-	IOMMU_OPTION_OP_SET = 0,
-	IOMMU_OPTION_OP_GET = 1,
 };
 
 /**
@@ -680,10 +680,10 @@ struct iommu_hwpt_alloc {
  *                          refuses the flag with EOPNOTSUPP.
  */
 enum iommufd_hwpt_alloc_flags {
-	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
-	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
-	IOMMU_HWPT_FAULT_ID_VALID = 1 << 2,
-	IOMMU_HWPT_ALLOC_PASID = 1 << 3,
+	IOMMU_HWPT_ALLOC_NEST_PARENT = 0x1,
+	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 0x2,
+	IOMMU_HWPT_FAULT_ID_VALID = 0x4,
+	IOMMU_HWPT_ALLOC_PASID = 0x8,
 };
 
 /**
@@ -735,9 +735,9 @@ struct iommu_hwpt_vtd_s1 {
  * PASID table entry; the IOMMU must advertise the matching capability.
  */
 enum iommu_hwpt_vtd_s1_flags {
-	IOMMU_VTD_S1_SRE = 1 << 0,
-	IOMMU_VTD_S1_EAFE = 1 << 1,
-	IOMMU_VTD_S1_WPE = 1 << 2,
+	IOMMU_VTD_S1_SRE = 0x1,
+	IOMMU_VTD_S1_EAFE = 0x2,
+	IOMMU_VTD_S1_WPE = 0x4,
 };
 
 /**
@@ -817,7 +817,7 @@ struct iommu_hw_info {
  *                                 is reported.
  */
 enum iommufd_hw_info_flags {
-	IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1 << 0,
+	IOMMU_HW_INFO_FLAG_INPUT_TYPE = 0x1,
 };
 
 /**
@@ -858,9 +858,9 @@ enum iommu_hw_info_type {
  * Bits reported in iommu_hw_info.out_capabilities.
  */
 enum iommufd_hw_capabilities {
-	IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,
-	IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1,
-	IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2,
+	IOMMU_HW_CAP_DIRTY_TRACKING = 0x1,
+	IOMMU_HW_CAP_PCI_PASID_EXEC = 0x2,
+	IOMMU_HW_CAP_PCI_PASID_PRIV = 0x4,
 };
 
 /**
@@ -894,7 +894,7 @@ struct iommu_hw_info_vtd {
  *                                         mapped writeable.
  */
 enum iommu_hw_info_vtd_flags {
-	IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 = 1 << 0,
+	IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 = 0x1,
 };
 
 /**
@@ -1137,7 +1137,7 @@ struct iommu_hwpt_vtd_s1_invalidate {
  *                            every level is flushed.
  */
 enum iommu_hwpt_vtd_s1_invalidate_flags {
-	IOMMU_VTD_INV_FLAGS_LEAF = 1 << 0,
+	IOMMU_VTD_INV_FLAGS_LEAF = 0x1,
 };
 
 /**
@@ -1234,8 +1234,8 @@ struct iommu_hwpt_pgfault {
  *                                 fault group.
  */
 enum iommu_hwpt_pgfault_flags {
-	IOMMU_PGFAULT_FLAGS_PASID_VALID = 1 << 0,
-	IOMMU_PGFAULT_FLAGS_LAST_PAGE = 1 << 1,
+	IOMMU_PGFAULT_FLAGS_PASID_VALID = 0x1,
+	IOMMU_PGFAULT_FLAGS_LAST_PAGE = 0x2,
 };
 
 /**
@@ -1250,10 +1250,10 @@ enum iommu_hwpt_pgfault_flags {
  *                           Requested (PCIe 10.4.1).
  */
 enum iommu_hwpt_pgfault_perm {
-	IOMMU_PGFAULT_PERM_READ = 1 << 0,
-	IOMMU_PGFAULT_PERM_WRITE = 1 << 1,
-	IOMMU_PGFAULT_PERM_EXEC = 1 << 2,
-	IOMMU_PGFAULT_PERM_PRIV = 1 << 3,
+	IOMMU_PGFAULT_PERM_READ = 0x1,
+	IOMMU_PGFAULT_PERM_WRITE = 0x2,
+	IOMMU_PGFAULT_PERM_EXEC = 0x4,
+	IOMMU_PGFAULT_PERM_PRIV = 0x8,
 };
 
 /**
@@ -1497,7 +1497,7 @@ struct iommufd_vevent_header {
  *                                  no event data after it.
  */
 enum iommu_veventq_flag {
-	IOMMU_VEVENTQ_FLAG_LOST_EVENTS = (1U << 0),
+	IOMMU_VEVENTQ_FLAG_LOST_EVENTS = 0x1,
 };
 
 /**
