@@ -729,6 +729,48 @@ static bool setup_container(struct vmm *vmm)
 	return open_group_device(&vmm->a) && open_group_device(&vmm->b);
 }
 
+/*
+ * B's BAR0 mapped once more, into a window one page longer whose last page
+ * is inaccessible: a range from the BAR into that page is not all MMIO.
+ */
+static void *map_bar_then_guard(struct peer *peer, __u64 bar_bytes)
+{
+	struct vfio_region_info region = {
+		.argsz = sizeof(region),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+	void *window;
+
+	if (ioctl(peer->device_fd, VFIO_DEVICE_GET_REGION_INFO, &region))
+		return NULL;
+	window = mmap(NULL, bar_bytes + PAGE_BYTES, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (window == MAP_FAILED)
+		return NULL;
+	if (mmap(window, bar_bytes, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, peer->device_fd,
+		 region.offset) == MAP_FAILED) {
+		munmap(window, bar_bytes + PAGE_BYTES);
+		return NULL;
+	}
+	return window;
+}
+
+/* A range that leaves the BAR's mapping is refused as not memory */
+static void container_refuses_partial_bar(struct vmm *vmm, __u64 bar_bytes)
+{
+	void *window = map_bar_then_guard(&vmm->b, bar_bytes);
+
+	if (!check(window, "B's BAR0 mapped again, a PROT_NONE page after it"))
+		return;
+	check_errno(vfio_type1_map(vmm->container_fd,
+				   (char *)window + bar_bytes - PAGE_BYTES,
+				   IOVA_SPARE, 2 * PAGE_BYTES),
+		    EFAULT,
+		    "VFIO_IOMMU_MAP_DMA of BAR0's last page and the page after it: EFAULT");
+	munmap(window, bar_bytes + PAGE_BYTES);
+}
+
 static void container_p2p(struct vmm *vmm)
 {
 	__u64 bar_bytes, unmapped = 0;
@@ -748,6 +790,7 @@ static void container_p2p(struct vmm *vmm)
 			 "VFIO_IOMMU_MAP_DMA of the staging page"))
 		return;
 	bar_bytes = vmm->b.edu.bar0_size;
+	container_refuses_partial_bar(vmm, bar_bytes);
 	snprintf(what, sizeof(what),
 		 "VFIO_IOMMU_MAP_DMA of B's mmapped BAR0 at IOVA 0x%llx",
 		 IOVA_PEER);

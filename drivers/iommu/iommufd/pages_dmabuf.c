@@ -316,7 +316,12 @@ static struct dma_buf *iommufd_vfio_bar_dmabuf(void __user *uptr,
 	/* Dropped before any page table lock: those nest outside mmap_lock */
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, start);
-	if (vma && (vma->vm_flags & VM_PFNMAP))
+	/*
+	 * A range reaching past the mapping is left to the pinning path,
+	 * which fails it with -EFAULT, as VFIO's own container does.
+	 */
+	if (vma && (vma->vm_flags & VM_PFNMAP) &&
+	    length <= vma->vm_end - start)
 		dmabuf = bar_dmabuf(vma, start, length);
 	else
 		dmabuf = ERR_PTR(-EOPNOTSUPP);
@@ -343,7 +348,8 @@ static struct dma_buf *iommufd_vfio_bar_dmabuf(void __user *uptr,
  *
  * Return: the object; ERR_PTR(-EOPNOTSUPP) when the range is not a
  * page-aligned part of one vfio-pci BAR mapping (the caller treats it as
- * user memory), or the errors of iommufd_pages_alloc_dmabuf().
+ * user memory, whose pinning then fails with -EFAULT for anything but
+ * memory), or the errors of iommufd_pages_alloc_dmabuf().
  */
 struct iommufd_pages *iommufd_pages_alloc_vfio_bar(struct iommufd_ctx *ictx,
 						   void __user *uptr,
