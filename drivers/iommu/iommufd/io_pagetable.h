@@ -129,13 +129,24 @@ iopt_mapping_last_index(struct iopt_mapping *mapping)
 		mapping->iova_node.start) >> PAGE_SHIFT;
 }
 
+/*
+ * The IOVA page index 0 would have, had @mapping mapped its pages object
+ * from its start: page @index, past the first, starts at this plus
+ * @index << PAGE_SHIFT.  Loops over many pages keep it at hand.
+ */
+static inline unsigned long
+iopt_mapping_index0_iova(struct iopt_mapping *mapping)
+{
+	return mapping->iova_node.start - mapping->start_byte;
+}
+
 /* The first byte of page @index that @mapping maps, as an IOVA */
 static inline unsigned long
 iopt_mapping_index_iova(struct iopt_mapping *mapping, unsigned long index)
 {
 	unsigned long byte = max(index << PAGE_SHIFT, mapping->start_byte);
 
-	return mapping->iova_node.start + byte - mapping->start_byte;
+	return iopt_mapping_index0_iova(mapping) + byte;
 }
 
 /* The last byte of page @index that @mapping maps, as an IOVA */

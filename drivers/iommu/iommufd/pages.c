@@ -601,25 +601,6 @@ long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
 }
 
 /**
- * iommufd_pages_unpin_run() - unpin physically contiguous pages
- * @pages: the pages object, its mutex held
- * @pfn: the first page
- * @npages: how many
- *
- * The caller gives the charge back with iommufd_pages_uncharge(), once for
- * everything it unpins.
- */
-void iommufd_pages_unpin_run(struct iommufd_pages *pages, unsigned long pfn,
-			     unsigned long npages)
-{
-	lockdep_assert_held(&pages->mutex);
-
-	/* DMA may have written any page it could write */
-	unpin_user_page_range_dirty_lock(pfn_to_page(pfn), npages,
-					 pages->writable);
-}
-
-/**
  * iommufd_pages_unpin() - unpin physically contiguous pages and uncharge them
  * @pages: the pages object, its mutex held
  * @pfn: the first page

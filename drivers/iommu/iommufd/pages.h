@@ -56,6 +56,7 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/rbtree_types.h>
 #include <linux/types.h>
@@ -218,13 +219,31 @@ long iommufd_pages_pin(struct iommufd_pages *pages, unsigned long index,
 long iommufd_pages_pin_batch(struct iommufd_pages *pages, unsigned long index,
 			     unsigned long npages, struct page **out,
 			     unsigned int *batches);
-void iommufd_pages_unpin_run(struct iommufd_pages *pages, unsigned long pfn,
-			     unsigned long npages);
 void iommufd_pages_unpin(struct iommufd_pages *pages, unsigned long pfn,
 			 unsigned long npages);
 void iommufd_pages_unpin_pages(struct iommufd_pages *pages, struct page **list,
 			       unsigned long npages);
 void iommufd_pages_uncharge(struct iommufd_pages *pages, unsigned long npages);
+
+/**
+ * iommufd_pages_unpin_run() - unpin physically contiguous pages
+ * @pages: the pages object, its mutex held
+ * @pfn: the first page
+ * @npages: how many
+ *
+ * The caller gives the charge back with iommufd_pages_uncharge(), once for
+ * everything it unpins.  Inline: memory of small pages is a run per page.
+ */
+static inline void iommufd_pages_unpin_run(struct iommufd_pages *pages,
+					   unsigned long pfn,
+					   unsigned long npages)
+{
+	lockdep_assert_held(&pages->mutex);
+
+	/* DMA may have written any page it could write */
+	unpin_user_page_range_dirty_lock(pfn_to_page(pfn), npages,
+					 pages->writable);
+}
 
 /**
  * struct iommufd_pages_run - physically contiguous pages

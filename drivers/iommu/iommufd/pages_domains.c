@@ -3,9 +3,10 @@
  * Moving a mapping's pages into and out of IOMMU domains a batch at a time:
  * the pfns of consecutive pages are gathered into runs of physically
  * contiguous pages (pinning the pages nobody pins yet), and each full batch
- * of runs is mapped into every domain; emptying reads the pfns back from
- * the storage domain into runs, unmaps them and unpins what nobody else
- * pins.  pages_domains.h states the contract.
+ * of runs is mapped into every domain; pages just pinned that are many
+ * runs are mapped straight from their list.  Emptying reads the pfns back
+ * from the storage domain into runs, unmaps them and unpins what nobody
+ * else pins.  pages_domains.h states the contract.
  *
  * Locking: everything here runs under the pages object's mutex, which the
  * entry points at the end take, inside the page table's iova_rwsem.
@@ -58,39 +59,13 @@ void pages_domains_reader_init(struct pages_domains_reader *reader,
 {
 	unsigned long breaks = mapping->pfn_breaks;
 
-	reader->mapping = mapping;
 	reader->domain = domain;
 	reader->index = index;
 	reader->last = last;
 	reader->iova = iopt_mapping_index_iova(mapping, index);
+	reader->index0_iova = iopt_mapping_index0_iova(mapping);
+	reader->last_iova = mapping->iova_node.last;
 	reader->stretch_mask = breaks ? (breaks & -breaks) - 1 : ULONG_MAX;
-}
-
-/**
- * pages_domains_reader_next() - read the next physically contiguous stretch
- * @reader: a reader pages_domains_reader_init() started
- * @pfn: returns the pfn of the next page
- * @npages: returns how many pages, from that one on, follow it physically
- *
- * Return: false once the whole range was read.
- */
-bool pages_domains_reader_next(struct pages_domains_reader *reader,
-			       unsigned long *pfn, unsigned long *npages)
-{
-	struct iopt_mapping *mapping = reader->mapping;
-	unsigned long block_last = reader->iova | reader->stretch_mask;
-	unsigned long stretch_last = reader->last;
-
-	if (reader->index > reader->last)
-		return false;
-	if (block_last < mapping->iova_node.last)
-		stretch_last = min(iopt_mapping_iova_index(mapping, block_last),
-				   stretch_last);
-	*pfn = PHYS_PFN(iommu_iova_to_phys(reader->domain, reader->iova));
-	*npages = stretch_last - reader->index + 1;
-	reader->index = stretch_last + 1;
-	reader->iova = iopt_mapping_index_iova(mapping, reader->index);
-	return true;
 }
 
 /* ---- batches of pfn runs ------------------------------------------------ */
@@ -182,6 +157,16 @@ static void pages_domains_unpin_unused(struct iommufd_pages *pages,
 		unsigned long run_last = index + runs[i].npages - 1;
 		unsigned long pfn = runs[i].pfn;
 
+		/* Usually one stretch covers everything: a run per page */
+		if (run_last <= seg_last) {
+			if (unused) {
+				iommufd_pages_unpin_run(pages, pfn,
+							runs[i].npages);
+				unpinned += runs[i].npages;
+			}
+			index = run_last + 1;
+			continue;
+		}
 		while (index <= run_last) {
 			unsigned long end;
 
@@ -216,26 +201,19 @@ struct pages_domains_fill {
 	unsigned int ndomains;
 	bool small_pages;
 	struct pages_domains_batch batch;
+	/* The mapping's iopt_mapping_index0_iova(), used once per page */
+	unsigned long index0_iova;
 	/* What becomes the mapping's pfn_breaks */
 	unsigned long pfn_breaks;
 };
 
-/*
- * Map [iova, iova + size) to @phys in one domain, page by page if asked.
- * The IOMMU is not synced: the caller does that once for a whole batch.
- */
-static int pages_domains_fill_map_range(struct pages_domains_fill *fill,
-					struct iommu_domain *domain,
-					unsigned long iova, phys_addr_t phys,
-					size_t size)
+/* iommu_map_nosync() page by page: no IOMMU page larger than a CPU page */
+static int pages_domains_map_small(struct iommu_domain *domain,
+				   unsigned long iova, phys_addr_t phys,
+				   size_t size, int prot)
 {
-	int prot = fill->mapping->iommu_prot;
 	size_t done = 0;
 	int rc;
-
-	if (!fill->small_pages)
-		return iommu_map_nosync(domain, iova, phys, size, prot,
-					GFP_KERNEL_ACCOUNT);
 
 	while (done < size) {
 		size_t chunk = min_t(size_t, size - done,
@@ -254,6 +232,24 @@ static int pages_domains_fill_map_range(struct pages_domains_fill *fill,
 }
 
 /*
+ * Map [iova, iova + size) to @phys in one domain, page by page if asked.
+ * The IOMMU is not synced: the caller does that once for a whole batch.
+ * Called per page for memory of small pages, hence always inline.
+ */
+static __always_inline int
+pages_domains_fill_map_range(struct pages_domains_fill *fill,
+			     struct iommu_domain *domain, unsigned long iova,
+			     phys_addr_t phys, size_t size)
+{
+	int prot = fill->mapping->iommu_prot;
+
+	if (unlikely(fill->small_pages))
+		return pages_domains_map_small(domain, iova, phys, size, prot);
+	return iommu_map_nosync(domain, iova, phys, size, prot,
+				GFP_KERNEL_ACCOUNT);
+}
+
+/*
  * Map the first @nruns runs of the batch into one domain, each run with its
  * own call so that it can become large IOMMU pages, and then sync the IOMMU
  * once for all of them: on VT-d in caching mode every sync is an IOTLB
@@ -264,28 +260,33 @@ static int pages_domains_fill_map_runs(struct pages_domains_fill *fill,
 				       struct iommu_domain *domain,
 				       unsigned int nruns)
 {
-	struct iopt_mapping *mapping = fill->mapping;
+	unsigned long mapping_last_iova = fill->mapping->iova_node.last;
 	unsigned long index = fill->batch.first_index;
-	unsigned long first_iova = iopt_mapping_index_iova(mapping, index);
+	unsigned long first_iova =
+		iopt_mapping_index_iova(fill->mapping, index);
 	unsigned long iova = first_iova;
 	unsigned int i;
 	int rc;
 
 	for (i = 0; i < nruns; i++) {
 		struct iommufd_pages_run *run = &fill->batch.runs[i];
-		unsigned long last = index + run->npages - 1;
-		unsigned long last_iova =
-			iopt_mapping_index_last_iova(mapping, last);
-		/* Only the first page of a mapping can start mid-page */
-		phys_addr_t phys = PFN_PHYS(run->pfn) +
-				   ((iova - mapping->iova_node.start +
-				     mapping->start_byte) & ~PAGE_MASK);
+		unsigned long last_iova;
+		phys_addr_t phys;
 
+		/*
+		 * A run per page for memory of small pages: the IOVAs come
+		 * from index0_iova.  Only the first page of the mapping can
+		 * start mid-page, only its last can end early.
+		 */
+		index += run->npages;
+		last_iova = min(fill->index0_iova + (index << PAGE_SHIFT) - 1,
+				mapping_last_iova);
+		phys = PFN_PHYS(run->pfn) +
+		       ((iova - fill->index0_iova) & ~PAGE_MASK);
 		rc = pages_domains_fill_map_range(fill, domain, iova, phys,
 						  last_iova - iova + 1);
 		if (rc)
 			goto undo;
-		index = last + 1;
 		iova = last_iova + 1;
 	}
 
@@ -355,11 +356,10 @@ static int pages_domains_fill_add(struct pages_domains_fill *fill,
 			batch->npages += npages;
 			return 0;
 		}
-		/* The batch only ever starts at the mapping's first page */
-		fill->pfn_breaks |=
-			iopt_mapping_index_iova(fill->mapping,
-						batch->first_index +
-						batch->npages);
+		/* A break is never at the mapping's first page */
+		fill->pfn_breaks |= fill->index0_iova +
+				    ((batch->first_index + batch->npages) <<
+				     PAGE_SHIFT);
 		if (batch->nruns == batch->max_runs) {
 			rc = pages_domains_fill_flush(fill, false);
 			if (rc)
@@ -371,6 +371,22 @@ static int pages_domains_fill_add(struct pages_domains_fill *fill,
 	run->npages = npages;
 	batch->npages += npages;
 	return 0;
+}
+
+/*
+ * How many pages of @list, from @done on, are physically contiguous.
+ * Called per page for memory of small pages, hence always inline.
+ */
+static __always_inline unsigned long
+pages_domains_list_stretch(struct page **list, unsigned long done,
+			   unsigned long npages)
+{
+	unsigned long pfn = page_to_pfn(list[done]);
+	unsigned long n = 1;
+
+	while (done + n < npages && page_to_pfn(list[done + n]) == pfn + n)
+		n++;
+	return n;
 }
 
 /*
@@ -386,18 +402,130 @@ static int pages_domains_fill_add_pages(struct pages_domains_fill *fill,
 	int rc = 0;
 
 	while (done < npages) {
-		unsigned long pfn = page_to_pfn(list[done]);
-		unsigned long n = 1;
+		unsigned long n = pages_domains_list_stretch(list, done, npages);
 
-		while (done + n < npages &&
-		       page_to_pfn(list[done + n]) == pfn + n)
-			n++;
-		rc = pages_domains_fill_add(fill, pfn, n);
+		rc = pages_domains_fill_add(fill, page_to_pfn(list[done]), n);
 		if (rc)
 			break;
 		done += n;
 	}
 	*added = done;
+	return rc;
+}
+
+/*
+ * Map whole pages of @list, the first at @iova, into one domain, each
+ * physically contiguous stretch with one call, and sync the IOMMU once.
+ * The IOVA of every stretch is ORed into *@breaks.  On failure the domain
+ * is left as it was.
+ */
+static int pages_domains_fill_map_stretches(struct pages_domains_fill *fill,
+					    struct iommu_domain *domain,
+					    struct page **list,
+					    unsigned long npages,
+					    unsigned long iova,
+					    unsigned long *breaks)
+{
+	unsigned long done = 0, found = 0;
+	int rc;
+
+	while (done < npages) {
+		unsigned long n = pages_domains_list_stretch(list, done, npages);
+		unsigned long stretch_iova = iova + (done << PAGE_SHIFT);
+
+		found |= stretch_iova;
+		rc = pages_domains_fill_map_range(fill, domain, stretch_iova,
+						  page_to_phys(list[done]),
+						  n << PAGE_SHIFT);
+		if (rc)
+			goto undo;
+		done += n;
+	}
+	rc = iommu_sync_map(domain, iova, npages << PAGE_SHIFT);
+	if (!rc) {
+		*breaks |= found;
+		return 0;
+	}
+undo:
+	if (done)
+		iommu_unmap(domain, iova, done << PAGE_SHIFT);
+	return rc;
+}
+
+/*
+ * Map whole pages of @list, the first at batch.first_index, into every
+ * domain, straight from the list: the batch must be empty.  On failure
+ * every domain is left as it was.
+ */
+static int pages_domains_fill_map_list(struct pages_domains_fill *fill,
+				       struct page **list, unsigned long npages)
+{
+	unsigned long iova = fill->index0_iova +
+			     (fill->batch.first_index << PAGE_SHIFT);
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < fill->ndomains; i++) {
+		rc = pages_domains_fill_map_stretches(fill, fill->domains[i],
+						      list, npages, iova,
+						      &fill->pfn_breaks);
+		if (rc) {
+			while (i--)
+				iommu_unmap(fill->domains[i], iova,
+					    npages << PAGE_SHIFT);
+			return rc;
+		}
+	}
+	fill->batch.first_index += npages;
+	return 0;
+}
+
+/*
+ * Append pages just pinned, or map them.  Memory of small pages is a
+ * physically contiguous stretch per page, and a run per page costs a
+ * store and a load more than mapping the page right from the list; so
+ * when the list is more than two stretches, all but its first and its
+ * last are mapped straight away (after what the batch holds, the first
+ * stretch included).  The first and the last go into the batch like any
+ * pages: the pages before and after them may continue them into a larger
+ * IOMMU page.  *@added says how many are in the batch or mapped: all of
+ * them unless this fails.
+ */
+static int pages_domains_fill_add_list(struct pages_domains_fill *fill,
+				       struct page **list,
+				       unsigned long npages,
+				       unsigned long *added)
+{
+	unsigned long first_end = pages_domains_list_stretch(list, 0, npages);
+	unsigned long last_start = npages - 1;
+	int rc;
+
+	while (last_start > first_end &&
+	       page_to_pfn(list[last_start - 1]) + 1 ==
+	       page_to_pfn(list[last_start]))
+		last_start--;
+	if (last_start <= first_end)
+		return pages_domains_fill_add_pages(fill, list, npages, added);
+
+	*added = 0;
+	rc = pages_domains_fill_add(fill, page_to_pfn(list[0]), first_end);
+	if (rc)
+		return rc;
+	*added = first_end;
+	rc = pages_domains_fill_flush(fill, true);
+	if (rc)
+		return rc;
+	rc = pages_domains_fill_map_list(fill, list + first_end,
+					 last_start - first_end);
+	if (rc)
+		return rc;
+	/* The batch is empty: this break is not seen by the append below */
+	fill->pfn_breaks |= fill->index0_iova +
+			    (fill->batch.first_index << PAGE_SHIFT);
+	rc = pages_domains_fill_add(fill, page_to_pfn(list[last_start]),
+				    npages - last_start);
+	if (!rc)
+		*added = npages;
 	return rc;
 }
 
@@ -471,8 +599,8 @@ static int pages_domains_fill_gather(struct pages_domains_fill *fill,
 							 list, &batches);
 			if (pinned < 0)
 				return pinned;
-			rc = pages_domains_fill_add_pages(fill, list, pinned,
-							  &added);
+			rc = pages_domains_fill_add_list(fill, list, pinned,
+							 &added);
 			if (rc) {
 				/* Not in the batch: nobody else knows them */
 				iommufd_pages_unpin_pages(pages, list + added,
@@ -681,6 +809,7 @@ int pages_domains_map(struct iommufd_pages *pages, struct iopt_mapping *mapping,
 		.domains = domains,
 		.ndomains = ndomains,
 		.small_pages = small_pages,
+		.index0_iova = iopt_mapping_index0_iova(mapping),
 	};
 	int rc;
 

@@ -18,8 +18,11 @@
  *   the storage domain, one lookup per stretch of pages that the mapping's
  *   pfn_breaks prove physically contiguous (struct pages_domains_reader).
  *   Runs are mapped with one IOMMU call each and the IOMMU is synced once
- *   per batch and domain; no IOMMU page spans a physical discontinuity,
- *   so unmapping up to one never cuts a large IOMMU page.
+ *   per batch and domain; the whole pages inside a list of pages just
+ *   pinned that is many runs (memory of small pages) are mapped the same
+ *   way straight from the list, without becoming runs first.  No IOMMU
+ *   page spans a physical discontinuity, so unmapping up to one never
+ *   cuts a large IOMMU page.
  * - Every temporary array holds at most iommufd_pages_temp_bytes().
  * - A dma-buf's mapping is handed to pages_dmabuf.c, which maps it whole
  *   and pins nothing; it is a domain user all the same.
@@ -32,6 +35,9 @@
 #ifndef __IOMMUFD_PAGES_DOMAINS_H
 #define __IOMMUFD_PAGES_DOMAINS_H
 
+#include <linux/iommu.h>
+#include <linux/minmax.h>
+#include <linux/pfn.h>
 #include <linux/types.h>
 
 struct iommu_domain;
@@ -56,11 +62,12 @@ void pages_domains_split(struct iommufd_pages *pages, struct iopt_mapping *head,
 
 /**
  * struct pages_domains_reader - reads a mapping's pfns back from a domain
- * @mapping: the mapping
- * @domain: a domain @mapping is in
+ * @domain: a domain the mapping is in
  * @index: the page index to read next
  * @last: the last page index to read
  * @iova: IOVA of the first byte of page @index
+ * @index0_iova: the mapping's iopt_mapping_index0_iova()
+ * @last_iova: the mapping's last IOVA
  * @stretch_mask: a stretch ends at the next IOVA with all of these bits set
  *
  * Every IOVA in the mapping's pfn_breaks is a multiple of its lowest set
@@ -70,11 +77,12 @@ void pages_domains_split(struct iommufd_pages *pages, struct iopt_mapping *head,
  * with no break at all, one per mapping.
  */
 struct pages_domains_reader {
-	struct iopt_mapping *mapping;
 	struct iommu_domain *domain;
 	unsigned long index;
 	unsigned long last;
 	unsigned long iova;
+	unsigned long index0_iova;
+	unsigned long last_iova;
 	unsigned long stretch_mask;
 };
 
@@ -82,8 +90,40 @@ void pages_domains_reader_init(struct pages_domains_reader *reader,
 			       struct iopt_mapping *mapping,
 			       struct iommu_domain *domain, unsigned long index,
 			       unsigned long last);
-bool pages_domains_reader_next(struct pages_domains_reader *reader,
-			       unsigned long *pfn, unsigned long *npages);
+
+/**
+ * pages_domains_reader_next() - read the next physically contiguous stretch
+ * @reader: a reader pages_domains_reader_init() started
+ * @pfn: returns the pfn of the next page
+ * @npages: returns how many pages, from that one on, follow it physically
+ *
+ * Return: false once the whole range was read.
+ */
+static __always_inline bool
+pages_domains_reader_next(struct pages_domains_reader *reader,
+			  unsigned long *pfn, unsigned long *npages)
+{
+	unsigned long block_last = reader->iova | reader->stretch_mask;
+	unsigned long stretch_last = reader->last;
+
+	if (reader->index > reader->last)
+		return false;
+	/*
+	 * Called once per page for memory of small pages (hence inline): the
+	 * index and IOVA arithmetic is done here, not through the mapping's
+	 * helpers.
+	 */
+	if (block_last < reader->last_iova)
+		stretch_last = min((block_last - reader->index0_iova) >>
+				   PAGE_SHIFT, stretch_last);
+	*pfn = PHYS_PFN(iommu_iova_to_phys(reader->domain, reader->iova));
+	*npages = stretch_last - reader->index + 1;
+	reader->index = stretch_last + 1;
+	/* Only the mapping's first page can start mid-page */
+	reader->iova = reader->index0_iova + (reader->index << PAGE_SHIFT);
+	return true;
+}
+
 unsigned long pages_domains_read_pfn(struct iopt_mapping *mapping,
 				     unsigned long index);
 

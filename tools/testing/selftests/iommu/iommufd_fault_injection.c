@@ -477,6 +477,29 @@ static int seq_map_with_two_domains(struct sequence_state *state)
 	return err;
 }
 
+/*
+ * Batches of eight pages of the fixture's scattered memory into two
+ * domains: most of each batch is mapped straight from its pinned list, and
+ * a fault in the second batch, or in either domain, must undo the first.
+ */
+static int seq_map_in_small_batches(struct sequence_state *state)
+{
+	int err;
+
+	err = iommufd_set_temp_memory_limit_err(state->fd, 64);
+	if (!err)
+		err = add_ioas(state);
+	if (!err)
+		err = add_domain(state, 0);
+	if (!err)
+		err = add_domain(state, 0);
+	if (!err)
+		err = map_into(state, 0, FIXED, 0, 0x10000, APERTURE_IOVA);
+	if (!err)
+		err = unmap_from(state, 0, APERTURE_IOVA, 0x10000);
+	return err;
+}
+
 static int seq_domains_linked_to_mappings(struct sequence_state *state)
 {
 	int err;
@@ -927,8 +950,8 @@ FIXTURE_SETUP(fault_injection)
 {
 	ASSERT_EQ(0, configure_fault_injection());
 	self->state.buf_size = 4 << 20;
-	self->state.buf =
-		iommufd_alloc_small_pages(self->state.buf_size, MAP_PRIVATE);
+	/* No two neighbouring pages are physical neighbours: see pin_scale */
+	self->state.buf = iommufd_alloc_scattered_pages(self->state.buf_size);
 	ASSERT_NE(NULL, self->state.buf);
 	memset(self->state.buf, 0x5a, self->state.buf_size);
 	self->state.memfd = iommufd_memfd(SZ_2M, 0);
@@ -937,7 +960,16 @@ FIXTURE_SETUP(fault_injection)
 
 FIXTURE_TEARDOWN(fault_injection)
 {
+	const __u32 limit = IOMMUFD_TEST_DEFAULT_MEMORY_LIMIT;
+	int fd;
+
 	iommufd_fail_nth_disarm();
+	/* seq_map_in_small_batches() shrinks what every iommufd shares */
+	fd = iommufd_open();
+	if (fd >= 0) {
+		iommufd_set_temp_memory_limit_err(fd, limit);
+		close(fd);
+	}
 	close(self->state.memfd);
 	munmap(self->state.buf, self->state.buf_size);
 }
@@ -1258,6 +1290,12 @@ TEST_F_TIMEOUT(fault_injection, map_into_one_domain, DOMAIN_TEST_TIMEOUT)
 TEST_F_TIMEOUT(fault_injection, map_into_two_domains, DOMAIN_TEST_TIMEOUT)
 {
 	run_with_every_fault(_metadata, &self->state, seq_map_with_two_domains,
+			     true);
+}
+
+TEST_F_TIMEOUT(fault_injection, map_in_small_batches, DOMAIN_TEST_TIMEOUT)
+{
+	run_with_every_fault(_metadata, &self->state, seq_map_in_small_batches,
 			     true);
 }
 

@@ -383,6 +383,106 @@ static inline void *iommufd_alloc_small_pages(size_t size, int share)
 	return va;
 }
 
+/* A page of a buffer and its pfn, for iommufd_alloc_scattered_pages() */
+struct iommufd_page_pfn {
+	__u64 pfn;
+	size_t index;
+};
+
+static inline int iommufd_page_pfn_descending(const void *a, const void *b)
+{
+	const struct iommufd_page_pfn *left = a, *right = b;
+
+	return left->pfn < right->pfn ? 1 : left->pfn > right->pfn ? -1 : 0;
+}
+
+/* The pfn of every page of @va (root only: others read pfn 0) */
+static inline int iommufd_read_pfns(const void *va, size_t npages,
+				    struct iommufd_page_pfn *pfns)
+{
+	const __u64 present = 1ULL << 63, pfn_mask = (1ULL << 55) - 1;
+	off_t first = (uintptr_t)va / PAGE_SIZE * sizeof(__u64);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	size_t i;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i != npages; i++) {
+		__u64 entry;
+
+		if (pread(fd, &entry, sizeof(entry),
+			  first + i * sizeof(entry)) != sizeof(entry) ||
+		    !(entry & present) || !(entry & pfn_mask))
+			break;
+		pfns[i].pfn = entry & pfn_mask;
+		pfns[i].index = i;
+	}
+	close(fd);
+	return i == npages ? 0 : -1;
+}
+
+/*
+ * @size bytes of small pages, MAP_PRIVATE, of which no two neighbours are
+ * neighbours in physical memory: the pages of a buffer of small pages are
+ * moved (mremap) into a new range in descending order of their pfns, so
+ * that every page is a physically contiguous stretch of its own, whatever
+ * the page allocator handed out.  Stamped like iommufd_alloc_small_pages()
+ * with seed 0.  Reading pfns wants root.  NULL on failure.
+ */
+static inline void *iommufd_alloc_scattered_pages(size_t size)
+{
+	size_t npages = size / PAGE_SIZE, i;
+	struct iommufd_page_pfn *pfns;
+	__u8 *source, *va;
+
+	source = iommufd_alloc_small_pages(size, MAP_PRIVATE);
+	if (!source)
+		return NULL;
+	va = iommufd_mmap_aligned(size, SZ_2M, PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS);
+	pfns = calloc(npages, sizeof(*pfns));
+	if (va == MAP_FAILED || !pfns ||
+	    iommufd_read_pfns(source, npages, pfns))
+		goto fail;
+	qsort(pfns, npages, sizeof(*pfns), iommufd_page_pfn_descending);
+	for (i = 0; i != npages; i++)
+		if (mremap(source + pfns[i].index * PAGE_SIZE, PAGE_SIZE,
+			   PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   va + i * PAGE_SIZE) == MAP_FAILED)
+			goto fail;
+	free(pfns);
+	munmap(source, size);
+	iommufd_stamp_pages(va, size, 0);
+	return va;
+
+fail:
+	free(pfns);
+	munmap(source, size);
+	if (va != MAP_FAILED)
+		munmap(va, size);
+	return NULL;
+}
+
+/*
+ * How many physically contiguous stretches the @size bytes at @va are, or
+ * -1 when their pfns cannot be read
+ */
+static inline long iommufd_count_stretches(const void *va, size_t size)
+{
+	size_t npages = size / PAGE_SIZE, i;
+	struct iommufd_page_pfn *pfns = calloc(npages, sizeof(*pfns));
+	long stretches = -1;
+
+	if (pfns && !iommufd_read_pfns(va, npages, pfns)) {
+		stretches = 1;
+		for (i = 1; i != npages; i++)
+			if (pfns[i].pfn != pfns[i - 1].pfn + 1)
+				stretches++;
+	}
+	free(pfns);
+	return stretches;
+}
+
 /*
  * IOMMU_IOAS_UNMAP; on success *unmapped (unless NULL) receives how many
  * bytes went

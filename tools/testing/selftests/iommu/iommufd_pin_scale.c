@@ -51,6 +51,13 @@ FIXTURE_VARIANT_ADD(small_batches, limit_4k_one_domain)
 	.mock_domains = 1,
 };
 
+/* The whole buffer is one batch, mapped page by page */
+FIXTURE_VARIANT_ADD(small_batches, default_limit_two_domains)
+{
+	.memory_limit = IOMMUFD_TEST_DEFAULT_MEMORY_LIMIT,
+	.mock_domains = 2,
+};
+
 /*
  * Fault the pages in from the last to the first, so that consecutive
  * virtual pages tend to get physical pages that are not consecutive.
@@ -71,12 +78,14 @@ FIXTURE_SETUP(small_batches)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, iommufd_ioas_with_domains_err(self->fd, &self->domains,
 						   variant->mock_domains, 0));
-	self->buf = iommufd_mmap_aligned(BATCH_BUF_SIZE, SZ_2M,
-					 PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	ASSERT_EQ(0, madvise(self->buf, BATCH_BUF_SIZE, MADV_NOHUGEPAGE));
-	fault_in_backwards(self->buf, BATCH_BUF_SIZE);
+	/*
+	 * Every page a physical stretch of its own: each is a run, or is
+	 * mapped straight from the pinned list, and none merges with the next
+	 */
+	self->buf = iommufd_alloc_scattered_pages(BATCH_BUF_SIZE);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(BATCH_BUF_SIZE / PAGE_SIZE,
+		  iommufd_count_stretches(self->buf, BATCH_BUF_SIZE));
 	ASSERT_EQ(0, iommufd_set_temp_memory_limit_err(self->fd,
 						       variant->memory_limit));
 }
@@ -112,6 +121,30 @@ TEST_F(small_batches, large_map_reaches_every_domain)
 					    1));
 	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
 					    iova, BATCH_BUF_SIZE));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BATCH_BUF_SIZE,
+					    0));
+}
+
+/*
+ * Half a page in at either end: the partial first and last pages take the
+ * batch's runs, the whole pages between them may be mapped from the pinned
+ * list, and every byte must land where it belongs either way
+ */
+TEST_F(small_batches, map_from_mid_page_to_mid_page)
+{
+	const __u64 length = BATCH_BUF_SIZE - PAGE_SIZE;
+	const __u64 iova = APERTURE_IOVA + PAGE_SIZE / 2;
+	__u64 mapped_iova = iova;
+
+	ASSERT_EQ(0, iommufd_ioas_map_err(self->fd, self->domains.ioas_id,
+					  FIXED, self->buf + PAGE_SIZE / 2,
+					  length, &mapped_iova));
+	EXPECT_EQ(0, iommufd_check_domains(self->fd, &self->domains, iova,
+					   length, self->buf + PAGE_SIZE / 2));
+	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BATCH_BUF_SIZE,
+					    1));
+	ASSERT_EQ(0, iommufd_ioas_unmap_err(self->fd, self->domains.ioas_id,
+					    iova, length));
 	EXPECT_EQ(0, iommufd_check_refs_err(self->fd, self->buf, BATCH_BUF_SIZE,
 					    0));
 }
