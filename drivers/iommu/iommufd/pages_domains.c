@@ -250,23 +250,36 @@ pages_domains_fill_map_range(struct pages_domains_fill *fill,
 }
 
 /*
- * Map the first @nruns runs of the batch into one domain, each run with its
- * own call so that it can become large IOMMU pages, and then sync the IOMMU
- * once for all of them: on VT-d in caching mode every sync is an IOTLB
- * invalidation, and memory of small pages is one run per page.  On failure
- * the domain is left as it was.
+ * How many pages of @list, from @done on, are physically contiguous.
+ * Called per page for memory of small pages, hence always inline.
+ */
+static __always_inline unsigned long
+pages_domains_list_stretch(struct page **list, unsigned long done,
+			   unsigned long npages)
+{
+	unsigned long pfn = page_to_pfn(list[done]);
+	unsigned long n = 1;
+
+	while (done + n < npages && page_to_pfn(list[done + n]) == pfn + n)
+		n++;
+	return n;
+}
+
+/*
+ * Map the first @nruns runs of the batch into one domain from *@end, the
+ * IOVA of batch.first_index, each run with its own call so that it can
+ * become large IOMMU pages.  Neither synced nor undone here: *@end tells
+ * how far the domain got.
  */
 static int pages_domains_fill_map_runs(struct pages_domains_fill *fill,
 				       struct iommu_domain *domain,
-				       unsigned int nruns)
+				       unsigned int nruns, unsigned long *end)
 {
 	unsigned long mapping_last_iova = fill->mapping->iova_node.last;
 	unsigned long index = fill->batch.first_index;
-	unsigned long first_iova =
-		iopt_mapping_index_iova(fill->mapping, index);
-	unsigned long iova = first_iova;
+	unsigned long iova = *end;
 	unsigned int i;
-	int rc;
+	int rc = 0;
 
 	for (i = 0; i < nruns; i++) {
 		struct iommufd_pages_run *run = &fill->batch.runs[i];
@@ -286,17 +299,110 @@ static int pages_domains_fill_map_runs(struct pages_domains_fill *fill,
 		rc = pages_domains_fill_map_range(fill, domain, iova, phys,
 						  last_iova - iova + 1);
 		if (rc)
-			goto undo;
+			break;
 		iova = last_iova + 1;
 	}
+	*end = iova;
+	return rc;
+}
 
-	rc = iommu_sync_map(domain, first_iova, iova - first_iova);
+/*
+ * Map whole pages of @list into one domain from *@end on, each physically
+ * contiguous stretch with one call, and OR the IOVA of every stretch into
+ * *@breaks.  Neither synced nor undone here: *@end tells how far the
+ * domain got.
+ */
+static int pages_domains_fill_map_stretches(struct pages_domains_fill *fill,
+					    struct iommu_domain *domain,
+					    struct page **list,
+					    unsigned long npages,
+					    unsigned long *end,
+					    unsigned long *breaks)
+{
+	unsigned long iova = *end, done = 0, found = 0;
+	int rc = 0;
+
+	while (done < npages) {
+		unsigned long n = pages_domains_list_stretch(list, done, npages);
+
+		found |= iova;
+		rc = pages_domains_fill_map_range(fill, domain, iova,
+						  page_to_phys(list[done]),
+						  n << PAGE_SHIFT);
+		if (rc)
+			break;
+		iova += n << PAGE_SHIFT;
+		done += n;
+	}
+	*breaks |= found;
+	*end = iova;
+	return rc;
+}
+
+/*
+ * Map the first @nruns runs of the batch, and then @npages whole pages of
+ * @list that follow them, into one domain from @start, and sync the IOMMU
+ * once for all of them: on VT-d in caching mode every sync is an IOTLB
+ * invalidation, on virtio-iommu a request to the host, and memory of
+ * small pages is a run (or a stretch) per page.  On failure the domain is
+ * left as it was.
+ */
+static int pages_domains_fill_domain(struct pages_domains_fill *fill,
+				     struct iommu_domain *domain,
+				     unsigned int nruns, struct page **list,
+				     unsigned long npages, unsigned long start,
+				     unsigned long *breaks)
+{
+	unsigned long end = start;
+	int rc;
+
+	rc = pages_domains_fill_map_runs(fill, domain, nruns, &end);
+	if (!rc && npages)
+		rc = pages_domains_fill_map_stretches(fill, domain, list,
+						      npages, &end, breaks);
 	if (!rc)
-		return 0;
-undo:
+		rc = iommu_sync_map(domain, start, end - start);
 	/* Unmapping syncs the IOMMU itself */
-	if (iova != first_iova)
-		iommu_unmap(domain, first_iova, iova - first_iova);
+	if (rc && end != start)
+		iommu_unmap(domain, start, end - start);
+	return rc;
+}
+
+/*
+ * Map the first @nruns runs of the batch, and then @npages whole pages of
+ * @list that follow them, into every domain; then drop the runs from the
+ * batch and move its first_index past @list.  On failure the domains are
+ * left as they were before.
+ */
+static int pages_domains_fill_domains(struct pages_domains_fill *fill,
+				      unsigned int nruns, struct page **list,
+				      unsigned long npages)
+{
+	unsigned long first = fill->batch.first_index;
+	unsigned long start = iopt_mapping_index_iova(fill->mapping, first);
+	unsigned long breaks = 0, last_iova, total = npages;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < fill->ndomains; i++) {
+		rc = pages_domains_fill_domain(fill, fill->domains[i], nruns,
+					       list, npages, start, &breaks);
+		if (rc)
+			goto undo;
+	}
+	fill->pfn_breaks |= breaks;
+	pages_domains_batch_consume(&fill->batch, nruns);
+	fill->batch.first_index += npages;
+	return 0;
+
+undo:
+	/* What the domains before the failed one got */
+	while (nruns--)
+		total += fill->batch.runs[nruns].npages;
+	last_iova = iopt_mapping_index_last_iova(fill->mapping,
+						 first + total - 1);
+	while (i--)
+		iommu_unmap(fill->domains[i], start, last_iova - start + 1);
 	return rc;
 }
 
@@ -308,33 +414,10 @@ undo:
 static int pages_domains_fill_flush(struct pages_domains_fill *fill, bool all)
 {
 	unsigned int nruns = all ? fill->batch.nruns : fill->batch.nruns - 1;
-	unsigned long first_iova, last_iova, npages = 0;
-	unsigned int i;
-	int rc;
 
 	if (!nruns)
 		return 0;
-	for (i = 0; i < fill->ndomains; i++) {
-		rc = pages_domains_fill_map_runs(fill, fill->domains[i], nruns);
-		if (rc)
-			goto undo;
-	}
-	pages_domains_batch_consume(&fill->batch, nruns);
-	return 0;
-
-undo:
-	/* What the domains before the failed one got: the first @nruns */
-	while (nruns--)
-		npages += fill->batch.runs[nruns].npages;
-	first_iova = iopt_mapping_index_iova(fill->mapping,
-					     fill->batch.first_index);
-	last_iova = iopt_mapping_index_last_iova(fill->mapping,
-						 fill->batch.first_index +
-						 npages - 1);
-	while (i--)
-		iommu_unmap(fill->domains[i], first_iova,
-			    last_iova - first_iova + 1);
-	return rc;
+	return pages_domains_fill_domains(fill, nruns, NULL, 0);
 }
 
 /*
@@ -374,22 +457,6 @@ static int pages_domains_fill_add(struct pages_domains_fill *fill,
 }
 
 /*
- * How many pages of @list, from @done on, are physically contiguous.
- * Called per page for memory of small pages, hence always inline.
- */
-static __always_inline unsigned long
-pages_domains_list_stretch(struct page **list, unsigned long done,
-			   unsigned long npages)
-{
-	unsigned long pfn = page_to_pfn(list[done]);
-	unsigned long n = 1;
-
-	while (done + n < npages && page_to_pfn(list[done + n]) == pfn + n)
-		n++;
-	return n;
-}
-
-/*
  * Append pages just pinned, a physically contiguous stretch at a time.
  * *@added says how many were appended: all of them unless this fails.
  */
@@ -414,97 +481,35 @@ static int pages_domains_fill_add_pages(struct pages_domains_fill *fill,
 }
 
 /*
- * Map whole pages of @list, the first at @iova, into one domain, each
- * physically contiguous stretch with one call, and sync the IOMMU once.
- * The IOVA of every stretch is ORed into *@breaks.  On failure the domain
- * is left as it was.
- */
-static int pages_domains_fill_map_stretches(struct pages_domains_fill *fill,
-					    struct iommu_domain *domain,
-					    struct page **list,
-					    unsigned long npages,
-					    unsigned long iova,
-					    unsigned long *breaks)
-{
-	unsigned long done = 0, found = 0;
-	int rc;
-
-	while (done < npages) {
-		unsigned long n = pages_domains_list_stretch(list, done, npages);
-		unsigned long stretch_iova = iova + (done << PAGE_SHIFT);
-
-		found |= stretch_iova;
-		rc = pages_domains_fill_map_range(fill, domain, stretch_iova,
-						  page_to_phys(list[done]),
-						  n << PAGE_SHIFT);
-		if (rc)
-			goto undo;
-		done += n;
-	}
-	rc = iommu_sync_map(domain, iova, npages << PAGE_SHIFT);
-	if (!rc) {
-		*breaks |= found;
-		return 0;
-	}
-undo:
-	if (done)
-		iommu_unmap(domain, iova, done << PAGE_SHIFT);
-	return rc;
-}
-
-/*
- * Map whole pages of @list, the first at batch.first_index, into every
- * domain, straight from the list: the batch must be empty.  On failure
- * every domain is left as it was.
- */
-static int pages_domains_fill_map_list(struct pages_domains_fill *fill,
-				       struct page **list, unsigned long npages)
-{
-	unsigned long iova = fill->index0_iova +
-			     (fill->batch.first_index << PAGE_SHIFT);
-	unsigned int i;
-	int rc;
-
-	for (i = 0; i < fill->ndomains; i++) {
-		rc = pages_domains_fill_map_stretches(fill, fill->domains[i],
-						      list, npages, iova,
-						      &fill->pfn_breaks);
-		if (rc) {
-			while (i--)
-				iommu_unmap(fill->domains[i], iova,
-					    npages << PAGE_SHIFT);
-			return rc;
-		}
-	}
-	fill->batch.first_index += npages;
-	return 0;
-}
-
-/*
  * Append pages just pinned, or map them.  Memory of small pages is a
  * physically contiguous stretch per page, and a run per page costs a
  * store and a load more than mapping the page right from the list; so
- * when the list is more than two stretches, all but its first and its
- * last are mapped straight away (after what the batch holds, the first
- * stretch included).  The first and the last go into the batch like any
- * pages: the pages before and after them may continue them into a larger
- * IOMMU page.  *@added says how many are in the batch or mapped: all of
- * them unless this fails.
+ * when the list is more than two stretches, the pages after its first
+ * stretch are mapped straight from the list, together with what the batch
+ * holds (the first stretch included).  The last stretch goes into the
+ * batch instead, like any pages, when the mapping goes on (or ends in part
+ * of a page): the next list may continue it into a larger IOMMU page.
+ * @ends_mapping says that the list ends the mapping.  *@added says how
+ * many are in the batch or mapped: all of them unless this fails.
  */
 static int pages_domains_fill_add_list(struct pages_domains_fill *fill,
 				       struct page **list,
-				       unsigned long npages,
+				       unsigned long npages, bool ends_mapping,
 				       unsigned long *added)
 {
 	unsigned long first_end = pages_domains_list_stretch(list, 0, npages);
-	unsigned long last_start = npages - 1;
+	/* Where the pages mapped straight from the list end */
+	unsigned long direct_end = npages;
 	int rc;
 
-	while (last_start > first_end &&
-	       page_to_pfn(list[last_start - 1]) + 1 ==
-	       page_to_pfn(list[last_start]))
-		last_start--;
-	if (last_start <= first_end)
+	if (!ends_mapping) {
+		direct_end = npages - 1;
+		while (direct_end > first_end &&
+		       page_to_pfn(list[direct_end - 1]) + 1 ==
+		       page_to_pfn(list[direct_end]))
+			direct_end--;
+	}
+	if (direct_end <= first_end)
 		return pages_domains_fill_add_pages(fill, list, npages, added);
 
 	*added = 0;
@@ -512,21 +517,23 @@ static int pages_domains_fill_add_list(struct pages_domains_fill *fill,
 	if (rc)
 		return rc;
 	*added = first_end;
-	rc = pages_domains_fill_flush(fill, true);
+	rc = pages_domains_fill_domains(fill, fill->batch.nruns,
+					list + first_end, direct_end - first_end);
 	if (rc)
 		return rc;
-	rc = pages_domains_fill_map_list(fill, list + first_end,
-					 last_start - first_end);
-	if (rc)
-		return rc;
-	/* The batch is empty: this break is not seen by the append below */
-	fill->pfn_breaks |= fill->index0_iova +
-			    (fill->batch.first_index << PAGE_SHIFT);
-	rc = pages_domains_fill_add(fill, page_to_pfn(list[last_start]),
-				    npages - last_start);
-	if (!rc)
-		*added = npages;
-	return rc;
+	*added = direct_end;
+	if (direct_end < npages) {
+		/* The batch is empty: the append does not see this break */
+		fill->pfn_breaks |= fill->index0_iova +
+				    (fill->batch.first_index << PAGE_SHIFT);
+		rc = pages_domains_fill_add(fill,
+					    page_to_pfn(list[direct_end]),
+					    npages - direct_end);
+		if (rc)
+			return rc;
+	}
+	*added = npages;
+	return 0;
 }
 
 /*
@@ -563,6 +570,11 @@ static int pages_domains_fill_gather(struct pages_domains_fill *fill,
 				     unsigned long index, unsigned long last)
 {
 	struct iommufd_pages *pages = fill->pages;
+	struct iopt_mapping *mapping = fill->mapping;
+	/* The last page index, when the mapping ends with a whole page */
+	unsigned long mapping_last =
+		(mapping->iova_node.last - fill->index0_iova + 1) & ~PAGE_MASK ?
+		ULONG_MAX : iopt_mapping_last_index(mapping);
 	unsigned int batches = 0;
 	int rc;
 
@@ -600,6 +612,8 @@ static int pages_domains_fill_gather(struct pages_domains_fill *fill,
 			if (pinned < 0)
 				return pinned;
 			rc = pages_domains_fill_add_list(fill, list, pinned,
+							 index + pinned - 1 ==
+							 mapping_last,
 							 &added);
 			if (rc) {
 				/* Not in the batch: nobody else knows them */
