@@ -18,11 +18,11 @@
  *   the storage domain, one lookup per stretch of pages that the mapping's
  *   pfn_breaks prove physically contiguous (struct pages_domains_reader).
  *   Runs are mapped with one IOMMU call each and the IOMMU is synced once
- *   per batch and domain; the whole pages inside a list of pages just
- *   pinned that is many runs (memory of small pages) are mapped the same
- *   way straight from the list, without becoming runs first.  No IOMMU
- *   page spans a physical discontinuity, so unmapping up to one never
- *   cuts a large IOMMU page.
+ *   per batch and domain; most pages of a list just pinned that is many
+ *   runs (memory of small pages) are mapped the same way straight from
+ *   the list, in the same sync as the batch, without becoming runs first.
+ *   No IOMMU page spans a physical discontinuity, so unmapping up to one
+ *   never cuts a large IOMMU page.
  * - Every temporary array holds at most iommufd_pages_temp_bytes().
  * - A dma-buf's mapping is handed to pages_dmabuf.c, which maps it whole
  *   and pins nothing; it is a domain user all the same.
