@@ -483,12 +483,13 @@ static int pages_domains_fill_add_pages(struct pages_domains_fill *fill,
 /*
  * Append pages just pinned, or map them.  Memory of small pages is a
  * physically contiguous stretch per page, and a run per page costs a
- * store and a load more than mapping the page right from the list; so
- * when the list is more than two stretches, the pages after its first
- * stretch are mapped straight from the list, together with what the batch
- * holds (the first stretch included).  The last stretch goes into the
- * batch instead, like any pages, when the mapping goes on (or ends in part
- * of a page): the next list may continue it into a larger IOMMU page.
+ * store and a load more than mapping the page right from the list.  So
+ * the pages after the list's first stretch are mapped straight from the
+ * list, together with what the batch holds (the first stretch included),
+ * except the last stretch when the mapping goes on (or ends in part of a
+ * page): that one goes into the batch like any pages, as the next list may
+ * continue it into a larger IOMMU page.  A list with nothing between those
+ * two stretches is appended as it is.
  * @ends_mapping says that the list ends the mapping.  *@added says how
  * many are in the batch or mapped: all of them unless this fails.
  */
